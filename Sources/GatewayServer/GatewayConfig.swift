@@ -1,0 +1,360 @@
+import Foundation
+import NIOCore
+import SMTPCore
+import TOMLKit
+
+/// Everything `thugate serve` reads from its configuration file.
+///
+/// The built-in values are the defaults shipped in `Config/thugate.toml` (a test keeps the two
+/// equal), so `thugate serve` with no file runs the same as with the shipped one.
+public struct GatewayConfig: Sendable, Equatable {
+    public struct Server: Sendable, Equatable {
+        public var listen = HostPort(host: "127.0.0.1", port: 2525)
+        public var hostname = "thugate.localdomain"
+        public var maxConnections = 1000
+        public var maxConnectionsPerIP = 50
+        public var maxMessageSize = SMTPDefaults.maxMessageSize
+        public var maxRecipients = SMTPDefaults.maxRecipients
+        public var maxLineLength = SMTPDefaults.maxLineLength
+        public var maxErrors = SMTPDefaults.maxErrors
+        /// RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for the next command.
+        public var commandTimeout = TimeAmount.minutes(5)
+        /// RFC 5321 4.5.3.2.5: 3 minutes between data blocks.
+        public var dataTimeout = TimeAmount.minutes(3)
+        public var bareLineEndings = BareLineEndingPolicy.reject
+        /// Messages up to this size stay in memory; larger ones are spooled to a file.
+        public var memoryThreshold = 1024 * 1024
+        public var spoolDirectory = "var/spool"
+        public var shutdownTimeout = TimeAmount.seconds(30)
+        public var tlsCertificate = ""
+        public var tlsPrivateKey = ""
+    }
+
+    public struct Upstream: Sendable, Equatable {
+        public var url = UpstreamURL.maildir("var/mail")
+        /// Name sent in EHLO to the upstream; empty means the server's hostname.
+        public var heloName = ""
+        public var connectTimeout = TimeAmount.seconds(30)
+        /// RFC 5321 4.5.3.2: 5 minutes for MAIL, RCPT and the other commands.
+        public var commandTimeout = TimeAmount.minutes(5)
+        /// RFC 5321 4.5.3.2.6: 10 minutes for the reply to the final dot.
+        public var dataTimeout = TimeAmount.minutes(10)
+        public var startTLS = UpstreamTLS.may
+        public var tlsCAFile = ""
+        public var pipelining = true
+        public var maxIdleConnections = 100
+        public var idleTimeout = TimeAmount.seconds(60)
+    }
+
+    public var server = Server()
+    public var upstream = Upstream()
+    public var logLevel = "info"
+
+    public init() {}
+}
+
+public struct HostPort: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port`, `[v6]:port`.
+    public init?(parsing text: String, defaultPort: Int? = nil) {
+        var host = Substring(text)
+        var portText: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let after = host[host.index(after: close)...]
+            host = host[host.index(after: host.startIndex)..<close]
+            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { return nil }
+        } else if let colon = host.lastIndex(of: ":") {
+            portText = host[host.index(after: colon)...]
+            host = host[..<colon]
+        }
+        guard !host.isEmpty else { return nil }
+        if let portText {
+            guard let port = Int(portText), (0...65535).contains(port) else { return nil }
+            self.init(host: String(host), port: port)
+        } else {
+            guard let defaultPort else { return nil }
+            self.init(host: String(host), port: defaultPort)
+        }
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Where accepted mail goes: a real SMTP server, or a local Maildir for trying ThuGate out.
+public enum UpstreamURL: Sendable, Equatable, CustomStringConvertible {
+    case smtp(HostPort)
+    case maildir(String)
+
+    /// `smtp://host:port`, `host:port` (SMTP) or `maildir:DIR`.
+    public init?(parsing text: String) {
+        if text.hasPrefix("maildir:") {
+            let path = String(text.dropFirst("maildir:".count))
+            guard !path.isEmpty else { return nil }
+            self = .maildir(path)
+        } else {
+            let rest = text.hasPrefix("smtp://") ? String(text.dropFirst("smtp://".count)) : text
+            guard let hostPort = HostPort(parsing: rest.hasSuffix("/") ? String(rest.dropLast()) : rest, defaultPort: 25) else { return nil }
+            self = .smtp(hostPort)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .smtp(let hp): return "smtp://\(hp)"
+        case .maildir(let dir): return "maildir:\(dir)"
+        }
+    }
+}
+
+/// STARTTLS towards the upstream, named as Postfix's smtp_tls_security_level.
+public enum UpstreamTLS: String, Sendable, CaseIterable {
+    /// Never.
+    case none
+    /// When the upstream offers it; certificate not verified unless `tls_ca_file` is set.
+    case may
+    /// Always; a server that does not offer STARTTLS gets no mail (451 to the client).
+    case encrypt
+}
+
+/// A configuration error naming the key and the line it is on.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var line: Int?
+    public var key: String?
+    public var message: String
+
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        if let key { text += ": \(key)" }
+        return text + ": " + message
+    }
+}
+
+extension GatewayConfig {
+    /// Reads a configuration file's text. Unknown keys and bad values are errors.
+    public static func parse(_ text: String, file: String = "<config>") throws(ConfigError) -> GatewayConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, key: nil, message: "TOML syntax: \(error.description)")
+        } catch {
+            throw ConfigError(file: file, line: nil, key: nil, message: "TOML syntax: \(error)")
+        }
+        let reader = ConfigReader(file: file, text: text)
+        var config = GatewayConfig()
+        try reader.section(table, "server", known: [
+            "listen", "hostname", "max_connections", "max_connections_per_ip", "max_message_size", "max_recipients",
+            "max_line_length", "max_errors", "command_timeout", "data_timeout", "bare_line_endings", "memory_threshold",
+            "spool_directory", "shutdown_timeout", "tls_certificate", "tls_private_key",
+        ]) { (s) throws(ConfigError) in
+            if let v = try s.string("listen") {
+                guard let hp = HostPort(parsing: v) else { throw s.error("listen", "expected HOST:PORT, e.g. \"127.0.0.1:2525\"") }
+                config.server.listen = hp
+            }
+            if let v = try s.string("hostname") {
+                guard !v.isEmpty, !v.contains(" ") else { throw s.error("hostname", "expected a host name") }
+                config.server.hostname = v
+            }
+            if let v = try s.integer("max_connections", min: 1) { config.server.maxConnections = v }
+            if let v = try s.integer("max_connections_per_ip", min: 1) { config.server.maxConnectionsPerIP = v }
+            if let v = try s.size("max_message_size", min: 1024) { config.server.maxMessageSize = v }
+            if let v = try s.integer("max_recipients", min: 1) { config.server.maxRecipients = v }
+            if let v = try s.integer("max_line_length", min: 512) { config.server.maxLineLength = v }
+            if let v = try s.integer("max_errors", min: 1) { config.server.maxErrors = v }
+            if let v = try s.duration("command_timeout") { config.server.commandTimeout = v }
+            if let v = try s.duration("data_timeout") { config.server.dataTimeout = v }
+            if let v = try s.choice("bare_line_endings", BareLineEndingPolicy.self) { config.server.bareLineEndings = v }
+            if let v = try s.size("memory_threshold", min: 0) { config.server.memoryThreshold = v }
+            if let v = try s.string("spool_directory") {
+                guard !v.isEmpty else { throw s.error("spool_directory", "must not be empty") }
+                config.server.spoolDirectory = v
+            }
+            if let v = try s.duration("shutdown_timeout") { config.server.shutdownTimeout = v }
+            if let v = try s.string("tls_certificate") { config.server.tlsCertificate = v }
+            if let v = try s.string("tls_private_key") { config.server.tlsPrivateKey = v }
+            if config.server.tlsCertificate.isEmpty != config.server.tlsPrivateKey.isEmpty {
+                throw s.error(config.server.tlsCertificate.isEmpty ? "tls_certificate" : "tls_private_key",
+                              "tls_certificate and tls_private_key must be set together")
+            }
+        }
+        try reader.section(table, "upstream", known: [
+            "url", "helo_name", "connect_timeout", "command_timeout", "data_timeout", "starttls", "tls_ca_file",
+            "pipelining", "max_idle_connections", "idle_timeout",
+        ]) { (s) throws(ConfigError) in
+            if let v = try s.string("url") {
+                guard let url = UpstreamURL(parsing: v) else {
+                    throw s.error("url", "expected \"smtp://HOST:PORT\" or \"maildir:DIR\"")
+                }
+                config.upstream.url = url
+            }
+            if let v = try s.string("helo_name") { config.upstream.heloName = v }
+            if let v = try s.duration("connect_timeout") { config.upstream.connectTimeout = v }
+            if let v = try s.duration("command_timeout") { config.upstream.commandTimeout = v }
+            if let v = try s.duration("data_timeout") { config.upstream.dataTimeout = v }
+            if let v = try s.choice("starttls", UpstreamTLS.self) { config.upstream.startTLS = v }
+            if let v = try s.string("tls_ca_file") { config.upstream.tlsCAFile = v }
+            if let v = try s.bool("pipelining") { config.upstream.pipelining = v }
+            if let v = try s.integer("max_idle_connections", min: 0) { config.upstream.maxIdleConnections = v }
+            if let v = try s.duration("idle_timeout") { config.upstream.idleTimeout = v }
+        }
+        try reader.section(table, "log", known: ["level"]) { (s) throws(ConfigError) in
+            if let v = try s.string("level") {
+                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                guard levels.contains(v) else { throw s.error("level", "expected one of \(levels.joined(separator: ", "))") }
+                config.logLevel = v
+            }
+        }
+        for key in table.keys where !["server", "upstream", "log"].contains(key) {
+            throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
+        }
+        return config
+    }
+}
+
+/// Reads typed values out of one TOML table and finds the line of a key for error messages
+/// (TOMLKit reports lines only for syntax errors).
+struct ConfigReader {
+    let file: String
+    let lines: [Substring]
+
+    init(file: String, text: String) {
+        self.file = file
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    struct Section {
+        let reader: ConfigReader
+        let name: String
+        let table: TOMLTable
+
+        func error(_ key: String, _ message: String) -> ConfigError {
+            ConfigError(file: reader.file, line: reader.line(of: key, in: name), key: "\(name).\(key)", message: message)
+        }
+
+        func string(_ key: String) throws(ConfigError) -> String? {
+            guard let value = table[key] else { return nil }
+            guard let s = value.string else { throw error(key, "expected a string") }
+            return s
+        }
+
+        func bool(_ key: String) throws(ConfigError) -> Bool? {
+            guard let value = table[key] else { return nil }
+            guard let b = value.bool else { throw error(key, "expected true or false") }
+            return b
+        }
+
+        func integer(_ key: String, min: Int) throws(ConfigError) -> Int? {
+            guard let value = table[key] else { return nil }
+            guard let i = value.int else { throw error(key, "expected an integer") }
+            guard i >= min else { throw error(key, "must be at least \(min)") }
+            return i
+        }
+
+        /// A byte count: an integer, or a string such as "35MiB", "20 MB", "512KiB".
+        func size(_ key: String, min: Int) throws(ConfigError) -> Int? {
+            guard let value = table[key] else { return nil }
+            let bytes: Int
+            if let i = value.int {
+                bytes = i
+            } else if let s = value.string, let parsed = ConfigReader.parseSize(s) {
+                bytes = parsed
+            } else {
+                throw error(key, "expected a size in bytes, e.g. 36700160 or \"35MiB\"")
+            }
+            guard bytes >= min else { throw error(key, "must be at least \(min) bytes") }
+            return bytes
+        }
+
+        /// A duration: seconds as an integer, or a string such as "300s", "5m", "1h", "500ms".
+        func duration(_ key: String) throws(ConfigError) -> TimeAmount? {
+            guard let value = table[key] else { return nil }
+            let amount: TimeAmount
+            if let i = value.int {
+                amount = .seconds(Int64(i))
+            } else if let s = value.string, let parsed = ConfigReader.parseDuration(s) {
+                amount = parsed
+            } else {
+                throw error(key, "expected a duration, e.g. 300 or \"5m\"")
+            }
+            guard amount > .zero else { throw error(key, "must be positive") }
+            return amount
+        }
+
+        func choice<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) throws(ConfigError) -> E? where E.RawValue == String {
+            guard let s = try string(key) else { return nil }
+            guard let v = E(rawValue: s) else {
+                throw error(key, "expected one of: \(E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            return v
+        }
+    }
+
+    func section(_ root: TOMLTable, _ name: String, known: Set<String>, _ body: (Section) throws(ConfigError) -> Void) throws(ConfigError) {
+        guard let value = root[name] else { return }
+        guard let table = value.table else {
+            throw ConfigError(file: file, line: line(of: name, in: nil), key: name, message: "expected a [\(name)] table")
+        }
+        for key in table.keys where !known.contains(key) {
+            throw ConfigError(file: file, line: line(of: key, in: name), key: "\(name).\(key)", message: "unknown key")
+        }
+        try body(Section(reader: self, name: name, table: table))
+    }
+
+    /// The 1-based line where `key` is assigned inside `[table]` (or at top level).
+    func line(of key: String, in table: String?) -> Int? {
+        var current: String? = nil
+        for (index, raw) in lines.enumerated() {
+            let line = raw.drop(while: { $0 == " " || $0 == "\t" })
+            if line.hasPrefix("[") {
+                let name = line.dropFirst().prefix(while: { $0 != "]" }).trimmingSpaces
+                current = String(name)
+                if table == nil && name == key { return index + 1 }
+                continue
+            }
+            guard current == table, let eq = line.firstIndex(of: "=") else { continue }
+            var name = line[..<eq].trimmingSpaces
+            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = name.dropFirst().dropLast() }
+            if name == key { return index + 1 }
+        }
+        return nil
+    }
+
+    static func parseSize(_ text: String) -> Int? {
+        let t = text.replacingOccurrences(of: " ", with: "")
+        let digits = t.prefix(while: { $0.isNumber })
+        guard let n = Int(digits) else { return nil }
+        let units: [String: Int] = ["": 1, "B": 1, "K": 1024, "KB": 1000, "KIB": 1024, "M": 1 << 20, "MB": 1_000_000, "MIB": 1 << 20,
+                                    "G": 1 << 30, "GB": 1_000_000_000, "GIB": 1 << 30]
+        guard let unit = units[t.dropFirst(digits.count).uppercased()] else { return nil }
+        let (product, overflow) = n.multipliedReportingOverflow(by: unit)
+        return overflow ? nil : product
+    }
+
+    static func parseDuration(_ text: String) -> TimeAmount? {
+        let t = text.replacingOccurrences(of: " ", with: "")
+        let digits = t.prefix(while: { $0.isNumber })
+        guard let n = Int64(digits), n < 1_000_000_000 else { return nil }
+        switch t.dropFirst(digits.count) {
+        case "ms": return .milliseconds(n)
+        case "", "s": return .seconds(n)
+        case "m": return .minutes(n)
+        case "h": return .hours(n)
+        default: return nil
+        }
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        Substring(trimmingCharacters(in: .whitespaces))
+    }
+}

@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+
+/// A message as it arrives in DATA: in memory up to a threshold, then in an unlinked spool file,
+/// so a 50 MB message costs a file, not 50 MB of RAM per session. The file has no name once
+/// created, so a crash leaves nothing behind (the client, not having had 250, sends again).
+public final class MessageBuffer {
+    public private(set) var size = 0
+    private var memory: ByteBuffer
+    private var fd: CInt = -1
+    private let threshold: Int
+    private let spoolDirectory: String
+
+    public init(threshold: Int, spoolDirectory: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        self.threshold = threshold
+        self.spoolDirectory = spoolDirectory
+        self.memory = allocator.buffer(capacity: min(threshold, 16 * 1024))
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    public var isSpooled: Bool { fd >= 0 }
+
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        size += bytes.count
+        if fd < 0 && memory.readableBytes + bytes.count <= threshold {
+            memory.writeBytes(bytes)
+            return
+        }
+        if fd < 0 {
+            try openSpoolFile()
+            try memory.withUnsafeReadableBytes { try writeAll($0) }
+            memory.clear()
+        }
+        try writeAll(bytes)
+    }
+
+    /// The whole message in memory, or nil when it was spooled.
+    public var bytesInMemory: ByteBuffer? { fd >= 0 ? nil : memory }
+
+    /// Calls `body` with the message in chunks of at most `chunkSize` bytes, in order.
+    public func forEachChunk(chunkSize: Int = 256 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) async throws -> Void) async throws {
+        if fd < 0 {
+            var rest = memory
+            while rest.readableBytes > 0 {
+                try await body(rest.readSlice(length: min(chunkSize, rest.readableBytes))!)
+            }
+            return
+        }
+        var offset: off_t = 0
+        while Int(offset) < size {
+            let want = min(chunkSize, size - Int(offset))
+            var chunk = allocator.buffer(capacity: want)
+            let count = try chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw -> Int in
+                let n = pread(fd, raw.baseAddress, want, offset)
+                guard n > 0 else { throw SpoolError(operation: "read", errno: n == 0 ? EIO : errno) }
+                return n
+            }
+            offset += off_t(count)
+            try await body(chunk)
+        }
+    }
+
+    private func openSpoolFile() throws {
+        var template = Array("\(spoolDirectory)/thugate.XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw SpoolError(operation: "create in \(spoolDirectory)", errno: errno) }
+        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        unlink(path)
+        self.fd = fd
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, base + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError(operation: "write", errno: errno)
+            }
+            done += n
+        }
+    }
+}
+
+public struct SpoolError: Error, CustomStringConvertible {
+    public var operation: String
+    public var errno: CInt
+    public var description: String { "spool \(operation): \(String(cString: strerror(errno)))" }
+}

@@ -1,0 +1,159 @@
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Policy
+import ServiceLifecycle
+import SMTPCore
+
+/// The listening SMTP service: accepts clients within the connection limits and runs a
+/// session for each. On graceful shutdown (SIGTERM) it stops accepting, closes sessions that
+/// are idle between messages with `421 4.3.2`, lets messages in flight finish for at most
+/// `shutdown_timeout`, then closes what is left (those clients got no 250 and will retry).
+public final class SMTPServer: Service {
+    public let config: GatewayConfig
+    let context: GatewayContext
+    let group: EventLoopGroup
+    private let onListening: @Sendable (SocketAddress) -> Void
+    private let sessions = NIOLockedValueBox(SessionRegistry())
+    private let shuttingDown = ManagedAtomic<Bool>(false)
+
+    public init(config: GatewayConfig, upstream: any Upstream, pipeline: FilterPipeline = FilterPipeline(),
+                group: EventLoopGroup, logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws {
+        self.config = config
+        self.group = group
+        self.onListening = onListening
+        var tlsContext: NIOSSLContext?
+        if !config.server.tlsCertificate.isEmpty {
+            let certificates = try NIOSSLCertificate.fromPEMFile(config.server.tlsCertificate)
+            let key = try NIOSSLPrivateKey(file: config.server.tlsPrivateKey, format: .pem)
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) },
+                                                               privateKey: .privateKey(key))
+            tlsContext = try NIOSSLContext(configuration: tls)
+        }
+        let server = config.server
+        context = GatewayContext(
+            config: config,
+            sessionConfiguration: SessionConfiguration(
+                hostname: server.hostname, maxMessageSize: server.maxMessageSize, maxRecipients: server.maxRecipients,
+                maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, bareLineEndings: server.bareLineEndings,
+                tlsAvailable: tlsContext != nil),
+            upstream: upstream, pipeline: pipeline, tlsContext: tlsContext, logger: logger)
+    }
+
+    public func run() async throws {
+        let listen = config.server.listen
+        let logger = context.logger
+        let serverChannel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: listen.host, port: listen.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let clock = SessionClock()
+                    try channel.pipeline.syncOperations.addHandler(ClientTimeoutHandler(clock: clock))
+                    try channel.pipeline.syncOperations.addHandler(StartTLSGate())
+                    let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return AcceptedClient(channel: asyncChannel, clock: clock)
+                }
+            }
+        if let address = serverChannel.channel.localAddress {
+            logger.notice("listening on \(address.ipAddress ?? listen.host):\(address.port ?? listen.port), upstream \(config.upstream.url)")
+            onListening(address)
+        }
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await serverChannel.executeThenClose { inbound in
+                    for try await client in inbound {
+                        group.addTask { await self.serve(client) }
+                    }
+                }
+                logger.notice("no longer accepting connections; waiting for sessions in flight")
+                group.addTask { try await self.forceCloseAfterTimeout() }
+            }
+        } onGracefulShutdown: {
+            self.beginShutdown(serverChannel: serverChannel.channel)
+        }
+        await context.upstream.shutdown()
+        logger.notice("stopped")
+    }
+
+    private func serve(_ client: AcceptedClient) async {
+        let channel = client.channel.channel
+        let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+        let admitted = sessions.withLockedValue { $0.admit(ip: ip, channel: channel, clock: client.clock, limits: config.server) }
+        guard admitted, !shuttingDown.load(ordering: .relaxed) else {
+            var buffer = channel.allocator.buffer(capacity: 128)
+            (admitted ? Reply.shuttingDown : Reply.tooManyConnections).write(into: &buffer)
+            context.logger.warning("connection refused", metadata: ["client": "\(ip)", "reason": "\(admitted ? "shutting down" : "connection limit")"])
+            try? await channel.writeAndFlush(buffer).get()
+            try? await channel.close()
+            if admitted { sessions.withLockedValue { $0.remove(ip: ip, channel: channel) } }
+            return
+        }
+        defer { sessions.withLockedValue { $0.remove(ip: ip, channel: channel) } }
+        do {
+            try await client.channel.executeThenClose { inbound, _ in
+                let session = SMTPSession(channel: client.channel, inbound: inbound, clock: client.clock, context: context,
+                                          isShuttingDown: { [shuttingDown] in shuttingDown.load(ordering: .relaxed) })
+                await session.run()
+            }
+        } catch {
+            context.logger.debug("connection closed with error", metadata: ["client": "\(ip)", "error": "\(error)"])
+        }
+    }
+
+    private func beginShutdown(serverChannel: Channel) {
+        guard !shuttingDown.exchange(true, ordering: .relaxed) else { return }
+        context.logger.notice("shutting down: closing the listener")
+        serverChannel.close(promise: nil)
+        // Sessions waiting for a command between transactions have nothing in flight: end them.
+        for (channel, clock) in sessions.withLockedValue({ $0.all }) where clock.idleBetweenTransactions.load(ordering: .relaxed) {
+            channel.eventLoop.execute {
+                var buffer = channel.allocator.buffer(capacity: 128)
+                Reply.shuttingDown.write(into: &buffer)
+                channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+            }
+        }
+    }
+
+    private func forceCloseAfterTimeout() async throws {
+        let deadline = NIODeadline.now() + config.server.shutdownTimeout
+        while NIODeadline.now() < deadline {
+            if sessions.withLockedValue({ $0.all.isEmpty }) { return }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        let left = sessions.withLockedValue { $0.all }
+        context.logger.warning("shutdown timeout: closing \(left.count) sessions in flight (their clients will retry)")
+        for (channel, _) in left { channel.close(promise: nil) }
+    }
+}
+
+struct AcceptedClient: Sendable {
+    let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    let clock: SessionClock
+}
+
+/// Live sessions and per-client-IP counts, for the connection limits and for shutdown.
+struct SessionRegistry {
+    private var perIP: [String: Int] = [:]
+    private var channels: [ObjectIdentifier: (Channel, SessionClock)] = [:]
+
+    var all: [(Channel, SessionClock)] { Array(channels.values) }
+
+    mutating func admit(ip: String, channel: Channel, clock: SessionClock, limits: GatewayConfig.Server) -> Bool {
+        guard channels.count < limits.maxConnections, perIP[ip, default: 0] < limits.maxConnectionsPerIP else { return false }
+        perIP[ip, default: 0] += 1
+        channels[ObjectIdentifier(channel)] = (channel, clock)
+        return true
+    }
+
+    mutating func remove(ip: String, channel: Channel) {
+        guard channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
+        perIP[ip, default: 1] -= 1
+        if perIP[ip] == 0 { perIP[ip] = nil }
+    }
+}

@@ -1,0 +1,276 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import NIOCore
+import NIOSSL
+import Policy
+import SMTPCore
+
+/// What every session shares: configuration, upstream, rules, TLS, log.
+struct GatewayContext: Sendable {
+    let config: GatewayConfig
+    let sessionConfiguration: SessionConfiguration
+    let upstream: any Upstream
+    let pipeline: FilterPipeline
+    let tlsContext: NIOSSLContext?
+    let logger: Logger
+}
+
+/// The client closed the connection or was cut off.
+private struct ClientGone: Error {}
+
+/// Runs one client connection: reads commands, drives ``SessionMachine``, carries out its
+/// actions against the upstream, and writes the replies.
+///
+/// Replies are collected and written when ThuGate is about to wait for the client (RFC 2920
+/// 3.1: a server may hold replies while more pipelined commands are buffered).
+final class SMTPSession {
+    private let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    private let clock: SessionClock
+    private let context: GatewayContext
+    private let clientAddress: String
+    private var logger: Logger
+    private var machine: SessionMachine
+    private var framer = InboundFramer()
+    private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private var output: ByteBuffer
+    private var transaction: (any UpstreamTransaction)?
+    private let isShuttingDown: @Sendable () -> Bool
+
+    init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inbound: NIOAsyncChannelInboundStream<ByteBuffer>, clock: SessionClock,
+         context: GatewayContext, isShuttingDown: @escaping @Sendable () -> Bool) {
+        self.channel = channel
+        self.clock = clock
+        self.context = context
+        self.isShuttingDown = isShuttingDown
+        self.iterator = inbound.makeAsyncIterator()
+        self.clientAddress = channel.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.machine = SessionMachine(configuration: context.sessionConfiguration)
+        self.output = channel.channel.allocator.buffer(capacity: 1024)
+        var logger = context.logger
+        logger[metadataKey: "client"] = "\(clientAddress)"
+        self.logger = logger
+    }
+
+    func run() async {
+        do {
+            queue(machine.greeting)
+            while machine.state != .closed {
+                if !machine.inTransaction && isShuttingDown() {
+                    queue(.shuttingDown)
+                    break
+                }
+                let line = try await nextCommandLine()
+                try await perform(machine.received(line))
+            }
+            try await flush()
+        } catch is ClientGone {
+            logger.debug("client disconnected")
+        } catch {
+            logger.debug("session ended", metadata: ["error": "\(error)"])
+        }
+        if let transaction {
+            await transaction.abort()
+            self.transaction = nil
+        }
+        machine.closed()
+    }
+
+    /// Carries out an action and those that follow from the upstream's answers.
+    private func perform(_ first: SessionMachine.Action) async throws {
+        var next: SessionMachine.Action? = first
+        while let action = next {
+            next = nil
+            switch action {
+            case .reply(let reply):
+                queue(reply)
+            case .forwardMail(let envelope):
+                clock.busy()
+                let upstreamTransaction = context.upstream.beginTransaction(logger: logger)
+                transaction = upstreamTransaction
+                let reply = await upstreamTransaction.mail(envelope)
+                if !reply.isPositive { transaction = nil }
+                next = machine.mailReplied(reply)
+            case .forwardRecipient(let address):
+                clock.busy()
+                let reply = await transaction?.recipient(address) ?? .upstreamUnavailable
+                next = machine.recipientReplied(reply)
+            case .receiveData:
+                queue(.startData)
+                try await flush()
+                next = try await receiveData()
+            case .deliver(let envelope):
+                next = machine.deliveryFinished(await deliver(envelope))
+            case .abortTransaction(let reply):
+                clock.busy()
+                await transaction?.abort()
+                transaction = nil
+                queue(reply)
+            case .startTLS(let reply):
+                try await startTLS(reply)
+            case .close(let reply):
+                queue(reply)
+            }
+        }
+    }
+
+    // MARK: Input
+
+    private func nextCommandLine() async throws -> InboundFramer.CommandLine {
+        while true {
+            if let line = framer.nextCommandLine(maxLength: context.config.server.maxLineLength,
+                                                 bareLineEndings: context.config.server.bareLineEndings) {
+                return line
+            }
+            try await readMore(timeout: context.config.server.commandTimeout, betweenTransactions: !machine.inTransaction)
+        }
+    }
+
+    /// Waits for more bytes from the client; writes held replies first.
+    private func readMore(timeout: TimeAmount, betweenTransactions: Bool = false) async throws {
+        try await flush()
+        clock.waitForClient(timeout)
+        clock.idleBetweenTransactions.store(betweenTransactions, ordering: .relaxed)
+        defer {
+            clock.idleBetweenTransactions.store(false, ordering: .relaxed)
+            clock.busy()
+        }
+        guard let bytes = try await iterator.next() else { throw ClientGone() }
+        framer.append(bytes)
+    }
+
+    private var message: MessageBuffer?
+
+    private func receiveData() async throws -> SessionMachine.Action {
+        let server = context.config.server
+        let message = MessageBuffer(threshold: server.memoryThreshold, spoolDirectory: server.spoolDirectory,
+                                    allocator: channel.channel.allocator)
+        var decoder = DataDecoder(maxSize: server.maxMessageSize, maxLineLength: server.maxLineLength,
+                                  bareLineEndings: server.bareLineEndings)
+        var spoolFailure: Error?
+        while true {
+            let finished = framer.decodeData(&decoder) { bytes in
+                // After a spool failure keep reading to the final dot, storing nothing.
+                guard spoolFailure == nil else { return }
+                do { try message.append(bytes) } catch { spoolFailure = error }
+            }
+            if finished { break }
+            try await readMore(timeout: server.dataTimeout)
+        }
+        if let spoolFailure {
+            logger.error("cannot spool message", metadata: ["error": "\(spoolFailure)"])
+            _ = machine.dataEnded(DataOutcome(tooBig: true))
+            return .abortTransaction(.localError)
+        }
+        self.message = message
+        return machine.dataEnded(DataOutcome(tooBig: decoder.tooBig, bareLineEnding: decoder.sawBareLineEnding,
+                                             longLine: decoder.sawLongLine))
+    }
+
+    // MARK: Delivery
+
+    private func deliver(_ envelope: Envelope) async -> Reply {
+        clock.busy()
+        let started = NIODeadline.now()
+        let queueID = QueueID.next()
+        guard let message = self.message, let transaction else { return .localError }
+        self.message = nil
+        self.transaction = nil
+
+        let inspected = InspectedMessage(envelope: envelope, bytes: message.bytesInMemory.map { Array($0.readableBytesView) },
+                                         size: message.size)
+        let result = context.pipeline.rules.isEmpty ? FilterPipeline.Result(verdict: .pass, findings: [])
+                                                    : context.pipeline.evaluate(inspected)
+        var header = ReceivedHeader(heloName: envelope.heloName, clientAddress: clientAddress, hostname: context.config.server.hostname,
+                                    esmtp: envelope.esmtp, tls: machine.tlsActive, smtpUTF8: envelope.parameters.smtpUTF8,
+                                    queueID: queueID, recipients: envelope.recipients, date: rfc5322Date()).field
+        let reply: Reply
+        switch result.verdict {
+        case .pass, .tag:
+            if !result.findings.isEmpty {
+                header += "X-ThuGate-Findings: \(result.findings.map { $0.description }.joined(separator: "; "))\r\n"
+            }
+            reply = await transaction.data(header: header, message: message, queueID: queueID)
+        case .reject(let finding):
+            await transaction.abort()
+            reply = .custom(554, EnhancedStatus(5, 7, 1), "Thư bị từ chối theo quy chế / Message refused by policy: \(finding.rule)")
+        case .tempfail(let finding), .quarantine(let finding):
+            await transaction.abort()
+            reply = .custom(451, EnhancedStatus(4, 7, 0), "Thư tạm thời bị giữ lại / Message deferred by policy: \(finding.rule)")
+        }
+
+        let milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000
+        let result_ = reply.isPositive ? "sent" : reply.isTransientFailure ? "deferred" : "rejected"
+        logger.info("\(queueID): client=\(envelope.heloName)[\(clientAddress)], from=\(envelope.sender), to=\(envelope.recipients.map { $0.description }.joined(separator: ",")), size=\(message.size), result=\(result_), reply=\"\(reply)\", ms=\(milliseconds)")
+        return reply
+    }
+
+    // MARK: Output
+
+    private func queue(_ reply: Reply) {
+        reply.write(into: &output)
+    }
+
+    private func flush() async throws {
+        guard output.readableBytes > 0 else { return }
+        let bytes = output
+        output = channel.channel.allocator.buffer(capacity: 512)
+        // Written on the channel itself, not through the async writer, so that the order with
+        // the STARTTLS switch below is certain.
+        try await channel.channel.writeAndFlush(bytes).get()
+    }
+
+    private func startTLS(_ reply: Reply) async throws {
+        guard let tlsContext = context.tlsContext else { return }
+        try await flush()
+        var bytes = channel.channel.allocator.buffer(capacity: 64)
+        reply.write(into: &bytes)
+        try await StartTLSGate.start(on: channel.channel, reply: bytes, context: tlsContext).get()
+        // Anything read before the marker was sent in plaintext after STARTTLS: drop it.
+        framer.discardBuffered()
+        while true {
+            guard let bytes = try await iterator.next() else { throw ClientGone() }
+            if bytes.readableBytes == 0 { break }
+        }
+    }
+}
+
+/// Postfix-style queue IDs: 12 characters, unique enough to find one message in the logs.
+enum QueueID {
+    private static let alphabet = Array("0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjkmnpqrstvwxyz".utf8)
+
+    static func next() -> String {
+        var value = UInt64.random(in: .min ... .max)
+        var chars = [UInt8]()
+        chars.reserveCapacity(12)
+        for _ in 0..<12 {
+            chars.append(alphabet[Int(value % UInt64(alphabet.count))])
+            value /= UInt64(alphabet.count)
+        }
+        return String(decoding: chars, as: UTF8.self)
+    }
+}
+
+/// The current time as an RFC 5322 3.3 date-time in local time, e.g. `Mon, 23 Nov 2026 21:00:00 +0700`.
+func rfc5322Date() -> String {
+    var now = time(nil)
+    var parts = tm()
+    localtime_r(&now, &parts)
+    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    let offset = parts.tm_gmtoff / 60
+    let sign = offset < 0 ? "-" : "+"
+    let text = "\(days[Int(parts.tm_wday)]), \(parts.tm_mday) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+        + format2(parts.tm_hour) + ":" + format2(parts.tm_min) + ":" + format2(parts.tm_sec)
+        + " \(sign)\(format2(Int32(abs(offset) / 60)))\(format2(Int32(abs(offset) % 60)))"
+    return text
+}
+
+private func format2(_ value: Int32) -> String {
+    value < 10 ? "0\(value)" : "\(value)"
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import GatewayServer
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration file; names the bad key and line on error."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        do {
+            let config = try options.load()
+            print("\(options.config ?? "built-in defaults"): OK (listen \(config.server.listen), upstream \(config.upstream.url))")
+        } catch let error as ConfigError {
+            printError("thugate: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+    }
+}
+

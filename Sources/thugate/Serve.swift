@@ -1,0 +1,74 @@
+import ArgumentParser
+import GatewayServer
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the SMTP gateway.",
+        discussion: """
+        Listens for SMTP clients and relays every message to the upstream server, answering 250 \
+        only once the upstream accepted it. SIGTERM stops accepting, lets messages in flight \
+        finish (bounded by server.shutdown_timeout) and exits 0.
+        """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Listen address, HOST:PORT (port 0 picks a free port). Overrides server.listen.")
+    var listen: String?
+
+    @Option(help: "smtp://HOST:PORT or maildir:DIR. Overrides upstream.url.")
+    var upstream: String?
+
+    func run() async throws {
+        var config: GatewayConfig
+        do {
+            config = try options.load()
+        } catch let error as ConfigError {
+            printError("thugate: \(error)")
+            throw ExitCode(78)
+        }
+        if let listen {
+            guard let hp = HostPort(parsing: listen) else { throw ValidationError("--listen: expected HOST:PORT") }
+            config.server.listen = hp
+        }
+        if let upstream {
+            guard let url = UpstreamURL(parsing: upstream) else { throw ValidationError("--upstream: expected smtp://HOST:PORT or maildir:DIR") }
+            config.upstream.url = url
+        }
+
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "thugate")
+        let group = MultiThreadedEventLoopGroup.singleton
+
+        do {
+            try MaildirUpstream.makeDirectory(config.server.spoolDirectory)
+            let relay: any Upstream
+            switch config.upstream.url {
+            case .smtp(let target):
+                relay = try SMTPUpstream(target: target, config: config.upstream,
+                                         heloName: config.upstream.heloName.isEmpty ? config.server.hostname : config.upstream.heloName,
+                                         group: group)
+            case .maildir(let directory):
+                relay = try MaildirUpstream(directory: directory, hostname: config.server.hostname)
+            }
+            let server = try SMTPServer(config: config, upstream: relay, group: group, logger: logger)
+            let services = ServiceGroup(configuration: .init(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+            try await services.run()
+        } catch {
+            logger.critical("cannot run: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import GatewayServer
+
+@main
+struct ThuGate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thugate",
+        abstract: "ThuGate: an SMTP gateway enforcing the provincial e-mail regulations in front of the main mail server.",
+        subcommands: [Serve.self, CheckConfig.self]
+    )
+}
+
+/// Options shared by the commands that read the configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (TOML). Without it the built-in defaults apply, the same as Config/thugate.toml.")
+    var config: String?
+
+    func load() throws -> GatewayConfig {
+        guard let path = config else { return GatewayConfig() }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+        }
+        return try GatewayConfig.parse(text, file: path)
+    }
+}
+
+/// Writes a line to standard error (not through the log: for errors before logging starts).
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
