@@ -27,6 +27,9 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        // Also reached for a connection attempt that never connected.
+        let error = failure ?? UpstreamError(kind: .closed, detail: "connection closed")
+        while let promise = awaiting.popFirst() { promise.fail(error) }
         self.context = nil
     }
 

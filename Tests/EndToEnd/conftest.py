@@ -1,0 +1,233 @@
+"""End-to-end test harness: the real `thugate` binary between a real SMTP client and a real
+upstream (aiosmtpd), all on 127.0.0.1 with ports picked by the kernel."""
+import asyncio
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from aiosmtpd.smtp import SMTP as AioSMTP
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = Path(os.environ.get("THUGATE_BIN", ROOT / ".build" / "debug" / "thugate"))
+
+
+class Upstream:
+    """An aiosmtpd server playing the main mail server. It records every message and can be
+    told to refuse recipients, defer or refuse messages, or answer slowly."""
+
+    def __init__(self, tls_context=None, require_starttls=False):
+        self.messages = []          # dicts: mail_from, rcpt_tos, content (bytes), mail_options
+        self.connections = 0
+        self.refuse_recipients = {}  # address -> reply
+        self.data_reply = None       # e.g. "451 4.3.0 Try later"
+        self.data_delay = 0.0
+        self.close_after_message = False
+        self._tls_context = tls_context
+        self._require_starttls = require_starttls
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_recipients:
+            return self.refuse_recipients[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        if self.data_reply:
+            return self.data_reply
+        self.messages.append({
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "content": envelope.original_content,
+            "mail_options": list(envelope.mail_options),
+        })
+        if self.close_after_message:
+            # As an upstream dropping idle connections would: after the reply has gone out.
+            asyncio.get_running_loop().call_later(0.1, server.transport.close)
+        return "250 2.0.0 Ok: queued upstream"
+
+    def _factory(self):
+        self.connections += 1
+        return AioSMTP(self, enable_SMTPUTF8=True, decode_data=False, hostname="upstream.test",
+                       tls_context=self._tls_context, require_starttls=self._require_starttls,
+                       data_size_limit=200 * 1024 * 1024)
+
+    def _run(self):
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(
+            self._loop.create_server(self._factory, "127.0.0.1", 0))
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    def wait_for_messages(self, count, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(self.messages) < count:
+            time.sleep(0.02)
+        return self.messages
+
+    def stop(self):
+        def _stop():
+            self._server.close()
+            self._loop.stop()
+        self._loop.call_soon_threadsafe(_stop)
+        self._thread.join(5)
+
+
+class Gateway:
+    """A running `thugate serve` process."""
+
+    def __init__(self, tmp_path, upstream_url, server=None, upstream=None):
+        self.tmp = tmp_path
+        server = dict(server or {})
+        server.setdefault("spool_directory", str(tmp_path / "spool"))
+        server.setdefault("hostname", "thugate.test")
+        sections = {"server": server, "upstream": dict(upstream or {}), "log": {"level": "info"}}
+        lines = []
+        for name, values in sections.items():
+            lines.append(f"[{name}]")
+            for key, value in values.items():
+                if isinstance(value, bool):
+                    lines.append(f"{key} = {'true' if value else 'false'}")
+                elif isinstance(value, int):
+                    lines.append(f"{key} = {value}")
+                else:
+                    lines.append(f'{key} = "{value}"')
+        self.config_path = tmp_path / "thugate.toml"
+        self.config_path.write_text("\n".join(lines) + "\n")
+        self.log_lines = []
+        self.proc = subprocess.Popen(
+            [str(BINARY), "serve", "--config", str(self.config_path), "--listen", "127.0.0.1:0",
+             "--upstream", upstream_url],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+        self._listening = threading.Event()
+        threading.Thread(target=self._read_log, daemon=True).start()
+        if not self._listening.wait(30):
+            self.kill()
+            raise RuntimeError("thugate did not start:\n" + "\n".join(self.log_lines))
+
+    def _read_log(self):
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            self.log_lines.append(line)
+            m = re.search(r"listening on [0-9.]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                self._listening.set()
+
+    def connect(self, timeout=10):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+    def terminate(self, timeout=30):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def upstream():
+    server = Upstream()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gateway_factory(tmp_path):
+    started = []
+
+    def make(upstream_url, server=None, upstream=None, name="gw"):
+        directory = tmp_path / f"{name}{len(started)}"
+        directory.mkdir()
+        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream)
+        started.append(gateway)
+        return gateway
+
+    yield make
+    for gateway in started:
+        gateway.kill()
+
+
+@pytest.fixture
+def gateway(gateway_factory, upstream):
+    return gateway_factory(f"smtp://127.0.0.1:{upstream.port}")
+
+
+class RawClient:
+    """A byte-level SMTP client, for what smtplib will not send (pipelining in one write,
+    bare LF, over-long lines)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = b""
+
+    def send(self, data: bytes):
+        self.sock.sendall(data)
+
+    def reply(self):
+        """Reads one (possibly multi-line) reply; returns (code, text)."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buffer:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed; got so far: %r" % self.buffer)
+                self.buffer += chunk
+            line, self.buffer = self.buffer.split(b"\r\n", 1)
+            lines.append(line.decode("utf-8", "replace"))
+            if len(line) < 4 or line[3:4] == b" ":
+                return int(lines[0][:3]), "\n".join(l[4:] for l in lines)
+
+    def replies(self, n):
+        return [self.reply() for _ in range(n)]
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def raw(gateway):
+    client = RawClient(gateway.connect())
+    assert client.reply()[0] == 220
+    yield client
+    client.close()
+
+
+def make_certificate(directory: Path):
+    """A self-signed certificate for 127.0.0.1, made at test time with openssl."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=thugate.test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:thugate.test",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def strip_trace(content: bytes):
+    """Splits off the one Received: header ThuGate prepends; returns (header, rest)."""
+    assert content.startswith(b"Received: "), content[:200]
+    end = content.index(b"\r\n", 0)
+    while content[end + 2:end + 3] in (b"\t", b" "):
+        end = content.index(b"\r\n", end + 2)
+    return content[:end + 2], content[end + 2:]
+
+
+def has_bare_line_ending(data: bytes) -> bool:
+    return re.search(rb"(?<!\r)\n|\r(?!\n)", data) is not None
