@@ -182,7 +182,7 @@ extension GatewayConfig {
             if let v = try s.string("tls_certificate") { config.server.tlsCertificate = v }
             if let v = try s.string("tls_private_key") { config.server.tlsPrivateKey = v }
             if config.server.tlsCertificate.isEmpty != config.server.tlsPrivateKey.isEmpty {
-                throw s.error(config.server.tlsCertificate.isEmpty ? "tls_certificate" : "tls_private_key",
+                throw s.error(config.server.tlsCertificate.isEmpty ? "tls_private_key" : "tls_certificate",
                               "tls_certificate and tls_private_key must be set together")
             }
         }

@@ -1,0 +1,48 @@
+import Testing
+@testable import SMTPCore
+
+@Suite struct SMTPCommandTests {
+    private func parse(_ line: String) throws(SMTPCommandError) -> SMTPCommand {
+        try SMTPCommand.parse(Array(line.utf8))
+    }
+
+    @Test(arguments: [
+        ("EHLO client.example", SMTPCommand.ehlo("client.example")),
+        ("helo [127.0.0.1]", .helo("[127.0.0.1]")),
+        ("MAIL FROM:<a@b.gov.vn>", .mail(MailAddress("a@b.gov.vn"), MailParameters())),
+        ("mail from: <a@b.gov.vn> SIZE=1000 BODY=8bitmime", .mail(MailAddress("a@b.gov.vn"), MailParameters(size: 1000, body: .eightBitMIME))),
+        ("MAIL FROM:<>", .mail(MailAddress(""), MailParameters())),
+        ("MAIL FROM:<nguyễn@b.gov.vn> SMTPUTF8", .mail(MailAddress("nguyễn@b.gov.vn"), MailParameters(smtpUTF8: true))),
+        ("RCPT TO:<@relay.example:c@d.gov.vn>", .rcpt(MailAddress("c@d.gov.vn"))),
+        ("RCPT TO:<\"quoted name\"@d.gov.vn>", .rcpt(MailAddress("\"quoted name\"@d.gov.vn"))),
+        ("RCPT TO:<Postmaster>", .rcpt(MailAddress("Postmaster"))),
+        ("DATA", .data), ("rset", .rset), ("NOOP anything", .noop), ("QUIT", .quit), ("HELP", .help),
+        ("VRFY user", .vrfy("user")), ("EXPN list", .expn("list")), ("STARTTLS", .starttls),
+        ("BDAT 100 LAST", .notImplemented("BDAT")), ("AUTH PLAIN", .notImplemented("AUTH")),
+    ])
+    func accepted(line: String, command: SMTPCommand) throws {
+        #expect(try parse(line) == command)
+    }
+
+    @Test(arguments: [
+        ("FOO", SMTPCommandError.Kind.unknownCommand),
+        ("EHLO", .syntax),
+        ("MAIL FROM:<a@b", .syntax),
+        ("MAIL TO:<a@b.c>", .syntax),
+        ("MAIL FROM:<no-at-sign>", .syntax),
+        ("MAIL FROM:<a b@c.d>", .syntax),
+        ("MAIL FROM:<a@b.c> SIZE=abc", .badParameterValue("SIZE")),
+        ("MAIL FROM:<a@b.c> BODY=BINARYMIME", .badParameterValue("BODY")),
+        ("MAIL FROM:<a@b.c> AUTH=<>", .unknownParameter("AUTH")),
+        ("RCPT TO:<>", .syntax),
+        ("RCPT TO:<a@b.c> NOTIFY=NEVER", .unknownParameter("NOTIFY")),
+        ("DATA now", .syntax),
+    ])
+    func refused(line: String, kind: SMTPCommandError.Kind) {
+        #expect(throws: SMTPCommandError(kind)) { try parse(line) }
+    }
+
+    @Test func invalidUTF8IsASyntaxError() {
+        #expect(throws: SMTPCommandError(.syntax)) { try SMTPCommand.parse([0x4D, 0x41, 0x49, 0x4C, 0x20, 0xFF]) }
+    }
+}
