@@ -29,7 +29,7 @@ public final class MaildirUpstream: Upstream {
         }
     }
 
-    public func beginTransaction(logger: Logger) -> any UpstreamTransaction {
+    public func beginTransaction(eventLoop: EventLoop, logger: Logger) -> any UpstreamTransaction {
         MaildirTransaction(maildir: self, logger: logger)
     }
 
@@ -107,11 +107,13 @@ final class MaildirTransaction: UpstreamTransaction {
         self.logger = logger
     }
 
-    func mail(_ envelope: Envelope) async -> Reply { .senderOK }
+    func mail(_ envelope: Envelope, then pipelined: [PipelinedCommand]) async -> [Reply] {
+        [.senderOK] + pipelined.map { $0 == .data ? .startData : .recipientOK }
+    }
     func recipient(_ address: MailAddress) async -> Reply { .recipientOK }
     func abort() async {}
 
-    func data(header: String, message: MessageBuffer, queueID: String) async -> Reply {
+    func data(envelope: Envelope, header: String, message: MessageBuffer, queueID: String) async -> Reply {
         do {
             _ = try await maildir.deliver(header: header, message: message, queueID: queueID)
             return .custom(250, EnhancedStatus(2, 0, 0), "Đã nhận, mã \(queueID) / Ok: queued as \(queueID)")

@@ -42,6 +42,18 @@ final class SMTPSession {
     private var transaction: (any UpstreamTransaction)?
     private let isShuttingDown: @Sendable () -> Bool
 
+    /// Commands taken from the input ahead of time: those pipelined behind MAIL, already passed
+    /// upstream with it, carry the upstream's reply.
+    private struct Pending {
+        var line: InboundFramer.CommandLine
+        var command: SMTPCommand?
+        var upstreamReply: Reply?
+    }
+    private var lookahead: [Pending] = []
+    private var lookaheadIndex = 0
+    /// The upstream's reply to the command being handled, when it was pipelined.
+    private var prefetchedReply: Reply?
+
     init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inbound: NIOAsyncChannelInboundStream<ByteBuffer>, clock: SessionClock,
          context: GatewayContext, isShuttingDown: @escaping @Sendable () -> Bool) {
         self.channel = channel
@@ -65,8 +77,21 @@ final class SMTPSession {
                     queue(.shuttingDown)
                     break
                 }
-                let line = try await nextCommandLine()
-                try await perform(machine.received(line))
+                let action: SessionMachine.Action
+                if lookaheadIndex < lookahead.count {
+                    let pending = lookahead[lookaheadIndex]
+                    lookaheadIndex += 1
+                    if lookaheadIndex == lookahead.count {
+                        lookahead.removeAll(keepingCapacity: true)
+                        lookaheadIndex = 0
+                    }
+                    prefetchedReply = pending.upstreamReply
+                    action = pending.command.map { machine.received($0) } ?? machine.received(pending.line)
+                } else {
+                    prefetchedReply = nil
+                    action = machine.received(try await nextCommandLine())
+                }
+                try await perform(action)
             }
             try await flush()
         } catch is ClientGone {
@@ -91,14 +116,25 @@ final class SMTPSession {
                 queue(reply)
             case .forwardMail(let envelope):
                 clock.busy()
-                let upstreamTransaction = context.upstream.beginTransaction(logger: logger)
+                let upstreamTransaction = context.upstream.beginTransaction(eventLoop: channel.channel.eventLoop, logger: logger)
                 transaction = upstreamTransaction
-                let reply = await upstreamTransaction.mail(envelope)
-                if !reply.isPositive { transaction = nil }
-                next = machine.mailReplied(reply)
+                let (commands, positions) = takePipelinedCommands(envelope)
+                let replies = await upstreamTransaction.mail(envelope, then: commands)
+                for (reply, position) in zip(replies.dropFirst(), positions) { lookahead[position].upstreamReply = reply }
+                if !replies[0].isPositive {
+                    await upstreamTransaction.abort()
+                    transaction = nil
+                }
+                next = machine.mailReplied(replies[0])
             case .forwardRecipient(let address):
                 clock.busy()
-                let reply = await transaction?.recipient(address) ?? .upstreamUnavailable
+                let reply: Reply
+                if let prefetchedReply {
+                    reply = prefetchedReply
+                    self.prefetchedReply = nil
+                } else {
+                    reply = await transaction?.recipient(address) ?? .upstreamUnavailable
+                }
                 next = machine.recipientReplied(reply)
             case .receiveData:
                 queue(.startData)
@@ -120,6 +156,38 @@ final class SMTPSession {
     }
 
     // MARK: Input
+
+    /// Takes the RCPT commands (and a final DATA) that the client pipelined right behind MAIL
+    /// and are already buffered, so they go upstream in the same write (RFC 2920). Only commands
+    /// the session machine is sure to pass on are taken: a recipient the machine would refuse
+    /// itself must never reach the upstream.
+    private func takePipelinedCommands(_ envelope: Envelope) -> ([PipelinedCommand], [Int]) {
+        guard lookaheadIndex >= lookahead.count else { return ([], []) }
+        lookahead.removeAll(keepingCapacity: true)
+        lookaheadIndex = 0
+        var commands: [PipelinedCommand] = []
+        var positions: [Int] = []
+        let maxRecipients = context.sessionConfiguration.maxRecipients
+        while let line = framer.nextCommandLine(maxLength: context.config.server.maxLineLength,
+                                                bareLineEndings: context.config.server.bareLineEndings) {
+            var pending = Pending(line: line)
+            if case .line(let bytes) = line { pending.command = try? SMTPCommand.parse(bytes.readableBytesView) }
+            lookahead.append(pending)
+            switch pending.command {
+            case .rcpt(let address) where commands.count < maxRecipients && (address.isASCII || envelope.parameters.smtpUTF8):
+                commands.append(.recipient(address))
+                positions.append(lookahead.count - 1)
+                continue
+            case .data where !commands.isEmpty:
+                commands.append(.data)
+                positions.append(lookahead.count - 1)
+            default:
+                break
+            }
+            break
+        }
+        return (commands, positions)
+    }
 
     private func nextCommandLine() async throws -> InboundFramer.CommandLine {
         while true {
@@ -195,7 +263,7 @@ final class SMTPSession {
             if !result.findings.isEmpty {
                 header += "X-ThuGate-Findings: \(result.findings.map { $0.description }.joined(separator: "; "))\r\n"
             }
-            reply = await transaction.data(header: header, message: message, queueID: queueID)
+            reply = await transaction.data(envelope: envelope, header: header, message: message, queueID: queueID)
         case .reject(let finding):
             await transaction.abort()
             reply = .custom(554, EnhancedStatus(5, 7, 1), "Thư bị từ chối theo quy chế / Message refused by policy: \(finding.rule)")

@@ -6,7 +6,9 @@ import SMTPCore
 
 /// Where accepted mail goes. One transaction follows one client transaction step by step.
 public protocol Upstream: Sendable {
-    func beginTransaction(logger: Logger) -> any UpstreamTransaction
+    /// - Parameter eventLoop: the client's event loop; upstream connections are made and pooled
+    ///   per loop so that a session and its upstream connection never hop threads.
+    func beginTransaction(eventLoop: EventLoop, logger: Logger) -> any UpstreamTransaction
     /// Closes idle resources (pooled connections) at shutdown.
     func shutdown() async
 }
@@ -14,12 +16,23 @@ public protocol Upstream: Sendable {
 /// One mail transaction towards the upstream. Every method returns the reply for the client;
 /// failures to reach the upstream come back as `451 4.4.1`, never as an error.
 public protocol UpstreamTransaction: AnyObject {
-    func mail(_ envelope: Envelope) async -> Reply
+    /// Opens the transaction with MAIL and sends along the commands the client pipelined behind
+    /// it (RFC 2920); returns one reply per command, MAIL's first.
+    func mail(_ envelope: Envelope, then pipelined: [PipelinedCommand]) async -> [Reply]
     func recipient(_ address: MailAddress) async -> Reply
     /// Sends the trace header and the message; the reply is the upstream's final answer.
-    func data(header: String, message: MessageBuffer, queueID: String) async -> Reply
-    /// Abandons the transaction (RSET upstream) before its final dot.
+    /// `envelope` holds the recipients the upstream accepted, to replay the transaction on a new
+    /// connection if the first one was lost before the final dot.
+    func data(envelope: Envelope, header: String, message: MessageBuffer, queueID: String) async -> Reply
+    /// Abandons the transaction before its final dot (RSET, or closing the connection when the
+    /// upstream is already reading message data).
     func abort() async
+}
+
+/// A command the client pipelined behind MAIL that ThuGate may pass on before MAIL's reply.
+public enum PipelinedCommand: Sendable, Equatable {
+    case recipient(MailAddress)
+    case data
 }
 
 /// Relays to an SMTP server through a pool of reused connections (RSET between messages).
@@ -27,16 +40,14 @@ public final class SMTPUpstream: Upstream {
     let target: HostPort
     let config: GatewayConfig.Upstream
     let heloName: String
-    let group: EventLoopGroup
     let tlsContext: NIOSSLContext?
-    /// Connections with no open transaction, with the time each was put back.
-    private let idle = NIOLockedValueBox<[(UpstreamConnection, NIODeadline)]>([])
+    /// Connections with no open transaction, per event loop, with the time each was put back.
+    private let idle = NIOLockedValueBox<[ObjectIdentifier: [(UpstreamConnection, NIODeadline)]]>([:])
 
-    public init(target: HostPort, config: GatewayConfig.Upstream, heloName: String, group: EventLoopGroup) throws {
+    public init(target: HostPort, config: GatewayConfig.Upstream, heloName: String) throws {
         self.target = target
         self.config = config
         self.heloName = heloName
-        self.group = group
         if config.startTLS == .none {
             tlsContext = nil
         } else {
@@ -52,28 +63,30 @@ public final class SMTPUpstream: Upstream {
         }
     }
 
-    public func beginTransaction(logger: Logger) -> any UpstreamTransaction {
-        SMTPUpstreamTransaction(upstream: self, logger: logger)
+    public func beginTransaction(eventLoop: EventLoop, logger: Logger) -> any UpstreamTransaction {
+        SMTPUpstreamTransaction(upstream: self, eventLoop: eventLoop, logger: logger)
     }
 
     /// A pooled connection that is still open and not too old, or a new one.
-    func acquire(logger: Logger) async throws -> (UpstreamConnection, reused: Bool) {
+    func acquire(on eventLoop: EventLoop, logger: Logger) async throws -> (UpstreamConnection, reused: Bool) {
         let now = NIODeadline.now()
-        while let (connection, releasedAt) = idle.withLockedValue({ $0.popLast() }) {
+        let key = ObjectIdentifier(eventLoop)
+        while let (connection, releasedAt) = idle.withLockedValue({ $0[key]?.popLast() }) {
             if connection.isActive && now - releasedAt < config.idleTimeout { return (connection, true) }
             quit(connection)
         }
         let connection = try await UpstreamConnection.connect(to: target, config: config, heloName: heloName,
-                                                              tlsContext: tlsContext, group: group, logger: logger)
+                                                              tlsContext: tlsContext, eventLoop: eventLoop, logger: logger)
         return (connection, false)
     }
 
     /// Returns a connection with no open transaction to the pool.
     func release(_ connection: UpstreamConnection) {
         guard connection.isActive else { return }
+        let key = ObjectIdentifier(connection.channel.eventLoop)
         let kept = idle.withLockedValue { idle -> Bool in
-            guard idle.count < config.maxIdleConnections else { return false }
-            idle.append((connection, .now()))
+            guard idle.values.reduce(0, { $0 + $1.count }) < config.maxIdleConnections else { return false }
+            idle[key, default: []].append((connection, .now()))
             return true
         }
         if !kept { quit(connection) }
@@ -88,8 +101,8 @@ public final class SMTPUpstream: Upstream {
 
     public func shutdown() async {
         let connections = idle.withLockedValue { idle in
-            defer { idle = [] }
-            return idle
+            defer { idle = [:] }
+            return idle.values.flatMap { $0 }
         }
         await withTaskGroup(of: Void.self) { group in
             for (connection, _) in connections {
@@ -104,60 +117,73 @@ public final class SMTPUpstream: Upstream {
 
 final class SMTPUpstreamTransaction: UpstreamTransaction {
     let upstream: SMTPUpstream
+    let eventLoop: EventLoop
     let logger: Logger
     private var connection: UpstreamConnection?
-    private var envelope: Envelope?
+    /// The upstream answered DATA already (pipelined): 354 means it is reading message data.
+    private var dataReply: Reply?
 
-    init(upstream: SMTPUpstream, logger: Logger) {
+    init(upstream: SMTPUpstream, eventLoop: EventLoop, logger: Logger) {
         self.upstream = upstream
+        self.eventLoop = eventLoop
         self.logger = logger
     }
 
     deinit {
         // A transaction dropped mid-way (client vanished): its connection is not reusable as is.
-        if let connection { upstream.quit(connection) }
+        connection?.close()
     }
 
-    func mail(_ envelope: Envelope) async -> Reply {
-        self.envelope = envelope
+    private var inData: Bool { dataReply?.code == 354 }
+
+    func mail(_ envelope: Envelope, then pipelined: [PipelinedCommand]) async -> [Reply] {
         // A pooled connection may have been closed by the upstream while idle: try a fresh one
         // once before telling the client to come back later.
         for attempt in 0..<2 {
             var reused = false
             do {
-                let (connection, wasPooled) = try await upstream.acquire(logger: logger)
+                let (connection, wasPooled) = try await upstream.acquire(on: eventLoop, logger: logger)
                 reused = wasPooled
                 self.connection = connection
-                let mail = mailCommand(envelope, connection)
-                var reply: Reply
-                if reused {
-                    if upstream.config.pipelining && connection.supports("PIPELINING") {
-                        reply = try await connection.send(["RSET", mail])[1]
-                    } else {
-                        _ = try await connection.send("RSET")
-                        reply = try await connection.send(mail)
+                var lines = reused ? ["RSET"] : []
+                lines.append(mailCommand(envelope, connection))
+                for command in pipelined {
+                    switch command {
+                    case .recipient(let address): lines.append("RCPT TO:<\(address.address)>")
+                    case .data: lines.append("DATA")
                     }
-                } else {
-                    reply = try await connection.send(mail)
                 }
-                if !reply.isPositive {
+                var replies = try await send(lines, on: connection)
+                if reused { replies.removeFirst() }
+                if pipelined.last == .data { dataReply = replies.last }
+                if !replies[0].isPositive && !inData {
                     // No transaction is open upstream: the connection is clean.
                     release()
                 }
-                return reply
+                return replies
             } catch {
                 drop()
                 if attempt == 1 || !reused {
                     logger.warning("upstream unavailable at MAIL", metadata: ["error": "\(error)"])
-                    return .upstreamUnavailable
+                    return Array(repeating: .upstreamUnavailable, count: 1 + pipelined.count)
                 }
             }
         }
-        return .upstreamUnavailable
+        return Array(repeating: .upstreamUnavailable, count: 1 + pipelined.count)
+    }
+
+    /// Sends the lines in one write when the upstream pipelines, else one by one.
+    private func send(_ lines: [String], on connection: UpstreamConnection) async throws -> [Reply] {
+        if lines.count > 1 && upstream.config.pipelining && connection.supports("PIPELINING") {
+            return try await connection.send(lines)
+        }
+        var replies: [Reply] = []
+        for line in lines { replies.append(try await connection.send(line)) }
+        return replies
     }
 
     func recipient(_ address: MailAddress) async -> Reply {
-        guard let connection else { return .upstreamUnavailable }
+        guard let connection, !inData else { return .upstreamUnavailable }
         do {
             return try await connection.send("RCPT TO:<\(address.address)>")
         } catch {
@@ -167,41 +193,78 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
         }
     }
 
-    func data(header: String, message: MessageBuffer, queueID: String) async -> Reply {
-        guard let connection else { return .upstreamUnavailable }
-        do {
-            let go = try await connection.send("DATA")
-            guard go.code == 354 else {
-                // The upstream refused DATA (e.g. no valid recipients on its side).
-                release()
-                return go
-            }
-            var stuffer = DotStuffer()
-            let allocator = connection.channel.allocator
-            var out = allocator.buffer(capacity: min(message.size + header.utf8.count + 64, 256 * 1024 + 1024))
-            var headerBuffer = allocator.buffer(string: header)
-            stuffer.encode(headerBuffer, into: &out)
-            headerBuffer.clear()
-            try await message.forEachChunk(allocator: allocator) { chunk in
-                stuffer.encode(chunk, into: &out)
-                if out.readableBytes >= 256 * 1024 {
-                    try await connection.write(out)
-                    out = allocator.buffer(capacity: 256 * 1024 + 1024)
-                }
-            }
-            stuffer.finish(into: &out)
-            let reply = try await connection.exchange(out, expecting: 1, timeout: connection.timeouts.data)[0]
+    func data(envelope: Envelope, header: String, message: MessageBuffer, queueID: String) async -> Reply {
+        if let dataReply, dataReply.code != 354 {
+            // The upstream refused the pipelined DATA: its answer is the message's.
             release()
-            return reply
-        } catch {
-            logger.warning("upstream failed during DATA", metadata: ["error": "\(error)", "queue_id": "\(queueID)"])
-            drop()
-            return .upstreamUnavailable
+            return dataReply
         }
+        // The first connection may be gone (the upstream's idle timeout ran out while the client
+        // was still sending): as long as no final dot went out, replay on a new connection.
+        for attempt in 0..<2 {
+            var finalDotSent = false
+            do {
+                guard let connection, connection.isActive else { throw UpstreamError(kind: .closed, detail: "connection lost before DATA") }
+                if !inData {
+                    let go = try await connection.send("DATA")
+                    guard go.code == 354 else {
+                        release()
+                        return go
+                    }
+                }
+                dataReply = nil
+                var stuffer = DotStuffer()
+                let allocator = connection.channel.allocator
+                let chunk = 256 * 1024
+                var out = allocator.buffer(capacity: min(message.size + header.utf8.count + 64, chunk + 1024))
+                stuffer.encode(allocator.buffer(string: header), into: &out)
+                try await message.forEachChunk(chunkSize: chunk, allocator: allocator) { bytes in
+                    stuffer.encode(bytes, into: &out)
+                    if out.readableBytes >= chunk {
+                        try await connection.write(out)
+                        out = allocator.buffer(capacity: chunk + 1024)
+                    }
+                }
+                stuffer.finish(into: &out)
+                finalDotSent = true
+                let reply = try await connection.exchange(out, expecting: 1, timeout: connection.timeouts.data)[0]
+                release()
+                return reply
+            } catch {
+                drop()
+                if finalDotSent || attempt == 1 {
+                    // After the final dot the upstream may have the message: the client retries
+                    // and at worst a duplicate arrives; it is never lost.
+                    logger.warning("upstream failed during DATA", metadata: ["error": "\(error)", "queue_id": "\(queueID)"])
+                    return .upstreamUnavailable
+                }
+                logger.notice("upstream connection lost before the final dot, replaying the transaction",
+                              metadata: ["error": "\(error)", "queue_id": "\(queueID)"])
+                guard await replay(envelope) else { return .upstreamUnavailable }
+            }
+        }
+        return .upstreamUnavailable
+    }
+
+    /// MAIL, the recipients already accepted, DATA, on a new connection. Any other answer than
+    /// before and the message waits: the client was told each recipient is accepted.
+    private func replay(_ envelope: Envelope) async -> Bool {
+        let replies = await mail(envelope, then: envelope.recipients.map { .recipient($0) } + [.data])
+        let accepted = replies[0].code == 250 && replies.dropFirst().dropLast().allSatisfy { $0.code == 250 || $0.code == 251 } && inData
+        if !accepted {
+            logger.warning("replay refused by upstream", metadata: ["replies": "\(replies)"])
+            drop()
+        }
+        return accepted
     }
 
     func abort() async {
         guard let connection else { return }
+        if inData {
+            // Message data cannot be cancelled: closing before the final dot is how SMTP aborts.
+            drop()
+            return
+        }
         self.connection = nil
         do {
             let reply = try await connection.send("RSET")
@@ -225,10 +288,12 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
     private func release() {
         if let connection { upstream.release(connection) }
         connection = nil
+        dataReply = nil
     }
 
     private func drop() {
         connection?.close()
         connection = nil
+        dataReply = nil
     }
 }

@@ -119,17 +119,20 @@ public final class UpstreamConnection: Sendable {
     func exchange(_ bytes: ByteBuffer?, expecting count: Int, timeout: TimeAmount) async throws -> [Reply] {
         let channel = self.channel
         let handler = self.handler
-        let future: EventLoopFuture<[Reply]> = channel.eventLoop.flatSubmit {
+        @Sendable func start() -> EventLoopFuture<[Reply]> {
             let promises = (0..<count).map { _ in channel.eventLoop.makePromise(of: Reply.self) }
             for promise in promises { handler.value.expect(promise) }
             if let bytes { channel.writeAndFlush(bytes, promise: nil) }
-            let all = EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
+            let all = count == 1 ? promises[0].futureResult.map { [$0] }
+                                 : EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
             let timer = channel.eventLoop.scheduleTask(in: timeout) {
                 handler.value.abort(UpstreamError(kind: .timeout, detail: "no reply within \(timeout.seconds)s"))
             }
             all.whenComplete { _ in timer.cancel() }
             return all
         }
+        // Sessions and their upstream connections share an event loop: no thread hop then.
+        let future = channel.eventLoop.inEventLoop ? start() : channel.eventLoop.flatSubmit(start)
         return try await future.get()
     }
 
@@ -145,12 +148,12 @@ public final class UpstreamConnection: Sendable {
     /// Opens a connection, reads the greeting, says EHLO (HELO if refused), and starts TLS when
     /// the configuration asks and the upstream offers it.
     static func connect(to target: HostPort, config: GatewayConfig.Upstream, heloName: String,
-                        tlsContext: NIOSSLContext?, group: EventLoopGroup, logger: Logger) async throws -> UpstreamConnection {
+                        tlsContext: NIOSSLContext?, eventLoop: EventLoop, logger: Logger) async throws -> UpstreamConnection {
         let channel: Channel
         let handler: NIOLoopBound<UpstreamClientHandler>
         let greeting: EventLoopFuture<Reply>
         do {
-            channel = try await ClientBootstrap(group: group)
+            channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(config.connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in

@@ -84,30 +84,39 @@ extension SMTPCommand {
     ///
     /// Verbs are case-insensitive. Paths are accepted with or without the angle brackets and
     /// with a space after the colon, as Postfix does, but are always passed on in the strict form.
+    /// Works on the bytes (commands are ASCII, addresses UTF-8 per RFC 6531): this runs for every
+    /// command of every session.
     public static func parse(_ line: some Collection<UInt8>) throws(SMTPCommandError) -> SMTPCommand {
-        // Commands are ASCII, addresses may be UTF-8 (RFC 6531); anything else is a syntax error.
-        guard let text = String(validating: line, as: UTF8.self) else { throw SMTPCommandError(.syntax) }
-        let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
-        let verb = text[..<verbEnd].uppercased()
-        let argument = text[verbEnd...].drop(while: { $0 == " " })
-        let trimmedArgument = String(argument.reversed().drop(while: { $0 == " " }).reversed())
+        let bytes = Array(line)
+        // Anything that is not UTF-8 is a syntax error.
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw SMTPCommandError(.syntax) }
+        let verbEnd = bytes.firstIndex(of: space) ?? bytes.endIndex
+        guard verbEnd <= 12 else { throw SMTPCommandError(.unknownCommand) }
+        let verb = String(decoding: bytes[..<verbEnd].map(asciiUppercased), as: UTF8.self)
+        var argStart = verbEnd
+        while argStart < bytes.endIndex && bytes[argStart] == space { argStart += 1 }
+        var argEnd = bytes.endIndex
+        while argEnd > argStart && bytes[argEnd - 1] == space { argEnd -= 1 }
+        let argument = bytes[argStart..<argEnd]
 
         switch verb {
         case "EHLO", "HELO":
-            guard !trimmedArgument.isEmpty, !trimmedArgument.contains(" ") else { throw SMTPCommandError(.syntax) }
-            return verb == "EHLO" ? .ehlo(trimmedArgument) : .helo(trimmedArgument)
+            guard !argument.isEmpty, !argument.contains(space) else { throw SMTPCommandError(.syntax) }
+            let name = String(decoding: argument, as: UTF8.self)
+            return verb == "EHLO" ? .ehlo(name) : .helo(name)
         case "MAIL":
-            let (address, rest) = try parsePath(argument, keyword: "FROM:", allowNull: true)
+            let (address, rest) = try parsePath(argument, keyword: mailKeyword, allowNull: true)
             return .mail(address, try parseMailParameters(rest))
         case "RCPT":
-            let (address, rest) = try parsePath(argument, keyword: "TO:", allowNull: false)
-            if let name = rest.split(separator: " ").first {
+            let (address, rest) = try parsePath(argument, keyword: rcptKeyword, allowNull: false)
+            if !rest.isEmpty {
                 // DSN (RFC 3461) is not announced, so no RCPT parameter is valid.
-                throw SMTPCommandError(.unknownParameter(String(name.prefix(while: { $0 != "=" })).uppercased()))
+                let name = rest.prefix(while: { $0 != space && $0 != UInt8(ascii: "=") })
+                throw SMTPCommandError(.unknownParameter(String(decoding: name.map(asciiUppercased), as: UTF8.self)))
             }
             return .rcpt(address)
         case "DATA", "RSET", "QUIT", "STARTTLS":
-            guard trimmedArgument.isEmpty else { throw SMTPCommandError(.syntax) }
+            guard argument.isEmpty else { throw SMTPCommandError(.syntax) }
             switch verb {
             case "DATA": return .data
             case "RSET": return .rset
@@ -117,8 +126,9 @@ extension SMTPCommand {
         case "NOOP": return .noop
         case "HELP": return .help
         case "VRFY", "EXPN":
-            guard !trimmedArgument.isEmpty else { throw SMTPCommandError(.syntax) }
-            return verb == "VRFY" ? .vrfy(trimmedArgument) : .expn(trimmedArgument)
+            guard !argument.isEmpty else { throw SMTPCommandError(.syntax) }
+            let text = String(decoding: argument, as: UTF8.self)
+            return verb == "VRFY" ? .vrfy(text) : .expn(text)
         case "BDAT", "AUTH", "ETRN", "TURN", "ATRN", "SEND", "SOML", "SAML", "VERB", "ONEX", "XCLIENT", "XFORWARD":
             return .notImplemented(verb)
         default:
@@ -128,91 +138,99 @@ extension SMTPCommand {
 
     /// `FROM:<path> rest` → (address, rest). Source routes (`<@a,@b:user@c>`) are dropped as
     /// RFC 5321 4.1.1.3 allows.
-    private static func parsePath(_ argument: Substring, keyword: String, allowNull: Bool) throws(SMTPCommandError) -> (MailAddress, Substring) {
-        guard argument.uppercased().hasPrefix(keyword) else { throw SMTPCommandError(.syntax) }
-        var rest = argument.dropFirst(keyword.count).drop(while: { $0 == " " })
-        var path: Substring
-        if rest.first == "<" {
+    private static func parsePath(_ argument: ArraySlice<UInt8>, keyword: [UInt8], allowNull: Bool) throws(SMTPCommandError) -> (MailAddress, ArraySlice<UInt8>) {
+        guard argument.count >= keyword.count,
+              zip(argument.prefix(keyword.count), keyword).allSatisfy({ asciiUppercased($0) == $1 })
+        else { throw SMTPCommandError(.syntax) }
+        var rest = argument.dropFirst(keyword.count).drop(while: { $0 == space })
+        var path: ArraySlice<UInt8>
+        if rest.first == UInt8(ascii: "<") {
             guard let close = closingBracket(in: rest) else { throw SMTPCommandError(.syntax) }
-            path = rest[rest.index(after: rest.startIndex)..<close]
-            rest = rest[rest.index(after: close)...]
-            guard rest.isEmpty || rest.first == " " else { throw SMTPCommandError(.syntax) }
+            path = rest[(rest.startIndex + 1)..<close]
+            rest = rest[(close + 1)...]
+            guard rest.isEmpty || rest.first == space else { throw SMTPCommandError(.syntax) }
         } else {
-            let end = rest.firstIndex(of: " ") ?? rest.endIndex
+            let end = rest.firstIndex(of: space) ?? rest.endIndex
             path = rest[..<end]
             rest = rest[end...]
             guard !path.isEmpty else { throw SMTPCommandError(.syntax) }
         }
-        if path.first == "@" {
-            guard let colon = path.firstIndex(of: ":") else { throw SMTPCommandError(.syntax) }
-            path = path[path.index(after: colon)...]
+        if path.first == UInt8(ascii: "@") {
+            guard let colon = path.firstIndex(of: UInt8(ascii: ":")) else { throw SMTPCommandError(.syntax) }
+            path = path[(colon + 1)...]
         }
-        let address = String(path)
-        if address.isEmpty {
+        if path.isEmpty {
             guard allowNull else { throw SMTPCommandError(.syntax) }
         } else {
-            try validateMailbox(address)
+            try validateMailbox(path)
         }
-        return (MailAddress(address), rest.drop(while: { $0 == " " }))
+        return (MailAddress(String(decoding: path, as: UTF8.self)), rest.drop(while: { $0 == space }))
     }
 
     /// The `>` that closes the path, skipping quoted local parts such as `<"a>b"@c>`.
-    private static func closingBracket(in text: Substring) -> Substring.Index? {
+    private static func closingBracket(in text: ArraySlice<UInt8>) -> Int? {
         var quoted = false
         var escaped = false
-        var index = text.index(after: text.startIndex)
+        var index = text.startIndex + 1
         while index < text.endIndex {
             let c = text[index]
-            if escaped { escaped = false } else if c == "\\" && quoted { escaped = true } else if c == "\"" { quoted.toggle() } else if c == ">" && !quoted { return index }
-            index = text.index(after: index)
+            if escaped {
+                escaped = false
+            } else if c == UInt8(ascii: "\\") && quoted {
+                escaped = true
+            } else if c == UInt8(ascii: "\"") {
+                quoted.toggle()
+            } else if c == UInt8(ascii: ">") && !quoted {
+                return index
+            }
+            index += 1
         }
         return nil
     }
 
-    /// A mailbox is `local-part@domain` (RFC 5321 4.1.2); `postmaster` alone is allowed for RCPT.
-    private static func validateMailbox(_ address: String) throws(SMTPCommandError) {
-        if address.lowercased() == "postmaster" { return }
-        guard let at = address.lastIndex(of: "@") else { throw SMTPCommandError(.syntax) }
+    /// A mailbox is `local-part@domain` (RFC 5321 4.1.2, RFC 6531 3.3 for UTF-8); `postmaster`
+    /// alone is allowed for RCPT.
+    private static func validateMailbox(_ address: ArraySlice<UInt8>) throws(SMTPCommandError) {
+        if address.count == 10 && address.map(asciiUppercased) == Array("POSTMASTER".utf8) { return }
+        guard let at = address.lastIndex(of: UInt8(ascii: "@")) else { throw SMTPCommandError(.syntax) }
         let local = address[..<at]
-        let domain = address[address.index(after: at)...]
-        guard !local.isEmpty, !domain.isEmpty, local.utf8.count <= 64, domain.utf8.count <= 255 else {
-            throw SMTPCommandError(.syntax)
+        let domain = address[(at + 1)...]
+        guard !local.isEmpty, !domain.isEmpty, local.count <= 64, domain.count <= 255 else { throw SMTPCommandError(.syntax) }
+        let quotedLocal = local.count >= 2 && local.first == UInt8(ascii: "\"") && local.last == UInt8(ascii: "\"")
+        for byte in local {
+            if byte == 0x7F || byte < 0x20 { throw SMTPCommandError(.syntax) }
+            // Specials and spaces only inside a quoted local part.
+            if !quotedLocal && (byte == space || localSpecials.contains(byte)) { throw SMTPCommandError(.syntax) }
         }
-        let quotedLocal = local.first == "\"" && local.last == "\"" && local.count >= 2
-        for scalar in address.unicodeScalars where scalar.value < 0x21 || scalar.value == 0x7F {
-            // Spaces are allowed only inside a quoted local part.
-            if !(quotedLocal && scalar == " " && address[..<at].unicodeScalars.contains(scalar)) {
-                throw SMTPCommandError(.syntax)
-            }
+        if domain.first == UInt8(ascii: "[") {
+            guard domain.last == UInt8(ascii: "]"), !domain.contains(where: { $0 <= space || $0 == 0x7F }) else { throw SMTPCommandError(.syntax) }
+            return
         }
-        if !quotedLocal && local.contains(where: { "<>()[],;:\"\\".contains($0) }) { throw SMTPCommandError(.syntax) }
-        if domain.first == "[" {
-            guard domain.last == "]" else { throw SMTPCommandError(.syntax) }
-        } else if domain.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }) || domain.hasPrefix(".") || domain.hasSuffix(".") || domain.contains("..") {
-            throw SMTPCommandError(.syntax)
+        guard domain.first != UInt8(ascii: "."), domain.last != UInt8(ascii: ".") else { throw SMTPCommandError(.syntax) }
+        var previous: UInt8 = 0
+        for byte in domain {
+            let ok = byte >= 0x80  // U-label bytes (RFC 6531)
+                || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            guard ok, !(byte == UInt8(ascii: ".") && previous == UInt8(ascii: ".")) else { throw SMTPCommandError(.syntax) }
+            previous = byte
         }
     }
 
-    private static func parseMailParameters(_ text: Substring) throws(SMTPCommandError) -> MailParameters {
+    private static func parseMailParameters(_ text: ArraySlice<UInt8>) throws(SMTPCommandError) -> MailParameters {
         var parameters = MailParameters()
-        for token in text.split(separator: " ") {
-            let name: String
-            let value: Substring?
-            if let eq = token.firstIndex(of: "=") {
-                name = token[..<eq].uppercased()
-                value = token[token.index(after: eq)...]
-            } else {
-                name = token.uppercased()
-                value = nil
-            }
+        for token in text.split(separator: space) {
+            let eq = token.firstIndex(of: UInt8(ascii: "="))
+            let name = String(decoding: token[..<(eq ?? token.endIndex)].map(asciiUppercased), as: UTF8.self)
+            let value = eq.map { token[($0 + 1)...] }
             switch name {
             case "SIZE":
-                guard let value, !value.isEmpty, value.count <= 20, value.allSatisfy(\.isASCII), value.allSatisfy(\.isNumber) else {
-                    throw SMTPCommandError(.badParameterValue("SIZE"))
-                }
-                parameters.size = Int(value) ?? Int.max
+                guard let value, !value.isEmpty, value.count <= 20,
+                      value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+                else { throw SMTPCommandError(.badParameterValue("SIZE")) }
+                parameters.size = Int(String(decoding: value, as: UTF8.self)) ?? Int.max
             case "BODY":
-                guard let value, let body = MailParameters.Body(rawValue: value.uppercased()) else {
+                guard let value, let body = MailParameters.Body(rawValue: String(decoding: value.map(asciiUppercased), as: UTF8.self)) else {
                     throw SMTPCommandError(.badParameterValue("BODY"))
                 }
                 parameters.body = body
@@ -225,4 +243,14 @@ extension SMTPCommand {
         }
         return parameters
     }
+}
+
+private let space = UInt8(ascii: " ")
+private let mailKeyword = Array("FROM:".utf8)
+private let rcptKeyword = Array("TO:".utf8)
+private let localSpecials = Set("<>()[],;:\"\\".utf8)
+
+@inline(__always)
+private func asciiUppercased(_ byte: UInt8) -> UInt8 {
+    byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte
 }

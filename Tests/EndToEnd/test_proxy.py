@@ -1,5 +1,6 @@
 """The transactional proxy, driven by real clients (smtplib, swaks, raw sockets) through the
 real binary to a real upstream (aiosmtpd)."""
+import os
 import smtplib
 import socket
 import ssl
@@ -298,10 +299,11 @@ def test_starttls_to_the_upstream(gateway_factory, tmp_path):
 
 
 def test_upstream_connections_are_reused_with_rset(gateway, upstream):
-    for i in range(5):
+    for i in range(8):
         send(gateway, "a@quangninh.gov.vn", ["b@quangninh.gov.vn"], MESSAGE)
-    assert len(upstream.wait_for_messages(5)) == 5
-    assert upstream.connections == 1
+    assert len(upstream.wait_for_messages(8)) == 8
+    # Connections are pooled per event loop (one per core): 8 sessions, at most one each.
+    assert upstream.connections <= min(os.cpu_count(), 4) < 8
 
 
 def test_pooled_connection_closed_by_upstream_is_replaced(gateway, upstream):

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""End-to-end load benchmark: the same load sent straight to Postfix's smtp-sink and through
+ThuGate (no rules) into the same sink, in one run. Reports messages/s, p50/p99 latency, peak RSS
+and the ratio, as Markdown, for Benchmarks/RESULTS.md.
+
+    Benchmarks/proxy_load.py [--connections 50] [--seconds 10] [--big-messages 200]
+
+Everything listens on 127.0.0.1; every process is stopped at the end."""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def peak_rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_port(port, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+class Sink:
+    def __init__(self):
+        self.port = free_port()
+        # -u nobody: smtp-sink drops root privileges after binding, as its manual asks.
+        args = ["smtp-sink"] + (["-u", "nobody"] if os.geteuid() == 0 else []) + [f"127.0.0.1:{self.port}", "1024"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class ThuGate:
+    def __init__(self, binary, sink_port, workdir):
+        config = Path(workdir) / "bench.toml"
+        config.write_text(f"""[server]
+max_connections_per_ip = 1000
+spool_directory = "{workdir}/spool"
+[log]
+level = "info"
+""")
+        self.log_path = Path(workdir) / "thugate.log"
+        self.proc = subprocess.Popen([binary, "serve", "--config", str(config), "--listen", "127.0.0.1:0",
+                                      "--upstream", f"smtp://127.0.0.1:{sink_port}"],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.log_path, "wb"), cwd=workdir)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            m = re.search(r"listening on [0-9.]+:(\d+)", self.log_path.read_text(errors="replace"))
+            if m:
+                self.port = int(m.group(1))
+                return
+            time.sleep(0.05)
+        raise RuntimeError("thugate did not start")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(60)
+
+
+def load(loader, port, connections, seconds, size, messages=0):
+    args = [loader, "--server", f"127.0.0.1:{port}", "--connections", str(connections), "--seconds", str(seconds),
+            "--size", str(size)]
+    if messages:
+        args += ["--messages", str(messages)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=seconds + 600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--size", type=int, default=2048)
+    parser.add_argument("--big-messages", type=int, default=200, help="5 MB messages in the big run")
+    args = parser.parse_args()
+
+    log("building release binaries ...")
+    subprocess.run(["swift", "build", "-c", "release", "--product", "thugate"], cwd=ROOT, check=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "thugate-load"], cwd=ROOT, check=True)
+    bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.strip()
+    binary, loader = f"{bin_dir}/thugate", f"{bin_dir}/thugate-load"
+
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        sink = Sink()
+        try:
+            log(f"direct: {args.connections} connections, {args.size}-byte messages, {args.seconds}s ...")
+            direct = load(loader, sink.port, args.connections, args.seconds, args.size)
+            direct["rss_mb"] = peak_rss_mb(sink.proc.pid)
+            rows.append(("direct to smtp-sink", direct, "smtp-sink"))
+
+            gateway = ThuGate(binary, sink.port, work)
+            log("through ThuGate ...")
+            through = load(loader, gateway.port, args.connections, args.seconds, args.size)
+            through["rss_mb"] = peak_rss_mb(gateway.proc.pid)
+            lines = sum(1 for line in open(gateway.log_path, errors="replace") if "result=sent" in line)
+            assert gateway.stop() == 0
+            rows.append(("through ThuGate", through, "thugate"))
+
+            gateway = ThuGate(binary, sink.port, work)
+            log(f"through ThuGate, {args.big_messages} messages of 5 MB ...")
+            big = load(loader, gateway.port, args.connections, 600, 5 * 1024 * 1024, messages=args.big_messages)
+            big["rss_mb"] = peak_rss_mb(gateway.proc.pid)
+            assert gateway.stop() == 0
+            rows.append(("through ThuGate, 5 MB messages", big, "thugate"))
+        finally:
+            sink.stop()
+
+    ratio = through["messages_per_second"] / direct["messages_per_second"]
+    print(f"| run | connections | message | messages | failures | messages/s | p50 ms | p99 ms | peak RSS (process) |")
+    print(f"|---|---|---|---|---|---|---|---|---|")
+    for name, r, process in rows:
+        size = f"{r['message_bytes'] / 1048576:.0f} MB" if r["message_bytes"] > 1048576 else f"{r['message_bytes']} B"
+        print(f"| {name} | {r['connections']} | {size} | {r['messages']} | {r['failures']} | {r['messages_per_second']:.0f} "
+              f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rss_mb']:.1f} MB ({process}) |")
+    print()
+    print(f"Throughput through ThuGate / direct: **{ratio:.0%}** (target ≥ 70 %). "
+          f"ThuGate logged {lines} `result=sent` lines for {through['messages']} messages measured (plus warm-up).")
+
+
+if __name__ == "__main__":
+    main()
