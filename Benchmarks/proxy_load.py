@@ -5,6 +5,11 @@ and the ratio, as Markdown, for Benchmarks/RESULTS.md.
 
     Benchmarks/proxy_load.py [--connections 50] [--seconds 10] [--big-messages 200]
 
+Two placements are measured. "dedicated": the load generator and the sink share CPU 0 and
+ThuGate has CPU 1, as a gateway has its own machine in production (the direct run keeps the
+load generator and sink on CPU 0 too). "shared": nothing pinned, all three processes compete
+for both cores, so ThuGate's CPU is taken from the load generator and the sink.
+
 Everything listens on 127.0.0.1; every process is stopped at the end."""
 import argparse
 import json
@@ -52,11 +57,15 @@ def log(text):
     print(text, file=sys.stderr, flush=True)
 
 
+def pinned(cpu):
+    return ["taskset", "-c", str(cpu)] if cpu is not None else []
+
+
 class Sink:
-    def __init__(self):
+    def __init__(self, cpu=None):
         self.port = free_port()
         # -u nobody: smtp-sink drops root privileges after binding, as its manual asks.
-        args = ["smtp-sink"] + (["-u", "nobody"] if os.geteuid() == 0 else []) + [f"127.0.0.1:{self.port}", "1024"]
+        args = pinned(cpu) + ["smtp-sink"] + (["-u", "nobody"] if os.geteuid() == 0 else []) + [f"127.0.0.1:{self.port}", "1024"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
 
@@ -66,7 +75,7 @@ class Sink:
 
 
 class ThuGate:
-    def __init__(self, binary, sink_port, workdir):
+    def __init__(self, binary, sink_port, workdir, cpu=None):
         config = Path(workdir) / "bench.toml"
         config.write_text(f"""[server]
 max_connections_per_ip = 1000
@@ -75,7 +84,7 @@ spool_directory = "{workdir}/spool"
 level = "info"
 """)
         self.log_path = Path(workdir) / "thugate.log"
-        self.proc = subprocess.Popen([binary, "serve", "--config", str(config), "--listen", "127.0.0.1:0",
+        self.proc = subprocess.Popen(pinned(cpu) + [binary, "serve", "--config", str(config), "--listen", "127.0.0.1:0",
                                       "--upstream", f"smtp://127.0.0.1:{sink_port}"],
                                      stdout=subprocess.DEVNULL, stderr=open(self.log_path, "wb"), cwd=workdir)
         deadline = time.time() + 30
@@ -92,8 +101,8 @@ level = "info"
         return self.proc.wait(60)
 
 
-def load(loader, port, connections, seconds, size, messages=0):
-    args = [loader, "--server", f"127.0.0.1:{port}", "--connections", str(connections), "--seconds", str(seconds),
+def load(loader, port, connections, seconds, size, messages=0, cpu=None):
+    args = pinned(cpu) + [loader, "--server", f"127.0.0.1:{port}", "--connections", str(connections), "--seconds", str(seconds),
             "--size", str(size)]
     if messages:
         args += ["--messages", str(messages)]
@@ -116,42 +125,49 @@ def main():
                              capture_output=True, text=True).stdout.strip()
     binary, loader = f"{bin_dir}/thugate", f"{bin_dir}/thugate-load"
 
+    print(f"Machine: {os.cpu_count()} cores; {args.connections} connections; {args.size}-byte messages for "
+          f"{args.seconds:.0f} s after a 1 s warm-up; 5 MB run: {args.big_messages} messages.\n")
+    for placement in ["dedicated", "shared"]:
+        cpus = (0, 1) if placement == "dedicated" else (None, None)
+        rows, ratio, lines, measured = run(binary, loader, args, *cpus)
+        print(f"### {placement} CPUs\n")
+        print("| run | messages | failures | messages/s | p50 ms | p99 ms | peak RSS |")
+        print("|---|---|---|---|---|---|---|")
+        for name, r, process in rows:
+            print(f"| {name} | {r['messages']} | {r['failures']} | {r['messages_per_second']:.0f} "
+                  f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rss_mb']:.1f} MB ({process}) |")
+        print(f"\nThroughput through ThuGate / direct: **{ratio:.0%}**. "
+              f"ThuGate logged {lines} `result=sent` lines (measured {measured} plus warm-up).\n")
+
+
+def run(binary, loader, args, load_cpu, gateway_cpu):
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        sink = Sink()
+        sink = Sink(load_cpu)
         try:
-            log(f"direct: {args.connections} connections, {args.size}-byte messages, {args.seconds}s ...")
-            direct = load(loader, sink.port, args.connections, args.seconds, args.size)
+            log(f"direct (cpu {load_cpu}) ...")
+            direct = load(loader, sink.port, args.connections, args.seconds, args.size, cpu=load_cpu)
             direct["rss_mb"] = peak_rss_mb(sink.proc.pid)
             rows.append(("direct to smtp-sink", direct, "smtp-sink"))
 
-            gateway = ThuGate(binary, sink.port, work)
+            gateway = ThuGate(binary, sink.port, work, gateway_cpu)
             log("through ThuGate ...")
-            through = load(loader, gateway.port, args.connections, args.seconds, args.size)
+            through = load(loader, gateway.port, args.connections, args.seconds, args.size, cpu=load_cpu)
             through["rss_mb"] = peak_rss_mb(gateway.proc.pid)
-            lines = sum(1 for line in open(gateway.log_path, errors="replace") if "result=sent" in line)
             assert gateway.stop() == 0
+            lines = sum(1 for line in open(gateway.log_path, errors="replace") if "result=sent" in line)
             rows.append(("through ThuGate", through, "thugate"))
 
-            gateway = ThuGate(binary, sink.port, work)
+            gateway = ThuGate(binary, sink.port, work, gateway_cpu)
             log(f"through ThuGate, {args.big_messages} messages of 5 MB ...")
-            big = load(loader, gateway.port, args.connections, 600, 5 * 1024 * 1024, messages=args.big_messages)
+            big = load(loader, gateway.port, args.connections, 600, 5 * 1024 * 1024, messages=args.big_messages,
+                       cpu=load_cpu)
             big["rss_mb"] = peak_rss_mb(gateway.proc.pid)
             assert gateway.stop() == 0
             rows.append(("through ThuGate, 5 MB messages", big, "thugate"))
         finally:
             sink.stop()
-
-    ratio = through["messages_per_second"] / direct["messages_per_second"]
-    print(f"| run | connections | message | messages | failures | messages/s | p50 ms | p99 ms | peak RSS (process) |")
-    print(f"|---|---|---|---|---|---|---|---|---|")
-    for name, r, process in rows:
-        size = f"{r['message_bytes'] / 1048576:.0f} MB" if r["message_bytes"] > 1048576 else f"{r['message_bytes']} B"
-        print(f"| {name} | {r['connections']} | {size} | {r['messages']} | {r['failures']} | {r['messages_per_second']:.0f} "
-              f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rss_mb']:.1f} MB ({process}) |")
-    print()
-    print(f"Throughput through ThuGate / direct: **{ratio:.0%}** (target ≥ 70 %). "
-          f"ThuGate logged {lines} `result=sent` lines for {through['messages']} messages measured (plus warm-up).")
+    return rows, through["messages_per_second"] / direct["messages_per_second"], lines, through["messages"]
 
 
 if __name__ == "__main__":

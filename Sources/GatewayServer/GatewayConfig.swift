@@ -23,7 +23,7 @@ public struct GatewayConfig: Sendable, Equatable {
         public var dataTimeout = TimeAmount.minutes(3)
         public var bareLineEndings = BareLineEndingPolicy.reject
         /// Messages up to this size stay in memory; larger ones are spooled to a file.
-        public var memoryThreshold = 1024 * 1024
+        public var memoryThreshold = 256 * 1024
         public var spoolDirectory = "var/spool"
         public var shutdownTimeout = TimeAmount.seconds(30)
         public var tlsCertificate = ""

@@ -38,7 +38,8 @@ public final class MessageBuffer {
         if fd < 0 {
             try openSpoolFile()
             try memory.withUnsafeReadableBytes { try writeAll($0) }
-            memory.clear()
+            // The memory part is no longer needed: give it back now, not when the message ends.
+            memory = ByteBuffer()
         }
         try writeAll(bytes)
     }
@@ -47,7 +48,7 @@ public final class MessageBuffer {
     public var bytesInMemory: ByteBuffer? { fd >= 0 ? nil : memory }
 
     /// Calls `body` with the message in chunks of at most `chunkSize` bytes, in order.
-    public func forEachChunk(chunkSize: Int = 256 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) async throws -> Void) async throws {
+    public func forEachChunk(chunkSize: Int = 64 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) async throws -> Void) async throws {
         if fd < 0 {
             var rest = memory
             while rest.readableBytes > 0 {

@@ -55,7 +55,10 @@ public final class SMTPServer: Service {
                     let clock = SessionClock()
                     try channel.pipeline.syncOperations.addHandler(ClientTimeoutHandler(clock: clock))
                     try channel.pipeline.syncOperations.addHandler(StartTLSGate())
-                    let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    // A few reads buffered per session is enough to keep it busy; more is memory.
+                    let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
                     return AcceptedClient(channel: asyncChannel, clock: clock)
                 }
             }

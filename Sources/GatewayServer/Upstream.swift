@@ -215,7 +215,7 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
                 dataReply = nil
                 var stuffer = DotStuffer()
                 let allocator = connection.channel.allocator
-                let chunk = 256 * 1024
+                let chunk = 64 * 1024
                 var out = allocator.buffer(capacity: min(message.size + header.utf8.count + 64, chunk + 1024))
                 stuffer.encode(allocator.buffer(string: header), into: &out)
                 try await message.forEachChunk(chunkSize: chunk, allocator: allocator) { bytes in

@@ -18,7 +18,13 @@ public struct UpstreamError: Error, CustomStringConvertible, Sendable {
 final class UpstreamClientHandler: ChannelInboundHandler {
     typealias InboundIn = Reply
 
-    private var awaiting = CircularBuffer<EventLoopPromise<Reply>>()
+    /// Replies awaited, in order: each entry takes the next `count` replies.
+    private struct Awaited {
+        var count: Int
+        var replies: [Reply]
+        let promise: EventLoopPromise<[Reply]>
+    }
+    private var awaiting = CircularBuffer<Awaited>()
     private var failure: UpstreamError?
     private var context: ChannelHandlerContext?
 
@@ -29,7 +35,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         // Also reached for a connection attempt that never connected.
         let error = failure ?? UpstreamError(kind: .closed, detail: "connection closed")
-        while let promise = awaiting.popFirst() { promise.fail(error) }
+        while let awaited = awaiting.popFirst() { awaited.promise.fail(error) }
         self.context = nil
     }
 
@@ -39,29 +45,36 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     }
 
     /// The server's greeting, the first reply, which comes unasked.
-    let greeting: EventLoopFuture<Reply>
+    let greeting: EventLoopFuture<[Reply]>
 
-    init(greeting: EventLoopPromise<Reply>) {
+    init(greeting: EventLoopPromise<[Reply]>) {
         self.greeting = greeting.futureResult
-        awaiting.append(greeting)
+        awaiting.append(Awaited(count: 1, replies: [], promise: greeting))
     }
 
-    func expect(_ promise: EventLoopPromise<Reply>) {
+    /// The next `count` replies complete `promise`.
+    func expect(_ count: Int, _ promise: EventLoopPromise<[Reply]>) {
         if let failure {
             promise.fail(failure)
         } else {
-            awaiting.append(promise)
+            var replies: [Reply] = []
+            replies.reserveCapacity(count)
+            awaiting.append(Awaited(count: count, replies: replies, promise: promise))
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = unwrapInboundIn(data)
-        guard let promise = awaiting.popFirst() else {
+        guard !awaiting.isEmpty else {
             // A reply nobody asked for: the upstream is out of step; drop the connection.
             fail(UpstreamError(kind: .protocolViolation, detail: "unexpected reply \(reply)"), context: context)
             return
         }
-        promise.succeed(reply)
+        awaiting[awaiting.startIndex].replies.append(reply)
+        if awaiting[awaiting.startIndex].replies.count == awaiting[awaiting.startIndex].count {
+            let done = awaiting.removeFirst()
+            done.promise.succeed(done.replies)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -76,7 +89,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
 
     func fail(_ error: UpstreamError, context: ChannelHandlerContext) {
         if failure == nil { failure = error }
-        while let promise = awaiting.popFirst() { promise.fail(error) }
+        while let awaited = awaiting.popFirst() { awaited.promise.fail(error) }
         context.close(promise: nil)
     }
 }
@@ -120,11 +133,10 @@ public final class UpstreamConnection: Sendable {
         let channel = self.channel
         let handler = self.handler
         @Sendable func start() -> EventLoopFuture<[Reply]> {
-            let promises = (0..<count).map { _ in channel.eventLoop.makePromise(of: Reply.self) }
-            for promise in promises { handler.value.expect(promise) }
+            let promise = channel.eventLoop.makePromise(of: [Reply].self)
+            handler.value.expect(count, promise)
             if let bytes { channel.writeAndFlush(bytes, promise: nil) }
-            let all = count == 1 ? promises[0].futureResult.map { [$0] }
-                                 : EventLoopFuture.whenAllSucceed(promises.map(\.futureResult), on: channel.eventLoop)
+            let all = promise.futureResult
             let timer = channel.eventLoop.scheduleTask(in: timeout) {
                 handler.value.abort(UpstreamError(kind: .timeout, detail: "no reply within \(timeout.seconds)s"))
             }
@@ -151,14 +163,14 @@ public final class UpstreamConnection: Sendable {
                         tlsContext: NIOSSLContext?, eventLoop: EventLoop, logger: Logger) async throws -> UpstreamConnection {
         let channel: Channel
         let handler: NIOLoopBound<UpstreamClientHandler>
-        let greeting: EventLoopFuture<Reply>
+        let greeting: EventLoopFuture<[Reply]>
         do {
             channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(config.connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = UpstreamClientHandler(greeting: channel.eventLoop.makePromise(of: Reply.self))
+                        let handler = UpstreamClientHandler(greeting: channel.eventLoop.makePromise(of: [Reply].self))
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPReplyDecoder()))
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
@@ -201,11 +213,11 @@ public final class UpstreamConnection: Sendable {
         }
     }
 
-    private func awaitGreeting(_ greeting: EventLoopFuture<Reply>, timeout: TimeAmount) async throws -> Reply {
+    private func awaitGreeting(_ greeting: EventLoopFuture<[Reply]>, timeout: TimeAmount) async throws -> Reply {
         let channel = self.channel
         let timer = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
         defer { timer.cancel() }
-        return try await greeting.get()
+        return try await greeting.get()[0]
     }
 
     private func hello(_ name: String) async throws {

@@ -14,16 +14,31 @@ public struct EnhancedStatus: Hashable, Sendable, CustomStringConvertible {
         self.detail = detail
     }
 
-    /// Parses `x.y.z` at the start of `text`; returns the status and the rest after one space.
-    public static func parse(prefixOf text: Substring) -> (EnhancedStatus, Substring)? {
-        let token = text.prefix(while: { $0 != " " })
-        let fields = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard fields.count == 3,
-              let k = Int(fields[0]), [2, 4, 5].contains(k),
-              let s = Int(fields[1]), (0...999).contains(s),
-              let d = Int(fields[2]), (0...999).contains(d)
-        else { return nil }
-        return (EnhancedStatus(k, s, d), text.dropFirst(token.count).drop(while: { $0 == " " }))
+    /// Parses `x.y.z` at the start of `text`; returns the status and the text after it.
+    public static func parse(prefixOf text: String) -> (EnhancedStatus, String)? {
+        var fields = [0, 0, 0]
+        var field = 0
+        var digits = 0
+        var index = text.utf8.startIndex
+        let end = text.utf8.endIndex
+        while index < end {
+            let byte = text.utf8[index]
+            if byte == UInt8(ascii: " ") { break }
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, field < 2 else { return nil }
+                field += 1
+                digits = 0
+            } else {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit <= 9, digits < 3 else { return nil }
+                fields[field] = fields[field] * 10 + Int(digit)
+                digits += 1
+            }
+            index = text.utf8.index(after: index)
+        }
+        guard field == 2, digits > 0, [2, 4, 5].contains(fields[0]) else { return nil }
+        while index < end && text.utf8[index] == UInt8(ascii: " ") { index = text.utf8.index(after: index) }
+        return (EnhancedStatus(fields[0], fields[1], fields[2]), String(text[index...]))
     }
 
     public var description: String { "\(klass).\(subject).\(detail)" }

@@ -42,22 +42,34 @@ public struct SMTPReplyDecoder: ByteToMessageDecoder, Sendable {
             let length = lf - buffer.readerIndex + 1
             replyBytes += length
             if replyBytes > Self.maxReplyBytes { throw SMTPReplyError(kind: .tooLong) }
-            var lineBuffer = buffer.readSlice(length: length)!
-            var line = lineBuffer.readString(length: lineBuffer.readableBytes) ?? ""
-            // Servers' text may hold any bytes; keep what decodes, drop the line ending.
-            while line.last == "\n" || line.last == "\r" || line.last == "\r\n" { line.removeLast() }
-            let utf8 = Array(line.utf8)
-            guard utf8.count >= 3, let lineCode = Int(String(decoding: utf8[0..<3], as: UTF8.self)), (200...599).contains(lineCode) else {
-                throw SMTPReplyError(kind: .malformed)
+            // Servers' text may hold any bytes: it is decoded leniently, line ending dropped.
+            let line: (code: Int, final: Bool, text: String)? = buffer.withUnsafeReadableBytes { raw in
+                var end = length - 1
+                if end > 0 && raw[end - 1] == 13 { end -= 1 }
+                guard end >= 3 else { return nil }
+                var code = 0
+                for i in 0..<3 {
+                    let digit = raw[i] &- UInt8(ascii: "0")
+                    guard digit <= 9 else { return nil }
+                    code = code * 10 + Int(digit)
+                }
+                let separator = end > 3 ? raw[3] : UInt8(ascii: " ")
+                guard separator == UInt8(ascii: " ") || separator == UInt8(ascii: "-") else { return nil }
+                let text = end > 4 ? String(decoding: UnsafeRawBufferPointer(rebasing: raw[4..<end]), as: UTF8.self) : ""
+                return (code, separator == UInt8(ascii: " "), text)
             }
-            if let code, code != lineCode { throw SMTPReplyError(kind: .malformed) }
-            code = lineCode
-            let separator: UInt8 = utf8.count > 3 ? utf8[3] : UInt8(ascii: " ")
-            guard separator == UInt8(ascii: " ") || separator == UInt8(ascii: "-") else { throw SMTPReplyError(kind: .malformed) }
-            lines.append(utf8.count > 4 ? String(decoding: utf8[4...], as: UTF8.self) : "")
-            if separator == UInt8(ascii: " ") {
-                defer { lines = []; code = nil; replyBytes = 0 }
-                return Reply.parsing(code: lineCode, lines: lines)
+            buffer.moveReaderIndex(forwardBy: length)
+            guard let line, (200...599).contains(line.code) else { throw SMTPReplyError(kind: .malformed) }
+            if let code, code != line.code { throw SMTPReplyError(kind: .malformed) }
+            code = line.code
+            lines.append(line.text)
+            if line.final {
+                defer {
+                    lines.removeAll(keepingCapacity: true)
+                    code = nil
+                    replyBytes = 0
+                }
+                return Reply.parsing(code: line.code, lines: lines)
             }
         }
     }
@@ -67,11 +79,11 @@ extension Reply {
     /// A reply from the lines a server sent: the enhanced status is taken out of the text when
     /// the first line carries one.
     public static func parsing(code: Int, lines: [String]) -> Reply {
-        guard let first = lines.first, let (status, _) = EnhancedStatus.parse(prefixOf: Substring(first)),
+        guard let first = lines.first, let (status, _) = EnhancedStatus.parse(prefixOf: first),
               status.klass == code / 100
         else { return Reply(code: code, status: nil, lines: lines) }
         let stripped = lines.map { line -> String in
-            if let (lineStatus, rest) = EnhancedStatus.parse(prefixOf: Substring(line)), lineStatus == status { return String(rest) }
+            if let (lineStatus, rest) = EnhancedStatus.parse(prefixOf: line), lineStatus == status { return rest }
             return line
         }
         return Reply(code: code, status: status, lines: stripped)

@@ -11,6 +11,9 @@ import NIOPosix
 @main
 enum Main {
     static func main() {
+        // With TZ unset glibc stats /etc/localtime on every local-time conversion (each log line,
+        // each Received: header); naming the zone file once avoids that.
+        if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 1) }
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         Task {
             await ThuGate.main()
