@@ -5,7 +5,9 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Atomics
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import Policy
@@ -250,10 +252,11 @@ final class SMTPSession {
         self.message = nil
         self.transaction = nil
 
-        let inspected = InspectedMessage(envelope: envelope, bytes: message.bytesInMemory.map { Array($0.readableBytesView) },
-                                         size: message.size)
-        let result = context.pipeline.rules.isEmpty ? FilterPipeline.Result(verdict: .pass, findings: [])
-                                                    : context.pipeline.evaluate(inspected)
+        // Rules see the message; with none configured there is nothing to copy or evaluate.
+        let result = context.pipeline.rules.isEmpty
+            ? FilterPipeline.Result(verdict: .pass, findings: [])
+            : context.pipeline.evaluate(InspectedMessage(envelope: envelope, bytes: message.bytesInMemory.map { Array($0.readableBytesView) },
+                                                         size: message.size))
         var header = ReceivedHeader(heloName: envelope.heloName, clientAddress: clientAddress, hostname: context.config.server.hostname,
                                     esmtp: envelope.esmtp, tls: machine.tlsActive, smtpUTF8: envelope.parameters.smtpUTF8,
                                     queueID: queueID, recipients: envelope.recipients, date: rfc5322Date()).field
@@ -286,11 +289,11 @@ final class SMTPSession {
 
     private func flush() async throws {
         guard output.readableBytes > 0 else { return }
-        let bytes = output
-        output = channel.channel.allocator.buffer(capacity: 512)
         // Written on the channel itself, not through the async writer, so that the order with
         // the STARTTLS switch below is certain.
-        try await channel.channel.writeAndFlush(bytes).get()
+        try await channel.channel.writeAndFlush(output).get()
+        // Written out: the buffer's storage is ours again.
+        output.clear()
     }
 
     private func startTLS(_ reply: Reply) async throws {
@@ -308,16 +311,22 @@ final class SMTPSession {
     }
 }
 
-/// Postfix-style queue IDs: 12 characters, unique enough to find one message in the logs.
+/// Postfix-style queue IDs: 12 characters, unique enough to find one message in the logs:
+/// 6 random per process start, then a counter (no system call per message).
 enum QueueID {
     private static let alphabet = Array("0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjkmnpqrstvwxyz".utf8)
+    private static let prefix = encode(UInt64.random(in: .min ... .max), digits: 6)
+    private static let counter = ManagedAtomic<UInt64>(0)
 
     static func next() -> String {
-        var value = UInt64.random(in: .min ... .max)
-        var chars = [UInt8]()
-        chars.reserveCapacity(12)
-        for _ in 0..<12 {
-            chars.append(alphabet[Int(value % UInt64(alphabet.count))])
+        prefix + encode(counter.wrappingIncrementThenLoad(ordering: .relaxed), digits: 6)
+    }
+
+    private static func encode(_ number: UInt64, digits: Int) -> String {
+        var value = number
+        var chars = [UInt8](repeating: 0, count: digits)
+        for i in (0..<digits).reversed() {
+            chars[i] = alphabet[Int(value % UInt64(alphabet.count))]
             value /= UInt64(alphabet.count)
         }
         return String(decoding: chars, as: UTF8.self)
@@ -325,18 +334,28 @@ enum QueueID {
 }
 
 /// The current time as an RFC 5322 3.3 date-time in local time, e.g. `Mon, 23 Nov 2026 21:00:00 +0700`.
+/// Formatted at most once a second: every message's Received: header needs it.
 func rfc5322Date() -> String {
-    var now = time(nil)
+    let now = time(nil)
+    if let cached = dateCache.withLockedValue({ $0.second == now ? $0.text : nil }) { return cached }
+    let text = formatRFC5322Date(now)
+    dateCache.withLockedValue { $0 = (now, text) }
+    return text
+}
+
+private let dateCache = NIOLockedValueBox<(second: time_t, text: String)>((0, ""))
+
+func formatRFC5322Date(_ seconds: time_t) -> String {
+    var now = seconds
     var parts = tm()
     localtime_r(&now, &parts)
     let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     let offset = parts.tm_gmtoff / 60
     let sign = offset < 0 ? "-" : "+"
-    let text = "\(days[Int(parts.tm_wday)]), \(parts.tm_mday) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+    return "\(days[Int(parts.tm_wday)]), \(parts.tm_mday) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
         + format2(parts.tm_hour) + ":" + format2(parts.tm_min) + ":" + format2(parts.tm_sec)
         + " \(sign)\(format2(Int32(abs(offset) / 60)))\(format2(Int32(abs(offset) % 60)))"
-    return text
 }
 
 private func format2(_ value: Int32) -> String {

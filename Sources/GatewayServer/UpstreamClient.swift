@@ -44,6 +44,32 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         if let context { fail(error, context: context) }
     }
 
+    /// When the replies awaited now must all have come. One timer per connection, re-armed only
+    /// when it fires: most exchanges never touch the event loop's timer heap.
+    private var deadline = NIODeadline.distantFuture
+    private var timerArmed = false
+
+    func awaitReplies(within timeout: TimeAmount, eventLoop: EventLoop) {
+        deadline = .now() + timeout
+        guard !timerArmed else { return }
+        arm(at: deadline, eventLoop: eventLoop)
+    }
+
+    private func arm(at when: NIODeadline, eventLoop: EventLoop) {
+        timerArmed = true
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.scheduleTask(deadline: when) {
+            let handler = this.value
+            handler.timerArmed = false
+            guard !handler.awaiting.isEmpty, handler.failure == nil else { return }
+            if NIODeadline.now() >= handler.deadline {
+                handler.abort(UpstreamError(kind: .timeout, detail: "no reply in time"))
+            } else {
+                handler.arm(at: handler.deadline, eventLoop: eventLoop)
+            }
+        }
+    }
+
     /// The server's greeting, the first reply, which comes unasked.
     let greeting: EventLoopFuture<[Reply]>
 
@@ -135,13 +161,9 @@ public final class UpstreamConnection: Sendable {
         @Sendable func start() -> EventLoopFuture<[Reply]> {
             let promise = channel.eventLoop.makePromise(of: [Reply].self)
             handler.value.expect(count, promise)
+            handler.value.awaitReplies(within: timeout, eventLoop: channel.eventLoop)
             if let bytes { channel.writeAndFlush(bytes, promise: nil) }
-            let all = promise.futureResult
-            let timer = channel.eventLoop.scheduleTask(in: timeout) {
-                handler.value.abort(UpstreamError(kind: .timeout, detail: "no reply within \(timeout.seconds)s"))
-            }
-            all.whenComplete { _ in timer.cancel() }
-            return all
+            return promise.futureResult
         }
         // Sessions and their upstream connections share an event loop: no thread hop then.
         let future = channel.eventLoop.inEventLoop ? start() : channel.eventLoop.flatSubmit(start)

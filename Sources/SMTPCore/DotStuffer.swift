@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
 /// Encodes message bytes for the DATA phase of an outgoing transaction: redoes dot-stuffing,
@@ -16,6 +23,12 @@ public struct DotStuffer: Sendable {
         var i = 0
         let count = bytes.count
         while i < count {
+            if !pendingCR && !atLineStart, let base = bytes.baseAddress {
+                // Fast path: skip to the next CR or LF; nothing else needs a look.
+                let lfOffset = memchr(base + i, 10, count - i).map { UnsafeRawPointer($0) - base } ?? count
+                i = memchr(base + i, 13, lfOffset - i).map { UnsafeRawPointer($0) - base } ?? lfOffset
+                if i == count { break }
+            }
             let byte = bytes[i]
             if pendingCR {
                 pendingCR = false

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 
 /// What ThuGate does with a bare `<LF>` or bare `<CR>` (one not part of `<CRLF>`).
@@ -133,7 +140,17 @@ public struct DataDecoder: Sendable {
             func flush(_ end: Int) throws {
                 if end > runStart { try emit(UnsafeRawBufferPointer(rebasing: bytes[runStart..<end]), sink) }
             }
+            let base = bytes.baseAddress
             scan: while i < count {
+                if state == .inLine, let base {
+                    // Fast path: jump over ordinary bytes to the next CR or LF with memchr.
+                    let lfOffset = memchr(base + i, 10, count - i).map { UnsafeRawPointer($0) - base } ?? count
+                    let stop = memchr(base + i, 13, lfOffset - i).map { UnsafeRawPointer($0) - base } ?? lfOffset
+                    lineLength += stop - i
+                    if lineLength > maxLineLength - 2 { sawLongLine = true }
+                    i = stop
+                    if i == count { break scan }
+                }
                 let byte = bytes[i]
                 switch state {
                 case .inLine:
