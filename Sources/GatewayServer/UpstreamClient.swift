@@ -47,20 +47,23 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     /// When the replies awaited now must all have come. One timer per connection, re-armed only
     /// when it fires: most exchanges never touch the event loop's timer heap.
     private var deadline = NIODeadline.distantFuture
-    private var timerArmed = false
+    /// When the one live timer fires; an earlier deadline arms a new timer and the old one, on
+    /// firing, sees it was superseded.
+    private var armedAt: NIODeadline?
 
     func awaitReplies(within timeout: TimeAmount, eventLoop: EventLoop) {
         deadline = .now() + timeout
-        guard !timerArmed else { return }
+        if let armedAt, armedAt <= deadline { return }
         arm(at: deadline, eventLoop: eventLoop)
     }
 
     private func arm(at when: NIODeadline, eventLoop: EventLoop) {
-        timerArmed = true
+        armedAt = when
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         eventLoop.scheduleTask(deadline: when) {
             let handler = this.value
-            handler.timerArmed = false
+            guard handler.armedAt == when else { return }
+            handler.armedAt = nil
             guard !handler.awaiting.isEmpty, handler.failure == nil else { return }
             if NIODeadline.now() >= handler.deadline {
                 handler.abort(UpstreamError(kind: .timeout, detail: "no reply in time"))

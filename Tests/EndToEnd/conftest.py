@@ -129,6 +129,15 @@ class Gateway:
                 self.port = int(m.group(1))
                 self._listening.set()
 
+    def wait_for_log(self, predicate, timeout=10):
+        """True once a log line matching `predicate` was read (the log is read by a thread)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if any(predicate(line) for line in list(self.log_lines)):
+                return True
+            time.sleep(0.02)
+        return False
+
     def connect(self, timeout=10):
         return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
 
