@@ -41,10 +41,11 @@ struct Serve: AsyncParsableCommand {
 
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = BufferedLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
+        defer { LogWriter.standardError.flush() }
         let logger = Logger(label: "thugate")
         let group = MultiThreadedEventLoopGroup.singleton
 
