@@ -116,6 +116,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--big-messages", type=int, default=200, help="5 MB messages in the big run")
+    parser.add_argument("--huge-messages", type=int, default=100, help="20 MB messages in the huge run")
     args = parser.parse_args()
 
     log("building release binaries ...")
@@ -126,7 +127,8 @@ def main():
     binary, loader = f"{bin_dir}/thugate", f"{bin_dir}/thugate-load"
 
     print(f"Machine: {os.cpu_count()} cores; {args.connections} connections; {args.size}-byte messages for "
-          f"{args.seconds:.0f} s after a 1 s warm-up; 5 MB run: {args.big_messages} messages.\n")
+          f"{args.seconds:.0f} s after a 1 s warm-up; 5 MB run: {args.big_messages} messages; "
+          f"20 MB run: {args.huge_messages} messages.\n")
     for placement in ["dedicated", "shared"]:
         cpus = (0, 1) if placement == "dedicated" else (None, None)
         rows, ratio, lines, measured = run(binary, loader, args, *cpus)
@@ -165,6 +167,14 @@ def run(binary, loader, args, load_cpu, gateway_cpu):
             big["rss_mb"] = peak_rss_mb(gateway.proc.pid)
             assert gateway.stop() == 0
             rows.append(("through ThuGate, 5 MB messages", big, "thugate"))
+
+            gateway = ThuGate(binary, sink.port, work, gateway_cpu)
+            log(f"through ThuGate, {args.huge_messages} messages of 20 MB ...")
+            huge = load(loader, gateway.port, args.connections, 600, 20 * 1024 * 1024, messages=args.huge_messages,
+                        cpu=load_cpu)
+            huge["rss_mb"] = peak_rss_mb(gateway.proc.pid)
+            assert gateway.stop() == 0
+            rows.append(("through ThuGate, 20 MB messages", huge, "thugate"))
         finally:
             sink.stop()
     return rows, through["messages_per_second"] / direct["messages_per_second"], lines, through["messages"]

@@ -145,6 +145,12 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
                 let (connection, wasPooled) = try await upstream.acquire(on: eventLoop, logger: logger)
                 reused = wasPooled
                 self.connection = connection
+                if envelope.parameters.smtpUTF8 && !connection.supports("SMTPUTF8") {
+                    // RFC 6531 3.2: no silent downgrade of internationalized mail.
+                    release()
+                    return [.custom(553, EnhancedStatus(5, 6, 7), "Máy chủ thư chính không hỗ trợ SMTPUTF8 / Upstream does not support SMTPUTF8")]
+                        + Array(repeating: .custom(503, EnhancedStatus(5, 5, 1), "Need MAIL command"), count: pipelined.count)
+                }
                 var lines = reused ? ["RSET"] : []
                 lines.append(mailCommand(envelope, connection))
                 for command in pipelined {

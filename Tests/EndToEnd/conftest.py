@@ -22,7 +22,7 @@ class Upstream:
     """An aiosmtpd server playing the main mail server. It records every message and can be
     told to refuse recipients, defer or refuse messages, or answer slowly."""
 
-    def __init__(self, tls_context=None, require_starttls=False):
+    def __init__(self, tls_context=None, require_starttls=False, smtputf8=True):
         self.messages = []          # dicts: mail_from, rcpt_tos, content (bytes), mail_options
         self.connections = 0
         self.refuse_recipients = {}  # address -> reply
@@ -31,6 +31,7 @@ class Upstream:
         self.close_after_message = False
         self._tls_context = tls_context
         self._require_starttls = require_starttls
+        self._smtputf8 = smtputf8
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -62,7 +63,7 @@ class Upstream:
 
     def _factory(self):
         self.connections += 1
-        return AioSMTP(self, enable_SMTPUTF8=True, decode_data=False, hostname="upstream.test",
+        return AioSMTP(self, enable_SMTPUTF8=self._smtputf8, decode_data=False, hostname="upstream.test",
                        tls_context=self._tls_context, require_starttls=self._require_starttls,
                        data_size_limit=200 * 1024 * 1024)
 

@@ -241,6 +241,20 @@ def test_8bit_and_smtputf8_mail(gateway, upstream):
     assert b"with UTF8SMTP id" in header
 
 
+def test_smtputf8_mail_is_not_downgraded_to_an_upstream_without_it(gateway_factory):
+    plain = Upstream(smtputf8=False)
+    try:
+        gateway = gateway_factory(f"smtp://127.0.0.1:{plain.port}")
+        with smtplib.SMTP("127.0.0.1", gateway.port, timeout=20) as client:
+            with pytest.raises(smtplib.SMTPSenderRefused) as error:
+                client.sendmail("nguyễn@quangninh.gov.vn", ["b@quangninh.gov.vn"], b"Subject: x\r\n\r\nx\r\n",
+                                mail_options=["SMTPUTF8"])
+        assert error.value.smtp_code == 553 and error.value.smtp_error.startswith(b"5.6.7")
+        assert plain.messages == []
+    finally:
+        plain.stop()
+
+
 def test_non_ascii_address_without_smtputf8_is_refused(raw):
     raw.send("EHLO c\r\nMAIL FROM:<nguyễn@quangninh.gov.vn>\r\n".encode())
     raw.reply()
