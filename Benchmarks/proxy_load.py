@@ -160,21 +160,15 @@ def run(binary, loader, args, load_cpu, gateway_cpu):
             lines = sum(1 for line in open(gateway.log_path, errors="replace") if "result=sent" in line)
             rows.append(("through ThuGate", through, "thugate"))
 
-            gateway = ThuGate(binary, sink.port, work, gateway_cpu)
-            log(f"through ThuGate, {args.big_messages} messages of 5 MB ...")
-            big = load(loader, gateway.port, args.connections, 600, 5 * 1024 * 1024, messages=args.big_messages,
-                       cpu=load_cpu)
-            big["rss_mb"] = peak_rss_mb(gateway.proc.pid)
-            assert gateway.stop() == 0
-            rows.append(("through ThuGate, 5 MB messages", big, "thugate"))
-
-            gateway = ThuGate(binary, sink.port, work, gateway_cpu)
-            log(f"through ThuGate, {args.huge_messages} messages of 20 MB ...")
-            huge = load(loader, gateway.port, args.connections, 600, 20 * 1024 * 1024, messages=args.huge_messages,
-                        cpu=load_cpu)
-            huge["rss_mb"] = peak_rss_mb(gateway.proc.pid)
-            assert gateway.stop() == 0
-            rows.append(("through ThuGate, 20 MB messages", huge, "thugate"))
+            # The same 50 connections with big messages: peak RSS must not follow message size.
+            for megabytes, count in [(5, args.big_messages), (20, args.huge_messages)]:
+                gateway = ThuGate(binary, sink.port, work, gateway_cpu)
+                log(f"through ThuGate, {count} messages of {megabytes} MB ...")
+                big = load(loader, gateway.port, args.connections, 600, megabytes * 1024 * 1024, messages=count,
+                           cpu=load_cpu)
+                big["rss_mb"] = peak_rss_mb(gateway.proc.pid)
+                assert gateway.stop() == 0
+                rows.append((f"through ThuGate, {megabytes} MB messages", big, "thugate"))
         finally:
             sink.stop()
     return rows, through["messages_per_second"] / direct["messages_per_second"], lines, through["messages"]

@@ -85,19 +85,6 @@ public final class MaildirUpstream: Upstream {
     }
 }
 
-private func writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws {
-    guard let base = bytes.baseAddress else { return }
-    var done = 0
-    while done < bytes.count {
-        let n = write(fd, base + done, bytes.count - done)
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw SpoolError(operation: "write", errno: errno)
-        }
-        done += n
-    }
-}
-
 final class MaildirTransaction: UpstreamTransaction {
     let maildir: MaildirUpstream
     let logger: Logger

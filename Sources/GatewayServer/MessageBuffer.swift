@@ -37,11 +37,11 @@ public final class MessageBuffer {
         }
         if fd < 0 {
             try openSpoolFile()
-            try memory.withUnsafeReadableBytes { try writeAll($0) }
+            try memory.withUnsafeReadableBytes { try writeAll(fd, $0) }
             // The memory part is no longer needed: give it back now, not when the message ends.
             memory = ByteBuffer()
         }
-        try writeAll(bytes)
+        try writeAll(fd, bytes)
     }
 
     /// The whole message in memory, or nil when it was spooled.
@@ -78,23 +78,24 @@ public final class MessageBuffer {
         unlink(path)
         self.fd = fd
     }
-
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, base + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SpoolError(operation: "write", errno: errno)
-            }
-            done += n
-        }
-    }
 }
 
 public struct SpoolError: Error, CustomStringConvertible {
     public var operation: String
     public var errno: CInt
     public var description: String { "spool \(operation): \(String(cString: strerror(errno)))" }
+}
+
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR.
+func writeAll(_ fd: CInt, _ bytes: UnsafeRawBufferPointer) throws {
+    guard let base = bytes.baseAddress else { return }
+    var done = 0
+    while done < bytes.count {
+        let n = write(fd, base + done, bytes.count - done)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw SpoolError(operation: "write", errno: errno)
+        }
+        done += n
+    }
 }
