@@ -489,3 +489,54 @@ def test_sigkill_under_load_every_250_is_upstream(gateway, upstream):
                for m in upstream.messages for line in m["content"].split(b"\r\n") if line.startswith(b"Message-ID: ")}
     missing = [m for m in acknowledged if m not in arrived]
     assert missing == []
+
+
+def test_total_connection_limit(gateway_factory, upstream):
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"max_connections": 2})
+    first, second = RawClient(gateway.connect()), RawClient(gateway.connect())
+    assert first.reply()[0] == 220 and second.reply()[0] == 220
+    code, text = RawClient(gateway.connect()).reply()
+    assert code == 421 and text.startswith("4.7.0")
+
+
+def test_helo_client_and_null_sender(gateway, upstream):
+    """An old client that only says HELO, sending a bounce (null reverse path)."""
+    client = RawClient(gateway.connect())
+    client.reply()
+    client.send(b"HELO old.client\r\nMAIL FROM:<>\r\nRCPT TO:<b@quangninh.gov.vn>\r\nDATA\r\n")
+    assert [c for c, _ in client.replies(4)] == [250, 250, 250, 354]
+    client.send(b"Subject: bounce\r\n\r\nundeliverable\r\n.\r\n")
+    assert client.reply()[0] == 250
+    [got] = upstream.wait_for_messages(1)
+    assert got["mail_from"] == "<>"  # aiosmtpd writes the null path so
+    header, rest = strip_trace(got["content"])
+    assert b"from old.client ([127.0.0.1])" in header and b"with SMTP id" in header
+    assert rest == b"Subject: bounce\r\n\r\nundeliverable\r\n"
+
+
+def test_commands_out_of_order_and_rset_abort_the_upstream_transaction(gateway, upstream, raw):
+    raw.send(b"RCPT TO:<b@quangninh.gov.vn>\r\nDATA\r\nMAIL FROM:<a@quangninh.gov.vn>\r\n")
+    assert [c for c, _ in raw.replies(3)] == [503, 503, 503]  # no EHLO yet
+    raw.send(b"EHLO c\r\nMAIL FROM:<a@quangninh.gov.vn>\r\nRCPT TO:<b@quangninh.gov.vn>\r\nRSET\r\n"
+             b"DATA\r\nMAIL FROM:<c@quangninh.gov.vn>\r\nRCPT TO:<d@quangninh.gov.vn>\r\nDATA\r\n")
+    assert [c for c, _ in raw.replies(8)] == [250, 250, 250, 250, 503, 250, 250, 354]
+    raw.send(b"Subject: after reset\r\n\r\nx\r\n.\r\n")
+    assert raw.reply()[0] == 250
+    [got] = upstream.wait_for_messages(1)
+    assert got["mail_from"] == "c@quangninh.gov.vn" and got["rcpt_tos"] == ["d@quangninh.gov.vn"]
+
+
+def test_too_many_recipients_never_reach_the_upstream(gateway_factory, upstream):
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"max_recipients": 2})
+    client = RawClient(gateway.connect())
+    client.reply()
+    # All pipelined: the third recipient must be refused by ThuGate and never passed upstream.
+    client.send(b"EHLO c\r\nMAIL FROM:<a@quangninh.gov.vn>\r\nRCPT TO:<r1@quangninh.gov.vn>\r\n"
+                b"RCPT TO:<r2@quangninh.gov.vn>\r\nRCPT TO:<r3@quangninh.gov.vn>\r\nDATA\r\n")
+    replies = client.replies(6)
+    assert [c for c, _ in replies] == [250, 250, 250, 250, 452, 354]
+    assert replies[4][1].startswith("4.5.3")
+    client.send(b"Subject: three\r\n\r\nx\r\n.\r\n")
+    assert client.reply()[0] == 250
+    [got] = upstream.wait_for_messages(1)
+    assert got["rcpt_tos"] == ["r1@quangninh.gov.vn", "r2@quangninh.gov.vn"]
