@@ -8,6 +8,7 @@ import Darwin
 import Atomics
 import Logging
 import NIOCore
+import NIOPosix
 import SMTPCore
 
 /// Local delivery into a Maildir (`tmp/`, `new/`, `cur/`), for trying ThuGate without a mail
@@ -56,8 +57,17 @@ public final class MaildirUpstream: Upstream {
         return "\(now.tv_sec).M\(now.tv_usec)P\(getpid())Q\(n)_\(queueID).\(hostname)"
     }
 
-    /// Writes, fsyncs and renames the message into `new/`.
+    /// Writes, fsyncs and renames the message into `new/`, on the blocking thread pool: fsync
+    /// takes milliseconds and must not hold up the event loop's other sessions.
     func deliver(header: String, message: MessageBuffer, queueID: String) async throws -> String {
+        // The session owns `message` and waits here: no other thread touches it meanwhile.
+        let borrowed = UncheckedSendable(message)
+        return try await NIOThreadPool.singleton.runIfActive {
+            try self.deliverBlocking(header: header, message: borrowed.value, queueID: queueID)
+        }
+    }
+
+    private func deliverBlocking(header: String, message: MessageBuffer, queueID: String) throws -> String {
         let name = uniqueName(queueID: queueID)
         let tmpPath = "\(directory)/tmp/\(name)"
         let newPath = "\(directory)/new/\(name)"
@@ -70,7 +80,7 @@ public final class MaildirUpstream: Upstream {
         do {
             defer { close(fd) }
             try Array(header.utf8).withUnsafeBytes { try writeAll(fd, $0) }
-            try await message.forEachChunk(allocator: ByteBufferAllocator()) { chunk in
+            try message.forEachChunkBlocking(allocator: ByteBufferAllocator()) { chunk in
                 try chunk.withUnsafeReadableBytes { try writeAll(fd, $0) }
             }
             guard fsync(fd) == 0 else { throw SpoolError(operation: "fsync \(tmpPath)", errno: errno) }
@@ -83,6 +93,12 @@ public final class MaildirUpstream: Upstream {
         guard fsync(dirFD) == 0 else { throw SpoolError(operation: "fsync \(directory)/new", errno: errno) }
         return newPath
     }
+}
+
+/// Hands a value to another thread when the owner provably waits for it (see the call site).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 final class MaildirTransaction: UpstreamTransaction {

@@ -49,25 +49,34 @@ public final class MessageBuffer {
 
     /// Calls `body` with the message in chunks of at most `chunkSize` bytes, in order.
     public func forEachChunk(chunkSize: Int = 64 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) async throws -> Void) async throws {
-        if fd < 0 {
-            var rest = memory
-            while rest.readableBytes > 0 {
-                try await body(rest.readSlice(length: min(chunkSize, rest.readableBytes))!)
-            }
-            return
-        }
-        var offset: off_t = 0
-        while Int(offset) < size {
-            let want = min(chunkSize, size - Int(offset))
-            var chunk = allocator.buffer(capacity: want)
-            let count = try chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw -> Int in
-                let n = pread(fd, raw.baseAddress, want, offset)
-                guard n > 0 else { throw SpoolError(operation: "read", errno: n == 0 ? EIO : errno) }
-                return n
-            }
-            offset += off_t(count)
+        var offset = 0
+        while offset < size {
+            let chunk = try chunk(at: offset, maxLength: chunkSize, allocator: allocator)
+            offset += chunk.readableBytes
             try await body(chunk)
         }
+    }
+
+    /// The same, for a thread that may block (a thread pool, not an event loop).
+    public func forEachChunkBlocking(chunkSize: Int = 64 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) throws -> Void) throws {
+        var offset = 0
+        while offset < size {
+            let chunk = try chunk(at: offset, maxLength: chunkSize, allocator: allocator)
+            offset += chunk.readableBytes
+            try body(chunk)
+        }
+    }
+
+    private func chunk(at offset: Int, maxLength: Int, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        let want = min(maxLength, size - offset)
+        if fd < 0 { return memory.getSlice(at: memory.readerIndex + offset, length: want)! }
+        var chunk = allocator.buffer(capacity: want)
+        try chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw -> Int in
+            let n = pread(fd, raw.baseAddress, want, off_t(offset))
+            guard n > 0 else { throw SpoolError(operation: "read", errno: n == 0 ? EIO : errno) }
+            return n
+        }
+        return chunk
     }
 
     private func openSpoolFile() throws {
