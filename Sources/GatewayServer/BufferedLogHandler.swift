@@ -14,8 +14,10 @@ import NIOConcurrencyHelpers
 ///
 /// One line per message at thousands of messages a second made a `write(2)` per line and the
 /// formatting of swift-log's stream handler about 15 % of ThuGate's CPU (Benchmarks/RESULTS.md).
-/// Lines are queued and the writer thread sends whatever has accumulated in one write;
-/// warnings and worse, and ``flush()``, wait until their line is out.
+/// Lines are queued and the writer thread sends whatever has accumulated in one write, at
+/// most every 10 ms. Logging never blocks a caller; past 8 MiB queued (standard error blocked)
+/// lines are dropped and the number dropped is logged once the queue drains. ``flush()`` (at
+/// exit) waits until everything queued is out.
 public struct BufferedLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
@@ -41,7 +43,7 @@ public struct BufferedLogHandler: LogHandler {
             line += " \(key)=\(all[key]!)"
         }
         line += "\n"
-        writer.enqueue(line, wait: event.level >= .warning)
+        writer.enqueue(line)
     }
 }
 
@@ -58,6 +60,7 @@ public final class LogWriter: Sendable {
     private struct State {
         var pending: [UInt8] = []
         var enqueued: UInt64 = 0
+        var dropped = 0
         var written: UInt64 = 0
         var started = false
         var second: time_t = 0
@@ -82,13 +85,23 @@ public final class LogWriter: Sendable {
         return stamp
     }
 
-    func enqueue(_ line: String, wait: Bool) {
-        let (ticket, start, signal) = state.withLockedValue { state -> (UInt64, Bool, Bool) in
+    static let maxQueuedBytes = 8 * 1024 * 1024
+
+    func enqueue(_ line: String) {
+        let (start, signal) = state.withLockedValue { state -> (Bool, Bool) in
             let wasEmpty = state.pending.isEmpty
+            if state.pending.count + line.utf8.count > Self.maxQueuedBytes {
+                state.dropped += 1
+                return (false, false)
+            }
+            if state.dropped > 0 && wasEmpty {
+                state.pending.append(contentsOf: "thugate: \(state.dropped) log lines dropped (standard error blocked)\n".utf8)
+                state.dropped = 0
+            }
             state.pending.append(contentsOf: line.utf8)
             state.enqueued += 1
             defer { state.started = true }
-            return (state.enqueued, !state.started, wasEmpty)
+            return (!state.started, wasEmpty)
         }
         if start {
             let thread = Thread { [self] in run() }
@@ -96,7 +109,6 @@ public final class LogWriter: Sendable {
             thread.start()
         }
         if signal { wakeUp.signal() }
-        if wait { waitFor(ticket) }
     }
 
     /// Returns once every line logged so far is written.

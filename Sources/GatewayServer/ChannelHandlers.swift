@@ -85,8 +85,9 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
         }
         var buffer = context.channel.allocator.buffer(capacity: 128)
         Reply.commandTimeout.write(into: &buffer)
-        let channel = context.channel
-        context.writeAndFlush(wrapInboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        // Best effort: a client that does not read must not keep the connection by not reading.
+        context.writeAndFlush(wrapInboundOut(buffer), promise: nil)
+        context.close(promise: nil)
     }
 }
 

@@ -279,6 +279,7 @@ struct ConfigReader {
             guard let value = table[key] else { return nil }
             let amount: TimeAmount
             if let i = value.int {
+                guard (0..<1_000_000_000).contains(i) else { throw error(key, "must be at most 7 days") }
                 amount = .seconds(Int64(i))
             } else if let s = value.string, let parsed = ConfigReader.parseDuration(s) {
                 amount = parsed
@@ -286,6 +287,7 @@ struct ConfigReader {
                 throw error(key, "expected a duration, e.g. 300 or \"5m\"")
             }
             guard amount > .zero else { throw error(key, "must be positive") }
+            guard amount <= .hours(24 * 7) else { throw error(key, "must be at most 7 days") }
             return amount
         }
 
@@ -342,7 +344,8 @@ struct ConfigReader {
     static func parseDuration(_ text: String) -> TimeAmount? {
         let t = text.replacingOccurrences(of: " ", with: "")
         let digits = t.prefix(while: { $0.isNumber })
-        guard let n = Int64(digits), n < 1_000_000_000 else { return nil }
+        // Bounded so that no unit can overflow TimeAmount; the caller checks the real range.
+        guard let n = Int64(digits), n < 1_000_000 else { return nil }
         switch t.dropFirst(digits.count) {
         case "ms": return .milliseconds(n)
         case "", "s": return .seconds(n)

@@ -75,6 +75,8 @@ final class SMTPSession {
         do {
             queue(machine.greeting)
             while machine.state != .closed {
+                // Replies to a long pipelined burst are not held without bound (RFC 2920 3.1).
+                if output.readableBytes > 16 * 1024 { try await flush() }
                 if !machine.inTransaction && isShuttingDown() {
                     queue(.shuttingDown)
                     break
@@ -123,7 +125,7 @@ final class SMTPSession {
                 let (commands, positions) = takePipelinedCommands(envelope)
                 let replies = await upstreamTransaction.mail(envelope, then: commands)
                 for (reply, position) in zip(replies.dropFirst(), positions) { lookahead[position].upstreamReply = reply }
-                if !replies[0].isPositive {
+                if !SessionMachine.mailAccepted(replies[0]) {
                     await upstreamTransaction.abort()
                     transaction = nil
                 }
@@ -237,9 +239,11 @@ final class SMTPSession {
             _ = machine.dataEnded(DataOutcome(tooBig: true))
             return .abortTransaction(.localError)
         }
-        self.message = message
-        return machine.dataEnded(DataOutcome(tooBig: decoder.tooBig, bareLineEnding: decoder.sawBareLineEnding,
-                                             longLine: decoder.sawLongLine))
+        let action = machine.dataEnded(DataOutcome(tooBig: decoder.tooBig, bareLineEnding: decoder.sawBareLineEnding,
+                                                   longLine: decoder.sawLongLine))
+        // Only a message about to be delivered is kept (a refused one may be a 35 MB spool file).
+        if case .deliver = action { self.message = message }
+        return action
     }
 
     // MARK: Delivery
@@ -264,7 +268,9 @@ final class SMTPSession {
         switch result.verdict {
         case .pass, .tag:
             if !result.findings.isEmpty {
-                header += "X-ThuGate-Findings: \(result.findings.map { $0.description }.joined(separator: "; "))\r\n"
+                let text = result.findings.map { $0.description }.joined(separator: "; ")
+                // Findings are built from message content: no CR or LF may end the header early.
+                header += "X-ThuGate-Findings: \(String(text.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }.map(Character.init)))\r\n"
             }
             reply = await transaction.data(envelope: envelope, header: header, message: message, queueID: queueID)
         case .reject(let finding):
@@ -287,8 +293,12 @@ final class SMTPSession {
         reply.write(into: &output)
     }
 
+    /// Writes the held replies. A client that does not read them is cut off by the command
+    /// timeout like a silent one.
     private func flush() async throws {
         guard output.readableBytes > 0 else { return }
+        clock.waitForClient(context.config.server.commandTimeout)
+        defer { clock.busy() }
         // Written on the channel itself, not through the async writer, so that the order with
         // the STARTTLS switch below is certain.
         try await channel.channel.writeAndFlush(output).get()

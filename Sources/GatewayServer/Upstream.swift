@@ -145,11 +145,9 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
                 let (connection, wasPooled) = try await upstream.acquire(on: eventLoop, logger: logger)
                 reused = wasPooled
                 self.connection = connection
-                if envelope.parameters.smtpUTF8 && !connection.supports("SMTPUTF8") {
-                    // RFC 6531 3.2: no silent downgrade of internationalized mail.
+                if let refusal = Self.downgradeRefusal(envelope, connection) {
                     release()
-                    return [.custom(553, EnhancedStatus(5, 6, 7), "Máy chủ thư chính không hỗ trợ SMTPUTF8 / Upstream does not support SMTPUTF8")]
-                        + Array(repeating: .custom(503, EnhancedStatus(5, 5, 1), "Need MAIL command"), count: pipelined.count)
+                    return [refusal] + Array(repeating: .custom(503, EnhancedStatus(5, 5, 1), "Need MAIL command"), count: pipelined.count)
                 }
                 var lines = reused ? ["RSET"] : []
                 lines.append(mailCommand(envelope, connection))
@@ -202,7 +200,7 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
     func data(envelope: Envelope, header: String, message: MessageBuffer, queueID: String) async -> Reply {
         if let dataReply, dataReply.code != 354 {
             // The upstream refused the pipelined DATA: its answer is the message's.
-            release()
+            await abort()
             return dataReply
         }
         // The first connection may be gone (the upstream's idle timeout ran out while the client
@@ -214,7 +212,8 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
                 if !inData {
                     let go = try await connection.send("DATA")
                     guard go.code == 354 else {
-                        release()
+                        // MAIL and RCPT are still open upstream: reset before pooling.
+                        await abort()
                         return go
                     }
                 }
@@ -266,6 +265,7 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
 
     func abort() async {
         guard let connection else { return }
+        dataReply = dataReply?.code == 354 ? dataReply : nil
         if inData {
             // Message data cannot be cancelled: closing before the final dot is how SMTP aborts.
             drop()
@@ -278,6 +278,18 @@ final class SMTPUpstreamTransaction: UpstreamTransaction {
         } catch {
             connection.close()
         }
+    }
+
+    /// Mail the upstream cannot take as it is: ThuGate does not convert, so it refuses rather
+    /// than pass it on broken (RFC 6531 3.2 SMTPUTF8, RFC 6152 3 8BITMIME).
+    private static func downgradeRefusal(_ envelope: Envelope, _ connection: UpstreamConnection) -> Reply? {
+        if envelope.parameters.smtpUTF8 && !connection.supports("SMTPUTF8") {
+            return .custom(553, EnhancedStatus(5, 6, 7), "Máy chủ thư chính không hỗ trợ SMTPUTF8 / Upstream does not support SMTPUTF8")
+        }
+        if envelope.parameters.body == .eightBitMIME && !connection.supports("8BITMIME") {
+            return .custom(554, EnhancedStatus(5, 6, 3), "Máy chủ thư chính không nhận thư 8-bit / Upstream does not support 8BITMIME")
+        }
+        return nil
     }
 
     private func mailCommand(_ envelope: Envelope, _ connection: UpstreamConnection) -> String {

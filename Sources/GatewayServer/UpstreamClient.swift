@@ -173,8 +173,12 @@ public final class UpstreamConnection: Sendable {
         return try await future.get()
     }
 
-    /// Writes message data (no reply expected yet); waits until the bytes are handed to the socket.
+    /// Writes message data (no reply expected yet); waits until the socket took the bytes. An
+    /// upstream that stops reading is given up after the data timeout.
     func write(_ bytes: ByteBuffer) async throws {
+        let channel = self.channel
+        let timer = channel.eventLoop.scheduleTask(in: timeouts.data) { channel.close(promise: nil) }
+        defer { timer.cancel() }
         try await channel.writeAndFlush(bytes).get()
     }
 

@@ -42,6 +42,11 @@ public struct InboundFramer: Sendable {
         if buffer.readableBytes == 0 {
             buffer = bytes
         } else {
+            // Bytes already consumed are dropped before growing, or a client that keeps a
+            // partial command pending would make the buffer keep everything it ever sent.
+            if buffer.readerIndex >= 16 * 1024 || buffer.readerIndex > buffer.readableBytes {
+                buffer.discardReadBytes()
+            }
             var bytes = bytes
             buffer.writeBuffer(&bytes)
         }

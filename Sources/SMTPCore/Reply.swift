@@ -111,7 +111,7 @@ extension Reply {
     public static let startData = Reply(code: 354, status: nil, lines: ["Gửi nội dung, kết thúc bằng <CRLF>.<CRLF> / End data with <CR><LF>.<CR><LF>"])
     public static let readyToStartTLS = Reply(220, EnhancedStatus(2, 0, 0), vi: "Sẵn sàng bắt đầu TLS", en: "Ready to start TLS")
     public static let closing = Reply(221, EnhancedStatus(2, 0, 0), vi: "Tạm biệt", en: "Bye")
-    public static let cannotVerify = Reply(252, EnhancedStatus(2, 5, 2), vi: "Không kiểm tra địa chỉ, hãy thử gửi", en: "Cannot VRFY user, but will accept message and attempt delivery")
+    public static let cannotVerify = Reply(252, EnhancedStatus(2, 0, 0), vi: "Không kiểm tra địa chỉ, hãy thử gửi", en: "Cannot VRFY user, but will accept message and attempt delivery")
     public static let expandNotSupported = Reply(502, EnhancedStatus(5, 5, 1), vi: "Không hỗ trợ EXPN", en: "EXPN not supported")
     public static let help = Reply(214, EnhancedStatus(2, 0, 0), vi: "Lệnh: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY STARTTLS", en: "See RFC 5321")
 
@@ -130,7 +130,7 @@ extension Reply {
     public static let messageTooBig = Reply(552, EnhancedStatus(5, 3, 4), vi: "Thư vượt quá kích thước cho phép", en: "Message size exceeds fixed maximum message size")
     public static let dataLineTooLong = Reply(550, EnhancedStatus(5, 6, 0), vi: "Thư có dòng dài quá 1000 byte (RFC 5321 4.5.3.1.6)", en: "Message line too long")
     public static let smtpUTF8Required = Reply(553, EnhancedStatus(5, 6, 7), vi: "Địa chỉ không phải ASCII cần SMTPUTF8", en: "Non-ASCII address requires SMTPUTF8")
-    public static let tlsNotAvailable = Reply(454, EnhancedStatus(4, 7, 0), vi: "TLS không khả dụng", en: "TLS not available")
+    public static let tlsNotAvailable = Reply(502, EnhancedStatus(5, 5, 1), vi: "Không hỗ trợ STARTTLS", en: "STARTTLS not available")
     public static let tlsAlreadyActive = Reply(503, EnhancedStatus(5, 5, 1), vi: "TLS đã được bật", en: "TLS already active")
     public static let tooManyErrors = Reply(421, EnhancedStatus(4, 7, 0), vi: "Quá nhiều lỗi, đóng kết nối", en: "Too many errors, closing connection")
     public static let tooManyConnections = Reply(421, EnhancedStatus(4, 7, 0), vi: "Quá nhiều kết nối, hãy thử lại sau", en: "Too many connections, try again later")

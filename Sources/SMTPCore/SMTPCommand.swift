@@ -63,6 +63,9 @@ public struct SMTPCommandError: Error, Equatable, Sendable {
         case syntax
         case unknownParameter(String)
         case badParameterValue(String)
+        /// The address itself is malformed (RFC 3463: X.1.7 sender, X.1.3 recipient).
+        case badSenderAddress
+        case badRecipientAddress
     }
     public var kind: Kind
     public init(_ kind: Kind) { self.kind = kind }
@@ -75,6 +78,10 @@ public struct SMTPCommandError: Error, Equatable, Sendable {
             return .custom(555, EnhancedStatus(5, 5, 4), "Tham số \(name) không được hỗ trợ / \(name) parameter not supported")
         case .badParameterValue(let name):
             return .custom(501, EnhancedStatus(5, 5, 4), "Giá trị tham số \(name) không hợp lệ / Bad \(name) parameter value")
+        case .badSenderAddress:
+            return .custom(501, EnhancedStatus(5, 1, 7), "Địa chỉ người gửi không hợp lệ / Bad sender address syntax")
+        case .badRecipientAddress:
+            return .custom(501, EnhancedStatus(5, 1, 3), "Địa chỉ người nhận không hợp lệ / Bad recipient address syntax")
         }
     }
 }
@@ -160,9 +167,13 @@ extension SMTPCommand {
             path = path[(colon + 1)...]
         }
         if path.isEmpty {
-            guard allowNull else { throw SMTPCommandError(.syntax) }
+            guard allowNull else { throw SMTPCommandError(.badRecipientAddress) }
         } else {
-            try validateMailbox(path)
+            do {
+                try validateMailbox(path)
+            } catch {
+                throw SMTPCommandError(allowNull ? .badSenderAddress : .badRecipientAddress)
+            }
         }
         return (MailAddress(String(decoding: path, as: UTF8.self)), rest.drop(while: { $0 == space }))
     }

@@ -112,7 +112,8 @@ public struct SessionMachine: Sendable {
     }
 
     public var greeting: Reply {
-        .custom(220, EnhancedStatus(2, 0, 0), "\(configuration.hostname) ESMTP ThuGate")
+        // RFC 2034 3: no enhanced status in the greeting; RFC 5321 4.3.1: the domain comes first.
+        Reply(code: 220, status: nil, lines: ["\(configuration.hostname) ESMTP ThuGate"])
     }
 
     /// Whether an upstream transaction is open (MAIL accepted and not yet finished).
@@ -162,7 +163,7 @@ public struct SessionMachine: Sendable {
             if case .ehlo = command { esmtp = true } else { esmtp = false }
             let wasInTransaction = inTransaction
             state = .ready(helo: name, esmtp: esmtp)
-            let reply = esmtp ? ehloReply : .custom(250, EnhancedStatus(2, 0, 0), "\(configuration.hostname)")
+            let reply = esmtp ? ehloReply : Reply(code: 250, status: nil, lines: ["\(configuration.hostname)"])
             return wasInTransaction ? .abortTransaction(reply) : .reply(reply)
 
         case (.mail, .greeted):
@@ -225,7 +226,7 @@ public struct SessionMachine: Sendable {
     public mutating func mailReplied(_ upstream: Reply) -> Action {
         guard case .awaitingMail(let envelope) = state else { return refuse(.badSequence) }
         let reply = Self.completed(upstream, success: EnhancedStatus(2, 1, 0))
-        if reply.code == 250 {
+        if Self.mailAccepted(reply) {
             state = .transaction(envelope)
             return .reply(reply)
         }
@@ -251,8 +252,10 @@ public struct SessionMachine: Sendable {
             outcome.longLine ? .dataLineTooLong : nil
         if let refusal {
             state = .ready(helo: envelope.heloName, esmtp: envelope.esmtp)
-            errors += 1
-            return .abortTransaction(refusal)
+            switch counted(refusal) {
+            case .close(let reply), .reply(let reply): return .abortTransaction(reply)
+            case let other: return other
+            }
         }
         state = .delivering(envelope)
         return .deliver(envelope)
@@ -285,11 +288,18 @@ public struct SessionMachine: Sendable {
         return .reply(reply)
     }
 
+    /// Whether the upstream's answer to MAIL opened a transaction: any 2xx (RFC 5321 4.2.1).
+    public static func mailAccepted(_ reply: Reply) -> Bool {
+        reply.code / 100 == 2
+    }
+
     /// Every reply carries an enhanced status (RFC 2034); a server that sent none gets the
     /// generic one for its class, or the one that fits the command when it succeeded.
+    /// An upstream's 421 becomes 451: it closes its own connection, not the client's session.
     static func completed(_ reply: Reply, success: EnhancedStatus) -> Reply {
-        guard reply.status == nil else { return reply }
         var reply = reply
+        if reply.code == 421 { reply.code = 451 }
+        guard reply.status == nil else { return reply }
         switch reply.code / 100 {
         case 2: reply.status = success
         case 4: reply.status = EnhancedStatus(4, 0, 0)

@@ -540,3 +540,22 @@ def test_too_many_recipients_never_reach_the_upstream(gateway_factory, upstream)
     assert client.reply()[0] == 250
     [got] = upstream.wait_for_messages(1)
     assert got["rcpt_tos"] == ["r1@quangninh.gov.vn", "r2@quangninh.gov.vn"]
+
+
+def test_client_that_does_not_read_its_replies_is_cut_off(gateway_factory, upstream):
+    """A client asking for megabytes of replies and reading none must not hold its slot."""
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}",
+                              server={"command_timeout": "1s", "max_connections_per_ip": 1})
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", gateway.port))
+    sock.settimeout(3)
+    try:
+        sock.sendall(b"HELP\r\n" * 50000)  # ~5 MB of replies asked for, none read
+    except (socket.timeout, OSError):
+        pass
+    time.sleep(4)
+    # The stalled session was cut off, so the one slot for this IP is free again.
+    fresh = RawClient(gateway.connect())
+    assert fresh.reply()[0] == 220
+    sock.close()

@@ -51,6 +51,17 @@ private func splits(_ bytes: [UInt8]) -> [[[UInt8]]] {
         #expect(commandLines([String(repeating: "a", count: 999) + "\r\n"]) == [.tooLong])
     }
 
+    @Test func consumedBytesAreDroppedSoTheBufferStaysSmall() {
+        // A client that always leaves half a command pending must not grow the buffer.
+        var framer = InboundFramer()
+        framer.append(ByteBuffer(string: "NO"))
+        for _ in 0..<20_000 {
+            framer.append(ByteBuffer(string: "OP\r\nNO"))
+            #expect(framer.nextCommandLine(maxLength: 1000, bareLineEndings: .reject) == .line(ByteBuffer(string: "NOOP")))
+        }
+        #expect(framer.buffer.capacity < 64 * 1024)
+    }
+
     @Test func bareLineEndingsInCommands() {
         #expect(commandLines(["NOOP\nQUIT\r\n"]) == [.bareLineEnding, .line(ByteBuffer(string: "QUIT"))])
         #expect(commandLines(["NO\rOP\r\n"]) == [.bareLineEnding])

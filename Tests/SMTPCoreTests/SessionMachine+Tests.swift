@@ -46,6 +46,22 @@ import Testing
         #expect(reply.status == EnhancedStatus(2, 1, 0))
     }
 
+    @Test func greetingAndHeloRepliesCarryNoEnhancedStatus() {
+        var m = machine()
+        // RFC 2034 3 and RFC 5321 4.3.1: the domain must follow the code directly.
+        #expect(m.greeting.wireText == "220 gw.test ESMTP ThuGate\r\n")
+        #expect(m.received(.helo("c")) == .reply(Reply(code: 250, status: nil, lines: ["gw.test"])))
+    }
+
+    @Test func upstream421BecomesA451ForTheClient() {
+        var m = machine()
+        _ = m.received(.ehlo("c"))
+        _ = m.received(.mail(MailAddress("a@b.c"), MailParameters()))
+        guard case .reply(let reply) = m.mailReplied(Reply(code: 421, status: nil, lines: ["closing"])) else { return }
+        #expect(reply.code == 451 && reply.status == EnhancedStatus(4, 0, 0))
+        #expect(m.state != .closed)
+    }
+
     @Test func dataNeedsAnAcceptedRecipient() {
         var m = machine()
         #expect(replyCode(m.received(.data)) == 503)
