@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import NIOSSL
 import SMTPCore
 
@@ -43,6 +44,9 @@ public final class SMTPUpstream: Upstream {
     let tlsContext: NIOSSLContext?
     /// Connections with no open transaction, per event loop, with the time each was put back.
     private let idle = NIOLockedValueBox<[ObjectIdentifier: [(UpstreamConnection, NIODeadline)]]>([:])
+    /// Says QUIT to connections idle past `idle_timeout`, so the main server is not left holding
+    /// connections nobody uses.
+    private let sweeper = NIOLockedValueBox<RepeatedTask?>(nil)
 
     public init(target: HostPort, config: GatewayConfig.Upstream, heloName: String) throws {
         self.target = target
@@ -61,6 +65,27 @@ public final class SMTPUpstream: Upstream {
             }
             tlsContext = try NIOSSLContext(configuration: tls)
         }
+        let interval = TimeAmount.nanoseconds(max(config.idleTimeout.nanoseconds / 2, 100_000_000))
+        let task = MultiThreadedEventLoopGroup.singleton.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) {
+            [weak self] _ in self?.closeIdleConnections()
+        }
+        sweeper.withLockedValue { $0 = task }
+    }
+
+    private func closeIdleConnections() {
+        let now = NIODeadline.now()
+        let expired = idle.withLockedValue { idle -> [UpstreamConnection] in
+            var expired: [UpstreamConnection] = []
+            for key in idle.keys {
+                idle[key]!.removeAll { connection, releasedAt in
+                    let old = now - releasedAt >= config.idleTimeout || !connection.isActive
+                    if old { expired.append(connection) }
+                    return old
+                }
+            }
+            return expired
+        }
+        for connection in expired { quit(connection) }
     }
 
     public func beginTransaction(eventLoop: EventLoop, logger: Logger) -> any UpstreamTransaction {
@@ -100,6 +125,7 @@ public final class SMTPUpstream: Upstream {
     }
 
     public func shutdown() async {
+        sweeper.withLockedValue { $0?.cancel() }
         let connections = idle.withLockedValue { idle in
             defer { idle = [:] }
             return idle.values.flatMap { $0 }

@@ -25,6 +25,7 @@ class Upstream:
     def __init__(self, tls_context=None, require_starttls=False, smtputf8=True):
         self.messages = []          # dicts: mail_from, rcpt_tos, content (bytes), mail_options
         self.connections = 0
+        self.closed = 0
         self.refuse_recipients = {}  # address -> reply
         self.data_reply = None       # e.g. "451 4.3.0 Try later"
         self.data_delay = 0.0
@@ -63,7 +64,14 @@ class Upstream:
 
     def _factory(self):
         self.connections += 1
-        return AioSMTP(self, enable_SMTPUTF8=self._smtputf8, decode_data=False, hostname="upstream.test",
+        upstream = self
+
+        class CountingSMTP(AioSMTP):
+            def connection_lost(self, error):
+                upstream.closed += 1
+                super().connection_lost(error)
+
+        return CountingSMTP(self, enable_SMTPUTF8=self._smtputf8, decode_data=False, hostname="upstream.test",
                        tls_context=self._tls_context, require_starttls=self._require_starttls,
                        data_size_limit=200 * 1024 * 1024)
 

@@ -320,6 +320,17 @@ def test_upstream_connections_are_reused_with_rset(gateway, upstream):
     assert upstream.connections <= min(os.cpu_count(), 4) < 8
 
 
+def test_idle_upstream_connections_are_closed(gateway_factory, upstream):
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", upstream={"idle_timeout": "1s"})
+    send(gateway, "a@quangninh.gov.vn", ["b@quangninh.gov.vn"], MESSAGE)
+    assert upstream.wait_for_messages(1)
+    assert upstream.connections == 1 and upstream.closed == 0
+    deadline = time.time() + 5
+    while time.time() < deadline and upstream.closed == 0:
+        time.sleep(0.05)
+    assert upstream.closed == 1  # QUIT after a second of idleness, without waiting for new mail
+
+
 def test_pooled_connection_closed_by_upstream_is_replaced(gateway, upstream):
     upstream.close_after_message = True
     for i in range(3):
