@@ -55,6 +55,8 @@ final class SMTPSession {
     private var lookaheadIndex = 0
     /// The upstream's reply to the command being handled, when it was pipelined.
     private var prefetchedReply: Reply?
+    /// The message received in DATA, between the final dot and its delivery.
+    private var message: MessageBuffer?
 
     init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inbound: NIOAsyncChannelInboundStream<ByteBuffer>, clock: SessionClock,
          context: GatewayContext, isShuttingDown: @escaping @Sendable () -> Bool) {
@@ -215,8 +217,6 @@ final class SMTPSession {
         guard let bytes = try await iterator.next() else { throw ClientGone() }
         framer.append(bytes)
     }
-
-    private var message: MessageBuffer?
 
     private func receiveData() async throws -> SessionMachine.Action {
         let server = context.config.server

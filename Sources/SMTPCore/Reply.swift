@@ -71,7 +71,6 @@ public struct Reply: Hashable, Sendable, CustomStringConvertible {
 
     public var isPositive: Bool { (200..<400).contains(code) }
     public var isTransientFailure: Bool { (400..<500).contains(code) }
-    public var isPermanentFailure: Bool { code >= 500 }
 
     /// The reply as sent on the wire: every line carries the code and, when present, the
     /// enhanced status (RFC 2034 3), lines end in CRLF.

@@ -141,13 +141,13 @@ public struct SessionMachine: Sendable {
     /// A command line arrived (or could not be framed).
     public mutating func received(_ line: InboundFramer.CommandLine) -> Action {
         switch line {
-        case .tooLong: return refuse(.lineTooLong)
-        case .bareLineEnding: return refuse(.bareLineEnding)
+        case .tooLong: return counted(.lineTooLong)
+        case .bareLineEnding: return counted(.bareLineEnding)
         case .line(let bytes):
             do {
                 return received(try SMTPCommand.parse(bytes.readableBytesView))
             } catch {
-                return refuse(error.reply)
+                return counted(error.reply)
             }
         }
     }
@@ -156,7 +156,7 @@ public struct SessionMachine: Sendable {
         switch (command, state) {
         case (_, .closed), (_, .awaitingMail), (_, .awaitingRecipient), (_, .data), (_, .delivering):
             // The handler never feeds a command while an answer is awaited.
-            return refuse(.badSequence)
+            return counted(.badSequence)
 
         case (.ehlo(let name), _), (.helo(let name), _):
             let esmtp: Bool
@@ -167,28 +167,28 @@ public struct SessionMachine: Sendable {
             return wasInTransaction ? .abortTransaction(reply) : .reply(reply)
 
         case (.mail, .greeted):
-            return refuse(.needHelo)
+            return counted(.needHelo)
         case (.mail, .transaction):
-            return refuse(.nestedMail)
+            return counted(.nestedMail)
         case (.mail(let sender, let parameters), .ready(let helo, let esmtp)):
-            if let size = parameters.size, size > configuration.maxMessageSize { return refuse(.messageTooBig) }
-            if !sender.isASCII && !parameters.smtpUTF8 { return refuse(.smtpUTF8Required) }
+            if let size = parameters.size, size > configuration.maxMessageSize { return counted(.messageTooBig) }
+            if !sender.isASCII && !parameters.smtpUTF8 { return counted(.smtpUTF8Required) }
             let envelope = Envelope(heloName: helo, esmtp: esmtp, sender: sender, parameters: parameters)
             state = .awaitingMail(envelope)
             return .forwardMail(envelope)
 
         case (.rcpt, .greeted), (.rcpt, .ready):
-            return refuse(.needMail)
+            return counted(.needMail)
         case (.rcpt(let recipient), .transaction(let envelope)):
-            if envelope.recipients.count >= configuration.maxRecipients { return refuse(.tooManyRecipients) }
-            if !recipient.isASCII && !envelope.parameters.smtpUTF8 { return refuse(.smtpUTF8Required) }
+            if envelope.recipients.count >= configuration.maxRecipients { return counted(.tooManyRecipients) }
+            if !recipient.isASCII && !envelope.parameters.smtpUTF8 { return counted(.smtpUTF8Required) }
             state = .awaitingRecipient(envelope, recipient)
             return .forwardRecipient(recipient)
 
         case (.data, .greeted), (.data, .ready):
-            return refuse(.needMail)
+            return counted(.needMail)
         case (.data, .transaction(let envelope)):
-            guard !envelope.recipients.isEmpty else { return refuse(.noValidRecipients) }
+            guard !envelope.recipients.isEmpty else { return counted(.noValidRecipients) }
             state = .data(envelope)
             return .receiveData
 
@@ -202,29 +202,29 @@ public struct SessionMachine: Sendable {
         case (.noop, _): return .reply(.ok)
         case (.help, _): return .reply(.help)
         case (.vrfy, _): return .reply(.cannotVerify)
-        case (.expn, _): return refuse(.expandNotSupported)
+        case (.expn, _): return counted(.expandNotSupported)
         case (.quit, _):
             let wasInTransaction = inTransaction
             state = .closed
             return wasInTransaction ? .abortTransaction(.closing) : .close(.closing)
 
         case (.starttls, _):
-            guard configuration.tlsAvailable else { return refuse(.tlsNotAvailable) }
-            guard !tlsActive else { return refuse(.tlsAlreadyActive) }
-            guard !inTransaction else { return refuse(.badSequence) }
+            guard configuration.tlsAvailable else { return counted(.tlsNotAvailable) }
+            guard !tlsActive else { return counted(.tlsAlreadyActive) }
+            guard !inTransaction else { return counted(.badSequence) }
             // RFC 3207 4.2: everything known before TLS is forgotten; the client greets again.
             tlsActive = true
             state = .greeted
             return .startTLS(.readyToStartTLS)
 
         case (.notImplemented(let verb), _):
-            return refuse(.custom(502, EnhancedStatus(5, 5, 1), "Lệnh \(verb) không được hỗ trợ / \(verb) command not implemented"))
+            return counted(.custom(502, EnhancedStatus(5, 5, 1), "Lệnh \(verb) không được hỗ trợ / \(verb) command not implemented"))
         }
     }
 
     /// The upstream answered MAIL (or could not be reached: the handler passes 451 4.4.1).
     public mutating func mailReplied(_ upstream: Reply) -> Action {
-        guard case .awaitingMail(let envelope) = state else { return refuse(.badSequence) }
+        guard case .awaitingMail(let envelope) = state else { return counted(.badSequence) }
         let reply = Self.completed(upstream, success: EnhancedStatus(2, 1, 0))
         if Self.mailAccepted(reply) {
             state = .transaction(envelope)
@@ -236,7 +236,7 @@ public struct SessionMachine: Sendable {
 
     /// The upstream answered RCPT.
     public mutating func recipientReplied(_ upstream: Reply) -> Action {
-        guard case .awaitingRecipient(var envelope, let recipient) = state else { return refuse(.badSequence) }
+        guard case .awaitingRecipient(var envelope, let recipient) = state else { return counted(.badSequence) }
         let reply = Self.completed(upstream, success: EnhancedStatus(2, 1, 5))
         if reply.code == 250 || reply.code == 251 { envelope.recipients.append(recipient) }
         state = .transaction(envelope)
@@ -245,7 +245,7 @@ public struct SessionMachine: Sendable {
 
     /// The final dot arrived. The message is delivered only if nothing was wrong with it.
     public mutating func dataEnded(_ outcome: DataOutcome) -> Action {
-        guard case .data(let envelope) = state else { return refuse(.badSequence) }
+        guard case .data(let envelope) = state else { return counted(.badSequence) }
         let refusal: Reply? =
             outcome.tooBig ? .messageTooBig :
             outcome.bareLineEnding && configuration.bareLineEndings == .reject ? .bareLineEnding :
@@ -263,7 +263,7 @@ public struct SessionMachine: Sendable {
 
     /// The message was handed on (the upstream answered, or the delivery failed).
     public mutating func deliveryFinished(_ upstream: Reply) -> Action {
-        guard case .delivering(let envelope) = state else { return refuse(.badSequence) }
+        guard case .delivering(let envelope) = state else { return counted(.badSequence) }
         state = .ready(helo: envelope.heloName, esmtp: envelope.esmtp)
         let reply = Self.completed(upstream, success: EnhancedStatus(2, 0, 0))
         return reply.isPositive ? .reply(reply) : counted(reply)
@@ -271,10 +271,6 @@ public struct SessionMachine: Sendable {
 
     /// The connection is gone; nothing more will be read.
     public mutating func closed() { state = .closed }
-
-    private mutating func refuse(_ reply: Reply) -> Action {
-        counted(reply)
-    }
 
     /// Counts an error reply; past the limit the session ends (Postfix: smtpd_hard_error_limit).
     private mutating func counted(_ reply: Reply) -> Action {
