@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "thugate", targets: ["thugate"]),
         .library(name: "SMTPCore", targets: ["SMTPCore"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
+        .library(name: "MIMECore", targets: ["MIMECore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -25,6 +26,8 @@ let package = Package(
             name: "SMTPCore",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
+        // MIME engine: headers, RFC 2047/2231, multipart structure, transfer decoding. No I/O.
+        .target(name: "MIMECore"),
         // Rules, findings and verdicts: what later issues plug content checks into.
         .target(name: "Policy", dependencies: ["SMTPCore"]),
         // NIO handlers, upstream client, delivery, config, the server service.
@@ -65,6 +68,7 @@ let package = Package(
             path: "Benchmarks/LoadGenerator"
         ),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
+        .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "SMTPCore"]),
     ]
 )

@@ -1,0 +1,87 @@
+/// The charsets MIME text and headers are decoded from. Decoding is exact: a byte sequence a
+/// charset does not define makes the decode fail (nil), so callers can tell "wrong label".
+public enum Charset: String, Sendable, CaseIterable {
+    case utf8 = "utf-8"
+    case usASCII = "us-ascii"
+    case iso8859_1 = "iso-8859-1"
+    case windows1252 = "windows-1252"
+    case windows1258 = "windows-1258"
+
+    /// The charset a MIME label names (RFC 2978 names and common aliases), or nil.
+    public init?(label: String) {
+        let name = label.lowercased().trimmingWhitespace
+        switch name {
+        case "utf-8", "utf8": self = .utf8
+        case "us-ascii", "ascii", "ansi_x3.4-1968", "us": self = .usASCII
+        case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "iso_8859-1", "l1": self = .iso8859_1
+        case "windows-1252", "cp1252", "x-cp1252": self = .windows1252
+        case "windows-1258", "cp1258", "x-cp1258": self = .windows1258
+        default: return nil
+        }
+    }
+
+    public func decode(_ bytes: some Collection<UInt8>) -> String? {
+        switch self {
+        case .utf8:
+            return String(validating: bytes, as: UTF8.self)
+        case .usASCII:
+            return bytes.allSatisfy({ $0 < 0x80 }) ? String(decoding: bytes, as: UTF8.self) : nil
+        case .iso8859_1:
+            return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+        case .windows1252, .windows1258:
+            let table = self == .windows1252 ? windows1252High : windows1258High
+            var scalars = String.UnicodeScalarView()
+            for byte in bytes {
+                if byte < 0x80 {
+                    scalars.append(Unicode.Scalar(byte))
+                } else {
+                    let value = table[Int(byte) - 0x80]
+                    guard value != 0, let scalar = Unicode.Scalar(value) else { return nil }
+                    scalars.append(scalar)
+                }
+            }
+            return String(scalars)
+        }
+    }
+}
+
+// Bytes 0x80–0xFF; 0 = not defined. From the Unicode consortium's mapping files
+// (MAPPINGS/VENDORS/MICSFT/WINDOWS/CP1252.TXT, CP1258.TXT); tests check them against Python's codecs.
+private let windows1252High: [UInt32] = [
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+    0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+] + (0xA0...0xFF).map { UInt32($0) }
+
+private let windows1258High: [UInt32] = [
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0, 0x2039, 0x0152, 0, 0, 0,
+    0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0, 0x203A, 0x0153, 0, 0, 0x0178,
+] + (0xA0...0xBF).map { UInt32($0) } + [
+    0x00C0, 0x00C1, 0x00C2, 0x0102, 0x00C4, 0x00C5, 0x00C6, 0x00C7, 0x00C8, 0x00C9, 0x00CA, 0x00CB, 0x0300, 0x00CD, 0x00CE, 0x00CF,
+    0x0110, 0x00D1, 0x0309, 0x00D3, 0x00D4, 0x01A0, 0x00D6, 0x00D7, 0x00D8, 0x00D9, 0x00DA, 0x00DB, 0x00DC, 0x01AF, 0x0303, 0x00DF,
+    0x00E0, 0x00E1, 0x00E2, 0x0103, 0x00E4, 0x00E5, 0x00E6, 0x00E7, 0x00E8, 0x00E9, 0x00EA, 0x00EB, 0x0301, 0x00ED, 0x00EE, 0x00EF,
+    0x0111, 0x00F1, 0x0323, 0x00F3, 0x00F4, 0x01A1, 0x00F6, 0x00F7, 0x00F8, 0x00F9, 0x00FA, 0x00FB, 0x00FC, 0x01B0, 0x20AB, 0x00FF,
+]
+
+extension String {
+    var trimmingWhitespace: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
+}
+
+/// Text from bytes whose charset is unknown or wrong: UTF-8 when it is valid, else each byte
+/// as windows-1252 (and Latin-1 where 1252 leaves a hole), so nothing is lost.
+public func lenientText(_ bytes: some Collection<UInt8>) -> String {
+    if let text = String(validating: bytes, as: UTF8.self) { return text }
+    var scalars = String.UnicodeScalarView()
+    for byte in bytes {
+        if byte >= 0x80 && byte < 0xA0, let scalar = Unicode.Scalar(windows1252High[Int(byte) - 0x80]), scalar.value != 0 {
+            scalars.append(scalar)
+        } else {
+            scalars.append(Unicode.Scalar(byte))
+        }
+    }
+    return String(scalars)
+}

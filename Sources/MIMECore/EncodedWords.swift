@@ -1,0 +1,94 @@
+/// RFC 2047 encoded words: `=?charset?B?...?=` and `=?charset?Q?...?=`.
+///
+/// Decoded in any header text (Subject, display names) and, because real mail does it, in
+/// quoted parameter values such as `filename="=?utf-8?B?...?="`. Whitespace between two
+/// adjacent encoded words is dropped (RFC 2047 6.2). A word in a charset ThuGate cannot decode,
+/// or with a broken encoding, is left as written.
+public enum EncodedWords {
+    public static func decode(_ text: String) -> String {
+        guard text.contains("=?") else { return text }
+        var output = ""
+        var pendingSpace = ""
+        var previousWasEncoded = false
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            if rest.hasPrefix("=?"), let (decoded, after) = decodeWord(rest) {
+                if !previousWasEncoded { output += pendingSpace }
+                pendingSpace = ""
+                output += decoded
+                previousWasEncoded = true
+                rest = after
+                continue
+            }
+            let c = rest.removeFirst()
+            if c == " " || c == "\t" {
+                pendingSpace.append(c)
+                continue
+            }
+            output += pendingSpace
+            pendingSpace = ""
+            output.append(c)
+            previousWasEncoded = false
+        }
+        return output + pendingSpace
+    }
+
+    /// One encoded word at the start of `text`, with what follows it.
+    private static func decodeWord(_ text: Substring) -> (String, Substring)? {
+        let body = text.dropFirst(2)
+        guard let q1 = body.firstIndex(of: "?") else { return nil }
+        var charsetLabel = String(body[..<q1])
+        // RFC 2231 5: a language may follow the charset after `*`.
+        if let star = charsetLabel.firstIndex(of: "*") { charsetLabel = String(charsetLabel[..<star]) }
+        let afterCharset = body[body.index(after: q1)...]
+        guard let encoding = afterCharset.first, afterCharset.dropFirst().first == "?" else { return nil }
+        let payloadStart = afterCharset.index(afterCharset.startIndex, offsetBy: 2)
+        var scan = afterCharset[payloadStart...]
+        var endIndex: Substring.Index? = nil
+        while let q = scan.firstIndex(of: "?") {
+            let next = scan.index(after: q)
+            if next < scan.endIndex && scan[next] == "=" { endIndex = q; break }
+            scan = scan[next...]
+        }
+        guard let endIndex else { return nil }
+        let payload = afterCharset[payloadStart..<endIndex]
+        guard !payload.contains(" "), let charset = Charset(label: charsetLabel) else { return nil }
+        let bytes: [UInt8]?
+        switch encoding {
+        case "B", "b": bytes = Base64.decodeStrict(Array(payload.utf8))
+        case "Q", "q": bytes = decodeQ(Array(payload.utf8))
+        default: return nil
+        }
+        guard let bytes, let decoded = charset.decode(bytes) else { return nil }
+        return (decoded, afterCharset[afterCharset.index(endIndex, offsetBy: 2)...])
+    }
+
+    /// The Q encoding: `_` is space, `=XX` a byte (RFC 2047 4.2).
+    private static func decodeQ(_ bytes: [UInt8]) -> [UInt8]? {
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "_") {
+                out.append(0x20)
+            } else if b == UInt8(ascii: "=") {
+                guard i + 2 < bytes.count, let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) else { return nil }
+                out.append(hi << 4 | lo)
+                i += 2
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return out
+    }
+}
+
+func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+    default: return nil
+    }
+}

@@ -1,0 +1,18 @@
+/// Limits on what the MIME parser will take apart. Past a limit the parser stops descending
+/// and records a defect naming the limit; it never exhausts memory or recursion.
+///
+/// - SeeAlso: rspamd's `mime_parser` limits, Python's `email` policy `max_line_length`.
+public struct MIMELimits: Sendable, Equatable {
+    /// Multipart and message/rfc822 nesting (the top-level message is depth 0).
+    public var maxDepth = 64
+    /// Parts in all, containers included.
+    public var maxParts = 10_000
+    /// Bytes of one header section.
+    public var maxHeaderSectionBytes = 1024 * 1024
+    /// Bytes of one (unfolded) header field.
+    public var maxHeaderFieldBytes = 64 * 1024
+    /// Decoded bytes over all parts, for callers that decode everything.
+    public var maxDecodedBytes = 256 * 1024 * 1024
+
+    public init() {}
+}

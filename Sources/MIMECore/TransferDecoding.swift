@@ -1,0 +1,108 @@
+/// Content-Transfer-Encoding decoders (RFC 2045 6).
+public enum Base64 {
+    private static let table: [UInt8] = {
+        var t = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = UInt8(i) }
+        return t
+    }()
+
+    /// Decodes body base64 tolerantly: line breaks and other characters outside the alphabet
+    /// are skipped (RFC 2045 6.8 says to ignore them), data after the padding ends the part.
+    /// - Returns: the bytes, and whether anything had to be skipped or repaired.
+    public static func decodeTolerant(_ input: UnsafeRawBufferPointer) -> (bytes: [UInt8], clean: Bool) {
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count / 4 * 3)
+        var quad: UInt32 = 0
+        var count = 0
+        var clean = true
+        var ended = false
+        for byte in input {
+            let v = table[Int(byte)]
+            if v == 0xFF {
+                if byte == UInt8(ascii: "=") {
+                    ended = true
+                } else if byte != 13 && byte != 10 && byte != 0x20 && byte != 0x09 {
+                    clean = false
+                }
+                continue
+            }
+            if ended {
+                // Data after padding: keep decoding (some mailers concatenate) but flag it.
+                clean = false
+                ended = false
+            }
+            quad = quad << 6 | UInt32(v)
+            count += 1
+            if count == 4 {
+                out.append(UInt8(truncatingIfNeeded: quad >> 16))
+                out.append(UInt8(truncatingIfNeeded: quad >> 8))
+                out.append(UInt8(truncatingIfNeeded: quad))
+                quad = 0
+                count = 0
+            }
+        }
+        switch count {
+        case 2: out.append(UInt8(truncatingIfNeeded: quad >> 4))
+        case 3:
+            out.append(UInt8(truncatingIfNeeded: quad >> 10))
+            out.append(UInt8(truncatingIfNeeded: quad >> 2))
+        case 1: clean = false  // six bits cannot make a byte
+        default: break
+        }
+        return (out, clean)
+    }
+
+    /// Strict decoding for RFC 2047 words: only the alphabet and final padding.
+    public static func decodeStrict(_ input: [UInt8]) -> [UInt8]? {
+        var trimmed = input[...]
+        while trimmed.last == UInt8(ascii: "=") { trimmed = trimmed.dropLast() }
+        guard input.count - trimmed.count <= 2, trimmed.allSatisfy({ table[Int($0)] != 0xFF }) else { return nil }
+        return trimmed.withContiguousStorageIfAvailable { decodeTolerant(UnsafeRawBufferPointer($0)).bytes }
+            ?? Array(trimmed).withUnsafeBytes { decodeTolerant($0).bytes }
+    }
+}
+
+public enum QuotedPrintable {
+    /// Decodes quoted-printable (RFC 2045 6.7): `=XX` bytes, soft line breaks (`=` at line end),
+    /// trailing whitespace on a line removed. A malformed `=` is kept as written and flagged.
+    public static func decode(_ input: UnsafeRawBufferPointer) -> (bytes: [UInt8], clean: Bool) {
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count)
+        var clean = true
+        var i = 0
+        let n = input.count
+        while i < n {
+            let b = input[i]
+            if b == UInt8(ascii: "=") {
+                // Soft line break: `=` then optional whitespace then CRLF or LF.
+                var j = i + 1
+                while j < n && (input[j] == 0x20 || input[j] == 0x09) { j += 1 }
+                if j < n && input[j] == 13 && j + 1 < n && input[j + 1] == 10 { i = j + 2; continue }
+                if j < n && input[j] == 10 { i = j + 1; continue }
+                if j == n { i = n; continue }
+                if i + 2 < n, let hi = hexValue(input[i + 1]), let lo = hexValue(input[i + 2]) {
+                    out.append(hi << 4 | lo)
+                    i += 3
+                    continue
+                }
+                clean = false
+                out.append(b)
+                i += 1
+            } else if b == 0x20 || b == 0x09 {
+                // Whitespace at the end of a line was added in transport: drop it.
+                var j = i
+                while j < n && (input[j] == 0x20 || input[j] == 0x09) { j += 1 }
+                if j == n || input[j] == 13 || input[j] == 10 {
+                    i = j
+                } else {
+                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<j]))
+                    i = j
+                }
+            } else {
+                out.append(b)
+                i += 1
+            }
+        }
+        return (out, clean)
+    }
+}
