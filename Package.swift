@@ -28,6 +28,8 @@ let package = Package(
         ),
         // MIME engine: headers, RFC 2047/2231, multipart structure, transfer decoding. No I/O.
         .target(name: "MIMECore"),
+        // libFuzzer target for the MIME parser (Scripts/fuzz-mime).
+        .executableTarget(name: "MIMEFuzzer", dependencies: ["MIMECore"]),
         // Rules, findings and verdicts: what later issues plug content checks into.
         .target(name: "Policy", dependencies: ["SMTPCore"]),
         // NIO handlers, upstream client, delivery, config, the server service.

@@ -1,0 +1,26 @@
+// The fuzzing entry point for the MIME parser. Scripts/fuzz-mime compiles it together with
+// MIMECore's sources as one module, with `-sanitize=fuzzer,address -parse-as-library`.
+#if !FUZZING_SINGLE_MODULE
+import MIMECore
+#endif
+
+/// Parses one input and touches everything a rule would: decoded bodies, header values, names.
+func parseForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
+    guard let data else { return }
+    var limits = MIMELimits()
+    limits.maxParts = 2_000
+    let message = MIMEParser.parse(Array(UnsafeBufferPointer(start: data, count: size)), limits: limits)
+    for part in message.parts {
+        precondition(part.range.lowerBound <= part.bodyRange.lowerBound && part.bodyRange.upperBound <= size)
+        _ = message.decodedBody(of: part)
+        _ = message.headerValue("Subject", of: part)
+        _ = message.headerValue("From", of: part)
+        _ = part.filename
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzMIMEParser(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    parseForFuzzing(data, size)
+    return 0
+}
