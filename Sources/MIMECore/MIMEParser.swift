@@ -149,9 +149,9 @@ public enum MIMEParser {
         let body = UnsafeRawBufferPointer(rebasing: raw[part.bodyRange])
         switch part.transferEncoding {
         case "base64":
-            if !Base64.decodeTolerant(body).clean { part.defects.append(MIMEDefect(.invalidBase64)) }
+            if !Base64.isClean(body) { part.defects.append(MIMEDefect(.invalidBase64)) }
         case "quoted-printable":
-            if !QuotedPrintable.decode(body).clean { part.defects.append(MIMEDefect(.invalidQuotedPrintable)) }
+            if !QuotedPrintable.isClean(body) { part.defects.append(MIMEDefect(.invalidQuotedPrintable)) }
         default:
             if let base = body.baseAddress, memchr(base, 0, body.count) != nil { part.defects.append(MIMEDefect(.nulByte)) }
         }

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Content-Transfer-Encoding decoders (RFC 2045 6).
 public enum Base64 {
     private static let table: [UInt8] = {
@@ -5,6 +13,26 @@ public enum Base64 {
         for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { t[Int(c)] = UInt8(i) }
         return t
     }()
+
+    /// Whether ``decodeTolerant(_:)`` would decode `input` without repairs, checked without
+    /// producing the output (a 1 GB part costs no memory to check).
+    public static func isClean(_ input: UnsafeRawBufferPointer) -> Bool {
+        var count = 0
+        var ended = false
+        for byte in input {
+            if table[Int(byte)] == 0xFF {
+                if byte == UInt8(ascii: "=") {
+                    ended = true
+                } else if byte != 13 && byte != 10 && byte != 0x20 && byte != 0x09 {
+                    return false
+                }
+                continue
+            }
+            if ended { return false }
+            count += 1
+        }
+        return count % 4 != 1
+    }
 
     /// Decodes body base64 tolerantly: line breaks and other characters outside the alphabet
     /// are skipped (RFC 2045 6.8 says to ignore them), data after the padding ends the part.
@@ -63,6 +91,23 @@ public enum Base64 {
 }
 
 public enum QuotedPrintable {
+    /// Whether every `=` in `input` starts a valid escape or a soft line break.
+    public static func isClean(_ input: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = input.count
+        while let base = input.baseAddress, i < n, let eq = memchr(base + i, Int32(UInt8(ascii: "=")), n - i) {
+            let at = UnsafeRawPointer(eq) - base
+            var j = at + 1
+            while j < n && (input[j] == 0x20 || input[j] == 0x09) { j += 1 }
+            let softBreak = j == n || input[j] == 10 || (input[j] == 13 && j + 1 < n && input[j + 1] == 10)
+            if !softBreak {
+                guard at + 2 < n, hexValue(input[at + 1]) != nil, hexValue(input[at + 2]) != nil else { return false }
+            }
+            i = at + 1
+        }
+        return true
+    }
+
     /// Decodes quoted-printable (RFC 2045 6.7): `=XX` bytes, soft line breaks (`=` at line end),
     /// trailing whitespace on a line removed. A malformed `=` is kept as written and flagged.
     public static func decode(_ input: UnsafeRawBufferPointer) -> (bytes: [UInt8], clean: Bool) {

@@ -56,6 +56,10 @@ import Testing
         let b = b64.withUnsafeBytes { Base64.decodeTolerant($0) }
         #expect(String(decoding: b.bytes, as: UTF8.self) == "Hello World")
         #expect(b.clean)
+        #expect(b64.withUnsafeBytes { Base64.isClean($0) })
+        #expect(!Array("QUJD*".utf8).withUnsafeBytes { Base64.isClean($0) })
+        #expect(!qp.withUnsafeBytes { QuotedPrintable.isClean($0) })
+        #expect(Array("a=3D=\r\nb".utf8).withUnsafeBytes { QuotedPrintable.isClean($0) })
         #expect(Base64.decodeStrict(Array("QUJD".utf8)) == Array("ABC".utf8))
         #expect(Base64.decodeStrict(Array("QU JD".utf8)) == nil)
     }

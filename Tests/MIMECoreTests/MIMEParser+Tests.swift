@@ -166,6 +166,13 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         #expect(m.defects.contains { $0.defect.kind == .limitExceeded })
     }
 
+    @Test func hugeGarbageBase64IsCheckedWithoutDecodingIt() {
+        // 64 MB of junk in a base64 part: parsing only scans it.
+        let head = Array("Content-Transfer-Encoding: base64\r\n\r\n".utf8)
+        let message = MIMEParser.parse(head + [UInt8](repeating: UInt8(ascii: "!"), count: 64 << 20))
+        #expect(message.parts[0].defects.map(\.kind) == [.invalidBase64])
+    }
+
     @Test func partCountLimit() {
         var limits = MIMELimits()
         limits.maxParts = 10
