@@ -1,0 +1,118 @@
+/// Changes to a parsed message, serialized so that every byte outside the changed places stays
+/// exactly as it was.
+///
+/// Used by later rules: TCVN 6909 normalization replaces a text part's content and charset,
+/// policy adds `X-ThuGate-*` headers.
+public struct MessageEditor: Sendable {
+    public let message: ParsedMessage
+    /// Byte ranges of the original replaced by new bytes; ranges never overlap.
+    private var replacements: [(range: Range<Int>, bytes: [UInt8])] = []
+
+    public enum EditError: Error, Equatable {
+        case overlappingEdit(String)
+        case containerPart(String)
+    }
+
+    public init(_ message: ParsedMessage) {
+        self.message = message
+    }
+
+    /// Adds a header field at the top of the message (or of a part), before the existing ones.
+    /// The value is folded if needed and never holds a bare line break.
+    public mutating func addHeader(_ name: String, _ value: String, to part: MIMEPart? = nil) throws(EditError) {
+        let target = part ?? message.parts[0]
+        let at = target.header.range.lowerBound
+        try replace(at..<at, with: Self.field(name, value))
+    }
+
+    /// Replaces a leaf part's decoded content. The part's Content-Transfer-Encoding becomes
+    /// quoted-printable (text mostly ASCII) or base64, its Content-Type keeps its type and
+    /// parameters with `charset` set when given. Other header fields of the part stay.
+    public mutating func replaceContent(of part: MIMEPart, with content: [UInt8], charset: String? = nil) throws(EditError) {
+        guard part.children.isEmpty else { throw .containerPart(part.path) }
+        let eightBit = content.reduce(0) { $0 + ($1 >= 0x80 ? 1 : 0) }
+        let useQP = part.mediaType.hasPrefix("text/") && eightBit * 5 < max(content.count, 1)
+        let body = useQP ? TransferEncoder.quotedPrintable(content) : TransferEncoder.base64(content)
+        let encodingName = useQP ? "quoted-printable" : "base64"
+
+        var params = part.contentType.parameters
+        if let charset { params["charset"] = charset }
+        let typeValue = ([part.mediaType] + params.keys.sorted().map { "\($0)=\(Self.quoteIfNeeded(params[$0]!))" })
+            .joined(separator: "; ")
+
+        try replaceField("Content-Type", of: part, with: typeValue)
+        try replaceField("Content-Transfer-Encoding", of: part, with: encodingName)
+        // Inside a multipart the CRLF before the next delimiter is outside bodyRange and stays.
+        try replace(part.bodyRange, with: body)
+    }
+
+    /// The message with all edits applied.
+    public func serialized() -> [UInt8] {
+        let sorted = replacements.sorted { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }
+        var out: [UInt8] = []
+        out.reserveCapacity(message.bytes.count + sorted.reduce(0) { $0 + $1.bytes.count })
+        var position = 0
+        for edit in sorted {
+            out += message.bytes[position..<edit.range.lowerBound]
+            out += edit.bytes
+            position = edit.range.upperBound
+        }
+        out += message.bytes[position...]
+        return out
+    }
+
+    // MARK: -
+
+    private mutating func replace(_ range: Range<Int>, with bytes: [UInt8]) throws(EditError) {
+        for edit in replacements where edit.range.overlaps(range) || (!range.isEmpty && edit.range == range) {
+            throw .overlappingEdit("\(range)")
+        }
+        replacements.append((range, bytes))
+    }
+
+    /// Replaces the first field named `name` in the part, or inserts one before the blank line.
+    private mutating func replaceField(_ name: String, of part: MIMEPart, with value: String) throws(EditError) {
+        let field = Self.field(name, value)
+        if let existing = part.header.fields(named: name).first {
+            try replace(existing.range, with: field)
+        } else {
+            let end = part.header.fields.last?.range.upperBound ?? part.header.range.lowerBound
+            try replace(end..<end, with: field)
+        }
+    }
+
+    /// `Name: value` with CRLF, folded at spaces to stay under 78 characters where possible;
+    /// CR and LF in the value are replaced by spaces.
+    static func field(_ name: String, _ value: String) -> [UInt8] {
+        let clean = String(value.unicodeScalars.map { $0 == "\r" || $0 == "\n" ? " " : Character($0) })
+        var out = Array("\(name):".utf8)
+        var lineLength = out.count
+        for (i, word) in clean.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+            let bytes = Array(word.utf8)
+            if i > 0 && lineLength + 1 + bytes.count > 78 && lineLength > name.utf8.count + 1 {
+                out += [13, 10, 0x20]
+                lineLength = 1
+            } else {
+                out.append(0x20)
+                lineLength += 1
+            }
+            out += bytes
+            lineLength += bytes.count
+        }
+        return out + [13, 10]
+    }
+
+    private static func quoteIfNeeded(_ value: String) -> String {
+        let special = value.isEmpty || value.contains { " ()<>@,;:\\\"/[]?=".contains($0) || $0.asciiValue == nil }
+        guard special else { return value }
+        return "\"" + value.replacingAll("\\", "\\\\").replacingAll("\"", "\\\"") + "\""
+    }
+}
+
+extension String {
+    fileprivate func replacingAll(_ target: Character, _ replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}
