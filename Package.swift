@@ -69,6 +69,8 @@ let package = Package(
             ],
             path: "Benchmarks/LoadGenerator"
         ),
+        // MIME parse benchmark (Benchmarks/mime_parse.py runs it beside Python's email package).
+        .executableTarget(name: "thugate-mimebench", dependencies: ["MIMECore"], path: "Benchmarks/MIMEBench"),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "SMTPCore"]),

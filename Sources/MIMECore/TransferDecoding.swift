@@ -17,67 +17,126 @@ public enum Base64 {
     /// Whether ``decodeTolerant(_:)`` would decode `input` without repairs, checked without
     /// producing the output (a 1 GB part costs no memory to check).
     public static func isClean(_ input: UnsafeRawBufferPointer) -> Bool {
-        var count = 0
-        var ended = false
-        for byte in input {
-            if table[Int(byte)] == 0xFF {
-                if byte == UInt8(ascii: "=") {
-                    ended = true
-                } else if byte != 13 && byte != 10 && byte != 0x20 && byte != 0x09 {
-                    return false
+        table.withUnsafeBufferPointer { table in
+            var count = 0
+            var ended = false
+            var i = 0
+            let n = input.count
+            while i < n {
+                // Fast path: eight alphabet characters in a row.
+                if !ended && i + 8 <= n {
+                    var or: UInt8 = 0
+                    for k in 0..<8 { or |= table[Int(input[i + k])] }
+                    if or & 0xC0 == 0 {
+                        i += 8
+                        count += 8
+                        continue
+                    }
                 }
-                continue
+                let byte = input[i]
+                i += 1
+                if table[Int(byte)] == 0xFF {
+                    if byte == UInt8(ascii: "=") {
+                        ended = true
+                    } else if byte != 13 && byte != 10 && byte != 0x20 && byte != 0x09 {
+                        return false
+                    }
+                    continue
+                }
+                if ended { return false }
+                count += 1
             }
-            if ended { return false }
-            count += 1
+            return count % 4 != 1
         }
-        return count % 4 != 1
     }
 
     /// Decodes body base64 tolerantly: line breaks and other characters outside the alphabet
     /// are skipped (RFC 2045 6.8 says to ignore them), data after the padding ends the part.
     /// - Returns: the bytes, and whether anything had to be skipped or repaired.
     public static func decodeTolerant(_ input: UnsafeRawBufferPointer) -> (bytes: [UInt8], clean: Bool) {
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count / 4 * 3)
-        var quad: UInt32 = 0
-        var count = 0
         var clean = true
-        var ended = false
-        for byte in input {
-            let v = table[Int(byte)]
-            if v == 0xFF {
-                if byte == UInt8(ascii: "=") {
-                    ended = true
-                } else if byte != 13 && byte != 10 && byte != 0x20 && byte != 0x09 {
-                    clean = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3 + 3) { out, written in
+            table.withUnsafeBufferPointer { table in
+                var o = 0
+                var quad: UInt32 = 0
+                var count = 0
+                var ended = false
+                var i = 0
+                let n = input.count
+                while i < n {
+                    // Fast path: alphabet characters in blocks (the bulk of every line).
+                    while count == 0 && !ended && i + 8 <= n {
+                        let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                        let c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                        let e = table[Int(input[i + 4])], f = table[Int(input[i + 5])]
+                        let g = table[Int(input[i + 6])], h = table[Int(input[i + 7])]
+                        guard (a | b | c | d | e | f | g | h) & 0xC0 == 0 else { break }
+                        let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                        let w = UInt32(e) << 18 | UInt32(f) << 12 | UInt32(g) << 6 | UInt32(h)
+                        out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                        out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                        out[o + 2] = UInt8(truncatingIfNeeded: v)
+                        out[o + 3] = UInt8(truncatingIfNeeded: w >> 16)
+                        out[o + 4] = UInt8(truncatingIfNeeded: w >> 8)
+                        out[o + 5] = UInt8(truncatingIfNeeded: w)
+                        o += 6
+                        i += 8
+                    }
+                    if count == 0 && !ended && i + 4 <= n {
+                        let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                        let c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                        if (a | b | c | d) & 0xC0 == 0 {
+                            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                            out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                            out[o + 2] = UInt8(truncatingIfNeeded: v)
+                            o += 3
+                            i += 4
+                            continue
+                        }
+                    }
+                    let byte = input[i]
+                    i += 1
+                    let v = table[Int(byte)]
+                    if v == 0xFF {
+                        if byte == UInt8(ascii: "=") {
+                            ended = true
+                        } else if byte != 13 && byte != 10 && byte != 0x20 && byte != 0x09 {
+                            clean = false
+                        }
+                        continue
+                    }
+                    if ended {
+                        // Data after padding: keep decoding (some mailers concatenate) but flag it.
+                        clean = false
+                        ended = false
+                    }
+                    quad = quad << 6 | UInt32(v)
+                    count += 1
+                    if count == 4 {
+                        out[o] = UInt8(truncatingIfNeeded: quad >> 16)
+                        out[o + 1] = UInt8(truncatingIfNeeded: quad >> 8)
+                        out[o + 2] = UInt8(truncatingIfNeeded: quad)
+                        o += 3
+                        quad = 0
+                        count = 0
+                    }
                 }
-                continue
-            }
-            if ended {
-                // Data after padding: keep decoding (some mailers concatenate) but flag it.
-                clean = false
-                ended = false
-            }
-            quad = quad << 6 | UInt32(v)
-            count += 1
-            if count == 4 {
-                out.append(UInt8(truncatingIfNeeded: quad >> 16))
-                out.append(UInt8(truncatingIfNeeded: quad >> 8))
-                out.append(UInt8(truncatingIfNeeded: quad))
-                quad = 0
-                count = 0
+                switch count {
+                case 2:
+                    out[o] = UInt8(truncatingIfNeeded: quad >> 4)
+                    o += 1
+                case 3:
+                    out[o] = UInt8(truncatingIfNeeded: quad >> 10)
+                    out[o + 1] = UInt8(truncatingIfNeeded: quad >> 2)
+                    o += 2
+                case 1: clean = false  // six bits cannot make a byte
+                default: break
+                }
+                written = o
             }
         }
-        switch count {
-        case 2: out.append(UInt8(truncatingIfNeeded: quad >> 4))
-        case 3:
-            out.append(UInt8(truncatingIfNeeded: quad >> 10))
-            out.append(UInt8(truncatingIfNeeded: quad >> 2))
-        case 1: clean = false  // six bits cannot make a byte
-        default: break
-        }
-        return (out, clean)
+        return (bytes, clean)
     }
 
     /// Strict decoding for RFC 2047 words: only the alphabet and final padding.
