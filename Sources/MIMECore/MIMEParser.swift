@@ -24,6 +24,8 @@ public struct MIMEPart: Sendable, Equatable {
     public var transferEncoding: String
     /// Decoded file name from Content-Disposition `filename` or Content-Type `name`.
     public var filename: String?
+    /// Bytes of the body once its transfer encoding is undone (0 for containers).
+    public var decodedSize = 0
     public var parent: Int?
     public var children: [Int] = []
     public var defects: [MIMEDefect] = []
@@ -78,6 +80,12 @@ public enum MIMEParser {
             var stack: [(range: Range<Int>, depth: Int, parent: Int?, path: String, digest: Bool)] =
                 [(0..<raw.count, 0, nil, "", false)]
             var limitReported = false
+            var decodedTotal = 0
+            var decodedLimitReported = false
+            // The line ending the message uses (its first line's): bare LF or CR inside a CRLF
+            // message is a defect, an all-LF message (a file from disk) is not.
+            let firstLF = MIMEBytes.firstIndex(of: 10, in: raw, from: 0, to: raw.count)
+            let crlf = firstLF.map { $0 > 0 && raw[$0 - 1] == 13 } ?? true
             while let item = stack.popLast() {
                 if parts.count >= limits.maxParts {
                     if !limitReported, let parent = item.parent {
@@ -108,7 +116,12 @@ public enum MIMEParser {
                     childRanges = []
                 }
                 if childRanges.isEmpty {
-                    checkLeaf(raw, &part)
+                    checkLeaf(raw, &part, crlf: crlf)
+                    decodedTotal += part.decodedSize
+                    if decodedTotal > limits.maxDecodedBytes && !decodedLimitReported {
+                        part.defects.append(MIMEDefect(.limitExceeded, "decoded parts over \(limits.maxDecodedBytes) bytes"))
+                        decodedLimitReported = true
+                    }
                 }
                 parts.append(part)
                 for (n, range) in childRanges.enumerated().reversed() {
@@ -145,16 +158,41 @@ public enum MIMEParser {
     }
 
     /// Checks a leaf body: its transfer encoding decodes cleanly, and no NUL bytes.
-    private static func checkLeaf(_ raw: UnsafeRawBufferPointer, _ part: inout MIMEPart) {
+    /// Checks a leaf body: its transfer encoding decodes cleanly, its decoded size, no NUL bytes,
+    /// and no bare CR or LF in a message whose lines end in CRLF.
+    private static func checkLeaf(_ raw: UnsafeRawBufferPointer, _ part: inout MIMEPart, crlf: Bool) {
         let body = UnsafeRawBufferPointer(rebasing: raw[part.bodyRange])
         switch part.transferEncoding {
         case "base64":
-            if !Base64.isClean(body) { part.defects.append(MIMEDefect(.invalidBase64)) }
+            // Line breaks of any kind are whitespace to base64: only the alphabet matters.
+            let (clean, size) = Base64.check(body)
+            if !clean { part.defects.append(MIMEDefect(.invalidBase64)) }
+            part.decodedSize = size
+            return
         case "quoted-printable":
             if !QuotedPrintable.isClean(body) { part.defects.append(MIMEDefect(.invalidQuotedPrintable)) }
+            part.decodedSize = QuotedPrintable.decodedSize(body)
         default:
             if let base = body.baseAddress, memchr(base, 0, body.count) != nil { part.defects.append(MIMEDefect(.nulByte)) }
+            part.decodedSize = body.count
         }
+        if crlf, let bare = firstBareLineEnding(raw, part.bodyRange) {
+            part.defects.append(MIMEDefect(.bareLineEnding, "at byte \(bare)"))
+        }
+    }
+
+    /// The offset of the first LF not preceded by CR, or CR not followed by LF, in `range`.
+    static func firstBareLineEnding(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Int? {
+        var i = range.lowerBound
+        while let lf = MIMEBytes.firstIndex(of: 10, in: raw, from: i, to: range.upperBound) {
+            if lf == 0 || raw[lf - 1] != 13 { return lf }
+            if let cr = MIMEBytes.firstIndex(of: 13, in: raw, from: i, to: lf - 1) { return cr }
+            i = lf + 1
+        }
+        if let cr = MIMEBytes.firstIndex(of: 13, in: raw, from: i, to: range.upperBound), cr + 1 < range.upperBound || cr + 1 == raw.count {
+            return cr
+        }
+        return nil
     }
 
     /// The body parts of a multipart body (RFC 2046 5.1.1). A delimiter is `--boundary` at the

@@ -14,12 +14,13 @@ public enum Base64 {
         return t
     }()
 
-    /// Whether ``decodeTolerant(_:)`` would decode `input` without repairs, checked without
-    /// producing the output (a 1 GB part costs no memory to check).
-    public static func isClean(_ input: UnsafeRawBufferPointer) -> Bool {
+    /// Whether ``decodeTolerant(_:)`` would decode `input` without repairs, and how many bytes it
+    /// would produce, found without producing them (a 1 GB part costs no memory to check).
+    public static func check(_ input: UnsafeRawBufferPointer) -> (clean: Bool, decodedSize: Int) {
         table.withUnsafeBufferPointer { table in
             var count = 0
             var ended = false
+            var clean = true
             var i = 0
             let n = input.count
             while i < n {
@@ -39,16 +40,22 @@ public enum Base64 {
                     if byte == UInt8(ascii: "=") {
                         ended = true
                     } else if byte != 13 && byte != 10 && byte != 0x20 && byte != 0x09 {
-                        return false
+                        clean = false
                     }
                     continue
                 }
-                if ended { return false }
+                if ended {
+                    clean = false
+                    ended = false
+                }
                 count += 1
             }
-            return count % 4 != 1
+            if count % 4 == 1 { clean = false }
+            return (clean, count / 4 * 3 + [0, 0, 1, 2][count % 4])
         }
     }
+
+    public static func isClean(_ input: UnsafeRawBufferPointer) -> Bool { check(input).clean }
 
     /// Decodes body base64 tolerantly: line breaks and other characters outside the alphabet
     /// are skipped (RFC 2045 6.8 says to ignore them), data after the padding ends the part.
@@ -172,6 +179,18 @@ public enum QuotedPrintable {
     public static func decode(_ input: UnsafeRawBufferPointer) -> (bytes: [UInt8], clean: Bool) {
         var out: [UInt8] = []
         out.reserveCapacity(input.count)
+        let clean = decode(input) { out.append($0) }
+        return (out, clean)
+    }
+
+    /// How many bytes ``decode(_:)`` would produce, without producing them.
+    public static func decodedSize(_ input: UnsafeRawBufferPointer) -> Int {
+        var count = 0
+        _ = decode(input) { _ in count += 1 }
+        return count
+    }
+
+    private static func decode(_ input: UnsafeRawBufferPointer, into sink: (UInt8) -> Void) -> Bool {
         var clean = true
         var i = 0
         let n = input.count
@@ -185,12 +204,12 @@ public enum QuotedPrintable {
                 if j < n && input[j] == 10 { i = j + 1; continue }
                 if j == n { i = n; continue }
                 if i + 2 < n, let hi = hexValue(input[i + 1]), let lo = hexValue(input[i + 2]) {
-                    out.append(hi << 4 | lo)
+                    sink(hi << 4 | lo)
                     i += 3
                     continue
                 }
                 clean = false
-                out.append(b)
+                sink(b)
                 i += 1
             } else if b == 0x20 || b == 0x09 {
                 // Whitespace at the end of a line was added in transport: drop it.
@@ -199,14 +218,14 @@ public enum QuotedPrintable {
                 if j == n || input[j] == 13 || input[j] == 10 {
                     i = j
                 } else {
-                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<j]))
+                    for k in i..<j { sink(input[k]) }
                     i = j
                 }
             } else {
-                out.append(b)
+                sink(b)
                 i += 1
             }
         }
-        return (out, clean)
+        return clean
     }
 }

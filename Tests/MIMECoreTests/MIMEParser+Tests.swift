@@ -173,6 +173,22 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         #expect(message.parts[0].defects.map(\.kind) == [.invalidBase64])
     }
 
+    @Test func decodedSizesBareLineEndingsAndTheDecodedLimit() {
+        let text = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVs\r\nbG8=\r\n"
+            + "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nC=C3=B4ng =\r\nv\r\n--b\r\n\r\nbare\nline\r\n--b--\r\n"
+        let m = parse(text)
+        #expect(m.parts[1].decodedSize == 5)
+        #expect(m.parts[2].decodedSize == Array("Công v".utf8).count)
+        #expect(m.parts[3].decodedSize == 10)
+        #expect(m.parts[3].defects.map(\.kind) == [.bareLineEnding])
+        #expect(m.parts[1].defects.isEmpty && m.parts[2].defects.isEmpty)
+        // A message that uses LF throughout (read from a Unix file) has no bare line endings.
+        #expect(parse("Subject: x\n\nline\nline\n").parts[0].defects.isEmpty)
+        var limits = MIMELimits()
+        limits.maxDecodedBytes = 6
+        #expect(parse(text, limits: limits).defects.contains { $0.defect.kind == .limitExceeded })
+    }
+
     @Test func partCountLimit() {
         var limits = MIMELimits()
         limits.maxParts = 10
