@@ -26,6 +26,8 @@ public struct MIMEPart: Sendable, Equatable {
     public var filename: String?
     /// Bytes of the body once its transfer encoding is undone (0 for containers).
     public var decodedSize = 0
+    /// Names of files uuencoded in this text part (``ParsedMessage/uuencodedFiles(in:)``).
+    public var uuencodedNames: [String] = []
     public var parent: Int?
     public var children: [Int] = []
     public var defects: [MIMEDefect] = []
@@ -175,6 +177,10 @@ public enum MIMEParser {
         default:
             if let base = body.baseAddress, memchr(base, 0, body.count) != nil { part.defects.append(MIMEDefect(.nulByte)) }
             part.decodedSize = body.count
+        }
+        // `begin` lines are ASCII, so they can be found in the raw 7bit, 8bit or QP text.
+        if part.mediaType == "text/plain" {
+            part.uuencodedNames = UUDecoder.names(in: body)
         }
         if crlf, let bare = firstBareLineEnding(raw, part.bodyRange) {
             part.defects.append(MIMEDefect(.bareLineEnding, "at byte \(bare)"))
