@@ -31,12 +31,12 @@ let package = Package(
         // libFuzzer target for the MIME parser (Scripts/fuzz-mime).
         .executableTarget(name: "MIMEFuzzer", dependencies: ["MIMECore"]),
         // Rules, findings and verdicts: what later issues plug content checks into.
-        .target(name: "Policy", dependencies: ["SMTPCore"]),
+        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore"]),
         // NIO handlers, upstream client, delivery, config, the server service.
         .target(
             name: "GatewayServer",
             dependencies: [
-                "SMTPCore", "Policy",
+                "SMTPCore", "Policy", "MIMECore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "thugate",
             dependencies: [
-                "GatewayServer",
+                "GatewayServer", "MIMECore", "Policy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

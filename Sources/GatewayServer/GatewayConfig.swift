@@ -1,5 +1,7 @@
 import Foundation
+import MIMECore
 import NIOCore
+import Policy
 import SMTPCore
 import TOMLKit
 
@@ -46,8 +48,17 @@ public struct GatewayConfig: Sendable, Equatable {
         public var idleTimeout = TimeAmount.seconds(60)
     }
 
+    /// What happens to a message a rule finds something in (`[policy]`).
+    public struct PolicyActions: Sendable, Equatable {
+        /// MIME that cannot be read reliably (RFC 2045–2049 violations, parser limits).
+        public var malformed = PolicyAction.reject
+    }
+
     public var server = Server()
     public var upstream = Upstream()
+    public var policy = PolicyActions()
+    /// Limits of the MIME parser (`[mime]`).
+    public var mime = MIMELimits()
     public var logLevel = "info"
 
     public init() {}
@@ -139,6 +150,11 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 extension GatewayConfig {
+    /// The rules and their actions: what `thugate serve` and `thugate scan` both run.
+    public func makePipeline() -> FilterPipeline {
+        FilterPipeline(rules: [(MalformedRule(), policy.malformed)])
+    }
+
     /// Reads a configuration file's text. Unknown keys and bad values are errors.
     public static func parse(_ text: String, file: String = "<config>") throws(ConfigError) -> GatewayConfig {
         let table: TOMLTable
@@ -206,6 +222,15 @@ extension GatewayConfig {
             if let v = try s.integer("max_idle_connections", min: 0) { config.upstream.maxIdleConnections = v }
             if let v = try s.duration("idle_timeout") { config.upstream.idleTimeout = v }
         }
+        try reader.section(table, "policy", known: ["malformed"]) { (s) throws(ConfigError) in
+            if let v = try s.choice("malformed", PolicyAction.self) { config.policy.malformed = v }
+        }
+        try reader.section(table, "mime", known: ["max_depth", "max_parts", "max_header_size", "max_decoded_size"]) { (s) throws(ConfigError) in
+            if let v = try s.integer("max_depth", min: 1) { config.mime.maxDepth = v }
+            if let v = try s.integer("max_parts", min: 1) { config.mime.maxParts = v }
+            if let v = try s.size("max_header_size", min: 1024) { config.mime.maxHeaderSectionBytes = v }
+            if let v = try s.size("max_decoded_size", min: 1024) { config.mime.maxDecodedBytes = v }
+        }
         try reader.section(table, "log", known: ["level"]) { (s) throws(ConfigError) in
             if let v = try s.string("level") {
                 let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -213,7 +238,7 @@ extension GatewayConfig {
                 config.logLevel = v
             }
         }
-        for key in table.keys where !["server", "upstream", "log"].contains(key) {
+        for key in table.keys where !["server", "upstream", "policy", "mime", "log"].contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
         }
         return config

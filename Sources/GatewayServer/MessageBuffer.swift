@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MIMECore
 import NIOCore
 
 /// A message as it arrives in DATA: in memory up to a threshold, then in an unlinked spool file,
@@ -44,8 +45,13 @@ public final class MessageBuffer {
         try writeAll(fd, bytes)
     }
 
-    /// The whole message in memory, or nil when it was spooled.
-    public var bytesInMemory: ByteBuffer? { fd >= 0 ? nil : memory }
+    /// The message for the parser: a copy when it is in memory (at most memory_threshold), a
+    /// read-only map of the spool file otherwise.
+    public func messageBytes() throws -> MessageBytes {
+        guard fd >= 0 else { return MessageBytes(Array(memory.readableBytesView)) }
+        guard let mapped = MessageBytes(mapping: fd, count: size) else { throw SpoolError(operation: "mmap", errno: errno) }
+        return mapped
+    }
 
     /// Calls `body` with the message in chunks of at most `chunkSize` bytes, in order.
     public func forEachChunk(chunkSize: Int = 64 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) async throws -> Void) async throws {

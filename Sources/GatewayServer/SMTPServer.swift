@@ -20,7 +20,7 @@ public final class SMTPServer: Service {
     private let sessions = NIOLockedValueBox(SessionRegistry())
     private let shuttingDown = ManagedAtomic<Bool>(false)
 
-    public init(config: GatewayConfig, upstream: any Upstream, pipeline: FilterPipeline = FilterPipeline(),
+    public init(config: GatewayConfig, upstream: any Upstream, pipeline: FilterPipeline? = nil,
                 group: EventLoopGroup, logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws {
         self.config = config
         self.group = group
@@ -40,7 +40,7 @@ public final class SMTPServer: Service {
                 hostname: server.hostname, maxMessageSize: server.maxMessageSize, maxRecipients: server.maxRecipients,
                 maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, bareLineEndings: server.bareLineEndings,
                 tlsAvailable: tlsContext != nil),
-            upstream: upstream, pipeline: pipeline, tlsContext: tlsContext, logger: logger)
+            upstream: upstream, pipeline: pipeline ?? config.makePipeline(), tlsContext: tlsContext, logger: logger)
     }
 
     public func run() async throws {

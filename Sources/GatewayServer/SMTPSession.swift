@@ -7,8 +7,10 @@ import Darwin
 #endif
 import Atomics
 import Logging
+import MIMECore
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import NIOSSL
 import Policy
 import SMTPCore
@@ -256,11 +258,15 @@ final class SMTPSession {
         self.message = nil
         self.transaction = nil
 
-        // Rules see the message; with none configured there is nothing to copy or evaluate.
-        let result = context.pipeline.rules.isEmpty
-            ? FilterPipeline.Result(verdict: .pass, findings: [])
-            : context.pipeline.evaluate(InspectedMessage(envelope: envelope, bytes: message.bytesInMemory.map { Array($0.readableBytesView) },
-                                                         size: message.size))
+        let result: FilterPipeline.Result
+        do {
+            result = try await inspect(message, envelope: envelope)
+        } catch {
+            // Never accept what could not be checked.
+            logger.error("\(queueID): cannot inspect message: \(error)")
+            await transaction.abort()
+            return .localError
+        }
         var header = ReceivedHeader(heloName: envelope.heloName, clientAddress: clientAddress, hostname: context.config.server.hostname,
                                     esmtp: envelope.esmtp, tls: machine.tlsActive, smtpUTF8: envelope.parameters.smtpUTF8,
                                     queueID: queueID, recipients: envelope.recipients, date: rfc5322Date()).field
@@ -275,16 +281,31 @@ final class SMTPSession {
             reply = await transaction.data(envelope: envelope, header: header, message: message, queueID: queueID)
         case .reject(let finding):
             await transaction.abort()
-            reply = .custom(554, EnhancedStatus(5, 7, 1), "Thư bị từ chối theo quy chế / Message refused by policy: \(finding.rule)")
+            reply = PolicyReplies.reject(finding)
         case .tempfail(let finding), .quarantine(let finding):
+            // Quarantine answers 4xx until the quarantine store exists: nothing is accepted unheld.
             await transaction.abort()
-            reply = .custom(451, EnhancedStatus(4, 7, 0), "Thư tạm thời bị giữ lại / Message deferred by policy: \(finding.rule)")
+            reply = PolicyReplies.tempfail(finding)
         }
 
         let milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000
         let result_ = reply.isPositive ? "sent" : reply.isTransientFailure ? "deferred" : "rejected"
-        logger.info("\(queueID): client=\(envelope.heloName)[\(clientAddress)], from=\(envelope.sender), to=\(envelope.recipients.map { $0.description }.joined(separator: ",")), size=\(message.size), result=\(result_), reply=\"\(reply)\", ms=\(milliseconds)")
+        let findings = result.findings.isEmpty ? "" : ", findings=\"\(result.findings.map { $0.description }.joined(separator: "; "))\""
+        logger.info("\(queueID): client=\(envelope.heloName)[\(clientAddress)], from=\(envelope.sender), to=\(envelope.recipients.map { $0.description }.joined(separator: ",")), size=\(message.size), result=\(result_)\(findings), reply=\"\(reply)\", ms=\(milliseconds)")
         return reply
+    }
+
+    /// Parses the message and runs the rules: in place for a message held in memory, on the
+    /// blocking thread pool for a spooled one (a 35 MB parse must not stall the event loop).
+    private func inspect(_ message: MessageBuffer, envelope: Envelope) async throws -> FilterPipeline.Result {
+        let pipeline = context.pipeline
+        guard !pipeline.rules.isEmpty else { return FilterPipeline.Result(verdict: .pass, findings: []) }
+        let limits = context.config.mime
+        let bytes = try message.messageBytes()
+        let run = { @Sendable in
+            pipeline.evaluate(InspectedMessage(envelope: envelope, message: MIMEParser.parse(bytes, limits: limits)))
+        }
+        return message.isSpooled ? try await NIOThreadPool.singleton.runIfActive(run) : run()
     }
 
     // MARK: Output

@@ -40,7 +40,7 @@ public struct MIMEPart: Sendable, Equatable {
 
 /// A parsed message: the bytes and every entity in them, in document order (pre-order).
 public struct ParsedMessage: Sendable {
-    public let bytes: [UInt8]
+    public let bytes: MessageBytes
     public var parts: [MIMEPart]
     public let limits: MIMELimits
 
@@ -76,6 +76,10 @@ public enum MIMEParser {
     /// Takes a message apart. Never fails: whatever is wrong becomes a defect on the part where
     /// it was found, and limits stop descent instead of exhausting memory or the stack.
     public static func parse(_ bytes: [UInt8], limits: MIMELimits = MIMELimits()) -> ParsedMessage {
+        parse(MessageBytes(bytes), limits: limits)
+    }
+
+    public static func parse(_ bytes: MessageBytes, limits: MIMELimits = MIMELimits()) -> ParsedMessage {
         var parts: [MIMEPart] = []
         bytes.withUnsafeBytes { raw in
             // Pending entities; children are pushed in reverse so parts come out in document order.

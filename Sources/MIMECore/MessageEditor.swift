@@ -57,7 +57,7 @@ public struct MessageEditor: Sendable {
             out += edit.bytes
             position = edit.range.upperBound
         }
-        out += message.bytes[position...]
+        out += message.bytes[position..<message.bytes.count]
         return out
     }
 

@@ -1,3 +1,4 @@
+public import MIMECore
 public import SMTPCore
 
 /// A finding names the rule that found something, what it found, and where.
@@ -19,10 +20,27 @@ public struct Finding: Sendable, Equatable, CustomStringConvertible {
         self.part = part
     }
 
-    public var description: String { part.map { "\(rule)(\($0)): \(detail)" } ?? "\(rule): \(detail)" }
+    public var description: String { part.map { "\(rule)(\($0.isEmpty ? "message" : $0)): \(detail)" } ?? "\(rule): \(detail)" }
 }
 
-/// What a rule decided about a message. Rules build no replies and do no I/O.
+/// What the policy does when a rule finds something; configured per rule.
+public enum PolicyAction: String, Sendable, CaseIterable, Comparable {
+    /// The rule does not run.
+    case off
+    /// Deliver, with an `X-ThuGate-Findings` header.
+    case tag
+    /// Hold the message for review.
+    case quarantine
+    /// Ask the sender to try again later (4xx).
+    case tempfail
+    /// Refuse the message (5xx).
+    case reject
+
+    private var rank: Int { Self.allCases.firstIndex(of: self)! }
+    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+}
+
+/// What the pipeline decided about a message. Rules build no replies and do no I/O.
 public enum Verdict: Sendable, Equatable {
     case pass
     case tag(Finding)
@@ -30,50 +48,48 @@ public enum Verdict: Sendable, Equatable {
     case tempfail(Finding)
     case reject(Finding)
 
-    /// Severity order: the pipeline keeps the strongest verdict.
-    var rank: Int {
-        switch self {
-        case .pass: return 0
-        case .tag: return 1
-        case .quarantine: return 2
-        case .tempfail: return 3
-        case .reject: return 4
-        }
-    }
-
     public var finding: Finding? {
         switch self {
         case .pass: return nil
         case .tag(let f), .quarantine(let f), .tempfail(let f), .reject(let f): return f
         }
     }
-}
 
-/// What a rule sees: the envelope and the complete message as received (after unstuffing).
-public struct InspectedMessage: Sendable {
-    public var envelope: Envelope
-    /// The message bytes when they are held in memory; nil when the message was spooled to disk.
-    public var bytes: [UInt8]?
-    public var size: Int
-
-    public init(envelope: Envelope, bytes: [UInt8]?, size: Int) {
-        self.envelope = envelope
-        self.bytes = bytes
-        self.size = size
+    public var action: String {
+        switch self {
+        case .pass, .tag: return "accept"
+        case .quarantine: return "quarantine"
+        case .tempfail: return "tempfail"
+        case .reject: return "reject"
+        }
     }
 }
 
-/// One regulation check.
-public protocol Rule: Sendable {
-    var id: Finding.RuleID { get }
-    func evaluate(_ message: InspectedMessage) -> Verdict
+/// What a rule sees: the envelope (none for `thugate scan`) and the parsed message.
+public struct InspectedMessage: Sendable {
+    public var envelope: Envelope?
+    public var message: ParsedMessage
+
+    public init(envelope: Envelope?, message: ParsedMessage) {
+        self.envelope = envelope
+        self.message = message
+    }
 }
 
-/// The rules a message passes through, in order; the result is the strongest verdict and every
-/// finding along the way.
+/// One regulation check: it reports what it finds; the configured action decides what happens.
+public protocol Rule: Sendable {
+    var id: Finding.RuleID { get }
+    func evaluate(_ message: InspectedMessage) -> [Finding]
+}
+
+/// The rules a message passes through, each with its action. The verdict follows the strongest
+/// action among the rules that found something; every finding is kept.
 public struct FilterPipeline: Sendable {
-    public var rules: [any Rule]
-    public init(rules: [any Rule] = []) { self.rules = rules }
+    public var rules: [(rule: any Rule, action: PolicyAction)]
+
+    public init(rules: [(rule: any Rule, action: PolicyAction)] = []) {
+        self.rules = rules.filter { $0.action != .off }
+    }
 
     public struct Result: Sendable, Equatable {
         public var verdict: Verdict
@@ -85,13 +101,22 @@ public struct FilterPipeline: Sendable {
     }
 
     public func evaluate(_ message: InspectedMessage) -> Result {
-        var strongest = Verdict.pass
         var findings: [Finding] = []
-        for rule in rules {
-            let verdict = rule.evaluate(message)
-            if let finding = verdict.finding { findings.append(finding) }
-            if verdict.rank > strongest.rank { strongest = verdict }
+        var strongest: (PolicyAction, Finding)? = nil
+        for (rule, action) in rules {
+            let found = rule.evaluate(message)
+            guard let first = found.first else { continue }
+            findings += found
+            if strongest == nil || action > strongest!.0 { strongest = (action, first) }
         }
-        return Result(verdict: strongest, findings: findings)
+        let verdict: Verdict
+        switch strongest {
+        case nil, (.off, _)?: verdict = .pass
+        case (.tag, let f)?: verdict = .tag(f)
+        case (.quarantine, let f)?: verdict = .quarantine(f)
+        case (.tempfail, let f)?: verdict = .tempfail(f)
+        case (.reject, let f)?: verdict = .reject(f)
+        }
+        return Result(verdict: verdict, findings: findings)
     }
 }

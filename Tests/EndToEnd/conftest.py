@@ -100,12 +100,12 @@ class Upstream:
 class Gateway:
     """A running `thugate serve` process."""
 
-    def __init__(self, tmp_path, upstream_url, server=None, upstream=None):
+    def __init__(self, tmp_path, upstream_url, server=None, upstream=None, sections=None):
         self.tmp = tmp_path
         server = dict(server or {})
         server.setdefault("spool_directory", str(tmp_path / "spool"))
         server.setdefault("hostname", "thugate.test")
-        sections = {"server": server, "upstream": dict(upstream or {}), "log": {"level": "info"}}
+        sections = {"server": server, "upstream": dict(upstream or {}), **(sections or {}), "log": {"level": "info"}}
         lines = []
         for name, values in sections.items():
             lines.append(f"[{name}]")
@@ -171,10 +171,10 @@ def upstream():
 def gateway_factory(tmp_path):
     started = []
 
-    def make(upstream_url, server=None, upstream=None, name="gw"):
+    def make(upstream_url, server=None, upstream=None, sections=None, name="gw"):
         directory = tmp_path / f"{name}{len(started)}"
         directory.mkdir()
-        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream)
+        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream, sections=sections)
         started.append(gateway)
         return gateway
 

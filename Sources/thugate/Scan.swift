@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import GatewayServer
+import MIMECore
+import Policy
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `thugate scan`: the proxy's pipeline run offline over .eml files, to see what ThuGate would do.
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Parse messages and run the same rules as the proxy, offline.",
+        discussion: """
+        PATH is an .eml file or a directory (searched recursively for *.eml). JSON output is one \
+        object per line: {"file", "action", "findings": [{"rule", "detail", "part"}], "parts": [...]}. \
+        Exit status 0 when every file was read, 1 when some could not be.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "text (a tree of the parts, for people) or json (one object per line).")
+    var format: Format = .text
+
+    @Argument(help: "Files or directories of .eml files.")
+    var paths: [String]
+
+    func run() throws {
+        let config: GatewayConfig
+        do {
+            config = try options.load()
+        } catch let error as ConfigError {
+            printError("thugate: \(error)")
+            throw ExitCode(78)
+        }
+        let pipeline = config.makePipeline()
+        let files = try paths.flatMap(Self.messageFiles)
+        let showProgress = files.count >= 50
+        var lastProgress = Date()
+        var failures = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+
+        for (index, file) in files.enumerated() {
+            if showProgress && Date().timeIntervalSince(lastProgress) >= 1 {
+                printError("thugate scan: \(index)/\(files.count) messages")
+                lastProgress = Date()
+            }
+            let bytes: MessageBytes
+            do {
+                bytes = try Self.read(file)
+            } catch {
+                failures += 1
+                emit(ScanReport(file: file, error: "\(error)"), encoder: encoder)
+                continue
+            }
+            let message = MIMEParser.parse(bytes, limits: config.mime)
+            let result = pipeline.evaluate(InspectedMessage(envelope: nil, message: message))
+            emit(ScanReport(file: file, message: message, result: result), encoder: encoder)
+        }
+        if showProgress { printError("thugate scan: \(files.count)/\(files.count) messages") }
+        if failures > 0 { throw ExitCode.failure }
+    }
+
+    private func emit(_ report: ScanReport, encoder: JSONEncoder) {
+        switch format {
+        case .json:
+            print(String(decoding: try! encoder.encode(report), as: UTF8.self))
+        case .text:
+            print(report.text)
+        }
+    }
+
+    /// The .eml files under `path` in a stable order, or `path` itself.
+    static func messageFiles(_ path: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ValidationError("\(path): no such file or directory")
+        }
+        guard isDirectory.boolValue else { return [path] }
+        let enumerator = FileManager.default.enumerator(atPath: path)
+        var files: [String] = []
+        while let name = enumerator?.nextObject() as? String {
+            if name.lowercased().hasSuffix(".eml") { files.append((path as NSString).appendingPathComponent(name)) }
+        }
+        return files.sorted()
+    }
+
+    /// The file mapped read-only: a large message is not copied into memory.
+    static func read(_ path: String) throws -> MessageBytes {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ScanError(message: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ScanError(message: "cannot stat: \(String(cString: strerror(errno)))") }
+        guard let bytes = MessageBytes(mapping: fd, count: Int(info.st_size)) else {
+            throw ScanError(message: "cannot map: \(String(cString: strerror(errno)))")
+        }
+        return bytes
+    }
+}
+
+struct ScanError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// One line of `thugate scan --format json`.
+struct ScanReport: Encodable {
+    struct FindingReport: Encodable {
+        var rule: String
+        var detail: String
+        var part: String?
+    }
+
+    struct PartReport: Encodable {
+        var part: String
+        var type: String
+        var charset: String?
+        var encoding: String
+        var filename: String?
+        var size: Int
+        var uuencoded: [String]?
+        var defects: [String]
+    }
+
+    var file: String
+    var action: String
+    var findings: [FindingReport]
+    var parts: [PartReport]
+    var error: String?
+
+    init(file: String, error: String) {
+        self.file = file
+        self.action = "error"
+        self.findings = []
+        self.parts = []
+        self.error = error
+    }
+
+    init(file: String, message: ParsedMessage, result: FilterPipeline.Result) {
+        self.file = file
+        self.action = result.verdict.action
+        // The message itself is part "0" in scan's output ("" inside: IMAP's whole message).
+        self.findings = result.findings.map {
+            FindingReport(rule: $0.rule.rawValue, detail: $0.detail, part: $0.part.map { $0.isEmpty ? "0" : $0 })
+        }
+        self.parts = message.parts.map { part in
+            PartReport(part: part.path.isEmpty ? "0" : part.path, type: part.mediaType, charset: part.charset,
+                       encoding: part.transferEncoding, filename: part.filename,
+                       size: part.children.isEmpty ? part.decodedSize : part.bodyRange.count,
+                       uuencoded: part.uuencodedNames.isEmpty ? nil : part.uuencodedNames,
+                       defects: part.defects.map(\.description))
+        }
+        self.error = nil
+    }
+
+    /// For people: the verdict, a tree of the parts, then the findings.
+    var text: String {
+        if let error { return "\(file): error: \(error)" }
+        var lines = ["\(file): \(action)"]
+        for part in parts {
+            let depth = part.part == "0" ? 0 : part.part.split(separator: ".").count
+            var line = String(repeating: "  ", count: depth + 1) + (part.part == "0" ? "" : "\(part.part) ") + part.type
+            if let filename = part.filename { line += " \"\(filename)\"" }
+            if let charset = part.charset { line += " charset=\(charset)" }
+            if part.encoding != "7bit" { line += " \(part.encoding)" }
+            line += " \(Self.size(part.size))"
+            if let uu = part.uuencoded { line += " uuencoded: \(uu.joined(separator: ", "))" }
+            if !part.defects.isEmpty { line += " [\(part.defects.joined(separator: "; "))]" }
+            lines.append(line)
+        }
+        for finding in findings {
+            lines.append("  finding \(finding.rule)\(finding.part.map { " (part \($0))" } ?? ""): \(finding.detail)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func size(_ bytes: Int) -> String {
+        bytes < 1024 ? "\(bytes) B" : bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1048576)
+    }
+}
