@@ -75,12 +75,14 @@ class Sink:
 
 
 class ThuGate:
-    def __init__(self, binary, sink_port, workdir, cpu=None):
+    def __init__(self, binary, sink_port, workdir, cpu=None, rules=False):
         config = Path(workdir) / "bench.toml"
+        # "No rules" as the issue measures the proxy itself; rules=True is the shipped policy.
+        policy = "" if rules else '[policy]\nmalformed = "off"\n'
         config.write_text(f"""[server]
 max_connections_per_ip = 1000
 spool_directory = "{workdir}/spool"
-[log]
+{policy}[log]
 level = "info"
 """)
         self.log_path = Path(workdir) / "thugate.log"
@@ -159,6 +161,13 @@ def run(binary, loader, args, load_cpu, gateway_cpu):
             assert gateway.stop() == 0
             lines = sum(1 for line in open(gateway.log_path, errors="replace") if "result=sent" in line)
             rows.append(("through ThuGate", through, "thugate"))
+
+            gateway = ThuGate(binary, sink.port, work, gateway_cpu, rules=True)
+            log("through ThuGate with the default rules (every message parsed) ...")
+            ruled = load(loader, gateway.port, args.connections, args.seconds, args.size, cpu=load_cpu)
+            ruled["rss_mb"] = peak_rss_mb(gateway.proc.pid)
+            assert gateway.stop() == 0
+            rows.append(("through ThuGate, default rules", ruled, "thugate"))
 
             # The same 50 connections with big messages: peak RSS must not follow message size.
             for megabytes, count in [(5, args.big_messages), (20, args.huge_messages)]:

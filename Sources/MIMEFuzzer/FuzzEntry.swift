@@ -9,14 +9,22 @@ func parseForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
     guard let data else { return }
     var limits = MIMELimits()
     limits.maxParts = 2_000
-    let message = MIMEParser.parse(Array(UnsafeBufferPointer(start: data, count: size)), limits: limits)
+    let input = Array(UnsafeBufferPointer(start: data, count: size))
+    let message = MIMEParser.parse(input, limits: limits)
     for part in message.parts {
         precondition(part.range.lowerBound <= part.bodyRange.lowerBound && part.bodyRange.upperBound <= size)
         _ = message.decodedBody(of: part)
         _ = message.headerValue("Subject", of: part)
-        _ = message.headerValue("From", of: part)
+        _ = message.addresses("From", of: part)
+        _ = message.addresses("To", of: part)
+        _ = message.uuencodedFiles(in: part)
         _ = part.filename
     }
+    // Properties: no edit gives the input back; an added header changes nothing else.
+    var editor = MessageEditor(message)
+    precondition(editor.serialized() == input)
+    try? editor.addHeader("X-ThuGate-Test", "value")
+    precondition(editor.serialized().count > input.count)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
