@@ -97,3 +97,38 @@ def test_malformed_message_can_be_tagged_instead(gateway_factory, upstream):
     got = upstream.wait_for_messages(1)[-1]["content"]
     assert b"X-ThuGate-Findings: malformed(message): missing-final-boundary; malformed(1): invalid-base64" in got
     assert got.endswith(data)
+
+
+def python_leaves(data: bytes):
+    """Leaf parts as Python's email package sees them: (type, filename, decoded size)."""
+    from email import policy
+    from email.parser import BytesParser
+    message = BytesParser(policy=policy.compat32).parsebytes(data)
+    leaves = []
+    skip = set()
+    for part in message.walk():
+        # Python opens message/delivery-status into header blocks; ThuGate keeps it one leaf.
+        if part.get_content_type() == "message/delivery-status":
+            skip.update(id(p) for p in part.walk())
+            continue
+        if id(part) in skip or part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True) or b""
+        leaves.append((part.get_content_type(), payload))
+    return leaves
+
+
+def test_leaf_parts_agree_with_pythons_email_package():
+    """An independent parser as the reference: same leaves, same types, same decoded sizes."""
+    result = scan("--format", "json", CORPUS)
+    for line in result.stdout.splitlines():
+        report = json.loads(line)
+        if report["action"] == "reject":
+            continue  # broken on purpose: parsers may repair it differently
+        data = open(report["file"], "rb").read()
+        ours = [p for p in report["parts"] if not p["type"].startswith("multipart/") and p["type"] not in ("message/rfc822",)]
+        theirs = python_leaves(data)
+        assert [p["type"] for p in ours if p["type"] != "message/delivery-status"] == \
+            [t for t, _ in theirs], report["file"]
+        assert [p["size"] for p in ours if p["type"] != "message/delivery-status"] == \
+            [len(b) for _, b in theirs], report["file"]
