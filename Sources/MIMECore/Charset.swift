@@ -1,3 +1,5 @@
+import Foundation
+
 /// The charsets MIME text and headers are decoded from. Decoding is exact: a byte sequence a
 /// charset does not define makes the decode fail (nil), so callers can tell "wrong label".
 public enum Charset: String, Sendable, CaseIterable {
@@ -18,6 +20,16 @@ public enum Charset: String, Sendable, CaseIterable {
         case "windows-1258", "cp1258", "x-cp1258": self = .windows1258
         default: return nil
         }
+    }
+
+    /// Decodes `bytes` in the charset a MIME label names: ThuGate's own exact tables for the
+    /// Vietnamese-relevant charsets, the platform's converters (Foundation) for any other IANA
+    /// name it knows (windows-1251, iso-8859-2, shift_jis, ...). Nil when the label is unknown or
+    /// the bytes are not valid in it.
+    public static func decode(_ bytes: some Collection<UInt8>, label: String) -> String? {
+        if let charset = Charset(label: label) { return charset.decode(bytes) }
+        guard let encoding = String.Encoding(ianaName: label.trimmingWhitespace) else { return nil }
+        return String(data: Data(bytes), encoding: encoding)
     }
 
     public func decode(_ bytes: some Collection<UInt8>) -> String? {

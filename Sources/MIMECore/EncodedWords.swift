@@ -52,14 +52,14 @@ public enum EncodedWords {
         }
         guard let endIndex else { return nil }
         let payload = afterCharset[payloadStart..<endIndex]
-        guard !payload.contains(" "), let charset = Charset(label: charsetLabel) else { return nil }
+        guard !payload.contains(" ") else { return nil }
         let bytes: [UInt8]?
         switch encoding {
         case "B", "b": bytes = Base64.decodeStrict(Array(payload.utf8))
         case "Q", "q": bytes = decodeQ(Array(payload.utf8))
         default: return nil
         }
-        guard let bytes, let decoded = charset.decode(bytes) else { return nil }
+        guard let bytes, let decoded = Charset.decode(bytes, label: charsetLabel) else { return nil }
         return (decoded, afterCharset[afterCharset.index(endIndex, offsetBy: 2)...])
     }
 

@@ -64,7 +64,7 @@ public struct HeaderParameters: Sendable, Equatable {
         }
         for (name, parts) in sections {
             let ordered = parts.sorted { $0.0 < $1.0 }
-            var charset: Charset? = nil
+            var charset: String? = nil
             var bytes: [UInt8] = []
             for (index, (_, extended, value)) in ordered.enumerated() {
                 var text = Substring(value)
@@ -72,13 +72,13 @@ public struct HeaderParameters: Sendable, Equatable {
                     // charset'language'value
                     let pieces = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
                     if pieces.count == 3 {
-                        charset = Charset(label: String(pieces[0]))
+                        charset = String(pieces[0])
                         text = pieces[2]
                     }
                 }
                 bytes += extended ? percentDecoded(text) : Array(text.utf8)
             }
-            simple[name] = (charset ?? .utf8).decode(bytes) ?? lenientText(bytes)
+            simple[name] = Charset.decode(bytes, label: charset ?? "utf-8") ?? lenientText(bytes)
         }
         for (name, value) in simple where value.contains("=?") {
             simple[name] = EncodedWords.decode(value)
