@@ -170,14 +170,15 @@ def run(binary, loader, args, load_cpu, gateway_cpu):
             rows.append(("through ThuGate, default rules", ruled, "thugate"))
 
             # The same 50 connections with big messages: peak RSS must not follow message size.
-            for megabytes, count in [(5, args.big_messages), (20, args.huge_messages)]:
-                gateway = ThuGate(binary, sink.port, work, gateway_cpu)
-                log(f"through ThuGate, {count} messages of {megabytes} MB ...")
+            for megabytes, count, rules in [(5, args.big_messages, False), (20, args.huge_messages, False),
+                                            (5, args.big_messages, True)]:
+                gateway = ThuGate(binary, sink.port, work, gateway_cpu, rules=rules)
+                log(f"through ThuGate, {count} messages of {megabytes} MB, rules {'on' if rules else 'off'} ...")
                 big = load(loader, gateway.port, args.connections, 600, megabytes * 1024 * 1024, messages=count,
                            cpu=load_cpu)
                 big["rss_mb"] = peak_rss_mb(gateway.proc.pid)
                 assert gateway.stop() == 0
-                rows.append((f"through ThuGate, {megabytes} MB messages", big, "thugate"))
+                rows.append((f"through ThuGate, {megabytes} MB messages" + (", default rules" if rules else ""), big, "thugate"))
         finally:
             sink.stop()
     return rows, through["messages_per_second"] / direct["messages_per_second"], lines, through["messages"]

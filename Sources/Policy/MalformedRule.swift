@@ -1,4 +1,4 @@
-public import MIMECore
+import MIMECore
 
 extension Finding.RuleID {
     public static let malformed = Finding.RuleID(rawValue: "malformed")

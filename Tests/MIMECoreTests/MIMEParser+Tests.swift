@@ -209,6 +209,15 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         #expect(m.parts[0].defects.contains { $0.kind == .limitExceeded })
     }
 
+    @Test func fiftyMegabyteHeaderIsCutAtTheLimit() {
+        // One header field of 50 MB: the section stops at max_header_size, the rest is body.
+        let huge = Array("X-Huge: ".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 50 << 20) + Array("\r\n\r\nbody\r\n".utf8)
+        let m = MIMEParser.parse(huge)
+        #expect(m.parts.count == 1)
+        #expect(m.parts[0].header.fields.isEmpty)
+        #expect(m.parts[0].defects.contains { $0.kind == .limitExceeded })
+    }
+
     @Test func eightBitHeadersAndNulBytesAreRecorded() {
         let m = MIMEParser.parse(Array("Subject: C\u{F4}ng v\u{0103}n\r\n\r\nA".utf8) + [0] + Array("B\r\n".utf8))
         #expect(m.parts[0].defects.map(\.kind) == [.eightBitHeader, .nulByte])
