@@ -102,6 +102,8 @@ public enum Base64 {
                             continue
                         }
                     }
+                    // The block loop may have consumed the input to its end (found by the fuzzer).
+                    guard i < n else { break }
                     let byte = input[i]
                     i += 1
                     let v = table[Int(byte)]
