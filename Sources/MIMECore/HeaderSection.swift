@@ -32,7 +32,12 @@ public struct HeaderSection: Sendable, Equatable {
 
     /// Fields whose name matches, case-insensitively, in order.
     public func fields(named name: String) -> [HeaderField] {
-        fields.filter { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }
+        // ASCII case-insensitive on the bytes: called for several headers of every part.
+        let wanted = name.utf8
+        return fields.filter { field in
+            field.name.utf8.count == wanted.count
+                && zip(field.name.utf8, wanted).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
+        }
     }
 
     /// Parses the header section that starts at `start`. It ends at the first empty line; a line
@@ -112,6 +117,11 @@ extension HeaderField {
         while upper > lower && (out[upper - 1] == 0x20 || out[upper - 1] == 0x09) { upper -= 1 }
         return Array(out[lower..<upper])
     }
+}
+
+@inline(__always)
+private func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
 }
 
 /// Byte scanning shared by the parsers.

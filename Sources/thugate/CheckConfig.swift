@@ -10,13 +10,8 @@ struct CheckConfig: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() throws {
-        do {
-            let config = try options.load()
-            print("\(options.config ?? "built-in defaults"): OK (listen \(config.server.listen), upstream \(config.upstream.url))")
-        } catch let error as ConfigError {
-            printError("thugate: \(error)")
-            throw ExitCode(78)  // EX_CONFIG
-        }
+        let config = try options.load()
+        print("\(options.config ?? "built-in defaults"): OK (listen \(config.server.listen), upstream \(config.upstream.url))")
     }
 }
 

@@ -23,13 +23,7 @@ struct Serve: AsyncParsableCommand {
     var upstream: String?
 
     func run() async throws {
-        var config: GatewayConfig
-        do {
-            config = try options.load()
-        } catch let error as ConfigError {
-            printError("thugate: \(error)")
-            throw ExitCode(78)
-        }
+        var config = try options.load()
         if let listen {
             guard let hp = HostPort(parsing: listen) else { throw ValidationError("--listen: expected HOST:PORT") }
             config.server.listen = hp

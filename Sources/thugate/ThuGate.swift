@@ -36,6 +36,7 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (TOML). Without it the built-in defaults apply, the same as Config/thugate.toml.")
     var config: String?
 
+    /// The configuration, or exit 78 (EX_CONFIG) after naming the bad key and line.
     func load() throws -> GatewayConfig {
         guard let path = config else { return GatewayConfig() }
         let text: String
@@ -44,7 +45,12 @@ struct ConfigOptions: ParsableArguments {
         } catch {
             throw ValidationError("cannot read \(path): \(error.localizedDescription)")
         }
-        return try GatewayConfig.parse(text, file: path)
+        do {
+            return try GatewayConfig.parse(text, file: path)
+        } catch {
+            printError("thugate: \(error)")
+            throw ExitCode(78)
+        }
     }
 }
 
