@@ -32,11 +32,23 @@ let package = Package(
         .executableTarget(name: "MIMEFuzzer", dependencies: ["MIMECore"]),
         // Rules, findings and verdicts: what later issues plug content checks into.
         .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore"]),
+        // System libraries: one module map and shim header each.
+        .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
+        .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
+        .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        // Content inspection: owns the libclamav engine and libmagic cookies, reads archive headers.
+        .target(
+            name: "Scanning",
+            dependencies: [
+                "CClamAV", "CMagic", "CLZMA", "MIMECore", "Policy",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // NIO handlers, upstream client, delivery, config, the server service.
         .target(
             name: "GatewayServer",
             dependencies: [
-                "SMTPCore", "Policy", "MIMECore",
+                "SMTPCore", "Policy", "MIMECore", "Scanning",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -49,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "thugate",
             dependencies: [
-                "GatewayServer", "MIMECore", "Policy",
+                "GatewayServer", "MIMECore", "Policy", "Scanning",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -73,6 +85,7 @@ let package = Package(
         .executableTarget(name: "thugate-mimebench", dependencies: ["MIMECore"], path: "Benchmarks/MIMEBench"),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
+        .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy"]),
         .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "SMTPCore"]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import MIMECore
 import NIOCore
 import Policy
+import Scanning
 import SMTPCore
 import TOMLKit
 
@@ -27,6 +28,8 @@ public struct GatewayConfig: Sendable, Equatable {
         /// Messages up to this size stay in memory; larger ones are spooled to a file.
         public var memoryThreshold = 256 * 1024
         public var spoolDirectory = "var/spool"
+        /// Where `serve` writes its process ID (read by `thugate reload`).
+        public var pidFile = "var/thugate.pid"
         public var shutdownTimeout = TimeAmount.seconds(30)
         public var tlsCertificate = ""
         public var tlsPrivateKey = ""
@@ -52,16 +55,68 @@ public struct GatewayConfig: Sendable, Equatable {
     public struct PolicyActions: Sendable, Equatable {
         /// MIME that cannot be read reliably (RFC 2045–2049 violations, parser limits).
         public var malformed = PolicyAction.reject
+        /// A libclamav signature matched.
+        public var virus = PolicyAction.reject
+        /// An executable attachment, by real type or name, inside archives too.
+        public var executable = PolicyAction.reject
+        /// A password-protected archive: restricted, not forbidden, so held by default.
+        public var encryptedArchive = PolicyAction.quarantine
+        /// A password-protected PDF or Office document.
+        public var encryptedDocument = PolicyAction.tag
+        /// An archive past the limits (depth, members, expansion): not fully checked.
+        public var archiveLimit = PolicyAction.reject
+        /// Attachments over `maxAttachmentsSize`.
+        public var attachmentSize = PolicyAction.reject
+        /// Sum of the decoded attachments of one message (QĐ 40/2022 Quảng Ninh Đ8 k1: 20 MB).
+        public var maxAttachmentsSize = PolicyProfile.quangNinh.maxAttachmentsSize
+        public var executableTypes = ExecutableRule.defaultTypes
+        public var executableExtensions = ExecutableRule.defaultExtensions
+
+        /// Whether any rule needs libclamav and libmagic.
+        public var needsContentScan: Bool {
+            [virus, executable, encryptedArchive, encryptedDocument, archiveLimit].contains { $0 != .off }
+        }
+    }
+
+    /// Content scanning: libclamav's signatures and limits, archive limits, the scan threads.
+    public struct Scan: Sendable, Equatable {
+        public var clamav = ClamAVSettings()
+        public var limits = ScanLimits()
+        /// Scan threads; 0 means one per core.
+        public var threads = 0
+    }
+
+    /// Where held messages go (a Maildir) until the quarantine store exists.
+    public struct Quarantine: Sendable, Equatable {
+        public var directory = "var/quarantine"
     }
 
     public var server = Server()
     public var upstream = Upstream()
     public var policy = PolicyActions()
+    public var scan = Scan()
+    public var quarantine = Quarantine()
     /// Limits of the MIME parser (`[mime]`).
     public var mime = MIMELimits()
     public var logLevel = "info"
 
     public init() {}
+}
+
+/// Ready-made policy settings for the provinces whose regulations ThuGate ships
+/// (`[policy] profile`); keys set explicitly in `[policy]` override them.
+public enum PolicyProfile: String, Sendable, CaseIterable {
+    /// QĐ 40/2022/QĐ-UBND Quảng Ninh, Đ8 k1: attachments at most 20 MB per message.
+    case quangNinh = "quang-ninh"
+    /// QĐ 03/2013/QĐ-UBND Quận 4, Đ4 k2: attachments at most 15 MB per message.
+    case quan4 = "quan-4"
+
+    public var maxAttachmentsSize: Int {
+        switch self {
+        case .quangNinh: return 20 * 1_000_000
+        case .quan4: return 15 * 1_000_000
+        }
+    }
 }
 
 public struct HostPort: Sendable, Equatable, CustomStringConvertible {
@@ -152,7 +207,15 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 extension GatewayConfig {
     /// The rules and their actions: what `thugate serve` and `thugate scan` both run.
     public func makePipeline() -> FilterPipeline {
-        FilterPipeline(rules: [(MalformedRule(), policy.malformed)])
+        FilterPipeline(rules: [
+            (MalformedRule(), policy.malformed),
+            (VirusRule(), policy.virus),
+            (ExecutableRule(types: policy.executableTypes, extensions: policy.executableExtensions), policy.executable),
+            (EncryptedArchiveRule(), policy.encryptedArchive),
+            (EncryptedDocumentRule(), policy.encryptedDocument),
+            (ArchiveLimitRule(), policy.archiveLimit),
+            (AttachmentSizeRule(limit: policy.maxAttachmentsSize), policy.attachmentSize),
+        ])
     }
 
     /// Reads a configuration file's text. Unknown keys and bad values are errors.
@@ -170,7 +233,7 @@ extension GatewayConfig {
         try reader.section(table, "server", known: [
             "listen", "hostname", "max_connections", "max_connections_per_ip", "max_message_size", "max_recipients",
             "max_line_length", "max_errors", "command_timeout", "data_timeout", "bare_line_endings", "memory_threshold",
-            "spool_directory", "shutdown_timeout", "tls_certificate", "tls_private_key",
+            "spool_directory", "pid_file", "shutdown_timeout", "tls_certificate", "tls_private_key",
         ]) { (s) throws(ConfigError) in
             if let v = try s.string("listen") {
                 guard let hp = HostPort(parsing: v) else { throw s.error("listen", "expected HOST:PORT, e.g. \"127.0.0.1:2525\"") }
@@ -193,6 +256,10 @@ extension GatewayConfig {
             if let v = try s.string("spool_directory") {
                 guard !v.isEmpty else { throw s.error("spool_directory", "must not be empty") }
                 config.server.spoolDirectory = v
+            }
+            if let v = try s.string("pid_file") {
+                guard !v.isEmpty else { throw s.error("pid_file", "must not be empty") }
+                config.server.pidFile = v
             }
             if let v = try s.duration("shutdown_timeout") { config.server.shutdownTimeout = v }
             if let v = try s.string("tls_certificate") { config.server.tlsCertificate = v }
@@ -222,8 +289,51 @@ extension GatewayConfig {
             if let v = try s.integer("max_idle_connections", min: 0) { config.upstream.maxIdleConnections = v }
             if let v = try s.duration("idle_timeout") { config.upstream.idleTimeout = v }
         }
-        try reader.section(table, "policy", known: ["malformed"]) { (s) throws(ConfigError) in
+        try reader.section(table, "policy", known: [
+            "profile", "malformed", "virus", "executable", "encrypted_archive", "encrypted_document", "archive_limit",
+            "attachment_size", "max_attachments_size", "executable_types", "executable_extensions",
+        ]) { (s) throws(ConfigError) in
+            if let v = try s.choice("profile", PolicyProfile.self) { config.policy.maxAttachmentsSize = v.maxAttachmentsSize }
             if let v = try s.choice("malformed", PolicyAction.self) { config.policy.malformed = v }
+            if let v = try s.choice("virus", PolicyAction.self) { config.policy.virus = v }
+            if let v = try s.choice("executable", PolicyAction.self) { config.policy.executable = v }
+            if let v = try s.choice("encrypted_archive", PolicyAction.self) { config.policy.encryptedArchive = v }
+            if let v = try s.choice("encrypted_document", PolicyAction.self) { config.policy.encryptedDocument = v }
+            if let v = try s.choice("archive_limit", PolicyAction.self) { config.policy.archiveLimit = v }
+            if let v = try s.choice("attachment_size", PolicyAction.self) { config.policy.attachmentSize = v }
+            if let v = try s.size("max_attachments_size", min: 1024) { config.policy.maxAttachmentsSize = v }
+            if let v = try s.stringList("executable_types") { config.policy.executableTypes = v }
+            if let v = try s.stringList("executable_extensions") { config.policy.executableExtensions = v }
+        }
+        try reader.section(table, "scan", known: [
+            "signatures", "temporary_directory", "max_scan_size", "max_file_size", "max_recursion", "max_files",
+            "max_scan_time", "max_archive_members", "max_expanded_size", "max_expansion_ratio", "threads",
+        ]) { (s) throws(ConfigError) in
+            if let v = try s.string("signatures") {
+                guard !v.isEmpty else { throw s.error("signatures", "must name the signature directory") }
+                config.scan.clamav.databaseDirectory = v
+            }
+            if let v = try s.string("temporary_directory") {
+                guard !v.isEmpty else { throw s.error("temporary_directory", "must not be empty") }
+                config.scan.clamav.temporaryDirectory = v
+            }
+            if let v = try s.size("max_scan_size", min: 1024) { config.scan.clamav.maxScanSize = v }
+            if let v = try s.size("max_file_size", min: 1024) { config.scan.clamav.maxFileSize = v }
+            if let v = try s.integer("max_recursion", min: 1) { config.scan.clamav.maxRecursion = v }
+            if let v = try s.integer("max_files", min: 1) { config.scan.clamav.maxFiles = v }
+            if let v = try s.duration("max_scan_time") {
+                config.scan.clamav.maxScanTime = Int(clamping: v.nanoseconds / 1_000_000)
+            }
+            if let v = try s.integer("max_archive_members", min: 1) { config.scan.limits.archive.maxMembers = v }
+            if let v = try s.size("max_expanded_size", min: 1024) { config.scan.limits.maxExpandedBytes = v }
+            if let v = try s.integer("max_expansion_ratio", min: 2) { config.scan.limits.maxRatio = v }
+            if let v = try s.integer("threads", min: 0) { config.scan.threads = v }
+        }
+        try reader.section(table, "quarantine", known: ["directory"]) { (s) throws(ConfigError) in
+            if let v = try s.string("directory") {
+                guard !v.isEmpty else { throw s.error("directory", "must not be empty") }
+                config.quarantine.directory = v
+            }
         }
         try reader.section(table, "mime", known: ["max_depth", "max_parts", "max_header_size", "max_decoded_size"]) { (s) throws(ConfigError) in
             if let v = try s.integer("max_depth", min: 1) { config.mime.maxDepth = v }
@@ -238,7 +348,7 @@ extension GatewayConfig {
                 config.logLevel = v
             }
         }
-        for key in table.keys where !["server", "upstream", "policy", "mime", "log"].contains(key) {
+        for key in table.keys where !["server", "upstream", "policy", "scan", "quarantine", "mime", "log"].contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
         }
         return config
@@ -314,6 +424,17 @@ struct ConfigReader {
             guard amount > .zero else { throw error(key, "must be positive") }
             guard amount <= .hours(24 * 7) else { throw error(key, "must be at most 7 days") }
             return amount
+        }
+
+        func stringList(_ key: String) throws(ConfigError) -> [String]? {
+            guard let value = table[key] else { return nil }
+            guard let array = value.array else { throw error(key, "expected a list of strings") }
+            var out: [String] = []
+            for item in array {
+                guard let s = item.string, !s.isEmpty else { throw error(key, "expected a list of non-empty strings") }
+                out.append(s)
+            }
+            return out
         }
 
         func choice<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) throws(ConfigError) -> E? where E.RawValue == String {

@@ -20,7 +20,7 @@ public final class SMTPServer: Service {
     private let sessions = NIOLockedValueBox(SessionRegistry())
     private let shuttingDown = ManagedAtomic<Bool>(false)
 
-    public init(config: GatewayConfig, upstream: any Upstream, pipeline: FilterPipeline? = nil,
+    public init(config: GatewayConfig, upstream: any Upstream, inspector: MessageInspector,
                 group: EventLoopGroup, logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws {
         self.config = config
         self.group = group
@@ -40,7 +40,10 @@ public final class SMTPServer: Service {
                 hostname: server.hostname, maxMessageSize: server.maxMessageSize, maxRecipients: server.maxRecipients,
                 maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, bareLineEndings: server.bareLineEndings,
                 tlsAvailable: tlsContext != nil),
-            upstream: upstream, pipeline: pipeline ?? config.makePipeline(), tlsContext: tlsContext, logger: logger)
+            upstream: upstream, inspector: inspector,
+            quarantine: inspector.pipeline.rules.contains { $0.action == .quarantine }
+                ? try MaildirUpstream(directory: config.quarantine.directory, hostname: server.hostname) : nil,
+            tlsContext: tlsContext, logger: logger)
     }
 
     public func run() async throws {

@@ -13,6 +13,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Policy
+import Scanning
 import SMTPCore
 
 /// What every session shares: configuration, upstream, rules, TLS, log.
@@ -20,7 +21,9 @@ struct GatewayContext: Sendable {
     let config: GatewayConfig
     let sessionConfiguration: SessionConfiguration
     let upstream: any Upstream
-    let pipeline: FilterPipeline
+    let inspector: MessageInspector
+    /// Where held messages are written (a Maildir), when any rule quarantines.
+    let quarantine: MaildirUpstream?
     let tlsContext: NIOSSLContext?
     let logger: Logger
 }
@@ -260,7 +263,12 @@ final class SMTPSession {
 
         let result: FilterPipeline.Result
         do {
-            result = try await inspect(message, envelope: envelope)
+            result = try await context.inspector.inspect(try message.messageBytes(), envelope: envelope, large: message.isSpooled)
+        } catch let error as ScanError {
+            // Fail closed: what could not be scanned is deferred, never accepted.
+            logger.error("\(queueID): content scan failed: \(error)")
+            await transaction.abort()
+            return PolicyReplies.scanFailed
         } catch {
             // Never accept what could not be checked.
             logger.error("\(queueID): cannot inspect message: \(error)")
@@ -282,10 +290,13 @@ final class SMTPSession {
         case .reject(let finding):
             await transaction.abort()
             reply = PolicyReplies.reject(finding)
-        case .tempfail(let finding), .quarantine(let finding):
-            // Quarantine answers 4xx until the quarantine store exists: nothing is accepted unheld.
+        case .tempfail(let finding):
             await transaction.abort()
             reply = PolicyReplies.tempfail(finding)
+        case .quarantine(let finding):
+            await transaction.abort()
+            reply = await hold(message, envelope: envelope, header: header, findings: result.findings, queueID: queueID)
+                ?? PolicyReplies.tempfail(finding)
         }
 
         let milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000
@@ -295,17 +306,22 @@ final class SMTPSession {
         return reply
     }
 
-    /// Parses the message and runs the rules: in place for a message held in memory, on the
-    /// blocking thread pool for a spooled one (a 35 MB parse must not stall the event loop).
-    private func inspect(_ message: MessageBuffer, envelope: Envelope) async throws -> FilterPipeline.Result {
-        let pipeline = context.pipeline
-        guard !pipeline.rules.isEmpty else { return FilterPipeline.Result(verdict: .pass, findings: []) }
-        let limits = context.config.mime
-        let bytes = try message.messageBytes()
-        let run = { @Sendable in
-            pipeline.evaluate(InspectedMessage(envelope: envelope, message: MIMEParser.parse(bytes, limits: limits)))
+    /// Writes a held message to the quarantine Maildir (fsynced before the client hears 250),
+    /// with the envelope and the findings in headers above the trace header. Nil when it could
+    /// not be written: the caller then defers the message.
+    private func hold(_ message: MessageBuffer, envelope: Envelope, header: String, findings: [Finding], queueID: String) async -> Reply? {
+        guard let quarantine = context.quarantine else { return nil }
+        func clean(_ s: String) -> String { String(s.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }.map(Character.init)) }
+        let held = "X-ThuGate-Quarantine: \(clean(findings.map(\.description).joined(separator: "; ")))\r\n"
+            + "X-ThuGate-Envelope-From: \(clean(envelope.sender.description))\r\n"
+            + "X-ThuGate-Envelope-To: \(clean(envelope.recipients.map(\.description).joined(separator: ", ")))\r\n"
+        do {
+            _ = try await quarantine.deliver(header: held + header, message: message, queueID: queueID)
+            return PolicyReplies.quarantined(queueID)
+        } catch {
+            logger.error("\(queueID): cannot write to quarantine: \(error)")
+            return nil
         }
-        return message.isSpooled ? try await NIOThreadPool.singleton.runIfActive(run) : run()
     }
 
     // MARK: Output

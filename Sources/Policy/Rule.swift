@@ -69,10 +69,13 @@ public enum Verdict: Sendable, Equatable {
 public struct InspectedMessage: Sendable {
     public var envelope: Envelope?
     public var message: ParsedMessage
+    /// What content inspection found; nil when no content rule is on.
+    public var content: ContentReport?
 
-    public init(envelope: Envelope?, message: ParsedMessage) {
+    public init(envelope: Envelope?, message: ParsedMessage, content: ContentReport? = nil) {
         self.envelope = envelope
         self.message = message
+        self.content = content
     }
 }
 

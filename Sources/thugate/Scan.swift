@@ -31,7 +31,13 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let pipeline = config.makePipeline()
+        let inspector: MessageInspector
+        do {
+            inspector = try MessageInspector(config: config)
+        } catch {
+            printError("thugate scan: cannot load the content scanner: \(error)")
+            throw ExitCode(78)
+        }
         let files = try paths.flatMap(Self.messageFiles)
         let showProgress = files.count >= 50
         var lastProgress = Date()
@@ -52,9 +58,13 @@ struct Scan: ParsableCommand {
                 emit(ScanReport(file: file, error: "\(error)"), encoder: encoder)
                 continue
             }
-            let message = MIMEParser.parse(bytes, limits: config.mime)
-            let result = pipeline.evaluate(InspectedMessage(envelope: nil, message: message))
-            emit(ScanReport(file: file, message: message, result: result), encoder: encoder)
+            do {
+                let inspection = try inspector.inspectBlocking(bytes, envelope: nil)
+                emit(ScanReport(file: file, inspection: inspection), encoder: encoder)
+            } catch {
+                failures += 1
+                emit(ScanReport(file: file, error: "content scan failed: \(error)"), encoder: encoder)
+            }
         }
         if showProgress { printError("thugate scan: \(files.count)/\(files.count) messages") }
         if failures > 0 { throw ExitCode.failure }
@@ -88,18 +98,18 @@ struct Scan: ParsableCommand {
     /// The file mapped read-only: a large message is not copied into memory.
     static func read(_ path: String) throws -> MessageBytes {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ScanError(message: "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw FileError(message: "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ScanError(message: "cannot stat: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else { throw FileError(message: "cannot stat: \(String(cString: strerror(errno)))") }
         guard let bytes = MessageBytes(mapping: fd, count: Int(info.st_size)) else {
-            throw ScanError(message: "cannot map: \(String(cString: strerror(errno)))")
+            throw FileError(message: "cannot map: \(String(cString: strerror(errno)))")
         }
         return bytes
     }
 }
 
-struct ScanError: Error, CustomStringConvertible {
+struct FileError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
@@ -123,10 +133,20 @@ struct ScanReport: Encodable {
         var defects: [String]
     }
 
+    /// What content inspection saw: each part and each archive member, with its real type.
+    struct ObjectReport: Encodable {
+        var part: String
+        var name: String
+        var type: String?
+        var size: Int
+        var encryption: String?
+    }
+
     var file: String
     var action: String
     var findings: [FindingReport]
     var parts: [PartReport]
+    var objects: [ObjectReport]?
     var error: String?
 
     init(file: String, error: String) {
@@ -134,10 +154,13 @@ struct ScanReport: Encodable {
         self.action = "error"
         self.findings = []
         self.parts = []
+        self.objects = nil
         self.error = error
     }
 
-    init(file: String, message: ParsedMessage, result: FilterPipeline.Result) {
+    init(file: String, inspection: MessageInspector.Inspection) {
+        let message = inspection.message
+        let result = inspection.result
         self.file = file
         self.action = result.verdict.action
         // The message itself is part "0" in scan's output ("" inside: IMAP's whole message).
@@ -150,6 +173,10 @@ struct ScanReport: Encodable {
                        size: part.children.isEmpty ? part.decodedSize : part.bodyRange.count,
                        uuencoded: part.uuencodedNames.isEmpty ? nil : part.uuencodedNames,
                        defects: part.defects.map(\.description))
+        }
+        self.objects = inspection.content?.objects.map {
+            ObjectReport(part: $0.part.isEmpty ? "0" : $0.part, name: $0.displayName, type: $0.mimeType, size: $0.size,
+                         encryption: $0.encryption)
         }
         self.error = nil
     }
@@ -167,6 +194,12 @@ struct ScanReport: Encodable {
             line += " \(Self.size(part.size))"
             if let uu = part.uuencoded { line += " uuencoded: \(uu.joined(separator: ", "))" }
             if !part.defects.isEmpty { line += " [\(part.defects.joined(separator: "; "))]" }
+            lines.append(line)
+        }
+        for object in objects ?? [] where object.name.contains("/") || object.type != nil {
+            var line = "    object (part \(object.part)) \(object.name): \(object.type ?? (object.encryption == nil ? "text" : "unreadable"))"
+            line += " \(Self.size(object.size))"
+            if let encryption = object.encryption { line += " encrypted (\(encryption))" }
             lines.append(line)
         }
         for finding in findings {

@@ -1,7 +1,10 @@
 import ArgumentParser
+import Dispatch
+import Foundation
 import GatewayServer
 import Logging
 import NIOPosix
+import Scanning
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -53,12 +56,25 @@ struct Serve: AsyncParsableCommand {
             case .maildir(let directory):
                 relay = try MaildirUpstream(directory: directory, hostname: config.server.hostname)
             }
-            let server = try SMTPServer(config: config, upstream: relay, group: group, logger: logger)
+            let inspector = try MessageInspector(config: config)
+            if let engine = inspector.scanner?.engines.engine {
+                logger.notice("libclamav \(ClamAVEngine.libraryVersion): \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory)")
+            }
+            // SIGHUP (or `thugate reload`) compiles the signatures again beside the running engine.
+            signal(SIGHUP, SIG_IGN)
+            let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+            hangup.setEventHandler { inspector.reloadSignatures(logger: logger) }
+            hangup.resume()
+            defer { hangup.cancel() }
+            let pidFile = try PIDFile(path: config.server.pidFile)
+            defer { pidFile.remove() }
+            let server = try SMTPServer(config: config, upstream: relay, inspector: inspector, group: group, logger: logger)
             let services = ServiceGroup(configuration: .init(
                 services: [.init(service: server)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
             try await services.run()
+            await inspector.shutdown()
         } catch {
             logger.critical("cannot run: \(error)")
             throw ExitCode.failure

@@ -106,6 +106,10 @@ class Gateway:
         server.setdefault("spool_directory", str(tmp_path / "spool"))
         server.setdefault("hostname", "thugate.test")
         sections = {"server": server, "upstream": dict(upstream or {}), **(sections or {}), "log": {"level": "info"}}
+        # The gateway runs in its own directory: point it at the project's test signatures.
+        scan = sections["scan"] = dict(sections.get("scan", {}))
+        scan.setdefault("signatures", str(ROOT / "Config" / "signatures"))
+        scan.setdefault("temporary_directory", str(tmp_path / "tmp"))
         lines = []
         for name, values in sections.items():
             lines.append(f"[{name}]")

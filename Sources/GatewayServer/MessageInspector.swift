@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+public import MIMECore
+import NIOCore
+import NIOPosix
+public import Policy
+public import Scanning
+import SMTPCore
+
+/// Parses a message, runs content inspection when a content rule is on, and judges it: the one
+/// path `thugate serve` and `thugate scan` share.
+///
+/// Content scanning (libclamav, libmagic) runs on its own bounded thread pool, one thread per
+/// core by default, never on an event loop.
+public final class MessageInspector: Sendable {
+    public let pipeline: FilterPipeline
+    public let scanner: ContentScanner?
+    private let limits: MIMELimits
+    private let pool: NIOThreadPool?
+
+    /// Loads the libclamav engine when a content rule is on: a database that cannot be loaded is
+    /// an error here, so that ThuGate refuses to start rather than pass mail unscanned.
+    public init(config: GatewayConfig, pipeline: FilterPipeline? = nil) throws {
+        self.pipeline = pipeline ?? config.makePipeline()
+        self.limits = config.mime
+        if config.policy.needsContentScan {
+            let engines = try EngineStore(settings: config.scan.clamav)
+            scanner = ContentScanner(engines: engines, limits: config.scan.limits)
+            let threads = config.scan.threads > 0 ? config.scan.threads : System.coreCount
+            let pool = NIOThreadPool(numberOfThreads: threads)
+            pool.start()
+            self.pool = pool
+        } else {
+            scanner = nil
+            pool = nil
+        }
+    }
+
+    public func shutdown() async {
+        try? await pool?.shutdownGracefully()
+    }
+
+    public struct Inspection: Sendable {
+        public var message: ParsedMessage
+        public var content: ContentReport?
+        public var result: FilterPipeline.Result
+    }
+
+    /// Parses and judges on the calling thread (blocking).
+    public func inspectBlocking(_ bytes: MessageBytes, envelope: Envelope?) throws(ScanError) -> Inspection {
+        let parsed = MIMEParser.parse(bytes, limits: limits)
+        let content = try scanner?.scan(parsed)
+        return Inspection(message: parsed, content: content,
+                          result: pipeline.evaluate(InspectedMessage(envelope: envelope, message: parsed, content: content)))
+    }
+
+    /// Parses and judges off the event loop: on the scan pool when content is scanned, on the
+    /// shared blocking pool for a large message, in place for a small one with no content rule.
+    func inspect(_ bytes: MessageBytes, envelope: Envelope, large: Bool) async throws -> FilterPipeline.Result {
+        guard !pipeline.rules.isEmpty else { return FilterPipeline.Result(verdict: .pass, findings: []) }
+        let run = { @Sendable () throws -> FilterPipeline.Result in try self.inspectBlocking(bytes, envelope: envelope).result }
+        if let pool { return try await pool.runIfActive(run) }
+        return large ? try await NIOThreadPool.singleton.runIfActive(run) : try run()
+    }
+
+    /// Compiles the signature database again and swaps the new engine in (SIGHUP, `thugate
+    /// reload`). A database that does not load leaves the running engine in place.
+    public func reloadSignatures(logger: Logger) {
+        guard let scanner else { return }
+        let started = Date()
+        do {
+            let engine = try scanner.engines.reload()
+            logger.notice("signatures reloaded: \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory) in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+        } catch {
+            logger.error("signature reload failed, keeping the running engine: \(error)")
+        }
+    }
+}

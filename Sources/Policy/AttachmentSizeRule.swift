@@ -1,0 +1,41 @@
+import MIMECore
+
+extension Finding.RuleID {
+    public static let attachmentSize = Finding.RuleID(rawValue: "attachment-size")
+}
+
+/// QĐ 40/2022 (Quảng Ninh) Đ8 k1: attachments at most 20 MB per message; QĐ 03/2013 (Quận 4)
+/// Đ4 k2: 15 MB. The sum of the decoded sizes of a message's attachments, against a per-policy
+/// limit (`[policy] max_attachments_size`).
+public struct AttachmentSizeRule: Rule {
+    public let id = Finding.RuleID.attachmentSize
+    public var limit: Int
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// An attachment is a leaf part with a file name, `Content-Disposition: attachment`, or a
+    /// type other than text (a text body carrying uuencoded files counts whole); inline text bodies
+    /// are the message, not attachments.
+    public static func isAttachment(_ part: MIMEPart) -> Bool {
+        guard part.children.isEmpty, !part.isMessage else { return false }
+        if part.filename != nil || part.disposition?.value == "attachment" || !part.uuencodedNames.isEmpty { return true }
+        return !part.mediaType.hasPrefix("text/") && !part.mediaType.hasPrefix("multipart/")
+    }
+
+    public static func attachmentBytes(_ message: ParsedMessage) -> Int {
+        message.parts.lazy.filter(isAttachment).reduce(0) { $0 + $1.decodedSize }
+    }
+
+    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+        let total = Self.attachmentBytes(message.message)
+        guard total > limit else { return [] }
+        return [Finding(.attachmentSize, detail: "attachments \(Self.megabytes(total)) > limit \(Self.megabytes(limit))", part: nil)]
+    }
+
+    static func megabytes(_ n: Int) -> String {
+        let tenths = (n * 10 + 524_288) / 1_048_576
+        return "\(tenths / 10).\(tenths % 10) MiB"
+    }
+}

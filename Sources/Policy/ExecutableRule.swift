@@ -1,0 +1,48 @@
+extension Finding.RuleID {
+    public static let executable = Finding.RuleID(rawValue: "executable")
+}
+
+/// QĐ 40/2022 (Quảng Ninh) Đ2 k7 and Đ15 k6: executable files (`*.exe, *.com, *.dll, *.net`, any
+/// file runnable on Windows) are neither sent nor received. Judged by the real type libmagic
+/// finds, inside archives too, and by name for scripts and for members that cannot be read
+/// (an encrypted archive's file list).
+public struct ExecutableRule: Rule {
+    public let id = Finding.RuleID.executable
+    /// Real types (libmagic MIME types) that are executables.
+    public var types: Set<String>
+    /// File name extensions (lowercase, no dot) that are executables whatever the content.
+    public var extensions: Set<String>
+
+    public static let defaultTypes: [String] = [
+        "application/vnd.microsoft.portable-executable", "application/x-dosexec", "application/x-msdownload",
+        "application/x-ms-ne-executable", "application/x-msi", "application/x-ole-storage-msi",
+        "application/x-executable", "application/x-sharedlib", "application/x-pie-executable", "application/x-elf",
+        "application/x-mach-binary", "application/x-java-applet", "application/java-archive", "application/x-java-archive",
+        "application/x-ms-shortcut",
+    ]
+    public static let defaultExtensions: [String] = [
+        "exe", "com", "dll", "scr", "cpl", "msi", "msp", "pif", "lnk", "jar", "class", "js", "jse", "vbs", "vbe", "wsf",
+        "wsh", "hta", "bat", "cmd", "ps1", "reg", "sys", "drv", "ocx",
+    ]
+
+    public init(types: [String] = ExecutableRule.defaultTypes, extensions: [String] = ExecutableRule.defaultExtensions) {
+        self.types = Set(types.map { $0.lowercased() })
+        self.extensions = Set(extensions.map { $0.lowercased().trimmingPrefix(".") }.map(String.init))
+    }
+
+    /// Why an object is an executable, or nil.
+    public func reason(_ object: ContentReport.Object) -> String? {
+        if let type = object.mimeType, types.contains(type) { return type }
+        if let name = object.name, let dot = name.lastIndex(of: "."), name[name.index(after: dot)...].lowercased() != "",
+           extensions.contains(name[name.index(after: dot)...].lowercased()) {
+            return "*." + name[name.index(after: dot)...].lowercased()
+        }
+        return nil
+    }
+
+    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+        (message.content?.objects ?? []).compactMap { object in
+            reason(object).map { Finding(.executable, detail: "\(object.displayName) is \($0)", part: object.part) }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+extension Finding.RuleID {
+    public static let virus = Finding.RuleID(rawValue: "virus")
+}
+
+/// QĐ 40/2022 (Quảng Ninh) Đ9 k1đ, Đ14 k7, Đ15 k5; QĐ 70/2009 (Đồng Nai) Đ9 k7, Đ11 k3: mail is
+/// scanned for viruses and malware. The finding names the signature libclamav matched.
+public struct VirusRule: Rule {
+    public let id = Finding.RuleID.virus
+
+    public init() {}
+
+    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+        (message.content?.viruses ?? []).map { Finding(.virus, detail: $0.signature, part: $0.part) }
+    }
+}

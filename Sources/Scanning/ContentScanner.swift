@@ -1,0 +1,223 @@
+import Foundation
+import MIMECore
+import NIOConcurrencyHelpers
+public import Policy
+
+/// Content inspection could not be done: the message must not pass unseen (451 4.7.0).
+public struct ScanError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The compiled libclamav engine in use, and its replacement on reload.
+///
+/// A scan takes a strong reference to the current engine for its duration; reload compiles a
+/// new engine beside it and swaps it in, and the old one is freed (``ClamAVEngine/deinit``) when
+/// the last scan holding it ends. With the full public database both engines are briefly in
+/// memory (about 1.2 GB each).
+public final class EngineStore: Sendable {
+    private let current: NIOLockedValueBox<ClamAVEngine>
+    private let settings: NIOLockedValueBox<ClamAVSettings>
+
+    /// Loads the engine; fails when no signatures can be loaded (ThuGate then refuses to start).
+    public init(settings: ClamAVSettings) throws(ClamAVError) {
+        let engine = try ClamAVEngine(settings: settings)
+        self.current = NIOLockedValueBox(engine)
+        self.settings = NIOLockedValueBox(settings)
+    }
+
+    public var engine: ClamAVEngine { current.withLockedValue { $0 } }
+
+    /// Builds a new engine from the same database directory and swaps it in. On error the old
+    /// engine stays in use and the error is returned to be logged.
+    @discardableResult
+    public func reload() throws(ClamAVError) -> ClamAVEngine {
+        let engine = try ClamAVEngine(settings: settings.withLockedValue { $0 })
+        current.withLockedValue { $0 = engine }
+        return engine
+    }
+}
+
+/// libmagic cookies, one per thread that is scanning: a scan borrows one and gives it back.
+final class MagicPool: Sendable {
+    private let free = NIOLockedValueBox<[MagicCookie]>([])
+
+    func withCookie<R>(_ body: (MagicCookie) throws -> R) throws -> R {
+        let cookie = try free.withLockedValue { $0.popLast() } ?? MagicCookie()
+        defer { free.withLockedValue { $0.append(cookie) } }
+        return try body(cookie)
+    }
+}
+
+/// Limits on what an archive may declare before it gets an `archive-limit` finding.
+public struct ScanLimits: Sendable, Equatable {
+    public var archive = ArchiveLimits()
+    /// An archive whose members add up to more than this, and more than `maxRatio` times its own
+    /// size, is a zip bomb.
+    public var maxExpandedBytes = 1 << 30
+    public var maxRatio = 100
+    public init() {}
+}
+
+/// Runs libclamav, libmagic and the archive-header readers over every part of a parsed
+/// message, and gathers what they found into a ``ContentReport`` for the rules.
+///
+/// Blocking and CPU-bound: callers run it on a thread pool, never on an event loop. The
+/// engine is shared; libmagic cookies are per thread.
+public final class ContentScanner: Sendable {
+    public let engines: EngineStore
+    public let limits: ScanLimits
+    private var archiveLimits: ArchiveLimits { limits.archive }
+    private let magic = MagicPool()
+    /// How much of a part libmagic looks at: types are decided by the first bytes, and
+    /// libmagic's text rules cost ~4.5 ms per 64 KB.
+    static let sniffLength = 64 * 1024
+
+    public init(engines: EngineStore, limits: ScanLimits = ScanLimits()) {
+        self.engines = engines
+        self.limits = limits
+    }
+
+    public func scan(_ message: ParsedMessage) throws(ScanError) -> ContentReport {
+        let engine = engines.engine
+        var report = ContentReport()
+        do {
+            try magic.withCookie { cookie in
+                for part in message.parts where part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
+                    let body = message.decodedBody(of: part).bytes
+                    try body.withUnsafeBytes { bytes in
+                        try scanObject(bytes, part: part.path, name: part.filename, isTextBody: Self.isTextBody(part),
+                                       engine: engine, cookie: cookie, into: &report)
+                    }
+                    for file in message.uuencodedFiles(in: part) {
+                        try file.content.withUnsafeBytes { bytes in
+                            try scanObject(bytes, part: part.path, name: file.name, isTextBody: false, engine: engine,
+                                           cookie: cookie, into: &report)
+                        }
+                    }
+                }
+            }
+        } catch let error as ScanError {
+            throw error
+        } catch {
+            throw ScanError("\(error)")
+        }
+        return report
+    }
+
+    static func isTextBody(_ part: MIMEPart) -> Bool {
+        part.mediaType.hasPrefix("text/") && part.filename == nil && part.disposition?.value != "attachment"
+    }
+
+    private func scanObject(_ bytes: UnsafeRawBufferPointer, part: String, name: String?, isTextBody: Bool,
+                            engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport) throws {
+        let containerName = name ?? "part \(part.isEmpty ? "1" : part)"
+        var sawTop = false
+        var layerError: Error? = nil
+        let outcome = try engine.scan(bytes, name: containerName) { layer in
+            guard !layer.normalized else { return }
+            if layer.depth == 0 {
+                guard !sawTop else { return }
+                sawTop = true
+                let type = isTextBody && !Self.mayBeBinary(layer.bytes ?? bytes) ? nil : sniff(layer.bytes ?? bytes, cookie)
+                report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type, clamavType: layer.type))
+                inspectContainer(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, into: &report)
+            } else {
+                guard let data = layer.bytes else {
+                    layerError = ScanError("libclamav gave no bytes for \(layer.name ?? "a member") in part \(part)")
+                    return
+                }
+                let type = sniff(data, cookie)
+                let containers = [containerName] + layer.ancestors.dropFirst().map { Self.baseName($0) }
+                let memberName = layer.name.map(Self.baseName)
+                report.objects.append(.init(part: part, name: memberName, containers: containers, size: layer.size,
+                                            mimeType: type, clamavType: layer.type))
+                inspectContainer(data, mimeType: type, part: part,
+                                 name: (containers + [memberName ?? "(member)"]).joined(separator: "/"), into: &report)
+            }
+        }
+        if let layerError { throw layerError }
+        if !sawTop {
+            // libclamav skipped the callback (an empty part): type it here.
+            let type = isTextBody && !Self.mayBeBinary(bytes) ? nil : sniff(bytes, cookie)
+            report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type))
+            inspectContainer(bytes, mimeType: type, part: part, name: containerName, into: &report)
+        }
+        if case .virus(let signature) = outcome {
+            record(signature: signature, part: part, name: containerName, into: &report)
+        }
+    }
+
+    /// libclamav's heuristics name their finding `Heuristics.*`: encryption and limits are
+    /// ThuGate's own rules (with details from the headers); anything else is a virus.
+    private func record(signature: String, part: String, name: String, into report: inout ContentReport) {
+        if signature.hasPrefix("Heuristics.Encrypted.") {
+            let kind = String(signature.dropFirst("Heuristics.Encrypted.".count))
+            if ["PDF", "Office", "Doc", "OLE2"].contains(where: { kind.hasPrefix($0) }) {
+                if !report.encryptedDocuments.contains(where: { $0.part == part }) {
+                    report.encryptedDocuments.append(.init(part: part, detail: "\(name): encrypted document (\(signature))"))
+                }
+            } else if !report.encryptedArchives.contains(where: { $0.part == part }) {
+                report.encryptedArchives.append(.init(part: part, name: name, format: kind.lowercased(), headersEncrypted: false,
+                                                      encryptedMembers: [], method: signature))
+            }
+        } else if signature.hasPrefix("Heuristics.Limits.Exceeded") {
+            report.limitsExceeded.append(.init(part: part, detail: "\(name): \(signature)"))
+        } else {
+            report.viruses.append(.init(part: part, signature: signature))
+        }
+    }
+
+    /// Reads archive headers (encryption, members libclamav cannot extract) and document
+    /// encryption markers.
+    private func inspectContainer(_ bytes: UnsafeRawBufferPointer, mimeType: String?, part: String, name: String,
+                                  into report: inout ContentReport) {
+        if ArchiveReader.format(of: bytes) != nil, let listing = ArchiveReader.list(bytes, limits: archiveLimits) {
+            if listing.isEncrypted {
+                let encrypted = listing.members.filter { $0.encryption != nil }
+                let method = listing.headerEncryption ?? encrypted.first?.encryption ?? "encrypted"
+                report.encryptedArchives.append(.init(part: part, name: name, format: listing.format.rawValue,
+                                                      headersEncrypted: listing.headersEncrypted,
+                                                      encryptedMembers: encrypted.map(\.name), method: method))
+                // Members libclamav cannot open are still judged by name.
+                for member in encrypted where !member.isDirectory {
+                    report.objects.append(.init(part: part, name: Self.baseName(member.name), containers: [name],
+                                                size: Int(clamping: member.size ?? 0), encryption: member.encryption))
+                }
+            }
+            if listing.truncated && listing.members.count >= archiveLimits.maxMembers {
+                report.limitsExceeded.append(.init(part: part, detail: "\(name): more than \(archiveLimits.maxMembers) members"))
+            }
+            let expanded = listing.members.reduce(UInt64(0)) { $0 &+ ($1.size ?? 0) }
+            if expanded > UInt64(limits.maxExpandedBytes) && expanded / UInt64(max(bytes.count, 1)) > UInt64(limits.maxRatio) {
+                report.limitsExceeded.append(.init(part: part, detail: "\(name): expands to \(expanded) bytes from \(bytes.count)"))
+            }
+        }
+        if mimeType == "application/pdf", ArchiveReader.isEncryptedPDF(bytes) {
+            report.encryptedDocuments.append(.init(part: part, detail: "\(name): password-protected PDF"))
+        } else if ArchiveReader.encryptedOfficeDocument(bytes) {
+            report.encryptedDocuments.append(.init(part: part, detail: "\(name): password-protected Office document"))
+        }
+    }
+
+    private func sniff(_ bytes: UnsafeRawBufferPointer, _ cookie: MagicCookie) -> String? {
+        cookie.mimeType(UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.sniffLength)))
+    }
+
+    /// Whether a text body could be something else in disguise: libmagic's text rules are its
+    /// slowest, and every executable, archive or document format it knows starts with a
+    /// binary signature, so a body that starts as plain text is not sent to it.
+    static func mayBeBinary(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let head = bytes.prefix(512)
+        if head.starts(with: [0x4D, 0x5A]) || head.starts(with: [0x7F, 0x45, 0x4C, 0x46]) || head.starts(with: Array("#!".utf8))
+            || head.starts(with: Array("%PDF".utf8)) || head.starts(with: [0x50, 0x4B]) {
+            return true
+        }
+        return head.contains { $0 < 0x09 || ($0 > 0x0D && $0 < 0x20) }
+    }
+
+    static func baseName(_ path: String) -> String {
+        // libclamav gives temporary file paths for some layers; members keep their stored name.
+        path.hasPrefix("/") ? String(path.split(separator: "/").last ?? "") : path
+    }
+}

@@ -1,0 +1,318 @@
+"""Content inspection through the proxy and `thugate scan`: viruses (libclamav), executables
+(libmagic, inside archives too), password-protected archives and documents, attachment size.
+
+Every input is made here with the real tools: zip, 7z, pip's Windows launcher .exe files
+(real PE), /bin/true (ELF), the EICAR test string.
+"""
+import json
+import os
+import shutil
+import signal
+import smtplib
+import subprocess
+import zipfile
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+
+import pip
+import pytest
+
+from conftest import BINARY, ROOT
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+PE = (Path(pip.__file__).parent / "_vendor" / "distlib" / "t64.exe").read_bytes()
+ELF = Path("/bin/true").read_bytes()
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" \
+      b"trailer << /Root 1 0 R /Size 3 >>\n%%EOF\n"
+ENCRYPTED_PDF = PDF.replace(b"/Size 3 >>", b"/Size 3 /Encrypt 5 0 R /ID [<0123> <0123>] >>")
+
+
+def run(*command, cwd):
+    subprocess.run(list(map(str, command)), cwd=cwd, check=True, capture_output=True)
+
+
+def make_zip(directory: Path, name: str, files: dict, password=None, tool="zip") -> bytes:
+    """An archive made by the real tool from `files` ({relative path: bytes})."""
+    work = directory / (name + ".d")
+    work.mkdir()
+    for path, data in files.items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_bytes(data)
+    out = directory / name
+    paths = sorted(files)
+    if tool == "zip":
+        run("zip", "-q", "-9", *(["-P", password] if password else []), out, *paths, cwd=work)
+    else:
+        run("7z", "a", "-bd", "-y", *tool.split()[1:], *([f"-p{password}"] if password else []), out, *paths, cwd=work)
+    return out.read_bytes()
+
+
+def docx(directory: Path) -> bytes:
+    """A Word document laid out as Word writes it ([Content_Types].xml, _rels/.rels, word/...)."""
+    out = directory / "report.docx"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+                   'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+                   'Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml", '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+                   'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Báo cáo</w:t></w:r></w:p></w:body></w:document>')
+    return out.read_bytes()
+
+
+def message(attachments=(), body="Kính gửi các đơn vị.\n", subject="Công văn"):
+    msg = EmailMessage()
+    msg["From"] = "vanthu@quangninh.gov.vn"
+    msg["To"] = "lanhdao@quangninh.gov.vn"
+    msg["Subject"] = subject
+    msg.set_content(body)
+    for name, data, ctype in attachments:
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes(policy=SMTP)
+
+
+def send(gateway, data):
+    """Sends a message; returns (code, text) of the reply to the final dot."""
+    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=60) as client:
+        client.ehlo("client.test")
+        try:
+            client.sendmail("vanthu@quangninh.gov.vn", ["lanhdao@quangninh.gov.vn"], data)
+            return 250, ""
+        except smtplib.SMTPDataError as error:
+            return error.smtp_code, error.smtp_error.decode()
+
+
+def send_ok(gateway, data):
+    """Sends a message that must be accepted; returns the 250 text."""
+    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=60) as client:
+        client.ehlo("client.test")
+        client.mail("vanthu@quangninh.gov.vn")
+        client.rcpt("lanhdao@quangninh.gov.vn")
+        code, text = client.data(data)
+        assert code == 250, text
+        return text.decode()
+
+
+@pytest.fixture
+def proxy(gateway_factory, upstream):
+    return gateway_factory(f"smtp://127.0.0.1:{upstream.port}")
+
+
+def test_eicar_in_the_body_is_refused_with_the_signature(proxy, upstream):
+    code, text = send(proxy, message(body="Test: " + EICAR.decode() + "\n"))
+    assert code == 554 and text.startswith("5.7.0 "), text
+    assert "ThuGate.Test.EICAR.UNOFFICIAL" in text and "virus" in text.lower()
+    assert upstream.messages == []
+
+
+def test_eicar_in_a_deflated_zip_in_a_zip_is_found(proxy, upstream, tmp_path):
+    inner = make_zip(tmp_path, "inner.zip", {"docs/eicar.txt": EICAR * 50})
+    outer = make_zip(tmp_path, "outer.zip", {"inner.zip": inner, "readme.txt": b"hello\n" * 100})
+    code, text = send(proxy, message([("outer.zip", outer, "application/zip")]))
+    assert code == 554 and "ThuGate.Test.EICAR" in text and "part 2" in text
+    assert upstream.messages == []
+
+
+@pytest.mark.parametrize("name,data,ctype", [
+    ("setup.exe", PE, "application/octet-stream"),
+    ("bao-cao.pdf", PE, "application/pdf"),          # a PE renamed .pdf
+    ("anh.jpg", ELF, "image/jpeg"),                  # an ELF renamed .jpg
+    ("chay.vbs", b'MsgBox "hello"\r\n', "text/plain"),  # a script, by name
+], ids=["exe", "pe-as-pdf", "elf-as-jpg", "vbs"])
+def test_executables_are_refused_by_real_type_or_name(proxy, upstream, name, data, ctype):
+    code, text = send(proxy, message([(name, data, ctype)]))
+    assert code == 554 and text.startswith("5.7.1 "), text
+    assert "Tệp đính kèm là tệp thực thi" in text and "executable attachment" in text.lower()
+    assert name in text
+    assert upstream.messages == []
+
+
+def test_exe_inside_a_zip_inside_a_zip_is_found(proxy, upstream, tmp_path):
+    inner = make_zip(tmp_path, "inner.zip", {"tool/update.bin": PE})
+    outer = make_zip(tmp_path, "tai-lieu.zip", {"inner.zip": inner, "doc.txt": b"noi dung\n"})
+    code, text = send(proxy, message([("tai-lieu.zip", outer, "application/zip")]))
+    assert code == 554 and text.startswith("5.7.1 ")
+    assert "tai-lieu.zip/inner.zip/update.bin" in text and "portable-executable" in text
+    assert upstream.messages == []
+
+
+def test_exe_in_a_7z_subfolder_is_found(proxy, upstream, tmp_path):
+    archive = make_zip(tmp_path, "goi.7z", {"thu-muc/con/a.dat": PE, "b.txt": b"x\n"}, tool="7z -t7z")
+    code, text = send(proxy, message([("goi.7z", archive, "application/x-7z-compressed")]))
+    assert code == 554 and "a.dat" in text and "executable" in text.lower()
+    assert upstream.messages == []
+
+
+def test_documents_and_plain_archives_of_documents_pass(proxy, upstream, tmp_path):
+    word = docx(tmp_path)
+    documents = make_zip(tmp_path, "ho-so.zip", {"bao-cao.pdf": PDF, "ghi-chu.txt": "Ghi chú\n".encode()})
+    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360000002000100"
+                        "05fe02fe0000000049454e44ae426082")
+    data = message([("bao-cao.docx", word, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                    ("ho-so.zip", documents, "application/zip"), ("bao-cao.pdf", PDF, "application/pdf"),
+                    ("anh.png", png, "image/png")])
+    send_ok(proxy, data)
+    assert len(upstream.messages) == 1
+    assert b"X-ThuGate-Findings" not in upstream.messages[0]["content"]
+
+
+def encrypted_archive(tmp_path, kind, files):
+    return {
+        "zipcrypto": lambda: (make_zip(tmp_path, "a.zip", files, password="matkhau"), "a.zip"),
+        "winzip-aes": lambda: (make_zip(tmp_path, "a.zip", files, password="matkhau", tool="7z -tzip -mem=AES256"), "a.zip"),
+        "7z": lambda: (make_zip(tmp_path, "a.7z", files, password="matkhau", tool="7z -t7z"), "a.7z"),
+        "7z-hidden-list": lambda: (make_zip(tmp_path, "a.7z", files, password="matkhau", tool="7z -t7z -mhe=on"), "a.7z"),
+    }[kind]()
+
+
+@pytest.mark.parametrize("kind", ["zipcrypto", "winzip-aes", "7z", "7z-hidden-list"])
+def test_encrypted_archives_are_held_in_quarantine(proxy, upstream, tmp_path, kind):
+    files = {"so-lieu.xlsx": b"PK\x03\x04 not really\n" * 100, "van-ban/bao-cao.txt": "Báo cáo\n".encode()}
+    archive, name = encrypted_archive(tmp_path, kind, files)
+    data = message([(name, archive, "application/octet-stream")])
+    text = send_ok(proxy, data)
+    assert text.startswith("2.0.0 ") and "Held for review" in text and "giữ lại" in text
+    assert upstream.messages == []
+    held = list((proxy.tmp / "var" / "quarantine" / "new").iterdir())
+    assert len(held) == 1
+    content = held[0].read_bytes()
+    assert f"X-ThuGate-Quarantine: encrypted-archive(2): {name}".encode() in content
+    assert b"X-ThuGate-Envelope-From: <vanthu@quangninh.gov.vn>\r\n" in content
+    assert b"X-ThuGate-Envelope-To: <lanhdao@quangninh.gov.vn>\r\n" in content
+    # The message is held whole, after the headers ThuGate adds.
+    assert content.count(b"\r\nReceived: ") == 1 and content.endswith(data)
+    if kind == "7z-hidden-list":
+        assert b"file list encrypted" in content
+    else:
+        assert b"encrypted members: so-lieu.xlsx, van-ban/bao-cao.txt" in content
+
+
+@pytest.mark.parametrize("kind", ["zipcrypto", "winzip-aes", "7z"])
+def test_exe_named_in_an_encrypted_archive_is_refused(proxy, upstream, tmp_path, kind):
+    # The contents cannot be read, but the file list is in clear: the exe is found by its name.
+    archive, name = encrypted_archive(tmp_path, kind, {"bin/setup.exe": b"MZ" + b"\0" * 500, "a.txt": b"a\n"})
+    code, text = send(proxy, message([(name, archive, "application/octet-stream")]))
+    assert code == 554 and text.startswith("5.7.1 ") and f"{name}/bin/setup.exe is *.exe" in text
+    assert upstream.messages == []
+
+
+def test_encrypted_archive_inside_a_plain_zip_can_be_refused(gateway_factory, upstream, tmp_path):
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={"policy": {"encrypted_archive": "reject"}})
+    inner = make_zip(tmp_path, "secret.zip", {"a.txt": b"bi mat\n"}, password="pw")
+    outer = make_zip(tmp_path, "outer.zip", {"secret.zip": inner})
+    code, text = send(gateway, message([("outer.zip", outer, "application/zip")]))
+    assert code == 554 and text.startswith("5.7.1 ") and "Password-protected archive" in text
+    assert "outer.zip/secret.zip" in text
+    assert upstream.messages == []
+
+
+def test_encrypted_pdf_is_tagged_and_delivered(proxy, upstream):
+    send_ok(proxy, message([("mat.pdf", ENCRYPTED_PDF, "application/pdf")]))
+    assert len(upstream.messages) == 1
+    content = upstream.messages[0]["content"]
+    assert b"X-ThuGate-Findings: encrypted-document(2): mat.pdf: password-protected PDF" in content
+
+
+def test_attachment_size_limit_follows_the_profile(gateway_factory, upstream):
+    data = message([("so-lieu.bin", os.urandom(16 * 1_000_000), "application/octet-stream")])
+    quan4 = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={"policy": {"profile": "quan-4"}})
+    code, text = send(quan4, data)
+    assert code == 552 and text.startswith("5.3.4 ") and "Attachments too large" in text and "15" in text
+    assert upstream.messages == []
+    quang_ninh = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={"policy": {"profile": "quang-ninh"}})
+    send_ok(quang_ninh, data)
+    assert len(upstream.messages) == 1
+
+
+def test_message_size_is_refused_at_mail_from(gateway_factory, upstream):
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"max_message_size": "1MiB"})
+    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=30) as client:
+        client.ehlo("client.test")
+        code, text = client.mail("a@quangninh.gov.vn", ["SIZE=2000000"])
+        assert code == 552 and text.startswith(b"5.3.4")
+
+
+def test_scan_failure_defers_the_message(gateway_factory, upstream, tmp_path):
+    # libclamav cannot write the members it extracts: the scan fails, the message is deferred.
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={"scan": {"temporary_directory": str(blocker / "tmp")}})
+    archive = make_zip(tmp_path, "a.zip", {"a.txt": b"hello world\n" * 1000})
+    code, text = send(gateway, message([("a.zip", archive, "application/zip")]))
+    assert code == 451 and text.startswith("4.7.0 ") and "Content scan failed" in text
+    assert upstream.messages == []
+
+
+def test_no_signatures_refuses_to_start(tmp_path):
+    empty = tmp_path / "sigs"
+    empty.mkdir()
+    config = tmp_path / "t.toml"
+    config.write_text(f'[scan]\nsignatures = "{empty}"\n')
+    result = subprocess.run([str(BINARY), "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "cl_load" in result.stderr and str(empty) in result.stderr
+
+
+def test_sighup_and_reload_swap_the_signatures(gateway_factory, upstream, tmp_path):
+    signatures = tmp_path / "signatures"
+    shutil.copytree(ROOT / "Config" / "signatures", signatures)
+    pid_file = tmp_path / "thugate.pid"
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"pid_file": str(pid_file)},
+                              sections={"scan": {"signatures": str(signatures)}})
+    marker = "THUGATE-RELOAD-MARKER-2026"
+    send_ok(gateway, message(body=f"{marker}\n"))
+
+    # A broken database keeps the running engine.
+    (signatures / "broken.ndb").write_text("this is not a signature\n")
+    os.kill(gateway.proc.pid, signal.SIGHUP)
+    assert gateway.wait_for_log(lambda line: "reload failed" in line)
+    assert send(gateway, message(body="x " + EICAR.decode() + "\n"))[0] == 554
+
+    # A good one is swapped in: `thugate reload` finds the process by its PID file.
+    (signatures / "broken.ndb").unlink()
+    (signatures / "extra.ndb").write_text(f"ThuGate.Test.Marker:0:*:{marker.encode().hex()}\n")
+    config = gateway.config_path
+    result = subprocess.run([str(BINARY), "reload", "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert gateway.wait_for_log(lambda line: "signatures reloaded: 2 signatures" in line)
+    code, text = send(gateway, message(body=f"{marker}\n"))
+    assert code == 554 and "ThuGate.Test.Marker.UNOFFICIAL" in text
+    assert len(upstream.messages) == 1
+
+
+def scan_json(tmp_path, files):
+    paths = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    result = subprocess.run([str(BINARY), "scan", "--format", "json", *map(str, paths)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return {Path(r["file"]).name: r for r in map(json.loads, result.stdout.splitlines())}
+
+
+def test_scan_reports_the_same_findings(tmp_path):
+    inner = make_zip(tmp_path, "inner.zip", {"x/run.dat": PE})
+    nested = make_zip(tmp_path, "outer.zip", {"inner.zip": inner})
+    hidden = make_zip(tmp_path, "h.7z", {"a.txt": b"a\n"}, password="pw", tool="7z -t7z -mhe=on")
+    reports = scan_json(tmp_path, {
+        "virus.eml": message(body=EICAR.decode()),
+        "nested.eml": message([("outer.zip", nested, "application/zip")]),
+        "hidden.eml": message([("h.7z", hidden, "application/x-7z-compressed")]),
+        "clean.eml": message([("bao-cao.pdf", PDF, "application/pdf")]),
+    })
+    assert reports["virus.eml"]["action"] == "reject"
+    assert [f["rule"] for f in reports["virus.eml"]["findings"]] == ["virus"]
+    nested_findings = reports["nested.eml"]["findings"]
+    assert reports["nested.eml"]["action"] == "reject"
+    assert any(f["rule"] == "executable" and "outer.zip/inner.zip/run.dat" in f["detail"] for f in nested_findings)
+    members = {o["name"]: o.get("type") for o in reports["nested.eml"]["objects"]}
+    assert members["outer.zip/inner.zip/run.dat"] == "application/vnd.microsoft.portable-executable"
+    assert reports["hidden.eml"]["action"] == "quarantine"
+    assert reports["hidden.eml"]["findings"][0]["rule"] == "encrypted-archive"
+    assert reports["clean.eml"]["action"] == "accept" and reports["clean.eml"]["findings"] == []
