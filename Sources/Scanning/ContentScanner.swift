@@ -138,10 +138,13 @@ public final class ContentScanner: Sendable {
         }
         if let layerError { throw layerError }
         if !sawTop {
-            // libclamav skipped the callback (an empty part): type it here.
-            let type = isTextBody && !Self.mayBeBinary(bytes) ? nil : sniff(bytes, cookie)
-            report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type))
-            inspectContainer(bytes, mimeType: type, part: part, name: containerName, into: &report)
+            // libclamav calls back for every layer it scans. When it cannot set up a scan (its
+            // temporary directory is missing or full) it logs an error and answers CL_CLEAN
+            // without scanning: that must not pass as clean.
+            guard bytes.isEmpty else {
+                throw ScanError("libclamav did not scan part \(part.isEmpty ? "1" : part) (\(containerName)); see its error in the log")
+            }
+            report.objects.append(.init(part: part, name: name, size: 0, mimeType: "application/x-empty"))
         }
         if case .virus(let signature) = outcome {
             record(signature: signature, part: part, name: containerName, into: &report)
