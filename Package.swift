@@ -83,6 +83,9 @@ let package = Package(
         ),
         // MIME parse benchmark (Benchmarks/mime_parse.py runs it beside Python's email package).
         .executableTarget(name: "thugate-mimebench", dependencies: ["MIMECore"], path: "Benchmarks/MIMEBench"),
+        // Per-stage content-inspection benchmark (Benchmarks/content_scan.py runs it).
+        .executableTarget(name: "thugate-scanbench", dependencies: ["Scanning", "GatewayServer", "MIMECore"],
+                          path: "Benchmarks/ScanBench"),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy"]),

@@ -3,6 +3,7 @@ internal import CClamAV
 import Glibc
 #endif
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Limits and places for libclamav, from `[scan]` in the configuration.
 public struct ClamAVSettings: Sendable, Equatable {
@@ -95,6 +96,13 @@ public final class ClamAVEngine: @unchecked Sendable {
 
     public static var libraryVersion: String { String(cString: cl_retver()) }
 
+    /// libclamav's own warnings and errors (it prints them to stderr otherwise): sent to
+    /// `handler` instead, to reach the gateway's log. Process-wide, like libclamav's callback.
+    public static func setMessageHandler(_ handler: @escaping @Sendable (_ isError: Bool, _ message: String) -> Void) {
+        messageHandler.withLockedValue { $0 = handler }
+        cl_set_clcb_msg(clamavMessageCallback)
+    }
+
     /// One layer libclamav looked at: the scanned bytes themselves (depth 0) or a file it
     /// extracted from them (an archive member, an embedded object).
     public struct Layer {
@@ -124,7 +132,9 @@ public final class ClamAVEngine: @unchecked Sendable {
                 defer { cl_fmap_close(map) }
                 var options = cl_scan_options(
                     general: UInt32(CL_SCAN_GENERAL_HEURISTICS),
-                    parse: ~UInt32(CL_SCAN_PARSE_IMAGE_FUZZY_HASH),
+                    // ThuGate parses MIME itself and hands over decoded parts; libclamav's own
+                    // mail parser crashed here on a text/rfc822-headers part (tableInsert).
+                    parse: ~UInt32(CL_SCAN_PARSE_IMAGE_FUZZY_HASH | CL_SCAN_PARSE_MAIL),
                     heuristic: UInt32(CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE | CL_SCAN_HEURISTIC_ENCRYPTED_DOC
                                       | CL_SCAN_HEURISTIC_EXCEEDS_MAX),
                     mail: 0, dev: 0)
@@ -140,6 +150,15 @@ public final class ClamAVEngine: @unchecked Sendable {
             }
         }
     }
+}
+
+private let messageHandler = NIOLockedValueBox<(@Sendable (Bool, String) -> Void)?>(nil)
+
+/// libclamav's message callback; its context argument is the scan's, so it is not used.
+private func clamavMessageCallback(severity: cl_msg, fullMessage: UnsafePointer<CChar>?, message: UnsafePointer<CChar>?,
+                                   context: UnsafeMutableRawPointer?) {
+    guard severity != CL_MSG_INFO_VERBOSE, let message, let handler = messageHandler.withLockedValue({ $0 }) else { return }
+    handler(severity == CL_MSG_ERROR, String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
 private final class CallbackBox {

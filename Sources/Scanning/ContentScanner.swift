@@ -141,10 +141,15 @@ public final class ContentScanner: Sendable {
             // libclamav calls back for every layer it scans. When it cannot set up a scan (its
             // temporary directory is missing or full) it logs an error and answers CL_CLEAN
             // without scanning: that must not pass as clean.
-            guard bytes.isEmpty else {
+            // libclamav skips files of 5 bytes or less (cli_magic_scan: "file too small").
+            guard bytes.count > 5 else {
+                let type = isTextBody && !Self.mayBeBinary(bytes) ? nil : sniff(bytes, cookie)
+                report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type))
+                return
+            }
+            do {
                 throw ScanError("libclamav did not scan part \(part.isEmpty ? "1" : part) (\(containerName)); see its error in the log")
             }
-            report.objects.append(.init(part: part, name: name, size: 0, mimeType: "application/x-empty"))
         }
         if case .virus(let signature) = outcome {
             record(signature: signature, part: part, name: containerName, into: &report)

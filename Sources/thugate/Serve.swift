@@ -56,6 +56,10 @@ struct Serve: AsyncParsableCommand {
             case .maildir(let directory):
                 relay = try MaildirUpstream(directory: directory, hostname: config.server.hostname)
             }
+            let clamavLogger = Logger(label: "libclamav")
+            ClamAVEngine.setMessageHandler { isError, message in
+                if isError { clamavLogger.error("\(message)") } else { clamavLogger.warning("\(message)") }
+            }
             let inspector = try MessageInspector(config: config)
             if let engine = inspector.scanner?.engines.engine {
                 logger.notice("libclamav \(ClamAVEngine.libraryVersion): \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory)")

@@ -122,9 +122,16 @@ enum ArchiveText {
         return String(scalars)
     }
 
-    private static let cp437High: [Unicode.Scalar] = Array(
-        "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐"
-            + "└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{00A0}"
+    static let cp437High: [Unicode.Scalar] = Array(
+        ("ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐"
+            + "└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{00A0}")
             .unicodeScalars
     )
+}
+
+extension ArchiveText {
+    /// UTF-8 when the bytes are valid UTF-8, else CP437 (DOS-era archivers' OEM code page).
+    static func utf8OrCP437(_ bytes: UnsafeRawBufferPointer) -> String {
+        isValidUTF8(bytes) ? utf8(bytes) : cp437(bytes)
+    }
 }

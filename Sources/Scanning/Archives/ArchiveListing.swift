@@ -6,8 +6,6 @@ public struct ArchiveLimits: Sendable, Equatable {
     public var maxMembers = 10_000
     /// Largest decoded 7z header (an LZMA-packed header is inflated to at most this).
     public var maxHeaderBytes = 16 << 20
-    /// Largest nesting of 7z property records and similar structures followed.
-    public var maxDepth = 8
 
     public init() {}
 }
@@ -105,7 +103,12 @@ public enum ArchiveReader {
         }
     }
 
-    /// Convenience over `[UInt8]`.
+    /// `format(of:)` over `[UInt8]`.
+    public static func format(of bytes: [UInt8]) -> ArchiveListing.Format? {
+        bytes.withUnsafeBytes { format(of: $0) }
+    }
+
+    /// `list(_:limits:)` over `[UInt8]`.
     public static func list(_ bytes: [UInt8], limits: ArchiveLimits = .init()) -> ArchiveListing? {
         bytes.withUnsafeBytes { list($0, limits: limits) }
     }

@@ -35,7 +35,8 @@ enum SevenZipReader {
         return listHeader(header, archive: bytes, depth: 0, limits: limits)
     }
 
-    /// Parses a plain header, or unpacks an encoded one and parses what it holds (a few levels deep).
+    /// Parses a plain header, or unpacks an encoded one and parses the plain header it must hold
+    /// (7-Zip itself accepts one level).
     private static func listHeader(
         _ header: UnsafeRawBufferPointer,
         archive: UnsafeRawBufferPointer,
@@ -49,7 +50,7 @@ enum SevenZipReader {
             case SevenZipParser.ID.header:
                 try parser.header(into: &listing)
                 return listing
-            case SevenZipParser.ID.encodedHeader where depth < 4:
+            case SevenZipParser.ID.encodedHeader where depth == 0:
                 let streams = try parser.streamsInfo()
                 guard let folder = streams.folders.first else { throw .damaged }
                 if folder.isEncrypted {

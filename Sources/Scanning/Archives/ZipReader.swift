@@ -160,7 +160,7 @@ enum ZipReader {
             }
             var member = member(flags: flags, method: method, compressed: compressed, uncompressed: uncompressed, name: name, extra: extra)
             // Bit 3: sizes follow the data in a descriptor, so the next header cannot be found.
-            if flags & 0x0008 != 0 && compressed == 0 {
+            if flags & 0x0008 != 0 && (member.compressedSize ?? 0) == 0 {
                 member.size = nil
                 member.compressedSize = nil
                 listing.members.append(member)
