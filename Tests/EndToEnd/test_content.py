@@ -237,14 +237,26 @@ def test_message_size_is_refused_at_mail_from(gateway_factory, upstream):
 
 
 def test_scan_failure_defers_the_message(gateway_factory, upstream, tmp_path):
-    # libclamav cannot write the members it extracts: the scan fails, the message is deferred.
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("x")
-    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={"scan": {"temporary_directory": str(blocker / "tmp")}})
-    archive = make_zip(tmp_path, "a.zip", {"a.txt": b"hello world\n" * 1000})
-    code, text = send(gateway, message([("a.zip", archive, "application/zip")]))
+    # libclamav's temporary directory disappears under the running gateway: libclamav then
+    # answers "clean" without scanning, which ThuGate notices; the message is deferred.
+    scratch = tmp_path / "scratch"
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={"scan": {"temporary_directory": str(scratch)}})
+    shutil.rmtree(scratch)
+    scratch.write_text("not a directory any more")
+    code, text = send(gateway, message(body="x " + EICAR.decode() + "\n"))
     assert code == 451 and text.startswith("4.7.0 ") and "Content scan failed" in text
     assert upstream.messages == []
+    assert gateway.wait_for_log(lambda line: "content scan failed" in line)
+
+
+def test_temporary_directory_that_cannot_be_made_refuses_to_start(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    config = tmp_path / "t.toml"
+    config.write_text(f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "{blocker}/tmp"\n')
+    result = subprocess.run([str(BINARY), "serve", "--config", str(config), "--listen", "127.0.0.1:0"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "temporary directory" in result.stderr
 
 
 def test_no_signatures_refuses_to_start(tmp_path):
