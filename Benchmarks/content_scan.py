@@ -51,6 +51,7 @@ def main():
         subprocess.run(["7z", "a", "-bd", "-y", "-t7z", "-ppw", "-mhe=on", samples / "docs-100-hidden.7z", *names],
                        cwd=members, check=True, capture_output=True)
         print(f"Machine: {os.cpu_count()} cores. {args.seconds:g} s per stage and sample; libclamav with the "
+              f"temporary directory on tmpfs, the "
               f"project's test signatures and its clean-file cache off (every scan is real).\n")
         sys.stdout.flush()
         subprocess.run([f"{bin_dir}/thugate-scanbench", str(ROOT / "Config" / "signatures"), str(samples),

@@ -82,7 +82,7 @@ class ThuGate:
         # project's own test signatures.
         rule_names = ["malformed", "virus", "executable", "encrypted_archive", "encrypted_document", "archive_limit",
                       "attachment_size"]
-        policy = (f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "{workdir}/tmp"\n' if rules
+        policy = (f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "/dev/shm/thugate-bench"\n' if rules
                   else "[policy]\n" + "".join(f'{name} = "off"\n' for name in rule_names))
         config.write_text(f"""[server]
 max_connections_per_ip = 1000

@@ -20,7 +20,7 @@ enum ScanBench {
         let seconds = args.count > 4 ? Double(args[4]) ?? 2 : 2
         var settings = ClamAVSettings()
         settings.databaseDirectory = args[1]
-        settings.temporaryDirectory = NSTemporaryDirectory() + "/thugate-scanbench"
+        settings.temporaryDirectory = "/dev/shm/thugate-scanbench"
         let engine = try ClamAVEngine(settings: settings)
         let samples = try FileManager.default.contentsOfDirectory(atPath: args[2]).sorted()
 
