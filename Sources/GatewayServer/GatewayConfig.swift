@@ -64,7 +64,7 @@ public struct GatewayConfig: Sendable, Equatable {
         /// A password-protected PDF or Office document.
         public var encryptedDocument = PolicyAction.tag
         /// An archive past the limits (depth, members, expansion): not fully checked.
-        public var archiveLimit = PolicyAction.reject
+        public var archiveLimit = PolicyAction.quarantine
         /// Attachments over `maxAttachmentsSize`.
         public var attachmentSize = PolicyAction.reject
         /// Sum of the decoded attachments of one message (QĐ 40/2022 Quảng Ninh Đ8 k1: 20 MB).

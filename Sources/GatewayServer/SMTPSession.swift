@@ -284,7 +284,7 @@ final class SMTPSession {
             if !result.findings.isEmpty {
                 let text = result.findings.map { $0.description }.joined(separator: "; ")
                 // Findings are built from message content: no CR or LF may end the header early.
-                header += "X-ThuGate-Findings: \(String(text.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }.map(Character.init)))\r\n"
+                header += "X-ThuGate-Findings: \(Self.headerText(text))\r\n"
             }
             reply = await transaction.data(envelope: envelope, header: header, message: message, queueID: queueID)
         case .reject(let finding):
@@ -306,12 +306,25 @@ final class SMTPSession {
         return reply
     }
 
+    /// A header value built from findings, which name what the sender chose (file and member
+    /// names): no control characters, and short enough that the line stays under 998 octets.
+    static func headerText(_ text: String) -> String {
+        var out = String(String.UnicodeScalarView(text.unicodeScalars.lazy.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        if out.utf8.count > 900 {
+            // Cut on bytes; a character split in two decodes as U+FFFD, which is dropped.
+            var cut = String(decoding: out.utf8.prefix(890), as: UTF8.self)
+            while cut.last == "\u{FFFD}" { cut.removeLast() }
+            out = cut + " …"
+        }
+        return out
+    }
+
     /// Writes a held message to the quarantine Maildir (fsynced before the client hears 250),
     /// with the envelope and the findings in headers above the trace header. Nil when it could
     /// not be written: the caller then defers the message.
     private func hold(_ message: MessageBuffer, envelope: Envelope, header: String, findings: [Finding], queueID: String) async -> Reply? {
         guard let quarantine = context.quarantine else { return nil }
-        func clean(_ s: String) -> String { String(s.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }.map(Character.init)) }
+        let clean = Self.headerText
         let held = "X-ThuGate-Quarantine: \(clean(findings.map(\.description).joined(separator: "; ")))\r\n"
             + "X-ThuGate-Envelope-From: \(clean(envelope.sender.description))\r\n"
             + "X-ThuGate-Envelope-To: \(clean(envelope.recipients.map(\.description).joined(separator: ", ")))\r\n"

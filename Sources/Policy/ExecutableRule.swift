@@ -22,7 +22,8 @@ public struct ExecutableRule: Rule {
     ]
     public static let defaultExtensions: [String] = [
         "exe", "com", "dll", "scr", "cpl", "msi", "msp", "pif", "lnk", "jar", "class", "js", "jse", "vbs", "vbe", "wsf",
-        "wsh", "hta", "bat", "cmd", "ps1", "reg", "sys", "drv", "ocx",
+        "wsh", "wsc", "sct", "hta", "bat", "cmd", "ps1", "reg", "sys", "drv", "ocx", "chm", "msc", "scf", "appx", "msix",
+        "appxbundle", "msixbundle",
     ]
 
     public init(types: [String] = ExecutableRule.defaultTypes, extensions: [String] = ExecutableRule.defaultExtensions) {
@@ -33,9 +34,13 @@ public struct ExecutableRule: Rule {
     /// Why an object is an executable, or nil.
     public func reason(_ object: ContentReport.Object) -> String? {
         if let type = object.mimeType, types.contains(type) { return type }
-        if let name = object.name, let dot = name.lastIndex(of: "."), name[name.index(after: dot)...].lowercased() != "",
-           extensions.contains(name[name.index(after: dot)...].lowercased()) {
-            return "*." + name[name.index(after: dot)...].lowercased()
+        // Windows drops trailing dots and spaces: `invoice.js.` runs as `invoice.js`.
+        if let stored = object.name {
+            let name = stored.reversed().drop(while: { $0 == "." || $0 == " " }).reversed()
+            if let dot = name.lastIndex(of: ".") {
+                let ext = String(name[name.index(after: dot)...]).lowercased()
+                if extensions.contains(ext) { return "*." + ext }
+            }
         }
         return nil
     }

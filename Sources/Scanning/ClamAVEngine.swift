@@ -14,8 +14,8 @@ public struct ClamAVSettings: Sendable, Equatable {
     /// and removes a directory here for every scan: on a tmpfs that costs microseconds, on ext4
     /// it more than halved the small-message throughput (Benchmarks/RESULTS.md).
     public var temporaryDirectory = "/dev/shm/thugate"
-    public var maxScanSize = 100 * 1_048_576
-    public var maxFileSize = 50 * 1_048_576
+    public var maxScanSize = 400 * 1_048_576
+    public var maxFileSize = 100 * 1_048_576
     public var maxRecursion = 16
     public var maxFiles = 10_000
     /// Milliseconds one scan may take before libclamav gives up (then the message is deferred).

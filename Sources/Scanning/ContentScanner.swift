@@ -83,19 +83,7 @@ public final class ContentScanner: Sendable {
         var report = ContentReport()
         do {
             try magic.withCookie { cookie in
-                for part in message.parts where part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
-                    let body = message.decodedBody(of: part).bytes
-                    try body.withUnsafeBytes { bytes in
-                        try scanObject(bytes, part: part.path, name: part.filename, isTextBody: Self.isTextBody(part),
-                                       engine: engine, cookie: cookie, into: &report)
-                    }
-                    for file in message.uuencodedFiles(in: part) {
-                        try file.content.withUnsafeBytes { bytes in
-                            try scanObject(bytes, part: part.path, name: file.name, isTextBody: false, engine: engine,
-                                           cookie: cookie, into: &report)
-                        }
-                    }
-                }
+                try scanParts(of: message, engine: engine, cookie: cookie, into: &report, outer: nil, depth: 0)
             }
         } catch let error as ScanError {
             throw error
@@ -103,6 +91,38 @@ public final class ContentScanner: Sendable {
             throw ScanError("\(error)")
         }
         return report
+    }
+
+    /// A message attached as a plain file (`fwd.eml` sent as application/octet-stream), which the
+    /// MIME parser does not open: libmagic calls it message/rfc822 and it is parsed and scanned
+    /// like an attached message/rfc822 part, up to this depth.
+    static let maxAttachedMessageDepth = 3
+
+    /// Scans every leaf of `message`. Inside a message found in an attachment, `outer` is the
+    /// attachment's part and name: findings point at that part, and names are prefixed.
+    private func scanParts(of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport,
+                           outer: (part: String, name: String)?, depth: Int) throws {
+        for part in message.parts where part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
+            let body = message.decodedBody(of: part).bytes
+            let path = outer?.part ?? part.path
+            let name = outer.map { "\($0.name)/\(part.filename ?? "part \(part.path.isEmpty ? "1" : part.path)")" } ?? part.filename
+            let isTextBody = Self.isTextBody(part)
+            try body.withUnsafeBytes { bytes in
+                try scanObject(bytes, part: path, name: name, isTextBody: isTextBody, engine: engine, cookie: cookie, into: &report)
+            }
+            if !isTextBody, depth < Self.maxAttachedMessageDepth,
+               report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822" {
+                let inner = MIMEParser.parse(body, limits: message.limits)
+                try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
+                              outer: (path, name ?? "part \(path.isEmpty ? "1" : path)"), depth: depth + 1)
+            }
+            for file in message.uuencodedFiles(in: part) {
+                try file.content.withUnsafeBytes { bytes in
+                    try scanObject(bytes, part: path, name: outer.map { "\($0.name)/\(file.name)" } ?? file.name, isTextBody: false,
+                                   engine: engine, cookie: cookie, into: &report)
+                }
+            }
+        }
     }
 
     static func isTextBody(_ part: MIMEPart) -> Bool {
@@ -130,13 +150,29 @@ public final class ContentScanner: Sendable {
                 let type = sniff(data, cookie)
                 let containers = [containerName] + layer.ancestors.dropFirst().map { Self.baseName($0) }
                 let memberName = layer.name.map(Self.baseName)
-                report.objects.append(.init(part: part, name: memberName, containers: containers, size: layer.size,
-                                            mimeType: type, clamavType: layer.type))
+                let object = ContentReport.Object(part: part, name: memberName, containers: containers, size: layer.size,
+                                                  mimeType: type, clamavType: layer.type)
+                // The archive's own listing named this member already: keep one object, typed.
+                let path = containers.joined(separator: "/")
+                if let listed = report.objects.firstIndex(where: {
+                    $0.part == part && $0.mimeType == nil && $0.encryption == nil && $0.containers.joined(separator: "/") == path
+                        && $0.name.map { String($0.split(separator: "/").last ?? "") } == memberName
+                }) {
+                    report.objects[listed] = object
+                } else {
+                    report.objects.append(object)
+                }
                 inspectContainer(data, mimeType: type, part: part,
                                  name: (containers + [memberName ?? "(member)"]).joined(separator: "/"), into: &report)
             }
         }
         if let layerError { throw layerError }
+        if case .virus(let signature) = outcome {
+            try record(signature: signature, part: part, name: containerName, into: &report)
+            // A file past libclamav's size limits is not handed to the callback: the limit is
+            // the finding.
+            if signature.hasPrefix("Heuristics.Limits.") { return }
+        }
         if !sawTop {
             // libclamav calls back for every layer it scans. When it cannot set up a scan (its
             // temporary directory is missing or full) it logs an error and answers CL_CLEAN
@@ -147,18 +183,13 @@ public final class ContentScanner: Sendable {
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type))
                 return
             }
-            do {
-                throw ScanError("libclamav did not scan part \(part.isEmpty ? "1" : part) (\(containerName)); see its error in the log")
-            }
-        }
-        if case .virus(let signature) = outcome {
-            record(signature: signature, part: part, name: containerName, into: &report)
+            throw ScanError("libclamav did not scan part \(part.isEmpty ? "1" : part) (\(containerName)); see its error in the log")
         }
     }
 
     /// libclamav's heuristics name their finding `Heuristics.*`: encryption and limits are
     /// ThuGate's own rules (with details from the headers); anything else is a virus.
-    private func record(signature: String, part: String, name: String, into report: inout ContentReport) {
+    private func record(signature: String, part: String, name: String, into report: inout ContentReport) throws(ScanError) {
         if signature.hasPrefix("Heuristics.Encrypted.") {
             let kind = String(signature.dropFirst("Heuristics.Encrypted.".count))
             if ["PDF", "Office", "Doc", "OLE2"].contains(where: { kind.hasPrefix($0) }) {
@@ -169,6 +200,9 @@ public final class ContentScanner: Sendable {
                 report.encryptedArchives.append(.init(part: part, name: name, format: kind.lowercased(), headersEncrypted: false,
                                                       encryptedMembers: [], method: signature))
             }
+        } else if signature.hasPrefix("Heuristics.Limits.Exceeded.MaxScanTime") {
+            // Out of time says nothing about the message: defer it (451), do not bounce it.
+            throw ScanError("libclamav ran out of scan time on \(name) (\(signature))")
         } else if signature.hasPrefix("Heuristics.Limits.Exceeded") {
             report.limitsExceeded.append(.init(part: part, detail: "\(name): \(signature)"))
         } else {
@@ -187,11 +221,12 @@ public final class ContentScanner: Sendable {
                 report.encryptedArchives.append(.init(part: part, name: name, format: listing.format.rawValue,
                                                       headersEncrypted: listing.headersEncrypted,
                                                       encryptedMembers: encrypted.map(\.name), method: method))
-                // Members libclamav cannot open are still judged by name.
-                for member in encrypted where !member.isDirectory {
-                    report.objects.append(.init(part: part, name: Self.baseName(member.name), containers: [name],
-                                                size: Int(clamping: member.size ?? 0), encryption: member.encryption))
-                }
+            }
+            // Every member is judged by name, also those libclamav cannot open (encrypted, or
+            // packed with a method it lacks); the ones it extracts are typed by the callback.
+            for member in listing.members where !member.isDirectory {
+                report.objects.append(.init(part: part, name: member.name, containers: [name],
+                                            size: Int(clamping: member.size ?? 0), encryption: member.encryption))
             }
             if listing.truncated && listing.members.count >= archiveLimits.maxMembers {
                 report.limitsExceeded.append(.init(part: part, detail: "\(name): more than \(archiveLimits.maxMembers) members"))
@@ -202,7 +237,8 @@ public final class ContentScanner: Sendable {
             }
         }
         if mimeType == "application/pdf", ArchiveReader.isEncryptedPDF(bytes) {
-            report.encryptedDocuments.append(.init(part: part, detail: "\(name): password-protected PDF"))
+            // /Encrypt: a password, or only permission restrictions (printing, copying).
+            report.encryptedDocuments.append(.init(part: part, detail: "\(name): encrypted PDF"))
         } else if ArchiveReader.encryptedOfficeDocument(bytes) {
             report.encryptedDocuments.append(.init(part: part, detail: "\(name): password-protected Office document"))
         }

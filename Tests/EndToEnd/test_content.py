@@ -147,6 +147,30 @@ def test_exe_in_a_7z_subfolder_is_found(proxy, upstream, tmp_path):
     assert upstream.messages == []
 
 
+def test_exe_in_a_zip_libclamav_cannot_unpack_is_found_by_name(proxy, upstream, tmp_path):
+    # libclamav does not unpack PPMd-compressed zip members; ThuGate's own listing names them.
+    archive = make_zip(tmp_path, "hoa-don.zip", {"setup.exe": PE, "a.txt": b"a\n"}, tool="7z -tzip -mm=PPMd")
+    code, text = send(proxy, message([("hoa-don.zip", archive, "application/zip")]))
+    assert code == 554 and "hoa-don.zip/setup.exe is *.exe" in text
+    assert upstream.messages == []
+
+
+def test_message_attached_as_a_plain_file_is_opened(proxy, upstream):
+    # A forwarded .eml sent as application/octet-stream: its own attachment is checked too.
+    inner = message([("hoa-don.exe", PE, "application/octet-stream")], subject="Fwd: hóa đơn")
+    code, text = send(proxy, message([("chuyen-tiep.eml", inner, "application/octet-stream")]))
+    assert code == 554 and "chuyen-tiep.eml/hoa-don.exe" in text and "portable-executable" in text
+    code, text = send(proxy, message([("chuyen-tiep.eml", message(body=EICAR.decode()), "application/octet-stream")]))
+    assert code == 554 and "ThuGate.Test.EICAR" in text
+    assert upstream.messages == []
+
+
+def test_trailing_dots_do_not_hide_a_script(proxy, upstream):
+    code, text = send(proxy, message([("thong-bao.js.", b"WScript.Echo(1)\r\n", "application/octet-stream")]))
+    assert code == 554 and "*.js" in text
+    assert upstream.messages == []
+
+
 def test_documents_and_plain_archives_of_documents_pass(proxy, upstream, tmp_path):
     word = docx(tmp_path)
     documents = make_zip(tmp_path, "ho-so.zip", {"bao-cao.pdf": PDF, "ghi-chu.txt": "Ghi chú\n".encode()})
@@ -214,7 +238,7 @@ def test_encrypted_pdf_is_tagged_and_delivered(proxy, upstream):
     send_ok(proxy, message([("mat.pdf", ENCRYPTED_PDF, "application/pdf")]))
     assert len(upstream.messages) == 1
     content = upstream.messages[0]["content"]
-    assert b"X-ThuGate-Findings: encrypted-document(2): mat.pdf: password-protected PDF" in content
+    assert b"X-ThuGate-Findings: encrypted-document(2): mat.pdf: encrypted PDF" in content
 
 
 def test_attachment_size_limit_follows_the_profile(gateway_factory, upstream):

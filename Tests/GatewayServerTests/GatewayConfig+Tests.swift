@@ -60,3 +60,12 @@ import Testing
         do { _ = try GatewayConfig.parse("[server]\nlisten = \n") } catch { #expect(error.line == 2) }
     }
 }
+
+@Suite struct PolicyHeaderTests {
+    @Test func findingsHeaderHasNoControlCharactersAndStaysShort() {
+        let text = SMTPSession.headerText("executable(2): a.zip/x\u{0}y\r\n\tz.exe is *.exe")
+        #expect(text == "executable(2): a.zip/x y   z.exe is *.exe")
+        let long = SMTPSession.headerText(String(repeating: "tệp ", count: 400))
+        #expect(long.utf8.count <= 900 && long.hasSuffix(" …") && !long.contains("\u{FFFD}"))
+    }
+}
