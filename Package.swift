@@ -30,8 +30,10 @@ let package = Package(
         .target(name: "MIMECore"),
         // libFuzzer target for the MIME parser (Scripts/fuzz-mime).
         .executableTarget(name: "MIMEFuzzer", dependencies: ["MIMECore"]),
+        // TCVN 6909:2001 text: exact legacy Vietnamese encoding converters and a detector. No I/O.
+        .target(name: "VietText"),
         // Rules, findings and verdicts: what later issues plug content checks into.
-        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore"]),
+        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText"]),
         // System libraries: one module map and shim header each.
         .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
         .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
@@ -61,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "thugate",
             dependencies: [
-                "GatewayServer", "MIMECore", "Policy", "Scanning",
+                "GatewayServer", "MIMECore", "Policy", "Scanning", "VietText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -86,6 +88,10 @@ let package = Package(
         // Per-stage content-inspection benchmark (Benchmarks/content_scan.py runs it).
         .executableTarget(name: "thugate-scanbench", dependencies: ["Scanning", "GatewayServer", "MIMECore"],
                           path: "Benchmarks/ScanBench"),
+        // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
+        .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
+        .testTarget(name: "VietTextTests", dependencies: ["VietText"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy"]),

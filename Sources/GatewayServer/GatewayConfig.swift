@@ -86,6 +86,19 @@ public struct GatewayConfig: Sendable, Equatable {
         public var threads = 0
     }
 
+    /// TCVN 6909:2001 normalization of Vietnamese text (`[text]`).
+    public struct Text: Sendable, Equatable {
+        /// Convert legacy Vietnamese encodings in text parts, headers and file names to UTF-8 NFC.
+        public var normalize = true
+        /// DKIM-signed messages: only report, or normalize those from `internalDomains`.
+        public var dkimSigned = TCVNNormalizer.DKIMSigned.report
+        public var internalDomains: [String] = []
+
+        public var normalizer: TCVNNormalizer? {
+            normalize ? TCVNNormalizer(dkimSigned: dkimSigned, internalDomains: internalDomains) : nil
+        }
+    }
+
     /// Where held messages go (a Maildir) until the quarantine store exists.
     public struct Quarantine: Sendable, Equatable {
         public var directory = "var/quarantine"
@@ -96,6 +109,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public var policy = PolicyActions()
     public var scan = Scan()
     public var quarantine = Quarantine()
+    public var text = Text()
     /// Limits of the MIME parser (`[mime]`).
     public var mime = MIMELimits()
     public var logLevel = "info"
@@ -329,6 +343,11 @@ extension GatewayConfig {
             if let v = try s.integer("max_expansion_ratio", min: 2) { config.scan.limits.maxRatio = v }
             if let v = try s.integer("threads", min: 0) { config.scan.threads = v }
         }
+        try reader.section(table, "text", known: ["normalize", "dkim_signed", "internal_domains"]) { (s) throws(ConfigError) in
+            if let v = try s.bool("normalize") { config.text.normalize = v }
+            if let v = try s.choice("dkim_signed", TCVNNormalizer.DKIMSigned.self) { config.text.dkimSigned = v }
+            if let v = try s.stringList("internal_domains") { config.text.internalDomains = v.map { $0.lowercased() } }
+        }
         try reader.section(table, "quarantine", known: ["directory"]) { (s) throws(ConfigError) in
             if let v = try s.string("directory") {
                 guard !v.isEmpty else { throw s.error("directory", "must not be empty") }
@@ -348,7 +367,7 @@ extension GatewayConfig {
                 config.logLevel = v
             }
         }
-        for key in table.keys where !["server", "upstream", "policy", "scan", "quarantine", "mime", "log"].contains(key) {
+        for key in table.keys where !["server", "upstream", "policy", "scan", "text", "quarantine", "mime", "log"].contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
         }
         return config

@@ -15,6 +15,8 @@ import SMTPCore
 public final class MessageInspector: Sendable {
     public let pipeline: FilterPipeline
     public let scanner: ContentScanner?
+    /// TCVN 6909 normalization, run after the verdict on messages that are delivered.
+    public let normalizer: TCVNNormalizer?
     private let limits: MIMELimits
     private let pool: NIOThreadPool?
 
@@ -23,6 +25,7 @@ public final class MessageInspector: Sendable {
     public init(config: GatewayConfig, pipeline: FilterPipeline? = nil) throws {
         self.pipeline = pipeline ?? config.makePipeline()
         self.limits = config.mime
+        self.normalizer = config.text.normalizer
         if config.policy.needsContentScan {
             let engines = try EngineStore(settings: config.scan.clamav)
             scanner = ContentScanner(engines: engines, limits: config.scan.limits)
@@ -44,21 +47,37 @@ public final class MessageInspector: Sendable {
         public var message: ParsedMessage
         public var content: ContentReport?
         public var result: FilterPipeline.Result
+        /// The message rewritten by TCVN 6909 normalization, when anything changed.
+        public var normalized: [UInt8]?
     }
 
     /// Parses and judges on the calling thread (blocking).
     public func inspectBlocking(_ bytes: MessageBytes, envelope: Envelope?) throws(ScanError) -> Inspection {
         let parsed = MIMEParser.parse(bytes, limits: limits)
         let content = try scanner?.scan(parsed)
-        return Inspection(message: parsed, content: content,
-                          result: pipeline.evaluate(InspectedMessage(envelope: envelope, message: parsed, content: content)))
+        var result = pipeline.evaluate(InspectedMessage(envelope: envelope, message: parsed, content: content))
+        var normalized: [UInt8]? = nil
+        // A transform after the verdict: only what is delivered (or tagged) is rewritten.
+        switch (normalizer, result.verdict) {
+        case (let normalizer?, .pass), (let normalizer?, .tag):
+            let outcome = normalizer.normalize(parsed)
+            result.findings += outcome.findings
+            normalized = outcome.bytes
+        default:
+            break
+        }
+        return Inspection(message: parsed, content: content, result: result, normalized: normalized)
     }
 
     /// Parses and judges off the event loop: on the scan pool when content is scanned, on the
     /// shared blocking pool for a large message, in place for a small one with no content rule.
-    func inspect(_ bytes: MessageBytes, envelope: Envelope, large: Bool) async throws -> FilterPipeline.Result {
-        guard !pipeline.rules.isEmpty else { return FilterPipeline.Result(verdict: .pass, findings: []) }
-        let run = { @Sendable () throws -> FilterPipeline.Result in try self.inspectBlocking(bytes, envelope: envelope).result }
+    func inspect(_ bytes: MessageBytes, envelope: Envelope, large: Bool) async throws -> (FilterPipeline.Result, [UInt8]?) {
+        guard !pipeline.rules.isEmpty || normalizer != nil else { return (FilterPipeline.Result(verdict: .pass, findings: []), nil) }
+        let run = { @Sendable () throws -> (FilterPipeline.Result, [UInt8]?) in
+            let inspection = try self.inspectBlocking(bytes, envelope: envelope)
+            // The parsed message holds the bytes: only the verdict and the rewrite go back.
+            return (inspection.result, inspection.normalized)
+        }
         if let pool { return try await pool.runIfActive(run) }
         return large ? try await NIOThreadPool.singleton.runIfActive(run) : try run()
     }

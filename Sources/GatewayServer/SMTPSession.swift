@@ -257,13 +257,22 @@ final class SMTPSession {
         clock.busy()
         let started = NIODeadline.now()
         let queueID = QueueID.next()
-        guard let message = self.message, let transaction else { return .localError }
+        guard var message = self.message, let transaction else { return .localError }
         self.message = nil
         self.transaction = nil
 
         let result: FilterPipeline.Result
         do {
-            result = try await context.inspector.inspect(try message.messageBytes(), envelope: envelope, large: message.isSpooled)
+            let normalized: [UInt8]?
+            (result, normalized) = try await context.inspector.inspect(try message.messageBytes(), envelope: envelope,
+                                                                       large: message.isSpooled)
+            if let normalized {
+                // The rewritten message replaces the received one (memory or spool, as any other).
+                let rewritten = MessageBuffer(threshold: context.config.server.memoryThreshold,
+                                              spoolDirectory: context.config.server.spoolDirectory)
+                try normalized.withUnsafeBytes { try rewritten.append($0) }
+                message = rewritten
+            }
         } catch let error as ScanError {
             // Fail closed: what could not be scanned is deferred, never accepted.
             logger.error("\(queueID): content scan failed: \(error)")
@@ -316,7 +325,10 @@ final class SMTPSession {
             while cut.last == "\u{FFFD}" { cut.removeLast() }
             out = cut + " …"
         }
-        return out
+        // Non-ASCII (file names, the arrow of a conversion) travels as RFC 2047 words, one per
+        // folded line.
+        guard out.unicodeScalars.contains(where: { !$0.isASCII }) else { return out }
+        return EncodedWords.encode(out).split(separator: " ").joined(separator: "\r\n ")
     }
 
     /// Writes a held message to the quarantine Maildir (fsynced before the client hears 250),

@@ -33,12 +33,54 @@ public enum EncodedWords {
         return output + pendingSpace
     }
 
-    /// One encoded word at the start of `text`, with what follows it.
-    private static func decodeWord(_ text: Substring) -> (String, Substring)? {
+    /// A header segment: an encoded word (its charset label and decoded bytes) or text as written.
+    public enum Segment: Sendable, Equatable {
+        case encoded(charset: String, bytes: [UInt8], raw: String)
+        case text(String)
+    }
+
+    /// Splits header text into encoded words and the text between them (whitespace between two
+    /// encoded words is kept as text; callers joining words again drop it, RFC 2047 6.2).
+    public static func segments(_ text: String) -> [Segment] {
+        var out: [Segment] = []
+        var plain = ""
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            if rest.hasPrefix("=?"), let (charset, bytes, after) = wordBytes(rest) {
+                if !plain.isEmpty { out.append(.text(plain)); plain = "" }
+                out.append(.encoded(charset: charset, bytes: bytes, raw: String(rest[..<after.startIndex])))
+                rest = after
+                continue
+            }
+            plain.append(rest.removeFirst())
+        }
+        if !plain.isEmpty { out.append(.text(plain)) }
+        return out
+    }
+
+    /// `text` as RFC 2047 B words in UTF-8, each under 76 characters, split on character
+    /// boundaries; ASCII text without `=?` is returned as it is.
+    public static func encode(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) && !text.contains("=?") { return text }
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?" + String(decoding: TransferEncoder.base64Line(chunk), as: UTF8.self) + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + String(decoding: TransferEncoder.base64Line(chunk), as: UTF8.self) + "?=") }
+        return words.joined(separator: " ")
+    }
+
+    /// The charset label and bytes of one encoded word at the start of `text`.
+    private static func wordBytes(_ text: Substring) -> (String, [UInt8], Substring)? {
         let body = text.dropFirst(2)
         guard let q1 = body.firstIndex(of: "?") else { return nil }
         var charsetLabel = String(body[..<q1])
-        // RFC 2231 5: a language may follow the charset after `*`.
         if let star = charsetLabel.firstIndex(of: "*") { charsetLabel = String(charsetLabel[..<star]) }
         let afterCharset = body[body.index(after: q1)...]
         guard let encoding = afterCharset.first, afterCharset.dropFirst().first == "?" else { return nil }
@@ -59,8 +101,14 @@ public enum EncodedWords {
         case "Q", "q": bytes = decodeQ(Array(payload.utf8))
         default: return nil
         }
-        guard let bytes, let decoded = Charset.decode(bytes, label: charsetLabel) else { return nil }
-        return (decoded, afterCharset[afterCharset.index(endIndex, offsetBy: 2)...])
+        guard let bytes else { return nil }
+        return (charsetLabel, bytes, afterCharset[afterCharset.index(endIndex, offsetBy: 2)...])
+    }
+
+    /// One encoded word at the start of `text`, with what follows it.
+    private static func decodeWord(_ text: Substring) -> (String, Substring)? {
+        guard let (label, bytes, after) = wordBytes(text), let decoded = Charset.decode(bytes, label: label) else { return nil }
+        return (decoded, after)
     }
 
     /// The Q encoding: `_` is space, `=XX` a byte (RFC 2047 4.2).

@@ -28,6 +28,13 @@ public enum TransferEncoder {
         return out
     }
 
+    /// Base64 on one line without line ending (RFC 2047 B words).
+    public static func base64Line(_ bytes: [UInt8]) -> [UInt8] {
+        var out = base64(bytes)
+        out.removeAll { $0 == 13 || $0 == 10 }
+        return out
+    }
+
     /// Quoted-printable (RFC 2045 6.7) for text: line breaks in the text stay line breaks
     /// (written as CRLF), other bytes are escaped when they must be, lines are soft-broken
     /// before 76 characters, and trailing whitespace is escaped.

@@ -46,6 +46,18 @@ public struct MessageEditor: Sendable {
         try replace(part.bodyRange, with: body)
     }
 
+    /// Replaces the first field named `name` of a part (the message itself by default) with a new
+    /// value, or adds the field when the part has none. The value must be ASCII (encode words
+    /// first, RFC 2047); it is folded to stay under 78 characters where possible.
+    public mutating func replaceHeader(_ name: String, with value: String, of part: MIMEPart? = nil) throws(EditError) {
+        try replaceField(name, of: part ?? message.parts[0], with: value)
+    }
+
+    /// Replaces one given field (when a part has several of that name), keeping its name.
+    public mutating func replaceHeader(_ field: HeaderField, with value: String) throws(EditError) {
+        try replace(field.range, with: Self.field(field.name, value))
+    }
+
     /// The message with all edits applied.
     public func serialized() -> [UInt8] {
         let sorted = replacements.sorted { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }

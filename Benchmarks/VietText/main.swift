@@ -1,0 +1,140 @@
+// thugate-vietbench FIXTURES_DIR
+//
+// Detection accuracy of VietText over the labelled fixtures encoded into every encoding (and the
+// short subjects on their own), false conversions of the negatives, and throughput of
+// toUnicode and detect on ~10 MB. Prints Markdown. Benchmarks/viet_detect.py runs it.
+import Foundation
+import VietText
+
+let arguments = CommandLine.arguments
+guard arguments.count == 2 else {
+    FileHandle.standardError.write(Data("usage: thugate-vietbench FIXTURES_DIR\n".utf8))
+    exit(2)
+}
+let root = URL(fileURLWithPath: arguments[1])
+
+func read(_ path: String) -> String { (try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)) ?? "" }
+func files(_ dir: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path)) ?? [])
+        .filter { $0.hasSuffix(".txt") }.sorted().map { "\(dir)/\($0)" }
+}
+
+/// Legacy bytes as real producers write them: TCVN3 has no toned capitals in its lowercase
+/// font, so (like Unikey) those letters take their lowercase codes.
+func encode(_ text: String, _ encoding: VietEncoding) -> [UInt8]? {
+    if let bytes = VietConverter.fromUnicode(text, to: encoding) { return bytes }
+    guard encoding == .tcvn3 else { return nil }
+    var out: [UInt8] = []
+    for ch in text {
+        if let b = VietConverter.fromUnicode(String(ch), to: .tcvn3) { out += b; continue }
+        guard let b = VietConverter.fromUnicode(String(ch).lowercased(), to: .tcvn3) else { return nil }
+        out += b
+    }
+    return out
+}
+
+func family(_ e: VietEncoding) -> VietEncoding { e == .tcvn3Upper ? .tcvn3 : e }
+
+let paragraphs = files("vi").flatMap { read($0).components(separatedBy: "\n\n") }
+    .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+let headings = read("vi/tieu-de.txt").split(separator: "\n").map(String.init)
+let subjects = read("subjects.txt").split(separator: "\n").map(String.init)
+
+/// `same`: another verdict, but the delivered text is exactly the expected one (the bytes read
+/// the same in both encodings, or as Windows-1252).
+struct Tally { var right = 0; var same = 0; var total = 0
+    var cell: String {
+        guard total > 0 else { return "–" }
+        return String(format: "%d/%d (%.1f%%)", right, total, 100 * Double(right) / Double(total)) + (same > 0 ? ", +\(same) same text" : "")
+    }
+}
+func bytesEqual(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
+
+func judge(_ samples: [String], _ encoding: VietEncoding) -> Tally {
+    var t = Tally()
+    for text in samples {
+        guard let bytes = encoding == .tcvn3Upper ? VietConverter.fromUnicode(text, to: .tcvn3Upper) : encode(text, encoding)
+        else { continue }
+        t.total += 1
+        let d = VietDetector.detect(bytes)
+        let expectedText = VietConverter.toUnicode(bytes, from: encoding)
+        let ok: Bool
+        switch (d.kind, encoding) {
+        case (.unicode, .unicode): ok = bytesEqual(d.text, text)
+        case (.legacy(let got), _): ok = family(got) == family(encoding) && bytesEqual(d.text, expectedText)
+        default: ok = false
+        }
+        if ok { t.right += 1 } else if bytesEqual(d.text, expectedText) { t.same += 1 } else if ProcessInfo.processInfo.environment["VIETBENCH_VERBOSE"] != nil {
+            print("MISS \(encoding.rawValue): \(text.prefix(60)) → \(d.kind) \(d.text.prefix(60))")
+        }
+    }
+    return t
+}
+
+print("## Detection accuracy (labelled fixtures encoded into each encoding)\n")
+print("| encoding | paragraphs + headings | short subjects (3 words) |")
+print("|---|---|---|")
+for encoding in VietEncoding.allCases {
+    let long = judge(paragraphs + headings, encoding)
+    let short = judge(subjects + (encoding == .tcvn3Upper ? subjects.map { $0.uppercased() } : []), encoding)
+    print("| \(encoding.displayName) (`\(encoding.rawValue)`) | \(long.cell) | \(short.cell) |")
+}
+
+// Negatives: genuine text in its own charset. A false conversion is a legacy verdict or a text
+// that differs from the genuine decoding.
+print("\n## Negatives (must never be converted)\n")
+print("| set | samples | false conversions |")
+print("|---|---|---|")
+var negativeSets: [(String, [([UInt8], String, String?)])] = []
+func lines(_ path: String) -> [String] {
+    read(path).split(separator: "\n").map(String.init) + [read(path)]
+}
+func latin(_ s: String, _ enc: String.Encoding) -> [UInt8]? { s.data(using: enc).map { [UInt8]($0) } }
+negativeSets.append(("English, ASCII", lines("negative/english.txt").map { (Array($0.utf8), $0, nil) }))
+negativeSets.append(("French, ISO-8859-1 (labelled)", lines("negative/french.txt").compactMap { s in
+    latin(s.replacingOccurrences(of: "œ", with: "oe").replacingOccurrences(of: "…", with: "..."), .isoLatin1)
+        .map { ($0, s.replacingOccurrences(of: "œ", with: "oe").replacingOccurrences(of: "…", with: "..."), "iso-8859-1") } }))
+negativeSets.append(("French, Windows-1252 (unlabelled)", lines("negative/french.txt").compactMap { s in
+    latin(s, .windowsCP1252).map { ($0, s, nil) } }))
+negativeSets.append(("German, ISO-8859-1 (unlabelled)", lines("negative/german.txt").compactMap { s in
+    latin(s, .isoLatin1).map { ($0, s, nil) } }))
+negativeSets.append(("Windows-1252 curly quotes", lines("negative/curly.txt").compactMap { s in
+    latin(s, .windowsCP1252).map { ($0, s, "windows-1252") } }))
+negativeSets.append(("French, UTF-8", lines("negative/french.txt").map { (Array($0.utf8), $0, "utf-8") }))
+negativeSets.append(("Vietnamese, UTF-8 (NFC)", (lines("negative/vietnamese-utf8.txt") + paragraphs).map { (Array($0.utf8), $0, nil) }))
+var totalFalse = 0
+for (name, samples) in negativeSets {
+    var bad = 0
+    for (bytes, genuine, label) in samples {
+        let d = VietDetector.detect(bytes, declaredCharset: label)
+        if case .legacy = d.kind { bad += 1 } else if !bytesEqual(d.text, genuine) { bad += 1 }
+    }
+    totalFalse += bad
+    print("| \(name) | \(samples.count) | \(bad) |")
+}
+print("| **total** | | **\(totalFalse)** |")
+
+// Throughput on ~10 MB.
+print("\n## Throughput (~10 MB, one core)\n")
+print("| encoding | toUnicode MB/s | detect MB/s |")
+print("|---|---|---|")
+var corpus = ""
+while corpus.utf8.count < 10_000_000 { corpus += paragraphs.joined(separator: "\n\n") + "\n\n" }
+func rate(_ bytes: Int, _ body: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    var best = Duration.seconds(1000)
+    for _ in 0..<3 { let t = clock.measure(body); if t < best { best = t } }
+    let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) / 1e18
+    return Double(bytes) / 1e6 / seconds
+}
+for encoding in VietEncoding.allCases where encoding != .tcvn3Upper {
+    guard let bytes = encode(corpus, encoding) else { continue }
+    var sink = 0
+    let convert = rate(bytes.count) { sink &+= VietConverter.toUnicode(bytes, from: encoding).utf8.count }
+    let detect = rate(bytes.count) { sink &+= VietDetector.detect(bytes).text.utf8.count }
+    print(String(format: "| %@ | %.0f | %.0f |", encoding.displayName, convert, detect) + (sink == 42 ? " " : ""))
+}
+let english = Array(String(repeating: read("negative/english.txt"), count: 10_000_000 / max(1, read("negative/english.txt").utf8.count)).utf8)
+var sink = 0
+let asciiRate = rate(english.count) { sink &+= VietDetector.detect(english).text.utf8.count }
+print(String(format: "| ASCII English (early exit) | – | %.0f |", asciiRate))
