@@ -21,6 +21,8 @@ enum VIQR {
         var converted = false
         /// A mark other than a word-final ' . ? was applied (strong evidence of VIQR).
         var strong = false
+        /// The word is one well-formed syllable.
+        var valid = false
     }
 
     static func decode(_ input: [UInt8]) -> String {
@@ -42,11 +44,16 @@ enum VIQR {
         let n = input.count
         while i < n {
             let b = input[i]
-            guard isLetter(b) || (isMark(b) && i + 1 < n && isLetter(input[i + 1]) && b != 0x2E) else {
+            guard isLetter(b) || (isMark(b) && i + 1 < n && isLetter(input[i + 1]) && b != 0x2E && b != 0x2D) else {
                 other(b); i += 1; continue
             }
             let start = i
-            while i < n, isLetter(input[i]) || isMark(input[i]) { i += 1 }
+            while i < n, isLetter(input[i]) || isMark(input[i]) {
+                // '-' belongs to the word only as "d-" at a syllable start; else it joins words.
+                if input[i] == 0x2D, !(i > start && (input[i - 1] | 0x20) == 0x64
+                                       && (i - 1 == start || !isLetter(input[i - 2]))) { break }
+                i += 1
+            }
             let raw = input[start..<i]
             word(parse(raw), raw)
         }
@@ -82,8 +89,8 @@ enum VIQR {
             let b = raw[i]
             if isLetter(b) {
                 if interiorLiteral { return w }  // "don't", "e.g": not one syllable
-                // dd / DD at the start of the syllable: đ.
-                if (b | 0x20) == 0x64, letters == 1, let last = s.last, last | 0x20 == 0x64 {
+                // dd at the start of the syllable, DD anywhere in a capital word ("QDD"): đ, Đ.
+                if (b | 0x20) == 0x64, let last = s.last, last | 0x20 == 0x64, letters == 1 || (b == 0x44 && last == 0x44) {
                     s[s.count - 1] = last == 0x44 ? VietLetters.dStrokeUpper : VietLetters.dStroke
                     applied = true; w.strong = true; i += 1; lastIsVowel = false
                     continue
@@ -114,8 +121,8 @@ enum VIQR {
             if lastIsVowel, !toned, let tone = toneChars[b], let info = VietLetters.info[s[s.count - 1]], info.tone == 0 {
                 let next = i + 1 < end ? raw[i + 1] : 0
                 // "a.m." and "I'm" are English, not marks.
-                let abbreviation = b == 0x2E && isLetter(next) && i + 2 < end && raw[i + 2] == 0x2E
-                let english = b == 0x27 && letters == 1 && (s[s.count - 1] | 0x20) == 0x69
+                let abbreviation = b == 0x2E && letters == 1 && !applied && isLetter(next) && i + 2 < end && raw[i + 2] == 0x2E
+                let english = b == 0x27 && letters == 1 && (s[s.count - 1] | 0x20) == 0x69 && (next | 0x20) == 0x6D
                 if !abbreviation && !english, let c = VietLetters.composed(info.base, tone: tone) {
                     s[s.count - 1] = c
                     toned = true; applied = true
@@ -128,7 +135,11 @@ enum VIQR {
         }
         guard applied, firstLetter >= 0 else { return w }
         let body = s[firstLetter...lastLetter].map { VietLetters.lower($0) }
-        guard Syllable.isValid(body[...]) else { return w }
+        w.valid = Syllable.isValid(body[...])
+        // Not a syllable, but plainly VIQR: a lone letter with a modifier ("a(", "dd") or a
+        // capital abbreviation with DD ("QDD").
+        let capitals = s[firstLetter...lastLetter].allSatisfy { VietLetters.isUpper($0) }
+        guard w.valid || (w.strong && (body.count == 1 || capitals)) else { return w }
         w.scalars = s
         w.converted = true
         return w

@@ -56,10 +56,12 @@ public enum VietDetector {
         var words = 0, valid = 0, converted = 0, strong = 0, english = 0
         VIQR.scan(input) { word, raw in
             words += 1
-            if word.converted {
+            if word.converted && word.valid {
                 converted += 1
                 if word.strong { strong += 1 }
                 valid += 1
+            } else if word.converted {
+                english += 1
             } else {
                 let letters = raw.filter(VIQR.isLetter).map { UInt32($0 | 0x20) }
                 if !letters.isEmpty && letters.count == raw.count {
@@ -105,7 +107,7 @@ public enum VietDetector {
                                  text: text, encodingName: "utf-8")
         }
         let composed = text.precomposedStringWithCanonicalMapping
-        let vietnamese = hasVietnameseLetters(Array(composed.utf8))
+        let vietnamese = hasVietnameseLetters(Array(composed.utf8)) || formsSyllables(composed)
         if !vietnamese {
             // Not ours to normalize: the text is delivered exactly as written.
             return VietDetection(kind: .notVietnamese, confidence: 0.9, text: text, encodingName: "utf-8")
@@ -114,6 +116,27 @@ public enum VietDetector {
             return VietDetection(kind: .unicode, confidence: 1, text: text, encodingName: "utf-8")
         }
         return VietDetection(kind: .legacy(.nfd), confidence: 1, text: composed, encodingName: "nfd")
+    }
+
+    /// Every word with a non-ASCII letter is a Vietnamese syllable ("Báo cáo" decomposed).
+    static func formsSyllables(_ text: String) -> Bool {
+        var score = Score()
+        var word: [UInt32] = []
+        var high = false
+        func finish() {
+            if high { judge(word, changed: true, encoding: .unicode, lowerContext: false, into: &score) }
+            word.removeAll(keepingCapacity: true); high = false
+        }
+        for s in text.unicodeScalars {
+            let c = s.value
+            if VietLetters.isLetter(c) || (c >= 0x80 && c < 0x2000 && !edgePunctuation.contains(c)) {
+                word.append(c); if c >= 0x80 { high = true }
+            } else {
+                finish()
+            }
+        }
+        finish()
+        return score.valid >= 1 && score.bad + score.garbage == 0
     }
 
     /// UTF-8 of ă Ă đ Đ ĩ Ĩ ũ Ũ ơ Ơ ư Ư or U+1EA0–U+1EF9: letters only Vietnamese uses.
@@ -152,8 +175,10 @@ public enum VietDetector {
         var garbage = 0        // symbols or non-Vietnamese letters inside a word
         var neutralValid = 0   // read the same as Windows-1252, well formed
         var neutralInvalid = 0 // read the same as Windows-1252, not a syllable
+        var common = 0         // valid words that are frequent syllables (the tie-breaker)
         var value: Double {
-            Double(valid) + 0.25 * Double(neutralValid) - 2 * Double(bad + garbage) - 0.5 * Double(neutralInvalid)
+            Double(valid) + 0.5 * Double(common) + 0.25 * Double(neutralValid) - 2 * Double(bad + garbage)
+                - 0.5 * Double(neutralInvalid)
         }
         var negatives: Int { bad + garbage + neutralInvalid }
         var accepted: Bool {
@@ -204,7 +229,10 @@ public enum VietDetector {
     static let edgePunctuation: Set<UInt32> = [0xA0, 0xAB, 0xBB, 0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D,
                                                0x2026, 0x2022, 0xB7]
 
-    @inline(__always) static func isWordByte(_ b: UInt8) -> Bool { b >= 0x80 || (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    /// Letters, 8-bit bytes, and the C0 bytes VISCII and VPS use for capitals (not tab or line breaks).
+    @inline(__always) static func isWordByte(_ b: UInt8) -> Bool {
+        b >= 0x80 || (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || (b >= 0x01 && b < 0x20 && !(b >= 0x09 && b <= 0x0D))
+    }
 
     /// Scores every candidate over the words that hold 8-bit bytes.
     static func scores(_ sample: [UInt8]) -> [Score] {
@@ -284,7 +312,11 @@ public enum VietDetector {
         if hi - lo == 1, decoded[lo] >= 0x80, VietLetters.isUpper(decoded[lo]), lowerContext { anomaly = true }
         let ok = !anomaly && Syllable.isValid(lower[...])
         switch (changed, ok) {
-        case (true, true): score.valid += 1
+        case (true, true):
+            score.valid += 1
+            if Syllable.common.contains(String(String.UnicodeScalarView(lower.compactMap(Unicode.Scalar.init)))) {
+                score.common += 1
+            }
         case (true, false): score.bad += 1
         case (false, true): score.neutralValid += 1
         case (false, false): score.neutralInvalid += 1

@@ -72,7 +72,7 @@ enum VietLetters {
         modified[UInt32(ascii) << 8 | UInt32(modifier.rawValue)]
     }
 
-    /// The 134 precomposed letters plus đ and Đ, in a fixed order.
+    /// The 134 letters: 132 precomposed vowels plus đ and Đ, in a fixed order.
     static let precomposed: [Unicode.Scalar] = {
         var out: [Unicode.Scalar] = []
         for vowel in vowels {
