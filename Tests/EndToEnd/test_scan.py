@@ -29,7 +29,9 @@ def test_scan_json_reports_every_corpus_message():
         ("malformed", "missing-final-boundary", "0"), ("malformed", "invalid-base64", "1"),
         ("malformed", "invalid-quoted-printable", "2")}
     mixed = by_name["mixed-attachment.eml"]
-    assert mixed["action"] == "accept" and mixed["findings"] == []
+    # Its text part is Windows-1258 (tones as combining marks): converted to UTF-8 NFC.
+    assert mixed["action"] == "accept"
+    assert [(f["rule"], f["detail"]) for f in mixed["findings"]] == [("legacy-encoding", "cp1258→utf-8 (part 1.1)")]
     pdf = next(p for p in mixed["parts"] if p["part"] == "2")
     assert pdf["type"] == "application/pdf" and pdf["filename"] == "Báo cáo tháng 11.pdf" and pdf["size"] == 2057
 
@@ -67,7 +69,7 @@ def test_scan_of_a_missing_path_fails_clearly(tmp_path):
     assert "no such file or directory" in result.stderr
 
 
-def test_proxy_and_scan_agree_on_every_corpus_message(gateway, upstream):
+def test_proxy_and_scan_agree_on_every_corpus_message(gateway, upstream, tmp_path):
     """The same pipeline: what scan calls reject the proxy refuses, what it accepts arrives."""
     result = scan("--format", "json", CORPUS)
     for line in result.stdout.splitlines():
@@ -83,7 +85,18 @@ def test_proxy_and_scan_agree_on_every_corpus_message(gateway, upstream):
                 outcome = "reject"
         assert outcome == report["action"], report["file"]
         if outcome == "accept":
-            assert strip_trace(upstream.wait_for_messages(before + 1)[-1]["content"])[1] == data
+            delivered = strip_trace(upstream.wait_for_messages(before + 1)[-1]["content"])[1]
+            if any(f["rule"] == "legacy-encoding" for f in report["findings"]):
+                # Converted to TCVN 6909: the same bytes `thugate normalize` writes, after the
+                # findings header.
+                assert delivered.startswith(b"X-ThuGate-Findings: ")
+                delivered = delivered[delivered.index(b"\r\nX-ThuGate-Normalized: ") + 2:]
+                source = tmp_path / "corpus-message.eml"
+                source.write_bytes(data)
+                normalized = subprocess.run([str(BINARY), "normalize", str(source)], capture_output=True, check=True).stdout
+                assert delivered == normalized, report["file"]
+            else:
+                assert delivered == data, report["file"]
         else:
             time.sleep(0.2)
             assert len(upstream.messages) == before
