@@ -13,6 +13,8 @@ guard arguments.count == 2 else {
 }
 let root = URL(fileURLWithPath: arguments[1])
 
+/// Unbuffered, so a long run shows its rows as they come.
+func out(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 func read(_ path: String) -> String { (try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)) ?? "" }
 func files(_ dir: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path)) ?? [])
@@ -71,20 +73,20 @@ func judge(_ samples: [String], _ encoding: VietEncoding) -> Tally {
     return t
 }
 
-print("## Detection accuracy (labelled fixtures encoded into each encoding)\n")
-print("| encoding | paragraphs + headings | short subjects (3 words) |")
-print("|---|---|---|")
+out("## Detection accuracy (labelled fixtures encoded into each encoding)\n")
+out("| encoding | paragraphs + headings | short subjects (3 words) |")
+out("|---|---|---|")
 for encoding in VietEncoding.allCases {
     let long = judge(paragraphs + headings, encoding)
     let short = judge(subjects + (encoding == .tcvn3Upper ? subjects.map { $0.uppercased() } : []), encoding)
-    print("| \(encoding.displayName) (`\(encoding.rawValue)`) | \(long.cell) | \(short.cell) |")
+    out("| \(encoding.displayName) (`\(encoding.rawValue)`) | \(long.cell) | \(short.cell) |")
 }
 
 // Negatives: genuine text in its own charset. A false conversion is a legacy verdict or a text
 // that differs from the genuine decoding.
-print("\n## Negatives (must never be converted)\n")
-print("| set | samples | false conversions |")
-print("|---|---|---|")
+out("\n## Negatives (must never be converted)\n")
+out("| set | samples | false conversions |")
+out("|---|---|---|")
 var negativeSets: [(String, [([UInt8], String, String?)])] = []
 func lines(_ path: String) -> [String] {
     read(path).split(separator: "\n").map(String.init) + [read(path)]
@@ -110,15 +112,15 @@ for (name, samples) in negativeSets {
         if case .legacy = d.kind { bad += 1 } else if !bytesEqual(d.text, genuine) { bad += 1 }
     }
     totalFalse += bad
-    print("| \(name) | \(samples.count) | \(bad) |")
+    out("| \(name) | \(samples.count) | \(bad) |")
 }
-print("| **total** | | **\(totalFalse)** |")
+out("| **total** | | **\(totalFalse)** |")
 
 // Throughput on ~10 MB.
 if ProcessInfo.processInfo.environment["VIETBENCH_NO_SPEED"] != nil { exit(0) }
-print("\n## Throughput (~10 MB, one core)\n")
-print("| encoding | toUnicode MB/s | detect MB/s |")
-print("|---|---|---|")
+out("\n## Throughput (~10 MB, one core)\n")
+out("| encoding | toUnicode MB/s | detect MB/s |")
+out("|---|---|---|")
 let block = paragraphs.joined(separator: "\n\n") + "\n\n"
 let repeats = 10_000_000 / block.utf8.count + 1
 /// ~10 MB: the fixtures encoded once, repeated.
@@ -141,9 +143,9 @@ for encoding in VietEncoding.allCases where encoding != .tcvn3Upper {
     var sink = 0
     let convert = rate(bytes.count) { sink &+= VietConverter.toUnicode(bytes, from: encoding).utf8.count }
     let detect = rate(bytes.count) { sink &+= VietDetector.detect(bytes).text.utf8.count }
-    print(String(format: "| %@ | %.0f | %.0f |", encoding.displayName, convert, detect) + (sink == 42 ? " " : ""))
+    out(String(format: "| %@ | %.0f | %.0f |", encoding.displayName, convert, detect) + (sink == 42 ? " " : ""))
 }
 let english = Array(String(repeating: read("negative/english.txt"), count: 10_000_000 / max(1, read("negative/english.txt").utf8.count)).utf8)
 var sink = 0
 let asciiRate = rate(english.count) { sink &+= VietDetector.detect(english).text.utf8.count }
-print(String(format: "| ASCII English (early exit) | – | %.0f |", asciiRate))
+out(String(format: "| ASCII English (early exit) | – | %.0f |", asciiRate))

@@ -25,43 +25,74 @@ enum Syllable {
     static let frontOnly: Set<String> = ["k", "gh", "ngh"]
     static let backOnly: Set<String> = ["c", "ng", "q"]
 
+    /// 6-bit codes of the toneless lowercase letters: a–z 1…26, ă â ê ô ơ ư đ 27…33.
+    static func code(_ c: UInt32) -> UInt64 {
+        switch c {
+        case 0x61...0x7A: UInt64(c - 0x60)
+        case 0x103: 27
+        case 0xE2: 28
+        case 0xEA: 29
+        case 0xF4: 30
+        case 0x1A1: 31
+        case 0x1B0: 32
+        case 0x111: 33
+        default: 0
+        }
+    }
+
+    static func key(_ s: String) -> UInt64 {
+        s.unicodeScalars.reduce(0) { $0 << 6 | code($1.value) }
+    }
+
+    struct Onset { var key: UInt64; var length: Int; var frontOnly: Bool; var backOnly: Bool; var qu: Bool }
+    static let onsetTable: [Onset] = onsets.map {
+        Onset(key: key($0), length: $0.unicodeScalars.count, frontOnly: frontOnly.contains($0),
+              backOnly: backOnly.contains($0), qu: $0 == "qu")
+    }
+    static let rhymeKeys: Set<UInt64> = Set(rhymes.map(key))
+
     /// `word`: lowercase scalars (Vietnamese letters only). True when it is one well-formed
     /// syllable: known onset and rhyme, at most one tone, and a stop coda (c ch p t) only
     /// with sắc or nặng.
     static func isValid(_ word: ArraySlice<UInt32>) -> Bool {
         guard !word.isEmpty, word.count <= 8 else { return false }
         var tone: UInt8 = 0
-        var bare = String.UnicodeScalarView()
+        var codes: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
         for c in word {
-            if c < 0x80 {
-                guard c >= 0x61 && c <= 0x7A else { return false }
-                if c == 0x66 || c == 0x6A || c == 0x77 || c == 0x7A { return false }  // f j w z
-                bare.append(Unicode.Scalar(c)!)
-            } else if c == VietLetters.dStroke {
-                bare.append("đ")
-            } else if let info = VietLetters.info[c], !info.isUpper {
+            var bare = c
+            if c >= 0x80 && c != VietLetters.dStroke {
+                guard let info = VietLetters.info[c], !info.isUpper else { return false }
                 if info.tone != 0 {
                     guard tone == 0 else { return false }
                     tone = info.tone
                 }
-                bare.append(Unicode.Scalar(info.base)!)
-            } else {
-                return false
+                bare = info.base
+            } else if c == 0x66 || c == 0x6A || c == 0x77 || c == 0x7A {
+                return false  // f j w z
             }
+            let k = code(bare)
+            guard k != 0 else { return false }
+            withUnsafeMutableBytes(of: &codes) { $0.storeBytes(of: k, toByteOffset: n * 8, as: UInt64.self) }
+            n += 1
         }
-        let s = String(bare)
-        for onset in onsets where s.hasPrefix(onset) {
-            let rhyme = String(s.dropFirst(onset.count))
-            guard rhymes.contains(rhyme) else { continue }
-            if let first = rhyme.unicodeScalars.first {
-                let front = first == "i" || first == "e" || first == "ê" || first == "y"
-                if frontOnly.contains(onset) && !front { continue }
-                if backOnly.contains(onset) && front { continue }
-                if onset == "qu" && (first == "u" || first == "o") { continue }
-            }
-            if rhyme.hasSuffix("c") || rhyme.hasSuffix("ch") || rhyme.hasSuffix("p") || rhyme.hasSuffix("t") {
-                guard tone == 1 || tone == 5 else { continue }
-            }
+        let all = withUnsafeBytes(of: &codes) { Array($0.bindMemory(to: UInt64.self).prefix(n)) }
+        let front: Set<UInt64> = [9, 5, 29, 25]  // i e ê y
+        for onset in onsetTable where onset.length <= n {
+            var prefix: UInt64 = 0
+            for j in 0..<onset.length { prefix = prefix << 6 | all[j] }
+            guard prefix == onset.key else { continue }
+            var rhyme: UInt64 = 0
+            for j in onset.length..<n { rhyme = rhyme << 6 | all[j] }
+            guard rhyme != 0, rhymeKeys.contains(rhyme) else { continue }
+            let first = all[onset.length]
+            let isFront = front.contains(first)
+            if onset.frontOnly && !isFront { continue }
+            if onset.backOnly && isFront { continue }
+            if onset.qu && (first == 21 || first == 15) { continue }  // u o
+            let last = all[n - 1]
+            let stop = last == 3 || last == 16 || last == 20 || (last == 8 && n >= 2 && all[n - 2] == 3)  // c p t ch
+            if stop && tone != 1 && tone != 5 { continue }
             return true
         }
         return false

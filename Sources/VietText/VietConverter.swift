@@ -60,16 +60,27 @@ public enum VietConverter {
     /// returned as is.
     public static func nfc(_ text: String) -> String {
         if isQuickNFC(text) { return text }
+        // Decomposed Vietnamese (marks U+0300–U+036F on Vietnamese vowels) is composed here;
+        // anything else goes to Foundation.
+        if isQuickNFC(text, allowingMarks: true), let composed = VietNFC.compose(text.unicodeScalars.lazy.map(\.value)) {
+            return string(composed)
+        }
         return text.precomposedStringWithCanonicalMapping
     }
 
-    static func isQuickNFC(_ text: String) -> Bool {
+    /// Already NFC by a quick scan: scalars below U+0300, Latin Extended Additional, general
+    /// punctuation and currency signs (with `allowingMarks`, combining marks U+0300–U+036F too).
+    static func isQuickNFC(_ text: String, allowingMarks: Bool = false) -> Bool {
         var utf8 = text.utf8.makeIterator()
         // Leads 0x00–0xCB are scalars below U+0300; 0xE1 0xB8–0xBB is U+1E00–U+1EFF;
         // 0xE2 0x80 0x90–0xBF and 0xE2 0x82 are general punctuation and currency signs.
         while let b = utf8.next() {
             if b < 0xCC { continue }
             if b >= 0x80 && b < 0xC0 { continue }
+            if allowingMarks && (b == 0xCC || b == 0xCD) {
+                guard let b1 = utf8.next(), b == 0xCC || b1 < 0xB0 else { return false }
+                continue
+            }
             if b == 0xE1 {
                 guard let b1 = utf8.next(), b1 >= 0xB8 && b1 <= 0xBB else { return false }
                 continue
@@ -163,8 +174,9 @@ struct ByteTable: Sendable {
     }
 
     func decode(_ input: [UInt8]) -> String {
-        let text = String(decoding: decodeBytes(input), as: UTF8.self)
-        return hasCombining ? VietConverter.nfc(text) : text
+        guard hasCombining else { return String(decoding: decodeBytes(input), as: UTF8.self) }
+        if let composed = VietNFC.compose(input.lazy.map { self.scalars[Int($0)] }) { return VietConverter.string(composed) }
+        return VietConverter.nfc(String(decoding: decodeBytes(input), as: UTF8.self))
     }
 
     func encode(_ scalars: [UInt32]) -> [UInt8]? {
@@ -218,10 +230,26 @@ struct ByteTable: Sendable {
 enum TCVN3Case {
     static func decode(_ input: [UInt8]) -> String {
         let table = ByteTable.tcvn3
-        guard needsRepair(input) else { return table.decode(input) }
-        var scalars = input.map { table.scalars[Int($0)] }
-        repair(&scalars)
-        return VietConverter.string(scalars)
+        guard needsRepair(input[...]) else { return table.decode(input) }
+        // Line by line: only lines with capitals around lowercase codes take the slow path.
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count * 2)
+        var start = 0
+        while start < input.count {
+            var end = start
+            while end < input.count, input[end] != 0x0A { end += 1 }
+            if end < input.count { end += 1 }
+            let line = input[start..<end]
+            if needsRepair(line) {
+                var scalars = line.map { table.scalars[Int($0)] }
+                repair(&scalars)
+                for c in scalars { VietConverter.appendUTF8(c, to: &out) }
+            } else {
+                out += table.decodeBytes(Array(line))
+            }
+            start = end
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Bytes whose TCVN3 letter is a lowercase non-ASCII one.
@@ -231,10 +259,10 @@ enum TCVN3Case {
     }
 
     /// A capital ASCII letter next to a lowercase non-ASCII letter.
-    static func needsRepair(_ s: [UInt8]) -> Bool {
+    static func needsRepair(_ s: ArraySlice<UInt8>) -> Bool {
         guard s.count > 1 else { return false }
         let lower = lowerCodes
-        for i in 1..<s.count {
+        for i in (s.startIndex + 1)..<s.endIndex {
             let a = s[i - 1], b = s[i]
             if (a >= 0x41 && a <= 0x5A && lower[Int(b)]) || (b >= 0x41 && b <= 0x5A && lower[Int(a)]) { return true }
         }
@@ -297,6 +325,34 @@ enum TCVN3Case {
             if let b = table.reverse[c] { out.append(b); continue }
             guard VietLetters.isUpper(c), let b = table.reverse[VietLetters.lower(c)] else { return nil }
             out.append(b)
+        }
+        return out
+    }
+}
+
+/// NFC for decomposed Vietnamese: a vowel followed by a modifier (U+0302, U+0306, U+031B)
+/// and/or a tone mark (U+0300, U+0301, U+0303, U+0309, U+0323), in either order.
+enum VietNFC {
+    static let modifiers: [UInt32: VietLetters.Modifier] = [0x302: .circumflex, 0x306: .breve, 0x31B: .horn]
+    static let tones: [UInt32: UInt8] = [0x301: 1, 0x300: 2, 0x309: 3, 0x303: 4, 0x323: 5]
+
+    /// nil when some other mark (or a mark on a non-Vietnamese base) needs the full algorithm.
+    static func compose(_ scalars: some Sequence<UInt32>) -> [UInt32]? {
+        var out: [UInt32] = []
+        out.reserveCapacity(scalars.underestimatedCount)
+        for c in scalars {
+            guard c >= 0x300 && c < 0x370 else { out.append(c); continue }
+            guard let last = out.last, let info = VietLetters.info[last] else { return nil }
+            if let modifier = modifiers[c] {
+                guard info.modifier == .none, let base = VietLetters.base(ascii: info.ascii, modifier: modifier),
+                      let composed = VietLetters.composed(base, tone: info.tone) else { return nil }
+                out[out.count - 1] = composed
+            } else if let tone = tones[c] {
+                guard info.tone == 0, let composed = VietLetters.composed(info.base, tone: tone) else { return nil }
+                out[out.count - 1] = composed
+            } else {
+                return nil
+            }
         }
         return out
     }

@@ -53,8 +53,10 @@ public enum VietDetector {
         let text = String(decoding: input, as: UTF8.self)
         let notVietnamese = VietDetection(kind: .notVietnamese, confidence: 1, text: text, encodingName: "utf-8")
         guard mayBeVIQR(input) else { return notVietnamese }
+        // The decision is taken on a sample; the winner converts the whole text.
+        let sample = input.count > sampleBytes ? Array(input[0..<sampleBytes]) : input
         var words = 0, valid = 0, converted = 0, strong = 0, english = 0
-        VIQR.scan(input) { word, raw in
+        VIQR.scan(sample) { word, raw in
             words += 1
             if word.converted && word.valid {
                 converted += 1
@@ -106,7 +108,7 @@ public enum VietDetector {
             return VietDetection(kind: vietnamese ? .unicode : .notVietnamese, confidence: vietnamese ? 1 : 0.9,
                                  text: text, encodingName: "utf-8")
         }
-        let composed = text.precomposedStringWithCanonicalMapping
+        let composed = VietConverter.nfc(text)
         let vietnamese = hasVietnameseLetters(Array(composed.utf8)) || formsSyllables(composed)
         if !vietnamese {
             // Not ours to normalize: the text is delivered exactly as written.

@@ -90,17 +90,31 @@ enum VietLetters {
     static let dStroke: UInt32 = 0x111
     static let dStrokeUpper: UInt32 = 0x110
 
+    /// Below this every scalar has flat tables (the Vietnamese letters end at U+1EF9).
+    static let tableLimit: UInt32 = 0x1F00
+    static let isLowerFlag: UInt8 = 1, isUpperFlag: UInt8 = 2
+
+    /// Case flags and case partners of every scalar below `tableLimit`.
+    static let flags: [UInt8] = {
+        var out = [UInt8](repeating: 0, count: Int(tableLimit))
+        for c in 0x41...0x5A { out[c] = isUpperFlag; out[c + 0x20] = isLowerFlag }
+        for (u, l) in lowerMap { out[Int(u)] = isUpperFlag; out[Int(l)] = isLowerFlag }
+        return out
+    }()
+    static let partner: [UInt32] = {
+        var out = (0..<tableLimit).map { $0 }
+        for c in UInt32(0x41)...0x5A { out[Int(c)] = c + 0x20; out[Int(c + 0x20)] = c }
+        for (u, l) in lowerMap { out[Int(u)] = l; out[Int(l)] = u }
+        return out
+    }()
+
     /// Lowercase of a Vietnamese or ASCII letter; other scalars unchanged.
     @inline(__always) static func lower(_ c: UInt32) -> UInt32 {
-        if c >= 0x41 && c <= 0x5A { return c + 0x20 }
-        if c < 0xC0 { return c }
-        return lowerMap[c] ?? c
+        c < tableLimit && flags[Int(c)] == isUpperFlag ? partner[Int(c)] : c
     }
 
     @inline(__always) static func upper(_ c: UInt32) -> UInt32 {
-        if c >= 0x61 && c <= 0x7A { return c - 0x20 }
-        if c < 0xC0 { return c }
-        return upperMap[c] ?? c
+        c < tableLimit && flags[Int(c)] == isLowerFlag ? partner[Int(c)] : c
     }
 
     static let lowerMap: [UInt32: UInt32] = {
@@ -120,16 +134,10 @@ enum VietLetters {
     }()
 
     /// A lowercase Vietnamese letter (ASCII a–z included).
-    @inline(__always) static func isLower(_ c: UInt32) -> Bool {
-        (c >= 0x61 && c <= 0x7A) || upperMap[c] != nil
-    }
+    @inline(__always) static func isLower(_ c: UInt32) -> Bool { c < tableLimit && flags[Int(c)] == isLowerFlag }
 
-    @inline(__always) static func isUpper(_ c: UInt32) -> Bool {
-        (c >= 0x41 && c <= 0x5A) || lowerMap[c] != nil
-    }
+    @inline(__always) static func isUpper(_ c: UInt32) -> Bool { c < tableLimit && flags[Int(c)] == isUpperFlag }
 
-    /// Is this scalar a letter Vietnamese writes (ASCII letters, the 134, đ/Đ)?
-    @inline(__always) static func isLetter(_ c: UInt32) -> Bool {
-        (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0xC0 && (lowerMap[c] != nil || upperMap[c] != nil))
-    }
+    /// Is this scalar a letter Vietnamese writes (ASCII letters, the 134)?
+    @inline(__always) static func isLetter(_ c: UInt32) -> Bool { c < tableLimit && flags[Int(c)] != 0 }
 }
