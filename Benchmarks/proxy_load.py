@@ -78,12 +78,12 @@ class ThuGate:
     def __init__(self, binary, sink_port, workdir, cpu=None, rules=False):
         config = Path(workdir) / "bench.toml"
         # "No rules" measures the proxy itself; rules=True is the shipped policy with every check on
-        # (MIME parse, libclamav, libmagic, archive headers, attachment size), scanning with the
+        # (MIME parse, libclamav, libmagic, archive headers, attachment size, TCVN 6909 text), scanning with the
         # project's own test signatures.
         rule_names = ["malformed", "virus", "executable", "encrypted_archive", "encrypted_document", "archive_limit",
                       "attachment_size"]
         policy = (f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "/dev/shm/thugate-bench"\n' if rules
-                  else "[policy]\n" + "".join(f'{name} = "off"\n' for name in rule_names))
+                  else "[policy]\n" + "".join(f'{name} = "off"\n' for name in rule_names) + "[text]\nnormalize = false\n")
         config.write_text(f"""[server]
 max_connections_per_ip = 1000
 spool_directory = "{workdir}/spool"
