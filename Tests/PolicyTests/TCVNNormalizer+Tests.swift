@@ -86,4 +86,13 @@ import VietText
         let outcome = TCVNNormalizer().normalize(MIMEParser.parse(raw))
         #expect(outcome.bytes == nil && outcome.findings.isEmpty)
     }
+
+    @Test func undecodableCharsetIsPassedUnchangedWithAFinding() {
+        let raw = Array("Content-Type: text/plain; charset=x-no-such-charset\r\n\r\n".utf8)
+            + Array("Le comité a décidé de reporter la réunion à jeudi.".data(using: .isoLatin1)!)
+        let outcome = TCVNNormalizer().normalize(MIMEParser.parse(raw))
+        #expect(outcome.bytes == nil)
+        #expect(outcome.findings.map(\.rule) == [.unknownCharset])
+        #expect(outcome.findings.first?.detail == "charset \"x-no-such-charset\" cannot be decoded: part left unchanged")
+    }
 }
