@@ -28,8 +28,17 @@ public enum Charset: String, Sendable, CaseIterable {
     /// the bytes are not valid in it.
     public static func decode(_ bytes: some Collection<UInt8>, label: String) -> String? {
         if let charset = Charset(label: label) { return charset.decode(bytes) }
-        guard let encoding = String.Encoding(ianaName: label.trimmingWhitespace) else { return nil }
+        guard let encoding = platformEncoding(label) else { return nil }
         return String(data: Data(bytes), encoding: encoding)
+    }
+
+    /// Whether ``decode(_:label:)`` knows the label at all (its tables or the platform's).
+    public static func isSupported(label: String) -> Bool {
+        Charset(label: label) != nil || platformEncoding(label) != nil
+    }
+
+    private static func platformEncoding(_ label: String) -> String.Encoding? {
+        String.Encoding(ianaName: label.trimmingWhitespace)
     }
 
     public func decode(_ bytes: some Collection<UInt8>) -> String? {

@@ -143,8 +143,7 @@ public struct TCVNNormalizer: Sendable {
     }
 
     static func isKnownCharset(_ label: String) -> Bool {
-        Charset(label: label) != nil || String.Encoding(ianaName: label.trimmingCharacters(in: .whitespaces)) != nil
-            || VietEncoding.allCases.contains { $0.rawValue == label.lowercased() }
+        Charset.isSupported(label: label) || VietEncoding.allCases.contains { $0.rawValue == label.lowercased() }
     }
 
     /// The HTML's own charset declaration (`<meta charset=...>` or `<meta http-equiv=
@@ -194,7 +193,7 @@ public struct TCVNNormalizer: Sendable {
     /// (runs of words with 8-bit bytes) in address fields, whose addresses stay as written.
     /// VIQR (plain ASCII) is looked for only in a Subject without encoded words.
     static func normalizeHeaderValue(_ raw: [UInt8], phrases: Bool) -> (String, VietEncoding)? {
-        let text = String(decoding: raw.map { $0 }, as: UTF8.self)
+        let text = String(decoding: raw, as: UTF8.self)
         let isASCII = raw.allSatisfy { $0 < 0x80 }
         if isASCII && !text.contains("=?") {
             guard !phrases else { return nil }

@@ -49,7 +49,6 @@ public final class ClamAVEngine: @unchecked Sendable {
     private let engine: OpaquePointer
     public let signatureCount: Int
     public let settings: ClamAVSettings
-    public let loadedAt = Date()
 
     /// `cl_init` once per process.
     private static let initialised: cl_error_t = cl_init(UInt32(CL_INIT_DEFAULT))

@@ -17,13 +17,13 @@ public struct ScanError: Error, CustomStringConvertible, Sendable {
 /// memory (about 1.2 GB each).
 public final class EngineStore: Sendable {
     private let current: NIOLockedValueBox<ClamAVEngine>
-    private let settings: NIOLockedValueBox<ClamAVSettings>
+    private let settings: ClamAVSettings
 
     /// Loads the engine; fails when no signatures can be loaded (ThuGate then refuses to start).
     public init(settings: ClamAVSettings) throws(ClamAVError) {
         let engine = try ClamAVEngine(settings: settings)
         self.current = NIOLockedValueBox(engine)
-        self.settings = NIOLockedValueBox(settings)
+        self.settings = settings
     }
 
     public var engine: ClamAVEngine { current.withLockedValue { $0 } }
@@ -32,7 +32,7 @@ public final class EngineStore: Sendable {
     /// engine stays in use and the error is returned to be logged.
     @discardableResult
     public func reload() throws(ClamAVError) -> ClamAVEngine {
-        let engine = try ClamAVEngine(settings: settings.withLockedValue { $0 })
+        let engine = try ClamAVEngine(settings: settings)
         current.withLockedValue { $0 = engine }
         return engine
     }
@@ -139,7 +139,7 @@ public final class ContentScanner: Sendable {
             if layer.depth == 0 {
                 guard !sawTop else { return }
                 sawTop = true
-                let type = isTextBody && !Self.mayBeBinary(layer.bytes ?? bytes) ? nil : sniff(layer.bytes ?? bytes, cookie)
+                let type = realType(layer.bytes ?? bytes, isTextBody: isTextBody, cookie)
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type, clamavType: layer.type))
                 inspectContainer(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, into: &report)
             } else {
@@ -179,7 +179,7 @@ public final class ContentScanner: Sendable {
             // without scanning: that must not pass as clean.
             // libclamav skips files of 5 bytes or less (cli_magic_scan: "file too small").
             guard bytes.count > 5 else {
-                let type = isTextBody && !Self.mayBeBinary(bytes) ? nil : sniff(bytes, cookie)
+                let type = realType(bytes, isTextBody: isTextBody, cookie)
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type))
                 return
             }
@@ -242,6 +242,12 @@ public final class ContentScanner: Sendable {
         } else if ArchiveReader.encryptedOfficeDocument(bytes) {
             report.encryptedDocuments.append(.init(part: part, detail: "\(name): password-protected Office document"))
         }
+    }
+
+    /// The libmagic type of a part; nil for a text body that starts as plain text (see
+    /// ``mayBeBinary(_:)``).
+    private func realType(_ bytes: UnsafeRawBufferPointer, isTextBody: Bool, _ cookie: MagicCookie) -> String? {
+        isTextBody && !Self.mayBeBinary(bytes) ? nil : sniff(bytes, cookie)
     }
 
     private func sniff(_ bytes: UnsafeRawBufferPointer, _ cookie: MagicCookie) -> String? {

@@ -24,6 +24,4 @@ public final class MagicCookie: @unchecked Sendable {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return "application/x-empty" }
         return magic_buffer(cookie, base, bytes.count).map { String(cString: $0) }
     }
-
-    static var libraryVersion: Int { Int(magic_version()) }
 }
