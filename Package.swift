@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Every binary that links libclamav exports none of its own symbols (see the map file).
+let privateSymbols = "\(Context.packageDirectory)/Scripts/linker/private-symbols.map"
+
 let package = Package(
     name: "ThuGate",
     platforms: [.macOS(.v14)],
@@ -44,7 +47,8 @@ let package = Package(
             dependencies: [
                 "CClamAV", "CMagic", "CLZMA", "MIMECore", "Policy",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            ],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(privateSymbols)"])]
         ),
         // NIO handlers, upstream client, delivery, config, the server service.
         .target(
