@@ -110,6 +110,10 @@ class Gateway:
         scan = sections["scan"] = dict(sections.get("scan", {}))
         scan.setdefault("signatures", str(ROOT / "Config" / "signatures"))
         scan.setdefault("temporary_directory", str(tmp_path / "tmp"))
+        # Paths in the file are relative to its directory (this gateway's own); without them the
+        # installation's var/ (the checkout's) would be shared by every test.
+        server.setdefault("pid_file", "var/thugate.pid")
+        sections.setdefault("quarantine", {}).setdefault("directory", "var/quarantine")
         lines = []
         for name, values in sections.items():
             lines.append(f"[{name}]")
@@ -118,6 +122,8 @@ class Gateway:
                     lines.append(f"{key} = {'true' if value else 'false'}")
                 elif isinstance(value, int):
                     lines.append(f"{key} = {value}")
+                elif isinstance(value, list):
+                    lines.append(f"{key} = [" + ", ".join(f'"{item}"' for item in value) + "]")
                 else:
                     lines.append(f'{key} = "{value}"')
         self.config_path = tmp_path / "thugate.toml"
