@@ -272,8 +272,8 @@ LINUX_LIBRARY = b"""int cong(int a, int b) { return a + b; }
 @pytest.fixture(scope="session")
 def programs(tmp_path_factory):
     """Real executables by name: `pe64.exe`, `pe32.exe`, `pe64.dll`, `pe32.dll` (MinGW-w64),
-    `elf` (PIE), `elf-static`, `elf.so` (gcc). A missing compiler fails the tests that need one,
-    never skips them."""
+    `elf` (PIE), `elf-static`, `elf.so` (gcc), `macho-x86_64.o`, `macho-arm64.o` (clang). A
+    missing compiler fails the tests that need one, never skips them."""
     work = tmp_path_factory.mktemp("programs")
     (work / "program.c").write_bytes(WINDOWS_PROGRAM)
     (work / "library.c").write_bytes(WINDOWS_LIBRARY)
@@ -287,6 +287,9 @@ def programs(tmp_path_factory):
         "elf": ["gcc", "-Os", "-o", "elf", "linux.c"],
         "elf-static": ["gcc", "-Os", "-static", "-o", "elf-static", "linux.c"],
         "elf.so": ["gcc", "-shared", "-fPIC", "-o", "elf.so", "linuxlib.c"],
+        # Mach-O objects (MH_OBJECT) from the Swift toolchain's clang; there is no Apple linker here.
+        "macho-x86_64.o": ["clang", "-target", "x86_64-apple-macos11", "-c", "-o", "macho-x86_64.o", "linuxlib.c"],
+        "macho-arm64.o": ["clang", "-target", "arm64-apple-macos11", "-c", "-o", "macho-arm64.o", "linuxlib.c"],
     }
     built = {}
     for name, command in builds.items():
