@@ -136,12 +136,19 @@ public enum ExecutableFormat: String, Sendable, Equatable, CaseIterable {
 
     // MARK: - ELF
 
-    /// `\x7FELF`, then a class (32/64-bit), a data encoding (little/big-endian) and version 1
-    /// in `e_ident`, and the whole ELF header present.
+    /// `\x7FELF` and the whole ELF header, and either a sane `e_ident` (class 32/64-bit, data
+    /// little/big-endian, version 1: what every linker writes) or, for a file whose `e_ident` was
+    /// bent, what Linux itself requires to run it: `e_type` executable or shared object and
+    /// `e_phentsize` the size of a program header (Linux checks neither class nor version).
     static func isELF(_ b: Bytes) -> Bool {
-        guard b.matches([0x7F, 0x45, 0x4C, 0x46], at: 0), let elfClass = b.u8(4), let data = b.u8(5), let version = b.u8(6),
-              (1...2).contains(elfClass), (1...2).contains(data), version == 1 else { return false }
-        return b.count >= (elfClass == 1 ? 52 : 64)
+        guard b.matches([0x7F, 0x45, 0x4C, 0x46], at: 0), b.count >= 52, let elfClass = b.u8(4), let data = b.u8(5),
+              let version = b.u8(6) else { return false }
+        if (1...2).contains(elfClass), (1...2).contains(data), version == 1 {
+            return b.count >= (elfClass == 1 ? 52 : 64)
+        }
+        func either(_ offset: Int) -> [UInt16] { b.u16le(offset).map { [$0, $0.byteSwapped] } ?? [] }
+        guard either(16).contains(where: { $0 == 2 || $0 == 3 }) else { return false }
+        return either(42).contains(32) || (b.count >= 64 && either(54).contains(56))
     }
 
     /// `e_type`: 1 relocatable object, 2 executable, 3 shared object or PIE, 4 core dump.
@@ -176,17 +183,18 @@ public enum ExecutableFormat: String, Sendable, Equatable, CaseIterable {
         return UInt64(offset + header) + UInt64(commandBytes) <= UInt64(end)
     }
 
-    /// A universal file (`FAT_MAGIC`, or `FAT_MAGIC_64`), big-endian: 1 to 32 architectures (a Java
-    /// class file, which shares the magic, has its version ≥ 45 there), each slice inside the
-    /// file and itself a thin Mach-O or an `ar` archive (a universal static library).
+    /// A universal file (`FAT_MAGIC`, or `FAT_MAGIC_64`), big-endian: 1 to 44 architectures (a Java
+    /// class file, which shares the magic, has its version there: 45 or more), with a slice inside
+    /// the file that is a thin Mach-O or an `ar` archive (a universal static library). The loader
+    /// takes the slice for its CPU, so one is enough: a junk slice beside it hides nothing.
     static func isUniversalMachO(_ b: Bytes) -> Bool {
         guard let magic = b.u32be(0), magic == 0xCAFE_BABE || magic == 0xCAFE_BABF, let count = b.u32be(4),
-              (1...32).contains(count) else { return false }
+              (1...44).contains(count) else { return false }
         let wide = magic == 0xCAFE_BABF
         let entry = wide ? 32 : 20
         let table = 8 + Int(count) * entry
         guard table <= b.count else { return false }
-        for index in 0..<Int(count) {
+        return (0..<Int(count)).contains { index in
             let at = 8 + index * entry
             let start: UInt64?, size: UInt64?
             if wide {
@@ -199,10 +207,8 @@ public enum ExecutableFormat: String, Sendable, Equatable, CaseIterable {
             guard let start, let size, start >= UInt64(table), size <= UInt64(b.count), start <= UInt64(b.count) - size
             else { return false }
             let slice = Int(start)
-            let isArchive = b.matches(Array("!<arch>\n".utf8), at: slice)
-            guard isArchive || isMachO(b, at: slice, end: slice + Int(size)) else { return false }
+            return b.matches(Array("!<arch>\n".utf8), at: slice) || isMachO(b, at: slice, end: slice + Int(size))
         }
-        return true
     }
 
     // MARK: - Bounds-checked reads

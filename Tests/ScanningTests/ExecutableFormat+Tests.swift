@@ -137,11 +137,18 @@ import Testing
                                   (0x0100_000C, try Self.program("macho-arm64.o"))])
         #expect(Self.identify(fat) == .machOUniversal)
         #expect(Self.checked("application/x-mach-binary", fat) == "application/x-mach-binary")
-        // A slice that runs past the end, or one that is not Mach-O, is not a universal file.
-        #expect(Self.identify(Array(fat.dropLast(16))) == nil)
+        // The loader takes the slice for its CPU: a junk or cut slice beside a real one hides nothing.
         var bent = fat
         bent[4096] = 0
+        #expect(Self.identify(bent) == .machOUniversal)
+        #expect(Self.identify(Array(fat.dropLast(16))) == .machOUniversal)
+        // No slice that is Mach-O, or none inside the file: not a universal file.
+        bent[8192] = 0
         #expect(Self.identify(bent) == nil)
+        #expect(Self.identify(Array(fat.prefix(4200))) == nil)
+        var many = fat
+        Self.put32(UInt32(45).bigEndian, at: 4, in: &many)
+        #expect(Self.identify(many) == nil, "45 architectures is a Java class version")
     }
 
     @Test func javaClassIsNotUniversalMachO() {
@@ -251,14 +258,32 @@ import Testing
         }
     }
 
-    @Test func elfIdentificationMustBeSane() throws {
-        let elf = try Self.program("elf")
+    @Test func elfNeedsASaneIdentOrWhatLinuxChecks() throws {
+        // Random data behind the magic: the identification bytes are not ELF's.
+        var rng = SplitMix64(state: 3)
         for (index, value) in [(4, 0 as UInt8), (4, 3), (5, 0), (5, 3), (6, 0), (6, 2)] {
-            var bent = elf
-            bent[index] = value
-            #expect(Self.identify(bent) == nil, "e_ident[\(index)] = \(value)")
-            #expect(Self.checked("application/x-pie-executable", bent) == "application/octet-stream")
+            var blob = [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1] + (0..<500).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            blob[index] = value
+            blob[16] = 0x77  // and no executable e_type
+            #expect(Self.identify(blob) == nil, "e_ident[\(index)] = \(value)")
+            #expect(Self.checked("application/x-pie-executable", blob) == "application/octet-stream")
         }
+        // A real program whose e_ident was bent still runs on Linux, which checks e_type and
+        // e_phentsize but neither class nor version: still found.
+        for name in ["elf", "elf-static", "elf.so"] {
+            var bent = try Self.program(name)
+            bent[4] = 0
+            bent[5] = 0
+            bent[6] = 0
+            #expect(Self.identify(bent) == .elf, "\(name)")
+            var object = bent
+            object[16] = 1  // ET_REL: nothing to run
+            #expect(Self.identify(object) == nil)
+            var header = bent
+            header[54] = 0x40  // e_phentsize 64, not a 64-bit program header
+            #expect(Self.identify(header) == nil)
+        }
+        #expect(Self.identify(Array(try Self.program("elf").prefix(51))) == nil)
     }
 
     @Test func machOHeaderMustBeSane() throws {
