@@ -98,31 +98,110 @@ public final class ContentScanner: Sendable {
     /// like an attached message/rfc822 part, up to this depth.
     static let maxAttachedMessageDepth = 3
 
-    /// Scans every leaf of `message`. Inside a message found in an attachment, `outer` is the
-    /// attachment's part and name: findings point at that part, and names are prefixed.
+    /// Scans every leaf of `message` and every segment outside the leaves (preamble, epilogue,
+    /// text after base64, parts past a limit), so every byte of every body is seen: decoded for
+    /// a leaf, as text for the rest (``ParsedMessage/uncoveredRanges()``). What readers may read
+    /// in another way is scanned that way too: the last of duplicated Content-* fields, base64
+    /// with its junk skipped, MIME parts inside a segment or an unsplit multipart. Inside a
+    /// message found in an attachment, `outer` is the attachment's part and name: findings
+    /// point at that part, and names are prefixed.
     private func scanParts(of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport,
                            outer: (part: String, name: String)?, depth: Int) throws {
-        for part in message.parts where part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
-            let body = message.decodedBody(of: part).bytes
+        for part in message.parts {
             let path = outer?.part ?? part.path
-            let name = outer.map { "\($0.name)/\(part.filename ?? "part \(part.path.isEmpty ? "1" : part.path)")" } ?? part.filename
-            let isTextBody = Self.isTextBody(part)
-            try body.withUnsafeBytes { bytes in
-                try scanObject(bytes, part: path, name: name, isTextBody: isTextBody, engine: engine, cookie: cookie, into: &report)
-            }
-            if !isTextBody, depth < Self.maxAttachedMessageDepth,
-               report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822" {
-                let inner = MIMEParser.parse(body, limits: message.limits)
-                try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
-                              outer: (path, name ?? "part \(path.isEmpty ? "1" : path)"), depth: depth + 1)
-            }
-            for file in message.uuencodedFiles(in: part) {
-                try file.content.withUnsafeBytes { bytes in
-                    try scanObject(bytes, part: path, name: outer.map { "\($0.name)/\(file.name)" } ?? file.name, isTextBody: false,
-                                   engine: engine, cookie: cookie, into: &report)
+            let own = "part \(part.path.isEmpty ? "1" : part.path)"
+            func named(_ name: String) -> String { outer.map { "\($0.name)/\(name)" } ?? name }
+            let name = outer.map { "\($0.name)/\(part.filename ?? own)" } ?? part.filename
+            if part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
+                let body = message.decodedBody(of: part).bytes
+                // An unsplit multipart is read as text, as readers that show it do.
+                let isTextBody = Self.isTextBody(part) || part.isUnsplitMultipart
+                try body.withUnsafeBytes { bytes in
+                    try scanObject(bytes, part: path, name: name, isTextBody: isTextBody, engine: engine, cookie: cookie, into: &report)
+                    noteEncryption(bytes, part: path, name: name ?? named(own), into: &report)
+                }
+                // A message inside: a message/rfc822 leaf (base64, or past the depth limit), or an
+                // attachment libmagic calls message/rfc822.
+                if depth < Self.maxAttachedMessageDepth,
+                   part.isMessage || (!isTextBody && report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822") {
+                    let inner = MIMEParser.parse(body, limits: message.limits)
+                    try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (path, name ?? named(own)), depth: depth + 1)
+                }
+                if part.isUnsplitMultipart {
+                    try scanEmbedded(body[...], of: message, engine: engine, cookie: cookie, into: &report, part: path, name: name ?? named(own), depth: depth)
+                }
+                for file in message.uuencodedFiles(in: part) {
+                    try file.content.withUnsafeBytes { bytes in
+                        try scanObject(bytes, part: path, name: outer.map { "\($0.name)/\(file.name)" } ?? file.name, isTextBody: false,
+                                       engine: engine, cookie: cookie, into: &report)
+                    }
+                }
+                if let lenient = message.lenientBase64Body(of: part) {
+                    try lenient.withUnsafeBytes { bytes in
+                        try scanObject(bytes, part: path, name: (name ?? named(own)) + " (base64 read skipping non-base64)", isTextBody: false,
+                                       engine: engine, cookie: cookie, into: &report)
+                    }
                 }
             }
+            for segment in part.segments where segment.isScanned && !message.isBlank(segment.range) {
+                let text = message.bytes[segment.range]
+                let segmentName = named("(\(segment.kind.rawValue) of \(own))")
+                try text.withUnsafeBytes { bytes in
+                    try scanObject(bytes, part: path, name: segmentName, isTextBody: true, engine: engine, cookie: cookie, into: &report)
+                    noteEncryption(bytes, part: path, name: segmentName, into: &report)
+                }
+                try scanEmbedded(text, of: message, engine: engine, cookie: cookie, into: &report, part: path, name: segmentName, depth: depth)
+                for file in text.withUnsafeBytes({ UUDecoder.files(in: $0) }) {
+                    try file.content.withUnsafeBytes { bytes in
+                        try scanObject(bytes, part: path, name: named(file.name), isTextBody: false, engine: engine, cookie: cookie, into: &report)
+                    }
+                }
+            }
+            if depth < Self.maxAttachedMessageDepth, let other = message.lastFieldReading(of: part) {
+                let inner = MIMEParser.parse(other, limits: message.limits)
+                try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
+                              outer: (path, named("\(part.filename ?? own) (read with its last Content-* fields)")), depth: depth + 1)
+            }
         }
+    }
+
+    /// MIME parts inside text that is no part (a second boundary parameter's parts in a
+    /// preamble, an unsplit multipart): parsed with the boundary they use and scanned.
+    private func scanEmbedded(_ text: ArraySlice<UInt8>, of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie,
+                              into report: inout ContentReport, part: String, name: String, depth: Int) throws {
+        guard depth < Self.maxAttachedMessageDepth, let embedded = MIMEParser.embeddedMultipart(text) else { return }
+        let inner = MIMEParser.parse(embedded, limits: message.limits)
+        try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (part, name), depth: depth + 1)
+    }
+
+    /// ASCII-armored OpenPGP data (RFC 4880 6.2) at the start of a line, or a whole part that is
+    /// OpenPGP or CMS enveloped data by libmagic: content that cannot be inspected.
+    private func noteEncryption(_ bytes: UnsafeRawBufferPointer, part: String, name: String, into report: inout ContentReport) {
+        guard !report.encryptedMessages.contains(where: { $0.part == part }) else { return }
+        if Self.hasPGPArmor(bytes) {
+            report.encryptedMessages.append(.init(part: part, detail: "\(name): inline PGP message, content cannot be inspected"))
+        } else if let type = report.objects.last(where: { $0.part == part && $0.containers.isEmpty })?.mimeType,
+                  type == "application/pgp-encrypted" || type == "application/pgp" {
+            report.encryptedMessages.append(.init(part: part, detail: "\(name): OpenPGP data (\(type)), content cannot be inspected"))
+        }
+    }
+
+    static let pgpArmor = Array("-----BEGIN PGP MESSAGE-----".utf8)
+
+    static func hasPGPArmor(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var at = 0
+        let n = bytes.count
+        // memchr for the line feed before a line; a message that starts with the armor too.
+        while at + pgpArmor.count <= n {
+            if bytes[at] == pgpArmor[0], (at == 0 || bytes[at - 1] == 10),
+               memcmp(base + at, pgpArmor, pgpArmor.count) == 0 {
+                return true
+            }
+            guard let lf = memchr(base + at, 10, n - at) else { return false }
+            at = UnsafeRawPointer(lf) - base + 1
+        }
+        return false
     }
 
     static func isTextBody(_ part: MIMEPart) -> Bool {
