@@ -7,7 +7,8 @@ extension Finding.RuleID {
 /// Content no one but the recipient can read cannot be checked for viruses, executables or
 /// anything else the regulations ask (QĐ 40/2022 Quảng Ninh Đ15 k5, k6): S/MIME enveloped data
 /// (`application/pkcs7-mime`, `application/x-pkcs7-mime`), PGP/MIME (`multipart/encrypted`) and
-/// inline PGP (`-----BEGIN PGP MESSAGE-----` in a part, found by the scanner). It gets a finding
+/// inline PGP (`-----BEGIN PGP MESSAGE-----` in a part) and binary OpenPGP or CMS enveloped files
+/// (both found by the scanner in the bytes). It gets a finding
 /// of its own, never an unseen pass. Default action: tag (encrypted mail between agencies is
 /// legitimate); quarantine or reject where the province's rules forbid it.
 ///
@@ -27,7 +28,9 @@ public struct EncryptedMessageRule: Rule {
             findings.append(Finding(.encryptedMessage, detail: what, part: part.path))
             reported.insert(part.path)
         }
-        for note in message.content?.encryptedMessages ?? [] where !reported.contains(note.part) {
+        // A part inside one already reported (the armored part of a multipart/encrypted).
+        func covered(_ path: String) -> Bool { reported.contains { $0.isEmpty || path == $0 || path.hasPrefix($0 + ".") } }
+        for note in message.content?.encryptedMessages ?? [] where !covered(note.part) {
             findings.append(Finding(.encryptedMessage, detail: note.detail, part: note.part))
             reported.insert(note.part)
         }

@@ -175,14 +175,52 @@ public final class ContentScanner: Sendable {
     }
 
     /// ASCII-armored OpenPGP data (RFC 4880 6.2) at the start of a line, or a whole part that is
-    /// OpenPGP or CMS enveloped data by libmagic: content that cannot be inspected.
+    /// binary OpenPGP or CMS enveloped data: content that cannot be inspected.
     private func noteEncryption(_ bytes: UnsafeRawBufferPointer, part: String, name: String, into report: inout ContentReport) {
         guard !report.encryptedMessages.contains(where: { $0.part == part }) else { return }
         if Self.hasPGPArmor(bytes) {
             report.encryptedMessages.append(.init(part: part, detail: "\(name): inline PGP message, content cannot be inspected"))
-        } else if let type = report.objects.last(where: { $0.part == part && $0.containers.isEmpty })?.mimeType,
-                  type == "application/pgp-encrypted" || type == "application/pgp" {
-            report.encryptedMessages.append(.init(part: part, detail: "\(name): OpenPGP data (\(type)), content cannot be inspected"))
+        } else if let format = Self.encryptedFormat(bytes) {
+            report.encryptedMessages.append(.init(part: part, detail: "\(name): \(format), content cannot be inspected"))
+        }
+    }
+
+    /// Binary encrypted formats by structure (libmagic calls both application/octet-stream):
+    /// a CMS ContentInfo of type envelopedData or authEnvelopedData (RFC 5652 6.1, RFC 5083), or
+    /// an OpenPGP message starting with a public-key or symmetric-key encrypted session key
+    /// packet (RFC 4880 4.2, 5.1, 5.3) with a known version and algorithm.
+    static func encryptedFormat(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.count >= 16 else { return nil }
+        let head = Array(bytes.prefix(32))
+        if head[0] == 0x30 {
+            let enveloped: [UInt8] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03]
+            let authEnveloped: [UInt8] = [0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x17]
+            // The OID follows the outer SEQUENCE's tag and length (2 to 6 bytes).
+            for offset in 2...6 {
+                if head[offset...].starts(with: enveloped) { return "CMS enveloped data (S/MIME)" }
+                if head[offset...].starts(with: authEnveloped) { return "CMS authenticated enveloped data (S/MIME)" }
+            }
+            return nil
+        }
+        let tag: Int
+        var body: Int
+        if head[0] & 0xC0 == 0xC0 {
+            tag = Int(head[0] & 0x3F)
+            body = head[1] < 192 ? 2 : head[1] < 224 ? 3 : head[1] == 255 ? 6 : 2
+        } else if head[0] & 0x80 == 0x80 {
+            tag = Int(head[0] >> 2 & 0x0F)
+            body = [2, 3, 5, 1][Int(head[0] & 3)]
+        } else {
+            return nil
+        }
+        let version = head[body]
+        switch tag {
+        case 1 where version == 3 && [1, 2, 16, 18, 22, 25, 26].contains(head[body + 9]), 1 where version == 6:
+            return "OpenPGP encrypted data (public key)"
+        case 3 where version == 4 && (1...13).contains(head[body + 1]) && [0, 1, 3].contains(head[body + 2]), 3 where version == 5 || version == 6:
+            return "OpenPGP encrypted data (passphrase)"
+        default:
+            return nil
         }
     }
 
