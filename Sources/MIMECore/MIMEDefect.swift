@@ -17,6 +17,7 @@ public struct MIMEDefect: Hashable, Sendable, CustomStringConvertible {
         case boundaryNotFound = "boundary-not-found"
         case invalidBase64 = "invalid-base64"
         case conflictingFields = "conflicting-fields"
+        case fieldsAfterLineWithoutColon = "fields-after-line-without-colon"
         // Details shown by `thugate scan`.
         case headerLineWithoutColon = "header-line-without-colon"
         case eightBitHeader = "8bit-header"
@@ -51,7 +52,7 @@ public struct MIMEDefect: Hashable, Sendable, CustomStringConvertible {
             return .malformed
         case .missingFinalBoundary, .textAfterBase64, .base64Padding, .invalidQuotedPrintable:
             return .irregular
-        case .multipartWithoutBoundary, .boundaryNotFound, .invalidBase64, .conflictingFields:
+        case .multipartWithoutBoundary, .boundaryNotFound, .invalidBase64, .conflictingFields, .fieldsAfterLineWithoutColon:
             return .ambiguous
         case .headerLineWithoutColon, .eightBitHeader, .nulByte, .bareLineEnding, .obsoleteHeaderSyntax:
             return .detail

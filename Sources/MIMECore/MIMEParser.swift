@@ -34,6 +34,8 @@ public struct MIMEPart: Sendable, Equatable {
     /// Bytes of the body outside the children and outside the decoded body: delimiter lines,
     /// preamble, epilogue, text after base64, parts past `maxParts`.
     public var segments: [MIMESegment] = []
+    /// A line without colon that ended the header section although header fields follow it.
+    var lineWithoutColon: Range<Int>? = nil
 
     public var mediaType: String { contentType.value }
     /// A multipart that could not be split (no usable boundary, or a limit): one opaque leaf.
@@ -101,6 +103,10 @@ public struct ParsedMessage: Sendable {
                 let decoded = Base64.decodeTolerant(UnsafeRawBufferPointer(rebasing: raw[part.bodyRange.lowerBound..<end]))
                 return (decoded.bytes, decoded.clean && end == part.bodyRange.upperBound)
             case "quoted-printable": return QuotedPrintable.decode(body)
+            case "x-uuencode", "uuencode", "x-uue", "uue":
+                // Not in RFC 2045, but Python's email and Outlook Express decode it.
+                if let file = UUDecoder.files(in: body).first { return (file.content, file.clean) }
+                return (Array(body), false)
             default: return (Array(body), true)
             }
         }
@@ -136,6 +142,19 @@ public struct ParsedMessage: Sendable {
             out += raw[at..<part.range.upperBound]
             return out
         }
+    }
+
+    /// The part read by a reader that skips a line without colon in the header section and
+    /// takes the fields after it (ThuGate, as Python's `email`, starts the body there). Nil when
+    /// no field follows such a line.
+    public func readingPastLineWithoutColon(of part: MIMEPart) -> [UInt8]? {
+        guard let line = part.lineWithoutColon else { return nil }
+        return Array(bytes[part.range.lowerBound..<line.lowerBound]) + Array(bytes[line.upperBound..<part.range.upperBound])
+    }
+
+    /// Every other reading of a part that some reader takes, as entity bytes to parse and scan.
+    public func otherReadings(of part: MIMEPart) -> [[UInt8]] {
+        [lastFieldReading(of: part), readingPastLineWithoutColon(of: part)].compactMap { $0 }
     }
 
     /// Whether `range` holds only spaces, tabs and line breaks (nothing to scan).
@@ -277,12 +296,23 @@ public enum MIMEParser {
             let values = Set(header.fields(named: name).map { lenientText($0.unfoldedValue(in: raw)).lowercased() })
             if values.count > 1 { defects.append(MIMEDefect(.conflictingFields, "\(name) given \(values.count) ways")) }
         }
+        var lineWithoutColon: Range<Int>? = nil
+        if defects.contains(where: { $0.kind == .headerLineWithoutColon }) {
+            let start = header.bodyStart
+            let end = MIMEBytes.lineEnd(raw, from: start, to: range.upperBound)
+            if end < range.upperBound, startsWithField(raw, end..<range.upperBound) {
+                lineWithoutColon = start..<end
+                defects.append(MIMEDefect(.fieldsAfterLineWithoutColon, "at byte \(start)"))
+            }
+        }
         let disposition = value("Content-Disposition").map(HeaderParameters.parse)
         let encoding = value("Content-Transfer-Encoding")?.lowercased().trimmingWhitespace ?? "7bit"
         let filename = disposition?["filename"] ?? contentType["name"]
-        return MIMEPart(path: path, depth: depth, range: range, header: header,
-                        bodyRange: header.bodyStart..<range.upperBound, contentType: contentType, disposition: disposition,
-                        transferEncoding: encoding, filename: filename, defects: defects)
+        var part = MIMEPart(path: path, depth: depth, range: range, header: header,
+                            bodyRange: header.bodyStart..<range.upperBound, contentType: contentType, disposition: disposition,
+                            transferEncoding: encoding, filename: filename, defects: defects)
+        part.lineWithoutColon = lineWithoutColon
+        return part
     }
 
     /// Checks a leaf body: its transfer encoding decodes cleanly, its decoded size, no NUL bytes,
@@ -423,7 +453,13 @@ public enum MIMEParser {
     private static func startsWithHeader(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
         let lineEnd = MIMEBytes.lineEnd(raw, from: range.lowerBound, to: range.upperBound)
         let end = MIMEBytes.contentEnd(raw, lineStart: range.lowerBound, lineEnd: lineEnd)
-        if end == range.lowerBound { return true }
+        return end == range.lowerBound || startsWithField(raw, range)
+    }
+
+    /// Whether `range` starts with a `Name:` header field line.
+    private static func startsWithField(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        let lineEnd = MIMEBytes.lineEnd(raw, from: range.lowerBound, to: range.upperBound)
+        let end = MIMEBytes.contentEnd(raw, lineStart: range.lowerBound, lineEnd: lineEnd)
         guard let colon = MIMEBytes.firstIndex(of: UInt8(ascii: ":"), in: raw, from: range.lowerBound, to: end),
               colon > range.lowerBound else { return false }
         return raw[range.lowerBound..<colon].allSatisfy { $0 > 32 && $0 < 127 }

@@ -101,7 +101,8 @@ public final class ContentScanner: Sendable {
     /// Scans every leaf of `message` and every segment outside the leaves (preamble, epilogue,
     /// text after base64, parts past a limit), so every byte of every body is seen: decoded for
     /// a leaf, as text for the rest (``ParsedMessage/uncoveredRanges()``). What readers may read
-    /// in another way is scanned that way too: the last of duplicated Content-* fields, base64
+    /// in another way is scanned that way too: the last of duplicated Content-* fields, the fields
+    /// after a line without colon in a header section, base64
     /// with its junk skipped, MIME parts inside a segment or an unsplit multipart. Inside a
     /// message found in an attachment, `outer` is the attachment's part and name: findings
     /// point at that part, and names are prefixed.
@@ -157,10 +158,10 @@ public final class ContentScanner: Sendable {
                     }
                 }
             }
-            if depth < Self.maxAttachedMessageDepth, let other = message.lastFieldReading(of: part) {
+            for other in depth < Self.maxAttachedMessageDepth ? message.otherReadings(of: part) : [] {
                 let inner = MIMEParser.parse(other, limits: message.limits)
                 try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
-                              outer: (path, named("\(part.filename ?? own) (read with its last Content-* fields)")), depth: depth + 1)
+                              outer: (path, named("\(part.filename ?? own) (read another way)")), depth: depth + 1)
             }
         }
     }

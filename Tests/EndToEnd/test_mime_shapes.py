@@ -8,6 +8,7 @@ Item 3: the irregular mail that real software writes is delivered (tagged), byte
 long message lines are relayed up to `max_data_line_length`.
 """
 import base64
+import binascii
 import os
 import shutil
 import smtplib
@@ -46,6 +47,11 @@ def attachment(boundary: bytes, data: bytes, name=b"tailieu.dat") -> bytes:
             + b64(data))
 
 
+def uuencode(data: bytes) -> bytes:
+    lines = [binascii.b2a_uu(data[i:i + 45]).rstrip(b"\n") for i in range(0, len(data), 45)]
+    return b"begin 644 a.dat\r\n" + b"\r\n".join(lines) + b"\r\n`\r\nend\r\n"
+
+
 def text_part(boundary: bytes, text=b"Kinh gui cac don vi.") -> bytes:
     return b"--" + boundary + b"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + b"\r\n"
 
@@ -73,6 +79,12 @@ SHAPES = {
     "message/rfc822 in base64": lambda p: multipart(b"multipart/mixed; boundary=a", text_part(b"a")
         + b"--a\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         + b64(multipart(b"multipart/mixed; boundary=i", attachment(b"i", p) + b"--i--\r\n")) + b"--a--\r\n"),
+    "a header line without colon before the encoding": lambda p: multipart(b"multipart/mixed; boundary=a", text_part(b"a")
+        + b"--a\r\nContent-Type: application/octet-stream; name=a.dat\r\nthis line has no colon\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + b64(p) + b"--a--\r\n"),
+    "x-uuencode transfer encoding": lambda p: multipart(b"multipart/mixed; boundary=a", text_part(b"a")
+        + b"--a\r\nContent-Type: application/octet-stream; name=a.dat\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\n"
+        + uuencode(p) + b"--a--\r\n"),
     "nested boundaries, one a prefix of the other": lambda p: multipart(b"multipart/mixed; boundary=ab",
         b"--ab\r\nContent-Type: multipart/mixed; boundary=abc\r\n\r\n" + text_part(b"abc") + attachment(b"abc", p)
         + b"--abc--\r\n--ab--\r\n"),

@@ -344,4 +344,22 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         // The same value twice is no conflict.
         #expect(MIMEParser.parse(Array("Content-Type: text/plain\r\ncontent-type: TEXT/PLAIN\r\n\r\nx\r\n".utf8)).defects.isEmpty)
     }
+
+    @Test func fieldsAfterALineWithoutColonGiveTheOtherReading() {
+        let text = "Content-Type: application/octet-stream\r\njunk line\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8=\r\n"
+        let m = MIMEParser.parse(Array(text.utf8))
+        #expect(m.parts[0].defects.map(\.kind) == [.headerLineWithoutColon, .fieldsAfterLineWithoutColon])
+        let other = MIMEParser.parse(m.readingPastLineWithoutColon(of: m.parts[0])!)
+        #expect(other.parts[0].transferEncoding == "base64")
+        #expect(other.decodedBody(of: other.parts[0]).bytes == Array("Hello".utf8))
+        // A line without colon followed by text only: the body starts there, nothing else to read.
+        let plain = MIMEParser.parse(Array("Subject: x\r\nthis is not a header\r\nmore\r\n".utf8))
+        #expect(plain.otherReadings(of: plain.parts[0]).isEmpty)
+    }
+
+    @Test func uuencodeTransferEncodingIsDecoded() {
+        let text = "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n%2&5L;&\\`\r\n`\r\nend\r\n"
+        let m = MIMEParser.parse(Array(text.utf8))
+        #expect(m.decodedBody(of: m.parts[0]).bytes == Array("Hello".utf8))
+    }
 }
