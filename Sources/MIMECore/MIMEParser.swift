@@ -157,6 +157,12 @@ public struct ParsedMessage: Sendable {
         [lastFieldReading(of: part), readingPastLineWithoutColon(of: part)].compactMap { $0 }
     }
 
+    /// The segments of a part that must be read as text of their own by the scanner and by text
+    /// rules: all but delimiter lines, and none that is only whitespace.
+    public func scannedSegments(of part: MIMEPart) -> [MIMESegment] {
+        part.segments.filter { $0.isScanned && !isBlank($0.range) }
+    }
+
     /// Whether `range` holds only spaces, tabs and line breaks (nothing to scan).
     public func isBlank(_ range: Range<Int>) -> Bool {
         bytes.withUnsafeBytes { raw in !raw[range].contains { $0 != 0x20 && $0 != 0x09 && $0 != 13 && $0 != 10 } }

@@ -144,7 +144,7 @@ public final class ContentScanner: Sendable {
                     }
                 }
             }
-            for segment in part.segments where segment.isScanned && !message.isBlank(segment.range) {
+            for segment in message.scannedSegments(of: part) {
                 let text = message.bytes[segment.range]
                 let segmentName = named("(\(segment.kind.rawValue) of \(own))")
                 try text.withUnsafeBytes { bytes in
@@ -203,25 +203,44 @@ public final class ContentScanner: Sendable {
             }
             return nil
         }
-        let tag: Int
-        var body: Int
-        if head[0] & 0xC0 == 0xC0 {
-            tag = Int(head[0] & 0x3F)
-            body = head[1] < 192 ? 2 : head[1] < 224 ? 3 : head[1] == 255 ? 6 : 2
-        } else if head[0] & 0x80 == 0x80 {
-            tag = Int(head[0] >> 2 & 0x0F)
-            body = [2, 3, 5, 1][Int(head[0] & 3)]
-        } else {
-            return nil
-        }
-        let version = head[body]
-        switch tag {
-        case 1 where version == 3 && [1, 2, 16, 18, 22, 25, 26].contains(head[body + 9]), 1 where version == 6:
+        // OpenPGP: a session key packet, then another one or the encrypted data.
+        guard let first = openPGPPacket(bytes, at: 0), first.length >= 4, first.body + first.length < bytes.count,
+              let next = openPGPPacket(bytes, at: first.body + first.length), [1, 3, 9, 18, 20].contains(next.tag) else { return nil }
+        let version = bytes[first.body]
+        switch first.tag {
+        // Versions 3 and 4 (what GnuPG and OpenPGP.js write); RFC 9580's v6 packets are too
+        // loosely shaped to tell from random bytes by two packet headers.
+        case 1 where version == 3 && first.length >= 12 && [1, 2, 16, 18, 22, 25, 26].contains(bytes[first.body + 9]):
             return "OpenPGP encrypted data (public key)"
-        case 3 where version == 4 && (1...13).contains(head[body + 1]) && [0, 1, 3].contains(head[body + 2]), 3 where version == 5 || version == 6:
+        case 3 where version == 4 && (1...13).contains(bytes[first.body + 1]) && [0, 1, 3].contains(bytes[first.body + 2]):
             return "OpenPGP encrypted data (passphrase)"
         default:
             return nil
+        }
+    }
+
+    /// An OpenPGP packet header (RFC 4880 4.2, old and new formats; definite lengths only).
+    private static func openPGPPacket(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (tag: Int, body: Int, length: Int)? {
+        guard i + 6 <= bytes.count else { return nil }
+        let b0 = bytes[i]
+        if b0 & 0xC0 == 0xC0 {
+            let l0 = Int(bytes[i + 1])
+            if l0 < 192 { return (Int(b0 & 0x3F), i + 2, l0) }
+            if l0 < 224 { return (Int(b0 & 0x3F), i + 3, (l0 - 192) << 8 + Int(bytes[i + 2]) + 192) }
+            if l0 == 255 {
+                let n = Int(bytes[i + 2]) << 24 | Int(bytes[i + 3]) << 16 | Int(bytes[i + 4]) << 8 | Int(bytes[i + 5])
+                return (Int(b0 & 0x3F), i + 6, n)
+            }
+            // Partial lengths: the encrypted data packet may use them; a session key never does.
+            return (Int(b0 & 0x3F), i + 2, 0)
+        }
+        guard b0 & 0x80 == 0x80 else { return nil }
+        let tag = Int(b0 >> 2 & 0x0F)
+        switch b0 & 3 {
+        case 0: return (tag, i + 2, Int(bytes[i + 1]))
+        case 1: return (tag, i + 3, Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]))
+        case 2: return (tag, i + 5, Int(bytes[i + 1]) << 24 | Int(bytes[i + 2]) << 16 | Int(bytes[i + 3]) << 8 | Int(bytes[i + 4]))
+        default: return (tag, i + 1, 0)  // indeterminate length (old format)
         }
     }
 
