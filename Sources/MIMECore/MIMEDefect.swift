@@ -5,6 +5,7 @@ public struct MIMEDefect: Hashable, Sendable, CustomStringConvertible {
         // Cannot be checked, or abuse: `malformed` findings (default: reject).
         case limitExceeded = "limit-exceeded"
         case headerSectionUnterminated = "header-section-unterminated"
+        case messagePartial = "message-partial"
         // Every reader recovers them the same way, and ThuGate reads them that way too:
         // `mime-irregular` findings (default: tag).
         case missingFinalBoundary = "missing-final-boundary"
@@ -48,7 +49,7 @@ public struct MIMEDefect: Hashable, Sendable, CustomStringConvertible {
 
     public var severity: Severity {
         switch kind {
-        case .limitExceeded, .headerSectionUnterminated:
+        case .limitExceeded, .headerSectionUnterminated, .messagePartial:
             return .malformed
         case .missingFinalBoundary, .textAfterBase64, .base64Padding, .invalidQuotedPrintable:
             return .irregular

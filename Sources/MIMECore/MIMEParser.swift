@@ -302,6 +302,13 @@ public enum MIMEParser {
             let values = Set(header.fields(named: name).map { lenientText($0.unfoldedValue(in: raw)).lowercased() })
             if values.count > 1 { defects.append(MIMEDefect(.conflictingFields, "\(name) given \(values.count) ways")) }
         }
+        // RFC 2046 5.2.2: a fragment of a message split over several; readers that join the
+        // fragments see what no one of them shows, so the whole cannot be checked.
+        if contentType.value == "message/partial" {
+            let number = contentType["number"] ?? "?"
+            let total = contentType["total"] ?? "?"
+            defects.append(MIMEDefect(.messagePartial, "fragment \(number) of \(total): the whole cannot be checked"))
+        }
         var lineWithoutColon: Range<Int>? = nil
         if defects.contains(where: { $0.kind == .headerLineWithoutColon }) {
             let start = header.bodyStart

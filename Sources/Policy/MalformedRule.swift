@@ -7,8 +7,8 @@ extension Finding.RuleID {
 }
 
 /// A message that cannot be checked reliably, or is built to exhaust the checker: a parser limit
-/// passed (nesting, parts, header section or field size, decoded size) or a header section that
-/// never ends. Default action: reject with 554 5.6.0. Everything else that is wrong with MIME is
+/// passed (nesting, parts, header section or field size, decoded size), a header section that
+/// never ends, or a message/partial fragment (RFC 2046 5.2.2: joined by the reader, never here). Default action: reject with 554 5.6.0. Everything else that is wrong with MIME is
 /// read the way readers read it, and every byte is scanned, so it is `mime-irregular` or
 /// `mime-ambiguous`, not this.
 public struct MalformedRule: Rule {

@@ -128,7 +128,9 @@ public final class ContentScanner: Sendable {
                     let inner = MIMEParser.parse(body, limits: message.limits)
                     try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (path, name ?? named(own)), depth: depth + 1)
                 }
-                if part.isUnsplitMultipart {
+                // MIME parts inside a text body: what a reader that takes another boundary (or an
+                // unsplit multipart's own) sees as parts.
+                if isTextBody {
                     try scanEmbedded(body[...], of: message, engine: engine, cookie: cookie, into: &report, part: path, name: name ?? named(own), depth: depth)
                 }
                 for file in message.uuencodedFiles(in: part) {

@@ -296,3 +296,20 @@ def test_long_data_lines_are_relayed_unchanged_up_to_the_limit(gateway_factory, 
             assert code == 550 and text.startswith("5.6.0"), (length, text)
     client.close()
     assert len(upstream.messages) == 2
+
+
+def test_a_message_partial_fragment_cannot_be_checked(proxy, upstream):
+    # RFC 2046 5.2.2: a reader that joins fragments sees what none of them shows (Outlook
+    # Express did; scanners were evaded so). It is refused as malformed.
+    data = HEAD + b'Content-Type: message/partial; id="frag@quangninh.gov.vn"; number=1; total=2\r\n\r\n' \
+        + b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(ELF[:100])
+    code, text = send(proxy, data)
+    assert code == 554 and text.startswith("5.6.0") and "message-partial" in text, text
+
+
+def test_an_encoded_word_boundary_is_matched_as_written(proxy, upstream):
+    # A client matches `--=?utf-8?q?b?=` literally; decoding the word would split elsewhere.
+    body = text_part(b"b") + b"--b--\r\n"
+    hidden = attachment(b"=?utf-8?q?b?=", ELF) + b"--=?utf-8?q?b?=--\r\n"
+    code, text = send(proxy, multipart(b'multipart/mixed; boundary="=?utf-8?q?b?="', hidden + body))
+    assert code == 554 and "executable" in text.lower(), text

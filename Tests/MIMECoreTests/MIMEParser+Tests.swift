@@ -362,4 +362,10 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         let m = MIMEParser.parse(Array(text.utf8))
         #expect(m.decodedBody(of: m.parts[0]).bytes == Array("Hello".utf8))
     }
+
+    @Test func messagePartialCannotBeChecked() {
+        let m = MIMEParser.parse(Array("Content-Type: message/partial; id=x; number=2; total=3\r\n\r\nrest\r\n".utf8))
+        #expect(m.parts[0].defects.map(\.description) == ["message-partial: fragment 2 of 3: the whole cannot be checked"])
+        #expect(m.parts[0].defects[0].isMalformation)
+    }
 }
