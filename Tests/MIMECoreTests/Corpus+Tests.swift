@@ -19,6 +19,8 @@ import Testing
             for part in message.parts {
                 #expect(part.range.upperBound <= message.bytes.count && part.bodyRange.lowerBound >= part.range.lowerBound, "\(name) \(part.path)")
             }
+            // Nothing hidden from the scanner (issue 9 item 2).
+            #expect(message.uncoveredRanges().isEmpty, "\(name)")
         }
     }
 
