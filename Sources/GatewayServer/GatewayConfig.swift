@@ -22,6 +22,8 @@ public struct GatewayConfig: Sendable, Equatable {
         public var maxMessageSize = SMTPDefaults.maxMessageSize
         public var maxRecipients = SMTPDefaults.maxRecipients
         public var maxLineLength = SMTPDefaults.maxLineLength
+        /// Longest line of message data, CRLF included; longer lines are relayed unchanged.
+        public var maxDataLineLength = SMTPDefaults.maxDataLineLength
         public var maxErrors = SMTPDefaults.maxErrors
         /// RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for the next command.
         public var commandTimeout = TimeAmount.minutes(5)
@@ -68,6 +70,12 @@ public struct GatewayConfig: Sendable, Equatable {
         public var encryptedDocument = PolicyAction.tag
         /// An archive past the limits (depth, members, expansion): not fully checked.
         public var archiveLimit = PolicyAction.quarantine
+        /// MIME that every reader recovers alike (never-closed multipart, raw `=` in QP, ...).
+        public var mimeIrregular = PolicyAction.tag
+        /// MIME that readers may read differently; every reading was scanned.
+        public var mimeAmbiguous = PolicyAction.tag
+        /// S/MIME or PGP encrypted content: cannot be inspected.
+        public var encryptedMessage = PolicyAction.tag
         /// Attachments over `maxAttachmentsSize`.
         public var attachmentSize = PolicyAction.reject
         /// Sum of the decoded attachments of one message (QĐ 40/2022 Quảng Ninh Đ8 k1: 20 MB).
@@ -77,7 +85,7 @@ public struct GatewayConfig: Sendable, Equatable {
 
         /// Whether any rule needs libclamav and libmagic.
         public var needsContentScan: Bool {
-            [virus, executable, encryptedArchive, encryptedDocument, archiveLimit].contains { $0 != .off }
+            [virus, executable, encryptedArchive, encryptedDocument, archiveLimit, encryptedMessage].contains { $0 != .off }
         }
     }
 
@@ -226,6 +234,9 @@ extension GatewayConfig {
     public func makePipeline() -> FilterPipeline {
         FilterPipeline(rules: [
             (MalformedRule(), policy.malformed),
+            (MIMEIrregularRule(), policy.mimeIrregular),
+            (MIMEAmbiguousRule(), policy.mimeAmbiguous),
+            (EncryptedMessageRule(), policy.encryptedMessage),
             (VirusRule(), policy.virus),
             (ExecutableRule(types: policy.executableTypes, extensions: policy.executableExtensions), policy.executable),
             (EncryptedArchiveRule(), policy.encryptedArchive),
@@ -252,7 +263,7 @@ extension GatewayConfig {
         var config = defaults
         try reader.section(table, "server", known: [
             "listen", "hostname", "max_connections", "max_connections_per_ip", "trusted_networks", "max_message_size", "max_recipients",
-            "max_line_length", "max_errors", "command_timeout", "data_timeout", "bare_line_endings", "memory_threshold",
+            "max_line_length", "max_data_line_length", "max_errors", "command_timeout", "data_timeout", "bare_line_endings", "memory_threshold",
             "spool_directory", "pid_file", "shutdown_timeout", "tls_certificate", "tls_private_key",
         ]) { (s) throws(ConfigError) in
             if let v = try s.string("listen") {
@@ -276,6 +287,7 @@ extension GatewayConfig {
             if let v = try s.size("max_message_size", min: 1024) { config.server.maxMessageSize = v }
             if let v = try s.integer("max_recipients", min: 1) { config.server.maxRecipients = v }
             if let v = try s.integer("max_line_length", min: 512) { config.server.maxLineLength = v }
+            if let v = try s.size("max_data_line_length", min: 1000) { config.server.maxDataLineLength = v }
             if let v = try s.integer("max_errors", min: 1) { config.server.maxErrors = v }
             if let v = try s.duration("command_timeout") { config.server.commandTimeout = v }
             if let v = try s.duration("data_timeout") { config.server.dataTimeout = v }
@@ -319,11 +331,14 @@ extension GatewayConfig {
             if let v = try s.duration("idle_timeout") { config.upstream.idleTimeout = v }
         }
         try reader.section(table, "policy", known: [
-            "profile", "malformed", "virus", "executable", "encrypted_archive", "encrypted_document", "archive_limit",
+            "profile", "malformed", "mime_irregular", "mime_ambiguous", "encrypted_message", "virus", "executable", "encrypted_archive", "encrypted_document", "archive_limit",
             "attachment_size", "max_attachments_size", "executable_types", "executable_extensions",
         ]) { (s) throws(ConfigError) in
             if let v = try s.choice("profile", PolicyProfile.self) { config.policy.maxAttachmentsSize = v.maxAttachmentsSize }
             if let v = try s.choice("malformed", PolicyAction.self) { config.policy.malformed = v }
+            if let v = try s.choice("mime_irregular", PolicyAction.self) { config.policy.mimeIrregular = v }
+            if let v = try s.choice("mime_ambiguous", PolicyAction.self) { config.policy.mimeAmbiguous = v }
+            if let v = try s.choice("encrypted_message", PolicyAction.self) { config.policy.encryptedMessage = v }
             if let v = try s.choice("virus", PolicyAction.self) { config.policy.virus = v }
             if let v = try s.choice("executable", PolicyAction.self) { config.policy.executable = v }
             if let v = try s.choice("encrypted_archive", PolicyAction.self) { config.policy.encryptedArchive = v }
@@ -369,10 +384,11 @@ extension GatewayConfig {
                 config.quarantine.directory = v
             }
         }
-        try reader.section(table, "mime", known: ["max_depth", "max_parts", "max_header_size", "max_decoded_size"]) { (s) throws(ConfigError) in
+        try reader.section(table, "mime", known: ["max_depth", "max_parts", "max_header_size", "max_field_size", "max_decoded_size"]) { (s) throws(ConfigError) in
             if let v = try s.integer("max_depth", min: 1) { config.mime.maxDepth = v }
             if let v = try s.integer("max_parts", min: 1) { config.mime.maxParts = v }
             if let v = try s.size("max_header_size", min: 1024) { config.mime.maxHeaderSectionBytes = v }
+            if let v = try s.size("max_field_size", min: 1000) { config.mime.maxHeaderFieldBytes = v }
             if let v = try s.size("max_decoded_size", min: 1024) { config.mime.maxDecodedBytes = v }
         }
         try reader.section(table, "log", known: ["level"]) { (s) throws(ConfigError) in

@@ -9,6 +9,12 @@ enum PolicyReplies {
         case .malformed:
             return .custom(554, EnhancedStatus(5, 6, 0),
                            "Thư sai cấu trúc MIME, không kiểm tra được / Malformed message, cannot be checked: \(finding.detail)\(where_(finding))")
+        case .mimeIrregular, .mimeAmbiguous:
+            return .custom(554, EnhancedStatus(5, 6, 0),
+                           "Thư có cấu trúc MIME bất thường / Irregular MIME structure: \(finding.detail)\(where_(finding))")
+        case .encryptedMessage:
+            return .custom(554, EnhancedStatus(5, 7, 1),
+                           "Thư được mã hóa, không kiểm tra được nội dung / Encrypted message, content cannot be checked: \(finding.detail)\(where_(finding))")
         case .virus:
             return .custom(554, EnhancedStatus(5, 7, 0),
                            "Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: \(finding.detail)\(where_(finding))")

@@ -227,7 +227,7 @@ final class SMTPSession {
         let server = context.config.server
         let message = MessageBuffer(threshold: server.memoryThreshold, spoolDirectory: server.spoolDirectory,
                                     allocator: channel.channel.allocator)
-        var decoder = DataDecoder(maxSize: server.maxMessageSize, maxLineLength: server.maxLineLength,
+        var decoder = DataDecoder(maxSize: server.maxMessageSize, maxLineLength: server.maxDataLineLength,
                                   bareLineEndings: server.bareLineEndings)
         var spoolFailure: Error?
         while true {

@@ -80,7 +80,9 @@ public struct HeaderParameters: Sendable, Equatable {
             }
             simple[name] = Charset.decode(bytes, label: charset ?? "utf-8") ?? lenientText(bytes)
         }
-        for (name, value) in simple where value.contains("=?") {
+        // A boundary is matched byte for byte by every reader: never decoded, or ThuGate would
+        // split at another line than the recipient's client.
+        for (name, value) in simple where value.contains("=?") && name != "boundary" {
             simple[name] = EncodedWords.decode(value)
         }
         return HeaderParameters(value: main, parameters: simple)

@@ -65,15 +65,20 @@ public struct HeaderSection: Sendable, Equatable {
                 if fields.isEmpty {
                     defects.append(MIMEDefect(.obsoleteHeaderSyntax, "continuation line before any field"))
                 } else {
-                    fields[fields.count - 1].range = fields[fields.count - 1].range.lowerBound..<lineEnd
-                    fields[fields.count - 1].valueRange = fields[fields.count - 1].valueRange.lowerBound..<contentEnd
-                    if fields[fields.count - 1].range.count > limits.maxHeaderFieldBytes {
+                    if lineEnd - fields[fields.count - 1].range.lowerBound > limits.maxHeaderFieldBytes {
+                        // The field is cut here; the rest is body, scanned as such.
                         defects.append(MIMEDefect(.limitExceeded, "header field over \(limits.maxHeaderFieldBytes) bytes"))
                         return HeaderSection(fields: fields, range: start..<index)
                     }
+                    fields[fields.count - 1].range = fields[fields.count - 1].range.lowerBound..<lineEnd
+                    fields[fields.count - 1].valueRange = fields[fields.count - 1].valueRange.lowerBound..<contentEnd
                 }
             } else if let colon = MIMEBytes.firstIndex(of: UInt8(ascii: ":"), in: bytes, from: index, to: contentEnd),
                       colon > index, let name = fieldName(bytes, index..<colon, defects: &defects) {
+                if lineEnd - index > limits.maxHeaderFieldBytes {
+                    defects.append(MIMEDefect(.limitExceeded, "header field over \(limits.maxHeaderFieldBytes) bytes"))
+                    return HeaderSection(fields: fields, range: start..<index)
+                }
                 fields.append(HeaderField(name: name, range: index..<lineEnd, valueRange: (colon + 1)..<contentEnd))
             } else {
                 defects.append(MIMEDefect(.headerLineWithoutColon, "body assumed to start at byte \(index)"))

@@ -9,7 +9,9 @@ public struct MIMELimits: Sendable, Equatable {
     public var maxParts = 10_000
     /// Bytes of one header section.
     public var maxHeaderSectionBytes = 1024 * 1024
-    /// Bytes of one (unfolded) header field.
+    /// Bytes of one header field, folded lines included (`[mime] max_field_size`). RFC 5322 2.1.1
+    /// caps a line at 998 octets but not a folded field; real mail has 4–20 KB `To:` lists and
+    /// DKIM/ARC fields.
     public var maxHeaderFieldBytes = 64 * 1024
     /// Decoded bytes over all parts, for callers that decode everything.
     public var maxDecodedBytes = 256 * 1024 * 1024

@@ -14,13 +14,15 @@ public enum Base64 {
         return t
     }()
 
-    /// Whether ``decodeTolerant(_:)`` would decode `input` without repairs, and how many bytes it
-    /// would produce, found without producing them (a 1 GB part costs no memory to check).
-    public static func check(_ input: UnsafeRawBufferPointer) -> (clean: Bool, decodedSize: Int) {
+    /// Whether ``decodeTolerant(_:)`` would decode `input` without repairs, how many bytes it
+    /// would produce, found without producing them (a 1 GB part costs no memory to check), and
+    /// the offset of the first character that is neither alphabet, padding nor whitespace.
+    public static func check(_ input: UnsafeRawBufferPointer) -> (clean: Bool, decodedSize: Int, firstInvalid: Int?) {
         table.withUnsafeBufferPointer { table in
             var count = 0
             var ended = false
             var clean = true
+            var firstInvalid: Int? = nil
             var i = 0
             let n = input.count
             while i < n {
@@ -41,6 +43,7 @@ public enum Base64 {
                         ended = true
                     } else if byte != 13 && byte != 10 && byte != 0x20 && byte != 0x09 {
                         clean = false
+                        if firstInvalid == nil { firstInvalid = i - 1 }
                     }
                     continue
                 }
@@ -51,7 +54,28 @@ public enum Base64 {
                 count += 1
             }
             if count % 4 == 1 { clean = false }
-            return (clean, count / 4 * 3 + [0, 0, 1, 2][count % 4])
+            return (clean, count / 4 * 3 + [0, 0, 1, 2][count % 4], firstInvalid)
+        }
+    }
+
+    /// Whether `input` has a line of base64 data (four or more alphabet characters and nothing
+    /// else but padding and trailing whitespace) after its first line.
+    public static func hasDataLine(_ input: UnsafeRawBufferPointer) -> Bool {
+        table.withUnsafeBufferPointer { table in
+            var i = MIMEBytes.lineEnd(input, from: 0, to: input.count)
+            while i < input.count {
+                let lineEnd = MIMEBytes.lineEnd(input, from: i, to: input.count)
+                var end = MIMEBytes.contentEnd(input, lineStart: i, lineEnd: lineEnd)
+                while end > i && (input[end - 1] == 0x20 || input[end - 1] == 0x09) { end -= 1 }
+                var letters = 0
+                var other = false
+                for k in i..<end {
+                    if table[Int(input[k])] != 0xFF { letters += 1 } else if input[k] != UInt8(ascii: "=") { other = true; break }
+                }
+                if !other && letters >= 4 { return true }
+                i = lineEnd
+            }
+            return false
         }
     }
 

@@ -19,7 +19,13 @@ func parseForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
         _ = message.addresses("To", of: part)
         _ = message.uuencodedFiles(in: part)
         _ = part.filename
+        _ = message.lenientBase64Body(of: part)
+        _ = message.lastFieldReading(of: part)
+        for segment in part.segments { precondition(part.bodyRange.contains(segment.range.lowerBound) || segment.range.isEmpty) }
     }
+    // Property: every byte is in a header section, a leaf body or a segment (nothing hidden
+    // from the scanner).
+    precondition(message.uncoveredRanges().isEmpty)
     // Properties: no edit gives the input back; an added header changes nothing else.
     var editor = MessageEditor(message)
     precondition(editor.serialized() == input)

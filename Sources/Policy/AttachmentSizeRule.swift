@@ -19,7 +19,8 @@ public struct AttachmentSizeRule: Rule {
     /// type other than text (a text body carrying uuencoded files counts whole); inline text bodies
     /// are the message, not attachments.
     public static func isAttachment(_ part: MIMEPart) -> Bool {
-        guard part.children.isEmpty, !part.isMessage else { return false }
+        // A message/rfc822 leaf is opened by the scanner; one in base64 is still its bytes.
+        guard part.children.isEmpty, !part.isMessage || part.transferEncoding == "base64" else { return false }
         if part.filename != nil || part.disposition?.value == "attachment" || !part.uuencodedNames.isEmpty { return true }
         return !part.mediaType.hasPrefix("text/") && !part.mediaType.hasPrefix("multipart/")
     }

@@ -78,6 +78,8 @@ public struct ContentReport: Sendable, Equatable {
     public var encryptedDocuments: [Note] = []
     /// Archives too deep, too many members, or expanding past the limits: not fully checked.
     public var limitsExceeded: [Note] = []
+    /// Encrypted content found in a part's bytes (inline PGP, an OpenPGP or CMS file): unreadable.
+    public var encryptedMessages: [Note] = []
 
     public init() {}
 }

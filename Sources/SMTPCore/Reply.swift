@@ -127,7 +127,7 @@ extension Reply {
     public static let noValidRecipients = Reply(554, EnhancedStatus(5, 5, 1), vi: "Không có người nhận hợp lệ", en: "No valid recipients")
     public static let tooManyRecipients = Reply(452, EnhancedStatus(4, 5, 3), vi: "Quá nhiều người nhận", en: "Too many recipients")
     public static let messageTooBig = Reply(552, EnhancedStatus(5, 3, 4), vi: "Thư vượt quá kích thước cho phép", en: "Message size exceeds fixed maximum message size")
-    public static let dataLineTooLong = Reply(550, EnhancedStatus(5, 6, 0), vi: "Thư có dòng dài quá 1000 byte (RFC 5321 4.5.3.1.6)", en: "Message line too long")
+    public static let dataLineTooLong = Reply(550, EnhancedStatus(5, 6, 0), vi: "Thư có dòng dài quá giới hạn cho phép", en: "Message line too long")
     public static let smtpUTF8Required = Reply(553, EnhancedStatus(5, 6, 7), vi: "Địa chỉ không phải ASCII cần SMTPUTF8", en: "Non-ASCII address requires SMTPUTF8")
     public static let tlsNotAvailable = Reply(502, EnhancedStatus(5, 5, 1), vi: "Không hỗ trợ STARTTLS", en: "STARTTLS not available")
     public static let tlsAlreadyActive = Reply(503, EnhancedStatus(5, 5, 1), vi: "TLS đã được bật", en: "TLS already active")

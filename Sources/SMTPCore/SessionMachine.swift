@@ -34,6 +34,11 @@ public enum SMTPDefaults {
     public static let maxErrors = 20
     /// A text line is at most 1000 octets including CRLF: RFC 5321 4.5.3.1.6.
     public static let maxLineLength = 1000
+    /// Message lines longer than 1000 octets are common (HTML from generators, 4 KB header
+    /// lines) and delivered by every MTA: Postfix reads them in `line_length_limit` (2048) pieces
+    /// and never refuses them. ThuGate relays them unchanged; past 1 MiB without a line break,
+    /// no mail software wrote the line.
+    public static let maxDataLineLength = 1024 * 1024
 }
 
 /// The transaction as it stands: what the client asked and what the upstream accepted.

@@ -98,31 +98,170 @@ public final class ContentScanner: Sendable {
     /// like an attached message/rfc822 part, up to this depth.
     static let maxAttachedMessageDepth = 3
 
-    /// Scans every leaf of `message`. Inside a message found in an attachment, `outer` is the
-    /// attachment's part and name: findings point at that part, and names are prefixed.
+    /// Scans every leaf of `message` and every segment outside the leaves (preamble, epilogue,
+    /// text after base64, parts past a limit), so every byte of every body is seen: decoded for
+    /// a leaf, as text for the rest (``ParsedMessage/uncoveredRanges()``). What readers may read
+    /// in another way is scanned that way too: the last of duplicated Content-* fields, the fields
+    /// after a line without colon in a header section, base64
+    /// with its junk skipped, MIME parts inside a segment or an unsplit multipart. Inside a
+    /// message found in an attachment, `outer` is the attachment's part and name: findings
+    /// point at that part, and names are prefixed.
     private func scanParts(of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport,
                            outer: (part: String, name: String)?, depth: Int) throws {
-        for part in message.parts where part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
-            let body = message.decodedBody(of: part).bytes
+        for part in message.parts {
             let path = outer?.part ?? part.path
-            let name = outer.map { "\($0.name)/\(part.filename ?? "part \(part.path.isEmpty ? "1" : part.path)")" } ?? part.filename
-            let isTextBody = Self.isTextBody(part)
-            try body.withUnsafeBytes { bytes in
-                try scanObject(bytes, part: path, name: name, isTextBody: isTextBody, engine: engine, cookie: cookie, into: &report)
-            }
-            if !isTextBody, depth < Self.maxAttachedMessageDepth,
-               report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822" {
-                let inner = MIMEParser.parse(body, limits: message.limits)
-                try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
-                              outer: (path, name ?? "part \(path.isEmpty ? "1" : path)"), depth: depth + 1)
-            }
-            for file in message.uuencodedFiles(in: part) {
-                try file.content.withUnsafeBytes { bytes in
-                    try scanObject(bytes, part: path, name: outer.map { "\($0.name)/\(file.name)" } ?? file.name, isTextBody: false,
-                                   engine: engine, cookie: cookie, into: &report)
+            let own = "part \(part.path.isEmpty ? "1" : part.path)"
+            func named(_ name: String) -> String { outer.map { "\($0.name)/\(name)" } ?? name }
+            let name = outer.map { "\($0.name)/\(part.filename ?? own)" } ?? part.filename
+            if part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
+                let body = message.decodedBody(of: part).bytes
+                // An unsplit multipart is read as text, as readers that show it do.
+                let isTextBody = Self.isTextBody(part) || part.isUnsplitMultipart
+                try body.withUnsafeBytes { bytes in
+                    try scanObject(bytes, part: path, name: name, isTextBody: isTextBody, engine: engine, cookie: cookie, into: &report)
+                    noteEncryption(bytes, part: path, name: name ?? named(own), into: &report)
+                }
+                // A message inside: a message/rfc822 leaf (base64, or past the depth limit), or an
+                // attachment libmagic calls message/rfc822.
+                if depth < Self.maxAttachedMessageDepth,
+                   part.isMessage || (!isTextBody && report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822") {
+                    let inner = MIMEParser.parse(body, limits: message.limits)
+                    try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (path, name ?? named(own)), depth: depth + 1)
+                }
+                // MIME parts inside a text body: what a reader that takes another boundary (or an
+                // unsplit multipart's own) sees as parts.
+                if isTextBody {
+                    try scanEmbedded(body[...], of: message, engine: engine, cookie: cookie, into: &report, part: path, name: name ?? named(own), depth: depth)
+                }
+                for file in message.uuencodedFiles(in: part) {
+                    try file.content.withUnsafeBytes { bytes in
+                        try scanObject(bytes, part: path, name: outer.map { "\($0.name)/\(file.name)" } ?? file.name, isTextBody: false,
+                                       engine: engine, cookie: cookie, into: &report)
+                    }
+                }
+                if let lenient = message.lenientBase64Body(of: part) {
+                    try lenient.withUnsafeBytes { bytes in
+                        try scanObject(bytes, part: path, name: (name ?? named(own)) + " (base64 read skipping non-base64)", isTextBody: false,
+                                       engine: engine, cookie: cookie, into: &report)
+                    }
                 }
             }
+            for segment in message.scannedSegments(of: part) {
+                let text = message.bytes[segment.range]
+                let segmentName = named("(\(segment.kind.rawValue) of \(own))")
+                try text.withUnsafeBytes { bytes in
+                    try scanObject(bytes, part: path, name: segmentName, isTextBody: true, engine: engine, cookie: cookie, into: &report)
+                    noteEncryption(bytes, part: path, name: segmentName, into: &report)
+                }
+                try scanEmbedded(text, of: message, engine: engine, cookie: cookie, into: &report, part: path, name: segmentName, depth: depth)
+                for file in text.withUnsafeBytes({ UUDecoder.files(in: $0) }) {
+                    try file.content.withUnsafeBytes { bytes in
+                        try scanObject(bytes, part: path, name: named(file.name), isTextBody: false, engine: engine, cookie: cookie, into: &report)
+                    }
+                }
+            }
+            for other in depth < Self.maxAttachedMessageDepth ? message.otherReadings(of: part) : [] {
+                let inner = MIMEParser.parse(other, limits: message.limits)
+                try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
+                              outer: (path, named("\(part.filename ?? own) (read another way)")), depth: depth + 1)
+            }
         }
+    }
+
+    /// MIME parts inside text that is no part (a second boundary parameter's parts in a
+    /// preamble, an unsplit multipart): parsed with the boundary they use and scanned.
+    private func scanEmbedded(_ text: ArraySlice<UInt8>, of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie,
+                              into report: inout ContentReport, part: String, name: String, depth: Int) throws {
+        guard depth < Self.maxAttachedMessageDepth, let embedded = MIMEParser.embeddedMultipart(text) else { return }
+        let inner = MIMEParser.parse(embedded, limits: message.limits)
+        try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (part, name), depth: depth + 1)
+    }
+
+    /// ASCII-armored OpenPGP data (RFC 4880 6.2) at the start of a line, or a whole part that is
+    /// binary OpenPGP or CMS enveloped data: content that cannot be inspected.
+    private func noteEncryption(_ bytes: UnsafeRawBufferPointer, part: String, name: String, into report: inout ContentReport) {
+        guard !report.encryptedMessages.contains(where: { $0.part == part }) else { return }
+        if Self.hasPGPArmor(bytes) {
+            report.encryptedMessages.append(.init(part: part, detail: "\(name): inline PGP message, content cannot be inspected"))
+        } else if let format = Self.encryptedFormat(bytes) {
+            report.encryptedMessages.append(.init(part: part, detail: "\(name): \(format), content cannot be inspected"))
+        }
+    }
+
+    /// Binary encrypted formats by structure (libmagic calls both application/octet-stream):
+    /// a CMS ContentInfo of type envelopedData or authEnvelopedData (RFC 5652 6.1, RFC 5083), or
+    /// an OpenPGP message starting with a public-key or symmetric-key encrypted session key
+    /// packet (RFC 4880 4.2, 5.1, 5.3) with a known version and algorithm.
+    static func encryptedFormat(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.count >= 16 else { return nil }
+        let head = Array(bytes.prefix(32))
+        if head[0] == 0x30 {
+            let enveloped: [UInt8] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03]
+            let authEnveloped: [UInt8] = [0x06, 0x0B, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x17]
+            // The OID follows the outer SEQUENCE's tag and length (2 to 6 bytes).
+            for offset in 2...6 {
+                if head[offset...].starts(with: enveloped) { return "CMS enveloped data (S/MIME)" }
+                if head[offset...].starts(with: authEnveloped) { return "CMS authenticated enveloped data (S/MIME)" }
+            }
+            return nil
+        }
+        // OpenPGP: a session key packet, then another one or the encrypted data.
+        guard let first = openPGPPacket(bytes, at: 0), first.length >= 4, first.body + first.length < bytes.count,
+              let next = openPGPPacket(bytes, at: first.body + first.length), [1, 3, 9, 18, 20].contains(next.tag) else { return nil }
+        let version = bytes[first.body]
+        switch first.tag {
+        // Versions 3 and 4 (what GnuPG and OpenPGP.js write); RFC 9580's v6 packets are too
+        // loosely shaped to tell from random bytes by two packet headers.
+        case 1 where version == 3 && first.length >= 12 && [1, 2, 16, 18, 22, 25, 26].contains(bytes[first.body + 9]):
+            return "OpenPGP encrypted data (public key)"
+        case 3 where version == 4 && (1...13).contains(bytes[first.body + 1]) && [0, 1, 3].contains(bytes[first.body + 2]):
+            return "OpenPGP encrypted data (passphrase)"
+        default:
+            return nil
+        }
+    }
+
+    /// An OpenPGP packet header (RFC 4880 4.2, old and new formats; definite lengths only).
+    private static func openPGPPacket(_ bytes: UnsafeRawBufferPointer, at i: Int) -> (tag: Int, body: Int, length: Int)? {
+        guard i + 6 <= bytes.count else { return nil }
+        let b0 = bytes[i]
+        if b0 & 0xC0 == 0xC0 {
+            let l0 = Int(bytes[i + 1])
+            if l0 < 192 { return (Int(b0 & 0x3F), i + 2, l0) }
+            if l0 < 224 { return (Int(b0 & 0x3F), i + 3, (l0 - 192) << 8 + Int(bytes[i + 2]) + 192) }
+            if l0 == 255 {
+                let n = Int(bytes[i + 2]) << 24 | Int(bytes[i + 3]) << 16 | Int(bytes[i + 4]) << 8 | Int(bytes[i + 5])
+                return (Int(b0 & 0x3F), i + 6, n)
+            }
+            // Partial lengths: the encrypted data packet may use them; a session key never does.
+            return (Int(b0 & 0x3F), i + 2, 0)
+        }
+        guard b0 & 0x80 == 0x80 else { return nil }
+        let tag = Int(b0 >> 2 & 0x0F)
+        switch b0 & 3 {
+        case 0: return (tag, i + 2, Int(bytes[i + 1]))
+        case 1: return (tag, i + 3, Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]))
+        case 2: return (tag, i + 5, Int(bytes[i + 1]) << 24 | Int(bytes[i + 2]) << 16 | Int(bytes[i + 3]) << 8 | Int(bytes[i + 4]))
+        default: return (tag, i + 1, 0)  // indeterminate length (old format)
+        }
+    }
+
+    static let pgpArmor = Array("-----BEGIN PGP MESSAGE-----".utf8)
+
+    static func hasPGPArmor(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        var at = 0
+        let n = bytes.count
+        // memchr for the line feed before a line; a message that starts with the armor too.
+        while at + pgpArmor.count <= n {
+            if bytes[at] == pgpArmor[0], (at == 0 || bytes[at - 1] == 10),
+               memcmp(base + at, pgpArmor, pgpArmor.count) == 0 {
+                return true
+            }
+            guard let lf = memchr(base + at, 10, n - at) else { return false }
+            at = UnsafeRawPointer(lf) - base + 1
+        }
+        return false
     }
 
     static func isTextBody(_ part: MIMEPart) -> Bool {

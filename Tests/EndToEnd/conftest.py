@@ -67,6 +67,9 @@ class Upstream:
         upstream = self
 
         class CountingSMTP(AioSMTP):
+            # As Postfix: message lines longer than 1000 octets are taken (aiosmtpd says 500).
+            line_length_limit = 4 * 1024 * 1024
+
             def connection_lost(self, error):
                 upstream.closed += 1
                 super().connection_lost(error)

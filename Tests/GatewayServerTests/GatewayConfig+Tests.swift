@@ -109,6 +109,28 @@ import Testing
         }
     }
 
+    @Test func mimeKeysOfIssue9() throws {
+        let config = try GatewayConfig.parse("""
+            [server]
+            max_data_line_length = "64KiB"
+            [policy]
+            mime_irregular = "quarantine"
+            mime_ambiguous = "reject"
+            encrypted_message = "off"
+            [mime]
+            max_field_size = "16KiB"
+            """)
+        #expect(config.server.maxDataLineLength == 65536)
+        #expect(config.server.maxLineLength == 1000)
+        #expect(config.policy.mimeIrregular == .quarantine)
+        #expect(config.policy.mimeAmbiguous == .reject)
+        #expect(config.policy.encryptedMessage == .off)
+        #expect(config.mime.maxHeaderFieldBytes == 16384)
+        let ids = config.makePipeline().rules.map(\.rule.id.rawValue)
+        #expect(ids.contains("mime-irregular") && ids.contains("mime-ambiguous") && !ids.contains("encrypted-message"))
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nmax_data_line_length = 999\n") }
+    }
+
     @Test func syntaxErrorsHaveALine() {
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nlisten = \n") }
         do { _ = try GatewayConfig.parse("[server]\nlisten = \n") } catch { #expect(error.line == 2) }

@@ -35,4 +35,11 @@ import Testing
         #expect(EncodedWords.decode("=?iso-8859-2?Q?=B1?=") == "ą")
         #expect(EncodedWords.decode("=?utf-8?B?not base64?=") == "=?utf-8?B?not base64?=")
     }
+
+    @Test func aBoundaryIsNeverDecoded() {
+        // Readers match the boundary byte for byte (issue 9 item 2).
+        let p = HeaderParameters.parse(#"multipart/mixed; boundary="=?utf-8?q?b?="; name="=?utf-8?q?a=2Eexe?=""#)
+        #expect(p["boundary"] == "=?utf-8?q?b?=")
+        #expect(p["name"] == "a.exe")
+    }
 }

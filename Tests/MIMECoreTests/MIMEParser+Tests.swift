@@ -97,10 +97,14 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         #expect(m.parts.count == 2)
         #expect(body(m, "1") == "unterminated\r\n")
         #expect(m.parts[0].defects.map(\.kind) == [.missingFinalBoundary])
-        #expect(m.parts[0].defects[0].isMalformation)
-        let n = parse("Content-Type: multipart/mixed\r\n\r\n--b\r\n")
-        #expect(n.parts.count == 1)
-        #expect(n.parts[0].defects.map(\.kind) == [.multipartWithoutBoundary])
+        // Every reader lets the last part run to the end: irregular, not malformed.
+        #expect(m.parts[0].defects[0].severity == .irregular)
+        // No boundary parameter: the body's own `--b` line is used, as readers that show the parts do.
+        let n = parse("Content-Type: multipart/mixed\r\n\r\n--b\r\n\r\nhello\r\n")
+        #expect(n.parts.count == 2)
+        #expect(n.parts[0].defects.map(\.description) == ["multipart-without-boundary: split at --b", "missing-final-boundary"])
+        #expect(body(n, "1") == "hello\r\n")
+        #expect(n.uncoveredRanges().isEmpty)
     }
 
     @Test func messageRFC822IsOpened() {
@@ -151,9 +155,14 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
             --b--\r
             """)
         #expect(body(m, "1") == "Công văn số 12")
-        #expect(body(m, "2") == "Hello!")
+        // Base64 stops at the first line that is not base64; that line is kept as text, and the
+        // lenient reading (junk skipped, RFC 2045 6.8) is there for the scanner.
+        #expect(body(m, "2") == "Hel")
+        #expect(m.parts[2].segments.map(\.kind) == [.textAfterBase64])
+        #expect(m.bytes[m.parts[2].segments[0].range] == Array("bG8h*".utf8)[...])
+        #expect(m.lenientBase64Body(of: m.parts[2]) == Array("Hello!".utf8))
         #expect(m.parts[1].defects.isEmpty)
-        #expect(m.parts[2].defects.map(\.kind) == [.invalidBase64])
+        #expect(m.parts[2].defects.map(\.kind) == [.textAfterBase64])
     }
 
     @Test func deepNestingStopsAtTheLimitQuickly() {
@@ -170,7 +179,7 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         // 64 MB of junk in a base64 part: parsing only scans it.
         let head = Array("Content-Transfer-Encoding: base64\r\n\r\n".utf8)
         let message = MIMEParser.parse(head + [UInt8](repeating: UInt8(ascii: "!"), count: 64 << 20))
-        #expect(message.parts[0].defects.map(\.kind) == [.invalidBase64])
+        #expect(message.parts[0].defects.map(\.kind) == [.textAfterBase64])
     }
 
     @Test func decodedSizesBareLineEndingsAndTheDecodedLimit() {
@@ -221,5 +230,142 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     @Test func eightBitHeadersAndNulBytesAreRecorded() {
         let m = MIMEParser.parse(Array("Subject: C\u{F4}ng v\u{0103}n\r\n\r\nA".utf8) + [0] + Array("B\r\n".utf8))
         #expect(m.parts[0].defects.map(\.kind) == [.eightBitHeader, .nulByte])
+    }
+}
+
+/// Issue 9 item 2: no MIME shape hides bytes from the scanner. Every byte of a message is in a
+/// header section, a leaf body or a segment that the scanner reads.
+@Suite struct MIMECoverageTests {
+    static let shapes: [(String, String)] = [
+        ("preamble and epilogue", "Content-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\n\r\none\r\n--b--\r\npost\r\n"),
+        ("junk after the close delimiter", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b-- junk\r\nmore\r\n"),
+        ("boundary never occurs", "Content-Type: multipart/mixed; boundary=nothere\r\n\r\n--real\r\nContent-Type: text/plain\r\n\r\nx\r\n--real--\r\n"),
+        ("no delimiter at all", "Content-Type: multipart/mixed; boundary=b\r\n\r\njust text\r\n"),
+        ("no boundary parameter", "Content-Type: multipart/mixed\r\n\r\n--q\r\n\r\nx\r\n--q--\r\n"),
+        ("boundary too long", "Content-Type: multipart/mixed; boundary=\(String(repeating: "a", count: 300))\r\n\r\n--\(String(repeating: "a", count: 300))\r\n\r\nx\r\n"),
+        ("inner boundary a prefix of the outer", "Content-Type: multipart/mixed; boundary=abcdef\r\n\r\n--abcdef\r\nContent-Type: multipart/mixed; boundary=abc\r\n\r\n--abc\r\n\r\ninner\r\n--abc--\r\n--abcdef--\r\n"),
+        ("outer boundary a prefix of the inner", "Content-Type: multipart/mixed; boundary=abc\r\n\r\n--abc\r\nContent-Type: multipart/mixed; boundary=abcdef\r\n\r\n--abcdef\r\n\r\ninner\r\n--abcdef--\r\n--abc--\r\n"),
+        ("the same boundary nested", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n--b--\r\n"),
+        ("close before open", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n--b\r\n\r\nx\r\n--b--\r\n"),
+        ("missing final boundary, nested", "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\n\r\na\r\n--o\r\n\r\nb\r\n"),
+        ("base64 then a list footer", "Content-Transfer-Encoding: base64\r\n\r\nSGVsbG8=\r\n\r\n___\r\nList footer\r\n"),
+        ("message/rfc822 in base64", "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA0KDQp5DQo=\r\n"),
+        ("header line without colon", "Content-Type: text/plain\r\nnot a header\r\nbody\r\n"),
+        ("part with headers only", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n--b--\r\n"),
+        ("duplicated Content-Type", "Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n"),
+    ]
+
+    @Test(arguments: shapes.map(\.0))
+    func everyByteIsCovered(_ name: String) {
+        let text = Self.shapes.first { $0.0 == name }!.1
+        let m = MIMEParser.parse(Array(text.utf8))
+        #expect(m.uncoveredRanges().isEmpty, "\(name): \(m.uncoveredRanges())")
+    }
+
+    @Test func limitsLeaveTheRestAsScannedText() {
+        var limits = MIMELimits()
+        limits.maxParts = 3
+        var text = "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        for i in 0..<10 { text += "--b\r\n\r\npart \(i)\r\n" }
+        text += "--b--\r\n"
+        let parts = MIMEParser.parse(Array(text.utf8), limits: limits)
+        #expect(parts.parts.count == 3)
+        #expect(parts.uncoveredRanges().isEmpty)
+        let notParsed = parts.parts[0].segments.filter { $0.kind == .notParsed }
+        #expect(notParsed.count == 1)
+        #expect(String(decoding: parts.bytes[notParsed[0].range], as: UTF8.self).hasPrefix("\r\npart 2"))
+        #expect(String(decoding: parts.bytes[notParsed[0].range], as: UTF8.self).contains("part 9"))
+
+        limits = MIMELimits()
+        limits.maxDepth = 2
+        var nested = ""
+        for i in 0..<5 { nested += "Content-Type: multipart/mixed; boundary=b\(i)\r\n\r\n--b\(i)\r\n" }
+        nested += "\r\nleaf\r\n"
+        let deep = MIMEParser.parse(Array(nested.utf8), limits: limits)
+        #expect(deep.uncoveredRanges().isEmpty)
+        #expect(deep.parts.last!.isUnsplitMultipart)
+    }
+
+    @Test func headerFieldOverTheLimitEndsTheSection() {
+        var limits = MIMELimits()
+        limits.maxHeaderFieldBytes = 2000
+        let long = "X-Long: " + String(repeating: "a", count: 3000) + "\r\nSubject: x\r\n\r\nbody\r\n"
+        let m = MIMEParser.parse(Array(long.utf8), limits: limits)
+        #expect(m.parts[0].defects.map(\.description) == ["limit-exceeded: header field over 2000 bytes"])
+        #expect(m.uncoveredRanges().isEmpty)
+        // A 4 KB line is within the default 64 KiB.
+        let ok = MIMEParser.parse(Array(("X-Long: " + String(repeating: "a", count: 4000) + "\r\n\r\nbody\r\n").utf8))
+        #expect(ok.defects.isEmpty)
+    }
+
+    @Test func preambleEpilogueAndPaddingAreSegments() {
+        let m = MIMEParser.parse(Array("Content-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\n\r\none\r\n--b-- pad\r\npost\r\n".utf8))
+        let kinds = m.parts[0].segments.map(\.kind)
+        #expect(kinds == [.preamble, .delimiter, .delimiter, .epilogue])
+        let text = m.parts[0].segments.map { String(decoding: m.bytes[$0.range], as: UTF8.self) }
+        #expect(text == ["pre", "\r\n--b\r\n", "\r\n--b-- ", "pad\r\npost\r\n"])
+        #expect(m.defects.isEmpty)
+    }
+
+    @Test func aBoundaryThatNeverOccursIsInferredFromTheBody() {
+        let m = MIMEParser.parse(Array("""
+            Content-Type: multipart/mixed; boundary="declared"\r
+            \r
+            --used\r
+            Content-Type: text/plain\r
+            \r
+            hello\r
+            --used\r
+            Content-Type: application/octet-stream; name=a.bin\r
+            Content-Transfer-Encoding: base64\r
+            \r
+            SGVsbG8=\r
+            --used--\r
+            """.utf8))
+        #expect(m.parts.map(\.path) == ["", "1", "2"])
+        #expect(m.parts[0].defects.map(\.description) == ["boundary-not-found: split at --used"])
+        #expect(m.parts[0].defects[0].severity == .ambiguous)
+        #expect(m.decodedBody(of: m.parts[2]).bytes == Array("Hello".utf8))
+        // Nothing delimiter-like: one opaque leaf, read as text.
+        let opaque = MIMEParser.parse(Array("Content-Type: multipart/mixed; boundary=x\r\n\r\n-- \r\nsignature\r\n".utf8))
+        #expect(opaque.parts.count == 1 && opaque.parts[0].isUnsplitMultipart)
+        #expect(opaque.parts[0].defects.map(\.description) == ["boundary-not-found: scanned as one part"])
+        // PGP armor lines are not boundaries.
+        #expect(MIMEParser.embeddedMultipart(Array("-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA\r\n-----END PGP MESSAGE-----\r\n".utf8)[...]) == nil)
+    }
+
+    @Test func conflictingFieldsGiveTheOtherReading() {
+        let text = "Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\nx\r\n--b--\r\n"
+        let m = MIMEParser.parse(Array(text.utf8))
+        #expect(m.parts.count == 1 && m.parts[0].mediaType == "text/plain")
+        #expect(m.parts[0].defects.map(\.description) == ["conflicting-fields: Content-Type given 2 ways"])
+        let other = MIMEParser.parse(m.lastFieldReading(of: m.parts[0])!)
+        #expect(other.parts.map(\.mediaType) == ["multipart/mixed", "application/octet-stream"])
+        // The same value twice is no conflict.
+        #expect(MIMEParser.parse(Array("Content-Type: text/plain\r\ncontent-type: TEXT/PLAIN\r\n\r\nx\r\n".utf8)).defects.isEmpty)
+    }
+
+    @Test func fieldsAfterALineWithoutColonGiveTheOtherReading() {
+        let text = "Content-Type: application/octet-stream\r\njunk line\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8=\r\n"
+        let m = MIMEParser.parse(Array(text.utf8))
+        #expect(m.parts[0].defects.map(\.kind) == [.headerLineWithoutColon, .fieldsAfterLineWithoutColon])
+        let other = MIMEParser.parse(m.readingPastLineWithoutColon(of: m.parts[0])!)
+        #expect(other.parts[0].transferEncoding == "base64")
+        #expect(other.decodedBody(of: other.parts[0]).bytes == Array("Hello".utf8))
+        // A line without colon followed by text only: the body starts there, nothing else to read.
+        let plain = MIMEParser.parse(Array("Subject: x\r\nthis is not a header\r\nmore\r\n".utf8))
+        #expect(plain.otherReadings(of: plain.parts[0]).isEmpty)
+    }
+
+    @Test func uuencodeTransferEncodingIsDecoded() {
+        let text = "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n%2&5L;&\\`\r\n`\r\nend\r\n"
+        let m = MIMEParser.parse(Array(text.utf8))
+        #expect(m.decodedBody(of: m.parts[0]).bytes == Array("Hello".utf8))
+    }
+
+    @Test func messagePartialCannotBeChecked() {
+        let m = MIMEParser.parse(Array("Content-Type: message/partial; id=x; number=2; total=3\r\n\r\nrest\r\n".utf8))
+        #expect(m.parts[0].defects.map(\.description) == ["message-partial: fragment 2 of 3: the whole cannot be checked"])
+        #expect(m.parts[0].defects[0].isMalformation)
     }
 }

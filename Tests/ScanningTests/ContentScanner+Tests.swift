@@ -107,3 +107,48 @@ import Testing
         #expect(findings.map(\.part) == ["2"])
     }
 }
+
+/// Issue 9 item 2: what the scanner reports for content outside every part, and encrypted data.
+@Suite struct ContentScannerCoverageTests {
+    static let eicar = ContentScannerTests.eicar
+
+    @Test func textOutsideEveryPartIsScanned() throws {
+        let scanner = ContentScanner(engines: try EngineStore(settings: ContentScannerTests.settings()))
+        let shapes = [
+            "Content-Type: multipart/mixed; boundary=b\n\n\(Self.eicar)\n--b\n\nhi\n--b--\n",
+            "Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b--\n\(Self.eicar)\n",
+            "Content-Type: multipart/mixed; boundary=nothere\n\nno delimiter\n\(Self.eicar)\n",
+            "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\naGk=\n-- \n\(Self.eicar)\n",
+        ]
+        for shape in shapes {
+            let report = try scanner.scan(ContentScannerTests.parse(shape))
+            #expect(report.viruses.map(\.part) == [""], "\(shape)")
+        }
+    }
+
+    @Test func encryptedFormatsAreKnownByStructureOnly() throws {
+        // The first bytes of `openssl cms -encrypt -outform DER` and of `gpg --encrypt` output.
+        let cms: [UInt8] = [0x30, 0x82, 0x01, 0xC4, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0, 0x82, 0x01, 0xB5, 0x30, 0x82, 0x01, 0xB1]
+        // A session key packet (its body cut to the bytes checked), then an encrypted data packet.
+        let pkesk: [UInt8] = [0x84, 0x0C, 0x03, 0xAD, 0xB2, 0xAB, 0x8F, 0x32, 0x74, 0xBB, 0x26, 0x01, 0x0C, 0x00]
+            + [0xD2, 0x10] + [UInt8](repeating: 0x55, count: 16)
+        let skesk: [UInt8] = [0x8C, 0x0D, 0x04, 0x09, 0x03, 0x02, 0x2B, 0x70, 0x6A, 0xEF, 0x00, 0x1D, 0x7A, 0x52, 0xFF]
+            + [0xD2, 0x10] + [UInt8](repeating: 0x55, count: 16)
+        #expect(cms.withUnsafeBytes(ContentScanner.encryptedFormat) == "CMS enveloped data (S/MIME)")
+        #expect(pkesk.withUnsafeBytes(ContentScanner.encryptedFormat) == "OpenPGP encrypted data (public key)")
+        #expect(skesk.withUnsafeBytes(ContentScanner.encryptedFormat) == "OpenPGP encrypted data (passphrase)")
+        // Random data is not encrypted mail: none of 100,000 blobs.
+        var rng = SystemRandomNumberGenerator()
+        let words = (0..<(100_000 * 512 / 8)).map { _ in rng.next() }
+        var hits = 0
+        words.withUnsafeBytes { random in
+            for n in 0..<100_000 {
+                let blob = UnsafeRawBufferPointer(rebasing: random[(n * 512)..<(n * 512 + 512)])
+                if ContentScanner.encryptedFormat(blob) != nil { hits += 1 }
+            }
+        }
+        #expect(hits == 0)
+        #expect(Array("text\r\n-----BEGIN PGP MESSAGE-----\r\n".utf8).withUnsafeBytes(ContentScanner.hasPGPArmor))
+        #expect(!Array("quoted: > -----BEGIN PGP MESSAGE-----\r\n".utf8).withUnsafeBytes(ContentScanner.hasPGPArmor))
+    }
+}

@@ -1,0 +1,56 @@
+import MIMECore
+
+extension Finding.RuleID {
+    public static let encryptedMessage = Finding.RuleID(rawValue: "encrypted-message")
+}
+
+/// Content no one but the recipient can read cannot be checked for viruses, executables or
+/// anything else the regulations ask (QĐ 40/2022 Quảng Ninh Đ15 k5, k6): S/MIME enveloped data
+/// (`application/pkcs7-mime`, `application/x-pkcs7-mime`), PGP/MIME (`multipart/encrypted`) and
+/// inline PGP (`-----BEGIN PGP MESSAGE-----` in a part) and binary OpenPGP or CMS enveloped files
+/// (both found by the scanner in the bytes). It gets a finding
+/// of its own, never an unseen pass. Default action: tag (encrypted mail between agencies is
+/// legitimate); quarantine or reject where the province's rules forbid it.
+///
+/// - SeeAlso: RFC 8551 3.2 (smime-type), RFC 3156 4 (PGP/MIME), RFC 4880 6.2 (ASCII armor).
+public struct EncryptedMessageRule: Rule {
+    public let id = Finding.RuleID.encryptedMessage
+
+    public init() {}
+
+    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+        var findings: [Finding] = []
+        var reported: Set<String> = []
+        for part in message.message.parts {
+            guard let what = Self.opaque(part) else { continue }
+            // The parts of a multipart/encrypted are the same finding.
+            if let parent = part.parent, message.message.parts[parent].mediaType == "multipart/encrypted" { continue }
+            findings.append(Finding(.encryptedMessage, detail: what, part: part.path))
+            reported.insert(part.path)
+        }
+        // A part inside one already reported (the armored part of a multipart/encrypted).
+        func covered(_ path: String) -> Bool { reported.contains { $0.isEmpty || path == $0 || path.hasPrefix($0 + ".") } }
+        for note in message.content?.encryptedMessages ?? [] where !covered(note.part) {
+            findings.append(Finding(.encryptedMessage, detail: note.detail, part: note.part))
+            reported.insert(note.part)
+        }
+        return findings
+    }
+
+    /// What makes a part unreadable by its MIME type, or nil.
+    static func opaque(_ part: MIMEPart) -> String? {
+        switch part.mediaType {
+        case "application/pkcs7-mime", "application/x-pkcs7-mime":
+            let type = part.contentType["smime-type"]?.lowercased()
+            // certs-only carries certificates, no content.
+            if type == "certs-only" { return nil }
+            return "S/MIME \(type ?? "data") (\(part.mediaType)): content cannot be inspected"
+        case "multipart/encrypted":
+            return "PGP/MIME or other multipart/encrypted (\(part.contentType["protocol"] ?? "no protocol")): content cannot be inspected"
+        case "application/pgp-encrypted":
+            return "PGP encrypted (application/pgp-encrypted): content cannot be inspected"
+        default:
+            return nil
+        }
+    }
+}
