@@ -26,6 +26,9 @@ struct Text: ParsableCommand {
     @Flag(name: .customLong("to-unicode"), help: "Convert standard input to UTF-8 NFC on standard output.")
     var toUnicode = false
 
+    @Flag(help: "With --detect: also print how every candidate encoding scored.")
+    var explain = false
+
     @Option(help: "The input's encoding (\(Source.allCases.map(\.rawValue).joined(separator: ", "))).")
     var from: Source = .auto
 
@@ -41,6 +44,7 @@ struct Text: ParsableCommand {
         let detection = VietDetector.detect(input, declaredCharset: declared)
         if detect {
             print("\(detection.encodingName) \(String(format: "%.2f", detection.confidence))")
+            if explain { print(VietDetector.explain(input)) }
             return
         }
         let output: String
