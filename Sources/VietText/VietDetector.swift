@@ -175,7 +175,7 @@ public enum VietDetector {
 
     /// The candidates, in the order that wins ties (identical readings are common between
     /// CP1258, VISCII and VPS for short texts; CP1258 is the most used of the three).
-    static let candidates: [VietEncoding] = [.tcvn3, .vni, .cp1258, .viscii, .vps]
+    static let candidates: [VietEncoding] = [.tcvn3, .vn1, .vni, .cp1258, .viscii, .vps]
 
     struct Score {
         var valid = 0          // changed by the decoding, one well-formed syllable
@@ -521,8 +521,9 @@ public enum VietDetector {
         switch encoding {
         case .vni:
             VNI.decode(word) { out.append($0) }
-        case .cp1258:
-            let table = ByteTable.cp1258.scalars
+        case .cp1258, .vn1:
+            // Both write tones as combining marks after a base letter.
+            let table = encoding == .vn1 ? ByteTable.vn1.scalars : ByteTable.cp1258.scalars
             for b in word {
                 let c = table[Int(b)]
                 if c >= 0x300 && c < 0x370, let last = out.last, let info = VietLetters.info[last], info.tone == 0,
@@ -607,7 +608,8 @@ public enum VietDetector {
         /// The legacy encoding this label names, if any.
         var encoding: VietEncoding? {
             switch name {
-            case "tcvn", "tcvn3", "tcvn-5712", "tcvn5712-1", "tcvn5712-3", "vn3", "x-viet-tcvn5712", "abc": .tcvn3
+            case "tcvn", "tcvn3", "tcvn-5712", "tcvn5712-3", "vn3", "x-viet-tcvn5712", "abc": .tcvn3
+            case "tcvn5712-1", "tcvn5712-1:1993", "vn1", "vn2": .vn1
             case "vni", "vni-windows", "x-viet-vni": .vni
             case "viscii", "csviscii", "x-viet-viscii": .viscii
             case "vps", "x-viet-vps": .vps

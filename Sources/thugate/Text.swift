@@ -17,7 +17,7 @@ struct Text: ParsableCommand {
     )
 
     enum Source: String, ExpressibleByArgument, CaseIterable {
-        case auto, tcvn3, tcvn3Upper = "tcvn3-upper", vni, viscii, vps, cp1258, viqr, nfd
+        case auto, tcvn3, tcvn3Upper = "tcvn3-upper", vn1 = "tcvn5712-1", vni, viscii, vps, cp1258, viqr, nfd
     }
 
     @Flag(help: "Print the detected encoding and a confidence.")

@@ -3,7 +3,7 @@ import Testing
 @testable import VietText
 
 @Suite struct VietDetectorTests {
-    static let encodings: [VietEncoding] = [.tcvn3, .vni, .viscii, .vps, .cp1258, .viqr, .nfd]
+    static let encodings: [VietEncoding] = [.tcvn3, .vn1, .vni, .viscii, .vps, .cp1258, .viqr, .nfd]
 
     /// Right when the verdict names the encoding; TCVN3 lowercase/uppercase fonts count as one.
     /// Short texts whose bytes read the same in two encodings only need the same text.
@@ -12,8 +12,12 @@ import Testing
                                     : Fixtures.encode(text, encoding))
         let d = VietDetector.detect(bytes, declaredCharset: label)
         let expected = VietConverter.toUnicode(bytes, from: encoding)
-        if case .legacy(let got) = d.kind, got == encoding || (got == .tcvn3Upper && encoding == .tcvn3) {
-            #expect(d.text.same(expected))
+        // VN1 text without VN1's own codes is byte for byte VN3 text, read by TCVN3's rules
+        // (a capitals line is the uppercase font's).
+        let vn3 = encoding == .vn1 && bytes == Fixtures.encode(text, .tcvn3)
+        if case .legacy(let got) = d.kind, got == encoding || (got == .tcvn3Upper && encoding == .tcvn3)
+            || (vn3 && (got == .tcvn3 || got == .tcvn3Upper)) {
+            #expect(vn3 || d.text.same(expected))
             #expect(d.encodingName == got.rawValue)
         } else {
             #expect(short && d.text.same(expected), "\(encoding) \(label ?? "-"): \(text) → \(d.kind)")
@@ -66,7 +70,25 @@ import Testing
         "Ký hiệu viết tắt: ô = ông, b = bà, đ/c = đồng chí, ư = ủy ban",
     ]
 
-    @Test(arguments: [VietEncoding.tcvn3, .vni, .viscii, .vps, .cp1258])
+    /// VN1 text with its own codes (toned capitals in C0 and 0x80–0x9F) is VN1, read exactly as
+    /// glibc's TCVN5712-1 reads it, labelled or not (issue 9 item 10).
+    @Test func vn1IsDetectedAndReadAsGlibcDoes() throws {
+        var vn1Only = 0
+        for text in Fixtures.paragraphs + Fixtures.headings + ["ỦY BAN NHÂN DÂN TỈNH QUẢNG NINH", "QUYẾT ĐỊNH VỀ VIỆC BAN HÀNH QUY CHẾ"] {
+            let bytes = try #require(iconvEncode(text, to: "TCVN5712-1"))
+            guard bytes != Fixtures.encode(text, .tcvn3) else { continue }
+            vn1Only += 1
+            for label in [nil, "windows-1252", "iso-8859-1", "tcvn5712-1"] {
+                let d = VietDetector.detect(bytes, declaredCharset: label)
+                #expect(d.kind == .legacy(.vn1), "\(label ?? "-"): \(text.prefix(40)) → \(d.kind)")
+                #expect(d.text.same(try #require(iconv(bytes, from: "TCVN5712-1"))))
+                #expect(d.text.same(text))
+            }
+        }
+        #expect(vn1Only >= 5)
+    }
+
+    @Test(arguments: [VietEncoding.tcvn3, .vn1, .vni, .viscii, .vps, .cp1258])
     func lettersOnTheirOwn(_ encoding: VietEncoding) throws {
         // The text must come out right; a short list may read the same in two encodings. The
         // six VPS bytes of "a à ả ã ạ á" are also a VISCII list of a-letters ("a à ả ã ă á"),
