@@ -3,6 +3,7 @@ Western Latin-1 mail is never rewritten as Vietnamese (item 4), and a single-par
 number everywhere (item 12). Messages are written by Python's email package, as other software
 writes them."""
 import json
+import os
 import subprocess
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -96,3 +97,34 @@ def test_western_mail_is_left_byte_for_byte(tmp_path, charset, subject, body):
     assert result.returncode == 0, result.stderr
     assert result.stdout == data, result.stderr.decode()
     assert b"legacy-encoding" not in result.stderr
+
+
+def test_zip_member_names_without_the_utf8_flag_are_cp437(tmp_path):
+    """Info-ZIP's zip stores names that are not UTF-8 as they are, without general purpose bit
+    11: CP437 by the zip specification (APPNOTE 4.4.4, appendix D), as DOS and Windows wrote."""
+    import zipfile
+    from email.message import EmailMessage
+    from email.policy import SMTP
+    names = {"Réunion été.txt": b"hello world\n", "Über öl.txt": b"hi\n", "Ñandú ½.txt": b"x\n"}
+    files = tmp_path / "files"
+    files.mkdir()
+    for name, content in names.items():
+        (files / os.fsdecode(name.encode("cp437"))).write_bytes(content)
+    archive = tmp_path / "docs.zip"
+    subprocess.run(["zip", "-q", str(archive)] + sorted(os.listdir(files)), cwd=files, check=True,
+                   env={**os.environ, "LC_ALL": "C"})
+    with zipfile.ZipFile(archive) as z:
+        assert all(info.flag_bits & 0x800 == 0 for info in z.infolist())
+        assert sorted(info.filename for info in z.infolist()) == sorted(names)  # Python reads them as CP437 too
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "a@example.org"
+    msg["To"] = "b@example.org"
+    msg["Subject"] = "zip"
+    msg.set_content("see attached")
+    msg.add_attachment(archive.read_bytes(), maintype="application", subtype="zip", filename="docs.zip")
+    path = tmp_path / "m.eml"
+    path.write_bytes(msg.as_bytes())
+    report = scan_json(path)
+    member_names = sorted(o["name"] for o in report["objects"] if o["name"].startswith("docs.zip/"))
+    assert member_names == sorted(f"docs.zip/{n}" for n in names)
+    assert "\ufffd" not in json.dumps(report, ensure_ascii=False)
