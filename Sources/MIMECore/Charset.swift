@@ -184,3 +184,17 @@ final class IconvDecoder {
         #endif
     }
 }
+
+extension ParsedMessage {
+    /// A text part's body as text, for the rules that read text: transfer-decoded, then decoded
+    /// from its declared charset (US-ASCII when none is declared, RFC 2045 5.2) by ``Charset``,
+    /// iconv included. Nil when the charset is unknown to every decoder or the bytes are not valid
+    /// in it: the caller reports `unknown-charset` rather than guess.
+    public func decodedText(of part: MIMEPart) -> String? {
+        let bytes = decodedBody(of: part).bytes
+        let label = part.charset ?? "us-ascii"
+        if let text = Charset.decode(bytes, label: label) { return text }
+        // Undeclared 8-bit text is common and ASCII's superset is what senders meant.
+        return part.charset == nil ? lenientText(bytes) : nil
+    }
+}

@@ -64,6 +64,14 @@ import Testing
         }
     }
 
+    @Test func bodiesInIconvCharsetsAreText() {
+        let raw: [UInt8] = Array("Content-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: base64\r\n\r\n8NLJ18XUIQ==\r\n".utf8)
+        let message = MIMEParser.parse(raw)
+        #expect(message.decodedText(of: message.parts[0]) == "Привет!")
+        let unknown = MIMEParser.parse(Array("Content-Type: text/plain; charset=x-nothing\r\n\r\nabc\r\n".utf8))
+        #expect(unknown.decodedText(of: unknown.parts[0]) == nil)
+    }
+
     @Test func iconvRejectsInvalidBytesAndUnknownNames() {
         #expect(Charset.decode([0xB9, 0xD8, 0xFF], label: "gb2312") == nil)       // 0xFF starts no GBK character
         #expect(Charset.decode([0xB9], label: "gb2312") == nil)                   // incomplete at the end
