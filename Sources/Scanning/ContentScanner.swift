@@ -104,8 +104,9 @@ public final class ContentScanner: Sendable {
                            outer: (part: String, name: String)?, depth: Int) throws {
         for part in message.parts where part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
             let body = message.decodedBody(of: part).bytes
-            let path = outer?.part ?? part.path
-            let name = outer.map { "\($0.name)/\(part.filename ?? "part \(part.path.isEmpty ? "1" : part.path)")" } ?? part.filename
+            // Parts are named by number as everywhere (ParsedMessage.partNumber): a single-part body is "1".
+            let path = outer?.part ?? message.partNumber(of: part)
+            let name = outer.map { "\($0.name)/\(part.filename ?? "part \(message.partNumber(of: part))")" } ?? part.filename
             let isTextBody = Self.isTextBody(part)
             try body.withUnsafeBytes { bytes in
                 try scanObject(bytes, part: path, name: name, isTextBody: isTextBody, engine: engine, cookie: cookie, into: &report)
@@ -114,7 +115,7 @@ public final class ContentScanner: Sendable {
                report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822" {
                 let inner = MIMEParser.parse(body, limits: message.limits)
                 try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
-                              outer: (path, name ?? "part \(path.isEmpty ? "1" : path)"), depth: depth + 1)
+                              outer: (path, name ?? "part \(path)"), depth: depth + 1)
             }
             for file in message.uuencodedFiles(in: part) {
                 try file.content.withUnsafeBytes { bytes in
@@ -131,7 +132,7 @@ public final class ContentScanner: Sendable {
 
     private func scanObject(_ bytes: UnsafeRawBufferPointer, part: String, name: String?, isTextBody: Bool,
                             engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport) throws {
-        let containerName = name ?? "part \(part.isEmpty ? "1" : part)"
+        let containerName = name ?? "part \(part)"
         var sawTop = false
         var layerError: Error? = nil
         let outcome = try engine.scan(bytes, name: containerName) { layer in
@@ -183,7 +184,7 @@ public final class ContentScanner: Sendable {
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type))
                 return
             }
-            throw ScanError("libclamav did not scan part \(part.isEmpty ? "1" : part) (\(containerName)); see its error in the log")
+            throw ScanError("libclamav did not scan part \(part) (\(containerName)); see its error in the log")
         }
     }
 

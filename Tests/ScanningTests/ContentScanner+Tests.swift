@@ -106,4 +106,21 @@ import Testing
         let findings = ExecutableRule().evaluate(InspectedMessage(envelope: nil, message: message, content: report))
         #expect(findings.map(\.part) == ["2"])
     }
+
+    /// One numbering everywhere (issue 9 item 12): the body of a single-part message is part
+    /// "1" in the content report, as in `thugate scan`'s parts list and the normalizer.
+    @Test func singlePartBodyIsPart1() throws {
+        let scanner = ContentScanner(engines: try EngineStore(settings: Self.settings()))
+        let message = Self.parse("""
+        From: a@b.vn
+        Content-Type: text/plain
+
+        \(Self.eicar)
+
+        """)
+        let report = try scanner.scan(message)
+        #expect(report.viruses.map(\.part) == ["1"])
+        #expect(report.objects.map(\.part) == ["1"])
+        #expect(message.partNumber(of: message.parts[0]) == "1")
+    }
 }
