@@ -162,16 +162,19 @@ final class IconvDecoder {
     /// incomplete sequence): exact, like the built-in tables.
     func decode(_ input: [UInt8]) -> String? {
         #if canImport(Glibc)
+        var input = input
         var output = [UInt8](repeating: 0, count: input.count * Self.maxExpansion + 16)
         var produced = 0
-        let ok: Bool = input.withUnsafeBufferPointer { inBuf in
-            output.withUnsafeMutableBufferPointer { outBuf in
-                var inPtr = UnsafeMutablePointer(mutating: inBuf.baseAddress.map { UnsafeMutableRawPointer(mutating: $0).assumingMemoryBound(to: CChar.self) })
+        let ok: Bool = input.withUnsafeMutableBytes { inBuf in
+            output.withUnsafeMutableBytes { outBuf in
+                var inPtr = inBuf.baseAddress?.assumingMemoryBound(to: CChar.self)
                 var inLeft = inBuf.count
-                var outPtr = outBuf.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }
+                var outPtr = outBuf.baseAddress?.assumingMemoryBound(to: CChar.self)
                 var outLeft = outBuf.count
+                // -1 with EILSEQ (invalid), EINVAL (incomplete at the end) or E2BIG (past the
+                // bound): not text in this charset.
                 if inLeft > 0, iconv(handle, &inPtr, &inLeft, &outPtr, &outLeft) == -1 { return false }
-                // Flush the shift state (ISO-2022-JP, UTF-7 end in a state).
+                // Flush the shift state (ISO-2022-JP and UTF-7 may end inside one).
                 if iconv(handle, nil, nil, &outPtr, &outLeft) == -1 { return false }
                 produced = outBuf.count - outLeft
                 return true

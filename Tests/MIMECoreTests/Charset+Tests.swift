@@ -64,6 +64,17 @@ import Testing
         }
     }
 
+    /// Hostile bytes in every iconv charset: no crash, and text no larger than the bound.
+    @Test func iconvRandomBytes() {
+        var state: UInt64 = 2047
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        for round in 0..<3000 {
+            let label = Self.iconvCharsets[round % Self.iconvCharsets.count].label
+            let bytes = (0..<Int(next() % 64)).map { _ in UInt8(truncatingIfNeeded: next()) }
+            if let text = Charset.decode(bytes, label: label) { #expect(text.utf8.count <= bytes.count * 4 + 16) }
+        }
+    }
+
     @Test func bodiesInIconvCharsetsAreText() {
         let raw: [UInt8] = Array("Content-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: base64\r\n\r\n8NLJ18XUIQ==\r\n".utf8)
         let message = MIMEParser.parse(raw)
