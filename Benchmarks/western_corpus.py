@@ -13,7 +13,8 @@ with (`-` for none). The text is real Western text found on the machine:
 - Debian's word lists (`wfrench`, `wngerman`, `wspanish`, `wportuguese`, `wbrazilian`,
   `witalian`): subjects, file names and bodies made of real words, with the Western
   punctuation and spacing real mail has (NBSP before French `:;!?` and inside numbers,
-  `«»`, `N°`, `25 °C`, `© 2024`, `·`, curly quotes and dashes in Windows-1252);
+  `«»`, `N°`, `25 °C`, `© 2024`, `·`, curly quotes and dashes in Windows-1252), also as HTML
+  with `<p>&nbsp;</p>`-style empty paragraphs written as NBSP;
 - ISO-8859-1 patch mail whose lines carry no-break spaces.
 
 `Benchmarks/viet_detect.py` runs it through the detector (thugate-vietbench --western).
@@ -178,6 +179,10 @@ def main():
                 body = "\n".join(" ".join(punctuate(rng, name, ws) for _ in range(rng.randint(1, 5)))
                                  for _ in range(rng.randint(1, 12)))
                 emit("wordlist-body", body)
+                emit("wordlist-html", "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">"
+                     "<style>p { font-family: Arial, sans-serif; }</style></head><body>"
+                     + "".join(f"<p style=\"margin:0\">{line}</p><p>\u00a0</p>" for line in body.split("\n"))
+                     + "<div>--\u00a0<br>Société Générale · N°\u00a012</div></body></html>")
                 emit("patch", patch(rng, ws))
         for s in ["N° 1467829", "Facture N°\u00a01467829", "Commande n°\u00a012", "Re: Dossier N°1467829",
                   "\u00a0", "Bonjour\u00a0!", "25\u00a0°C", "© 2024 Société Générale", "Prix\u00a0: 12\u00a0€",
