@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MIMECore
 import VietText
 
 /// `thugate text`: the TCVN 6909 converters on their own, for old documents' text.
@@ -49,7 +50,13 @@ struct Text: ParsableCommand {
         }
         let output: String
         if from == .auto {
-            output = detection.text
+            // Text that is not legacy Vietnamese is decoded from the charset it declares
+            // (KOI8-R, GB2312, ... through iconv) when that works.
+            if detection.kind == .notVietnamese, let declared, let text = Charset.decode(input, label: declared) {
+                output = text
+            } else {
+                output = detection.text
+            }
         } else {
             guard let encoding = VietEncoding(rawValue: from == .nfd ? "nfd" : from.rawValue) else {
                 throw ValidationError("unknown encoding \(from.rawValue)")

@@ -128,3 +128,14 @@ def test_zip_member_names_without_the_utf8_flag_are_cp437(tmp_path):
     member_names = sorted(o["name"] for o in report["objects"] if o["name"].startswith("docs.zip/"))
     assert member_names == sorted(f"docs.zip/{n}" for n in names)
     assert "\ufffd" not in json.dumps(report, ensure_ascii=False)
+
+
+def test_cli_text_decodes_the_declared_charset():
+    data = "Съешь же ещё этих мягких французских булок".encode("koi8-r")
+    result = subprocess.run([str(BINARY), "text", "--to-unicode", "--declared", "koi8-r"], input=data, capture_output=True,
+                            timeout=30)
+    assert result.returncode == 0 and result.stdout.decode() == "Съешь же ещё этих мягких французских булок"
+    latin = "Facture N° 1467829".encode("latin-1")
+    result = subprocess.run([str(BINARY), "text", "--detect", "--declared", "iso-8859-1"], input=latin, capture_output=True,
+                            timeout=30)
+    assert result.stdout.decode().split()[0] == "iso-8859-1"
