@@ -233,7 +233,7 @@ public enum VietDetector {
         /// ("klarte ikke å allokere") has few of the first kind.
         func agrees(with score: Score) -> Bool {
             let invalid = asciiWords - asciiValid
-            return invalid * 2 <= asciiValid + score.valid - score.punctuation + score.distinctPunctuation.count
+            return invalid * 2 <= asciiValid + score.valid - score.punctuation + score.distinctPunctuation.count + score.neutralValid
         }
     }
 
@@ -248,7 +248,10 @@ public enum VietDetector {
         // A word only a legacy encoding writes; one that merely looks unusual as Western letters
         // ("deán", "poäng") needs a second syllable beside it.
         let syllables = score.valid - score.punctuation + score.neutralValid + context.asciiValid
-        if score.symbolic >= 1 || score.strong >= 1 && syllables >= 2 { return context.agrees(with: score) || score.strong >= 3 }
+        // Two words no Western text writes outweigh a signature in English below them.
+        if score.symbolic >= 1 || score.strong >= 1 && syllables >= 2 {
+            return context.agrees(with: score) || score.strong >= 3 || score.symbolic >= 2
+        }
         // Several distinct syllables; letters on their own ("a à ả ã ạ") only in a list of them,
         // as Western quotes and signs («», ©, °) are a few distinct ones.
         if score.distinct.count >= 3 || score.distinct.count + score.distinctPunctuation.count >= 5,
@@ -269,7 +272,9 @@ public enum VietDetector {
         let (scores, context) = self.scores(sample)
         var best: (index: Int, value: Double)? = nil
         for (k, score) in scores.enumerated() {
-            let value = score.value + (declared?.encoding == candidates[k] ? 1 : 0)
+            // VN1 is rare in mail and its capitals sit where other encodings keep small letters
+            // ("Hà Nội" in VISCII reads "HỔ Nài"): it has to win by a clear margin.
+            let value = score.value + (declared?.encoding == candidates[k] ? 1 : 0) - (candidates[k] == .vn1 ? 1 : 0)
             if best == nil || value > best!.value { best = (k, value) }
         }
         if let best, hasEvidence(scores[best.index], context, labelled: declared?.encoding == candidates[best.index]) {
@@ -321,10 +326,19 @@ public enum VietDetector {
             var previousLower = false  // the previous word ended in a lowercase ASCII letter
             var sentenceBreak = true   // . ! ? : ; or a line break since the previous word
             var inTag = false          // inside <...>: markup, not text
+            // ASCII words count on lines that hold 8-bit words: a signature or a quoted English
+            // reply below Vietnamese text is not its context.
+            var line = Context()
+            var lineHasHigh = false
+            func endLine() {
+                if lineHasHigh { context.asciiWords += line.asciiWords; context.asciiValid += line.asciiValid }
+                line = Context(); lineHasHigh = false
+            }
             while i < n {
                 let b = p[i]
                 guard isWordByte(b) else {
                     if b == 0x2E || b == 0x21 || b == 0x3F || b == 0x3A || b == 0x3B || b == 0x0A || b == 0x2D { sentenceBreak = true }
+                    if b == 0x0A { endLine() }
                     if b == 0x3C, i + 1 < n, p[i + 1] == 0x2F || p[i + 1] == 0x21 || (p[i + 1] | 0x20) >= 0x61 && (p[i + 1] | 0x20) <= 0x7A {
                         inTag = true
                     } else if b == 0x3E {
@@ -346,7 +360,7 @@ public enum VietDetector {
                     let after = i < n ? p[i] : 0x20
                     if !inTag, before != 0x26, before != 0x25, before != 0x5C, !isGlue(before), !isGlue(after),
                        !(after == 0x3A && isReplyPrefix(word)) {
-                        countASCII(word, into: &context, letters: &letters)
+                        countASCII(word, into: &line, letters: &letters)
                     }
                     continue
                 }
@@ -363,7 +377,9 @@ public enum VietDetector {
                           lowerContext: previousLower && !sentenceBreak, western: western, punctuation: punctuation,
                           accentFinal: accentFinal, quote: quote, into: &scores[k])
                 }
+                lineHasHigh = true
             }
+            endLine()
         }
         return (scores, context)
     }
@@ -478,6 +494,9 @@ public enum VietDetector {
             guard isWesternLetter(c) else { return false }
             if j > lo, w[j - 1] < 0x80, !westernAfterVowel(w[j - 1], c) { return false }
             if j > lo, isWesternUpper(c), w[j - 1] >= 0x61 && w[j - 1] <= 0x7A || isWesternLower(w[j - 1]) { return false }
+            // Nor inside a capitalized word ("KÝnh"): Western capitals inside a word come in
+            // words of capitals.
+            if j > lo, isWesternUpper(c), j + 1 < hi, w[j + 1] >= 0x61 && w[j + 1] <= 0x7A || isWesternLower(w[j + 1]) { return false }
             run += 1
             if run >= 2 {
                 let pair = (w[j - 1] | 0x20, c | 0x20)

@@ -88,6 +88,17 @@ import Testing
         #expect(vn1Only >= 5)
     }
 
+    /// Vietnamese lines above an English signature: the signature's words are not the context
+    /// of the Vietnamese ones.
+    @Test(arguments: [VietEncoding.tcvn3, .vni, .viscii, .vps, .cp1258])
+    func vietnameseAboveAnEnglishSignature(_ encoding: VietEncoding) throws {
+        let text = "Kính gửi anh Hùng, em gửi báo cáo tháng này.\n\n--\nBest regards, John Smith\n"
+            + "Senior Software Engineer, Example Corporation Ltd.\nhttps://www.example.com/contact | phone +84 90 123 4567\n"
+        try check(text, encoding, short: false)
+        // And a file name whose first word reads the same in Latin-1.
+        try check("Hà Nội.doc", encoding, short: true)
+    }
+
     @Test(arguments: [VietEncoding.tcvn3, .vn1, .vni, .viscii, .vps, .cp1258])
     func lettersOnTheirOwn(_ encoding: VietEncoding) throws {
         // The text must come out right; a short list may read the same in two encodings. The
