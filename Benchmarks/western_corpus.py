@@ -15,6 +15,7 @@ with (`-` for none). The text is real Western text found on the machine:
   punctuation and spacing real mail has (NBSP before French `:;!?` and inside numbers,
   `«»`, `N°`, `25 °C`, `© 2024`, `·`, curly quotes and dashes in Windows-1252), also as HTML
   with `<p>&nbsp;</p>`-style empty paragraphs written as NBSP;
+- the prose of the translated manual pages (`/usr/share/man/{lang}/`), by paragraph;
 - ISO-8859-1 patch mail whose lines carry no-break spaces.
 
 `Benchmarks/viet_detect.py` runs it through the detector (thugate-vietbench --western).
@@ -50,6 +51,32 @@ def translations():
                     strings.append(value)
         if strings:
             out[lang] = sorted(set(strings))  # the same message is in many catalogs
+    return out
+
+
+def manual_paragraphs():
+    """Prose of the translated manual pages (`/usr/share/man/{lang}/`), their roff requests
+    dropped, as paragraphs of up to 12 lines."""
+    import gzip
+    import re
+    out = []
+    for lang in LANGS:
+        for path in sorted(glob.glob(f"/usr/share/man/{lang}/man*/*.gz")):
+            try:
+                with gzip.open(path, "rt", encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except Exception:
+                continue
+            prose = []
+            for line in lines:
+                if line.startswith((".", "'")) or not line.strip():
+                    if len(prose) >= 12 or (not line.strip() and prose):
+                        out.append("\n".join(prose))
+                        prose = []
+                    continue
+                prose.append(re.sub(r"\\f[BIRP]|\\-|\\\(..|\\&|\\e", "", line))
+            if prose:
+                out.append("\n".join(prose))
     return out
 
 
@@ -163,6 +190,8 @@ def main():
                 emit("gettext-string", s)
             for i in range(0, len(strings), 25):
                 emit("gettext-body", "\n".join(strings[i:i + 25]))
+        for paragraph in manual_paragraphs():
+            emit("manual-paragraph", paragraph)
         for name in WORDLISTS:
             ws = words(name)
             if not ws:
