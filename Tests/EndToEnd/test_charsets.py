@@ -60,6 +60,24 @@ def test_iconv_charsets_are_read_not_unknown(tmp_path, charset, text):
     assert result.returncode == 0 and result.stdout == path.read_bytes()
 
 
+@pytest.mark.parametrize("charset,name", [("koi8-r", "Отчёт за ноябрь.pdf"), ("gb2312", "年度报告.pdf"),
+                                          ("big5", "年度報告.pdf"), ("euc-kr", "보고서.pdf"), ("iso-8859-15", "Œuvre €.pdf")])
+def test_attachment_names_in_iconv_charsets(tmp_path, charset, name):
+    """RFC 2231 file names in those charsets (filename*=charset''%XX, as older clients write
+    them) decode."""
+    from urllib.parse import quote
+    encoded = quote(name.encode(PY_CODEC.get(charset, charset)), safe="")
+    path = tmp_path / "m.eml"
+    path.write_bytes(
+        b"From: a@example.org\r\nTo: b@example.org\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+        b"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        + f"Content-Disposition: attachment; filename*={charset}''{encoded}\r\n\r\n".encode()
+        + b"JVBERi0xLjQK\r\n--b--\r\n")
+    report = scan_json(path)
+    assert [p["filename"] for p in report["parts"] if p.get("filename")] == [name]
+
+
 def test_unknown_charset_is_still_reported_as_part_1(tmp_path):
     path = tmp_path / "m.eml"
     path.write_bytes(b"From: a@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
