@@ -174,7 +174,8 @@ public enum VietDetector {
     // MARK: Legacy 8-bit
 
     /// The candidates, in the order that wins ties (identical readings are common between
-    /// CP1258, VISCII and VPS for short texts; CP1258 is the most used of the three).
+    /// CP1258, VISCII and VPS for short texts; CP1258 is the most used of the three). VN1 reads
+    /// lowercase text as TCVN3 (VN3) does, and VN3 is by far the more common.
     static let candidates: [VietEncoding] = [.tcvn3, .vn1, .vni, .cp1258, .viscii, .vps]
 
     struct Score {
