@@ -1,4 +1,5 @@
 // thugate-vietbench FIXTURES_DIR
+// thugate-vietbench --western CORPUS.tsv   (Benchmarks/western_corpus.py writes it)
 //
 // Detection accuracy of VietText over the labelled fixtures encoded into every encoding (and the
 // short subjects on their own), false conversions of the negatives, and throughput of
@@ -7,8 +8,12 @@ import Foundation
 import VietText
 
 let arguments = CommandLine.arguments
+if arguments.count == 3, arguments[1] == "--western" {
+    westernFalseConversions(arguments[2])
+    exit(0)
+}
 guard arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: thugate-vietbench FIXTURES_DIR\n".utf8))
+    FileHandle.standardError.write(Data("usage: thugate-vietbench FIXTURES_DIR | --western CORPUS.tsv\n".utf8))
     exit(2)
 }
 let root = URL(fileURLWithPath: arguments[1])
@@ -149,3 +154,66 @@ let english = Array(String(repeating: read("negative/english.txt"), count: 10_00
 var sink = 0
 let asciiRate = rate(english.count) { sink &+= VietDetector.detect(english).text.utf8.count }
 out(String(format: "| ASCII English (early exit) | – | %.0f |", asciiRate))
+
+/// Windows-1252, its five holes as Latin-1's C1 controls.
+func windows1252(_ bytes: Data) -> String {
+    String(String.UnicodeScalarView(bytes.map { b in
+        (b >= 0x80 && b < 0xA0 ? String(data: Data([b]), encoding: .windowsCP1252)?.unicodeScalars.first : nil) ?? Unicode.Scalar(b)
+    }))
+}
+
+/// False conversions over a corpus of genuine Western text (`set TAB charset TAB label TAB
+/// base64`): a legacy verdict, or a delivered text other than the bytes read in their charset.
+func westernFalseConversions(_ path: String) {
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+        FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
+        exit(1)
+    }
+    let verbose = ProcessInfo.processInfo.environment["VIETBENCH_VERBOSE"] != nil
+    var tally: [String: (samples: Int, bytes: Int, falses: Int, utf8: Int)] = [:]
+    var pending = Data()
+    func handleLine(_ line: Data) {
+        let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
+        guard fields.count == 4, let bytes = Data(base64Encoded: Data(fields[3])) else { return }
+        let set = String(decoding: fields[0], as: UTF8.self)
+        let charset = String(decoding: fields[1], as: UTF8.self)
+        let label = String(decoding: fields[2], as: UTF8.self)
+        let genuine = String(data: bytes, encoding: charset == "iso-8859-1" ? .isoLatin1 : .windowsCP1252) ?? ""
+        let d = VietDetector.detect(bytes, declaredCharset: label == "-" ? nil : label)
+        var wrong = false
+        var t = tally[set] ?? (0, 0, 0, 0)
+        if case .legacy = d.kind {
+            wrong = true
+        } else if !bytesEqual(d.text, genuine) && !(charset == "iso-8859-1" && bytesEqual(d.text, windows1252(bytes))) {
+            // (Latin-1's C1 controls 0x80–0x9F read as Windows-1252, as mail readers do, is the same text.)
+            // Unlabelled bytes that are valid UTF-8 are read as UTF-8: no conversion, but counted.
+            if label == "-" && d.encodingName == "utf-8" { t.utf8 += 1 } else { wrong = true }
+        }
+        t.samples += 1; t.bytes += bytes.count
+        if wrong {
+            t.falses += 1
+            if verbose { print("FALSE \(set) \(d.encodingName): \(genuine.prefix(80).debugDescription) → \(d.text.prefix(80).debugDescription)") }
+        }
+        tally[set] = t
+    }
+    while true {
+        let chunk = handle.readData(ofLength: 1 << 20)
+        if chunk.isEmpty { break }
+        pending.append(chunk)
+        var start = pending.startIndex
+        while let newline = pending[start...].firstIndex(of: 0x0A) {
+            handleLine(pending[start..<newline])
+            start = newline + 1
+        }
+        pending = pending[start...]
+    }
+    if !pending.isEmpty { handleLine(pending) }
+    out("| set | samples | MB | false conversions | unlabelled, valid UTF-8 by chance |")
+    out("|---|---|---|---|---|")
+    var samples = 0, bytes = 0, falses = 0, utf8 = 0
+    for (set, t) in tally.sorted(by: { $0.key < $1.key }) {
+        out(String(format: "| %@ | %d | %.1f | %d | %d |", set, t.samples, Double(t.bytes) / 1e6, t.falses, t.utf8))
+        samples += t.samples; bytes += t.bytes; falses += t.falses; utf8 += t.utf8
+    }
+    out(String(format: "| **total** | %d | %.1f | **%d** | %d |", samples, Double(bytes) / 1e6, falses, utf8))
+}

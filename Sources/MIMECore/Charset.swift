@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The charsets MIME text and headers are decoded from. Decoding is exact: a byte sequence a
 /// charset does not define makes the decode fail (nil), so callers can tell "wrong label".
@@ -23,18 +26,20 @@ public enum Charset: String, Sendable, CaseIterable {
     }
 
     /// Decodes `bytes` in the charset a MIME label names: ThuGate's own exact tables for the
-    /// Vietnamese-relevant charsets, the platform's converters (Foundation) for any other IANA
-    /// name it knows (windows-1251, iso-8859-2, shift_jis, ...). Nil when the label is unknown or
-    /// the bytes are not valid in it.
+    /// Vietnamese-relevant charsets, the platform's converters (Foundation) for the IANA names
+    /// it knows (windows-1251, iso-8859-2, ...), then glibc's iconv for every other name iconv
+    /// knows (ISO-8859-15, GB2312/GBK/GB18030, Big5, EUC-KR/ks_c_5601-1987, KOI8-R/U, UTF-7,
+    /// x-mac-cyrillic, ISO-2022-JP, TCVN5712-1, ...), which Foundation on Linux lacks. Nil when
+    /// the label is unknown to all of them or the bytes are not valid in it.
     public static func decode(_ bytes: some Collection<UInt8>, label: String) -> String? {
         if let charset = Charset(label: label) { return charset.decode(bytes) }
-        guard let encoding = platformEncoding(label) else { return nil }
-        return String(data: Data(bytes), encoding: encoding)
+        if let encoding = platformEncoding(label), let text = String(data: Data(bytes), encoding: encoding) { return text }
+        return IconvDecoder(label: label)?.decode(Array(bytes))
     }
 
-    /// Whether ``decode(_:label:)`` knows the label at all (its tables or the platform's).
+    /// Whether ``decode(_:label:)`` knows the label at all (its tables, the platform's, iconv's).
     public static func isSupported(label: String) -> Bool {
-        Charset(label: label) != nil || platformEncoding(label) != nil
+        Charset(label: label) != nil || platformEncoding(label) != nil || IconvDecoder(label: label) != nil
     }
 
     private static func platformEncoding(_ label: String) -> String.Encoding? {
@@ -105,4 +110,94 @@ public func lenientText(_ bytes: some Collection<UInt8>) -> String {
         }
     }
     return String(scalars)
+}
+
+/// One glibc iconv conversion descriptor, from a MIME charset to UTF-8: the fallback decoder
+/// for every charset name iconv knows. Owns its `iconv_t` (closed in deinit); not shared
+/// between threads (iconv keeps shift state), so each decode makes its own.
+///
+/// - SeeAlso: RFC 2978 (charset names), POSIX iconv(3).
+final class IconvDecoder {
+    #if canImport(Glibc)
+    private let handle: iconv_t
+    #endif
+
+    /// MIME names that iconv spells otherwise, or whose real-world use is a superset: mail
+    /// labelled gb2312 is written by GBK encoders, ks_c_5601-1987 and euc-kr by CP949 (UHC) ones.
+    static let aliases: [String: String] = [
+        "gb2312": "GBK", "x-gbk": "GBK", "cp936": "GBK", "euc-cn": "GBK", "csgb2312": "GBK",
+        "ks_c_5601-1987": "CP949", "ks_c_5601": "CP949", "euc-kr": "CP949", "cseuckr": "CP949", "x-windows-949": "CP949",
+        "x-mac-cyrillic": "MAC-CYRILLIC", "x-mac-ukrainian": "MAC-CYRILLIC", "x-mac-roman": "MACINTOSH",
+        "x-sjis": "SHIFT_JIS", "ms_kanji": "SHIFT_JIS", "x-euc-jp": "EUC-JP", "x-euc-tw": "EUC-TW",
+        "unicode-1-1-utf-7": "UTF-7", "x-utf-7": "UTF-7", "ibm437": "CP437", "x-ibm437": "CP437",
+    ]
+
+    /// Nil when iconv does not know the charset. Labels are charset names only (RFC 2978
+    /// characters, at most 40): iconv's "//TRANSLIT"-style suffixes never reach it.
+    init?(label: String) {
+        let name = label.trimmingWhitespace.lowercased()
+        guard !name.isEmpty, name.utf8.count <= 40,
+              name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E || $0 == 0x3A })
+        else { return nil }
+        #if canImport(Glibc)
+        let handle = iconv_open("UTF-8", Self.aliases[name] ?? name.uppercased())
+        guard let handle, handle != iconv_t(bitPattern: -1) else { return nil }
+        self.handle = handle
+        #else
+        return nil
+        #endif
+    }
+
+    deinit {
+        #if canImport(Glibc)
+        iconv_close(handle)
+        #endif
+    }
+
+    /// Output stops past this many bytes of UTF-8 per input byte (no charset needs more than 4),
+    /// so a hostile input cannot grow the text without bound.
+    static let maxExpansion = 4
+
+    /// The UTF-8 text, or nil when the bytes are not valid in the charset (an invalid or
+    /// incomplete sequence): exact, like the built-in tables.
+    func decode(_ input: [UInt8]) -> String? {
+        #if canImport(Glibc)
+        var input = input
+        var output = [UInt8](repeating: 0, count: input.count * Self.maxExpansion + 16)
+        var produced = 0
+        let ok: Bool = input.withUnsafeMutableBytes { inBuf in
+            output.withUnsafeMutableBytes { outBuf in
+                var inPtr = inBuf.baseAddress?.assumingMemoryBound(to: CChar.self)
+                var inLeft = inBuf.count
+                var outPtr = outBuf.baseAddress?.assumingMemoryBound(to: CChar.self)
+                var outLeft = outBuf.count
+                // -1 with EILSEQ (invalid), EINVAL (incomplete at the end) or E2BIG (past the
+                // bound): not text in this charset.
+                if inLeft > 0, iconv(handle, &inPtr, &inLeft, &outPtr, &outLeft) == -1 { return false }
+                // Flush the shift state (ISO-2022-JP and UTF-7 may end inside one).
+                if iconv(handle, nil, nil, &outPtr, &outLeft) == -1 { return false }
+                produced = outBuf.count - outLeft
+                return true
+            }
+        }
+        guard ok else { return nil }
+        return String(validating: output[..<produced], as: UTF8.self)
+        #else
+        return nil
+        #endif
+    }
+}
+
+extension ParsedMessage {
+    /// A text part's body as text, for the rules that read text: transfer-decoded, then decoded
+    /// from its declared charset (US-ASCII when none is declared, RFC 2045 5.2) by ``Charset``,
+    /// iconv included. Nil when the charset is unknown to every decoder or the bytes are not valid
+    /// in it: the caller reports `unknown-charset` rather than guess.
+    public func decodedText(of part: MIMEPart) -> String? {
+        let bytes = decodedBody(of: part).bytes
+        let label = part.charset ?? "us-ascii"
+        if let text = Charset.decode(bytes, label: label) { return text }
+        // Undeclared 8-bit text is common and ASCII's superset is what senders meant.
+        return part.charset == nil ? lenientText(bytes) : nil
+    }
 }

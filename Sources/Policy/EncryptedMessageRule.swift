@@ -25,11 +25,12 @@ public struct EncryptedMessageRule: Rule {
             guard let what = Self.opaque(part) else { continue }
             // The parts of a multipart/encrypted are the same finding.
             if let parent = part.parent, message.message.parts[parent].mediaType == "multipart/encrypted" { continue }
-            findings.append(Finding(.encryptedMessage, detail: what, part: part.path))
-            reported.insert(part.path)
+            findings.append(Finding(.encryptedMessage, detail: what, part: message.message.partNumber(of: part)))
+            reported.insert(message.message.partNumber(of: part))
         }
         // A part inside one already reported (the armored part of a multipart/encrypted).
-        func covered(_ path: String) -> Bool { reported.contains { $0.isEmpty || path == $0 || path.hasPrefix($0 + ".") } }
+        // Part numbers (ParsedMessage.partNumber): the root is "0" (multipart) or "1" (single part).
+        func covered(_ path: String) -> Bool { reported.contains { $0 == "0" || path == $0 || path.hasPrefix($0 + ".") } }
         for note in message.content?.encryptedMessages ?? [] where !covered(note.part) {
             findings.append(Finding(.encryptedMessage, detail: note.detail, part: note.part))
             reported.insert(note.part)

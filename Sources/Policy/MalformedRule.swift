@@ -57,6 +57,6 @@ public struct MIMEAmbiguousRule: Rule {
 
 private func defects(in message: ParsedMessage, _ severity: MIMEDefect.Severity, as rule: Finding.RuleID) -> [Finding] {
     message.parts.flatMap { part in
-        part.defects.filter { $0.severity == severity }.map { Finding(rule, detail: $0.description, part: part.path) }
+        part.defects.filter { $0.severity == severity }.map { Finding(rule, detail: $0.description, part: message.partNumber(of: part)) }
     }
 }

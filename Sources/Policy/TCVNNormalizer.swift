@@ -122,11 +122,14 @@ public struct TCVNNormalizer: Sendable {
         // A body that does not decode cleanly is not rewritten: its bytes are not known.
         guard clean, !bytes.isEmpty else { return }
         let declared = part.charset
+        // A part labelled in another script's charset (KOI8-R, GB2312, ...) is that charset:
+        // legacy Vietnamese hides behind Western labels, not there.
+        if let declared, !Self.mayHideLegacyVietnamese(declared) { return }
         let detection = VietDetector.detect(bytes, declaredCharset: declared)
         guard case .legacy(let encoding) = detection.kind else {
             if let declared, !Self.isKnownCharset(declared) {
                 findings.append(Finding(.unknownCharset, detail: "charset \"\(declared)\" cannot be decoded: part left unchanged",
-                                        part: part.path.isEmpty ? "" : part.path))
+                                        part: message.partNumber(of: part)))
             }
             return
         }
@@ -139,7 +142,21 @@ public struct TCVNNormalizer: Sendable {
                 return
             }
         }
-        changes.append(Change(encoding: encoding.rawValue, place: "part \(part.path.isEmpty ? "1" : part.path)"))
+        changes.append(Change(encoding: encoding.rawValue, place: "part \(message.partNumber(of: part))"))
+    }
+
+    /// Labels that legacy Vietnamese text travels under: none, ASCII, the Western 8-bit sets
+    /// (the .Vn and VNI fonts drew their letters on Latin-1 and Windows-1252 codes), UTF-8
+    /// (mislabelled), Windows-1258, the Vietnamese sets themselves, and names no decoder knows.
+    static func mayHideLegacyVietnamese(_ label: String) -> Bool {
+        let name = label.trimmingCharacters(in: .whitespaces).lowercased()
+        let western: Set<String> = ["us-ascii", "ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
+                                    "windows-1252", "cp1252", "x-cp1252", "iso-8859-15", "iso8859-15", "latin-9", "utf-8", "utf8",
+                                    "windows-1258", "cp1258", "x-cp1258", "x-user-defined", "unknown-8bit"]
+        return western.contains(name) || VietEncoding.allCases.contains { $0.rawValue == name }
+            || ["tcvn", "tcvn3", "tcvn-5712", "tcvn5712-1", "tcvn5712-3", "viscii", "vni", "vps", "x-viet-vni", "x-viet-vps",
+                "x-viet-tcvn5712", "x-viet-viscii", "csviscii"].contains(name)
+            || !Charset.isSupported(label: name)
     }
 
     static func isKnownCharset(_ label: String) -> Bool {
@@ -233,7 +250,7 @@ public struct TCVNNormalizer: Sendable {
                 next += 2
             }
             let detection = VietDetector.detect(bytes, declaredCharset: charset.isEmpty ? nil : charset)
-            if case .legacy(let encoding) = detection.kind {
+            if charset.isEmpty || mayHideLegacyVietnamese(charset), case .legacy(let encoding) = detection.kind {
                 found = found ?? encoding
                 out.append(EncodedWords.encode(detection.text))
             } else {
@@ -309,7 +326,7 @@ public struct TCVNNormalizer: Sendable {
                 return
             }
         }
-        changes.append(Change(encoding: encoding.rawValue, place: "file name, part \(part.path.isEmpty ? "1" : part.path)"))
+        changes.append(Change(encoding: encoding.rawValue, place: "file name, part \(message.partNumber(of: part))"))
     }
 
     /// A structured value with its file name parameter written again in UTF-8: RFC 2231

@@ -205,11 +205,11 @@ private func fileInspectionCallback(
     let box = Unmanaged<CallbackBox>.fromOpaque(context).takeUnretainedValue()
     var names: [String] = []
     if let ancestors, recursionLevel > 0 {
-        for i in 0..<Int(recursionLevel) { names.append(ancestors[i].map { String(cString: $0) } ?? "") }
+        for i in 0..<Int(recursionLevel) { names.append(ancestors[i].map(ArchiveText.memberName) ?? "") }
     }
     let layer = ClamAVEngine.Layer(
         depth: Int(recursionLevel), type: type.map { String(cString: $0) } ?? "CL_TYPE_ANY",
-        name: fileName.map { String(cString: $0) }, ancestors: names, size: fileSize,
+        name: fileName.map(ArchiveText.memberName), ancestors: names, size: fileSize,
         bytes: buffer.map { UnsafeRawBufferPointer(start: UnsafeRawPointer($0), count: fileSize) },
         normalized: attributes & UInt32(LAYER_ATTRIBUTES_NORMALIZED) != 0)
     box.inspect(layer)

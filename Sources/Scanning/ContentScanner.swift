@@ -109,8 +109,9 @@ public final class ContentScanner: Sendable {
     private func scanParts(of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport,
                            outer: (part: String, name: String)?, depth: Int) throws {
         for part in message.parts {
-            let path = outer?.part ?? part.path
-            let own = "part \(part.path.isEmpty ? "1" : part.path)"
+            // Parts are named by number as everywhere (ParsedMessage.partNumber): a single-part body is "1".
+            let path = outer?.part ?? message.partNumber(of: part)
+            let own = "part \(message.partNumber(of: part))"
             func named(_ name: String) -> String { outer.map { "\($0.name)/\(name)" } ?? name }
             let name = outer.map { "\($0.name)/\(part.filename ?? own)" } ?? part.filename
             if part.children.isEmpty && !(part.isMessage && part.decodedSize == 0) {
@@ -270,7 +271,7 @@ public final class ContentScanner: Sendable {
 
     private func scanObject(_ bytes: UnsafeRawBufferPointer, part: String, name: String?, isTextBody: Bool,
                             engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport) throws {
-        let containerName = name ?? "part \(part.isEmpty ? "1" : part)"
+        let containerName = name ?? "part \(part)"
         var sawTop = false
         var layerError: Error? = nil
         let outcome = try engine.scan(bytes, name: containerName) { layer in
@@ -322,7 +323,7 @@ public final class ContentScanner: Sendable {
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type))
                 return
             }
-            throw ScanError("libclamav did not scan part \(part.isEmpty ? "1" : part) (\(containerName)); see its error in the log")
+            throw ScanError("libclamav did not scan part \(part) (\(containerName)); see its error in the log")
         }
     }
 

@@ -16,6 +16,8 @@ public enum VietConverter {
             return TCVN3Case.decode(input)
         case .tcvn3Upper:
             return ByteTable.tcvn3Upper.decode(input)
+        case .vn1:
+            return ByteTable.vn1.decode(input)
         case .viscii:
             return ByteTable.viscii.decode(input)
         case .vps:
@@ -42,6 +44,8 @@ public enum VietConverter {
             return ByteTable.tcvn3.encode(scalars)
         case .tcvn3Upper:
             return TCVN3Case.encodeUpperFont(scalars)
+        case .vn1:
+            return ByteTable.vn1.encode(scalars)
         case .viscii:
             return ByteTable.viscii.encode(scalars)
         case .vps:
@@ -196,6 +200,8 @@ struct ByteTable: Sendable {
             && !(c >= 0xC0 && c <= 0xFF)
     }
     static let viscii = ByteTable(CodePages.visciiAll)
+    /// VN1's combining marks are never written for a letter the table has precomposed.
+    static let vn1 = ByteTable(CodePages.vn1All) { _, c in !(c >= 0x300 && c < 0x370) }
     static let vps = ByteTable(CodePages.vpsAll)
     static let cp1258 = ByteTable(CodePages.full(high: CodePages.cp1258High))
     static let cp1252 = ByteTable(CodePages.full(high: CodePages.cp1252High))

@@ -1,7 +1,7 @@
 /// The encodings Vietnamese text arrives in. TCVN 6909:2001 (Unicode, precomposed: NFC) is the
 /// target; everything else is converted to it.
 ///
-/// - SeeAlso: TCVN 5712:1993 (VN3), RFC 1456 (VISCII, VIQR), Microsoft code page 1258.
+/// - SeeAlso: TCVN 5712:1993 (VN1, VN2, VN3), RFC 1456 (VISCII, VIQR), Microsoft code page 1258.
 public enum VietEncoding: String, CaseIterable, Sendable {
     /// UTF-8 (possibly decomposed): converted to its NFC.
     case unicode = "utf-8"
@@ -9,6 +9,9 @@ public enum VietEncoding: String, CaseIterable, Sendable {
     case tcvn3 = "tcvn3"
     /// TCVN3 uppercase fonts (.VnTimeH): the lowercase code positions show capitals.
     case tcvn3Upper = "tcvn3-upper"
+    /// TCVN 5712:1993 VN1 (glibc's TCVN5712-1): VN3's letters plus toned capitals in C0 and
+    /// 0x80–0x9F and combining tone marks. Also reads VN2, its subset without the C0 capitals.
+    case vn1 = "tcvn5712-1"
     /// VNI-Windows: base letter followed by a mark byte.
     case vni = "vni"
     /// VISCII 1.1 (RFC 1456).
@@ -27,6 +30,7 @@ public enum VietEncoding: String, CaseIterable, Sendable {
         case .unicode: "UTF-8"
         case .tcvn3: "TCVN3"
         case .tcvn3Upper: "TCVN3 (uppercase font)"
+        case .vn1: "TCVN 5712 VN1"
         case .vni: "VNI-Windows"
         case .viscii: "VISCII"
         case .vps: "VPS"

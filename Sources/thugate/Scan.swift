@@ -163,19 +163,20 @@ struct ScanReport: Encodable {
         let result = inspection.result
         self.file = file
         self.action = result.verdict.action
-        // The message itself is part "0" in scan's output ("" inside: IMAP's whole message).
+        // One numbering everywhere (ParsedMessage.partNumber): a single-part body is "1", a
+        // multipart root "0".
         self.findings = result.findings.map {
-            FindingReport(rule: $0.rule.rawValue, detail: $0.detail, part: $0.part.map { $0.isEmpty ? "0" : $0 })
+            FindingReport(rule: $0.rule.rawValue, detail: $0.detail, part: $0.part.map(message.partNumber))
         }
         self.parts = message.parts.map { part in
-            PartReport(part: part.path.isEmpty ? "0" : part.path, type: part.mediaType, charset: part.charset,
+            PartReport(part: message.partNumber(of: part), type: part.mediaType, charset: part.charset,
                        encoding: part.transferEncoding, filename: part.filename,
                        size: part.children.isEmpty ? part.decodedSize : part.bodyRange.count,
                        uuencoded: part.uuencodedNames.isEmpty ? nil : part.uuencodedNames,
                        defects: part.defects.map(\.description))
         }
         self.objects = inspection.content?.objects.map {
-            ObjectReport(part: $0.part.isEmpty ? "0" : $0.part, name: $0.displayName, type: $0.mimeType, size: $0.size,
+            ObjectReport(part: message.partNumber($0.part), name: $0.displayName, type: $0.mimeType, size: $0.size,
                          encryption: $0.encryption)
         }
         self.error = nil
@@ -186,8 +187,9 @@ struct ScanReport: Encodable {
         if let error { return "\(file): error: \(error)" }
         var lines = ["\(file): \(action)"]
         for part in parts {
-            let depth = part.part == "0" ? 0 : part.part.split(separator: ".").count
-            var line = String(repeating: "  ", count: depth + 1) + (part.part == "0" ? "" : "\(part.part) ") + part.type
+            let root = part.part == "0" || parts.count == 1
+            let depth = root ? 0 : part.part.split(separator: ".").count
+            var line = String(repeating: "  ", count: depth + 1) + (root ? "" : "\(part.part) ") + part.type
             if let filename = part.filename { line += " \"\(filename)\"" }
             if let charset = part.charset { line += " charset=\(charset)" }
             if part.encoding != "7bit" { line += " \(part.encoding)" }

@@ -163,3 +163,19 @@ def test_cli_normalize_writes_the_converted_message(tmp_path):
     assert message["X-ThuGate-Normalized"] == "tcvn3→utf-8 (part 1)"
     assert body_text(result.stdout).replace("\r\n", "\n") == TEXT.replace("\r\n", "\n")
     assert b"legacy-encoding" in result.stderr
+
+
+VN1_TEXT = ("ỦY BAN NHÂN DÂN TỈNH QUẢNG NINH\r\nQUYẾT ĐỊNH\r\nVề việc ban hành Quy chế sử dụng hệ thống thư điện tử. "
+            "Ủy ban nhân dân tỉnh Quảng Ninh quyết định.\r\n")
+
+
+@pytest.mark.parametrize("charset", ["windows-1252", "iso-8859-1", "TCVN5712-1"])
+def test_vn1_body_arrives_as_glibc_reads_it(proxy, upstream, charset):
+    """TCVN 5712:1993 VN1 (toned capitals in C0 and 0x80-0x9F), written by glibc's iconv."""
+    vn1 = subprocess.run(["iconv", "-f", "UTF-8", "-t", "TCVN5712-1"], input=VN1_TEXT.encode(), capture_output=True,
+                         check=True).stdout
+    assert any(b < 0x20 and b not in b"\r\n" or 0x80 <= b < 0xA0 for b in vn1)
+    content = relay(proxy, upstream, raw_message(vn1, charset=charset))
+    message = message_from_bytes(content)
+    assert message["X-ThuGate-Normalized"] == "tcvn5712-1→utf-8 (part 1)"
+    assert body_text(content) == VN1_TEXT

@@ -95,4 +95,42 @@ import VietText
         #expect(outcome.findings.map(\.rule) == [.unknownCharset])
         #expect(outcome.findings.first?.detail == "charset \"x-no-such-charset\" cannot be decoded: part left unchanged")
     }
+
+    // MARK: Western mail is never rewritten (issue 9 item 4)
+
+    static func latin1(_ s: String) -> [UInt8] { [UInt8](s.data(using: .isoLatin1)!) }
+
+    /// The shapes the issue saw rewritten: "N°" in a Latin-1 Subject and attachment name (read
+    /// as VISCII "Nồ"), a Latin-1 body whose no-break spaces became "Õ", and ISO-8859-1 patch mail
+    /// with =A0 in quoted-printable.
+    static let westernMessages: [(name: String, raw: [UInt8])] = [
+        ("subject N°", Array("From: a@example.fr\r\nSubject: =?iso-8859-1?Q?Facture_N=B0_1467829?=\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nhi\r\n".utf8)),
+        ("raw subject N°", Array("From: a@example.fr\r\nSubject: ".utf8) + latin1("Facture N° 1467829") + Array("\r\nContent-Type: text/plain\r\n\r\nhi\r\n".utf8)),
+        ("display name", Array("From: ".utf8) + latin1("Société Générale · Service N°3") + Array(" <a@example.fr>\r\nSubject: x\r\n\r\nhi\r\n".utf8)),
+        ("attachment N°", Array("Subject: =?iso-8859-1?Q?Facture_N=B0_1467829?=\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf; name=\"=?iso-8859-1?Q?Facture_N=B0_1467829.pdf?=\"\r\nContent-Disposition: attachment; filename*=iso-8859-1''Facture%20N%B0%201467829.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n".utf8)),
+        ("NBSP body", Array("Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".utf8)
+            + latin1("Bonjour,\r\n\u{A0}\r\nVeuillez trouver ci-joint la facture N°\u{A0}1467829.\r\n\u{A0}\r\nCordialement,\r\n\u{A0}\r\n")),
+        ("NBSP html", Array("Content-Type: text/html; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".utf8)
+            + latin1("<html><body><p>\u{A0}</p><p>Bonjour\u{A0}!</p><p>\u{A0}</p></body></html>\r\n")),
+        ("patch =A0", Array("Subject: [PATCH] fix the parser\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n--- a/src/main.c\r\n+++ b/src/main.c\r\n@@ -1,3 +1,4 @@\r\n+=A0=A0=A0=A0/* keep the buffer */\r\n+=A0\r\n int x;\r\n-=A0\r\n".utf8)),
+        ("windows-1252 quotes", Array("Content-Type: text/plain; charset=windows-1252\r\n\r\n".utf8)
+            + [UInt8]("«\u{A0}Citation\u{A0}» – “ok” © 2024, 25\u{A0}°C, Straße · Köln".data(using: .windowsCP1252)!)),
+    ]
+
+    @Test(arguments: westernMessages.indices)
+    func westernMailIsNeverRewritten(_ index: Int) {
+        let (name, raw) = Self.westernMessages[index]
+        let outcome = TCVNNormalizer().normalize(MIMEParser.parse(raw))
+        #expect(outcome.bytes == nil, "\(name): \(outcome.summary ?? "")")
+        #expect(outcome.findings.isEmpty, "\(name): \(outcome.findings)")
+    }
+
+    /// A label the platform (or iconv) decodes, other than the Western ones legacy fonts hide
+    /// behind, is believed: KOI8-R Russian is not VISCII.
+    @Test func otherCharsetsAreBelieved() {
+        let russian: [UInt8] = [0xF0, 0xD2, 0xC9, 0xD7, 0xC5, 0xD4, 0x20, 0xCD, 0xC9, 0xD2, 0x21]  // "Привет мир!" in KOI8-R
+        let raw = Array("Content-Type: text/plain; charset=koi8-r\r\n\r\n".utf8) + russian + Array("\r\n".utf8)
+        let outcome = TCVNNormalizer().normalize(MIMEParser.parse(raw))
+        #expect(outcome.bytes == nil)
+    }
 }

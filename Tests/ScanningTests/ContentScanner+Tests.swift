@@ -106,6 +106,23 @@ import Testing
         let findings = ExecutableRule().evaluate(InspectedMessage(envelope: nil, message: message, content: report))
         #expect(findings.map(\.part) == ["2"])
     }
+
+    /// One numbering everywhere (issue 9 item 12): the body of a single-part message is part
+    /// "1" in the content report, as in `thugate scan`'s parts list and the normalizer.
+    @Test func singlePartBodyIsPart1() throws {
+        let scanner = ContentScanner(engines: try EngineStore(settings: Self.settings()))
+        let message = Self.parse("""
+        From: a@b.vn
+        Content-Type: text/plain
+
+        \(Self.eicar)
+
+        """)
+        let report = try scanner.scan(message)
+        #expect(report.viruses.map(\.part) == ["1"])
+        #expect(report.objects.map(\.part) == ["1"])
+        #expect(message.partNumber(of: message.parts[0]) == "1")
+    }
 }
 
 /// Issue 9 item 2: what the scanner reports for content outside every part, and encrypted data.
@@ -114,15 +131,16 @@ import Testing
 
     @Test func textOutsideEveryPartIsScanned() throws {
         let scanner = ContentScanner(engines: try EngineStore(settings: ContentScannerTests.settings()))
+        // Part numbers as everywhere: a multipart root is "0", a body that is the only leaf "1".
         let shapes = [
-            "Content-Type: multipart/mixed; boundary=b\n\n\(Self.eicar)\n--b\n\nhi\n--b--\n",
-            "Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b--\n\(Self.eicar)\n",
-            "Content-Type: multipart/mixed; boundary=nothere\n\nno delimiter\n\(Self.eicar)\n",
-            "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\naGk=\n-- \n\(Self.eicar)\n",
+            ("Content-Type: multipart/mixed; boundary=b\n\n\(Self.eicar)\n--b\n\nhi\n--b--\n", "0"),
+            ("Content-Type: multipart/mixed; boundary=b\n\n--b\n\nhi\n--b--\n\(Self.eicar)\n", "0"),
+            ("Content-Type: multipart/mixed; boundary=nothere\n\nno delimiter\n\(Self.eicar)\n", "1"),
+            ("Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\naGk=\n-- \n\(Self.eicar)\n", "1"),
         ]
-        for shape in shapes {
+        for (shape, part) in shapes {
             let report = try scanner.scan(ContentScannerTests.parse(shape))
-            #expect(report.viruses.map(\.part) == [""], "\(shape)")
+            #expect(report.viruses.map(\.part) == [part], "\(shape)")
         }
     }
 

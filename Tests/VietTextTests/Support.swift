@@ -54,3 +54,21 @@ extension String {
     /// Scalar-exact equality (Swift's == is canonical equivalence: NFD == NFC).
     func same(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
 }
+
+/// UTF-8 text → bytes in `charset` by glibc iconv.
+func iconvEncode(_ text: String, to charset: String) -> [UInt8]? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/iconv")
+    process.arguments = ["-f", "UTF-8", "-t", charset]
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return nil }
+    input.fileHandleForWriting.write(Data(text.utf8))
+    try? input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    return [UInt8](data)
+}

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct VietConverterTests {
     static let letters = VietLetters.precomposed.map { String($0) }
-    static let legacy: [VietEncoding] = [.tcvn3, .vni, .viscii, .vps, .cp1258, .viqr, .nfd, .unicode]
+    static let legacy: [VietEncoding] = [.tcvn3, .vn1, .vni, .viscii, .vps, .cp1258, .viqr, .nfd, .unicode]
 
     /// 12 vowels × 6 tones × 2 cases = 144, minus the 12 plain ASCII a e i o u y / A E I O U Y
     /// = 132 precomposed vowels, plus đ and Đ = 134.
@@ -86,6 +86,26 @@ import Testing
         #expect(bytes.count == 75)
     }
 
+    /// VN1 byte for byte against glibc (TCVN5712-1): every byte on its own, every combining
+    /// mark after every letter, and the fixtures both ways.
+    @Test func vn1MatchesIconv() throws {
+        let combining: [UInt8] = [0xB0, 0xB1, 0xB2, 0xB3, 0xB4]
+        let single = (0...255).map(UInt8.init).filter { !combining.contains($0) }
+        let reference = try #require(iconv(single, from: "TCVN5712-1"))
+        #expect(VietConverter.toUnicode(single, from: .vn1).same(reference))
+        var pairs: [UInt8] = []
+        for base in Array("aAeEiIoOuUyYbZ".utf8) + [0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA8, 0xA9, 0xAA, 0xAB, 0xAC, 0xAD] {
+            for mark in combining { pairs += [base, mark, 0x20] }
+        }
+        let pairReference = try #require(iconv(pairs, from: "TCVN5712-1"))
+        #expect(VietConverter.toUnicode(pairs, from: .vn1).same(pairReference))
+        for text in Fixtures.paragraphs + Fixtures.headings + Self.letters {
+            let ours = try #require(VietConverter.fromUnicode(text, to: .vn1))
+            #expect(ours == iconvEncode(text, to: "TCVN5712-1"), "\(text.prefix(40))")
+            #expect(VietConverter.toUnicode(ours, from: .vn1).same(text))
+        }
+    }
+
     @Test func visciiMatchesIconv() throws {
         let bytes = (0...255).map(UInt8.init)
         let reference = try #require(iconv(bytes, from: "VISCII"))
@@ -107,7 +127,7 @@ import Testing
 
     @Test func fixturesRoundTrip() throws {
         for text in Fixtures.paragraphs + Fixtures.subjects {
-            for encoding in [VietEncoding.vni, .viscii, .vps, .cp1258, .viqr, .nfd] {
+            for encoding in [VietEncoding.vn1, .vni, .viscii, .vps, .cp1258, .viqr, .nfd] {
                 let bytes = try #require(VietConverter.fromUnicode(text, to: encoding))
                 #expect(VietConverter.toUnicode(bytes, from: encoding).same(text), "\(encoding): \(text.prefix(40))")
             }

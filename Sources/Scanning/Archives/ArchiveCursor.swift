@@ -1,3 +1,5 @@
+import Foundation
+
 /// A bounds-checked little-endian reader over untrusted archive bytes.
 ///
 /// Every read returns `nil` instead of trapping when the data runs out; sizes taken from the
@@ -133,5 +135,12 @@ extension ArchiveText {
     /// UTF-8 when the bytes are valid UTF-8, else CP437 (DOS-era archivers' OEM code page).
     static func utf8OrCP437(_ bytes: UnsafeRawBufferPointer) -> String {
         isValidUTF8(bytes) ? utf8(bytes) : cp437(bytes)
+    }
+
+    /// A member name libclamav reports, as the archive stored it: zip names without the UTF-8
+    /// flag are CP437 (APPNOTE 4.4.4, appendix D), and so is what DOS and Windows tools wrote in
+    /// other formats; valid UTF-8 is UTF-8. Never U+FFFD for bytes a name really holds.
+    static func memberName(_ cString: UnsafePointer<CChar>) -> String {
+        utf8OrCP437(UnsafeRawBufferPointer(start: UnsafeRawPointer(cString), count: Int(strlen(cString))))
     }
 }
