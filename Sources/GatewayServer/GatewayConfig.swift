@@ -16,6 +16,9 @@ public struct GatewayConfig: Sendable, Equatable {
         public var hostname = "thugate.localdomain"
         public var maxConnections = 1000
         public var maxConnectionsPerIP = 50
+        /// Clients exempt from the per-client limits (the main server's own relays hold many
+        /// connections open), as Postfix's `smtpd_client_event_limit_exceptions = $mynetworks`.
+        public var trustedNetworks = IPNetwork.loopback
         public var maxMessageSize = SMTPDefaults.maxMessageSize
         public var maxRecipients = SMTPDefaults.maxRecipients
         public var maxLineLength = SMTPDefaults.maxLineLength
@@ -243,8 +246,11 @@ extension GatewayConfig {
         ])
     }
 
-    /// Reads a configuration file's text. Unknown keys and bad values are errors.
-    public static func parse(_ text: String, file: String = "<config>") throws(ConfigError) -> GatewayConfig {
+    /// Reads a configuration file's text over `defaults`. Unknown keys and bad values are errors.
+    /// Relative paths in the text are resolved against `directory` (the file's own directory)
+    /// when it is given, and left as written otherwise.
+    public static func parse(_ text: String, file: String = "<config>", directory: String? = nil,
+                             defaults: GatewayConfig = GatewayConfig()) throws(ConfigError) -> GatewayConfig {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -253,10 +259,10 @@ extension GatewayConfig {
         } catch {
             throw ConfigError(file: file, line: nil, key: nil, message: "TOML syntax: \(error)")
         }
-        let reader = ConfigReader(file: file, text: text)
-        var config = GatewayConfig()
+        let reader = ConfigReader(file: file, text: text, directory: directory)
+        var config = defaults
         try reader.section(table, "server", known: [
-            "listen", "hostname", "max_connections", "max_connections_per_ip", "max_message_size", "max_recipients",
+            "listen", "hostname", "max_connections", "max_connections_per_ip", "trusted_networks", "max_message_size", "max_recipients",
             "max_line_length", "max_data_line_length", "max_errors", "command_timeout", "data_timeout", "bare_line_endings", "memory_threshold",
             "spool_directory", "pid_file", "shutdown_timeout", "tls_certificate", "tls_private_key",
         ]) { (s) throws(ConfigError) in
@@ -270,6 +276,14 @@ extension GatewayConfig {
             }
             if let v = try s.integer("max_connections", min: 1) { config.server.maxConnections = v }
             if let v = try s.integer("max_connections_per_ip", min: 1) { config.server.maxConnectionsPerIP = v }
+            if let v = try s.stringList("trusted_networks") {
+                config.server.trustedNetworks = try v.map { (text) throws(ConfigError) in
+                    guard let network = IPNetwork(text) else {
+                        throw s.error("trusted_networks", "\"\(text)\" is not an address or a CIDR network such as \"10.0.0.0/8\"")
+                    }
+                    return network
+                }
+            }
             if let v = try s.size("max_message_size", min: 1024) { config.server.maxMessageSize = v }
             if let v = try s.integer("max_recipients", min: 1) { config.server.maxRecipients = v }
             if let v = try s.integer("max_line_length", min: 512) { config.server.maxLineLength = v }
@@ -279,17 +293,17 @@ extension GatewayConfig {
             if let v = try s.duration("data_timeout") { config.server.dataTimeout = v }
             if let v = try s.choice("bare_line_endings", BareLineEndingPolicy.self) { config.server.bareLineEndings = v }
             if let v = try s.size("memory_threshold", min: 0) { config.server.memoryThreshold = v }
-            if let v = try s.string("spool_directory") {
+            if let v = try s.path("spool_directory") {
                 guard !v.isEmpty else { throw s.error("spool_directory", "must not be empty") }
                 config.server.spoolDirectory = v
             }
-            if let v = try s.string("pid_file") {
+            if let v = try s.path("pid_file") {
                 guard !v.isEmpty else { throw s.error("pid_file", "must not be empty") }
                 config.server.pidFile = v
             }
             if let v = try s.duration("shutdown_timeout") { config.server.shutdownTimeout = v }
-            if let v = try s.string("tls_certificate") { config.server.tlsCertificate = v }
-            if let v = try s.string("tls_private_key") { config.server.tlsPrivateKey = v }
+            if let v = try s.path("tls_certificate") { config.server.tlsCertificate = v }
+            if let v = try s.path("tls_private_key") { config.server.tlsPrivateKey = v }
             if config.server.tlsCertificate.isEmpty != config.server.tlsPrivateKey.isEmpty {
                 throw s.error(config.server.tlsCertificate.isEmpty ? "tls_private_key" : "tls_certificate",
                               "tls_certificate and tls_private_key must be set together")
@@ -304,13 +318,14 @@ extension GatewayConfig {
                     throw s.error("url", "expected \"smtp://HOST:PORT\" or \"maildir:DIR\"")
                 }
                 config.upstream.url = url
+                if case .maildir(let path) = url, let directory { config.upstream.url = .maildir(ConfigPaths.resolve(path, against: directory)) }
             }
             if let v = try s.string("helo_name") { config.upstream.heloName = v }
             if let v = try s.duration("connect_timeout") { config.upstream.connectTimeout = v }
             if let v = try s.duration("command_timeout") { config.upstream.commandTimeout = v }
             if let v = try s.duration("data_timeout") { config.upstream.dataTimeout = v }
             if let v = try s.choice("starttls", UpstreamTLS.self) { config.upstream.startTLS = v }
-            if let v = try s.string("tls_ca_file") { config.upstream.tlsCAFile = v }
+            if let v = try s.path("tls_ca_file") { config.upstream.tlsCAFile = v }
             if let v = try s.bool("pipelining") { config.upstream.pipelining = v }
             if let v = try s.integer("max_idle_connections", min: 0) { config.upstream.maxIdleConnections = v }
             if let v = try s.duration("idle_timeout") { config.upstream.idleTimeout = v }
@@ -338,11 +353,11 @@ extension GatewayConfig {
             "signatures", "temporary_directory", "max_scan_size", "max_file_size", "max_recursion", "max_files",
             "max_scan_time", "max_archive_members", "max_expanded_size", "max_expansion_ratio", "threads",
         ]) { (s) throws(ConfigError) in
-            if let v = try s.string("signatures") {
+            if let v = try s.path("signatures") {
                 guard !v.isEmpty else { throw s.error("signatures", "must name the signature directory") }
                 config.scan.clamav.databaseDirectory = v
             }
-            if let v = try s.string("temporary_directory") {
+            if let v = try s.path("temporary_directory") {
                 guard !v.isEmpty else { throw s.error("temporary_directory", "must not be empty") }
                 config.scan.clamav.temporaryDirectory = v
             }
@@ -364,7 +379,7 @@ extension GatewayConfig {
             if let v = try s.stringList("internal_domains") { config.text.internalDomains = v.map { $0.lowercased() } }
         }
         try reader.section(table, "quarantine", known: ["directory"]) { (s) throws(ConfigError) in
-            if let v = try s.string("directory") {
+            if let v = try s.path("directory") {
                 guard !v.isEmpty else { throw s.error("directory", "must not be empty") }
                 config.quarantine.directory = v
             }
@@ -395,10 +410,13 @@ extension GatewayConfig {
 struct ConfigReader {
     let file: String
     let lines: [Substring]
+    /// The file's directory, against which its relative paths are resolved.
+    let directory: String?
 
-    init(file: String, text: String) {
+    init(file: String, text: String, directory: String? = nil) {
         self.file = file
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        self.directory = directory
     }
 
     struct Section {
@@ -414,6 +432,14 @@ struct ConfigReader {
             guard let value = table[key] else { return nil }
             guard let s = value.string else { throw error(key, "expected a string") }
             return s
+        }
+
+        /// A file or directory: relative to the configuration file's directory. Every path
+        /// setting is read with this and listed in `GatewayConfig.resolvePaths`.
+        func path(_ key: String) throws(ConfigError) -> String? {
+            guard let value = try string(key) else { return nil }
+            guard let directory = reader.directory, !value.isEmpty else { return value }
+            return ConfigPaths.resolve(value, against: directory)
         }
 
         func bool(_ key: String) throws(ConfigError) -> Bool? {

@@ -90,7 +90,10 @@ public final class SMTPServer: Service {
     private func serve(_ client: AcceptedClient) async {
         let channel = client.channel.channel
         let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-        let admitted = sessions.withLockedValue { $0.admit(ip: ip, channel: channel, clock: client.clock, limits: config.server) }
+        let trusted = config.server.trustedNetworks.contains(channel.remoteAddress)
+        let admitted = sessions.withLockedValue {
+            $0.admit(ip: ip, channel: channel, clock: client.clock, limits: config.server, trusted: trusted)
+        }
         guard admitted, !shuttingDown.load(ordering: .relaxed) else {
             var buffer = channel.allocator.buffer(capacity: 128)
             (admitted ? Reply.shuttingDown : Reply.tooManyConnections).write(into: &buffer)
@@ -150,8 +153,9 @@ struct SessionRegistry {
 
     var all: [(Channel, SessionClock)] { Array(channels.values) }
 
-    mutating func admit(ip: String, channel: Channel, clock: SessionClock, limits: GatewayConfig.Server) -> Bool {
-        guard channels.count < limits.maxConnections, perIP[ip, default: 0] < limits.maxConnectionsPerIP else { return false }
+    /// A trusted client is held only to the total: per-client limits are for the Internet.
+    mutating func admit(ip: String, channel: Channel, clock: SessionClock, limits: GatewayConfig.Server, trusted: Bool) -> Bool {
+        guard channels.count < limits.maxConnections, trusted || perIP[ip, default: 0] < limits.maxConnectionsPerIP else { return false }
         perIP[ip, default: 0] += 1
         channels[ObjectIdentifier(channel)] = (channel, clock)
         return true

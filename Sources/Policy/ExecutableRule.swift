@@ -5,7 +5,9 @@ extension Finding.RuleID {
 /// QĐ 40/2022 (Quảng Ninh) Đ2 k7 and Đ15 k6: executable files (`*.exe, *.com, *.dll, *.net`, any
 /// file runnable on Windows) are neither sent nor received. Judged by the real type libmagic
 /// finds, inside archives too, and by name for scripts and for members that cannot be read
-/// (an encrypted archive's file list).
+/// (an encrypted archive's file list). The scanner confirms libmagic's executable types by their
+/// headers (`Scanning.ExecutableFormat`): a COM program has none, so `*.com` and `*.pif` are
+/// judged by name, as the article names `*.com`, never by libmagic's guess from two leading bytes.
 public struct ExecutableRule: Rule {
     public let id = Finding.RuleID.executable
     /// Real types (libmagic MIME types) that are executables.

@@ -399,8 +399,10 @@ public final class ContentScanner: Sendable {
         isTextBody && !Self.mayBeBinary(bytes) ? nil : sniff(bytes, cookie)
     }
 
+    /// libmagic's type, with its executable guesses checked against the header structure
+    /// (``ExecutableFormat``): a COM guess from two leading bytes is not an executable.
     private func sniff(_ bytes: UnsafeRawBufferPointer, _ cookie: MagicCookie) -> String? {
-        cookie.mimeType(UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.sniffLength)))
+        ExecutableFormat.checkedType(cookie.mimeType(UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.sniffLength))), of: bytes)
     }
 
     /// Whether a text body could be something else in disguise: libmagic's text rules are its

@@ -33,7 +33,12 @@ struct Serve: AsyncParsableCommand {
         }
         if let upstream {
             guard let url = UpstreamURL(parsing: upstream) else { throw ValidationError("--upstream: expected smtp://HOST:PORT or maildir:DIR") }
-            config.upstream.url = url
+            // A path on the command line is relative to where the command is typed.
+            if case .maildir(let directory) = url {
+                config.upstream.url = .maildir(ConfigPaths.resolve(directory, against: FileManager.default.currentDirectoryPath))
+            } else {
+                config.upstream.url = url
+            }
         }
 
         let level = Logger.Level(rawValue: config.logLevel) ?? .info

@@ -36,17 +36,24 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (TOML). Without it the built-in defaults apply, the same as Config/thugate.toml.")
     var config: String?
 
-    /// The configuration, or exit 78 (EX_CONFIG) after naming the bad key and line.
+    /// The configuration, or exit 78 (EX_CONFIG) after naming the bad key and line. Paths in
+    /// the file are relative to the file's directory; the built-in defaults are relative to
+    /// the installation (``ConfigPaths/installationDirectory(environment:executable:)``), so
+    /// every command works from any directory.
     func load() throws -> GatewayConfig {
-        guard let path = config else { return GatewayConfig() }
+        let defaults = GatewayConfig.defaults(installation: ConfigPaths.installationDirectory())
+        guard let config else { return defaults }
+        let path = ConfigPaths.resolve(config, against: FileManager.default.currentDirectoryPath)
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+            printError("thugate: cannot read the configuration \(path): \(error.localizedDescription)")
+            throw ExitCode(78)
         }
         do {
-            return try GatewayConfig.parse(text, file: path)
+            return try GatewayConfig.parse(text, file: config, directory: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                           defaults: defaults)
         } catch {
             printError("thugate: \(error)")
             throw ExitCode(78)

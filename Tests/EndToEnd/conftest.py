@@ -113,6 +113,10 @@ class Gateway:
         scan = sections["scan"] = dict(sections.get("scan", {}))
         scan.setdefault("signatures", str(ROOT / "Config" / "signatures"))
         scan.setdefault("temporary_directory", str(tmp_path / "tmp"))
+        # Paths in the file are relative to its directory (this gateway's own); without them the
+        # installation's var/ (the checkout's) would be shared by every test.
+        server.setdefault("pid_file", "var/thugate.pid")
+        sections.setdefault("quarantine", {}).setdefault("directory", "var/quarantine")
         lines = []
         for name, values in sections.items():
             lines.append(f"[{name}]")
@@ -121,6 +125,8 @@ class Gateway:
                     lines.append(f"{key} = {'true' if value else 'false'}")
                 elif isinstance(value, int):
                     lines.append(f"{key} = {value}")
+                elif isinstance(value, list):
+                    lines.append(f"{key} = [" + ", ".join(f'"{item}"' for item in value) + "]")
                 else:
                     lines.append(f'{key} = "{value}"')
         self.config_path = tmp_path / "thugate.toml"
@@ -256,3 +262,62 @@ def strip_trace(content: bytes):
 
 def has_bare_line_ending(data: bytes) -> bool:
     return re.search(rb"(?<!\r)\n|\r(?!\n)", data) is not None
+
+
+# Real programs, compiled at test time: Windows PE with Debian's MinGW-w64 cross compilers
+# (packages gcc-mingw-w64-{x86-64,i686}-win32, installed by Scripts/setup) and Linux ELF with gcc.
+WINDOWS_PROGRAM = b"""#include <windows.h>
+int main(void) { MessageBoxA(0, "Xin chao", "ThuGate", MB_OK); return 0; }
+"""
+WINDOWS_LIBRARY = b"""__declspec(dllexport) int cong(int a, int b) { return a + b; }
+"""
+LINUX_PROGRAM = b"""#include <stdio.h>
+int main(void) { puts("xin chao"); return 0; }
+"""
+LINUX_LIBRARY = b"""int cong(int a, int b) { return a + b; }
+"""
+
+
+@pytest.fixture(scope="session")
+def programs(tmp_path_factory):
+    """Real executables by name: `pe64.exe`, `pe32.exe`, `pe64.dll`, `pe32.dll` (MinGW-w64),
+    `elf` (PIE), `elf-static`, `elf.so` (gcc), `macho-x86_64.o`, `macho-arm64.o` (clang). A
+    missing compiler fails the tests that need one, never skips them."""
+    work = tmp_path_factory.mktemp("programs")
+    (work / "program.c").write_bytes(WINDOWS_PROGRAM)
+    (work / "library.c").write_bytes(WINDOWS_LIBRARY)
+    (work / "linux.c").write_bytes(LINUX_PROGRAM)
+    (work / "linuxlib.c").write_bytes(LINUX_LIBRARY)
+    builds = {
+        "pe64.exe": ["x86_64-w64-mingw32-gcc", "-Os", "-o", "pe64.exe", "program.c"],
+        "pe32.exe": ["i686-w64-mingw32-gcc", "-Os", "-o", "pe32.exe", "program.c"],
+        "pe64.dll": ["x86_64-w64-mingw32-gcc", "-shared", "-o", "pe64.dll", "library.c"],
+        "pe32.dll": ["i686-w64-mingw32-gcc", "-shared", "-o", "pe32.dll", "library.c"],
+        "elf": ["gcc", "-Os", "-o", "elf", "linux.c"],
+        "elf-static": ["gcc", "-Os", "-static", "-o", "elf-static", "linux.c"],
+        "elf.so": ["gcc", "-shared", "-fPIC", "-o", "elf.so", "linuxlib.c"],
+        # Mach-O objects (MH_OBJECT) from the Swift toolchain's clang; there is no Apple linker here.
+        "macho-x86_64.o": ["clang", "-target", "x86_64-apple-macos11", "-c", "-o", "macho-x86_64.o", "linuxlib.c"],
+        "macho-arm64.o": ["clang", "-target", "arm64-apple-macos11", "-c", "-o", "macho-arm64.o", "linuxlib.c"],
+    }
+    built = {}
+    for name, command in builds.items():
+        result = subprocess.run(command, cwd=work, capture_output=True, text=True)
+        assert result.returncode == 0, f"{' '.join(command)} failed (Scripts/setup installs the compilers):\n{result.stderr}"
+        built[name] = (work / name).read_bytes()
+    return built
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run of the end-to-end suite that ran nothing, or less than it collected, fails: a
+    missing tool or an import error must never look like a green run. (pytest itself exits 5
+    when nothing is collected and 2 on a collection error; skips are caught here.)"""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    stats = reporter.stats if reporter else {}
+    ran = sum(len(stats.get(key, [])) for key in ("passed", "failed", "error", "xfailed", "xpassed"))
+    skipped = len(stats.get("skipped", []))
+    if exitstatus == 0 and (session.testscollected == 0 or ran == 0 or skipped):
+        if reporter:
+            reporter.write_line(f"end-to-end: FAILED: {session.testscollected} collected, {ran} ran, {skipped} skipped; "
+                                "every collected test must run", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

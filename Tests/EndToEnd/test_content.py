@@ -1,8 +1,8 @@
 """Content inspection through the proxy and `thugate scan`: viruses (libclamav), executables
 (libmagic, inside archives too), password-protected archives and documents, attachment size.
 
-Every input is made here with the real tools: zip, 7z, pip's Windows launcher .exe files
-(real PE), /bin/true (ELF), the EICAR test string.
+Every input is made here with the real tools: zip, 7z, programs compiled with MinGW-w64 (real
+PE) and gcc (real ELF) by the `programs` fixture, the EICAR test string.
 """
 import json
 import os
@@ -15,14 +15,11 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-import pip
 import pytest
 
 from conftest import BINARY, ROOT
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-PE = (Path(pip.__file__).parent / "_vendor" / "distlib" / "t64.exe").read_bytes()
-ELF = Path("/bin/true").read_bytes()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" \
       b"trailer << /Root 1 0 R /Size 3 >>\n%%EOF\n"
 ENCRYPTED_PDF = PDF.replace(b"/Size 3 >>", b"/Size 3 /Encrypt 5 0 R /ID [<0123> <0123>] >>")
@@ -117,13 +114,17 @@ def test_eicar_in_a_deflated_zip_in_a_zip_is_found(proxy, upstream, tmp_path):
     assert upstream.messages == []
 
 
-@pytest.mark.parametrize("name,data,ctype", [
-    ("setup.exe", PE, "application/octet-stream"),
-    ("bao-cao.pdf", PE, "application/pdf"),          # a PE renamed .pdf
-    ("anh.jpg", ELF, "image/jpeg"),                  # an ELF renamed .jpg
-    ("chay.vbs", b'MsgBox "hello"\r\n', "text/plain"),  # a script, by name
-], ids=["exe", "pe-as-pdf", "elf-as-jpg", "vbs"])
-def test_executables_are_refused_by_real_type_or_name(proxy, upstream, name, data, ctype):
+@pytest.mark.parametrize("name,program,ctype", [
+    ("setup.exe", "pe64.exe", "application/octet-stream"),
+    ("bao-cao.pdf", "pe32.exe", "application/pdf"),  # a PE renamed .pdf
+    ("thu-vien.txt", "pe32.dll", "text/plain"),      # a DLL renamed .txt
+    ("anh.jpg", "elf", "image/jpeg"),                # an ELF renamed .jpg
+    ("so-lieu.dat", "elf-static", "application/octet-stream"),
+    ("bang.csv", "elf.so", "text/csv"),
+    ("chay.vbs", None, "text/plain"),                # a script, by name
+], ids=["exe", "pe-as-pdf", "dll-as-txt", "elf-as-jpg", "static-elf", "elf-so", "vbs"])
+def test_executables_are_refused_by_real_type_or_name(proxy, upstream, programs, name, program, ctype):
+    data = programs[program] if program else b'MsgBox "hello"\r\n'
     code, text = send(proxy, message([(name, data, ctype)]))
     assert code == 554 and text.startswith("5.7.1 "), text
     assert "Tệp đính kèm là tệp thực thi" in text and "executable attachment" in text.lower()
@@ -131,8 +132,8 @@ def test_executables_are_refused_by_real_type_or_name(proxy, upstream, name, dat
     assert upstream.messages == []
 
 
-def test_exe_inside_a_zip_inside_a_zip_is_found(proxy, upstream, tmp_path):
-    inner = make_zip(tmp_path, "inner.zip", {"tool/update.bin": PE})
+def test_exe_inside_a_zip_inside_a_zip_is_found(proxy, upstream, tmp_path, programs):
+    inner = make_zip(tmp_path, "inner.zip", {"tool/update.bin": programs["pe64.exe"]})
     outer = make_zip(tmp_path, "tai-lieu.zip", {"inner.zip": inner, "doc.txt": b"noi dung\n"})
     code, text = send(proxy, message([("tai-lieu.zip", outer, "application/zip")]))
     assert code == 554 and text.startswith("5.7.1 ")
@@ -140,24 +141,24 @@ def test_exe_inside_a_zip_inside_a_zip_is_found(proxy, upstream, tmp_path):
     assert upstream.messages == []
 
 
-def test_exe_in_a_7z_subfolder_is_found(proxy, upstream, tmp_path):
-    archive = make_zip(tmp_path, "goi.7z", {"thu-muc/con/a.dat": PE, "b.txt": b"x\n"}, tool="7z -t7z")
+def test_exe_in_a_7z_subfolder_is_found(proxy, upstream, tmp_path, programs):
+    archive = make_zip(tmp_path, "goi.7z", {"thu-muc/con/a.dat": programs["pe64.dll"], "b.txt": b"x\n"}, tool="7z -t7z")
     code, text = send(proxy, message([("goi.7z", archive, "application/x-7z-compressed")]))
     assert code == 554 and "a.dat" in text and "executable" in text.lower()
     assert upstream.messages == []
 
 
-def test_exe_in_a_zip_libclamav_cannot_unpack_is_found_by_name(proxy, upstream, tmp_path):
+def test_exe_in_a_zip_libclamav_cannot_unpack_is_found_by_name(proxy, upstream, tmp_path, programs):
     # libclamav does not unpack PPMd-compressed zip members; ThuGate's own listing names them.
-    archive = make_zip(tmp_path, "hoa-don.zip", {"setup.exe": PE, "a.txt": b"a\n"}, tool="7z -tzip -mm=PPMd")
+    archive = make_zip(tmp_path, "hoa-don.zip", {"setup.exe": programs["pe32.exe"], "a.txt": b"a\n"}, tool="7z -tzip -mm=PPMd")
     code, text = send(proxy, message([("hoa-don.zip", archive, "application/zip")]))
     assert code == 554 and "hoa-don.zip/setup.exe is *.exe" in text
     assert upstream.messages == []
 
 
-def test_message_attached_as_a_plain_file_is_opened(proxy, upstream):
+def test_message_attached_as_a_plain_file_is_opened(proxy, upstream, programs):
     # A forwarded .eml sent as application/octet-stream: its own attachment is checked too.
-    inner = message([("hoa-don.exe", PE, "application/octet-stream")], subject="Fwd: hóa đơn")
+    inner = message([("hoa-don.exe", programs["pe64.exe"], "application/octet-stream")], subject="Fwd: hóa đơn")
     code, text = send(proxy, message([("chuyen-tiep.eml", inner, "application/octet-stream")]))
     assert code == 554 and "chuyen-tiep.eml/hoa-don.exe" in text and "portable-executable" in text
     code, text = send(proxy, message([("chuyen-tiep.eml", message(body=EICAR.decode()), "application/octet-stream")]))
@@ -332,8 +333,8 @@ def scan_json(tmp_path, files):
     return {Path(r["file"]).name: r for r in map(json.loads, result.stdout.splitlines())}
 
 
-def test_scan_reports_the_same_findings(tmp_path):
-    inner = make_zip(tmp_path, "inner.zip", {"x/run.dat": PE})
+def test_scan_reports_the_same_findings(tmp_path, programs):
+    inner = make_zip(tmp_path, "inner.zip", {"x/run.dat": programs["pe64.exe"]})
     nested = make_zip(tmp_path, "outer.zip", {"inner.zip": inner})
     hidden = make_zip(tmp_path, "h.7z", {"a.txt": b"a\n"}, password="pw", tool="7z -t7z -mhe=on")
     reports = scan_json(tmp_path, {

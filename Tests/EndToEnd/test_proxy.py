@@ -362,7 +362,8 @@ def test_swaks_as_client(gateway, upstream):
 
 
 def test_connection_limit_per_ip(gateway_factory, upstream):
-    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"max_connections_per_ip": 2})
+    # Loopback is trusted (exempt) by default; this client is not.
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"max_connections_per_ip": 2, "trusted_networks": []})
     first, second = RawClient(gateway.connect()), RawClient(gateway.connect())
     assert first.reply()[0] == 220 and second.reply()[0] == 220
     third = RawClient(gateway.connect())
@@ -372,6 +373,36 @@ def test_connection_limit_per_ip(gateway_factory, upstream):
     time.sleep(0.3)
     fourth = RawClient(gateway.connect())
     assert fourth.reply()[0] == 220
+
+
+def test_trusted_relay_is_exempt_from_the_per_client_limit(gateway_factory, upstream):
+    """The main server's own relays hold many connections open (measured: 60 from one address).
+    Trusted networks (loopback by default) are held only to max_connections, as Postfix exempts
+    $mynetworks; an address outside them still gets 421 past max_connections_per_ip."""
+    trusting = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"max_connections_per_ip": 50})
+    clients = [RawClient(trusting.connect()) for _ in range(60)]
+    assert [c.reply()[0] for c in clients] == [220] * 60
+    # The 60th is a working session.
+    clients[59].send(b"EHLO relay.test\r\n")
+    assert clients[59].reply()[0] == 250
+    for c in clients:
+        c.close()
+
+    strict = gateway_factory(f"smtp://127.0.0.1:{upstream.port}",
+                             server={"max_connections_per_ip": 50, "trusted_networks": ["10.0.0.0/8", "2001:db8::/32"]})
+    clients = [RawClient(strict.connect()) for _ in range(51)]
+    # Connections are admitted concurrently: which one is refused is not fixed, only how many.
+    codes = sorted(c.reply()[0] for c in clients)
+    assert codes == [220] * 50 + [421]
+    assert strict.wait_for_log(lambda line: "connection refused" in line and "connection limit" in line)
+    for c in clients:
+        c.close()
+
+    total = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"max_connections": 5})
+    clients = [RawClient(total.connect()) for _ in range(6)]
+    assert sorted(c.reply()[0] for c in clients) == [220] * 5 + [421]
+    for c in clients:
+        c.close()
 
 
 def test_silent_client_is_cut_off(gateway_factory, upstream):
@@ -558,7 +589,7 @@ def test_too_many_recipients_never_reach_the_upstream(gateway_factory, upstream)
 def test_client_that_does_not_read_its_replies_is_cut_off(gateway_factory, upstream):
     """A client asking for megabytes of replies and reading none must not hold its slot."""
     gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}",
-                              server={"command_timeout": "1s", "max_connections_per_ip": 1})
+                              server={"command_timeout": "1s", "max_connections_per_ip": 1, "trusted_networks": []})
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", gateway.port))

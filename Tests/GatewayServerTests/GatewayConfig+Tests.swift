@@ -9,9 +9,60 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Config/thugate.toml")
 
+    /// The shipped file's paths are relative to its own directory (Config/), the built-in ones
+    /// to the installation (the checkout): both name the same files.
     @Test func shippedFileEqualsBuiltInDefaults() throws {
         let text = try String(contentsOf: Self.shippedConfig, encoding: .utf8)
-        #expect(try GatewayConfig.parse(text) == GatewayConfig())
+        let configDirectory = Self.shippedConfig.deletingLastPathComponent()
+        let installed = GatewayConfig.defaults(installation: configDirectory.deletingLastPathComponent().path)
+        #expect(try GatewayConfig.parse(text, directory: configDirectory.path) == installed)
+        #expect(installed.scan.clamav.databaseDirectory == configDirectory.path + "/signatures")
+    }
+
+    @Test(arguments: [
+        ("signatures", "/etc/thugate", "/etc/thugate/signatures"),
+        ("../var/spool", "/etc/thugate", "/etc/var/spool"),
+        ("/var/lib/clamav", "/etc/thugate", "/var/lib/clamav"),
+        ("./a/../b/", "/srv", "/srv/b"),
+        ("../../..", "/a", "/"),
+    ])
+    func relativePathsResolveAgainstTheFilesDirectory(path: String, base: String, expected: String) {
+        #expect(ConfigPaths.resolve(path, against: base) == expected)
+    }
+
+    @Test func pathsInAFileAreRelativeToItsDirectory() throws {
+        let config = try GatewayConfig.parse("""
+            [server]
+            spool_directory = "spool"
+            tls_certificate = "tls/cert.pem"
+            tls_private_key = "/etc/ssl/key.pem"
+            [upstream]
+            url = "maildir:mail"
+            [scan]
+            signatures = "../clamav"
+            """, directory: "/etc/thugate", defaults: .defaults(installation: "/opt/thugate"))
+        #expect(config.server.spoolDirectory == "/etc/thugate/spool")
+        #expect(config.server.tlsCertificate == "/etc/thugate/tls/cert.pem")
+        #expect(config.server.tlsPrivateKey == "/etc/ssl/key.pem")
+        #expect(config.upstream.url == .maildir("/etc/thugate/mail"))
+        #expect(config.scan.clamav.databaseDirectory == "/etc/clamav")
+        // Not in the file: the installation's default.
+        #expect(config.quarantine.directory == "/opt/thugate/var/quarantine")
+        #expect(config.server.pidFile == "/opt/thugate/var/thugate.pid")
+    }
+
+    @Test func installationIsTheCheckoutHoldingConfigOrTheBinarysParent() {
+        let checkout = Self.shippedConfig.deletingLastPathComponent().deletingLastPathComponent().path
+        #expect(ConfigPaths.installationDirectory(environment: [:], executable: checkout + "/.build/x86_64-unknown-linux-gnu/release/thugate") == checkout)
+        #expect(ConfigPaths.installationDirectory(environment: [:], executable: "/nonexistent/prefix/bin/thugate") == "/nonexistent/prefix")
+        #expect(ConfigPaths.installationDirectory(environment: ["THUGATE_HOME": "/srv/thugate"], executable: "/usr/bin/thugate") == "/srv/thugate")
+    }
+
+    @Test func trustedNetworks() throws {
+        let config = try GatewayConfig.parse("[server]\ntrusted_networks = [\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.7\"]\n")
+        #expect(config.server.trustedNetworks.map(\.description) == ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"])
+        #expect(GatewayConfig().server.trustedNetworks == IPNetwork.loopback)
+        #expect(try GatewayConfig.parse("[server]\ntrusted_networks = []\n").server.trustedNetworks.isEmpty)
     }
 
     @Test func valuesAndUnits() throws {
@@ -44,6 +95,8 @@ import Testing
         ("[server]\ntls_certificate = \"/x.pem\"\n", 2, "server.tls_certificate", "set together"),
         ("[server]\n# comment\ntypo_key = 1\n", 3, "server.typo_key", "unknown key"),
         ("[serverr]\nlisten = \"a:1\"\n", 1, "serverr", "unknown"),
+        ("[server]\ntrusted_networks = [\"10.0.0.0/33\"]\n", 2, "server.trusted_networks", "not an address or a CIDR network"),
+        ("[server]\ntrusted_networks = \"10.0.0.0/8\"\n", 2, "server.trusted_networks", "expected a list"),
     ])
     func errorsNameKeyAndLine(text: String, line: Int, key: String, message: String) {
         do {

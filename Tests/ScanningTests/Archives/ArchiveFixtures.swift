@@ -7,8 +7,6 @@ import Testing
 enum ArchiveFixture {
     static let zipTool = "/usr/bin/zip"
     static let sevenZipTool = "/usr/bin/7z"
-    static var hasZip: Bool { FileManager.default.isExecutableFile(atPath: zipTool) }
-    static var has7z: Bool { FileManager.default.isExecutableFile(atPath: sevenZipTool) }
 
     struct ToolFailed: Error, CustomStringConvertible {
         var description: String
