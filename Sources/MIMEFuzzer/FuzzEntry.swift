@@ -23,6 +23,7 @@ func parseForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
         _ = message.lastFieldReading(of: part)
         for segment in part.segments { precondition(part.bodyRange.contains(segment.range.lowerBound) || segment.range.isEmpty) }
     }
+    _ = SignedData.content(of: input)
     // Property: every byte is in a header section, a leaf body or a segment (nothing hidden
     // from the scanner).
     precondition(message.uncoveredRanges().isEmpty)

@@ -42,10 +42,12 @@ public struct EncryptedMessageRule: Rule {
     static func opaque(_ part: MIMEPart) -> String? {
         switch part.mediaType {
         case "application/pkcs7-mime", "application/x-pkcs7-mime":
-            let type = part.contentType["smime-type"]?.lowercased()
-            // certs-only carries certificates, no content.
-            if type == "certs-only" { return nil }
-            return "S/MIME \(type ?? "data") (\(part.mediaType)): content cannot be inspected"
+            // signed-data is opened and scanned (its content is inside, unencrypted), and so is a
+            // part without smime-type that turns out to be signed; certs-only carries no content.
+            // What the scanner cannot open, it reports.
+            guard let type = part.contentType["smime-type"]?.lowercased(),
+                  ["enveloped-data", "authenveloped-data", "compressed-data"].contains(type) else { return nil }
+            return "S/MIME \(type) (\(part.mediaType)): content cannot be inspected"
         case "multipart/encrypted":
             return "PGP/MIME or other multipart/encrypted (\(part.contentType["protocol"] ?? "no protocol")): content cannot be inspected"
         case "application/pgp-encrypted":

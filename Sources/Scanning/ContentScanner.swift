@@ -129,6 +129,16 @@ public final class ContentScanner: Sendable {
                     let inner = MIMEParser.parse(body, limits: message.limits)
                     try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (path, name ?? named(own)), depth: depth + 1)
                 }
+                // S/MIME opaque-signed data carries its MIME entity inside the signature.
+                if !isTextBody, depth < Self.maxAttachedMessageDepth, let signed = SignedData.content(of: body) {
+                    let inner = MIMEParser.parse(signed, limits: message.limits)
+                    try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
+                                  outer: (path, (name ?? named(own)) + " (signed content)"), depth: depth + 1)
+                } else if part.mediaType == "application/pkcs7-mime" || part.mediaType == "application/x-pkcs7-mime",
+                          part.contentType["smime-type"]?.lowercased() != "certs-only",
+                          !report.encryptedMessages.contains(where: { $0.part == path }) {
+                    report.encryptedMessages.append(.init(part: path, detail: "\(name ?? named(own)): S/MIME data ThuGate cannot read, content cannot be inspected"))
+                }
                 // MIME parts inside a text body: what a reader that takes another boundary (or an
                 // unsplit multipart's own) sees as parts.
                 if isTextBody {

@@ -199,6 +199,30 @@ def test_encrypted_mail_is_tagged_never_silent(proxy, upstream, crypto):
         assert got.endswith(data)
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["DER", "BER indefinite lengths"])
+def test_opaque_signed_smime_is_opened_and_scanned(proxy, upstream, tmp_path, stream):
+    """S/MIME signed-data (RFC 8551 3.5.2) carries its MIME entity inside the signature: it is
+    unwrapped and scanned, and a clean one is delivered without an encrypted-message finding."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "k.pem"),
+                    "-out", str(tmp_path / "c.pem"), "-subj", "/CN=vanthu@quangninh.gov.vn", "-days", "2"],
+                   check=True, capture_output=True)
+
+    def sign(inner: bytes) -> bytes:
+        command = ["openssl", "smime", "-sign", "-nodetach", "-signer", str(tmp_path / "c.pem"), "-inkey", str(tmp_path / "k.pem"),
+                   "-from", "vanthu@quangninh.gov.vn", "-to", "lanhdao@quangninh.gov.vn", "-subject", "Ky so"]
+        out = subprocess.run(command + (["-stream"] if stream else []), input=inner, check=True, capture_output=True).stdout
+        assert b"smime-type=signed-data" in out
+        return out.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+    hidden = b"Content-Type: multipart/mixed; boundary=i\r\n\r\n" + text_part(b"i") + attachment(b"i", ELF) + b"--i--\r\n"
+    code, text = send(proxy, sign(hidden))
+    assert code == 554 and "signed content" in text and "executable" in text.lower(), text
+    clean = sign(b"Content-Type: text/plain\r\n\r\nKinh gui\r\n")
+    assert send(proxy, clean)[0] == 250
+    got = strip_trace(upstream.wait_for_messages(1)[-1]["content"])[1]
+    assert got == clean
+
+
 def test_encrypted_mail_can_be_refused(gateway_factory, upstream, crypto):
     gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={"policy": {"encrypted_message": "reject"}})
     for kind, data in encrypted_messages(crypto).items():

@@ -368,4 +368,14 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         #expect(m.parts[0].defects.map(\.description) == ["message-partial: fragment 2 of 3: the whole cannot be checked"])
         #expect(m.parts[0].defects[0].isMalformation)
     }
+
+    @Test func signedDataOfAnythingElseIsNil() {
+        #expect(SignedData.content(of: Array("not DER at all".utf8)) == nil)
+        // ContentInfo of id-data (1.2.840.113549.1.7.1), not signed data.
+        let data: [UInt8] = [0x30, 0x0F, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01, 0xA0, 0x02, 0x04, 0x00]
+        #expect(SignedData.content(of: data) == nil)
+        // Lengths past the end, and endless indefinite nesting, are refused without a crash.
+        #expect(SignedData.content(of: [0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0x06]) == nil)
+        #expect(SignedData.content(of: [UInt8](repeating: 0x30, count: 10_000).enumerated().map { $0.offset % 2 == 0 ? 0x30 : 0x80 }) == nil)
+    }
 }
