@@ -17,16 +17,23 @@ public final class MessageInspector: Sendable {
     public let scanner: ContentScanner?
     /// TCVN 6909 normalization, run after the verdict on messages that are delivered.
     public let normalizer: TCVNNormalizer?
+    /// Hashes of the messages being scanned, so that one that crashes the process is held, not
+    /// scanned again, after the restart (``CrashJournal``); nil when nothing is scanned.
+    public let crashJournal: CrashJournal?
     private let limits: MIMELimits
     private let pool: NIOThreadPool?
 
     /// Loads the libclamav engine when a content rule is on: a database that cannot be loaded is
     /// an error here, so that ThuGate refuses to start rather than pass mail unscanned.
-    public init(config: GatewayConfig, pipeline: FilterPipeline? = nil) throws {
+    /// `useCrashJournal`: `thugate serve` keeps one (`[scan] crash_journal`); `thugate scan` does
+    /// not, since a person runs it once and sees it stop: nothing retries a message into a loop,
+    /// and the gateway's journal slots are its own.
+    public init(config: GatewayConfig, pipeline: FilterPipeline? = nil, useCrashJournal: Bool = false) throws {
         self.pipeline = pipeline ?? config.makePipeline()
         self.limits = config.mime
         self.normalizer = config.text.normalizer
         if config.policy.needsContentScan {
+            crashJournal = useCrashJournal ? try CrashJournal(path: config.scan.crashJournal) : nil
             let engines = try EngineStore(settings: config.scan.clamav)
             scanner = ContentScanner(engines: engines, limits: config.scan.limits)
             let threads = config.scan.threads > 0 ? config.scan.threads : System.coreCount
@@ -34,6 +41,7 @@ public final class MessageInspector: Sendable {
             pool.start()
             self.pool = pool
         } else {
+            crashJournal = nil
             scanner = nil
             pool = nil
         }
@@ -54,7 +62,20 @@ public final class MessageInspector: Sendable {
     /// Parses and judges on the calling thread (blocking).
     public func inspectBlocking(_ bytes: MessageBytes, envelope: Envelope?) throws(ScanError) -> Inspection {
         let parsed = MIMEParser.parse(bytes, limits: limits)
-        let content = try scanner?.scan(parsed)
+        var content: ContentReport? = nil
+        if let scanner, let crashJournal {
+            let digest = bytes.withUnsafeBytes(CrashJournal.digest)
+            if crashJournal.hasCrashed(digest) {
+                // Not scanned again, not delivered unseen: held, whatever the rules say.
+                let finding = Finding(.scanCrash, detail: "message sha256:\(CrashJournal.hex(digest)) crashed the content scanner before"
+                                      + " and was not scanned again: could not be checked")
+                return Inspection(message: parsed, content: nil,
+                                  result: FilterPipeline.Result(verdict: .quarantine(finding), findings: [finding]), normalized: nil)
+            }
+            content = try crashJournal.whileScanning(digest) { () throws(ScanError) in try scanner.scan(parsed) }
+        } else {
+            content = try scanner?.scan(parsed)
+        }
         var result = pipeline.evaluate(InspectedMessage(envelope: envelope, message: parsed, content: content))
         var normalized: [UInt8]? = nil
         // A transform after the verdict: only what is delivered (or tagged) is rewritten.

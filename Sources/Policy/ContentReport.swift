@@ -78,6 +78,10 @@ public struct ContentReport: Sendable, Equatable {
     public var encryptedDocuments: [Note] = []
     /// Archives too deep, too many members, or expanding past the limits: not fully checked.
     public var limitsExceeded: [Note] = []
+    /// Office documents with macros: OLE2 files with a VBA project or Excel 4 macros (libclamav's
+    /// `Heuristics.OLE2.ContainsMacros`), OOXML packages with a `vbaProject.bin` or a
+    /// macro-enabled content type.
+    public var macros: [Note] = []
 
     public init() {}
 }
