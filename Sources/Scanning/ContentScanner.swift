@@ -283,7 +283,8 @@ public final class ContentScanner: Sendable {
     /// The name a layer was stored under in its archive, or nil when it has none: libclamav
     /// passes no name for what it decompressed (the tar inside a .gz) and, for some formats, the
     /// path of the temporary file it wrote (`<tmpdir>/clamav-<hex>.tmp/<name>` or
-    /// `…/clamav-<hex>.tmp`, `<name>.<hex>`): those say nothing about the message.
+    /// `…/clamav-<hex>.tmp`, `<name>.<hex>`, an OLE2 stream's `<md5>_<n>`): those say nothing
+    /// about the message.
     static func storedName(_ raw: String?) -> String? {
         guard let raw else { return nil }
         var components = raw.split(separator: "/").map(String.init)
@@ -296,6 +297,12 @@ public final class ContentScanner: Sendable {
             }
         }
         components.removeAll { $0.isEmpty || $0 == "." }
+        // OLE2 streams are written as "<md5 of the stream name>_<n>" (ole2_extract.c).
+        if let last = components.last, let underscore = last.firstIndex(of: "_"),
+           last.distance(from: last.startIndex, to: underscore) == 32, last[..<underscore].allSatisfy(\.isHexDigit),
+           !last[last.index(after: underscore)...].isEmpty, last[last.index(after: underscore)...].allSatisfy(\.isNumber) {
+            return nil
+        }
         return components.isEmpty ? nil : components.joined(separator: "/")
     }
 
