@@ -65,11 +65,12 @@ public final class CrashJournal: Sendable {
         if fstat(fd, &size) == 0, size.st_size > 0 {
             var bytes = [UInt8](repeating: 0, count: Int(size.st_size))
             let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            // The last slot ends where its entry ends (entries are written, not the padding).
             var offset = 0
-            while got > 0, offset + Self.slotSize <= got {
-                let slot = bytes[offset..<(offset + Self.slotSize)]
+            while got > 0, offset + Self.magic.count + 32 <= got {
+                let slot = bytes[offset..<(offset + Self.magic.count + 32)]
                 if slot.starts(with: Self.magic) {
-                    left.append(Self.hex(slot.dropFirst(4).prefix(32)))
+                    left.append(Self.hex(slot.dropFirst(Self.magic.count)))
                 }
                 offset += Self.slotSize
             }
