@@ -256,6 +256,9 @@ public final class ContentScanner: Sendable {
         } else if ArchiveReader.encryptedOfficeDocument(bytes) {
             report.encryptedDocuments.append(.init(part: part, detail: "\(name): password-protected Office document"))
         }
+        if Self.hasVBAStorage(bytes) {
+            Self.noteMacros(part: part, container: name, detail: "VBA project (OLE2 _VBA_PROJECT)", into: &report)
+        }
     }
 
     /// The libmagic type of a part; nil for a text body that starts as plain text (see
@@ -313,6 +316,26 @@ public final class ContentScanner: Sendable {
         return hex.count >= 16 && hex.allSatisfy(\.isHexDigit)
     }
 
+    /// An OLE2 compound file (.doc, .xls, .ppt, a vbaProject.bin) whose directory names a VBA
+    /// project: every VBA storage holds a `_VBA_PROJECT` stream ([MS-OVBA] 2.2.1; in Excel files
+    /// the storage itself is `_VBA_PROJECT_CUR`). Directory entry names are UTF-16LE ([MS-CFB] 2.6.1).
+    /// Names the document itself, also inside archives, where libclamav's heuristic names only
+    /// the outermost file.
+    static func hasVBAStorage(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let ole2: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
+        guard bytes.count > 512, bytes.starts(with: ole2) else { return false }
+        let name = Array("_VBA_PROJECT".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        let haystack = UnsafeRawBufferPointer(rebasing: bytes.prefix(64 << 20))
+        guard let first = name.first else { return false }
+        var index = haystack.startIndex
+        while let found = haystack[index...].firstIndex(of: first) {
+            guard found + name.count <= haystack.endIndex else { return false }
+            if haystack[found..<(found + name.count)].elementsEqual(name) { return true }
+            index = found + 1
+        }
+        return false
+    }
+
     /// `[Content_Types].xml` declaring a macro-enabled main part or a VBA project
     /// (`application/vnd.ms-excel.sheet.macroEnabled.main+xml`, `application/vnd.ms-office.vbaProject`).
     static func declaresMacros(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -320,9 +343,11 @@ public final class ContentScanner: Sendable {
         return text.contains("macroenabled") || text.contains("application/vnd.ms-office.vbaproject")
     }
 
-    /// One macro note per file: libclamav, the listing and the content types may all see it.
+    /// One macro note per document: libclamav, the listing, the content types and the OLE2
+    /// directory may all see it, and a vbaProject.bin inside an .xlsm is the same macros.
     private static func noteMacros(part: String, container: String, detail: String, into report: inout ContentReport) {
-        guard !report.macros.contains(where: { $0.part == part && ($0.detail.hasPrefix(container + ":") || $0.detail.hasPrefix(container + "/")) })
+        let known = report.macros.filter { $0.part == part }.map { String($0.detail.prefix(while: { $0 != ":" })) }
+        guard !known.contains(where: { $0 == container || container.hasPrefix($0 + "/") || $0.hasPrefix(container + "/") })
         else { return }
         report.macros.append(.init(part: part, detail: "\(container): \(detail)"))
     }
