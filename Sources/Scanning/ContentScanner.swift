@@ -133,6 +133,7 @@ public final class ContentScanner: Sendable {
                             engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport) throws {
         let containerName = name ?? "part \(part.isEmpty ? "1" : part)"
         var sawTop = false
+        var topIsMessage = false
         var layerError: Error? = nil
         let outcome = try engine.scan(bytes, name: containerName) { layer in
             guard !layer.normalized else { return }
@@ -140,9 +141,14 @@ public final class ContentScanner: Sendable {
                 guard !sawTop else { return }
                 sawTop = true
                 let type = realType(layer.bytes ?? bytes, isTextBody: isTextBody, cookie)
+                topIsMessage = type == "message/rfc822"
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type, clamavType: layer.type))
                 inspectContainer(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, into: &report)
             } else {
+                // A message attached as a file is parsed by ThuGate itself (scanParts), with the
+                // names as the sender wrote them; libclamav's mail parser rewrites them
+                // (`hoa-don.exe` becomes `hoa_don.exe`). Its verdict still counts.
+                guard !topIsMessage else { return }
                 guard let data = layer.bytes else {
                     layerError = ScanError("libclamav gave no bytes for \(layer.name ?? "a member") in part \(part)")
                     return
