@@ -19,6 +19,8 @@ BINARIES = {
     "thugate": BINARY,
     # `swift build --build-tests` puts the unit-test bundle (a Linux executable) beside thugate.
     "unit tests": BINARY.parent / "ThuGatePackageTests.xctest",
+    "scan benchmark": BINARY.parent / "thugate-scanbench",
+    "scan fuzzer (replay)": BINARY.parent / "ScanFuzzer",
 }
 
 

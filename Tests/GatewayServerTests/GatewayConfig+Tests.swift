@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import MIMECore
+import Policy
 import Testing
 @testable import GatewayServer
 
@@ -12,6 +13,16 @@ import Testing
     @Test func shippedFileEqualsBuiltInDefaults() throws {
         let text = try String(contentsOf: Self.shippedConfig, encoding: .utf8)
         #expect(try GatewayConfig.parse(text) == GatewayConfig())
+    }
+
+    @Test func officeMacroAndCrashJournal() throws {
+        let config = try GatewayConfig.parse("[policy]\noffice_macro = \"reject\"\n[scan]\ncrash_journal = \"/var/lib/thugate/crashes\"\n")
+        #expect(config.policy.officeMacro == .reject)
+        #expect(config.scan.crashJournal == "/var/lib/thugate/crashes")
+        #expect(GatewayConfig().policy.officeMacro == .tag)
+        #expect(config.makePipeline().rules.contains { $0.rule.id == .officeMacro && $0.action == .reject })
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse("[scan]\ncrash_journal = \"\"\n") }
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\noffice_macro = \"delete\"\n") }
     }
 
     @Test func valuesAndUnits() throws {
