@@ -86,7 +86,7 @@ public struct GatewayConfig: Sendable, Equatable {
         public var limits = ScanLimits()
         /// Scan threads; 0 means one per core.
         public var threads = 0
-        /// Where `serve` records the message being scanned by each thread (``CrashJournal``).
+        /// Where `serve` records the message each thread is inspecting (``CrashJournal``).
         public var crashJournal = "var/scan-crashes"
     }
 
