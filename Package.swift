@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "MIMECore"),
         // libFuzzer target for the MIME parser (Scripts/fuzz-mime).
         .executableTarget(name: "MIMEFuzzer", dependencies: ["MIMECore"]),
+        // libFuzzer target for content scanning: libclamav, libmagic, archive readers (Scripts/fuzz-scan).
+        .executableTarget(name: "ScanFuzzer", dependencies: ["Scanning", "MIMECore"]),
         // TCVN 6909:2001 text: exact legacy Vietnamese encoding converters and a detector. No I/O.
         .target(name: "VietText"),
         // Rules, findings and verdicts: what later issues plug content checks into.

@@ -51,6 +51,33 @@ enum ScanBench {
             let perSecond = Double(count) / elapsed
             print("| parse + libclamav + libmagic + headers + rules, \(threads) thread\(threads == 1 ? "" : "s") | \(Int(perSecond)) | \(String(format: "%.1f", perSecond * Double(bytes) / Double(messages.count) / 1e6)) |")
         }
+
+        // The crash journal `serve` keeps: SHA-256 of the message and two pwrites around its scan.
+        let journalPath = NSTemporaryDirectory() + "/thugate-scanbench-journal-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: journalPath); try? FileManager.default.removeItem(atPath: journalPath + ".crashed") }
+        let journal = try CrashJournal(path: journalPath)
+        print("\n| crash journal (\(journalPath)) | µs per message, 1 thread | µs per message, 2 threads |")
+        print("|---|---|---|")
+        for size in [2 * 1024, 128 * 1024, 1 << 20, 20 << 20] {
+            let message = [UInt8](repeating: 0x61, count: size)
+            var cells: [String] = []
+            for threads in [1, 2] {
+                let (count, elapsed) = try Stage.repeatFor(seconds: seconds, threads: threads) { _ in
+                    let digest = message.withUnsafeBytes(CrashJournal.digest)
+                    journal.whileScanning(digest) {}
+                }
+                cells.append(String(format: "%.1f", elapsed / Double(count) * 1e6 * Double(threads)))
+            }
+            print("| \(Stage.size(size)) message | \(cells[0]) | \(cells[1]) |")
+        }
+        config.scan.crashJournal = journalPath + "-pipeline"
+        let journaled = try MessageInspector(config: config, useCrashJournal: true)
+        for threads in [1, 2] {
+            let (count, elapsed) = try Stage.repeatFor(seconds: seconds, threads: threads) { i in
+                _ = try journaled.inspectBlocking(messages[i % messages.count], envelope: nil)
+            }
+            print("| whole pipeline with the journal, \(threads) thread\(threads == 1 ? "" : "s") | \(Int(Double(count) / elapsed)) messages/s | |")
+        }
     }
 }
 

@@ -66,6 +66,7 @@ extension GatewayConfig {
         apply(&upstream.tlsCAFile)
         apply(&scan.clamav.databaseDirectory)
         apply(&scan.clamav.temporaryDirectory)
+        apply(&scan.crashJournal)
         apply(&quarantine.directory)
     }
 }

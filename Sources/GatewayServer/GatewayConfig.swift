@@ -78,6 +78,8 @@ public struct GatewayConfig: Sendable, Equatable {
         public var encryptedMessage = PolicyAction.tag
         /// Attachments over `maxAttachmentsSize`.
         public var attachmentSize = PolicyAction.reject
+        /// An Office document with macros (VBA, Excel 4), inside archives too.
+        public var officeMacro = PolicyAction.tag
         /// Sum of the decoded attachments of one message (QĐ 40/2022 Quảng Ninh Đ8 k1: 20 MB).
         public var maxAttachmentsSize = PolicyProfile.quangNinh.maxAttachmentsSize
         public var executableTypes = ExecutableRule.defaultTypes
@@ -85,7 +87,7 @@ public struct GatewayConfig: Sendable, Equatable {
 
         /// Whether any rule needs libclamav and libmagic.
         public var needsContentScan: Bool {
-            [virus, executable, encryptedArchive, encryptedDocument, archiveLimit, encryptedMessage].contains { $0 != .off }
+            [virus, executable, encryptedArchive, encryptedDocument, archiveLimit, encryptedMessage, officeMacro].contains { $0 != .off }
         }
     }
 
@@ -95,6 +97,8 @@ public struct GatewayConfig: Sendable, Equatable {
         public var limits = ScanLimits()
         /// Scan threads; 0 means one per core.
         public var threads = 0
+        /// Where `serve` records the message each thread is inspecting (``CrashJournal``).
+        public var crashJournal = "var/scan-crashes"
     }
 
     /// TCVN 6909:2001 normalization of Vietnamese text (`[text]`).
@@ -243,6 +247,7 @@ extension GatewayConfig {
             (EncryptedDocumentRule(), policy.encryptedDocument),
             (ArchiveLimitRule(), policy.archiveLimit),
             (AttachmentSizeRule(limit: policy.maxAttachmentsSize), policy.attachmentSize),
+            (OfficeMacroRule(), policy.officeMacro),
         ])
     }
 
@@ -332,7 +337,7 @@ extension GatewayConfig {
         }
         try reader.section(table, "policy", known: [
             "profile", "malformed", "mime_irregular", "mime_ambiguous", "encrypted_message", "virus", "executable", "encrypted_archive", "encrypted_document", "archive_limit",
-            "attachment_size", "max_attachments_size", "executable_types", "executable_extensions",
+            "attachment_size", "max_attachments_size", "executable_types", "executable_extensions", "office_macro",
         ]) { (s) throws(ConfigError) in
             if let v = try s.choice("profile", PolicyProfile.self) { config.policy.maxAttachmentsSize = v.maxAttachmentsSize }
             if let v = try s.choice("malformed", PolicyAction.self) { config.policy.malformed = v }
@@ -348,10 +353,12 @@ extension GatewayConfig {
             if let v = try s.size("max_attachments_size", min: 1024) { config.policy.maxAttachmentsSize = v }
             if let v = try s.stringList("executable_types") { config.policy.executableTypes = v }
             if let v = try s.stringList("executable_extensions") { config.policy.executableExtensions = v }
+            if let v = try s.choice("office_macro", PolicyAction.self) { config.policy.officeMacro = v }
         }
         try reader.section(table, "scan", known: [
             "signatures", "temporary_directory", "max_scan_size", "max_file_size", "max_recursion", "max_files",
             "max_scan_time", "max_archive_members", "max_expanded_size", "max_expansion_ratio", "threads",
+            "crash_journal",
         ]) { (s) throws(ConfigError) in
             if let v = try s.path("signatures") {
                 guard !v.isEmpty else { throw s.error("signatures", "must name the signature directory") }
@@ -372,6 +379,10 @@ extension GatewayConfig {
             if let v = try s.size("max_expanded_size", min: 1024) { config.scan.limits.maxExpandedBytes = v }
             if let v = try s.integer("max_expansion_ratio", min: 2) { config.scan.limits.maxRatio = v }
             if let v = try s.integer("threads", min: 0) { config.scan.threads = v }
+            if let v = try s.path("crash_journal") {
+                guard !v.isEmpty else { throw s.error("crash_journal", "must name a file") }
+                config.scan.crashJournal = v
+            }
         }
         try reader.section(table, "text", known: ["normalize", "dkim_signed", "internal_domains"]) { (s) throws(ConfigError) in
             if let v = try s.bool("normalize") { config.text.normalize = v }

@@ -17,15 +17,24 @@ public final class MessageInspector: Sendable {
     public let scanner: ContentScanner?
     /// TCVN 6909 normalization, run after the verdict on messages that are delivered.
     public let normalizer: TCVNNormalizer?
+    /// Hashes of the messages being inspected, so that one that crashes the process is held, not
+    /// inspected again, after the restart (``CrashJournal``); nil when nothing is inspected.
+    public let crashJournal: CrashJournal?
     private let limits: MIMELimits
     private let pool: NIOThreadPool?
 
     /// Loads the libclamav engine when a content rule is on: a database that cannot be loaded is
     /// an error here, so that ThuGate refuses to start rather than pass mail unscanned.
-    public init(config: GatewayConfig, pipeline: FilterPipeline? = nil) throws {
+    /// `useCrashJournal`: `thugate serve` keeps one (`[scan] crash_journal`); `thugate scan` does
+    /// not, since a person runs it once and sees it stop: nothing retries a message into a loop,
+    /// and the gateway's journal slots are its own.
+    public init(config: GatewayConfig, pipeline: FilterPipeline? = nil, useCrashJournal: Bool = false) throws {
         self.pipeline = pipeline ?? config.makePipeline()
         self.limits = config.mime
         self.normalizer = config.text.normalizer
+        // Whatever inspects a message in-process can fault on it (libclamav's parsers above all).
+        let inspects = !self.pipeline.rules.isEmpty || config.text.normalize
+        crashJournal = useCrashJournal && inspects ? try CrashJournal(path: config.scan.crashJournal) : nil
         if config.policy.needsContentScan {
             let engines = try EngineStore(settings: config.scan.clamav)
             scanner = ContentScanner(engines: engines, limits: config.scan.limits)
@@ -51,8 +60,24 @@ public final class MessageInspector: Sendable {
         public var normalized: [UInt8]?
     }
 
-    /// Parses and judges on the calling thread (blocking).
+    /// Parses and judges on the calling thread (blocking). With a crash journal, the whole
+    /// inspection (the parse, libclamav, libmagic, the rules, the normalizer) runs with the
+    /// message's hash in the journal, and a message that crashed the process before is held
+    /// without being looked at again.
     public func inspectBlocking(_ bytes: MessageBytes, envelope: Envelope?) throws(ScanError) -> Inspection {
+        guard let crashJournal else { return try inspectUnguarded(bytes, envelope: envelope) }
+        let digest = bytes.withUnsafeBytes(CrashJournal.digest)
+        guard !crashJournal.hasCrashed(digest) else {
+            // Not inspected again, not delivered unseen: held, whatever the rules say.
+            let finding = Finding(.scanCrash, detail: "message sha256:\(CrashJournal.hex(digest)) made the gateway crash while it was"
+                                  + " being checked, so it is not checked again: could not be checked")
+            return Inspection(message: MIMEParser.parse([UInt8]()), content: nil,
+                              result: FilterPipeline.Result(verdict: .quarantine(finding), findings: [finding]), normalized: nil)
+        }
+        return try crashJournal.whileScanning(digest) { () throws(ScanError) in try inspectUnguarded(bytes, envelope: envelope) }
+    }
+
+    private func inspectUnguarded(_ bytes: MessageBytes, envelope: Envelope?) throws(ScanError) -> Inspection {
         let parsed = MIMEParser.parse(bytes, limits: limits)
         let content = try scanner?.scan(parsed)
         var result = pipeline.evaluate(InspectedMessage(envelope: envelope, message: parsed, content: content))

@@ -33,6 +33,9 @@ enum PolicyReplies {
         case .attachmentSize:
             return .custom(552, EnhancedStatus(5, 3, 4),
                            "Tệp đính kèm vượt dung lượng cho phép (Quy chế Đ8 k1) / Attachments too large: \(finding.detail)")
+        case .officeMacro:
+            return .custom(554, EnhancedStatus(5, 7, 1),
+                           "Tài liệu Office có macro không được phép / Office document with macros: \(finding.detail)\(where_(finding))")
         default:
             return .custom(554, EnhancedStatus(5, 7, 1), "Thư bị từ chối theo quy chế / Message refused by policy: \(finding.rule)\(where_(finding))")
         }

@@ -41,7 +41,8 @@ public final class SMTPServer: Service {
                 maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, bareLineEndings: server.bareLineEndings,
                 tlsAvailable: tlsContext != nil),
             upstream: upstream, inspector: inspector,
-            quarantine: inspector.pipeline.rules.contains { $0.action == .quarantine }
+            // A message that crashed the scanner before is held whatever the rules say.
+            quarantine: inspector.pipeline.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
                 ? try MaildirUpstream(directory: config.quarantine.directory, hostname: server.hostname) : nil,
             tlsContext: tlsContext, logger: logger)
     }

@@ -80,6 +80,10 @@ public struct ContentReport: Sendable, Equatable {
     public var limitsExceeded: [Note] = []
     /// Encrypted content found in a part's bytes (inline PGP, an OpenPGP or CMS file): unreadable.
     public var encryptedMessages: [Note] = []
+    /// Office documents with macros: OLE2 files with a VBA project or Excel 4 macros (libclamav's
+    /// `Heuristics.OLE2.ContainsMacros`), OOXML packages with a `vbaProject.bin` or a
+    /// macro-enabled content type.
+    public var macros: [Note] = []
 
     public init() {}
 }

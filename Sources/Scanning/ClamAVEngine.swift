@@ -160,11 +160,17 @@ public final class ClamAVEngine: @unchecked Sendable {
                 defer { cl_fmap_close(map) }
                 var options = cl_scan_options(
                     general: UInt32(CL_SCAN_GENERAL_HEURISTICS),
-                    // ThuGate parses MIME itself and hands over decoded parts; libclamav's own
-                    // mail parser crashed here on a text/rfc822-headers part (tableInsert).
-                    parse: ~UInt32(CL_SCAN_PARSE_IMAGE_FUZZY_HASH | CL_SCAN_PARSE_MAIL),
+                    // Every parser, mail too: ThuGate parses the message itself, but a mail can
+                    // sit inside an archive and TNEF (winmail.dat) is opened by the mail parser.
+                    // (Its old crash in tableInsert was ThuGate's fault: a `tableCreate` of our
+                    // own replaced libclamav's; see Scripts/linker/private-symbols.map.)
+                    parse: ~UInt32(CL_SCAN_PARSE_IMAGE_FUZZY_HASH),
+                    // Macros are reported as Heuristics.OLE2.ContainsMacros, which the scanner
+                    // records for the office-macro rule, not as a virus. Heuristics do not stop
+                    // the scan (no CL_SCAN_GENERAL_HEURISTIC_PRECEDENCE): a signature found
+                    // later wins.
                     heuristic: UInt32(CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE | CL_SCAN_HEURISTIC_ENCRYPTED_DOC
-                                      | CL_SCAN_HEURISTIC_EXCEEDS_MAX),
+                                      | CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_MACROS),
                     mail: 0, dev: 0)
                 var virus: UnsafePointer<CChar>? = nil
                 var scanned: UInt = 0

@@ -283,6 +283,7 @@ public final class ContentScanner: Sendable {
                             engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport) throws {
         let containerName = name ?? "part \(part)"
         var sawTop = false
+        var topIsMessage = false
         var layerError: Error? = nil
         let outcome = try engine.scan(bytes, name: containerName) { layer in
             guard !layer.normalized else { return }
@@ -290,27 +291,38 @@ public final class ContentScanner: Sendable {
                 guard !sawTop else { return }
                 sawTop = true
                 let type = realType(layer.bytes ?? bytes, isTextBody: isTextBody, cookie)
+                topIsMessage = type == "message/rfc822"
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type, clamavType: layer.type))
                 inspectContainer(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, into: &report)
             } else {
+                // A message attached as a file is parsed by ThuGate itself (scanParts), with the
+                // names as the sender wrote them; libclamav's mail parser rewrites them
+                // (`hoa-don.exe` becomes `hoa_don.exe`). Its verdict still counts.
+                guard !topIsMessage else { return }
                 guard let data = layer.bytes else {
                     layerError = ScanError("libclamav gave no bytes for \(layer.name ?? "a member") in part \(part)")
                     return
                 }
                 let type = sniff(data, cookie)
-                let containers = [containerName] + layer.ancestors.dropFirst().map { Self.baseName($0) }
-                let memberName = layer.name.map(Self.baseName)
+                // Named by archive path only: layers libclamav decompressed (the tar in a .gz)
+                // have no name of their own, and it names some by the temporary file it wrote.
+                let containers = [containerName] + layer.ancestors.dropFirst().compactMap { Self.storedName($0) }
+                let memberName = Self.storedName(layer.name)
                 let object = ContentReport.Object(part: part, name: memberName, containers: containers, size: layer.size,
                                                   mimeType: type, clamavType: layer.type)
                 // The archive's own listing named this member already: keep one object, typed.
                 let path = containers.joined(separator: "/")
                 if let listed = report.objects.firstIndex(where: {
                     $0.part == part && $0.mimeType == nil && $0.encryption == nil && $0.containers.joined(separator: "/") == path
-                        && $0.name.map { String($0.split(separator: "/").last ?? "") } == memberName
+                        && ($0.name == memberName || $0.name.map { String($0.split(separator: "/").last ?? "") } == memberName)
                 }) {
                     report.objects[listed] = object
                 } else {
                     report.objects.append(object)
+                }
+                if memberName == "[Content_Types].xml", Self.declaresMacros(data) {
+                    Self.noteMacros(part: part, container: path, detail: "macro-enabled content type in [Content_Types].xml",
+                                    into: &report)
                 }
                 inspectContainer(data, mimeType: type, part: part,
                                  name: (containers + [memberName ?? "(member)"]).joined(separator: "/"), into: &report)
@@ -350,6 +362,10 @@ public final class ContentScanner: Sendable {
                 report.encryptedArchives.append(.init(part: part, name: name, format: kind.lowercased(), headersEncrypted: false,
                                                       encryptedMembers: [], method: signature))
             }
+        } else if signature.hasPrefix("Heuristics.OLE2.ContainsMacros") {
+            // A macro is not a virus: the office-macro rule decides (libclamav names the outermost
+            // file it was scanning; the package structure names OOXML members more precisely).
+            Self.noteMacros(part: part, container: name, detail: "Office macros (\(signature))", into: &report)
         } else if signature.hasPrefix("Heuristics.Limits.Exceeded.MaxScanTime") {
             // Out of time says nothing about the message: defer it (451), do not bounce it.
             throw ScanError("libclamav ran out of scan time on \(name) (\(signature))")
@@ -377,6 +393,10 @@ public final class ContentScanner: Sendable {
             for member in listing.members where !member.isDirectory {
                 report.objects.append(.init(part: part, name: member.name, containers: [name],
                                             size: Int(clamping: member.size ?? 0), encryption: member.encryption))
+                // An OOXML package keeps its VBA project as a part of its own (ECMA-376, [MS-OFFMACRO2]).
+                if listing.format == .zip, member.name.split(separator: "/").last?.lowercased() == "vbaproject.bin" {
+                    Self.noteMacros(part: part, container: name, detail: "VBA project \(member.name)", into: &report)
+                }
             }
             if listing.truncated && listing.members.count >= archiveLimits.maxMembers {
                 report.limitsExceeded.append(.init(part: part, detail: "\(name): more than \(archiveLimits.maxMembers) members"))
@@ -391,6 +411,9 @@ public final class ContentScanner: Sendable {
             report.encryptedDocuments.append(.init(part: part, detail: "\(name): encrypted PDF"))
         } else if ArchiveReader.encryptedOfficeDocument(bytes) {
             report.encryptedDocuments.append(.init(part: part, detail: "\(name): password-protected Office document"))
+        }
+        if Self.hasVBAStorage(bytes) {
+            Self.noteMacros(part: part, container: name, detail: "VBA project (OLE2 _VBA_PROJECT)", into: &report)
         }
     }
 
@@ -418,8 +441,72 @@ public final class ContentScanner: Sendable {
         return head.contains { $0 < 0x09 || ($0 > 0x0D && $0 < 0x20) }
     }
 
-    static func baseName(_ path: String) -> String {
-        // libclamav gives temporary file paths for some layers; members keep their stored name.
-        path.hasPrefix("/") ? String(path.split(separator: "/").last ?? "") : path
+    /// The name a layer was stored under in its archive, or nil when it has none: libclamav
+    /// passes no name for what it decompressed (the tar inside a .gz) and, for some formats, the
+    /// path of the temporary file it wrote (`<tmpdir>/clamav-<hex>.tmp/<name>` or
+    /// `…/clamav-<hex>.tmp`, `<name>.<hex>`, an OLE2 stream's `<md5>_<n>`): those say nothing
+    /// about the message.
+    static func storedName(_ raw: String?) -> String? {
+        guard let raw else { return nil }
+        var components = raw.split(separator: "/").map(String.init)
+        if let temporary = components.lastIndex(where: isTemporaryName) {
+            components.removeSubrange(...temporary)
+            // cli_genfname: "<stored name>.<10 hex digits>" in libclamav's temporary directory.
+            if let last = components.last, let dot = last.lastIndex(of: "."),
+               last.distance(from: dot, to: last.endIndex) == 11, last[last.index(after: dot)...].allSatisfy(\.isHexDigit) {
+                components[components.count - 1] = String(last[..<dot])
+            }
+        }
+        components.removeAll { $0.isEmpty || $0 == "." }
+        // OLE2 streams are written as "<md5 of the stream name>_<n>" (ole2_extract.c).
+        if let last = components.last, let underscore = last.firstIndex(of: "_"),
+           last.distance(from: last.startIndex, to: underscore) == 32, last[..<underscore].allSatisfy(\.isHexDigit),
+           !last[last.index(after: underscore)...].isEmpty, last[last.index(after: underscore)...].allSatisfy(\.isNumber) {
+            return nil
+        }
+        return components.isEmpty ? nil : components.joined(separator: "/")
+    }
+
+    /// `clamav-<hex>.tmp`: a file or directory libclamav made (cli_genfname).
+    private static func isTemporaryName(_ component: String) -> Bool {
+        guard component.hasPrefix("clamav-"), component.hasSuffix(".tmp") else { return false }
+        let hex = component.dropFirst("clamav-".count).dropLast(".tmp".count)
+        return hex.count >= 16 && hex.allSatisfy(\.isHexDigit)
+    }
+
+    /// An OLE2 compound file (.doc, .xls, .ppt, a vbaProject.bin) whose directory names a VBA
+    /// project: every VBA storage holds a `_VBA_PROJECT` stream ([MS-OVBA] 2.2.1; in Excel files
+    /// the storage itself is `_VBA_PROJECT_CUR`). Directory entry names are UTF-16LE ([MS-CFB] 2.6.1).
+    /// Names the document itself, also inside archives, where libclamav's heuristic names only
+    /// the outermost file.
+    static func hasVBAStorage(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let ole2: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
+        guard bytes.count > 512, bytes.starts(with: ole2) else { return false }
+        let name = Array("_VBA_PROJECT".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        let haystack = UnsafeRawBufferPointer(rebasing: bytes.prefix(64 << 20))
+        guard let first = name.first else { return false }
+        var index = haystack.startIndex
+        while let found = haystack[index...].firstIndex(of: first) {
+            guard found + name.count <= haystack.endIndex else { return false }
+            if haystack[found..<(found + name.count)].elementsEqual(name) { return true }
+            index = found + 1
+        }
+        return false
+    }
+
+    /// `[Content_Types].xml` declaring a macro-enabled main part or a VBA project
+    /// (`application/vnd.ms-excel.sheet.macroEnabled.main+xml`, `application/vnd.ms-office.vbaProject`).
+    static func declaresMacros(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self).lowercased()
+        return text.contains("macroenabled") || text.contains("application/vnd.ms-office.vbaproject")
+    }
+
+    /// One macro note per document: libclamav, the listing, the content types and the OLE2
+    /// directory may all see it, and a vbaProject.bin inside an .xlsm is the same macros.
+    private static func noteMacros(part: String, container: String, detail: String, into report: inout ContentReport) {
+        let known = report.macros.filter { $0.part == part }.map { String($0.detail.prefix(while: { $0 != ":" })) }
+        guard !known.contains(where: { $0 == container || container.hasPrefix($0 + "/") || $0.hasPrefix(container + "/") })
+        else { return }
+        report.macros.append(.init(part: part, detail: "\(container): \(detail)"))
     }
 }

@@ -65,9 +65,17 @@ struct Serve: AsyncParsableCommand {
             ClamAVEngine.setMessageHandler { isError, message in
                 if isError { clamavLogger.error("\(message)") } else { clamavLogger.warning("\(message)") }
             }
-            let inspector = try MessageInspector(config: config)
+            let inspector = try MessageInspector(config: config, useCrashJournal: true)
             if let engine = inspector.scanner?.engines.engine {
                 logger.notice("libclamav \(ClamAVEngine.libraryVersion): \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory)")
+            }
+            if let journal = inspector.crashJournal {
+                for hash in journal.foundAtStart {
+                    logger.critical("crash journal \(journal.path): message sha256:\(hash) was being scanned when the last run died; it will be held in quarantine, not scanned again")
+                }
+                if !journal.crashed.isEmpty {
+                    logger.warning("crash journal: \(journal.crashed.count) message(s) that crashed the scanner are held when they come again (\(journal.crashedListPath))")
+                }
             }
             // SIGHUP (or `thugate reload`) compiles the signatures again beside the running engine.
             signal(SIGHUP, SIG_IGN)

@@ -103,7 +103,7 @@ class Upstream:
 class Gateway:
     """A running `thugate serve` process."""
 
-    def __init__(self, tmp_path, upstream_url, server=None, upstream=None, sections=None):
+    def __init__(self, tmp_path, upstream_url, server=None, upstream=None, sections=None, env=None):
         self.tmp = tmp_path
         server = dict(server or {})
         server.setdefault("spool_directory", str(tmp_path / "spool"))
@@ -135,7 +135,8 @@ class Gateway:
         self.proc = subprocess.Popen(
             [str(BINARY), "serve", "--config", str(self.config_path), "--listen", "127.0.0.1:0",
              "--upstream", upstream_url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
+            env={**os.environ, **env} if env else None)
         self._listening = threading.Event()
         threading.Thread(target=self._read_log, daemon=True).start()
         if not self._listening.wait(30):
@@ -184,10 +185,10 @@ def upstream():
 def gateway_factory(tmp_path):
     started = []
 
-    def make(upstream_url, server=None, upstream=None, sections=None, name="gw"):
+    def make(upstream_url, server=None, upstream=None, sections=None, name="gw", env=None):
         directory = tmp_path / f"{name}{len(started)}"
         directory.mkdir()
-        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream, sections=sections)
+        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream, sections=sections, env=env)
         started.append(gateway)
         return gateway
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import MIMECore
+import Policy
 import Testing
 @testable import GatewayServer
 
@@ -63,6 +64,16 @@ import Testing
         #expect(config.server.trustedNetworks.map(\.description) == ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"])
         #expect(GatewayConfig().server.trustedNetworks == IPNetwork.loopback)
         #expect(try GatewayConfig.parse("[server]\ntrusted_networks = []\n").server.trustedNetworks.isEmpty)
+    }
+
+    @Test func officeMacroAndCrashJournal() throws {
+        let config = try GatewayConfig.parse("[policy]\noffice_macro = \"reject\"\n[scan]\ncrash_journal = \"/var/lib/thugate/crashes\"\n")
+        #expect(config.policy.officeMacro == .reject)
+        #expect(config.scan.crashJournal == "/var/lib/thugate/crashes")
+        #expect(GatewayConfig().policy.officeMacro == .tag)
+        #expect(config.makePipeline().rules.contains { $0.rule.id == .officeMacro && $0.action == .reject })
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse("[scan]\ncrash_journal = \"\"\n") }
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\noffice_macro = \"delete\"\n") }
     }
 
     @Test func valuesAndUnits() throws {

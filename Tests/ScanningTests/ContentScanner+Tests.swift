@@ -170,3 +170,25 @@ import Testing
         #expect(!Array("quoted: > -----BEGIN PGP MESSAGE-----\r\n".utf8).withUnsafeBytes(ContentScanner.hasPGPArmor))
     }
 }
+
+/// Member names as libclamav passes them: stored names kept, its temporary files dropped.
+@Suite struct StoredNameTests {
+    @Test(arguments: [
+        ("docs/eicar.com", "docs/eicar.com"),
+        ("eicar.com", "eicar.com"),
+        ("/dev/shm/thugate/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp/setup.exe", "setup.exe"),
+        ("var/tmp/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp/setup.exe.0a1b2c3d4e", "setup.exe"),
+        ("/tmp/x/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp", nil),
+        ("4d5f109dc1c0609112df3a2e6f747fea_1", nil),
+        ("", nil),
+        ("a//b/", "a/b"),
+        ("/etc/passwd", "etc/passwd"),
+    ] as [(String, String?)])
+    func storedName(raw: String, expected: String?) {
+        #expect(ContentScanner.storedName(raw) == expected)
+    }
+
+    @Test func nilStaysNil() {
+        #expect(ContentScanner.storedName(nil) == nil)
+    }
+}

@@ -1,0 +1,46 @@
+// The fuzzing entry point for content scanning: libclamav, libmagic and ThuGate's archive
+// readers over one attachment. Scripts/fuzz-scan builds this target with
+// `-sanitize=fuzzer,address -DFUZZING` (libFuzzer supplies main()); Replay.swift runs the same
+// code over files for the regression tests.
+import Foundation
+import MIMECore
+import Scanning
+
+/// One scanner for the whole run: loading and compiling the signatures per input would be
+/// all the fuzzer does. Signatures from `THUGATE_SIGNATURES` or `Config/signatures`.
+let fuzzScanner: ContentScanner = {
+    var settings = ClamAVSettings()
+    settings.databaseDirectory = ProcessInfo.processInfo.environment["THUGATE_SIGNATURES"] ?? "Config/signatures"
+    settings.temporaryDirectory = "/dev/shm/thugate-fuzz-\(getpid())"
+    // Bounded like the gateway, but tighter: a slow input is a finding of its own (-timeout).
+    settings.maxScanTime = 5_000
+    settings.maxScanSize = 64 * 1_048_576
+    settings.maxFileSize = 32 * 1_048_576
+    do {
+        return ContentScanner(engines: try EngineStore(settings: settings))
+    } catch {
+        fatalError("cannot load the scanner: \(error)")
+    }
+}()
+
+/// The input as the decoded body of an attachment (binary transfer encoding keeps it byte for
+/// byte), run through the same `ContentScanner.scan` the gateway runs.
+func scanForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
+    let header = Array("Content-Type: application/octet-stream; name=\"f.bin\"\r\nContent-Disposition: attachment; filename=\"f.bin\"\r\nContent-Transfer-Encoding: binary\r\n\r\n".utf8)
+    var bytes = header
+    if let data { bytes += UnsafeBufferPointer(start: data, count: size) }
+    let message = MIMEParser.parse(bytes)
+    do {
+        let report = try fuzzScanner.scan(message)
+        // Every object found is somewhere in the message (a part path the parser made).
+        for object in report.objects { precondition(object.size >= 0) }
+    } catch {
+        // A scan error (libclamav gave up, out of time) is an answer, not a crash.
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzContentScan(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    scanForFuzzing(data, size)
+    return 0
+}

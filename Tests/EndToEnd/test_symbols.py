@@ -1,0 +1,70 @@
+"""The binaries that link libclamav export none of their own symbols.
+
+A C function bundled into ThuGate under a name that libclamav also exports replaces libclamav's
+own at load time (ELF symbol interposition): TOMLKit's `tableCreate` did, and libclamav's RTF
+and mail parsers then crashed in it (issue 9, item 1). Scripts/linker/private-symbols.map keeps
+every symbol of the executable local; this checks the binaries as they are built, against the
+libraries they really load (ldd), so a new dependency or a lost linker flag fails here.
+"""
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BINARY
+
+LIBRARIES = ("libclamav", "libmagic", "liblzma")
+BINARIES = {
+    "thugate": BINARY,
+    # `swift build --build-tests` puts the unit-test bundle (a Linux executable) beside thugate.
+    "unit tests": BINARY.parent / "ThuGatePackageTests.xctest",
+    "scan benchmark": BINARY.parent / "thugate-scanbench",
+    "scan fuzzer (replay)": BINARY.parent / "ScanFuzzer",
+}
+
+
+def defined_dynamic_symbols(path: Path) -> set:
+    """Names (without @version) of the symbols `path` defines in its dynamic symbol table."""
+    out = subprocess.run(["nm", "-D", "--defined-only", str(path)], capture_output=True, text=True, check=True).stdout
+    names = set()
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 3:
+            names.add(fields[2].split("@")[0])
+    return names
+
+
+def loaded_libraries(binary: Path) -> dict:
+    """{library stem: path} of libclamav, libmagic and liblzma as the dynamic loader finds them."""
+    out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*(lib[\w+-]+)\.so[.\d]*\s+=>\s+(\S+)", line)
+        if m and m.group(1) in LIBRARIES:
+            found[m.group(1)] = Path(m.group(2))
+    return found
+
+
+@pytest.mark.parametrize("label", sorted(BINARIES))
+def test_binary_exports_no_symbol_that_a_scanning_library_exports(label):
+    binary = BINARIES[label]
+    assert binary.exists(), f"{binary} not built (run swift build --build-tests)"
+    libraries = loaded_libraries(binary)
+    assert sorted(libraries) == sorted(LIBRARIES), f"{label} does not load all of {LIBRARIES}: {libraries}"
+    ours = defined_dynamic_symbols(binary)
+    for stem, path in libraries.items():
+        theirs = defined_dynamic_symbols(path)
+        assert len(theirs) > 10, f"{path}: no dynamic symbols read"
+        clash = sorted(ours & theirs)
+        assert not clash, f"{label} exports symbols that {path.name} also exports (they replace its own): {clash[:20]}"
+
+
+def test_the_check_sees_a_clash_when_there_is_one(tmp_path):
+    """The check itself: a program that exports `tableCreate`, as thugate did, is caught."""
+    source = tmp_path / "clash.c"
+    source.write_text("void *tableCreate(void) { return 0; }\nint main(void) { return 0; }\n")
+    program = tmp_path / "clash"
+    subprocess.run(["gcc", "-rdynamic", str(source), "-o", str(program), "-Wl,--no-as-needed", "-lclamav"], check=True)
+    [libclamav] = [p for s, p in loaded_libraries(program).items() if s == "libclamav"]
+    assert "tableCreate" in defined_dynamic_symbols(program) & defined_dynamic_symbols(libclamav)
