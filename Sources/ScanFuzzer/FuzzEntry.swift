@@ -32,8 +32,12 @@ func scanForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
     let message = MIMEParser.parse(bytes)
     do {
         let report = try fuzzScanner.scan(message)
-        // Every object found is somewhere in the message (a part path the parser made).
-        for object in report.objects { precondition(object.size >= 0) }
+        // Every object found belongs to a part the parser made; member paths have no empty step.
+        let parts = Set(message.parts.map(\.path))
+        for object in report.objects {
+            precondition(parts.contains(object.part) && object.size >= 0)
+            precondition(!object.containers.contains(""))
+        }
     } catch {
         // A scan error (libclamav gave up, out of time) is an answer, not a crash.
     }

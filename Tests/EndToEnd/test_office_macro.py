@@ -83,3 +83,21 @@ def test_a_macro_enabled_name_that_cannot_be_read_is_found_by_name(gateway_facto
     assert send(gateway, mail("hop-dong.docm", b"not a zip at all\n" * 20))[0] == 250
     [delivered] = upstream.wait_for_messages(1)
     assert b"office-macro(2): hop-dong.docm: macro-enabled Office file (*.docm)" in delivered["content"]
+
+
+def test_a_virus_beside_a_macro_is_still_the_virus(documents, tmp_path):
+    """libclamav's macro heuristic does not end the scan: a signature found after it wins, and
+    the macro is still reported."""
+    work = tmp_path / "both"
+    work.mkdir()
+    (work / "m.xls").write_bytes(documents["macro.xls"])
+    (work / "eicar.com").write_bytes(samples.EICAR)
+    subprocess.run([samples.tool("zip"), "-q", "both.zip", "m.xls", "eicar.com"], cwd=work, check=True)
+    eml = tmp_path / "both.eml"
+    eml.write_bytes(mail("both.zip", (work / "both.zip").read_bytes()))
+    from test_clamav_formats import thugate_scan
+    result, [report] = thugate_scan(eml)
+    assert result.returncode == 0 and report["action"] == "reject"
+    rules = {(f["rule"], f["detail"]) for f in report["findings"]}
+    assert ("virus", "ThuGate.Test.EICAR.UNOFFICIAL") in rules
+    assert ("office-macro", "both.zip/m.xls: VBA project (OLE2 _VBA_PROJECT)") in rules
