@@ -118,7 +118,8 @@ def test_no_shape_hides_content(proxy, upstream, windows_program, shape, payload
     assert upstream.messages == []
 
 
-@pytest.mark.parametrize("where", ["preamble", "epilogue", "unsplit multipart", "text after base64"])
+@pytest.mark.parametrize("where", ["preamble", "epilogue", "unsplit multipart", "text after base64", "message header",
+                                   "part header"])
 def test_eicar_as_plain_text_outside_every_part_is_found(proxy, upstream, where):
     body = {
         "preamble": multipart(b"multipart/mixed; boundary=a", EICAR + b"\r\n" + text_part(b"a") + b"--a--\r\n"),
@@ -126,6 +127,10 @@ def test_eicar_as_plain_text_outside_every_part_is_found(proxy, upstream, where)
         "unsplit multipart": multipart(b"multipart/mixed; boundary=a", b"no delimiter here\r\n" + EICAR + b"\r\n"),
         "text after base64": HEAD + b"Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
             + b64(b"Kinh gui.") + b"\r\n-- \r\n" + EICAR + b"\r\n",
+        # Header sections are bytes of the message too: every byte reaches libclamav.
+        "message header": HEAD + b"X-Ghi-Chu: " + EICAR + b"\r\nContent-Type: text/plain\r\n\r\nKinh gui.\r\n",
+        "part header": multipart(b"multipart/mixed; boundary=a",
+                                 b"--a\r\nContent-Type: text/plain\r\nX-Ghi-Chu: " + EICAR + b"\r\n\r\nKinh gui.\r\n--a--\r\n"),
     }[where]
     code, text = send(proxy, body)
     assert code == 554 and "ThuGate.Test.EICAR" in text, (where, text)

@@ -144,6 +144,16 @@ import Testing
         }
     }
 
+    /// Header sections are scanned too (one libclamav scan for all of them), without an object
+    /// of their own in the report.
+    @Test func headerSectionsAreScanned() throws {
+        let scanner = ContentScanner(engines: try EngineStore(settings: ContentScannerTests.settings()))
+        let message = ContentScannerTests.parse("Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nX-Note: \(Self.eicar)\n\nhi\n--b--\n")
+        let report = try scanner.scan(message)
+        #expect(report.viruses.map(\.part) == ["0"])
+        #expect(report.objects.map(\.part) == ["1"])
+    }
+
     @Test func encryptedFormatsAreKnownByStructureOnly() throws {
         // The first bytes of `openssl cms -encrypt -outform DER` and of `gpg --encrypt` output.
         let cms: [UInt8] = [0x30, 0x82, 0x01, 0xC4, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0, 0x82, 0x01, 0xB5, 0x30, 0x82, 0x01, 0xB1]
