@@ -4,8 +4,8 @@ import asyncio
 import os
 import re
 import signal
+import smtplib
 import socket
-import ssl
 import subprocess
 import threading
 import time
@@ -200,6 +200,17 @@ def gateway_factory(tmp_path):
 @pytest.fixture
 def gateway(gateway_factory, upstream):
     return gateway_factory(f"smtp://127.0.0.1:{upstream.port}")
+
+
+def send_message(gateway, data, timeout=120):
+    """Sends one message from vanthu@ to lanhdao@quangninh.gov.vn with smtplib; returns the code
+    and text of the reply to the final dot (250 included)."""
+    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=timeout) as client:
+        client.ehlo("client.test")
+        client.mail("vanthu@quangninh.gov.vn")
+        client.rcpt("lanhdao@quangninh.gov.vn")
+        code, text = client.data(data)
+        return code, text.decode("utf-8", "replace")
 
 
 class RawClient:

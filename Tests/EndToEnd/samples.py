@@ -7,12 +7,10 @@ Scripts/fuzz-scan (the fuzzer's seeds):  python3 Tests/EndToEnd/samples.py OUTDI
 
 A tool that is missing is an error (MissingTool), never a silent skip: Scripts/setup installs them.
 """
-import os
 import shutil
 import struct
 import subprocess
 import sys
-import zipfile
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, ROOT
+from conftest import BINARY, ROOT, send_message as send
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" \
@@ -72,26 +72,11 @@ def message(attachments=(), body="Kính gửi các đơn vị.\n", subject="Côn
     return msg.as_bytes(policy=SMTP)
 
 
-def send(gateway, data):
-    """Sends a message; returns (code, text) of the reply to the final dot."""
-    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=60) as client:
-        client.ehlo("client.test")
-        try:
-            client.sendmail("vanthu@quangninh.gov.vn", ["lanhdao@quangninh.gov.vn"], data)
-            return 250, ""
-        except smtplib.SMTPDataError as error:
-            return error.smtp_code, error.smtp_error.decode()
-
-
 def send_ok(gateway, data):
     """Sends a message that must be accepted; returns the 250 text."""
-    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=60) as client:
-        client.ehlo("client.test")
-        client.mail("vanthu@quangninh.gov.vn")
-        client.rcpt("lanhdao@quangninh.gov.vn")
-        code, text = client.data(data)
-        assert code == 250, text
-        return text.decode()
+    code, text = send(gateway, data)
+    assert code == 250, text
+    return text
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 import samples
+from conftest import send_message as send
 
 MARKER = b"THUGATE-INJECTED-FAULT-7f3a"
 
@@ -41,12 +42,6 @@ def fault(tmp_path):
     return {"LD_PRELOAD": str(library)}
 
 
-def send(gateway, data):
-    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=60) as client:
-        client.ehlo("client.test")
-        client.mail("vanthu@quangninh.gov.vn")
-        client.rcpt("lanhdao@quangninh.gov.vn")
-        return client.data(data)
 
 
 def test_a_message_that_crashed_the_scanner_is_held_after_the_restart(gateway_factory, upstream, tmp_path, fault):
@@ -70,7 +65,7 @@ def test_a_message_that_crashed_the_scanner_is_held_after_the_restart(gateway_fa
     assert (tmp_path / "state" / "scan-crashes.crashed").read_text().split() == [digest]
     for attempt in range(2):  # the sender's retries: held each time, never a crash
         code, text = send(second, marked)
-        assert code == 250 and b"Held for review" in text, (code, text)
+        assert code == 250 and "Held for review" in text, (code, text)
         assert second.proc.poll() is None
     held = sorted((tmp_path / "quarantine" / "new").iterdir())
     assert len(held) == 2

@@ -12,7 +12,6 @@ import gzip
 import json
 import lzma
 import random
-import smtplib
 import struct
 import subprocess
 import sys
@@ -20,11 +19,10 @@ import zipfile
 import zlib
 from email.message import EmailMessage
 from email.policy import SMTP
-from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, ROOT
+from conftest import BINARY, ROOT, send_message as send
 
 EXECUTABLE_TYPES = {
     "application/vnd.microsoft.portable-executable", "application/x-dosexec", "application/x-msdownload",
@@ -70,14 +68,6 @@ def message(attachments, subject="Tài liệu"):
     return msg.as_bytes(policy=SMTP)
 
 
-def send(gateway, data):
-    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=120) as client:
-        client.ehlo("client.test")
-        try:
-            client.sendmail("vanthu@quangninh.gov.vn", ["lanhdao@quangninh.gov.vn"], data)
-            return 250, ""
-        except smtplib.SMTPDataError as error:
-            return error.smtp_code, error.smtp_error.decode()
 
 
 def libmagic_types(blobs):

@@ -11,7 +11,6 @@ import base64
 import binascii
 import os
 import shutil
-import smtplib
 import subprocess
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, RawClient, strip_trace
+from conftest import RawClient, send_message as send, strip_trace
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 ELF = Path("/bin/true").read_bytes()
@@ -91,13 +90,6 @@ SHAPES = {
 }
 
 
-def send(gateway, data):
-    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=60) as client:
-        try:
-            client.sendmail("vanthu@quangninh.gov.vn", ["lanhdao@quangninh.gov.vn"], data)
-            return 250, ""
-        except smtplib.SMTPDataError as error:
-            return error.smtp_code, error.smtp_error.decode()
 
 
 @pytest.fixture

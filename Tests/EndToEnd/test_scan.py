@@ -4,7 +4,6 @@ import smtplib
 import subprocess
 import time
 
-import pytest
 
 from conftest import BINARY, ROOT, strip_trace
 

@@ -10,7 +10,6 @@ import subprocess
 import unicodedata
 from email import message_from_bytes as _parse
 from email import policy
-from email.policy import SMTP
 
 import pytest
 
