@@ -56,38 +56,21 @@ public struct GatewayConfig: Sendable, Equatable {
         public var idleTimeout = TimeAmount.seconds(60)
     }
 
-    /// What happens to a message a rule finds something in (`[policy]`).
-    public struct PolicyActions: Sendable, Equatable {
-        /// MIME that cannot be read reliably (RFC 2045–2049 violations, parser limits).
-        public var malformed = PolicyAction.reject
-        /// A libclamav signature matched.
-        public var virus = PolicyAction.reject
-        /// An executable attachment, by real type or name, inside archives too.
-        public var executable = PolicyAction.reject
-        /// A password-protected archive: restricted, not forbidden, so held by default.
-        public var encryptedArchive = PolicyAction.quarantine
-        /// A password-protected PDF or Office document.
-        public var encryptedDocument = PolicyAction.tag
-        /// An archive past the limits (depth, members, expansion): not fully checked.
-        public var archiveLimit = PolicyAction.quarantine
-        /// MIME that every reader recovers alike (never-closed multipart, raw `=` in QP, ...).
-        public var mimeIrregular = PolicyAction.tag
-        /// MIME that readers may read differently; every reading was scanned.
-        public var mimeAmbiguous = PolicyAction.tag
-        /// S/MIME or PGP encrypted content: cannot be inspected.
-        public var encryptedMessage = PolicyAction.tag
-        /// Attachments over `maxAttachmentsSize`.
-        public var attachmentSize = PolicyAction.reject
-        /// An Office document with macros (VBA, Excel 4), inside archives too.
-        public var officeMacro = PolicyAction.tag
-        /// Sum of the decoded attachments of one message (QĐ 40/2022 Quảng Ninh Đ8 k1: 20 MB).
-        public var maxAttachmentsSize = PolicyProfile.quangNinh.maxAttachmentsSize
-        public var executableTypes = ExecutableRule.defaultTypes
-        public var executableExtensions = ExecutableRule.defaultExtensions
+    /// What happens to a message a rule finds something in (`[policy]`): each rule's action, read
+    /// from the key its declaration names (``RuleCatalog``), and the rules' parameters.
+    public struct PolicySettings: Sendable, Equatable {
+        public var actions = RuleCatalog.defaultActions
+        public var parameters = RuleParameters()
+
+        /// The action of `rule` (`off` for a rule that is not configurable).
+        public subscript(_ rule: Finding.RuleID) -> PolicyAction {
+            get { actions[rule] ?? .off }
+            set { actions[rule] = newValue }
+        }
 
         /// Whether any rule needs libclamav and libmagic.
         public var needsContentScan: Bool {
-            [virus, executable, encryptedArchive, encryptedDocument, archiveLimit, encryptedMessage, officeMacro].contains { $0 != .off }
+            RuleCatalog.all.contains { $0.needsContentScan && self[$0.id] != .off }
         }
     }
 
@@ -121,7 +104,7 @@ public struct GatewayConfig: Sendable, Equatable {
 
     public var server = Server()
     public var upstream = Upstream()
-    public var policy = PolicyActions()
+    public var policy = PolicySettings()
     public var scan = Scan()
     public var quarantine = Quarantine()
     public var text = Text()
@@ -130,22 +113,6 @@ public struct GatewayConfig: Sendable, Equatable {
     public var logLevel = "info"
 
     public init() {}
-}
-
-/// Ready-made policy settings for the provinces whose regulations ThuGate ships
-/// (`[policy] profile`); keys set explicitly in `[policy]` override them.
-public enum PolicyProfile: String, Sendable, CaseIterable {
-    /// QĐ 40/2022/QĐ-UBND Quảng Ninh, Đ8 k1: attachments at most 20 MB per message.
-    case quangNinh = "quang-ninh"
-    /// QĐ 03/2013/QĐ-UBND Quận 4, Đ4 k2: attachments at most 15 MB per message.
-    case quan4 = "quan-4"
-
-    public var maxAttachmentsSize: Int {
-        switch self {
-        case .quangNinh: return 20 * 1_000_000
-        case .quan4: return 15 * 1_000_000
-        }
-    }
 }
 
 public struct HostPort: Sendable, Equatable, CustomStringConvertible {
@@ -236,19 +203,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 extension GatewayConfig {
     /// The rules and their actions: what `thugate serve` and `thugate scan` both run.
     public func makePipeline() -> FilterPipeline {
-        FilterPipeline(rules: [
-            (MalformedRule(), policy.malformed),
-            (MIMEIrregularRule(), policy.mimeIrregular),
-            (MIMEAmbiguousRule(), policy.mimeAmbiguous),
-            (EncryptedMessageRule(), policy.encryptedMessage),
-            (VirusRule(), policy.virus),
-            (ExecutableRule(types: policy.executableTypes, extensions: policy.executableExtensions), policy.executable),
-            (EncryptedArchiveRule(), policy.encryptedArchive),
-            (EncryptedDocumentRule(), policy.encryptedDocument),
-            (ArchiveLimitRule(), policy.archiveLimit),
-            (AttachmentSizeRule(limit: policy.maxAttachmentsSize), policy.attachmentSize),
-            (OfficeMacroRule(), policy.officeMacro),
-        ])
+        RuleCatalog.pipeline(actions: policy.actions, parameters: policy.parameters)
     }
 
     /// Reads a configuration file's text over `defaults`. Unknown keys and bad values are errors.
@@ -335,25 +290,17 @@ extension GatewayConfig {
             if let v = try s.integer("max_idle_connections", min: 0) { config.upstream.maxIdleConnections = v }
             if let v = try s.duration("idle_timeout") { config.upstream.idleTimeout = v }
         }
-        try reader.section(table, "policy", known: [
-            "profile", "malformed", "mime_irregular", "mime_ambiguous", "encrypted_message", "virus", "executable", "encrypted_archive", "encrypted_document", "archive_limit",
-            "attachment_size", "max_attachments_size", "executable_types", "executable_extensions", "office_macro",
-        ]) { (s) throws(ConfigError) in
-            if let v = try s.choice("profile", PolicyProfile.self) { config.policy.maxAttachmentsSize = v.maxAttachmentsSize }
-            if let v = try s.choice("malformed", PolicyAction.self) { config.policy.malformed = v }
-            if let v = try s.choice("mime_irregular", PolicyAction.self) { config.policy.mimeIrregular = v }
-            if let v = try s.choice("mime_ambiguous", PolicyAction.self) { config.policy.mimeAmbiguous = v }
-            if let v = try s.choice("encrypted_message", PolicyAction.self) { config.policy.encryptedMessage = v }
-            if let v = try s.choice("virus", PolicyAction.self) { config.policy.virus = v }
-            if let v = try s.choice("executable", PolicyAction.self) { config.policy.executable = v }
-            if let v = try s.choice("encrypted_archive", PolicyAction.self) { config.policy.encryptedArchive = v }
-            if let v = try s.choice("encrypted_document", PolicyAction.self) { config.policy.encryptedDocument = v }
-            if let v = try s.choice("archive_limit", PolicyAction.self) { config.policy.archiveLimit = v }
-            if let v = try s.choice("attachment_size", PolicyAction.self) { config.policy.attachmentSize = v }
-            if let v = try s.size("max_attachments_size", min: 1024) { config.policy.maxAttachmentsSize = v }
-            if let v = try s.stringList("executable_types") { config.policy.executableTypes = v }
-            if let v = try s.stringList("executable_extensions") { config.policy.executableExtensions = v }
-            if let v = try s.choice("office_macro", PolicyAction.self) { config.policy.officeMacro = v }
+        // The rules' actions under the keys their declarations name; beside them, the profile and the
+        // rules' parameters.
+        let policyParameters: Set<String> = ["profile", "max_attachments_size", "executable_types", "executable_extensions"]
+        try reader.section(table, "policy", known: policyParameters.union(RuleCatalog.all.map(\.configKey))) { (s) throws(ConfigError) in
+            if let v = try s.choice("profile", PolicyProfile.self) { config.policy.parameters.maxAttachmentsSize = v.maxAttachmentsSize }
+            for rule in RuleCatalog.all {
+                if let v = try s.choice(rule.configKey, PolicyAction.self) { config.policy[rule.id] = v }
+            }
+            if let v = try s.size("max_attachments_size", min: 1024) { config.policy.parameters.maxAttachmentsSize = v }
+            if let v = try s.stringList("executable_types") { config.policy.parameters.executableTypes = v }
+            if let v = try s.stringList("executable_extensions") { config.policy.parameters.executableExtensions = v }
         }
         try reader.section(table, "scan", known: [
             "signatures", "temporary_directory", "max_scan_size", "max_file_size", "max_recursion", "max_files",

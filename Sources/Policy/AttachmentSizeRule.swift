@@ -1,4 +1,5 @@
 import MIMECore
+import SMTPCore
 
 extension Finding.RuleID {
     public static let attachmentSize = Finding.RuleID(rawValue: "attachment-size")
@@ -8,7 +9,11 @@ extension Finding.RuleID {
 /// Đ4 k2: 15 MB. The sum of the decoded sizes of a message's attachments, against a per-policy
 /// limit (`[policy] max_attachments_size`).
 public struct AttachmentSizeRule: Rule {
-    public let id = Finding.RuleID.attachmentSize
+    public static let declaration = RuleDeclaration(
+        id: .attachmentSize, configKey: "attachment_size", defaultAction: .reject, needsContentScan: false,
+        refusal: Refusal(552, EnhancedStatus(5, 3, 4), vi: "Tệp đính kèm vượt dung lượng cho phép", en: "Attachments too large",
+                         article: "Quy chế Đ8 k1", namesPart: false)
+    ) { AttachmentSizeRule(limit: $0.maxAttachmentsSize) }
     public var limit: Int
 
     public init(limit: Int) {

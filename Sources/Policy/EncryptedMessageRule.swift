@@ -1,4 +1,5 @@
 import MIMECore
+import SMTPCore
 
 extension Finding.RuleID {
     public static let encryptedMessage = Finding.RuleID(rawValue: "encrypted-message")
@@ -14,7 +15,11 @@ extension Finding.RuleID {
 ///
 /// - SeeAlso: RFC 8551 3.2 (smime-type), RFC 3156 4 (PGP/MIME), RFC 4880 6.2 (ASCII armor).
 public struct EncryptedMessageRule: Rule {
-    public let id = Finding.RuleID.encryptedMessage
+    public static let declaration = RuleDeclaration(
+        id: .encryptedMessage, configKey: "encrypted_message", defaultAction: .tag, needsContentScan: true,
+        refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Thư được mã hóa, không kiểm tra được nội dung",
+                         en: "Encrypted message, content cannot be checked")
+    ) { _ in EncryptedMessageRule() }
 
     public init() {}
 

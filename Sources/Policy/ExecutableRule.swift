@@ -1,3 +1,5 @@
+import SMTPCore
+
 extension Finding.RuleID {
     public static let executable = Finding.RuleID(rawValue: "executable")
 }
@@ -9,7 +11,11 @@ extension Finding.RuleID {
 /// headers (`Scanning.ExecutableFormat`): a COM program has none, so `*.com` and `*.pif` are
 /// judged by name, as the article names `*.com`, never by libmagic's guess from two leading bytes.
 public struct ExecutableRule: Rule {
-    public let id = Finding.RuleID.executable
+    public static let declaration = RuleDeclaration(
+        id: .executable, configKey: "executable", defaultAction: .reject, needsContentScan: true,
+        refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Tệp đính kèm là tệp thực thi", en: "Executable attachment",
+                         article: "Quy chế Đ15 k6")
+    ) { ExecutableRule(types: $0.executableTypes, extensions: $0.executableExtensions) }
     /// Real types (libmagic MIME types) that are executables.
     public var types: Set<String>
     /// File name extensions (lowercase, no dot) that are executables whatever the content.

@@ -1,3 +1,5 @@
+import SMTPCore
+
 extension Finding.RuleID {
     public static let officeMacro = Finding.RuleID(rawValue: "office-macro")
 }
@@ -13,7 +15,10 @@ extension Finding.RuleID {
 /// macro-enabled OOXML names (`.docm`, `.xlsm`, `.pptm`, ...) for files that cannot be read.
 /// - SeeAlso: [MS-OVBA] 2.2 (the VBA storage), ECMA-376 Part 2 (OPC content types), [MS-OFFMACRO2].
 public struct OfficeMacroRule: Rule {
-    public let id = Finding.RuleID.officeMacro
+    public static let declaration = RuleDeclaration(
+        id: .officeMacro, configKey: "office_macro", defaultAction: .tag, needsContentScan: true,
+        refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Tài liệu Office có macro không được phép", en: "Office document with macros")
+    ) { _ in OfficeMacroRule() }
 
     /// Names Office gives only to macro-enabled documents, templates and add-ins.
     public static let macroEnabledExtensions: Set<String> = [

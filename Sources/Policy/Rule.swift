@@ -1,3 +1,5 @@
+
+
 public import MIMECore
 public import SMTPCore
 
@@ -80,9 +82,15 @@ public struct InspectedMessage: Sendable {
 }
 
 /// One regulation check: it reports what it finds; the configured action decides what happens.
+/// Everything else about the rule (config key, default action, refusal) is its `declaration`,
+/// listed in ``RuleCatalog/all``.
 public protocol Rule: Sendable {
-    var id: Finding.RuleID { get }
+    static var declaration: RuleDeclaration { get }
     func evaluate(_ message: InspectedMessage) -> [Finding]
+}
+
+extension Rule {
+    public var id: Finding.RuleID { Self.declaration.id }
 }
 
 /// The rules a message passes through, each with its action. The verdict follows the strongest

@@ -1,3 +1,5 @@
+import SMTPCore
+
 extension Finding.RuleID {
     public static let virus = Finding.RuleID(rawValue: "virus")
 }
@@ -5,7 +7,10 @@ extension Finding.RuleID {
 /// QĐ 40/2022 (Quảng Ninh) Đ9 k1đ, Đ14 k7, Đ15 k5; QĐ 70/2009 (Đồng Nai) Đ9 k7, Đ11 k3: mail is
 /// scanned for viruses and malware. The finding names the signature libclamav matched.
 public struct VirusRule: Rule {
-    public let id = Finding.RuleID.virus
+    public static let declaration = RuleDeclaration(
+        id: .virus, configKey: "virus", defaultAction: .reject, needsContentScan: true,
+        refusal: Refusal(554, EnhancedStatus(5, 7, 0), vi: "Thư chứa virus, mã độc", en: "Virus found", article: "Quy chế Đ15 k5")
+    ) { _ in VirusRule() }
 
     public init() {}
 

@@ -68,9 +68,9 @@ import Testing
 
     @Test func officeMacroAndCrashJournal() throws {
         let config = try GatewayConfig.parse("[policy]\noffice_macro = \"reject\"\n[scan]\ncrash_journal = \"/var/lib/thugate/crashes\"\n")
-        #expect(config.policy.officeMacro == .reject)
+        #expect(config.policy[.officeMacro] == .reject)
         #expect(config.scan.crashJournal == "/var/lib/thugate/crashes")
-        #expect(GatewayConfig().policy.officeMacro == .tag)
+        #expect(GatewayConfig().policy[.officeMacro] == .tag)
         #expect(config.makePipeline().rules.contains { $0.rule.id == .officeMacro && $0.action == .reject })
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[scan]\ncrash_journal = \"\"\n") }
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\noffice_macro = \"delete\"\n") }
@@ -133,9 +133,9 @@ import Testing
             """)
         #expect(config.server.maxDataLineLength == 65536)
         #expect(config.server.maxLineLength == 1000)
-        #expect(config.policy.mimeIrregular == .quarantine)
-        #expect(config.policy.mimeAmbiguous == .reject)
-        #expect(config.policy.encryptedMessage == .off)
+        #expect(config.policy[.mimeIrregular] == .quarantine)
+        #expect(config.policy[.mimeAmbiguous] == .reject)
+        #expect(config.policy[.encryptedMessage] == .off)
         #expect(config.mime.maxHeaderFieldBytes == 16384)
         let ids = config.makePipeline().rules.map(\.rule.id.rawValue)
         #expect(ids.contains("mime-irregular") && ids.contains("mime-ambiguous") && !ids.contains("encrypted-message"))
