@@ -1,0 +1,78 @@
+import MIMECore
+import Testing
+@testable import Policy
+
+@Suite struct RuleCatalogTests {
+    /// The `[policy]` keys, defaults and content needs as they were before the rules declared
+    /// them: the shipped configuration depends on every one.
+    @Test func declarationsAreTheShippedOnes() {
+        let declared = RuleCatalog.all.map { "\($0.id) \($0.configKey) \($0.defaultAction) \($0.needsContentScan)" }
+        #expect(declared == [
+            "malformed malformed reject false",
+            "mime-irregular mime_irregular tag false",
+            "mime-ambiguous mime_ambiguous tag false",
+            "encrypted-message encrypted_message tag true",
+            "virus virus reject true",
+            "executable executable reject true",
+            "encrypted-archive encrypted_archive quarantine true",
+            "encrypted-document encrypted_document tag true",
+            "archive-limit archive_limit quarantine true",
+            "attachment-size attachment_size reject false",
+            "office-macro office_macro tag true",
+        ])
+    }
+
+    @Test func idsAndKeysAreUniqueAndKeysNameTheirRule() {
+        #expect(Set(RuleCatalog.all.map(\.id)).count == RuleCatalog.all.count)
+        #expect(Set(RuleCatalog.all.map(\.configKey)).count == RuleCatalog.all.count)
+        for rule in RuleCatalog.all {
+            #expect(rule.configKey == rule.id.rawValue.replacingOccurrences(of: "-", with: "_"))
+            #expect(RuleCatalog.declaration(of: rule.id)?.configKey == rule.configKey)
+        }
+        #expect(RuleCatalog.declaration(of: Finding.RuleID(rawValue: "scan-crash")) == nil)
+    }
+
+    @Test func eachDeclarationBuildsItsRule() {
+        for rule in RuleCatalog.all {
+            #expect(rule.make(RuleParameters()).id == rule.id)
+        }
+    }
+
+    @Test func thePipelineRunsTheParametersAndSkipsRulesThatAreOff() {
+        var parameters = RuleParameters()
+        parameters.executableExtensions = ["xyz"]
+        var actions = RuleCatalog.defaultActions
+        actions[.virus] = .off
+        let pipeline = RuleCatalog.pipeline(actions: actions, parameters: parameters)
+        #expect(pipeline.rules.map(\.rule.id) == RuleCatalog.all.map(\.id).filter { $0 != .virus })
+        var content = ContentReport()
+        content.objects = [.init(part: "2", name: "a.xyz", size: 1), .init(part: "3", name: "b.exe", size: 1)]
+        content.viruses = [.init(part: "3", signature: "Eicar-Signature")]
+        let result = pipeline.evaluate(RuleInput.inspected(content: content))
+        #expect(result.findings == [Finding(.executable, detail: "a.xyz is *.xyz", part: "2")])
+        #expect(result.verdict == .reject(Finding(.executable, detail: "a.xyz is *.xyz", part: "2")))
+    }
+
+    /// Among rules with findings the strongest action decides; among equal ones the first in
+    /// the catalog names the finding; every finding is kept, in catalog order.
+    @Test func theStrongestActionDecidesAndTheFirstRuleNamesIt() {
+        var content = ContentReport()
+        content.encryptedDocuments = [.init(part: "2", detail: "a.pdf: encrypted PDF")]
+        content.limitsExceeded = [.init(part: "3", detail: "b.zip: too deep")]
+        content.encryptedArchives = [.init(part: "4", name: "c.zip", format: "zip", headersEncrypted: false,
+                                           encryptedMembers: ["x.doc"], method: "AES-256")]
+        let result = RuleCatalog.pipeline(actions: RuleCatalog.defaultActions, parameters: RuleParameters())
+            .evaluate(RuleInput.inspected(content: content))
+        #expect(result.findings.map(\.rule) == [.encryptedArchive, .encryptedDocument, .archiveLimit])
+        #expect(result.verdict == .quarantine(result.findings[0]))
+    }
+
+    @Test func refusalTextCitesTheArticleAndThePart() {
+        let cited = Refusal(554, .init(5, 7, 0), vi: "Thư chứa virus, mã độc", en: "Virus found", article: "Quy chế Đ15 k5")
+        #expect(cited.text(for: Finding(.virus, detail: "Eicar", part: "1.2"))
+            == "Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: Eicar (part 1.2)")
+        #expect(cited.text(for: Finding(.virus, detail: "Eicar", part: "")) == "Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: Eicar")
+        let plain = Refusal(552, .init(5, 3, 4), vi: "Quá lớn", en: "Too large", namesPart: false)
+        #expect(plain.text(for: Finding(.attachmentSize, detail: "D", part: "2")) == "Quá lớn / Too large: D")
+    }
+}
