@@ -142,6 +142,53 @@ import Testing
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nmax_data_line_length = 999\n") }
     }
 
+    /// Every rule's action is read from the key its declaration names; a bad value names the key
+    /// and its line.
+    @Test(arguments: RuleCatalog.all.map(\.id))
+    func eachRulesKeyIsRead(rule: Finding.RuleID) throws {
+        let declaration = try #require(RuleCatalog.declaration(of: rule))
+        for action in PolicyAction.allCases {
+            let config = try GatewayConfig.parse("[policy]\n\(declaration.configKey) = \"\(action.rawValue)\"\n")
+            #expect(config.policy[rule] == action)
+            #expect(config.makePipeline().rules.contains { $0.rule.id == rule } == (action != .off))
+        }
+        #expect(GatewayConfig().policy[rule] == declaration.defaultAction)
+        do {
+            _ = try GatewayConfig.parse("[policy]\n\n\(declaration.configKey) = \"drop\"\n", file: "t.toml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.line == 3 && error.key == "policy.\(declaration.configKey)" && error.message.hasPrefix("expected one of"))
+        }
+    }
+
+    @Test func contentScanningRunsWhileAContentRuleIsOn() throws {
+        let contentRules = RuleCatalog.all.filter(\.needsContentScan).map(\.configKey)
+        let allOff = contentRules.map { "\($0) = \"off\"" }.joined(separator: "\n")
+        #expect(try !GatewayConfig.parse("[policy]\n\(allOff)\n").policy.needsContentScan)
+        #expect(try GatewayConfig.parse("[policy]\n\(allOff)\nmalformed = \"reject\"\nattachment_size = \"tag\"\n").policy.needsContentScan == false)
+        #expect(try GatewayConfig.parse("[policy]\n\(allOff.replacingOccurrences(of: "virus = \"off\"", with: "virus = \"tag\""))\n")
+            .policy.needsContentScan)
+        #expect(GatewayConfig().policy.needsContentScan)
+    }
+
+    @Test func profileAndRuleParameters() throws {
+        #expect(GatewayConfig().policy.parameters.maxAttachmentsSize == 20_000_000)
+        #expect(try GatewayConfig.parse("[policy]\nprofile = \"quan-4\"\n").policy.parameters.maxAttachmentsSize == 15_000_000)
+        let config = try GatewayConfig.parse("""
+            [policy]
+            max_attachments_size = "25MB"
+            profile = "quan-4"
+            executable_types = ["application/x-custom"]
+            executable_extensions = ["xyz"]
+            """)
+        // An explicit key overrides the profile wherever it is written.
+        #expect(config.policy.parameters.maxAttachmentsSize == 25_000_000)
+        #expect(config.policy.parameters.executableTypes == ["application/x-custom"])
+        #expect(config.policy.parameters.executableExtensions == ["xyz"])
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\nmax_attachments_size = 10\n") }
+        #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\nexecutable = \"reject\"\nunknown_rule = \"tag\"\n") }
+    }
+
     @Test func syntaxErrorsHaveALine() {
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nlisten = \n") }
         do { _ = try GatewayConfig.parse("[server]\nlisten = \n") } catch { #expect(error.line == 2) }
