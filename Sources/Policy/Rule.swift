@@ -1,5 +1,3 @@
-
-
 public import MIMECore
 public import SMTPCore
 
