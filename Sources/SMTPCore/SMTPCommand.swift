@@ -279,7 +279,8 @@ extension SMTPCommand {
 private let space = UInt8(ascii: " ")
 private let mailKeyword = Array("FROM:".utf8)
 private let rcptKeyword = Array("TO:".utf8)
-private let localSpecials = Set("<>()[],;:\"\\".utf8)
+/// RFC 5322 specials (`@` included: `<@a@b.vn>` would read as a source route once relayed).
+private let localSpecials = Set("<>()[],;:@\"\\".utf8)
 private let literalSpecials = Set("[]\\<>".utf8)
 
 @inline(__always)

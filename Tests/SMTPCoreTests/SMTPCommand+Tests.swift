@@ -56,6 +56,7 @@ import Testing
         "RCPT TO:<\"a\\\"@example.vn>",
         "RCPT TO:x@[a>b]",
         "RCPT TO:<x@[a\\]>",
+        "RCPT TO:<@relay.vn,v:@.user@example.vn>",
     ])
     func pathsThatWouldReadOtherwiseWhenRelayed(line: String) {
         #expect(throws: SMTPCommandError.self) { try parse(line) }
