@@ -35,6 +35,13 @@ let package = Package(
         .executableTarget(name: "MIMEFuzzer", dependencies: ["MIMECore"]),
         // libFuzzer target for content scanning: libclamav, libmagic, archive readers (Scripts/fuzz-scan).
         .executableTarget(name: "ScanFuzzer", dependencies: ["Scanning", "MIMECore"]),
+        // libFuzzer targets for the SMTP command parser, the DATA decoder and the reply decoder (Scripts/fuzz).
+        .executableTarget(
+            name: "SMTPFuzzer",
+            dependencies: ["SMTPCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // libFuzzer targets for the zip, 7z and RAR header readers (Scripts/fuzz); built normally it replays.
+        .executableTarget(name: "ArchiveFuzzer", dependencies: ["Scanning"]),
         // TCVN 6909:2001 text: exact legacy Vietnamese encoding converters and a detector. No I/O.
         .target(name: "VietText"),
         // Rules, findings and verdicts: what later issues plug content checks into.

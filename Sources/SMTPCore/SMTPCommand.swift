@@ -213,8 +213,28 @@ extension SMTPCommand {
             // Specials and spaces only inside a quoted local part.
             if !quotedLocal && (byte == space || localSpecials.contains(byte)) { throw SMTPCommandError(.syntax) }
         }
+        // A quoted local part is one Quoted-string: a quote or backslash inside is escaped, or
+        // `"a"b"@c` would be accepted here and read differently once relayed as `<"a"b"@c>`
+        // (found by `Scripts/fuzz command`).
+        if quotedLocal {
+            var index = local.startIndex + 1
+            while index < local.endIndex - 1 {
+                if local[index] == UInt8(ascii: "\\") {
+                    guard index + 1 < local.endIndex - 1 else { throw SMTPCommandError(.syntax) }
+                    index += 1
+                } else if local[index] == UInt8(ascii: "\"") {
+                    throw SMTPCommandError(.syntax)
+                }
+                index += 1
+            }
+        }
         if domain.first == UInt8(ascii: "[") {
-            guard domain.last == UInt8(ascii: "]"), !domain.contains(where: { $0 <= space || $0 == 0x7F }) else { throw SMTPCommandError(.syntax) }
+            // dcontent (RFC 5321 4.1.3) has no `[`, `\` or `]`; `<` and `>` are refused too, so a
+            // literal cannot close the `<path>` early when the address is relayed.
+            let inner = domain.dropFirst().dropLast()
+            guard domain.count >= 2, domain.last == UInt8(ascii: "]"),
+                  !inner.contains(where: { $0 <= space || $0 == 0x7F || literalSpecials.contains($0) })
+            else { throw SMTPCommandError(.syntax) }
             return
         }
         guard domain.first != UInt8(ascii: "."), domain.last != UInt8(ascii: ".") else { throw SMTPCommandError(.syntax) }
@@ -259,7 +279,9 @@ extension SMTPCommand {
 private let space = UInt8(ascii: " ")
 private let mailKeyword = Array("FROM:".utf8)
 private let rcptKeyword = Array("TO:".utf8)
-private let localSpecials = Set("<>()[],;:\"\\".utf8)
+/// RFC 5322 specials (`@` included: `<@a@b.vn>` would read as a source route once relayed).
+private let localSpecials = Set("<>()[],;:@\"\\".utf8)
+private let literalSpecials = Set("[]\\<>".utf8)
 
 @inline(__always)
 private func asciiUppercased(_ byte: UInt8) -> UInt8 {

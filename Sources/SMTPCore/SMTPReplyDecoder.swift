@@ -55,7 +55,12 @@ public struct SMTPReplyDecoder: ByteToMessageDecoder, Sendable {
                 }
                 let separator = end > 3 ? raw[3] : UInt8(ascii: " ")
                 guard separator == UInt8(ascii: " ") || separator == UInt8(ascii: "-") else { return nil }
-                let text = end > 4 ? String(decoding: UnsafeRawBufferPointer(rebasing: raw[4..<end]), as: UTF8.self) : ""
+                // A bare CR inside the text is dropped, as `Reply.write` drops it when relaying:
+                // what ThuGate acts on (the enhanced status) is what it sends on.
+                let textBytes = end > 4 ? UnsafeRawBufferPointer(rebasing: raw[4..<end]) : UnsafeRawBufferPointer(start: nil, count: 0)
+                let text = textBytes.contains(13)
+                    ? String(decoding: textBytes.lazy.filter { $0 != 13 }, as: UTF8.self)
+                    : String(decoding: textBytes, as: UTF8.self)
                 return (code, separator == UInt8(ascii: " "), text)
             }
             buffer.moveReaderIndex(forwardBy: length)

@@ -21,6 +21,7 @@ BINARIES = {
     "unit tests": BINARY.parent / "ThuGatePackageTests.xctest",
     "scan benchmark": BINARY.parent / "thugate-scanbench",
     "scan fuzzer (replay)": BINARY.parent / "ScanFuzzer",
+    "archive fuzzer (replay)": BINARY.parent / "ArchiveFuzzer",
 }
 
 

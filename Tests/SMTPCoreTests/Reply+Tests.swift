@@ -29,6 +29,21 @@ import Testing
         #expect(try decoder.next(&buffer)?.code == 354)
     }
 
+    /// Found by `Scripts/fuzz reply` (FuzzRegressions/reply-crash-*): a bare CR inside the text
+    /// hid an enhanced status that appeared once `Reply.write` dropped the CR for relaying, so
+    /// ThuGate read `452` without a status and relayed `452 4.5.32 ...`. The decoder now reads
+    /// the text as it will be relayed.
+    @Test func decoderReadsTextAsItIsRelayed() throws {
+        var decoder = SMTPReplyDecoder()
+        var buffer = ByteBuffer(string: "452 4.5.3\r2 full\r\n")
+        let reply = try #require(try decoder.next(&buffer))
+        #expect(reply == Reply(code: 452, status: EnhancedStatus(4, 5, 32), lines: ["full"]))
+        var relayed = ByteBuffer()
+        reply.write(into: &relayed)
+        var again = SMTPReplyDecoder()
+        #expect(try again.next(&relayed) == reply)
+    }
+
     @Test func decoderRefusesGarbage() {
         var decoder = SMTPReplyDecoder()
         var buffer = ByteBuffer(string: "HTTP/1.1 400 Bad Request\r\n")

@@ -46,4 +46,25 @@ import Testing
     @Test func invalidUTF8IsASyntaxError() {
         #expect(throws: SMTPCommandError(.syntax)) { try SMTPCommand.parse([0x4D, 0x41, 0x49, 0x4C, 0x20, 0xFF]) }
     }
+
+    /// Found by `Scripts/fuzz command` (FuzzRegressions/command-crash-*): an unbracketed path
+    /// whose quoted local part held a bare quote parsed, and relayed as `<path>` read otherwise.
+    /// A quoted local part is now one Quoted-string, and an address literal cannot hold `>`.
+    @Test(arguments: [
+        "RCPT TO:\"q<ql<\"u\"@DAT",
+        "RCPT TO:<\"a\"b\"@example.vn>",
+        "RCPT TO:<\"a\\\"@example.vn>",
+        "RCPT TO:x@[a>b]",
+        "RCPT TO:<x@[a\\]>",
+        "RCPT TO:<@relay.vn,v:@.user@example.vn>",
+    ])
+    func pathsThatWouldReadOtherwiseWhenRelayed(line: String) {
+        #expect(throws: SMTPCommandError.self) { try parse(line) }
+    }
+
+    @Test func quotedPairsAndAddressLiteralsStillParse() throws {
+        #expect(try parse("RCPT TO:<\"a\\\"b c\"@example.vn>") == .rcpt(MailAddress("\"a\\\"b c\"@example.vn")))
+        #expect(try parse("RCPT TO:<u@[IPv6:2001:db8::1]>") == .rcpt(MailAddress("u@[IPv6:2001:db8::1]")))
+        #expect(try parse("MAIL FROM:<\"\"@[192.0.2.1]>") == .mail(MailAddress("\"\"@[192.0.2.1]"), MailParameters()))
+    }
 }
