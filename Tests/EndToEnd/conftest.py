@@ -117,6 +117,9 @@ class Gateway:
         # installation's var/ (the checkout's) would be shared by every test.
         server.setdefault("pid_file", "var/thugate.pid")
         sections.setdefault("quarantine", {}).setdefault("directory", "var/quarantine")
+        # A gateway killed by a test leaves its in-flight hashes in the crash journal: each gateway
+        # keeps its own, or one test's SIGKILL would hold another run's identical message.
+        scan.setdefault("crash_journal", "var/scan-crashes")
         lines = []
         for name, values in sections.items():
             lines.append(f"[{name}]")

@@ -38,6 +38,7 @@ def test_config_paths_are_relative_to_the_config_file(tmp_path):
         '[server]\nspool_directory = "spool"\npid_file = "run/thugate.pid"\n'
         '[upstream]\nurl = "maildir:mail"\n'
         f'[scan]\nsignatures = "sigs"\ntemporary_directory = "{tmp_path}/clamtmp"\n'
+        'crash_journal = "run/scan-crashes"\n'
         '[quarantine]\ndirectory = "held"\n')
     (etc / "run").mkdir()
     cwd = tmp_path / "cwd"
@@ -64,7 +65,7 @@ def test_config_paths_are_relative_to_the_config_file(tmp_path):
                 port = int(line.split("listening on ")[1].split(",")[0].rsplit(":", 1)[1])
         assert port, "".join(log)
         assert f"signatures from {etc}/sigs" in "".join(log)
-        assert (etc / "run" / "thugate.pid").exists()
+        assert (etc / "run" / "thugate.pid").exists() and (etc / "run" / "scan-crashes").exists()
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
             client.sendmail("a@example.com", ["b@quangninh.gov.vn"], b"Subject: hi\r\n\r\nhello\r\n")
         assert len(list((etc / "mail" / "new").iterdir())) == 1
