@@ -114,8 +114,17 @@ public final class CrashJournal: Sendable {
         return out
     }
 
+    /// Lower-case hex, as `sha256sum` prints it. Runs for every message (``hasCrashed(_:)``):
+    /// a table lookup, not one formatted string per byte.
     public static func hex<S: Sequence>(_ digest: S) -> String where S.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public func hasCrashed(_ digest: Digest) -> Bool {
