@@ -135,7 +135,7 @@ public struct SessionMachine: Sendable {
     public enum Action: Sendable, Equatable {
         case reply(Reply)
         /// Open the upstream transaction with this sender and send along the commands the
-        /// client pipelined behind MAIL (RFC 2920); answer with ``mailReplied(_:)-([Reply])``.
+        /// client pipelined behind MAIL (RFC 2920); answer with ``mailReplied(_:)``, MAIL's reply first.
         case forwardMail(Envelope, pipelined: [SMTPCommand])
         /// Pass this recipient on; answer with ``recipientReplied(_:)``.
         case forwardRecipient(MailAddress)

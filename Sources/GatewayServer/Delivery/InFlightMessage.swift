@@ -48,7 +48,8 @@ struct InFlightMessage: ~Copyable {
         let otherwise = outcome.verdict?.finding.map(PolicyReplies.tempfail) ?? .localError
         guard let quarantine else { return finish(.deferred(otherwise)) }
         do {
-            let id = try await quarantine.hold(buffer, outcome: finished(.held(id: outcome.queueID, PolicyReplies.quarantined(outcome.queueID))))
+            // The quarantine sees everything known but where the message went: that is its answer.
+            let id = try await quarantine.hold(buffer, outcome: finished(nil))
             return finish(.held(id: id, PolicyReplies.quarantined(id)))
         } catch {
             logger.error("\(outcome.queueID): cannot write to quarantine: \(error)")
@@ -66,7 +67,7 @@ struct InFlightMessage: ~Copyable {
         finish(.deferred(reply))
     }
 
-    private func finished(_ disposition: MessageOutcome.Disposition) -> MessageOutcome {
+    private func finished(_ disposition: MessageOutcome.Disposition?) -> MessageOutcome {
         var outcome = outcome
         outcome.disposition = disposition
         outcome.size = buffer.size

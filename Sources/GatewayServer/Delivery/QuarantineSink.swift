@@ -1,10 +1,9 @@
-import SMTPCore
-
 /// Where held messages go, out of the mail flow until someone reviews them. A message counts
 /// as held only once ``hold(_:outcome:)`` returned: only then does the client get 250.
 public protocol QuarantineSink: Sendable {
-    /// Stores the message durably with what is known about it; returns the id it is held
-    /// under. Throws when it could not be stored: the message is then deferred.
+    /// Stores the message durably with what is known about it (its outcome, the disposition
+    /// not yet set); returns the id it is held under. Throws when it could not be stored: the
+    /// message is then deferred.
     func hold(_ message: MessageBuffer, outcome: MessageOutcome) async throws -> String
 }
 
