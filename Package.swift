@@ -114,6 +114,7 @@ let package = Package(
                 "GatewayServer", "SMTPCore", "Policy", "MIMECore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
