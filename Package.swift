@@ -108,6 +108,15 @@ let package = Package(
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy"]),
-        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "SMTPCore"]),
+        .testTarget(
+            name: "GatewayServerTests",
+            dependencies: [
+                "GatewayServer", "SMTPCore", "Policy", "MIMECore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

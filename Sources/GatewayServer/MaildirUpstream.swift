@@ -1,111 +1,34 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Atomics
 import Logging
 import NIOCore
-import NIOPosix
 import SMTPCore
 
-/// Local delivery into a Maildir (`tmp/`, `new/`, `cur/`), for trying ThuGate without a mail
-/// server. A message counts as delivered only once its file is fsynced, renamed into `new/`
-/// and the directory entry is fsynced too: only then does the client get 250.
-///
-/// Files hold the message exactly as received, with its CRLF line endings, after the trace header.
-/// - SeeAlso: https://cr.yp.to/proto/maildir.html
+/// Local delivery into a Maildir (``Maildir``), for trying ThuGate without a mail server
+/// (`url = "maildir:DIR"`): the client gets 250 only once the message is durably written.
 public final class MaildirUpstream: Upstream {
-    public let directory: String
-    private let hostname: String
-    private let counter = ManagedAtomic<UInt64>(0)
+    public var directory: String { maildir.directory }
+    let maildir: Maildir
 
     public init(directory: String, hostname: String) throws {
-        self.directory = directory
-        self.hostname = hostname.replacingAll("/", with: "\\057").replacingAll(":", with: "\\072")
-        for sub in ["", "/tmp", "/new", "/cur"] {
-            try Self.makeDirectory(directory + sub)
-        }
+        maildir = try Maildir(directory: directory, hostname: hostname)
     }
 
-    public func beginTransaction(eventLoop: EventLoop, logger: Logger) -> any UpstreamTransaction {
-        MaildirTransaction(maildir: self, logger: logger)
+    public func beginTransaction(eventLoop: any EventLoop, logger: Logger) -> any UpstreamTransaction {
+        MaildirTransaction(maildir: maildir, logger: logger)
     }
 
     public func shutdown() async {}
 
     /// `mkdir -p`.
     public static func makeDirectory(_ path: String) throws {
-        var components: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
-            components.append(part)
-            let prefix = components.joined(separator: "/")
-            if prefix.isEmpty { continue }
-            if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
-                throw SpoolError(operation: "mkdir \(prefix)", errno: errno)
-            }
-        }
+        try Maildir.makeDirectory(path)
     }
-
-    /// `time.Mmicro Pprocess Qcounter.host`, unique per delivery.
-    func uniqueName(queueID: String) -> String {
-        var now = timeval()
-        gettimeofday(&now, nil)
-        let n = counter.wrappingIncrementThenLoad(ordering: .relaxed)
-        return "\(now.tv_sec).M\(now.tv_usec)P\(getpid())Q\(n)_\(queueID).\(hostname)"
-    }
-
-    /// Writes, fsyncs and renames the message into `new/`, on the blocking thread pool: fsync
-    /// takes milliseconds and must not hold up the event loop's other sessions.
-    func deliver(header: String, message: MessageBuffer, queueID: String) async throws -> String {
-        // The session owns `message` and waits here: no other thread touches it meanwhile.
-        let borrowed = UncheckedSendable(message)
-        return try await NIOThreadPool.singleton.runIfActive {
-            try self.deliverBlocking(header: header, message: borrowed.value, queueID: queueID)
-        }
-    }
-
-    private func deliverBlocking(header: String, message: MessageBuffer, queueID: String) throws -> String {
-        let name = uniqueName(queueID: queueID)
-        let tmpPath = "\(directory)/tmp/\(name)"
-        let newPath = "\(directory)/new/\(name)"
-        let fd = open(tmpPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw SpoolError(operation: "create \(tmpPath)", errno: errno) }
-        var renamed = false
-        defer {
-            if !renamed { unlink(tmpPath) }
-        }
-        do {
-            defer { close(fd) }
-            try Array(header.utf8).withUnsafeBytes { try writeAll(fd, $0) }
-            try message.forEachChunkBlocking(allocator: ByteBufferAllocator()) { chunk in
-                try chunk.withUnsafeReadableBytes { try writeAll(fd, $0) }
-            }
-            guard fsync(fd) == 0 else { throw SpoolError(operation: "fsync \(tmpPath)", errno: errno) }
-        }
-        guard rename(tmpPath, newPath) == 0 else { throw SpoolError(operation: "rename to \(newPath)", errno: errno) }
-        renamed = true
-        let dirFD = open("\(directory)/new", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dirFD >= 0 else { throw SpoolError(operation: "open \(directory)/new", errno: errno) }
-        defer { close(dirFD) }
-        guard fsync(dirFD) == 0 else { throw SpoolError(operation: "fsync \(directory)/new", errno: errno) }
-        return newPath
-    }
-}
-
-/// Hands a value to another thread when the owner provably waits for it (see the call site).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 final class MaildirTransaction: UpstreamTransaction {
-    let maildir: MaildirUpstream
+    let maildir: Maildir
     let logger: Logger
 
-    init(maildir: MaildirUpstream, logger: Logger) {
+    init(maildir: Maildir, logger: Logger) {
         self.maildir = maildir
         self.logger = logger
     }
@@ -118,19 +41,11 @@ final class MaildirTransaction: UpstreamTransaction {
 
     func data(envelope: Envelope, header: String, message: MessageBuffer, queueID: String) async -> Reply {
         do {
-            _ = try await maildir.deliver(header: header, message: message, queueID: queueID)
+            _ = try await maildir.write(header: header, message: message, queueID: queueID)
             return .custom(250, EnhancedStatus(2, 0, 0), "Đã nhận, mã \(queueID) / Ok: queued as \(queueID)")
         } catch {
             logger.error("maildir delivery failed", metadata: ["error": "\(error)", "queue_id": "\(queueID)"])
             return .localError
         }
-    }
-}
-
-extension String {
-    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
     }
 }

@@ -39,11 +39,11 @@ public final class SMTPServer: Service {
             sessionConfiguration: SessionConfiguration(
                 hostname: server.hostname, maxMessageSize: server.maxMessageSize, maxRecipients: server.maxRecipients,
                 maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, bareLineEndings: server.bareLineEndings,
-                tlsAvailable: tlsContext != nil),
+                tlsAvailable: tlsContext != nil, commandTimeout: server.commandTimeout, dataTimeout: server.dataTimeout),
             upstream: upstream, inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.pipeline.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? try MaildirUpstream(directory: config.quarantine.directory, hostname: server.hostname) : nil,
+                ? try MaildirQuarantine(directory: config.quarantine.directory, hostname: server.hostname) : nil,
             tlsContext: tlsContext, logger: logger)
     }
 
@@ -56,14 +56,14 @@ public final class SMTPServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: listen.host, port: listen.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let clock = SessionClock()
-                    try channel.pipeline.syncOperations.addHandler(ClientTimeoutHandler(clock: clock))
+                    let deadline = ClientDeadline()
+                    try channel.pipeline.syncOperations.addHandler(ClientTimeoutHandler(deadline: deadline))
                     try channel.pipeline.syncOperations.addHandler(StartTLSGate())
                     // A few reads buffered per session is enough to keep it busy; more is memory.
                     let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
-                    return AcceptedClient(channel: asyncChannel, clock: clock)
+                    return AcceptedClient(channel: asyncChannel, deadline: deadline)
                 }
             }
         if let address = serverChannel.channel.localAddress {
@@ -93,7 +93,7 @@ public final class SMTPServer: Service {
         let ip = channel.remoteAddress?.ipAddress ?? "unknown"
         let trusted = config.server.trustedNetworks.contains(channel.remoteAddress)
         let admitted = sessions.withLockedValue {
-            $0.admit(ip: ip, channel: channel, clock: client.clock, limits: config.server, trusted: trusted)
+            $0.admit(ip: ip, channel: channel, deadline: client.deadline, limits: config.server, trusted: trusted)
         }
         guard admitted, !shuttingDown.load(ordering: .relaxed) else {
             var buffer = channel.allocator.buffer(capacity: 128)
@@ -107,7 +107,7 @@ public final class SMTPServer: Service {
         defer { sessions.withLockedValue { $0.remove(ip: ip, channel: channel) } }
         do {
             try await client.channel.executeThenClose { inbound, _ in
-                let session = SMTPSession(channel: client.channel, inbound: inbound, clock: client.clock, context: context,
+                let session = SMTPSession(channel: client.channel, inbound: inbound, deadline: client.deadline, context: context,
                                           isShuttingDown: { [shuttingDown] in shuttingDown.load(ordering: .relaxed) })
                 await session.run()
             }
@@ -121,7 +121,7 @@ public final class SMTPServer: Service {
         context.logger.notice("shutting down: closing the listener")
         serverChannel.close(promise: nil)
         // Sessions waiting for a command between transactions have nothing in flight: end them.
-        for (channel, clock) in sessions.withLockedValue({ $0.all }) where clock.idleBetweenTransactions.load(ordering: .relaxed) {
+        for (channel, deadline) in sessions.withLockedValue({ $0.all }) where deadline.isIdleBetweenTransactions {
             channel.eventLoop.execute {
                 var buffer = channel.allocator.buffer(capacity: 128)
                 Reply.shuttingDown.write(into: &buffer)
@@ -144,21 +144,21 @@ public final class SMTPServer: Service {
 
 struct AcceptedClient: Sendable {
     let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    let clock: SessionClock
+    let deadline: ClientDeadline
 }
 
 /// Live sessions and per-client-IP counts, for the connection limits and for shutdown.
 struct SessionRegistry {
     private var perIP: [String: Int] = [:]
-    private var channels: [ObjectIdentifier: (Channel, SessionClock)] = [:]
+    private var channels: [ObjectIdentifier: (Channel, ClientDeadline)] = [:]
 
-    var all: [(Channel, SessionClock)] { Array(channels.values) }
+    var all: [(Channel, ClientDeadline)] { Array(channels.values) }
 
     /// A trusted client is held only to the total: per-client limits are for the Internet.
-    mutating func admit(ip: String, channel: Channel, clock: SessionClock, limits: GatewayConfig.Server, trusted: Bool) -> Bool {
+    mutating func admit(ip: String, channel: Channel, deadline: ClientDeadline, limits: GatewayConfig.Server, trusted: Bool) -> Bool {
         guard channels.count < limits.maxConnections, trusted || perIP[ip, default: 0] < limits.maxConnectionsPerIP else { return false }
         perIP[ip, default: 0] += 1
-        channels[ObjectIdentifier(channel)] = (channel, clock)
+        channels[ObjectIdentifier(channel)] = (channel, deadline)
         return true
     }
 

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Limits and identity a session needs; built from the configuration.
 ///
 /// - SeeAlso: ``SMTPDefaults`` for the defaults and why.
@@ -9,11 +11,18 @@ public struct SessionConfiguration: Sendable {
     public var maxLineLength: Int
     public var bareLineEndings: BareLineEndingPolicy
     public var tlsAvailable: Bool
+    /// How long the client may stay silent when a command (or the reading of our replies) is awaited.
+    public var commandTimeout: TimeAmount
+    /// How long the client may stay silent between two pieces of message data.
+    public var dataTimeout: TimeAmount
 
     public init(hostname: String, maxMessageSize: Int = SMTPDefaults.maxMessageSize, maxRecipients: Int = SMTPDefaults.maxRecipients,
                 maxErrors: Int = SMTPDefaults.maxErrors, maxLineLength: Int = SMTPDefaults.maxLineLength,
-                bareLineEndings: BareLineEndingPolicy = .reject, tlsAvailable: Bool = false) {
+                bareLineEndings: BareLineEndingPolicy = .reject, tlsAvailable: Bool = false,
+                commandTimeout: TimeAmount = SMTPDefaults.commandTimeout, dataTimeout: TimeAmount = SMTPDefaults.dataTimeout) {
         self.hostname = hostname
+        self.commandTimeout = commandTimeout
+        self.dataTimeout = dataTimeout
         self.maxMessageSize = maxMessageSize
         self.maxRecipients = maxRecipients
         self.maxErrors = maxErrors
@@ -39,6 +48,10 @@ public enum SMTPDefaults {
     /// and never refuses them. ThuGate relays them unchanged; past 1 MiB without a line break,
     /// no mail software wrote the line.
     public static let maxDataLineLength = 1024 * 1024
+    /// RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for the next command.
+    public static let commandTimeout = TimeAmount.minutes(5)
+    /// RFC 5321 4.5.3.2.5 asks 3 minutes between two blocks of data.
+    public static let dataTimeout = TimeAmount.minutes(3)
 }
 
 /// The transaction as it stands: what the client asked and what the upstream accepted.
@@ -70,13 +83,38 @@ public struct DataOutcome: Sendable, Equatable {
     }
 }
 
+/// What inspection decided about a received message, as the session needs to know it.
+public enum MessageDecision: Sendable, Equatable {
+    /// Send it on upstream (clean, or tagged); answer with ``SessionMachine/relayed(_:)``.
+    case relay
+    /// Keep it out of the mail flow in the quarantine; answer with ``SessionMachine/held(_:)``.
+    case hold
+    /// Refuse it with this reply (5xx).
+    case refuse(Reply)
+    /// Ask the client to try again later with this reply (4xx): a tempfail rule, or a scan that failed.
+    case `defer`(Reply)
+}
+
+/// When the client must speak (or read) again, and whether a shutdown may end the session then.
+public struct ClientWait: Sendable, Equatable {
+    public var deadline: NIODeadline
+    /// No transaction is open: a graceful shutdown may close the session with 421 4.3.2.
+    public var betweenTransactions: Bool
+
+    public init(deadline: NIODeadline, betweenTransactions: Bool) {
+        self.deadline = deadline
+        self.betweenTransactions = betweenTransactions
+    }
+}
+
 /// The server side of one SMTP session, with no I/O: events in, actions out.
 ///
 /// The handler runs the actions: it writes replies, talks to the upstream and reads DATA.
 /// Every transaction step that the upstream must agree to (MAIL, RCPT, the message) is an
 /// action that names what is awaited, and the reply goes to the client only when the
-/// upstream's answer is known.
-/// - SeeAlso: RFC 5321 4.1.4 (order of commands), 3.3 (transactions).
+/// upstream's answer is known. The commands the client pipelined behind MAIL, and the
+/// upstream's replies to those passed on early, are kept here too (``PipelineLookahead``).
+/// - SeeAlso: RFC 5321 4.1.4 (order of commands), 3.3 (transactions), RFC 2920 (pipelining).
 public struct SessionMachine: Sendable {
     public enum State: Sendable, Equatable {
         case greeted
@@ -85,21 +123,31 @@ public struct SessionMachine: Sendable {
         case transaction(Envelope)
         case awaitingRecipient(Envelope, MailAddress)
         case data(Envelope)
-        case delivering(Envelope)
+        /// The final dot arrived; the message is being inspected.
+        case inspecting(Envelope)
+        /// The message is being sent upstream.
+        case relaying(Envelope)
+        /// The message is being written to the quarantine.
+        case holding(Envelope)
         case closed
     }
 
     public enum Action: Sendable, Equatable {
         case reply(Reply)
-        /// Open the upstream transaction with this sender; answer with ``mailReplied(_:)``.
-        case forwardMail(Envelope)
+        /// Open the upstream transaction with this sender and send along the commands the
+        /// client pipelined behind MAIL (RFC 2920); answer with ``mailReplied(_:)``, MAIL's reply first.
+        case forwardMail(Envelope, pipelined: [SMTPCommand])
         /// Pass this recipient on; answer with ``recipientReplied(_:)``.
         case forwardRecipient(MailAddress)
-        /// Write 354 and decode DATA; answer with ``dataEnded(_:)``.
+        /// Write 354 and decode DATA; answer with ``dataEnded(_:)`` or ``storageFailed()``.
         case receiveData
-        /// Hand the message on; answer with ``deliveryFinished(_:)``.
-        case deliver(Envelope)
-        /// Give up the upstream transaction (RSET upstream), then write the reply.
+        /// Inspect the message; answer with ``inspected(_:)``.
+        case inspect(Envelope)
+        /// Send the message upstream; answer with ``relayed(_:)``.
+        case relay(Envelope)
+        /// Give up the upstream transaction and write the message to the quarantine; answer with ``held(_:)``.
+        case hold(Envelope)
+        /// Give up the upstream transaction (RSET upstream, drop the message), then write the reply.
         case abortTransaction(Reply)
         /// Write the reply, then start TLS and discard whatever was buffered.
         case startTLS(Reply)
@@ -111,6 +159,10 @@ public struct SessionMachine: Sendable {
     public private(set) var state: State = .greeted
     public private(set) var tlsActive = false
     public private(set) var errors = 0
+    /// Commands read from the input ahead of time (pipelined behind MAIL).
+    public private(set) var lookahead = PipelineLookahead()
+    /// The upstream's reply to the command being handled, when it went upstream with MAIL.
+    private var answeredEarly: Reply?
 
     public init(configuration: SessionConfiguration) {
         self.configuration = configuration
@@ -124,8 +176,8 @@ public struct SessionMachine: Sendable {
     /// Whether an upstream transaction is open (MAIL accepted and not yet finished).
     public var inTransaction: Bool {
         switch state {
-        case .awaitingMail, .transaction, .awaitingRecipient, .data, .delivering: return true
-        default: return false
+        case .awaitingMail, .transaction, .awaitingRecipient, .data, .inspecting, .relaying, .holding: return true
+        case .greeted, .ready, .closed: return false
         }
     }
 
@@ -141,6 +193,45 @@ public struct SessionMachine: Sendable {
         lines.append("HELP")
         // The EHLO reply carries no enhanced status (RFC 2034 3: 250 lines of EHLO are keywords).
         return Reply(code: 250, status: nil, lines: lines)
+    }
+
+    // MARK: Deadlines
+
+    /// ThuGate waits for the client's next bytes (a command, or message data in DATA).
+    /// - SeeAlso: RFC 5321 4.5.3.2.
+    public func awaitingInput(now: NIODeadline) -> ClientWait {
+        if case .data = state { return ClientWait(deadline: now + configuration.dataTimeout, betweenTransactions: false) }
+        return ClientWait(deadline: now + configuration.commandTimeout, betweenTransactions: !inTransaction)
+    }
+
+    /// ThuGate waits for the client to read the replies it wrote: a client that does not read
+    /// is cut off like a silent one.
+    public func awaitingOutput(now: NIODeadline) -> ClientWait {
+        ClientWait(deadline: now + configuration.commandTimeout, betweenTransactions: false)
+    }
+
+    // MARK: Commands
+
+    /// The next command to handle from what was read: one taken ahead of time first, then one
+    /// from the framer. Nil when more input is needed. A MAIL read here takes the recipients
+    /// (and DATA) pipelined right behind it along (``Action/forwardMail(_:pipelined:)``).
+    public mutating func nextCommand(from framer: inout InboundFramer) -> Action? {
+        let action: Action
+        if let pending = lookahead.next() {
+            answeredEarly = pending.upstreamReply
+            action = pending.command.map { received($0) } ?? received(pending.line)
+            answeredEarly = nil
+        } else {
+            guard let line = framer.nextCommandLine(maxLength: configuration.maxLineLength,
+                                                    bareLineEndings: configuration.bareLineEndings) else { return nil }
+            action = received(line)
+        }
+        // A MAIL read ahead is the last command of the lookahead: what follows it is read now.
+        if case .forwardMail(let envelope, _) = action, lookahead.isEmpty {
+            let configuration = self.configuration
+            return .forwardMail(envelope, pipelined: lookahead.take(from: &framer, behind: envelope, configuration: configuration))
+        }
+        return action
     }
 
     /// A command line arrived (or could not be framed).
@@ -159,7 +250,7 @@ public struct SessionMachine: Sendable {
 
     public mutating func received(_ command: SMTPCommand) -> Action {
         switch (command, state) {
-        case (_, .closed), (_, .awaitingMail), (_, .awaitingRecipient), (_, .data), (_, .delivering):
+        case (_, .closed), (_, .awaitingMail), (_, .awaitingRecipient), (_, .data), (_, .inspecting), (_, .relaying), (_, .holding):
             // The handler never feeds a command while an answer is awaited.
             return counted(.badSequence)
 
@@ -180,14 +271,20 @@ public struct SessionMachine: Sendable {
             if !sender.isASCII && !parameters.smtpUTF8 { return counted(.smtpUTF8Required) }
             let envelope = Envelope(heloName: helo, esmtp: esmtp, sender: sender, parameters: parameters)
             state = .awaitingMail(envelope)
-            return .forwardMail(envelope)
+            return .forwardMail(envelope, pipelined: [])
 
         case (.rcpt, .greeted), (.rcpt, .ready):
             return counted(.needMail)
         case (.rcpt(let recipient), .transaction(let envelope)):
-            if envelope.recipients.count >= configuration.maxRecipients { return counted(.tooManyRecipients) }
-            if !recipient.isASCII && !envelope.parameters.smtpUTF8 { return counted(.smtpUTF8Required) }
+            if let refusal = Self.refusal(of: recipient, after: envelope.recipients.count, in: envelope, configuration: configuration) {
+                return counted(refusal)
+            }
             state = .awaitingRecipient(envelope, recipient)
+            // Passed on with MAIL already: its reply is known.
+            if let reply = answeredEarly {
+                answeredEarly = nil
+                return recipientReplied(reply)
+            }
             return .forwardRecipient(recipient)
 
         case (.data, .greeted), (.data, .ready):
@@ -220,6 +317,7 @@ public struct SessionMachine: Sendable {
             // RFC 3207 4.2: everything known before TLS is forgotten; the client greets again.
             tlsActive = true
             state = .greeted
+            lookahead = PipelineLookahead()
             return .startTLS(.readyToStartTLS)
 
         case (.notImplemented(let verb), _):
@@ -227,16 +325,44 @@ public struct SessionMachine: Sendable {
         }
     }
 
-    /// The upstream answered MAIL (or could not be reached: the handler passes 451 4.4.1).
+    /// Why this session refuses a recipient itself, before the upstream hears of it; nil when
+    /// it goes upstream. The one rule for RCPT, whether pipelined behind MAIL or not.
+    static func refusal(of recipient: MailAddress, after accepted: Int, in envelope: Envelope,
+                        configuration: SessionConfiguration) -> Reply? {
+        if accepted >= configuration.maxRecipients { return .tooManyRecipients }
+        if !recipient.isASCII && !envelope.parameters.smtpUTF8 { return .smtpUTF8Required }
+        return nil
+    }
+
+    /// A graceful shutdown began: a session between transactions ends now; one with a message
+    /// in flight goes on (nil).
+    public mutating func shutdownRequested() -> Action? {
+        guard !inTransaction, state != .closed else { return nil }
+        state = .closed
+        return .close(.shuttingDown)
+    }
+
+    // MARK: Upstream replies
+
+    /// The upstream answered MAIL and the commands passed on with it, MAIL's reply first (or
+    /// could not be reached: the handler passes 451 4.4.1 for each).
+    public mutating func mailReplied(_ replies: [Reply]) -> Action {
+        guard let first = replies.first else { return mailReplied(.upstreamUnavailable) }
+        lookahead.upstreamReplied(replies.dropFirst())
+        return mailReplied(first)
+    }
+
+    /// The upstream answered MAIL.
     public mutating func mailReplied(_ upstream: Reply) -> Action {
         guard case .awaitingMail(let envelope) = state else { return counted(.badSequence) }
         let reply = Self.completed(upstream, success: EnhancedStatus(2, 1, 0))
-        if Self.mailAccepted(reply) {
+        // RFC 5321 4.2.1: any 2xx opens the transaction. The one place that decides it.
+        if reply.code / 100 == 2 {
             state = .transaction(envelope)
             return .reply(reply)
         }
         state = .ready(helo: envelope.heloName, esmtp: envelope.esmtp)
-        return counted(reply)
+        return aborting(counted(reply))
     }
 
     /// The upstream answered RCPT.
@@ -248,7 +374,9 @@ public struct SessionMachine: Sendable {
         return reply.isPositive ? .reply(reply) : counted(reply)
     }
 
-    /// The final dot arrived. The message is delivered only if nothing was wrong with it.
+    // MARK: The message
+
+    /// The final dot arrived. The message is inspected only if nothing was wrong with it.
     public mutating func dataEnded(_ outcome: DataOutcome) -> Action {
         guard case .data(let envelope) = state else { return counted(.badSequence) }
         let refusal: Reply? =
@@ -257,18 +385,49 @@ public struct SessionMachine: Sendable {
             outcome.longLine ? .dataLineTooLong : nil
         if let refusal {
             state = .ready(helo: envelope.heloName, esmtp: envelope.esmtp)
-            switch counted(refusal) {
-            case .close(let reply), .reply(let reply): return .abortTransaction(reply)
-            case let other: return other
-            }
+            return aborting(counted(refusal))
         }
-        state = .delivering(envelope)
-        return .deliver(envelope)
+        state = .inspecting(envelope)
+        return .inspect(envelope)
     }
 
-    /// The message was handed on (the upstream answered, or the delivery failed).
-    public mutating func deliveryFinished(_ upstream: Reply) -> Action {
-        guard case .delivering(let envelope) = state else { return counted(.badSequence) }
+    /// The message could not be stored (spool file, disk full) although the client read to the
+    /// final dot: it is deferred, never relayed in part.
+    public mutating func storageFailed() -> Action {
+        guard case .data(let envelope) = state else { return counted(.badSequence) }
+        state = .ready(helo: envelope.heloName, esmtp: envelope.esmtp)
+        return aborting(counted(.localError))
+    }
+
+    /// Inspection decided what becomes of the message.
+    public mutating func inspected(_ decision: MessageDecision) -> Action {
+        guard case .inspecting(let envelope) = state else { return counted(.badSequence) }
+        switch decision {
+        case .relay:
+            state = .relaying(envelope)
+            return .relay(envelope)
+        case .hold:
+            state = .holding(envelope)
+            return .hold(envelope)
+        case .refuse(let reply), .defer(let reply):
+            state = .ready(helo: envelope.heloName, esmtp: envelope.esmtp)
+            return aborting(counted(reply))
+        }
+    }
+
+    /// The upstream answered the message (or the relay failed).
+    public mutating func relayed(_ upstream: Reply) -> Action {
+        guard case .relaying(let envelope) = state else { return counted(.badSequence) }
+        return finished(envelope, upstream)
+    }
+
+    /// The quarantine took the message (250 with its id), or could not (a 4xx).
+    public mutating func held(_ reply: Reply) -> Action {
+        guard case .holding(let envelope) = state else { return counted(.badSequence) }
+        return finished(envelope, reply)
+    }
+
+    private mutating func finished(_ envelope: Envelope, _ upstream: Reply) -> Action {
         state = .ready(helo: envelope.heloName, esmtp: envelope.esmtp)
         let reply = Self.completed(upstream, success: EnhancedStatus(2, 0, 0))
         return reply.isPositive ? .reply(reply) : counted(reply)
@@ -289,9 +448,13 @@ public struct SessionMachine: Sendable {
         return .reply(reply)
     }
 
-    /// Whether the upstream's answer to MAIL opened a transaction: any 2xx (RFC 5321 4.2.1).
-    public static func mailAccepted(_ reply: Reply) -> Bool {
-        reply.code / 100 == 2
+    /// The upstream transaction is over although the machine already left it: the reply goes
+    /// out only after the upstream is told (the one abort path).
+    private func aborting(_ action: Action) -> Action {
+        switch action {
+        case .close(let reply), .reply(let reply): return .abortTransaction(reply)
+        case let other: return other
+        }
     }
 
     /// Every reply carries an enhanced status (RFC 2034); a server that sent none gets the

@@ -197,9 +197,9 @@ import Testing
 
 @Suite struct PolicyHeaderTests {
     @Test func findingsHeaderHasNoControlCharactersAndStaysShort() {
-        let text = SMTPSession.headerText("executable(2): a.zip/x\u{0}y\r\n\tz.exe is *.exe")
+        let text = AddedHeaders.text("executable(2): a.zip/x\u{0}y\r\n\tz.exe is *.exe")
         #expect(text == "executable(2): a.zip/x y   z.exe is *.exe")
-        let long = SMTPSession.headerText(String(repeating: "tệp ", count: 400))
+        let long = AddedHeaders.text(String(repeating: "tệp ", count: 400))
         let lines = long.components(separatedBy: "\r\n ")
         #expect(lines.allSatisfy { $0.utf8.count < 78 && $0.allSatisfy(\.isASCII) })
         let decoded = EncodedWords.decode(lines.joined(separator: " "))

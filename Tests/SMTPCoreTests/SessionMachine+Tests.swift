@@ -18,7 +18,7 @@ import Testing
         var m = machine()
         #expect(replyCode(m.received(.ehlo("c"))) == 250)
         let mail = m.received(.mail(MailAddress("a@b.c"), MailParameters()))
-        guard case .forwardMail(let envelope) = mail else { Issue.record("expected forwardMail, got \(mail)"); return }
+        guard case .forwardMail(let envelope, _) = mail else { Issue.record("expected forwardMail, got \(mail)"); return }
         #expect(envelope.sender == MailAddress("a@b.c"))
         #expect(m.received(.rcpt(MailAddress("x@y.z"))) == .reply(.badSequence), "no command while MAIL is with the upstream")
     }
@@ -34,7 +34,7 @@ import Testing
         let refused = m.recipientReplied(.custom(550, EnhancedStatus(5, 1, 1), "unknown user"))
         #expect(refused == .reply(.custom(550, EnhancedStatus(5, 1, 1), "unknown user")))
         #expect(m.received(.data) == .receiveData)
-        guard case .deliver(let envelope) = m.dataEnded(DataOutcome()) else { Issue.record("expected deliver"); return }
+        guard case .inspect(let envelope) = m.dataEnded(DataOutcome()) else { Issue.record("expected inspect"); return }
         #expect(envelope.recipients == [MailAddress("good@b.c")])
     }
 
@@ -141,5 +141,179 @@ import Testing
         #expect(m.received(InboundFramer.CommandLine.tooLong) == .reply(.lineTooLong))
         #expect(m.received(InboundFramer.CommandLine.bareLineEnding) == .reply(.bareLineEnding))
         #expect(m.received(InboundFramer.CommandLine.line(ByteBuffer(string: "WHAT"))) == .reply(.unknownCommand))
+    }
+}
+
+/// The message after its final dot: verdict events in, relay / hold / refuse / defer out.
+@Suite struct SessionMachineDispositionTests {
+    private let a = MailAddress("a@b.c")
+    private let x = MailAddress("x@y.z")
+    private let refusal = Reply.custom(554, EnhancedStatus(5, 7, 1), "executable")
+    private let deferral = Reply.custom(451, EnhancedStatus(4, 7, 0), "later")
+
+    private var envelope: Envelope {
+        var envelope = Envelope(heloName: "c", esmtp: true, sender: a, parameters: MailParameters())
+        envelope.recipients = [x]
+        return envelope
+    }
+
+    /// A machine whose client has just sent the final dot.
+    private func inspecting(maxErrors: Int = 20) -> SessionMachine {
+        var m = SessionMachine(configuration: SessionConfiguration(hostname: "gw.test", maxErrors: maxErrors))
+        _ = m.received(.ehlo("c"))
+        _ = m.received(.mail(a, MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        _ = m.received(.rcpt(x))
+        _ = m.recipientReplied(.recipientOK)
+        _ = m.received(.data)
+        _ = m.dataEnded(DataOutcome())
+        return m
+    }
+
+    @Test func theFinalDotAsksForInspection() {
+        var m = inspecting()
+        #expect(m.state == .inspecting(envelope))
+        #expect(m.inTransaction)
+        #expect(m.received(.noop) == .reply(.badSequence))
+    }
+
+    @Test func aMessageToRelayGoesUpstreamAndTheUpstreamReplyGoesToTheClient() {
+        var m = inspecting()
+        #expect(m.inspected(.relay) == .relay(envelope))
+        #expect(m.relayed(Reply(code: 250, status: nil, lines: ["queued"])) == .reply(Reply(code: 250, status: EnhancedStatus(2, 0, 0), lines: ["queued"])))
+        #expect(m.state == .ready(helo: "c", esmtp: true))
+    }
+
+    @Test func anUpstreamThatClosesAtTheFinalDotIsA451NotA421() {
+        var m = inspecting()
+        _ = m.inspected(.relay)
+        #expect(m.relayed(Reply(code: 421, status: nil, lines: ["bye"])) == .reply(Reply(code: 451, status: EnhancedStatus(4, 0, 0), lines: ["bye"])))
+        #expect(m.state != .closed)
+    }
+
+    @Test func aHeldMessageIsAnsweredWithTheQuarantinesReply() {
+        var m = inspecting()
+        #expect(m.inspected(.hold) == .hold(envelope))
+        #expect(m.inTransaction)
+        #expect(m.held(.custom(250, EnhancedStatus(2, 0, 0), "held as Q1")) == .reply(.custom(250, EnhancedStatus(2, 0, 0), "held as Q1")))
+        #expect(m.inTransaction == false)
+    }
+
+    @Test func aQuarantineThatFailsDefersTheMessage() {
+        var m = inspecting()
+        _ = m.inspected(.hold)
+        #expect(m.held(deferral) == .reply(deferral))
+        #expect(m.errors == 1)
+    }
+
+    @Test func aRefusedMessageAbortsTheUpstreamBeforeTheReply() {
+        var m = inspecting()
+        #expect(m.inspected(.refuse(refusal)) == .abortTransaction(refusal))
+        #expect(m.state == .ready(helo: "c", esmtp: true))
+        #expect(m.errors == 1)
+    }
+
+    @Test func aDeferredMessageAbortsTheUpstreamBeforeTheReply() {
+        var m = inspecting()
+        #expect(m.inspected(.defer(deferral)) == .abortTransaction(deferral))
+        #expect(m.inTransaction == false)
+    }
+
+    @Test func aRefusalAtTheErrorLimitClosesTheSession() {
+        var m = inspecting(maxErrors: 1)
+        #expect(m.inspected(.refuse(refusal)) == .abortTransaction(.tooManyErrors))
+        #expect(m.state == .closed)
+    }
+
+    @Test func aStorageFailureIsALocalErrorNotMessageTooBig() {
+        var m = inspecting()
+        _ = m.inspected(.relay)
+        _ = m.relayed(.ok)
+        _ = m.received(.mail(a, MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        _ = m.received(.rcpt(x))
+        _ = m.recipientReplied(.recipientOK)
+        #expect(m.received(.data) == .receiveData)
+        #expect(m.storageFailed() == .abortTransaction(.localError))
+        #expect(m.state == .ready(helo: "c", esmtp: true))
+    }
+
+    @Test func aMessageTooBigIsRefusedWithoutInspection() {
+        var m = SessionMachine(configuration: SessionConfiguration(hostname: "gw.test"))
+        _ = m.received(.ehlo("c"))
+        _ = m.received(.mail(a, MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        _ = m.received(.rcpt(x))
+        _ = m.recipientReplied(.recipientOK)
+        _ = m.received(.data)
+        #expect(m.dataEnded(DataOutcome(tooBig: true)) == .abortTransaction(.messageTooBig))
+    }
+
+    @Test func verdictsOutOfTurnAreBadSequence() {
+        var m = SessionMachine(configuration: SessionConfiguration(hostname: "gw.test"))
+        #expect(m.inspected(.relay) == .reply(.badSequence))
+        #expect(m.relayed(.ok) == .reply(.badSequence))
+        #expect(m.held(.ok) == .reply(.badSequence))
+        #expect(m.storageFailed() == .reply(.badSequence))
+    }
+}
+
+/// Graceful shutdown and how long the client may stay silent, with given instants.
+@Suite struct SessionMachineDeadlineTests {
+    private let now = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
+
+    private func machine() -> SessionMachine {
+        SessionMachine(configuration: SessionConfiguration(hostname: "gw.test", commandTimeout: .seconds(300), dataTimeout: .seconds(180)))
+    }
+
+    @Test func betweenTransactionsTheCommandTimeoutRunsAndShutdownMayClose() {
+        var m = machine()
+        #expect(m.awaitingInput(now: now) == ClientWait(deadline: now + .seconds(300), betweenTransactions: true))
+        _ = m.received(.ehlo("c"))
+        #expect(m.awaitingInput(now: now) == ClientWait(deadline: now + .seconds(300), betweenTransactions: true))
+    }
+
+    @Test func inATransactionTheClientIsNotIdle() {
+        var m = machine()
+        _ = m.received(.ehlo("c"))
+        _ = m.received(.mail(MailAddress("a@b.c"), MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        #expect(m.awaitingInput(now: now) == ClientWait(deadline: now + .seconds(300), betweenTransactions: false))
+    }
+
+    @Test func inDataTheDataTimeoutRuns() {
+        var m = machine()
+        _ = m.received(.ehlo("c"))
+        _ = m.received(.mail(MailAddress("a@b.c"), MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        _ = m.received(.rcpt(MailAddress("x@y.z")))
+        _ = m.recipientReplied(.recipientOK)
+        _ = m.received(.data)
+        #expect(m.awaitingInput(now: now) == ClientWait(deadline: now + .seconds(180), betweenTransactions: false))
+        // The client must read the 354 within the command timeout.
+        #expect(m.awaitingOutput(now: now) == ClientWait(deadline: now + .seconds(300), betweenTransactions: false))
+    }
+
+    @Test func writingRepliesIsNeverIdle() {
+        #expect(machine().awaitingOutput(now: now + .seconds(7)) == ClientWait(deadline: now + .seconds(307), betweenTransactions: false))
+    }
+
+    @Test func shutdownClosesASessionBetweenTransactions() {
+        var m = machine()
+        _ = m.received(.ehlo("c"))
+        #expect(m.shutdownRequested() == .close(.shuttingDown))
+        #expect(m.state == .closed)
+        #expect(m.shutdownRequested() == nil)
+    }
+
+    @Test func shutdownLetsAMessageInFlightFinish() {
+        var m = machine()
+        _ = m.received(.ehlo("c"))
+        _ = m.received(.mail(MailAddress("a@b.c"), MailParameters()))
+        #expect(m.shutdownRequested() == nil)
+        _ = m.mailReplied(.senderOK)
+        #expect(m.shutdownRequested() == nil)
+        #expect(m.received(.rset) == .abortTransaction(.resetOK))
+        #expect(m.shutdownRequested() == .close(.shuttingDown))
     }
 }

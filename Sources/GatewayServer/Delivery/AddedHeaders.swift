@@ -1,0 +1,74 @@
+import MIMECore
+import Policy
+import SMTPCore
+
+/// Every header ThuGate adds to a message, made from its ``MessageOutcome``: the `Received:`
+/// trace header on everything it passes on, `X-ThuGate-Findings` on a delivered message with
+/// findings, and the envelope and findings above the trace header of a held one.
+///
+/// `X-ThuGate-Normalized` is the TCVN 6909 transform's own edit of the message (it is part of
+/// what the transform rewrote), not added here.
+/// - SeeAlso: RFC 5321 4.4 (trace information), RFC 5322 2.1.1 (998 octets per line),
+///   RFC 2047 (non-ASCII in header text).
+struct AddedHeaders {
+    var outcome: MessageOutcome
+    /// RFC 5322 3.3 date-time for the trace header (``rfc5322Date()``).
+    var date: String
+
+    init(_ outcome: MessageOutcome, date: String) {
+        self.outcome = outcome
+        self.date = date
+    }
+
+    /// The `Received:` header.
+    var received: String {
+        let envelope = outcome.envelope
+        return ReceivedHeader(heloName: envelope.heloName, clientAddress: outcome.client.address, hostname: outcome.hostname,
+                              esmtp: envelope.esmtp, tls: outcome.client.tls, smtpUTF8: envelope.parameters.smtpUTF8,
+                              queueID: outcome.queueID, recipients: envelope.recipients, date: date).field
+    }
+
+    /// What goes above a message sent upstream: the trace header, then the findings of a
+    /// passed or tagged message, if any.
+    var relayed: String {
+        var header = received
+        switch outcome.verdict {
+        case .pass?, .tag?, nil:
+            if !outcome.findings.isEmpty {
+                // Findings are built from message content: no CR or LF may end the header early.
+                header += "X-ThuGate-Findings: \(Self.text(findingsText))\r\n"
+            }
+        case .quarantine?, .tempfail?, .reject?:
+            break
+        }
+        return header
+    }
+
+    /// What goes above a held message: why it is held and its envelope (which the message
+    /// itself does not carry), then the trace header.
+    var held: String {
+        let envelope = outcome.envelope
+        return "X-ThuGate-Quarantine: \(Self.text(findingsText))\r\n"
+            + "X-ThuGate-Envelope-From: \(Self.text(envelope.sender.description))\r\n"
+            + "X-ThuGate-Envelope-To: \(Self.text(envelope.recipients.map(\.description).joined(separator: ", ")))\r\n"
+            + received
+    }
+
+    private var findingsText: String { outcome.findings.map(\.description).joined(separator: "; ") }
+
+    /// A header value built from what the sender chose (file and member names, addresses): no
+    /// control characters, and short enough that the line stays under 998 octets.
+    static func text(_ text: String) -> String {
+        var out = String(String.UnicodeScalarView(text.unicodeScalars.lazy.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        if out.utf8.count > 900 {
+            // Cut on bytes; a character split in two decodes as U+FFFD, which is dropped.
+            var cut = String(decoding: out.utf8.prefix(890), as: UTF8.self)
+            while cut.last == "\u{FFFD}" { cut.removeLast() }
+            out = cut + " …"
+        }
+        // Non-ASCII (file names, the arrow of a conversion) travels as RFC 2047 words, one per
+        // folded line.
+        guard out.unicodeScalars.contains(where: { !$0.isASCII }) else { return out }
+        return EncodedWords.encode(out).split(separator: " ").joined(separator: "\r\n ")
+    }
+}

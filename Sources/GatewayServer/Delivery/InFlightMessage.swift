@@ -1,0 +1,81 @@
+import Logging
+import MIMECore
+import NIOCore
+import Policy
+import SMTPCore
+
+/// A received message between its final dot and its disposition. It is relayed, held, refused
+/// or deferred exactly once: each of those consumes it and gives back the finished
+/// ``MessageOutcome``.
+struct InFlightMessage: ~Copyable {
+    private var buffer: MessageBuffer
+    private var outcome: MessageOutcome
+    /// For ``MessageOutcome/milliseconds`` (log only).
+    private let started: NIODeadline
+
+    init(_ buffer: MessageBuffer, outcome: MessageOutcome) {
+        self.buffer = buffer
+        self.outcome = outcome
+        self.started = NIODeadline.now()
+    }
+
+    var queueID: String { outcome.queueID }
+    /// Nil until inspected.
+    var verdict: Verdict? { outcome.verdict }
+    var isSpooled: Bool { buffer.isSpooled }
+    func bytes() throws -> MessageBytes { try buffer.messageBytes() }
+
+    /// What inspection found; a transform's rewrite replaces the message received.
+    mutating func inspected(verdict: Verdict, findings: [Finding], rewritten: MessageBuffer?, transform: String) {
+        outcome.verdict = verdict
+        outcome.findings = findings
+        if let rewritten {
+            buffer = rewritten
+            outcome.transforms.append(transform)
+        }
+    }
+
+    /// Sends the message upstream with the headers of ``AddedHeaders/relayed``.
+    consuming func relay(via transaction: any UpstreamTransaction) async -> MessageOutcome {
+        let header = AddedHeaders(outcome, date: rfc5322Date()).relayed
+        let reply = await transaction.data(envelope: outcome.envelope, header: header, message: buffer, queueID: outcome.queueID)
+        return finish(.relayed(reply))
+    }
+
+    /// Writes the message to the quarantine; when it cannot be (none configured, a write
+    /// error), the message is deferred with the finding's tempfail reply.
+    consuming func hold(in quarantine: (any QuarantineSink)?, logger: Logger) async -> MessageOutcome {
+        let otherwise = outcome.verdict?.finding.map(PolicyReplies.tempfail) ?? .localError
+        guard let quarantine else { return finish(.deferred(otherwise)) }
+        do {
+            // The quarantine sees everything known but where the message went: that is its answer.
+            let id = try await quarantine.hold(buffer, outcome: finished(nil))
+            return finish(.held(id: id, PolicyReplies.quarantined(id)))
+        } catch {
+            logger.error("\(outcome.queueID): cannot write to quarantine: \(error)")
+            return finish(.deferred(otherwise))
+        }
+    }
+
+    /// A rule refused the message.
+    consuming func refuse(_ reply: Reply) -> MessageOutcome {
+        finish(.refused(reply))
+    }
+
+    /// The client is to send the message again later.
+    consuming func `defer`(_ reply: Reply) -> MessageOutcome {
+        finish(.deferred(reply))
+    }
+
+    private func finished(_ disposition: MessageOutcome.Disposition?) -> MessageOutcome {
+        var outcome = outcome
+        outcome.disposition = disposition
+        outcome.size = buffer.size
+        outcome.milliseconds = (NIODeadline.now() - started).nanoseconds / 1_000_000
+        return outcome
+    }
+
+    private consuming func finish(_ disposition: MessageOutcome.Disposition) -> MessageOutcome {
+        finished(disposition)
+    }
+}

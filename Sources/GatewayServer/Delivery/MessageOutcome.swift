@@ -1,0 +1,92 @@
+import Policy
+import SMTPCore
+
+/// What happened to one message: who sent it, what it held, what the rules found, and where it
+/// went. The log line and every header ThuGate adds (``AddedHeaders``) are made from it; the
+/// quarantine (``QuarantineSink``) receives it with the message.
+public struct MessageOutcome: Sendable, Equatable {
+    /// The SMTP client that sent the message.
+    public struct Client: Sendable, Equatable {
+        /// The name it gave in HELO/EHLO (its word, not checked).
+        public var heloName: String
+        /// Its IP address.
+        public var address: String
+        /// Whether the session ran over TLS (STARTTLS).
+        public var tls: Bool
+
+        public init(heloName: String, address: String, tls: Bool) {
+            self.heloName = heloName
+            self.address = address
+            self.tls = tls
+        }
+    }
+
+    /// Where the message went, with the reply its client got.
+    public enum Disposition: Sendable, Equatable {
+        /// Sent upstream; the upstream's reply to the final dot (which may refuse it).
+        case relayed(Reply)
+        /// Refused by a rule.
+        case refused(Reply)
+        /// Written to the quarantine under this id.
+        case held(id: String, Reply)
+        /// The client is to try again later: a tempfail rule, a scan that failed, a quarantine
+        /// that could not be written.
+        case deferred(Reply)
+
+        public var reply: Reply {
+            switch self {
+            case .relayed(let reply), .refused(let reply), .held(_, let reply), .deferred(let reply): return reply
+            }
+        }
+    }
+
+    public var queueID: String
+    public var client: Client
+    /// This gateway's name, as in the greeting and the `Received:` header.
+    public var hostname: String
+    /// The envelope: the recipients are those the upstream accepted.
+    public var envelope: Envelope
+    /// Octets of the message as it went on (after any transform).
+    public var size: Int
+    /// Nil until the message is inspected.
+    public var verdict: Verdict?
+    public var findings: [Finding]
+    /// The transforms that rewrote the message, by name (``Transform/tcvn6909``).
+    public var transforms: [String]
+    /// Nil until the message is relayed, refused, held or deferred.
+    public var disposition: Disposition?
+    /// Milliseconds from the final dot to the disposition.
+    public var milliseconds: Int64
+
+    /// The transforms' names.
+    public enum Transform {
+        /// TCVN 6909 text normalization (`[text] normalize`).
+        public static let tcvn6909 = "tcvn6909"
+    }
+
+    public init(queueID: String, client: Client, hostname: String, envelope: Envelope, size: Int = 0, verdict: Verdict? = nil,
+                findings: [Finding] = [], transforms: [String] = [], disposition: Disposition? = nil, milliseconds: Int64 = 0) {
+        self.queueID = queueID
+        self.client = client
+        self.hostname = hostname
+        self.envelope = envelope
+        self.size = size
+        self.verdict = verdict
+        self.findings = findings
+        self.transforms = transforms
+        self.disposition = disposition
+        self.milliseconds = milliseconds
+    }
+
+    /// The log line for the message, e.g. `ID: client=c[127.0.0.1], from=<a@b>, to=<c@d>,
+    /// size=123, result=sent, reply="250 2.0.0 Ok", ms=4`. `result` says what the client was
+    /// told (a held message is `sent`: the client's part is done).
+    public var logLine: String {
+        let reply = disposition?.reply
+        let result = reply.map { $0.isPositive ? "sent" : $0.isTransientFailure ? "deferred" : "rejected" } ?? "deferred"
+        let findings = findings.isEmpty ? "" : ", findings=\"\(findings.map { $0.description }.joined(separator: "; "))\""
+        return "\(queueID): client=\(envelope.heloName)[\(client.address)], from=\(envelope.sender), "
+            + "to=\(envelope.recipients.map { $0.description }.joined(separator: ",")), size=\(size), result=\(result)\(findings), "
+            + "reply=\"\(reply.map { "\($0)" } ?? "")\", ms=\(milliseconds)"
+    }
+}

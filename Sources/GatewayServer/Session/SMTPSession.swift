@@ -1,0 +1,287 @@
+import Logging
+import NIOCore
+import NIOSSL
+import Policy
+import Scanning
+import SMTPCore
+
+/// What every session shares: configuration, upstream, rules, TLS, log.
+struct GatewayContext: Sendable {
+    let config: GatewayConfig
+    let sessionConfiguration: SessionConfiguration
+    let upstream: any Upstream
+    let inspector: MessageInspector
+    /// Where held messages go, when any rule quarantines.
+    let quarantine: (any QuarantineSink)?
+    let tlsContext: NIOSSLContext?
+    let logger: Logger
+}
+
+/// The client closed the connection or was cut off.
+private struct ClientGone: Error {}
+
+/// Runs one client connection: a read loop that feeds ``SessionMachine`` and one ``run(_:)``
+/// that carries out its actions (against the upstream, the inspector, the quarantine) and
+/// feeds their results back. Every bit of protocol state is in the machine.
+///
+/// Replies are collected and written when ThuGate is about to wait for the client (RFC 2920
+/// 3.1: a server may hold replies while more pipelined commands are buffered).
+final class SMTPSession {
+    private let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    private let deadline: ClientDeadline
+    private let context: GatewayContext
+    private let clientAddress: String
+    private var logger: Logger
+    private var machine: SessionMachine
+    private var framer = InboundFramer()
+    private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private var output: ByteBuffer
+    private var transaction: (any UpstreamTransaction)?
+    /// The message between its final dot and its disposition.
+    private var message: InFlightMessage?
+    private let isShuttingDown: @Sendable () -> Bool
+
+    init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inbound: NIOAsyncChannelInboundStream<ByteBuffer>, deadline: ClientDeadline,
+         context: GatewayContext, isShuttingDown: @escaping @Sendable () -> Bool) {
+        self.channel = channel
+        self.deadline = deadline
+        self.context = context
+        self.isShuttingDown = isShuttingDown
+        self.iterator = inbound.makeAsyncIterator()
+        self.clientAddress = channel.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.machine = SessionMachine(configuration: context.sessionConfiguration)
+        self.output = channel.channel.allocator.buffer(capacity: 1024)
+        var logger = context.logger
+        logger[metadataKey: "client"] = "\(clientAddress)"
+        self.logger = logger
+    }
+
+    private var eventLoop: any EventLoop { channel.channel.eventLoop }
+
+    func run() async {
+        do {
+            queue(machine.greeting)
+            while machine.state != .closed {
+                // Replies to a long pipelined burst are not held without bound (RFC 2920 3.1).
+                if output.readableBytes > 16 * 1024 { try await flush() }
+                if isShuttingDown(), let action = machine.shutdownRequested() {
+                    try await run(action)
+                    continue
+                }
+                try await run(try await nextCommand())
+            }
+            try await flush()
+        } catch is ClientGone {
+            logger.debug("client disconnected")
+        } catch {
+            logger.debug("session ended", metadata: ["error": "\(error)"])
+        }
+        await abortUpstream()
+        machine.closed()
+    }
+
+    /// Runs an action, and those the machine answers with when told how it went.
+    private func run(_ first: SessionMachine.Action) async throws {
+        var next: SessionMachine.Action? = first
+        while let action = next {
+            next = nil
+            switch action {
+            case .reply(let reply):
+                queue(reply)
+            case .forwardMail(let envelope, let pipelined):
+                let upstream = context.upstream.beginTransaction(eventLoop: eventLoop, logger: logger)
+                transaction = upstream
+                next = machine.mailReplied(await upstream.mail(envelope, then: pipelined.compactMap(PipelinedCommand.init)))
+            case .forwardRecipient(let address):
+                next = machine.recipientReplied(await transaction?.recipient(address) ?? .upstreamUnavailable)
+            case .receiveData:
+                queue(.startData)
+                try await flush()
+                next = try await receiveData()
+            case .inspect(let envelope):
+                next = machine.inspected(await inspect(envelope))
+            case .relay:
+                next = machine.relayed(await relay())
+            case .hold:
+                await abortUpstream()
+                next = machine.held(await hold())
+            case .abortTransaction(let reply):
+                await abortUpstream()
+                queue(reply)
+            case .startTLS(let reply):
+                try await startTLS(reply)
+            case .close(let reply):
+                queue(reply)
+            }
+        }
+    }
+
+    /// The one place the upstream transaction is given up.
+    private func abortUpstream() async {
+        guard let transaction else { return }
+        self.transaction = nil
+        await transaction.abort()
+    }
+
+    // MARK: Input
+
+    private func nextCommand() async throws -> SessionMachine.Action {
+        while true {
+            if let action = machine.nextCommand(from: &framer) { return action }
+            try await readMore()
+        }
+    }
+
+    /// Waits for more bytes from the client, for as long as the machine allows; writes held
+    /// replies first.
+    private func readMore() async throws {
+        try await flush()
+        deadline.wait(machine.awaitingInput(now: eventLoop.now))
+        defer { deadline.busy() }
+        guard let bytes = try await iterator.next() else { throw ClientGone() }
+        framer.append(bytes)
+    }
+
+    private func receiveData() async throws -> SessionMachine.Action {
+        let server = context.config.server
+        let buffer = MessageBuffer(threshold: server.memoryThreshold, spoolDirectory: server.spoolDirectory,
+                                   allocator: channel.channel.allocator)
+        var decoder = DataDecoder(maxSize: server.maxMessageSize, maxLineLength: server.maxDataLineLength,
+                                  bareLineEndings: server.bareLineEndings)
+        var spoolFailure: (any Error)?
+        while true {
+            let finished = framer.decodeData(&decoder) { bytes in
+                // After a spool failure keep reading to the final dot, storing nothing.
+                guard spoolFailure == nil else { return }
+                do { try buffer.append(bytes) } catch { spoolFailure = error }
+            }
+            if finished { break }
+            try await readMore()
+        }
+        if let spoolFailure {
+            logger.error("cannot spool message", metadata: ["error": "\(spoolFailure)"])
+            return machine.storageFailed()
+        }
+        let action = machine.dataEnded(DataOutcome(tooBig: decoder.tooBig, bareLineEnding: decoder.sawBareLineEnding,
+                                                   longLine: decoder.sawLongLine))
+        // Only a message about to be inspected is kept (a refused one may be a 35 MB spool file).
+        if case .inspect(let envelope) = action {
+            let client = MessageOutcome.Client(heloName: envelope.heloName, address: clientAddress, tls: machine.tlsActive)
+            message = InFlightMessage(buffer, outcome: MessageOutcome(queueID: QueueID.next(), client: client,
+                                                                      hostname: server.hostname, envelope: envelope))
+        }
+        return action
+    }
+
+    // MARK: The message
+
+    /// Inspects the message and says what becomes of it; a refused or deferred one is disposed
+    /// of here, a relayed or held one waits for the machine's word.
+    private func inspect(_ envelope: Envelope) async -> MessageDecision {
+        guard var message = self.message.take() else { return .defer(.localError) }
+        let queueID = message.queueID
+        do {
+            let (result, normalized) = try await context.inspector.inspect(try message.bytes(), envelope: envelope,
+                                                                           large: message.isSpooled)
+            var rewritten: MessageBuffer?
+            if let normalized {
+                // The rewritten message replaces the received one (memory or spool, as any other).
+                let buffer = MessageBuffer(threshold: context.config.server.memoryThreshold,
+                                           spoolDirectory: context.config.server.spoolDirectory)
+                try normalized.withUnsafeBytes { try buffer.append($0) }
+                rewritten = buffer
+            }
+            message.inspected(verdict: result.verdict, findings: result.findings, rewritten: rewritten,
+                              transform: MessageOutcome.Transform.tcvn6909)
+        } catch let error as ScanError {
+            // Fail closed: what could not be scanned is deferred, never accepted.
+            logger.error("\(queueID): content scan failed: \(error)")
+            _ = message.defer(PolicyReplies.scanFailed)
+            return .defer(PolicyReplies.scanFailed)
+        } catch {
+            // Never accept what could not be checked.
+            logger.error("\(queueID): cannot inspect message: \(error)")
+            _ = message.defer(.localError)
+            return .defer(.localError)
+        }
+        let verdict = message.verdict
+        switch verdict {
+        case .pass?, .tag?, nil:
+            self.message = consume message
+            return .relay
+        case .quarantine?:
+            self.message = consume message
+            return .hold
+        case .reject(let finding)?:
+            let reply = PolicyReplies.reject(finding)
+            log(message.refuse(reply))
+            return .refuse(reply)
+        case .tempfail(let finding)?:
+            let reply = PolicyReplies.tempfail(finding)
+            log(message.defer(reply))
+            return .defer(reply)
+        }
+    }
+
+    private func relay() async -> Reply {
+        guard let message = self.message.take(), let transaction else { return .localError }
+        self.transaction = nil
+        let outcome = await message.relay(via: transaction)
+        log(outcome)
+        return outcome.disposition?.reply ?? .localError
+    }
+
+    private func hold() async -> Reply {
+        guard let message = self.message.take() else { return .localError }
+        let outcome = await message.hold(in: context.quarantine, logger: logger)
+        log(outcome)
+        return outcome.disposition?.reply ?? .localError
+    }
+
+    private func log(_ outcome: MessageOutcome) {
+        logger.info("\(outcome.logLine)")
+    }
+
+    // MARK: Output
+
+    private func queue(_ reply: Reply) {
+        reply.write(into: &output)
+    }
+
+    /// Writes the held replies. A client that does not read them is cut off like a silent one.
+    private func flush() async throws {
+        guard output.readableBytes > 0 else { return }
+        deadline.wait(machine.awaitingOutput(now: eventLoop.now))
+        defer { deadline.busy() }
+        // Written on the channel itself, not through the async writer, so that the order with
+        // the STARTTLS switch below is certain.
+        try await channel.channel.writeAndFlush(output).get()
+        // Written out: the buffer's storage is ours again.
+        output.clear()
+    }
+
+    private func startTLS(_ reply: Reply) async throws {
+        guard let tlsContext = context.tlsContext else { return }
+        try await flush()
+        var bytes = channel.channel.allocator.buffer(capacity: 64)
+        reply.write(into: &bytes)
+        try await StartTLSGate.start(on: channel.channel, reply: bytes, context: tlsContext).get()
+        // Anything read before the marker was sent in plaintext after STARTTLS: drop it.
+        framer.discardBuffered()
+        while true {
+            guard let bytes = try await iterator.next() else { throw ClientGone() }
+            if bytes.readableBytes == 0 { break }
+        }
+    }
+}
+
+extension PipelinedCommand {
+    /// The commands the session machine lets go upstream with MAIL.
+    init?(_ command: SMTPCommand) {
+        switch command {
+        case .rcpt(let address): self = .recipient(address)
+        case .data: self = .data
+        default: return nil
+        }
+    }
+}
