@@ -6,6 +6,8 @@ import Musl
 import Darwin
 #endif
 import Atomics
+import Configuration
+import Inspection
 import Logging
 import MIMECore
 import NIOConcurrencyHelpers
@@ -261,12 +263,10 @@ final class SMTPSession {
         self.message = nil
         self.transaction = nil
 
-        let result: FilterPipeline.Result
+        let result: InspectionResult
         do {
-            let normalized: [UInt8]?
-            (result, normalized) = try await context.inspector.inspect(try message.messageBytes(), envelope: envelope,
-                                                                       large: message.isSpooled)
-            if let normalized {
+            result = try await context.inspector.inspect(try message.messageBytes(), envelope: envelope, large: message.isSpooled)
+            if let normalized = result.rewritten {
                 // The rewritten message replaces the received one (memory or spool, as any other).
                 let rewritten = MessageBuffer(threshold: context.config.server.memoryThreshold,
                                               spoolDirectory: context.config.server.spoolDirectory)
@@ -318,17 +318,7 @@ final class SMTPSession {
     /// A header value built from findings, which name what the sender chose (file and member
     /// names): no control characters, and short enough that the line stays under 998 octets.
     static func headerText(_ text: String) -> String {
-        var out = String(String.UnicodeScalarView(text.unicodeScalars.lazy.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
-        if out.utf8.count > 900 {
-            // Cut on bytes; a character split in two decodes as U+FFFD, which is dropped.
-            var cut = String(decoding: out.utf8.prefix(890), as: UTF8.self)
-            while cut.last == "\u{FFFD}" { cut.removeLast() }
-            out = cut + " …"
-        }
-        // Non-ASCII (file names, the arrow of a conversion) travels as RFC 2047 words, one per
-        // folded line.
-        guard out.unicodeScalars.contains(where: { !$0.isASCII }) else { return out }
-        return EncodedWords.encode(out).split(separator: " ").joined(separator: "\r\n ")
+        HeaderText.sanitized(text)
     }
 
     /// Writes a held message to the quarantine Maildir (fsynced before the client hears 250),

@@ -14,7 +14,7 @@ public struct ArchiveLimitRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+    public func evaluate(_ message: RuleInput) -> [Finding] {
         (message.content?.limitsExceeded ?? []).map { Finding(.archiveLimit, detail: $0.detail, part: $0.part) }
     }
 }

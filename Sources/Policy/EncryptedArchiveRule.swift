@@ -15,7 +15,7 @@ public struct EncryptedArchiveRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+    public func evaluate(_ message: RuleInput) -> [Finding] {
         (message.content?.encryptedArchives ?? []).map { archive in
             let what: String
             if archive.headersEncrypted {

@@ -23,7 +23,7 @@ public struct EncryptedMessageRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+    public func evaluate(_ message: RuleInput) -> [Finding] {
         var findings: [Finding] = []
         var reported: Set<String> = []
         for part in message.message.parts {

@@ -20,7 +20,7 @@ public struct MIMEIrregularRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+    public func evaluate(_ message: RuleInput) -> [Finding] {
         defects(in: message.message, .irregular, as: .mimeIrregular)
     }
 }

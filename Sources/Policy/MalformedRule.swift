@@ -18,7 +18,7 @@ public struct MalformedRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+    public func evaluate(_ message: RuleInput) -> [Finding] {
         defects(in: message.message, .malformed, as: .malformed)
     }
 }

@@ -27,7 +27,7 @@ public struct OfficeMacroRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+    public func evaluate(_ message: RuleInput) -> [Finding] {
         guard let content = message.content else { return [] }
         var findings = content.macros.map { Finding(.officeMacro, detail: $0.detail, part: $0.part) }
         for object in content.objects {

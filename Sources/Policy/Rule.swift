@@ -66,7 +66,7 @@ public enum Verdict: Sendable, Equatable {
 }
 
 /// What a rule sees: the envelope (none for `thugate scan`) and the parsed message.
-public struct InspectedMessage: Sendable {
+public struct RuleInput: Sendable {
     public var envelope: Envelope?
     public var message: ParsedMessage
     /// What content inspection found; nil when no content rule is on.
@@ -84,7 +84,7 @@ public struct InspectedMessage: Sendable {
 /// listed in ``RuleCatalog/all``.
 public protocol Rule: Sendable {
     static var declaration: RuleDeclaration { get }
-    func evaluate(_ message: InspectedMessage) -> [Finding]
+    func evaluate(_ message: RuleInput) -> [Finding]
 }
 
 extension Rule {
@@ -93,7 +93,7 @@ extension Rule {
 
 /// The rules a message passes through, each with its action. The verdict follows the strongest
 /// action among the rules that found something; every finding is kept.
-public struct FilterPipeline: Sendable {
+public struct RuleSet: Sendable {
     public var rules: [(rule: any Rule, action: PolicyAction)]
 
     public init(rules: [(rule: any Rule, action: PolicyAction)] = []) {
@@ -109,7 +109,7 @@ public struct FilterPipeline: Sendable {
         }
     }
 
-    public func evaluate(_ message: InspectedMessage) -> Result {
+    public func evaluate(_ message: RuleInput) -> Result {
         var findings: [Finding] = []
         var strongest: (PolicyAction, Finding)? = nil
         for (rule, action) in rules {

@@ -46,12 +46,12 @@ import Testing
         parameters.executableExtensions = ["xyz"]
         var actions = RuleCatalog.defaultActions
         actions[.virus] = .off
-        let pipeline = RuleCatalog.pipeline(actions: actions, parameters: parameters)
+        let pipeline = RuleCatalog.ruleSet(actions: actions, parameters: parameters)
         #expect(pipeline.rules.map(\.rule.id) == RuleCatalog.all.map(\.id).filter { $0 != .virus })
         var content = ContentReport()
         content.objects = [.init(part: "2", name: "a.xyz", size: 1), .init(part: "3", name: "b.exe", size: 1)]
         content.viruses = [.init(part: "3", signature: "Eicar-Signature")]
-        let result = pipeline.evaluate(RuleInput.inspected(content: content))
+        let result = pipeline.evaluate(RuleFixture.input(content: content))
         #expect(result.findings == [Finding(.executable, detail: "a.xyz is *.xyz", part: "2")])
         #expect(result.verdict == .reject(Finding(.executable, detail: "a.xyz is *.xyz", part: "2")))
     }
@@ -64,8 +64,8 @@ import Testing
         content.limitsExceeded = [.init(part: "3", detail: "b.zip: too deep")]
         content.encryptedArchives = [.init(part: "4", name: "c.zip", format: "zip", headersEncrypted: false,
                                            encryptedMembers: ["x.doc"], method: "AES-256")]
-        let result = RuleCatalog.pipeline(actions: RuleCatalog.defaultActions, parameters: RuleParameters())
-            .evaluate(RuleInput.inspected(content: content))
+        let result = RuleCatalog.ruleSet(actions: RuleCatalog.defaultActions, parameters: RuleParameters())
+            .evaluate(RuleFixture.input(content: content))
         #expect(result.findings.map(\.rule) == [.encryptedArchive, .encryptedDocument, .archiveLimit])
         #expect(result.verdict == .quarantine(result.findings[0]))
     }
