@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy"]),
         .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "SMTPCore"]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Policy", "MIMECore", "VietText"]),
-        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Transforms", "Policy", "MIMECore"]),
+        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Transforms", "Policy", "MIMECore", "Scanning", "SMTPCore", "VietText"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Inspection", "Transforms", "Policy", "MIMECore",
                                                                .product(name: "NIOCore", package: "swift-nio")]),
     ]

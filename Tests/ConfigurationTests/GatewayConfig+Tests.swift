@@ -190,6 +190,27 @@ import Testing
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\nexecutable = \"reject\"\nunknown_rule = \"tag\"\n") }
     }
 
+    /// Every parameter a rule declares is read from `[policy]` by its kind, with no code in the
+    /// configuration reader naming it.
+    @Test(arguments: RuleCatalog.all.flatMap(\.parameters).map(\.key))
+    func eachRulesParameterIsRead(key: String) throws {
+        let parameter = try #require(RuleCatalog.all.flatMap(\.parameters).first { $0.key == key })
+        switch parameter.kind {
+        case .size(let min):
+            let config = try GatewayConfig.parse("[policy]\n\(key) = \"\(min + 1)\"\n")
+            #expect(config.policy.parameters[key] == .size(min + 1))
+            if min <= 5 << 20 {
+                #expect(try GatewayConfig.parse("[policy]\n\(key) = \"5MiB\"\n").policy.parameters[key] == .size(5 << 20))
+            }
+            #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\n\(key) = \(min - 1)\n") }
+        case .strings:
+            #expect(try GatewayConfig.parse("[policy]\n\(key) = [\"a\", \"b\"]\n").policy.parameters[key] == .strings(["a", "b"]))
+            #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\n\(key) = \"a\"\n") }
+            #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\n\(key) = [\"\"]\n") }
+        }
+        #expect(GatewayConfig().policy.parameters[key] == parameter.defaultValue)
+    }
+
     @Test func syntaxErrorsHaveALine() {
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nlisten = \n") }
         do { _ = try GatewayConfig.parse("[server]\nlisten = \n") } catch { #expect(error.line == 2) }

@@ -70,6 +70,36 @@ import Testing
         #expect(result.verdict == .quarantine(result.findings[0]))
     }
 
+    /// Every parameter is declared once, under a key no action and not `profile` uses, and starts
+    /// at its default; the shipped parameters keep their keys and defaults.
+    @Test func parametersAreDeclaredOnceWithTheirDefaults() {
+        let parameters = RuleCatalog.all.flatMap(\.parameters)
+        let keys = parameters.map(\.key)
+        #expect(Set(keys).count == keys.count)
+        #expect(Set(keys).isDisjoint(with: RuleCatalog.all.map(\.configKey) + ["profile"]))
+        let defaults = RuleParameters()
+        for parameter in parameters {
+            #expect(defaults[parameter.key] == parameter.defaultValue, "\(parameter.key)")
+        }
+        #expect(keys.filter { ["max_attachments_size", "executable_types", "executable_extensions"].contains($0) }.count == 3)
+        #expect(defaults.maxAttachmentsSize == 20_000_000)
+        #expect(defaults.executableTypes == ExecutableRule.defaultTypes)
+        #expect(defaults.executableExtensions == ExecutableRule.defaultExtensions)
+    }
+
+    @Test func aProfileSetsTheParametersThatNameIt() {
+        var parameters = RuleParameters()
+        parameters.executableExtensions = ["xyz"]
+        parameters.apply(.quan4)
+        #expect(parameters.maxAttachmentsSize == 15_000_000)
+        #expect(parameters.executableExtensions == ["xyz"])
+        parameters.apply(.quangNinh)
+        #expect(parameters.maxAttachmentsSize == 20_000_000)
+        // A rule built from the parameters reads them through its own accessor.
+        parameters.maxAttachmentsSize = 1234
+        #expect((AttachmentSizeRule.declaration.make(parameters) as? AttachmentSizeRule)?.limit == 1234)
+    }
+
     @Test func refusalTextCitesTheArticleAndThePart() {
         let cited = Refusal(554, .init(5, 7, 0), vi: "Thư chứa virus, mã độc", en: "Virus found", article: "Quy chế Đ15 k5")
         #expect(cited.text(for: Finding(.virus, detail: "Eicar", part: "1.2"))
