@@ -40,7 +40,7 @@ public enum PolicyAction: String, Sendable, CaseIterable, Comparable {
     public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
 }
 
-/// What the pipeline decided about a message. Rules build no replies and do no I/O.
+/// What the rule set decided about a message. Rules build no replies and do no I/O.
 public enum Verdict: Sendable, Equatable {
     case pass
     case tag(Finding)

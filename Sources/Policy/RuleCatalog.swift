@@ -137,7 +137,7 @@ public struct RuleDeclaration: Sendable {
 
 /// The configurable rules: the one list a new rule is added to.
 public enum RuleCatalog {
-    /// In the order the pipeline runs them, which is the order of the findings in
+    /// In the order the rule set runs them, which is the order of the findings in
     /// `X-ThuGate-Findings`, and decides whose finding a refusal names among rules with the same
     /// action.
     public static let all: [RuleDeclaration] = [

@@ -9,7 +9,7 @@ import Policy
 import Glibc
 #endif
 
-/// `thugate scan`: the proxy's pipeline run offline over .eml files, to see what ThuGate would do.
+/// `thugate scan`: the proxy's inspection (``MessageInspector``) run offline over .eml files, to see what ThuGate would do.
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Parse messages and run the same rules as the proxy, offline.",

@@ -41,17 +41,17 @@ import Testing
         }
     }
 
-    @Test func thePipelineRunsTheParametersAndSkipsRulesThatAreOff() {
+    @Test func theRuleSetRunsTheParametersAndSkipsRulesThatAreOff() {
         var parameters = RuleParameters()
         parameters.executableExtensions = ["xyz"]
         var actions = RuleCatalog.defaultActions
         actions[.virus] = .off
-        let pipeline = RuleCatalog.ruleSet(actions: actions, parameters: parameters)
-        #expect(pipeline.rules.map(\.rule.id) == RuleCatalog.all.map(\.id).filter { $0 != .virus })
+        let ruleSet = RuleCatalog.ruleSet(actions: actions, parameters: parameters)
+        #expect(ruleSet.rules.map(\.rule.id) == RuleCatalog.all.map(\.id).filter { $0 != .virus })
         var content = ContentReport()
         content.objects = [.init(part: "2", name: "a.xyz", size: 1), .init(part: "3", name: "b.exe", size: 1)]
         content.viruses = [.init(part: "3", signature: "Eicar-Signature")]
-        let result = pipeline.evaluate(RuleFixture.input(content: content))
+        let result = ruleSet.evaluate(RuleFixture.input(content: content))
         #expect(result.findings == [Finding(.executable, detail: "a.xyz is *.xyz", part: "2")])
         #expect(result.verdict == .reject(Finding(.executable, detail: "a.xyz is *.xyz", part: "2")))
     }
