@@ -29,13 +29,15 @@ public final class MessageInspector: Sendable {
     /// an error here, so that ThuGate refuses to start rather than pass mail unscanned.
     /// `useCrashJournal`: `thugate serve` keeps one (`[scan] crash_journal`); `thugate scan` does
     /// not, since a person runs it once and sees it stop: nothing retries a message into a loop,
-    /// and the gateway's journal slots are its own.
-    public init(settings: InspectionSettings, ruleSet: RuleSet? = nil, useCrashJournal: Bool = false) throws {
+    /// and the gateway's journal slots are its own. `ruleSet` and `transforms` replace the ones
+    /// the settings describe.
+    public init(settings: InspectionSettings, ruleSet: RuleSet? = nil, transforms: [any MessageTransform]? = nil,
+                useCrashJournal: Bool = false) throws {
         self.ruleSet = ruleSet ?? settings.policy.ruleSet
         self.limits = settings.mime
-        self.transforms = settings.transforms
+        self.transforms = transforms ?? settings.transforms
         // Whatever inspects a message in-process can fault on it (libclamav's parsers above all).
-        let inspects = !self.ruleSet.rules.isEmpty || !transforms.isEmpty
+        let inspects = !self.ruleSet.rules.isEmpty || !self.transforms.isEmpty
         crashJournal = useCrashJournal && inspects ? try CrashJournal(path: settings.scan.crashJournal) : nil
         if settings.policy.needsContentScan {
             let engines = try EngineStore(settings: settings.scan.clamav)

@@ -74,6 +74,33 @@ import VietText
         #expect(try await MessageInspector(settings: nothing).inspect(Self.legacy, envelope: Self.envelope, large: false) == .uninspected)
     }
 
+    /// A transform of another kind after TCVN 6909: it sees the first one's output, its edits are
+    /// on that output, and the message delivered is the last one's.
+    struct Stamp: MessageTransform {
+        var name: String { "stamp" }
+        func transform(_ message: ParsedMessage) -> TransformResult {
+            var editor = MessageEditor(message)
+            let normalized = message.headerValue("X-ThuGate-Normalized", of: message.parts[0]) != nil
+            do { try editor.addHeader("X-Stamp", normalized ? "after tcvn" : "alone") } catch { return TransformResult() }
+            return TransformResult(edits: editor.edits, summary: "stamped")
+        }
+    }
+
+    @Test func transformsRunInOrderEachOnThePreviousOutput() throws {
+        let settings = Self.settings()
+        let inspector = try MessageInspector(settings: settings, transforms: settings.transforms + [Stamp()])
+        let (result, message) = try inspector.inspectBlocking(Self.legacy, envelope: nil)
+        #expect(result.transforms.map(\.name) == ["tcvn-6909", "stamp"])
+        let normalized = try #require(TCVNNormalizer().transform(message).rewritten(message))
+        let stamped = try #require(result.transforms.last?.edits.applied(to: MessageBytes(normalized)))
+        #expect(result.rewritten == stamped)
+        #expect(String(decoding: stamped, as: UTF8.self).hasPrefix("X-Stamp: after tcvn\r\nX-ThuGate-Normalized: "))
+
+        let alone = try MessageInspector(settings: settings, transforms: [Stamp()]).inspectBlocking(Self.legacy, envelope: nil).result
+        #expect(alone.rewritten == Array("X-Stamp: alone\r\n".utf8) + Self.legacy.asArray)
+        #expect(alone.findings.isEmpty)
+    }
+
     @Test func aMessageThatCrashedTheGatewayIsHeldUnread() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thugate-inspection-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(at: directory) }
