@@ -41,8 +41,8 @@ public struct AttachmentSizeRule: Rule {
         message.parts.lazy.filter(isAttachment).reduce(0) { $0 + $1.decodedSize }
     }
 
-    public func evaluate(_ message: RuleInput) -> [Finding] {
-        let total = Self.attachmentBytes(message.message)
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        let total = Self.attachmentBytes(input.message)
         guard total > limit else { return [] }
         return [Finding(.attachmentSize, detail: "attachments \(Self.megabytes(total)) > limit \(Self.megabytes(limit))", part: nil)]
     }

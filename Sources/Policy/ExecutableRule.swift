@@ -61,8 +61,8 @@ public struct ExecutableRule: Rule {
         return nil
     }
 
-    public func evaluate(_ message: RuleInput) -> [Finding] {
-        (message.content?.objects ?? []).compactMap { object in
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        (input.content?.objects ?? []).compactMap { object in
             reason(object).map { Finding(.executable, detail: "\(object.displayName) is \($0)", part: object.part) }
         }
     }

@@ -84,7 +84,7 @@ public struct RuleInput: Sendable {
 /// listed in ``RuleCatalog/all``.
 public protocol Rule: Sendable {
     static var declaration: RuleDeclaration { get }
-    func evaluate(_ message: RuleInput) -> [Finding]
+    func evaluate(_ input: RuleInput) -> [Finding]
 }
 
 extension Rule {
@@ -109,11 +109,11 @@ public struct RuleSet: Sendable {
         }
     }
 
-    public func evaluate(_ message: RuleInput) -> Result {
+    public func evaluate(_ input: RuleInput) -> Result {
         var findings: [Finding] = []
         var strongest: (PolicyAction, Finding)? = nil
         for (rule, action) in rules {
-            let found = rule.evaluate(message)
+            let found = rule.evaluate(input)
             guard let first = found.first else { continue }
             findings += found
             if strongest == nil || action > strongest!.0 { strongest = (action, first) }
