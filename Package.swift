@@ -59,24 +59,47 @@ let package = Package(
             ],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(privateSymbols)"])]
         ),
-        // NIO handlers, upstream client, delivery, config, the server service.
+        // Transforms run after the verdict (TCVN 6909 text): each reports its edits (headers added or
+        // changed, parts replaced) as well as the rewritten message. No I/O.
+        .target(name: "Transforms", dependencies: ["Policy", "MIMECore", "VietText"]),
+        // The inspection path the proxy and `thugate scan` share: parse, content scan, rules, transforms,
+        // one InspectionResult. No SMTP server, no TLS, no configuration file.
+        .target(
+            name: "Inspection",
+            dependencies: [
+                "Policy", "Scanning", "MIMECore", "Transforms", "SMTPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The TOML configuration file: GatewayConfig, its paths, IPNetwork; what `serve`, `scan` and
+        // `check-config` read.
+        .target(
+            name: "Configuration",
+            dependencies: [
+                "Inspection", "Policy", "Scanning", "MIMECore", "Transforms", "SMTPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // NIO handlers, upstream client, delivery, the server service.
         .target(
             name: "GatewayServer",
             dependencies: [
-                "SMTPCore", "Policy", "MIMECore", "Scanning",
+                "SMTPCore", "Policy", "MIMECore", "Scanning", "Inspection", "Configuration",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .executableTarget(
             name: "thugate",
             dependencies: [
-                "GatewayServer", "MIMECore", "Policy", "Scanning", "VietText",
+                "GatewayServer", "Configuration", "Inspection", "Transforms", "MIMECore", "Policy", "Scanning", "VietText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -99,7 +122,7 @@ let package = Package(
         // MIME parse benchmark (Benchmarks/mime_parse.py runs it beside Python's email package).
         .executableTarget(name: "thugate-mimebench", dependencies: ["MIMECore"], path: "Benchmarks/MIMEBench"),
         // Per-stage content-inspection benchmark (Benchmarks/content_scan.py runs it).
-        .executableTarget(name: "thugate-scanbench", dependencies: ["Scanning", "GatewayServer", "MIMECore"],
+        .executableTarget(name: "thugate-scanbench", dependencies: ["Scanning", "Inspection", "MIMECore"],
                           path: "Benchmarks/ScanBench"),
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
@@ -111,12 +134,16 @@ let package = Package(
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
-                "GatewayServer", "SMTPCore", "Policy", "MIMECore",
+                "GatewayServer", "Configuration", "Inspection", "SMTPCore", "Policy", "MIMECore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Policy", "MIMECore", "VietText"]),
+        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Transforms", "Policy", "MIMECore", "Scanning", "SMTPCore", "VietText"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Inspection", "Transforms", "Policy", "MIMECore",
+                                                               .product(name: "NIOCore", package: "swift-nio")]),
     ]
 )

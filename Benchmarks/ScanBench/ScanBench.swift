@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import GatewayServer
+import Inspection
 import MIMECore
 import Scanning
 
@@ -36,9 +36,9 @@ enum ScanBench {
         }
 
         // The whole pipeline, as `thugate scan` and the proxy run it.
-        var config = GatewayConfig()
-        config.scan.clamav = settings
-        let inspector = try MessageInspector(config: config)
+        var inspection = InspectionSettings()
+        inspection.scan.clamav = settings
+        let inspector = try MessageInspector(settings: inspection)
         let files = try FileManager.default.contentsOfDirectory(atPath: args[3]).filter { $0.hasSuffix(".eml") }.sorted()
         let messages = try files.map { MessageBytes([UInt8](try Data(contentsOf: URL(fileURLWithPath: args[3] + "/" + $0)))) }
         let bytes = messages.reduce(0) { $0 + $1.count }
@@ -70,8 +70,8 @@ enum ScanBench {
             }
             print("| \(Stage.size(size)) message | \(cells[0]) | \(cells[1]) |")
         }
-        config.scan.crashJournal = journalPath + "-pipeline"
-        let journaled = try MessageInspector(config: config, useCrashJournal: true)
+        inspection.scan.crashJournal = journalPath + "-pipeline"
+        let journaled = try MessageInspector(settings: inspection, useCrashJournal: true)
         for threads in [1, 2] {
             let (count, elapsed) = try Stage.repeatFor(seconds: seconds, threads: threads) { i in
                 _ = try journaled.inspectBlocking(messages[i % messages.count], envelope: nil)

@@ -1,4 +1,6 @@
 import Atomics
+import Configuration
+import Inspection
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -42,7 +44,7 @@ public final class SMTPServer: Service {
                 tlsAvailable: tlsContext != nil, commandTimeout: server.commandTimeout, dataTimeout: server.dataTimeout),
             upstream: upstream, inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
-            quarantine: inspector.pipeline.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
+            quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
                 ? try MaildirQuarantine(directory: config.quarantine.directory, hostname: server.hostname) : nil,
             tlsContext: tlsContext, logger: logger)
     }

@@ -144,3 +144,52 @@ public struct HeaderParameters: Sendable, Equatable {
         return out
     }
 }
+
+extension HeaderParameters {
+    /// The structured value written again with its file name parameter `key` (`filename` or
+    /// `name`) set to `file`: RFC 2231 (`filename*=UTF-8''...`) for Content-Disposition's
+    /// `filename`, an RFC 2047 word in quotes for Content-Type's `name` (what mail clients read
+    /// there). The other parameters follow the value in name order, quoted where RFC 2045's
+    /// token syntax needs it; a name that is plain ASCII stays a quoted string. The result is ASCII.
+    ///
+    /// - SeeAlso: RFC 2231 section 4, RFC 5987 section 3.2.1 (attr-char), RFC 2183, RFC 2047 section 5.
+    public func writing(fileName file: String, as key: String) -> String {
+        var parts = [value]
+        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) where name != key {
+            let plain = !value.isEmpty && value.allSatisfy { $0.isASCII && !" ()<>@,;:\\\"/[]?=".contains($0) }
+            parts.append(plain ? "\(name)=\(value)" : "\(name)=\(Self.quoted(value))")
+        }
+        let ascii = file.unicodeScalars.allSatisfy(\.isASCII)
+        if key == "filename" {
+            parts.append(ascii ? "filename=\(Self.quoted(file))" : "filename*=UTF-8''" + Self.percentEncoded(file))
+        } else {
+            parts.append("\(key)=\"\(EncodedWords.encode(file))\"")
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    /// A quoted-string: backslash and quote escaped (RFC 5322 3.2.4).
+    static func quoted(_ value: String) -> String {
+        var out = "\""
+        for character in value {
+            if character == "\\" || character == "\"" { out.append("\\") }
+            out.append(character)
+        }
+        return out + "\""
+    }
+
+    /// UTF-8 with every byte outside RFC 5987's attr-char written `%XX` (upper-case hex).
+    static func percentEncoded(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            let isAlphanumeric = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            if isAlphanumeric || Array("!#$&+-.^_`|~".utf8).contains(byte) {
+                out.append(byte)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

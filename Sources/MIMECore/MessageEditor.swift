@@ -1,12 +1,14 @@
 /// Changes to a parsed message, serialized so that every byte outside the changed places stays
 /// exactly as it was.
 ///
-/// Used by later rules: TCVN 6909 normalization replaces a text part's content and charset,
-/// policy adds `X-ThuGate-*` headers.
+/// Used by the transforms: TCVN 6909 normalization replaces a text part's content and charset,
+/// and adds `X-ThuGate-Normalized`. Every change is kept as a ``MessageEdit`` (``edits``), so a
+/// milter can report the same changes that the proxy writes.
 public struct MessageEditor: Sendable {
     public let message: ParsedMessage
-    /// Byte ranges of the original replaced by new bytes; ranges never overlap.
-    private var replacements: [(range: Range<Int>, bytes: [UInt8])] = []
+    /// The changes made, each with the byte range of the original it replaces; ranges never
+    /// overlap.
+    private var replacements: [MessageEdit] = []
 
     public enum EditError: Error, Equatable {
         case overlappingEdit(String)
@@ -22,7 +24,7 @@ public struct MessageEditor: Sendable {
     public mutating func addHeader(_ name: String, _ value: String, to part: MIMEPart? = nil) throws(EditError) {
         let target = part ?? message.parts[0]
         let at = target.header.range.lowerBound
-        try replace(at..<at, with: Self.field(name, value))
+        try replace(at..<at, with: Self.field(name, value), part: target.path, kind: .insertHeader(name: name, value: value))
     }
 
     /// Replaces a leaf part's decoded content. The part's Content-Transfer-Encoding becomes
@@ -43,7 +45,7 @@ public struct MessageEditor: Sendable {
         try replaceField("Content-Type", of: part, with: typeValue)
         try replaceField("Content-Transfer-Encoding", of: part, with: encodingName)
         // Inside a multipart the CRLF before the next delimiter is outside bodyRange and stays.
-        try replace(part.bodyRange, with: body)
+        try replace(part.bodyRange, with: body, part: part.path, kind: .replaceBody)
     }
 
     /// Replaces the first field named `name` of a part (the message itself by default) with a new
@@ -55,41 +57,39 @@ public struct MessageEditor: Sendable {
 
     /// Replaces one given field (when a part has several of that name), keeping its name.
     public mutating func replaceHeader(_ field: HeaderField, with value: String) throws(EditError) {
-        try replace(field.range, with: Self.field(field.name, value))
+        // The part whose header section holds the field (header sections never nest), and the
+        // field's place among those of its name there, as a milter counts it.
+        let part = message.parts.first { $0.header.range.contains(field.range.lowerBound) } ?? message.parts[0]
+        let index = (part.header.fields(named: field.name).firstIndex { $0.range == field.range } ?? 0) + 1
+        try replace(field.range, with: Self.field(field.name, value), part: part.path,
+                    kind: .changeHeader(name: field.name, index: index, value: value))
     }
+
+    /// Every change made so far, in the order of the bytes they touch.
+    public var edits: MessageEdits { MessageEdits(replacements) }
 
     /// The message with all edits applied.
     public func serialized() -> [UInt8] {
-        let sorted = replacements.sorted { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }
-        var out: [UInt8] = []
-        out.reserveCapacity(message.bytes.count + sorted.reduce(0) { $0 + $1.bytes.count })
-        var position = 0
-        for edit in sorted {
-            out += message.bytes[position..<edit.range.lowerBound]
-            out += edit.bytes
-            position = edit.range.upperBound
-        }
-        out += message.bytes[position..<message.bytes.count]
-        return out
+        edits.applied(to: message.bytes)
     }
 
     // MARK: -
 
-    private mutating func replace(_ range: Range<Int>, with bytes: [UInt8]) throws(EditError) {
+    private mutating func replace(_ range: Range<Int>, with bytes: [UInt8], part: String, kind: MessageEdit.Kind) throws(EditError) {
         for edit in replacements where edit.range.overlaps(range) || (!range.isEmpty && edit.range == range) {
             throw .overlappingEdit("\(range)")
         }
-        replacements.append((range, bytes))
+        replacements.append(MessageEdit(part: part, kind: kind, range: range, bytes: bytes))
     }
 
-    /// Replaces the first field named `name` in the part, or inserts one before the blank line.
+    /// Replaces the first field named `name` in the part, or adds one after its last field.
     private mutating func replaceField(_ name: String, of part: MIMEPart, with value: String) throws(EditError) {
         let field = Self.field(name, value)
         if let existing = part.header.fields(named: name).first {
-            try replace(existing.range, with: field)
+            try replace(existing.range, with: field, part: part.path, kind: .changeHeader(name: existing.name, index: 1, value: value))
         } else {
             let end = part.header.fields.last?.range.upperBound ?? part.header.range.lowerBound
-            try replace(end..<end, with: field)
+            try replace(end..<end, with: field, part: part.path, kind: .addHeader(name: name, value: value))
         }
     }
 

@@ -14,7 +14,7 @@ public struct ArchiveLimitRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        (message.content?.limitsExceeded ?? []).map { Finding(.archiveLimit, detail: $0.detail, part: $0.part) }
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        (input.content?.limitsExceeded ?? []).map { Finding(.archiveLimit, detail: $0.detail, part: $0.part) }
     }
 }

@@ -12,8 +12,15 @@ public struct AttachmentSizeRule: Rule {
     public static let declaration = RuleDeclaration(
         id: .attachmentSize, configKey: "attachment_size", defaultAction: .reject, needsContentScan: false,
         refusal: Refusal(552, EnhancedStatus(5, 3, 4), vi: "Tệp đính kèm vượt dung lượng cho phép", en: "Attachments too large",
-                         article: "Quy chế Đ8 k1", namesPart: false)
+                         article: "Quy chế Đ8 k1", namesPart: false),
+        parameters: [
+            RuleParameter(key: maxSizeKey, kind: .size(min: 1024), defaultValue: .size(20 * 1_000_000),
+                          profiles: [.quangNinh: .size(20 * 1_000_000), .quan4: .size(15 * 1_000_000)]),
+        ]
     ) { AttachmentSizeRule(limit: $0.maxAttachmentsSize) }
+    /// `[policy] max_attachments_size`: QĐ 40/2022 (Quảng Ninh) Đ8 k1 allows 20 MB, QĐ 03/2013
+    /// (Quận 4) Đ4 k2 15 MB (`profile = "quan-4"`).
+    public static let maxSizeKey = "max_attachments_size"
     public var limit: Int
 
     public init(limit: Int) {
@@ -34,8 +41,8 @@ public struct AttachmentSizeRule: Rule {
         message.parts.lazy.filter(isAttachment).reduce(0) { $0 + $1.decodedSize }
     }
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        let total = Self.attachmentBytes(message.message)
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        let total = Self.attachmentBytes(input.message)
         guard total > limit else { return [] }
         return [Finding(.attachmentSize, detail: "attachments \(Self.megabytes(total)) > limit \(Self.megabytes(limit))", part: nil)]
     }
@@ -43,5 +50,13 @@ public struct AttachmentSizeRule: Rule {
     static func megabytes(_ n: Int) -> String {
         let tenths = (n * 10 + 524_288) / 1_048_576
         return "\(tenths / 10).\(tenths % 10) MiB"
+    }
+}
+
+extension RuleParameters {
+    /// ``AttachmentSizeRule``'s limit (`max_attachments_size`, or the profile's).
+    public var maxAttachmentsSize: Int {
+        get { self[size: AttachmentSizeRule.maxSizeKey] }
+        set { self[size: AttachmentSizeRule.maxSizeKey] = newValue }
     }
 }

@@ -15,8 +15,8 @@ public struct EncryptedArchiveRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        (message.content?.encryptedArchives ?? []).map { archive in
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        (input.content?.encryptedArchives ?? []).map { archive in
             let what: String
             if archive.headersEncrypted {
                 what = "file list encrypted"

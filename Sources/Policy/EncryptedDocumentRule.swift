@@ -14,7 +14,7 @@ public struct EncryptedDocumentRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        (message.content?.encryptedDocuments ?? []).map { Finding(.encryptedDocument, detail: $0.detail, part: $0.part) }
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        (input.content?.encryptedDocuments ?? []).map { Finding(.encryptedDocument, detail: $0.detail, part: $0.part) }
     }
 }

@@ -23,20 +23,20 @@ public struct EncryptedMessageRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
+    public func evaluate(_ input: RuleInput) -> [Finding] {
         var findings: [Finding] = []
         var reported: Set<String> = []
-        for part in message.message.parts {
+        for part in input.message.parts {
             guard let what = Self.opaque(part) else { continue }
             // The parts of a multipart/encrypted are the same finding.
-            if let parent = part.parent, message.message.parts[parent].mediaType == "multipart/encrypted" { continue }
-            findings.append(Finding(.encryptedMessage, detail: what, part: message.message.partNumber(of: part)))
-            reported.insert(message.message.partNumber(of: part))
+            if let parent = part.parent, input.message.parts[parent].mediaType == "multipart/encrypted" { continue }
+            findings.append(Finding(.encryptedMessage, detail: what, part: input.message.partNumber(of: part)))
+            reported.insert(input.message.partNumber(of: part))
         }
         // A part inside one already reported (the armored part of a multipart/encrypted).
         // Part numbers (ParsedMessage.partNumber): the root is "0" (multipart) or "1" (single part).
         func covered(_ path: String) -> Bool { reported.contains { $0 == "0" || path == $0 || path.hasPrefix($0 + ".") } }
-        for note in message.content?.encryptedMessages ?? [] where !covered(note.part) {
+        for note in input.content?.encryptedMessages ?? [] where !covered(note.part) {
             findings.append(Finding(.encryptedMessage, detail: note.detail, part: note.part))
             reported.insert(note.part)
         }

@@ -14,8 +14,16 @@ public struct ExecutableRule: Rule {
     public static let declaration = RuleDeclaration(
         id: .executable, configKey: "executable", defaultAction: .reject, needsContentScan: true,
         refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Tệp đính kèm là tệp thực thi", en: "Executable attachment",
-                         article: "Quy chế Đ15 k6")
+                         article: "Quy chế Đ15 k6"),
+        parameters: [
+            RuleParameter(key: typesKey, kind: .strings, defaultValue: .strings(defaultTypes)),
+            RuleParameter(key: extensionsKey, kind: .strings, defaultValue: .strings(defaultExtensions)),
+        ]
     ) { ExecutableRule(types: $0.executableTypes, extensions: $0.executableExtensions) }
+    /// `[policy] executable_types`: the real types judged executables.
+    public static let typesKey = "executable_types"
+    /// `[policy] executable_extensions`: the file name extensions judged executables.
+    public static let extensionsKey = "executable_extensions"
     /// Real types (libmagic MIME types) that are executables.
     public var types: Set<String>
     /// File name extensions (lowercase, no dot) that are executables whatever the content.
@@ -53,9 +61,23 @@ public struct ExecutableRule: Rule {
         return nil
     }
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        (message.content?.objects ?? []).compactMap { object in
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        (input.content?.objects ?? []).compactMap { object in
             reason(object).map { Finding(.executable, detail: "\(object.displayName) is \($0)", part: object.part) }
         }
+    }
+}
+
+extension RuleParameters {
+    /// ``ExecutableRule``'s real types (`executable_types`).
+    public var executableTypes: [String] {
+        get { self[strings: ExecutableRule.typesKey] }
+        set { self[strings: ExecutableRule.typesKey] = newValue }
+    }
+
+    /// ``ExecutableRule``'s file name extensions (`executable_extensions`).
+    public var executableExtensions: [String] {
+        get { self[strings: ExecutableRule.extensionsKey] }
+        set { self[strings: ExecutableRule.extensionsKey] = newValue }
     }
 }

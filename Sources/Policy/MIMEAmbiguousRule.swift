@@ -18,7 +18,7 @@ public struct MIMEAmbiguousRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        defects(in: message.message, .ambiguous, as: .mimeAmbiguous)
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        defects(in: input.message, .ambiguous, as: .mimeAmbiguous)
     }
 }

@@ -20,7 +20,7 @@ public struct MIMEIrregularRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        defects(in: message.message, .irregular, as: .mimeIrregular)
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        defects(in: input.message, .irregular, as: .mimeIrregular)
     }
 }

@@ -18,8 +18,8 @@ public struct MalformedRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        defects(in: message.message, .malformed, as: .malformed)
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        defects(in: input.message, .malformed, as: .malformed)
     }
 }
 

@@ -27,8 +27,8 @@ public struct OfficeMacroRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        guard let content = message.content else { return [] }
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        guard let content = input.content else { return [] }
         var findings = content.macros.map { Finding(.officeMacro, detail: $0.detail, part: $0.part) }
         for object in content.objects {
             guard let name = object.name, let dot = name.lastIndex(of: ".") else { continue }

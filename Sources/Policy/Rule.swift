@@ -40,7 +40,7 @@ public enum PolicyAction: String, Sendable, CaseIterable, Comparable {
     public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
 }
 
-/// What the pipeline decided about a message. Rules build no replies and do no I/O.
+/// What the rule set decided about a message. Rules build no replies and do no I/O.
 public enum Verdict: Sendable, Equatable {
     case pass
     case tag(Finding)
@@ -66,7 +66,7 @@ public enum Verdict: Sendable, Equatable {
 }
 
 /// What a rule sees: the envelope (none for `thugate scan`) and the parsed message.
-public struct InspectedMessage: Sendable {
+public struct RuleInput: Sendable {
     public var envelope: Envelope?
     public var message: ParsedMessage
     /// What content inspection found; nil when no content rule is on.
@@ -84,7 +84,7 @@ public struct InspectedMessage: Sendable {
 /// listed in ``RuleCatalog/all``.
 public protocol Rule: Sendable {
     static var declaration: RuleDeclaration { get }
-    func evaluate(_ message: InspectedMessage) -> [Finding]
+    func evaluate(_ input: RuleInput) -> [Finding]
 }
 
 extension Rule {
@@ -93,7 +93,7 @@ extension Rule {
 
 /// The rules a message passes through, each with its action. The verdict follows the strongest
 /// action among the rules that found something; every finding is kept.
-public struct FilterPipeline: Sendable {
+public struct RuleSet: Sendable {
     public var rules: [(rule: any Rule, action: PolicyAction)]
 
     public init(rules: [(rule: any Rule, action: PolicyAction)] = []) {
@@ -109,11 +109,11 @@ public struct FilterPipeline: Sendable {
         }
     }
 
-    public func evaluate(_ message: InspectedMessage) -> Result {
+    public func evaluate(_ input: RuleInput) -> Result {
         var findings: [Finding] = []
         var strongest: (PolicyAction, Finding)? = nil
         for (rule, action) in rules {
-            let found = rule.evaluate(message)
+            let found = rule.evaluate(input)
             guard let first = found.first else { continue }
             findings += found
             if strongest == nil || action > strongest!.0 { strongest = (action, first) }

@@ -36,16 +36,76 @@ public struct Refusal: Sendable, Equatable {
     }
 }
 
-/// Settings of the rules that take any: the `[policy]` keys beside the actions.
-public struct RuleParameters: Sendable, Equatable {
-    /// ``AttachmentSizeRule``'s limit (`max_attachments_size`, or the profile's).
-    public var maxAttachmentsSize = PolicyProfile.quangNinh.maxAttachmentsSize
-    /// ``ExecutableRule``'s real types (`executable_types`).
-    public var executableTypes = ExecutableRule.defaultTypes
-    /// ``ExecutableRule``'s file name extensions (`executable_extensions`).
-    public var executableExtensions = ExecutableRule.defaultExtensions
+/// One `[policy]` setting a rule takes beside its action (`max_attachments_size`), declared in
+/// the rule's own file: the key, the kind of value, the default, and the value each province
+/// profile (`[policy] profile`) gives it. `[policy]` reads every declared parameter generically.
+public struct RuleParameter: Sendable {
+    /// The kinds of values a parameter holds, as the configuration file writes them.
+    public enum Kind: Sendable, Equatable {
+        /// A byte count (`"20MB"` or an integer), at least `min`.
+        case size(min: Int)
+        /// A list of non-empty strings.
+        case strings
+    }
 
-    public init() {}
+    public var key: String
+    public var kind: Kind
+    public var defaultValue: RuleParameters.Value
+    /// What `[policy] profile` sets the parameter to; a profile not listed leaves it alone.
+    public var profiles: [PolicyProfile: RuleParameters.Value]
+
+    public init(key: String, kind: Kind, defaultValue: RuleParameters.Value, profiles: [PolicyProfile: RuleParameters.Value] = [:]) {
+        self.key = key
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.profiles = profiles
+    }
+}
+
+/// The values of the rules' parameters (``RuleParameter``), by key: every declared parameter
+/// starts at its default. A rule reads its own through a typed accessor in its file.
+public struct RuleParameters: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        case size(Int)
+        case strings([String])
+    }
+
+    public private(set) var values: [String: Value]
+
+    /// Every parameter the catalog's rules declare, at its default.
+    public init() {
+        self.init(declared: RuleCatalog.all.flatMap(\.parameters))
+    }
+
+    /// The given parameters at their defaults.
+    public init(declared: [RuleParameter]) {
+        values = Dictionary(declared.map { ($0.key, $0.defaultValue) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public subscript(_ key: String) -> Value? {
+        get { values[key] }
+        set { values[key] = newValue }
+    }
+
+    /// A size parameter's value; 0 when `key` is not a declared size (a programming error the
+    /// catalog tests catch).
+    public subscript(size key: String) -> Int {
+        get { if case .size(let n)? = values[key] { return n } else { return 0 } }
+        set { values[key] = .size(newValue) }
+    }
+
+    /// A list parameter's value; empty when `key` is not a declared list.
+    public subscript(strings key: String) -> [String] {
+        get { if case .strings(let list)? = values[key] { return list } else { return [] } }
+        set { values[key] = .strings(newValue) }
+    }
+
+    /// Applies `profile`: each parameter that gives the profile a value takes it.
+    public mutating func apply(_ profile: PolicyProfile, declared: [RuleParameter] = RuleCatalog.all.flatMap(\.parameters)) {
+        for parameter in declared {
+            if let value = parameter.profiles[profile] { values[parameter.key] = value }
+        }
+    }
 }
 
 /// Everything about one configurable rule, declared in the rule's own file: what it is called,
@@ -59,22 +119,25 @@ public struct RuleDeclaration: Sendable {
     /// Whether the rule reads the ``ContentReport`` (libclamav and libmagic must run).
     public var needsContentScan: Bool
     public var refusal: Refusal
+    /// The `[policy]` settings the rule takes beside its action.
+    public var parameters: [RuleParameter]
     public var make: @Sendable (RuleParameters) -> any Rule
 
     public init(id: Finding.RuleID, configKey: String, defaultAction: PolicyAction, needsContentScan: Bool, refusal: Refusal,
-                make: @escaping @Sendable (RuleParameters) -> any Rule) {
+                parameters: [RuleParameter] = [], make: @escaping @Sendable (RuleParameters) -> any Rule) {
         self.id = id
         self.configKey = configKey
         self.defaultAction = defaultAction
         self.needsContentScan = needsContentScan
         self.refusal = refusal
+        self.parameters = parameters
         self.make = make
     }
 }
 
 /// The configurable rules: the one list a new rule is added to.
 public enum RuleCatalog {
-    /// In the order the pipeline runs them, which is the order of the findings in
+    /// In the order the rule set runs them, which is the order of the findings in
     /// `X-ThuGate-Findings`, and decides whose finding a refusal names among rules with the same
     /// action.
     public static let all: [RuleDeclaration] = [
@@ -102,7 +165,7 @@ public enum RuleCatalog {
     }
 
     /// Every rule built from `parameters`, with its action; rules whose action is `off` do not run.
-    public static func pipeline(actions: [Finding.RuleID: PolicyAction], parameters: RuleParameters) -> FilterPipeline {
-        FilterPipeline(rules: all.map { ($0.make(parameters), actions[$0.id] ?? $0.defaultAction) })
+    public static func ruleSet(actions: [Finding.RuleID: PolicyAction], parameters: RuleParameters) -> RuleSet {
+        RuleSet(rules: all.map { ($0.make(parameters), actions[$0.id] ?? $0.defaultAction) })
     }
 }

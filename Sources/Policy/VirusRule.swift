@@ -14,7 +14,7 @@ public struct VirusRule: Rule {
 
     public init() {}
 
-    public func evaluate(_ message: InspectedMessage) -> [Finding] {
-        (message.content?.viruses ?? []).map { Finding(.virus, detail: $0.signature, part: $0.part) }
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        (input.content?.viruses ?? []).map { Finding(.virus, detail: $0.signature, part: $0.part) }
     }
 }

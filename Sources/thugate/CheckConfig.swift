@@ -1,5 +1,5 @@
 import ArgumentParser
-import GatewayServer
+import Configuration
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(

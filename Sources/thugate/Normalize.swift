@@ -1,8 +1,8 @@
 import ArgumentParser
+import Configuration
 import Foundation
-import GatewayServer
 import MIMECore
-import Policy
+import Transforms
 
 /// `thugate normalize`: one message through the TCVN 6909 transform, as the proxy applies it.
 struct Normalize: ParsableCommand {
@@ -26,13 +26,12 @@ struct Normalize: ParsableCommand {
         let config = try options.load()
         let bytes = try Scan.read(file)
         let message = MIMEParser.parse(bytes, limits: config.mime)
-        let normalizer = config.text.normalizer ?? TCVNNormalizer(dkimSigned: config.text.dkimSigned,
-                                                                  internalDomains: config.text.internalDomains)
-        let outcome = normalizer.normalize(message)
-        for finding in outcome.findings {
+        // Run whether or not `[text] normalize` is on: this command asks for it.
+        let result = config.text.normalizer.transform(message)
+        for finding in result.findings {
             printError("thugate normalize: \(finding)")
         }
-        let output = outcome.bytes ?? bytes.asArray
+        let output = result.rewritten(message) ?? bytes.asArray
         FileHandle.standardOutput.write(Data(output))
     }
 }

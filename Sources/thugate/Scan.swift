@@ -1,6 +1,7 @@
 import ArgumentParser
+import Configuration
 import Foundation
-import GatewayServer
+import Inspection
 import MIMECore
 import Policy
 
@@ -8,7 +9,7 @@ import Policy
 import Glibc
 #endif
 
-/// `thugate scan`: the proxy's pipeline run offline over .eml files, to see what ThuGate would do.
+/// `thugate scan`: the proxy's inspection (``MessageInspector``) run offline over .eml files, to see what ThuGate would do.
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Parse messages and run the same rules as the proxy, offline.",
@@ -33,7 +34,7 @@ struct Scan: ParsableCommand {
         let config = try options.load()
         let inspector: MessageInspector
         do {
-            inspector = try MessageInspector(config: config)
+            inspector = try MessageInspector(settings: config.inspection)
         } catch {
             printError("thugate scan: cannot load the content scanner: \(error)")
             throw ExitCode(78)
@@ -59,8 +60,8 @@ struct Scan: ParsableCommand {
                 continue
             }
             do {
-                let inspection = try inspector.inspectBlocking(bytes, envelope: nil)
-                emit(ScanReport(file: file, inspection: inspection), encoder: encoder)
+                let (result, message) = try inspector.inspectBlocking(bytes, envelope: nil)
+                emit(ScanReport(file: file, result: result, message: message), encoder: encoder)
             } catch {
                 failures += 1
                 emit(ScanReport(file: file, error: "content scan failed: \(error)"), encoder: encoder)
@@ -158,9 +159,7 @@ struct ScanReport: Encodable {
         self.error = error
     }
 
-    init(file: String, inspection: MessageInspector.Inspection) {
-        let message = inspection.message
-        let result = inspection.result
+    init(file: String, result: InspectionResult, message: ParsedMessage) {
         self.file = file
         self.action = result.verdict.action
         // One numbering everywhere (ParsedMessage.partNumber): a single-part body is "1", a
@@ -175,7 +174,7 @@ struct ScanReport: Encodable {
                        uuencoded: part.uuencodedNames.isEmpty ? nil : part.uuencodedNames,
                        defects: part.defects.map(\.description))
         }
-        self.objects = inspection.content?.objects.map {
+        self.objects = result.content?.objects.map {
             ObjectReport(part: message.partNumber($0.part), name: $0.displayName, type: $0.mimeType, size: $0.size,
                          encryption: $0.encryption)
         }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import Configuration
 import Dispatch
 import Foundation
 import GatewayServer
+import Inspection
 import Logging
 import NIOPosix
 import Scanning
@@ -65,7 +67,7 @@ struct Serve: AsyncParsableCommand {
             ClamAVEngine.setMessageHandler { isError, message in
                 if isError { clamavLogger.error("\(message)") } else { clamavLogger.warning("\(message)") }
             }
-            let inspector = try MessageInspector(config: config, useCrashJournal: true)
+            let inspector = try MessageInspector(settings: config.inspection, useCrashJournal: true)
             if let engine = inspector.scanner?.engines.engine {
                 logger.notice("libclamav \(ClamAVEngine.libraryVersion): \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory)")
             }

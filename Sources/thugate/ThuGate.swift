@@ -1,7 +1,7 @@
 import ArgumentParser
+import Configuration
 import Dispatch
 import Foundation
-import GatewayServer
 import NIOCore
 import NIOPosix
 

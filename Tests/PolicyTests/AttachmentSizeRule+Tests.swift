@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct AttachmentSizeRuleTests {
     /// A text body and a 3000-byte attachment (4000 base64 characters).
-    static let message = RuleInput.message([
+    static let message = RuleFixture.message([
         "Content-Type: multipart/mixed; boundary=b", "",
         "--b", "Content-Type: text/plain; charset=utf-8", "", String(repeating: "Nội dung công văn. ", count: 200),
         "--b", "Content-Type: application/pdf; name=bao-cao.pdf", "Content-Transfer-Encoding: base64", "",
@@ -15,9 +15,9 @@ import Testing
     }
 
     @Test func overTheLimitIsAFinding() {
-        #expect(AttachmentSizeRule(limit: 2999).evaluate(RuleInput.inspected(Self.message))
+        #expect(AttachmentSizeRule(limit: 2999).evaluate(RuleFixture.input(Self.message))
             == [Finding(.attachmentSize, detail: "attachments 0.0 MiB > limit 0.0 MiB", part: nil)])
-        #expect(AttachmentSizeRule(limit: 3000).evaluate(RuleInput.inspected(Self.message)).isEmpty)
+        #expect(AttachmentSizeRule(limit: 3000).evaluate(RuleFixture.input(Self.message)).isEmpty)
     }
 
     @Test func sizesAreShownInTenthsOfMebibytes() {

@@ -10,21 +10,21 @@ import Testing
     }
 
     @Test func encryptedMembersAreNamedFiveAtMost() {
-        let few = EncryptedArchiveRule().evaluate(RuleInput.inspected(content: Self.archive(members: ["a.doc", "b.xls"])))
+        let few = EncryptedArchiveRule().evaluate(RuleFixture.input(content: Self.archive(members: ["a.doc", "b.xls"])))
         #expect(few == [Finding(.encryptedArchive, detail: "ho-so.7z (7z, AES-256): encrypted members: a.doc, b.xls", part: "2")])
-        let many = EncryptedArchiveRule().evaluate(RuleInput.inspected(content: Self.archive(members: (1...8).map { "\($0).txt" })))
+        let many = EncryptedArchiveRule().evaluate(RuleFixture.input(content: Self.archive(members: (1...8).map { "\($0).txt" })))
         #expect(many.map(\.detail) == ["ho-so.7z (7z, AES-256): encrypted members: 1.txt, 2.txt, 3.txt, 4.txt, 5.txt, +3 more"])
     }
 
     @Test func anEncryptedFileListSaysSo() {
-        #expect(EncryptedArchiveRule().evaluate(RuleInput.inspected(content: Self.archive(headers: true, members: ["a"]))).map(\.detail)
+        #expect(EncryptedArchiveRule().evaluate(RuleFixture.input(content: Self.archive(headers: true, members: ["a"]))).map(\.detail)
             == ["ho-so.7z (7z, AES-256): file list encrypted"])
-        #expect(EncryptedArchiveRule().evaluate(RuleInput.inspected(content: Self.archive(members: []))).map(\.detail)
+        #expect(EncryptedArchiveRule().evaluate(RuleFixture.input(content: Self.archive(members: []))).map(\.detail)
             == ["ho-so.7z (7z, AES-256): encrypted"])
     }
 
     @Test func noEncryptedArchiveIsNoFinding() {
-        #expect(EncryptedArchiveRule().evaluate(RuleInput.inspected(content: ContentReport())).isEmpty)
-        #expect(EncryptedArchiveRule().evaluate(RuleInput.inspected()).isEmpty)
+        #expect(EncryptedArchiveRule().evaluate(RuleFixture.input(content: ContentReport())).isEmpty)
+        #expect(EncryptedArchiveRule().evaluate(RuleFixture.input()).isEmpty)
     }
 }

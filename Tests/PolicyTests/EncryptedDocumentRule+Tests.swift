@@ -5,7 +5,7 @@ import Testing
     @Test func eachEncryptedDocumentIsAFinding() {
         var content = ContentReport()
         content.encryptedDocuments = [.init(part: "2", detail: "to-trinh.pdf: encrypted PDF (/Encrypt)")]
-        #expect(EncryptedDocumentRule().evaluate(RuleInput.inspected(content: content))
+        #expect(EncryptedDocumentRule().evaluate(RuleFixture.input(content: content))
             == [Finding(.encryptedDocument, detail: "to-trinh.pdf: encrypted PDF (/Encrypt)", part: "2")])
     }
 
@@ -13,7 +13,7 @@ import Testing
         var content = ContentReport()
         content.limitsExceeded = [.init(part: "2", detail: "x")]
         content.macros = [.init(part: "2", detail: "y")]
-        #expect(EncryptedDocumentRule().evaluate(RuleInput.inspected(content: content)).isEmpty)
-        #expect(EncryptedDocumentRule().evaluate(RuleInput.inspected()).isEmpty)
+        #expect(EncryptedDocumentRule().evaluate(RuleFixture.input(content: content)).isEmpty)
+        #expect(EncryptedDocumentRule().evaluate(RuleFixture.input()).isEmpty)
     }
 }

@@ -6,7 +6,7 @@ import Testing
         var content = ContentReport()
         content.objects = [.init(part: "2", name: "bao-cao.pdf", containers: ["ho-so.zip"], size: 10,
                                  mimeType: "application/vnd.microsoft.portable-executable")]
-        #expect(ExecutableRule().evaluate(RuleInput.inspected(content: content)) == [Finding(
+        #expect(ExecutableRule().evaluate(RuleFixture.input(content: content)) == [Finding(
             .executable, detail: "ho-so.zip/bao-cao.pdf is application/vnd.microsoft.portable-executable", part: "2")])
     }
 
@@ -14,17 +14,17 @@ import Testing
     func namesOfExecutablesAreFindings(name: String, reason: String) {
         var content = ContentReport()
         content.objects = [.init(part: "3", name: name, size: 10, mimeType: "text/plain")]
-        #expect(ExecutableRule().evaluate(RuleInput.inspected(content: content)).map(\.detail) == ["\(name) is \(reason)"])
+        #expect(ExecutableRule().evaluate(RuleFixture.input(content: content)).map(\.detail) == ["\(name) is \(reason)"])
     }
 
     @Test func documentsAreNotAndTheListsAreConfigurable() {
         var content = ContentReport()
         content.objects = [.init(part: "2", name: "cong-van.docx", size: 10, mimeType: "application/zip"),
                            .init(part: "3", name: "bang.ods", size: 10, mimeType: "application/x-custom")]
-        #expect(ExecutableRule().evaluate(RuleInput.inspected(content: content)).isEmpty)
+        #expect(ExecutableRule().evaluate(RuleFixture.input(content: content)).isEmpty)
         let custom = ExecutableRule(types: ["Application/X-Custom"], extensions: [".DOCX"])
-        #expect(custom.evaluate(RuleInput.inspected(content: content)).map(\.detail)
+        #expect(custom.evaluate(RuleFixture.input(content: content)).map(\.detail)
             == ["cong-van.docx is *.docx", "bang.ods is application/x-custom"])
-        #expect(ExecutableRule().evaluate(RuleInput.inspected()).isEmpty)
+        #expect(ExecutableRule().evaluate(RuleFixture.input()).isEmpty)
     }
 }

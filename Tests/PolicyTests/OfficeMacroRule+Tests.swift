@@ -3,8 +3,8 @@ import Testing
 @testable import Policy
 
 @Suite struct OfficeMacroRuleTests {
-    static func inspected(_ content: ContentReport) -> InspectedMessage {
-        InspectedMessage(envelope: nil, message: MIMEParser.parse(Array("Subject: t\r\n\r\nx\r\n".utf8)), content: content)
+    static func inspected(_ content: ContentReport) -> RuleInput {
+        RuleInput(envelope: nil, message: MIMEParser.parse(Array("Subject: t\r\n\r\nx\r\n".utf8)), content: content)
     }
 
     @Test func macrosFoundByTheScannerAreFindings() {

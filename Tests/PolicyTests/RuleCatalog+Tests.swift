@@ -41,17 +41,17 @@ import Testing
         }
     }
 
-    @Test func thePipelineRunsTheParametersAndSkipsRulesThatAreOff() {
+    @Test func theRuleSetRunsTheParametersAndSkipsRulesThatAreOff() {
         var parameters = RuleParameters()
         parameters.executableExtensions = ["xyz"]
         var actions = RuleCatalog.defaultActions
         actions[.virus] = .off
-        let pipeline = RuleCatalog.pipeline(actions: actions, parameters: parameters)
-        #expect(pipeline.rules.map(\.rule.id) == RuleCatalog.all.map(\.id).filter { $0 != .virus })
+        let ruleSet = RuleCatalog.ruleSet(actions: actions, parameters: parameters)
+        #expect(ruleSet.rules.map(\.rule.id) == RuleCatalog.all.map(\.id).filter { $0 != .virus })
         var content = ContentReport()
         content.objects = [.init(part: "2", name: "a.xyz", size: 1), .init(part: "3", name: "b.exe", size: 1)]
         content.viruses = [.init(part: "3", signature: "Eicar-Signature")]
-        let result = pipeline.evaluate(RuleInput.inspected(content: content))
+        let result = ruleSet.evaluate(RuleFixture.input(content: content))
         #expect(result.findings == [Finding(.executable, detail: "a.xyz is *.xyz", part: "2")])
         #expect(result.verdict == .reject(Finding(.executable, detail: "a.xyz is *.xyz", part: "2")))
     }
@@ -64,10 +64,40 @@ import Testing
         content.limitsExceeded = [.init(part: "3", detail: "b.zip: too deep")]
         content.encryptedArchives = [.init(part: "4", name: "c.zip", format: "zip", headersEncrypted: false,
                                            encryptedMembers: ["x.doc"], method: "AES-256")]
-        let result = RuleCatalog.pipeline(actions: RuleCatalog.defaultActions, parameters: RuleParameters())
-            .evaluate(RuleInput.inspected(content: content))
+        let result = RuleCatalog.ruleSet(actions: RuleCatalog.defaultActions, parameters: RuleParameters())
+            .evaluate(RuleFixture.input(content: content))
         #expect(result.findings.map(\.rule) == [.encryptedArchive, .encryptedDocument, .archiveLimit])
         #expect(result.verdict == .quarantine(result.findings[0]))
+    }
+
+    /// Every parameter is declared once, under a key no action and not `profile` uses, and starts
+    /// at its default; the shipped parameters keep their keys and defaults.
+    @Test func parametersAreDeclaredOnceWithTheirDefaults() {
+        let parameters = RuleCatalog.all.flatMap(\.parameters)
+        let keys = parameters.map(\.key)
+        #expect(Set(keys).count == keys.count)
+        #expect(Set(keys).isDisjoint(with: RuleCatalog.all.map(\.configKey) + ["profile"]))
+        let defaults = RuleParameters()
+        for parameter in parameters {
+            #expect(defaults[parameter.key] == parameter.defaultValue, "\(parameter.key)")
+        }
+        #expect(keys.filter { ["max_attachments_size", "executable_types", "executable_extensions"].contains($0) }.count == 3)
+        #expect(defaults.maxAttachmentsSize == 20_000_000)
+        #expect(defaults.executableTypes == ExecutableRule.defaultTypes)
+        #expect(defaults.executableExtensions == ExecutableRule.defaultExtensions)
+    }
+
+    @Test func aProfileSetsTheParametersThatNameIt() {
+        var parameters = RuleParameters()
+        parameters.executableExtensions = ["xyz"]
+        parameters.apply(.quan4)
+        #expect(parameters.maxAttachmentsSize == 15_000_000)
+        #expect(parameters.executableExtensions == ["xyz"])
+        parameters.apply(.quangNinh)
+        #expect(parameters.maxAttachmentsSize == 20_000_000)
+        // A rule built from the parameters reads them through its own accessor.
+        parameters.maxAttachmentsSize = 1234
+        #expect((AttachmentSizeRule.declaration.make(parameters) as? AttachmentSizeRule)?.limit == 1234)
     }
 
     @Test func refusalTextCitesTheArticleAndThePart() {

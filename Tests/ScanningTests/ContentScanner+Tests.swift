@@ -103,7 +103,7 @@ import Testing
         #expect(report.objects.map(\.part) == ["1", "2", "3"])
         #expect(report.objects[0].mimeType == nil)  // a plain text body: not sent to libmagic
         #expect(report.objects[1].name == "setup.exe")
-        let findings = ExecutableRule().evaluate(InspectedMessage(envelope: nil, message: message, content: report))
+        let findings = ExecutableRule().evaluate(RuleInput(envelope: nil, message: message, content: report))
         #expect(findings.map(\.part) == ["2"])
     }
 

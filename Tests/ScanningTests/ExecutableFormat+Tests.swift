@@ -347,7 +347,7 @@ import Testing
         let report = try scanner.scan(message)
         #expect(report.objects.map(\.mimeType) == ["application/octet-stream", "application/octet-stream",
                                                    "application/vnd.microsoft.portable-executable"])
-        let findings = ExecutableRule().evaluate(InspectedMessage(envelope: nil, message: message, content: report))
+        let findings = ExecutableRule().evaluate(RuleInput(envelope: nil, message: message, content: report))
         #expect(findings.map(\.detail) == ["chay.com is *.com", "anh.jpg is application/vnd.microsoft.portable-executable"])
     }
 }

@@ -58,17 +58,5 @@ struct AddedHeaders {
 
     /// A header value built from what the sender chose (file and member names, addresses): no
     /// control characters, and short enough that the line stays under 998 octets.
-    static func text(_ text: String) -> String {
-        var out = String(String.UnicodeScalarView(text.unicodeScalars.lazy.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
-        if out.utf8.count > 900 {
-            // Cut on bytes; a character split in two decodes as U+FFFD, which is dropped.
-            var cut = String(decoding: out.utf8.prefix(890), as: UTF8.self)
-            while cut.last == "\u{FFFD}" { cut.removeLast() }
-            out = cut + " …"
-        }
-        // Non-ASCII (file names, the arrow of a conversion) travels as RFC 2047 words, one per
-        // folded line.
-        guard out.unicodeScalars.contains(where: { !$0.isASCII }) else { return out }
-        return EncodedWords.encode(out).split(separator: " ").joined(separator: "\r\n ")
-    }
+    static func text(_ text: String) -> String { HeaderText.sanitized(text) }
 }

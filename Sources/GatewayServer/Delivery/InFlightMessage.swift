@@ -25,13 +25,13 @@ struct InFlightMessage: ~Copyable {
     var isSpooled: Bool { buffer.isSpooled }
     func bytes() throws -> MessageBytes { try buffer.messageBytes() }
 
-    /// What inspection found; a transform's rewrite replaces the message received.
-    mutating func inspected(verdict: Verdict, findings: [Finding], rewritten: MessageBuffer?, transform: String) {
+    /// What inspection found; the transforms' rewrite replaces the message received.
+    mutating func inspected(verdict: Verdict, findings: [Finding], rewritten: MessageBuffer?, transforms: [String]) {
         outcome.verdict = verdict
         outcome.findings = findings
         if let rewritten {
             buffer = rewritten
-            outcome.transforms.append(transform)
+            outcome.transforms = transforms
         }
     }
 

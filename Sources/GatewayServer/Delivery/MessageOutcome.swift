@@ -51,18 +51,12 @@ public struct MessageOutcome: Sendable, Equatable {
     /// Nil until the message is inspected.
     public var verdict: Verdict?
     public var findings: [Finding]
-    /// The transforms that rewrote the message, by name (``Transform/tcvn6909``).
+    /// The transforms that rewrote the message, by name (`AppliedTransform.name`, e.g. `tcvn-6909`).
     public var transforms: [String]
     /// Nil until the message is relayed, refused, held or deferred.
     public var disposition: Disposition?
     /// Milliseconds from the final dot to the disposition.
     public var milliseconds: Int64
-
-    /// The transforms' names.
-    public enum Transform {
-        /// TCVN 6909 text normalization (`[text] normalize`).
-        public static let tcvn6909 = "tcvn6909"
-    }
 
     public init(queueID: String, client: Client, hostname: String, envelope: Envelope, size: Int = 0, verdict: Verdict? = nil,
                 findings: [Finding] = [], transforms: [String] = [], disposition: Disposition? = nil, milliseconds: Int64 = 0) {

@@ -1,3 +1,5 @@
+import Configuration
+import Inspection
 import Logging
 import NIOCore
 import NIOSSL
@@ -181,10 +183,9 @@ final class SMTPSession {
         guard var message = self.message.take() else { return .defer(.localError) }
         let queueID = message.queueID
         do {
-            let (result, normalized) = try await context.inspector.inspect(try message.bytes(), envelope: envelope,
-                                                                           large: message.isSpooled)
+            let result = try await context.inspector.inspect(try message.bytes(), envelope: envelope, large: message.isSpooled)
             var rewritten: MessageBuffer?
-            if let normalized {
+            if let normalized = result.rewritten {
                 // The rewritten message replaces the received one (memory or spool, as any other).
                 let buffer = MessageBuffer(threshold: context.config.server.memoryThreshold,
                                            spoolDirectory: context.config.server.spoolDirectory)
@@ -192,7 +193,7 @@ final class SMTPSession {
                 rewritten = buffer
             }
             message.inspected(verdict: result.verdict, findings: result.findings, rewritten: rewritten,
-                              transform: MessageOutcome.Transform.tcvn6909)
+                              transforms: result.transforms.map(\.name))
         } catch let error as ScanError {
             // Fail closed: what could not be scanned is deferred, never accepted.
             logger.error("\(queueID): content scan failed: \(error)")

@@ -44,7 +44,7 @@ import Testing
     @Test func aRelayedMessageGoesUpstreamWithTheTraceHeaderAndFindings() async throws {
         var message = try message()
         let finding = Finding(.executable, detail: "a.exe", part: "2")
-        message.inspected(verdict: .tag(finding), findings: [finding], rewritten: nil, transform: MessageOutcome.Transform.tcvn6909)
+        message.inspected(verdict: .tag(finding), findings: [finding], rewritten: nil, transforms: ["tcvn-6909"])
         let upstream = RecordingTransaction(reply: .ok)
         let outcome = await message.relay(via: upstream)
         #expect(outcome.disposition == .relayed(.ok))
@@ -60,17 +60,17 @@ import Testing
         var message = try message()
         let rewritten = MessageBuffer(threshold: 1 << 20, spoolDirectory: "/tmp")
         try Array("Subject: new\r\n\r\n".utf8).withUnsafeBytes { try rewritten.append($0) }
-        message.inspected(verdict: .pass, findings: [], rewritten: rewritten, transform: MessageOutcome.Transform.tcvn6909)
+        message.inspected(verdict: .pass, findings: [], rewritten: rewritten, transforms: ["tcvn-6909"])
         let upstream = RecordingTransaction(reply: .ok)
         let outcome = await message.relay(via: upstream)
         #expect(upstream.bodies == ["Subject: new\r\n\r\n"])
-        #expect(outcome.size == 16 && outcome.transforms == ["tcvn6909"])
+        #expect(outcome.size == 16 && outcome.transforms == ["tcvn-6909"])
     }
 
     @Test func aHeldMessageIsAnsweredWithItsQuarantineID() async throws {
         var message = try message()
         let finding = Finding(.encryptedArchive, detail: "a.zip", part: "2")
-        message.inspected(verdict: .quarantine(finding), findings: [finding], rewritten: nil, transform: "")
+        message.inspected(verdict: .quarantine(finding), findings: [finding], rewritten: nil, transforms: [])
         let quarantine = MemoryQuarantine()
         let outcome = await message.hold(in: quarantine, logger: Logger(label: "test"))
         #expect(outcome.disposition == .held(id: "H-0B1C2D3F4G5H", PolicyReplies.quarantined("H-0B1C2D3F4G5H")))
@@ -80,7 +80,7 @@ import Testing
     @Test func aQuarantineThatFailsDefersWithTheRulesTempfail() async throws {
         var message = try message()
         let finding = Finding(.encryptedArchive, detail: "a.zip", part: "2")
-        message.inspected(verdict: .quarantine(finding), findings: [finding], rewritten: nil, transform: "")
+        message.inspected(verdict: .quarantine(finding), findings: [finding], rewritten: nil, transforms: [])
         let outcome = await message.hold(in: MemoryQuarantine(fails: true), logger: Logger(label: "test"))
         #expect(outcome.disposition == .deferred(PolicyReplies.tempfail(finding)))
     }
@@ -88,7 +88,7 @@ import Testing
     @Test func noQuarantineDefersToo() async throws {
         var message = try message()
         let finding = Finding(.encryptedArchive, detail: "a.zip", part: "2")
-        message.inspected(verdict: .quarantine(finding), findings: [finding], rewritten: nil, transform: "")
+        message.inspected(verdict: .quarantine(finding), findings: [finding], rewritten: nil, transforms: [])
         #expect(await message.hold(in: nil, logger: Logger(label: "test")).disposition == .deferred(PolicyReplies.tempfail(finding)))
     }
 

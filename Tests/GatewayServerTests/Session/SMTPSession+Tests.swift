@@ -1,3 +1,5 @@
+import Configuration
+import Inspection
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -66,7 +68,7 @@ import Testing
                 config: config,
                 sessionConfiguration: SessionConfiguration(hostname: server.hostname, maxMessageSize: server.maxMessageSize,
                                                            maxRecipients: server.maxRecipients),
-                upstream: upstream, inspector: try MessageInspector(config: config), quarantine: nil, tlsContext: nil,
+                upstream: upstream, inspector: try MessageInspector(settings: config.inspection), quarantine: nil, tlsContext: nil,
                 logger: Logger(label: "test"))
             let channel = NIOAsyncTestingChannel()
             try await channel.pipeline.addHandler(StartTLSGate())

@@ -1,5 +1,6 @@
 import Foundation
 public import MIMECore
+public import Policy
 import VietText
 
 extension Finding.RuleID {
@@ -18,7 +19,7 @@ extension Finding.RuleID {
 /// application/pkcs7-mime are left as they are (regulation 001 Đ11 k3: documents stay
 /// authentic), and a message carrying a DKIM-Signature is only reported unless its sender's
 /// domain is listed for normalization.
-public struct TCVNNormalizer: Sendable {
+public struct TCVNNormalizer: MessageTransform {
     public enum DKIMSigned: String, Sendable, CaseIterable {
         /// Leave DKIM-signed messages alone; report what would be converted.
         case report
@@ -35,13 +36,7 @@ public struct TCVNNormalizer: Sendable {
         self.internalDomains = internalDomains.map { $0.lowercased() }
     }
 
-    public struct Outcome: Sendable {
-        /// The rewritten message, with `X-ThuGate-Normalized`; nil when nothing changed.
-        public var bytes: [UInt8]?
-        public var findings: [Finding]
-        /// `tcvn3→utf-8 (part 1.1); vni→utf-8 (Subject)`.
-        public var summary: String?
-    }
+    public var name: String { "tcvn-6909" }
 
     /// One conversion, for the finding and the header.
     struct Change {
@@ -50,8 +45,12 @@ public struct TCVNNormalizer: Sendable {
         var description: String { "\(encoding)→utf-8 (\(place))" }
     }
 
-    public func normalize(_ message: ParsedMessage) -> Outcome {
-        let signed = Self.signedParts(message)
+    /// The conversions as edits on `message`, with `X-ThuGate-Normalized` inserted on top
+    /// (`tcvn3→utf-8 (part 1.1); vni→utf-8 (Subject)`, the result's summary) and a
+    /// `legacy-encoding` finding per conversion; for a message that is only reported (DKIM),
+    /// the findings alone.
+    public func transform(_ message: ParsedMessage) -> TransformResult {
+        let signed = message.signedPartIndices
         let reportOnly = isDKIMProtected(message)
         var editor = MessageEditor(message)
         var changes: [Change] = []
@@ -76,36 +75,19 @@ public struct TCVNNormalizer: Sendable {
             Finding(.legacyEncoding, detail: reportOnly ? "\($0.encoding) found, not converted (signed message)" : "\($0.encoding)→utf-8 (\($0.place))",
                     part: place($0))
         }
-        guard !changes.isEmpty, !reportOnly else { return Outcome(bytes: nil, findings: findings, summary: nil) }
+        guard !changes.isEmpty, !reportOnly else { return TransformResult(findings: findings) }
         let summary = changes.map(\.description).joined(separator: "; ")
         do {
             // RFC 5322 headers are ASCII: the arrow travels as an RFC 2047 word, which mail
             // clients show as written.
             try editor.addHeader("X-ThuGate-Normalized", EncodedWords.encode(summary))
         } catch {
-            return Outcome(bytes: nil, findings: findings, summary: nil)
+            return TransformResult(findings: findings)
         }
-        return Outcome(bytes: editor.serialized(), findings: findings, summary: summary)
+        return TransformResult(edits: editor.edits, findings: findings, summary: summary)
     }
 
     // MARK: Signed content
-
-    /// Indices of parts covered by a signature: multipart/signed and application/(x-)pkcs7-mime
-    /// parts and everything under them.
-    static func signedParts(_ message: ParsedMessage) -> Set<Int> {
-        var out = Set<Int>()
-        func mark(_ index: Int) {
-            out.insert(index)
-            for child in message.parts[index].children { mark(child) }
-        }
-        for (index, part) in message.parts.enumerated() {
-            let type = part.mediaType
-            if type == "multipart/signed" || type == "application/pkcs7-mime" || type == "application/x-pkcs7-mime" {
-                mark(index)
-            }
-        }
-        return out
-    }
 
     func isDKIMProtected(_ message: ParsedMessage) -> Bool {
         guard !message.parts[0].header.fields(named: "DKIM-Signature").isEmpty else { return false }
@@ -315,11 +297,11 @@ public struct TCVNNormalizer: Sendable {
         if apply {
             do {
                 if let disposition = part.disposition {
-                    try editor.replaceHeader("Content-Disposition", with: Self.parameters(disposition, file: detection.text, key: "filename"),
+                    try editor.replaceHeader("Content-Disposition", with: disposition.writing(fileName: detection.text, as: "filename"),
                                              of: part)
                 }
                 if part.contentType["name"] != nil {
-                    try editor.replaceHeader("Content-Type", with: Self.parameters(part.contentType, file: detection.text, key: "name"),
+                    try editor.replaceHeader("Content-Type", with: part.contentType.writing(fileName: detection.text, as: "name"),
                                              of: part)
                 }
             } catch {
@@ -327,26 +309,5 @@ public struct TCVNNormalizer: Sendable {
             }
         }
         changes.append(Change(encoding: encoding.rawValue, place: "file name, part \(message.partNumber(of: part))"))
-    }
-
-    /// A structured value with its file name parameter written again in UTF-8: RFC 2231
-    /// (`filename*=UTF-8''...`) for Content-Disposition, an RFC 2047 word for Content-Type's
-    /// `name` (what mail clients read there).
-    static func parameters(_ header: HeaderParameters, file: String, key: String) -> String {
-        var parts = [header.value]
-        for (name, value) in header.parameters.sorted(by: { $0.key < $1.key }) where name != key {
-            let plain = !value.isEmpty && value.allSatisfy { $0.isASCII && !" ()<>@,;:\\\"/[]?=".contains($0) }
-            parts.append(plain ? "\(name)=\(value)" : "\(name)=\"\(value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"")
-        }
-        if key == "filename" {
-            // RFC 5987 attr-char: ASCII letters, digits and a few marks; everything else is %XX.
-            let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
-            let encoded = file.unicodeScalars.allSatisfy { $0.isASCII }
-                ? file : "UTF-8''" + (file.addingPercentEncoding(withAllowedCharacters: allowed) ?? file)
-            parts.append(file.unicodeScalars.allSatisfy { $0.isASCII } ? "filename=\"\(encoded)\"" : "filename*=\(encoded)")
-        } else {
-            parts.append("\(key)=\"\(EncodedWords.encode(file))\"")
-        }
-        return parts.joined(separator: "; ")
     }
 }

@@ -1,8 +1,17 @@
 import Foundation
 import MIMECore
+import Policy
 import Testing
 import VietText
-@testable import Policy
+@testable import Transforms
+
+extension TCVNNormalizer {
+    /// The transform's result and the message it wrote, as these tests read them.
+    func normalize(_ message: ParsedMessage) -> (bytes: [UInt8]?, findings: [Finding], summary: String?, edits: MessageEdits) {
+        let result = transform(message)
+        return (result.rewritten(message), result.findings, result.summary, result.edits)
+    }
+}
 
 /// The TCVN 6909 transform on whole messages: what changes, and that nothing else does.
 @Suite struct TCVNNormalizerTests {

@@ -1,9 +1,10 @@
 import Foundation
+import Inspection
 import NIOCore
 import MIMECore
 import Policy
 import Testing
-@testable import GatewayServer
+@testable import Configuration
 
 @Suite struct GatewayConfigTests {
     static let shippedConfig = URL(fileURLWithPath: #filePath)
@@ -71,7 +72,7 @@ import Testing
         #expect(config.policy[.officeMacro] == .reject)
         #expect(config.scan.crashJournal == "/var/lib/thugate/crashes")
         #expect(GatewayConfig().policy[.officeMacro] == .tag)
-        #expect(config.makePipeline().rules.contains { $0.rule.id == .officeMacro && $0.action == .reject })
+        #expect(config.policy.ruleSet.rules.contains { $0.rule.id == .officeMacro && $0.action == .reject })
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[scan]\ncrash_journal = \"\"\n") }
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\noffice_macro = \"delete\"\n") }
     }
@@ -137,7 +138,7 @@ import Testing
         #expect(config.policy[.mimeAmbiguous] == .reject)
         #expect(config.policy[.encryptedMessage] == .off)
         #expect(config.mime.maxHeaderFieldBytes == 16384)
-        let ids = config.makePipeline().rules.map(\.rule.id.rawValue)
+        let ids = config.policy.ruleSet.rules.map(\.rule.id.rawValue)
         #expect(ids.contains("mime-irregular") && ids.contains("mime-ambiguous") && !ids.contains("encrypted-message"))
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nmax_data_line_length = 999\n") }
     }
@@ -150,7 +151,7 @@ import Testing
         for action in PolicyAction.allCases {
             let config = try GatewayConfig.parse("[policy]\n\(declaration.configKey) = \"\(action.rawValue)\"\n")
             #expect(config.policy[rule] == action)
-            #expect(config.makePipeline().rules.contains { $0.rule.id == rule } == (action != .off))
+            #expect(config.policy.ruleSet.rules.contains { $0.rule.id == rule } == (action != .off))
         }
         #expect(GatewayConfig().policy[rule] == declaration.defaultAction)
         do {
@@ -189,20 +190,29 @@ import Testing
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\nexecutable = \"reject\"\nunknown_rule = \"tag\"\n") }
     }
 
+    /// Every parameter a rule declares is read from `[policy]` by its kind, with no code in the
+    /// configuration reader naming it.
+    @Test(arguments: RuleCatalog.all.flatMap(\.parameters).map(\.key))
+    func eachRulesParameterIsRead(key: String) throws {
+        let parameter = try #require(RuleCatalog.all.flatMap(\.parameters).first { $0.key == key })
+        switch parameter.kind {
+        case .size(let min):
+            let config = try GatewayConfig.parse("[policy]\n\(key) = \"\(min + 1)\"\n")
+            #expect(config.policy.parameters[key] == .size(min + 1))
+            if min <= 5 << 20 {
+                #expect(try GatewayConfig.parse("[policy]\n\(key) = \"5MiB\"\n").policy.parameters[key] == .size(5 << 20))
+            }
+            #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\n\(key) = \(min - 1)\n") }
+        case .strings:
+            #expect(try GatewayConfig.parse("[policy]\n\(key) = [\"a\", \"b\"]\n").policy.parameters[key] == .strings(["a", "b"]))
+            #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\n\(key) = \"a\"\n") }
+            #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\n\(key) = [\"\"]\n") }
+        }
+        #expect(GatewayConfig().policy.parameters[key] == parameter.defaultValue)
+    }
+
     @Test func syntaxErrorsHaveALine() {
         #expect(throws: ConfigError.self) { try GatewayConfig.parse("[server]\nlisten = \n") }
         do { _ = try GatewayConfig.parse("[server]\nlisten = \n") } catch { #expect(error.line == 2) }
-    }
-}
-
-@Suite struct PolicyHeaderTests {
-    @Test func findingsHeaderHasNoControlCharactersAndStaysShort() {
-        let text = AddedHeaders.text("executable(2): a.zip/x\u{0}y\r\n\tz.exe is *.exe")
-        #expect(text == "executable(2): a.zip/x y   z.exe is *.exe")
-        let long = AddedHeaders.text(String(repeating: "tệp ", count: 400))
-        let lines = long.components(separatedBy: "\r\n ")
-        #expect(lines.allSatisfy { $0.utf8.count < 78 && $0.allSatisfy(\.isASCII) })
-        let decoded = EncodedWords.decode(lines.joined(separator: " "))
-        #expect(decoded.utf8.count <= 900 && decoded.hasSuffix(" …") && !decoded.contains("\u{FFFD}"))
     }
 }

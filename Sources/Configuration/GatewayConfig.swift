@@ -1,10 +1,12 @@
 import Foundation
-import MIMECore
-import NIOCore
-import Policy
+public import Inspection
+public import MIMECore
+public import NIOCore
+public import Policy
 import Scanning
-import SMTPCore
+public import SMTPCore
 import TOMLKit
+import Transforms
 
 /// Everything `thugate serve` reads from its configuration file.
 ///
@@ -56,47 +58,6 @@ public struct GatewayConfig: Sendable, Equatable {
         public var idleTimeout = TimeAmount.seconds(60)
     }
 
-    /// What happens to a message a rule finds something in (`[policy]`): each rule's action, read
-    /// from the key its declaration names (``RuleCatalog``), and the rules' parameters.
-    public struct PolicySettings: Sendable, Equatable {
-        public var actions = RuleCatalog.defaultActions
-        public var parameters = RuleParameters()
-
-        /// The action of `rule` (`off` for a rule that is not configurable).
-        public subscript(_ rule: Finding.RuleID) -> PolicyAction {
-            get { actions[rule] ?? .off }
-            set { actions[rule] = newValue }
-        }
-
-        /// Whether any rule needs libclamav and libmagic.
-        public var needsContentScan: Bool {
-            RuleCatalog.all.contains { $0.needsContentScan && self[$0.id] != .off }
-        }
-    }
-
-    /// Content scanning: libclamav's signatures and limits, archive limits, the scan threads.
-    public struct Scan: Sendable, Equatable {
-        public var clamav = ClamAVSettings()
-        public var limits = ScanLimits()
-        /// Scan threads; 0 means one per core.
-        public var threads = 0
-        /// Where `serve` records the message each thread is inspecting (``CrashJournal``).
-        public var crashJournal = "var/scan-crashes"
-    }
-
-    /// TCVN 6909:2001 normalization of Vietnamese text (`[text]`).
-    public struct Text: Sendable, Equatable {
-        /// Convert legacy Vietnamese encodings in text parts, headers and file names to UTF-8 NFC.
-        public var normalize = true
-        /// DKIM-signed messages: only report, or normalize those from `internalDomains`.
-        public var dkimSigned = TCVNNormalizer.DKIMSigned.report
-        public var internalDomains: [String] = []
-
-        public var normalizer: TCVNNormalizer? {
-            normalize ? TCVNNormalizer(dkimSigned: dkimSigned, internalDomains: internalDomains) : nil
-        }
-    }
-
     /// Where held messages go (a Maildir) until the quarantine store exists.
     public struct Quarantine: Sendable, Equatable {
         public var directory = "var/quarantine"
@@ -104,15 +65,23 @@ public struct GatewayConfig: Sendable, Equatable {
 
     public var server = Server()
     public var upstream = Upstream()
+    /// `[policy]`: each rule's action and the rules' parameters.
     public var policy = PolicySettings()
-    public var scan = Scan()
+    /// `[scan]`: libclamav, archive limits, scan threads, the crash journal.
+    public var scan = ScanSettings()
     public var quarantine = Quarantine()
-    public var text = Text()
+    /// `[text]`: TCVN 6909 normalization.
+    public var text = TextSettings()
     /// Limits of the MIME parser (`[mime]`).
     public var mime = MIMELimits()
     public var logLevel = "info"
 
     public init() {}
+
+    /// What the message inspector runs, as this configuration sets it.
+    public var inspection: InspectionSettings {
+        InspectionSettings(policy: policy, scan: scan, text: text, mime: mime)
+    }
 }
 
 public struct HostPort: Sendable, Equatable, CustomStringConvertible {
@@ -201,11 +170,6 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 extension GatewayConfig {
-    /// The rules and their actions: what `thugate serve` and `thugate scan` both run.
-    public func makePipeline() -> FilterPipeline {
-        RuleCatalog.pipeline(actions: policy.actions, parameters: policy.parameters)
-    }
-
     /// Reads a configuration file's text over `defaults`. Unknown keys and bad values are errors.
     /// Relative paths in the text are resolved against `directory` (the file's own directory)
     /// when it is given, and left as written otherwise.
@@ -290,17 +254,23 @@ extension GatewayConfig {
             if let v = try s.integer("max_idle_connections", min: 0) { config.upstream.maxIdleConnections = v }
             if let v = try s.duration("idle_timeout") { config.upstream.idleTimeout = v }
         }
-        // The rules' actions under the keys their declarations name; beside them, the profile and the
-        // rules' parameters.
-        let policyParameters: Set<String> = ["profile", "max_attachments_size", "executable_types", "executable_extensions"]
-        try reader.section(table, "policy", known: policyParameters.union(RuleCatalog.all.map(\.configKey))) { (s) throws(ConfigError) in
-            if let v = try s.choice("profile", PolicyProfile.self) { config.policy.parameters.maxAttachmentsSize = v.maxAttachmentsSize }
+        // The rules' actions and parameters under the keys their declarations name; beside them, the
+        // profile, which sets the parameters that declare a value for it (keys in the file override it).
+        let parameters = RuleCatalog.all.flatMap(\.parameters)
+        let policyKeys = Set(["profile"] + RuleCatalog.all.map(\.configKey) + parameters.map(\.key))
+        try reader.section(table, "policy", known: policyKeys) { (s) throws(ConfigError) in
+            if let v = try s.choice("profile", PolicyProfile.self) { config.policy.parameters.apply(v, declared: parameters) }
             for rule in RuleCatalog.all {
                 if let v = try s.choice(rule.configKey, PolicyAction.self) { config.policy[rule.id] = v }
             }
-            if let v = try s.size("max_attachments_size", min: 1024) { config.policy.parameters.maxAttachmentsSize = v }
-            if let v = try s.stringList("executable_types") { config.policy.parameters.executableTypes = v }
-            if let v = try s.stringList("executable_extensions") { config.policy.parameters.executableExtensions = v }
+            for parameter in parameters {
+                switch parameter.kind {
+                case .size(let min):
+                    if let v = try s.size(parameter.key, min: min) { config.policy.parameters[parameter.key] = .size(v) }
+                case .strings:
+                    if let v = try s.stringList(parameter.key) { config.policy.parameters[parameter.key] = .strings(v) }
+                }
+            }
         }
         try reader.section(table, "scan", known: [
             "signatures", "temporary_directory", "max_scan_size", "max_file_size", "max_recursion", "max_files",

@@ -1,6 +1,6 @@
 import NIOCore
 import Testing
-@testable import GatewayServer
+@testable import Configuration
 
 @Suite struct IPNetworkTests {
     @Test(arguments: [
