@@ -147,3 +147,15 @@ let package = Package(
                                                                .product(name: "NIOCore", package: "swift-nio")]),
     ]
 )
+
+// House settings for every Swift target: existentials are spelled `any`, a file sees only the
+// members of the modules it imports, and an import is internal unless it says `public import`, so
+// a target's public API names exactly the modules it exposes.
+let houseSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+for target in package.targets where target.type != .system && target.type != .binary {
+    target.swiftSettings = (target.swiftSettings ?? []) + houseSettings
+}

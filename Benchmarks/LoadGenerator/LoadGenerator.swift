@@ -76,7 +76,7 @@ struct LoadGenerator: AsyncParsableCommand {
         return ByteBuffer(string: text)
     }
 
-    static func runConnection(host: String, port: Int, group: EventLoopGroup, body: ByteBuffer,
+    static func runConnection(host: String, port: Int, group: any EventLoopGroup, body: ByteBuffer,
                               warmUpEnd: Date, end: Date, limit: Int) async throws -> ConnectionResult {
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -1,4 +1,6 @@
 import Foundation
+import Scanning
+import Inspection
 
 /// Where the relative paths of a configuration point, so that every `thugate` command works
 /// the same from any directory: a path written in a configuration file is relative to that
@@ -25,8 +27,9 @@ public enum ConfigPaths {
     /// set; otherwise the nearest directory above the running executable that holds
     /// `Config/thugate.toml` (a source checkout: `.build/release/thugate` finds the checkout);
     /// otherwise the executable's parent directory (`/usr/local/bin/thugate` gives `/usr/local`).
-    public static func installationDirectory(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                             executable: String = executablePath) -> String {
+    public static func installationDirectory(environment: [String: String]? = nil, executable: String? = nil) -> String {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        let executable = executable ?? executablePath
         if let home = environment["THUGATE_HOME"], !home.isEmpty {
             return resolve(home, against: FileManager.default.currentDirectoryPath)
         }

@@ -2,7 +2,7 @@ import Foundation
 public import Inspection
 public import MIMECore
 public import NIOCore
-public import Policy
+import Policy
 import Scanning
 public import SMTPCore
 import TOMLKit

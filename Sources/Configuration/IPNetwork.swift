@@ -2,6 +2,7 @@
 import Glibc
 #endif
 public import NIOCore
+import CNIOLinux
 
 /// An IPv4 or IPv6 network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`; a bare address is
 /// a network of one), as Postfix's `mynetworks` lists them.

@@ -7,7 +7,7 @@ import Darwin
 #endif
 import Dispatch
 import Foundation
-import Logging
+public import Logging
 import NIOConcurrencyHelpers
 
 /// Log lines to standard error, written by a background thread in batches.

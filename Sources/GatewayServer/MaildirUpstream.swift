@@ -1,5 +1,5 @@
-import Logging
-import NIOCore
+public import Logging
+public import NIOCore
 import SMTPCore
 
 /// Local delivery into a Maildir (``Maildir``), for trying ThuGate without a mail server

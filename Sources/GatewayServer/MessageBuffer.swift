@@ -5,8 +5,8 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import MIMECore
-import NIOCore
+public import MIMECore
+public import NIOCore
 
 /// A message as it arrives in DATA: in memory up to a threshold, then in an unlinked spool file,
 /// so a 50 MB message costs a file, not 50 MB of RAM per session. The file has no name once

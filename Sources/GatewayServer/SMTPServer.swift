@@ -1,13 +1,13 @@
 import Atomics
-import Configuration
-import Inspection
-import Logging
+public import Configuration
+public import Inspection
+public import Logging
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOPosix
 import NIOSSL
 import Policy
-import ServiceLifecycle
+public import ServiceLifecycle
 import SMTPCore
 
 /// The listening SMTP service: accepts clients within the connection limits and runs a
@@ -17,13 +17,13 @@ import SMTPCore
 public final class SMTPServer: Service {
     public let config: GatewayConfig
     let context: GatewayContext
-    let group: EventLoopGroup
+    let group: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) -> Void
     private let sessions = NIOLockedValueBox(SessionRegistry())
     private let shuttingDown = ManagedAtomic<Bool>(false)
 
     public init(config: GatewayConfig, upstream: any Upstream, inspector: MessageInspector,
-                group: EventLoopGroup, logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws {
+                group: any EventLoopGroup, logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws {
         self.config = config
         self.group = group
         self.onListening = onListening
@@ -118,7 +118,7 @@ public final class SMTPServer: Service {
         }
     }
 
-    private func beginShutdown(serverChannel: Channel) {
+    private func beginShutdown(serverChannel: any Channel) {
         guard !shuttingDown.exchange(true, ordering: .relaxed) else { return }
         context.logger.notice("shutting down: closing the listener")
         serverChannel.close(promise: nil)
@@ -152,19 +152,19 @@ struct AcceptedClient: Sendable {
 /// Live sessions and per-client-IP counts, for the connection limits and for shutdown.
 struct SessionRegistry {
     private var perIP: [String: Int] = [:]
-    private var channels: [ObjectIdentifier: (Channel, ClientDeadline)] = [:]
+    private var channels: [ObjectIdentifier: (any Channel, ClientDeadline)] = [:]
 
-    var all: [(Channel, ClientDeadline)] { Array(channels.values) }
+    var all: [(any Channel, ClientDeadline)] { Array(channels.values) }
 
     /// A trusted client is held only to the total: per-client limits are for the Internet.
-    mutating func admit(ip: String, channel: Channel, deadline: ClientDeadline, limits: GatewayConfig.Server, trusted: Bool) -> Bool {
+    mutating func admit(ip: String, channel: any Channel, deadline: ClientDeadline, limits: GatewayConfig.Server, trusted: Bool) -> Bool {
         guard channels.count < limits.maxConnections, trusted || perIP[ip, default: 0] < limits.maxConnectionsPerIP else { return false }
         perIP[ip, default: 0] += 1
         channels[ObjectIdentifier(channel)] = (channel, deadline)
         return true
     }
 
-    mutating func remove(ip: String, channel: Channel) {
+    mutating func remove(ip: String, channel: any Channel) {
         guard channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
         perIP[ip, default: 1] -= 1
         if perIP[ip] == 0 { perIP[ip] = nil }

@@ -1,16 +1,16 @@
-import Configuration
-import Logging
+public import Configuration
+public import Logging
 import NIOConcurrencyHelpers
-import NIOCore
+public import NIOCore
 import NIOPosix
 import NIOSSL
-import SMTPCore
+public import SMTPCore
 
 /// Where accepted mail goes. One transaction follows one client transaction step by step.
 public protocol Upstream: Sendable {
     /// - Parameter eventLoop: the client's event loop; upstream connections are made and pooled
     ///   per loop so that a session and its upstream connection never hop threads.
-    func beginTransaction(eventLoop: EventLoop, logger: Logger) -> any UpstreamTransaction
+    func beginTransaction(eventLoop: any EventLoop, logger: Logger) -> any UpstreamTransaction
     /// Closes idle resources (pooled connections) at shutdown.
     func shutdown() async
 }
@@ -89,12 +89,12 @@ public final class SMTPUpstream: Upstream {
         for connection in expired { quit(connection) }
     }
 
-    public func beginTransaction(eventLoop: EventLoop, logger: Logger) -> any UpstreamTransaction {
+    public func beginTransaction(eventLoop: any EventLoop, logger: Logger) -> any UpstreamTransaction {
         SMTPUpstreamTransaction(upstream: self, eventLoop: eventLoop, logger: logger)
     }
 
     /// A pooled connection that is still open and not too old, or a new one.
-    func acquire(on eventLoop: EventLoop, logger: Logger) async throws -> (UpstreamConnection, reused: Bool) {
+    func acquire(on eventLoop: any EventLoop, logger: Logger) async throws -> (UpstreamConnection, reused: Bool) {
         let now = NIODeadline.now()
         let key = ObjectIdentifier(eventLoop)
         while let (connection, releasedAt) = idle.withLockedValue({ $0[key]?.popLast() }) {
@@ -144,13 +144,13 @@ public final class SMTPUpstream: Upstream {
 
 final class SMTPUpstreamTransaction: UpstreamTransaction {
     let upstream: SMTPUpstream
-    let eventLoop: EventLoop
+    let eventLoop: any EventLoop
     let logger: Logger
     private var connection: UpstreamConnection?
     /// The upstream answered DATA already (pipelined): 354 means it is reading message data.
     private var dataReply: Reply?
 
-    init(upstream: SMTPUpstream, eventLoop: EventLoop, logger: Logger) {
+    init(upstream: SMTPUpstream, eventLoop: any EventLoop, logger: Logger) {
         self.upstream = upstream
         self.eventLoop = eventLoop
         self.logger = logger

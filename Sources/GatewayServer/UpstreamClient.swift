@@ -52,13 +52,13 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     /// firing, sees it was superseded.
     private var armedAt: NIODeadline?
 
-    func awaitReplies(within timeout: TimeAmount, eventLoop: EventLoop) {
+    func awaitReplies(within timeout: TimeAmount, eventLoop: any EventLoop) {
         deadline = .now() + timeout
         if let armedAt, armedAt <= deadline { return }
         arm(at: deadline, eventLoop: eventLoop)
     }
 
-    private func arm(at when: NIODeadline, eventLoop: EventLoop) {
+    private func arm(at when: NIODeadline, eventLoop: any EventLoop) {
         armedAt = when
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         eventLoop.scheduleTask(deadline: when) {
@@ -112,7 +112,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let upstreamError = error as? UpstreamError ?? UpstreamError(kind: .protocolViolation, detail: "\(error)")
         fail(upstreamError, context: context)
     }
@@ -126,13 +126,13 @@ final class UpstreamClientHandler: ChannelInboundHandler {
 
 /// One SMTP client connection to the upstream server, after its greeting and EHLO.
 public final class UpstreamConnection: Sendable {
-    let channel: Channel
+    let channel: any Channel
     private let handler: NIOLoopBound<UpstreamClientHandler>
     /// EHLO keywords the upstream announced, uppercased (`PIPELINING`, `SIZE`, `8BITMIME`, ...).
     let extensions: NIOLockedValueBox<Set<String>>
     let timeouts: (command: TimeAmount, data: TimeAmount)
 
-    init(channel: Channel, handler: NIOLoopBound<UpstreamClientHandler>, timeouts: (command: TimeAmount, data: TimeAmount)) {
+    init(channel: any Channel, handler: NIOLoopBound<UpstreamClientHandler>, timeouts: (command: TimeAmount, data: TimeAmount)) {
         self.channel = channel
         self.handler = handler
         self.extensions = NIOLockedValueBox([])
@@ -190,8 +190,8 @@ public final class UpstreamConnection: Sendable {
     /// Opens a connection, reads the greeting, says EHLO (HELO if refused), and starts TLS when
     /// the configuration asks and the upstream offers it.
     static func connect(to target: HostPort, config: GatewayConfig.Upstream, heloName: String,
-                        tlsContext: NIOSSLContext?, eventLoop: EventLoop, logger: Logger) async throws -> UpstreamConnection {
-        let channel: Channel
+                        tlsContext: NIOSSLContext?, eventLoop: any EventLoop, logger: Logger) async throws -> UpstreamConnection {
+        let channel: any Channel
         let handler: NIOLoopBound<UpstreamClientHandler>
         let greeting: EventLoopFuture<[Reply]>
         do {

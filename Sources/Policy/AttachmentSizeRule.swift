@@ -1,4 +1,4 @@
-import MIMECore
+public import MIMECore
 import SMTPCore
 
 extension Finding.RuleID {

@@ -1,4 +1,5 @@
 import SMTPCore
+import MIMECore
 
 extension Finding.RuleID {
     public static let mimeAmbiguous = Finding.RuleID(rawValue: "mime-ambiguous")

@@ -5,7 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
+public import NIOCore
 
 /// Encodes message bytes for the DATA phase of an outgoing transaction: redoes dot-stuffing,
 /// writes only CRLF line endings (a stray bare CR or LF becomes CRLF, so ThuGate never sends a

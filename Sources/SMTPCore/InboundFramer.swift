@@ -5,7 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
+public import NIOCore
 
 /// What ThuGate does with a bare `<LF>` or bare `<CR>` (one not part of `<CRLF>`).
 ///

@@ -1,3 +1,4 @@
+import NIOCore
 /// The commands a client pipelined right behind MAIL (RFC 2920), read from the input ahead of
 /// time, and the upstream's replies to those passed on with MAIL in the same write.
 ///

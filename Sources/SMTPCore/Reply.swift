@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// An RFC 3463 enhanced status code, e.g. `5.3.4`.
 ///

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Why a server's reply could not be read.
 public struct SMTPReplyError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Limits and identity a session needs; built from the configuration.
 ///

@@ -5,6 +5,7 @@
 import Foundation
 import MIMECore
 import Scanning
+import Policy
 
 /// One scanner for the whole run: loading and compiling the signatures per input would be
 /// all the fuzzer does. Signatures from `THUGATE_SIGNATURES` or `Config/signatures`.

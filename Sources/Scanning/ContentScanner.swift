@@ -1,5 +1,5 @@
 import Foundation
-import MIMECore
+public import MIMECore
 import NIOConcurrencyHelpers
 public import Policy
 
@@ -310,7 +310,7 @@ public final class ContentScanner: Sendable {
         let containerName = name ?? "part \(part)"
         var sawTop = false
         var topIsMessage = false
-        var layerError: Error? = nil
+        var layerError: (any Error)? = nil
         let outcome = try engine.scan(bytes, name: containerName) { layer in
             guard !layer.normalized else { return }
             if layer.depth == 0 {

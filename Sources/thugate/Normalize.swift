@@ -3,6 +3,7 @@ import Configuration
 import Foundation
 import MIMECore
 import Transforms
+import Inspection
 
 /// `thugate normalize`: one message through the TCVN 6909 transform, as the proxy applies it.
 struct Normalize: ParsableCommand {

@@ -8,6 +8,7 @@ import Logging
 import NIOPosix
 import Scanning
 import ServiceLifecycle
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

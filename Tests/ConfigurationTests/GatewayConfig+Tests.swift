@@ -5,6 +5,8 @@ import MIMECore
 import Policy
 import Testing
 @testable import Configuration
+import Scanning
+import SMTPCore
 
 @Suite struct GatewayConfigTests {
     static let shippedConfig = URL(fileURLWithPath: #filePath)

@@ -1,6 +1,8 @@
 import MIMECore
 import Testing
 @testable import Policy
+import SMTPCore
+import Foundation
 
 @Suite struct RuleCatalogTests {
     /// The `[policy]` keys, defaults, content needs and order of the rules as they were before

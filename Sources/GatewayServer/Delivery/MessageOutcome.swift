@@ -1,5 +1,5 @@
-import Policy
-import SMTPCore
+public import Policy
+public import SMTPCore
 
 /// What happened to one message: who sent it, what it held, what the rules found, and where it
 /// went. The log line and every header ThuGate adds (``AddedHeaders``) are made from it; the

@@ -3,6 +3,8 @@ import Policy
 import SMTPCore
 import Testing
 @testable import GatewayServer
+import FoundationEssentials
+import Foundation
 
 /// Every header ThuGate adds, and the log line, made from one outcome: byte for byte.
 @Suite struct AddedHeadersTests {

@@ -8,6 +8,7 @@ import Policy
 import SMTPCore
 import Testing
 @testable import GatewayServer
+import MIMECore
 
 /// The session driver on a testing channel with a recording upstream and no rules: the replies
 /// as the client reads them (order, what is written together), what reaches the upstream.
@@ -71,9 +72,9 @@ import Testing
                 upstream: upstream, inspector: try MessageInspector(settings: config.inspection), quarantine: nil, tlsContext: nil,
                 logger: Logger(label: "test"))
             let channel = NIOAsyncTestingChannel()
-            try await channel.pipeline.addHandler(StartTLSGate())
             let asyncChannel = try await channel.testingEventLoop.executeInContext {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                try channel.pipeline.syncOperations.addHandler(StartTLSGate())
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
             let shuttingDown = NIOLockedValueBox(false)
             self.channel = channel
