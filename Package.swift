@@ -54,7 +54,8 @@ let package = Package(
                 path: "Sources/RuleRegistryPlugin"),
         // The plugin's tool, built for the host: a small Swift tokenizer (comments and strings ignored) that
         // finds the rule declarations and fails the build (file:line) on a rule without one, or on two rules
-        // with one id or one order. No dependencies, so `-Xswiftc` flags of a fuzz build reach nothing it needs.
+        // with one id or one order. `-Xswiftc` reaches host tools too, so builds with flags only the targets
+        // may get (libFuzzer's -sanitize=fuzzer in Scripts/fuzz-scan) pass them in a `--toolset` file.
         .executableTarget(name: "RuleRegistry", path: "Sources/RuleRegistry"),
         // System libraries: one module map and shim header each.
         .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),

@@ -45,6 +45,20 @@ import Foundation
         #expect(types.sorted() == files.sorted())
     }
 
+    /// The shipped configuration writes every rule's key with its default action, under a
+    /// comment saying what the rule does: the file is where an administrator learns the rules.
+    @Test func theShippedConfigurationWritesEveryRule() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Config/thugate.toml").standardizedFileURL
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex(of: "[policy]"))
+        let section = lines[(start + 1)...].prefix { !$0.hasPrefix("[") || $0.hasPrefix("[\"") }
+        for rule in RuleCatalog.all {
+            let line = section.firstIndex(of: "\(rule.configKey) = \"\(rule.defaultAction.rawValue)\"")
+            #expect(line.map { lines[$0 - 1].hasPrefix("#") } == true, "Config/thugate.toml [policy] \(rule.configKey)")
+        }
+    }
+
     @Test func idsAndKeysAreUniqueAndKeysNameTheirRule() {
         #expect(Set(RuleCatalog.all.map(\.id)).count == RuleCatalog.all.count)
         #expect(Set(RuleCatalog.all.map(\.configKey)).count == RuleCatalog.all.count)
