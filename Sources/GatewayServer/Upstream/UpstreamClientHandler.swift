@@ -1,0 +1,163 @@
+import NIOCore
+import NIOSSL
+import SMTPCore
+
+/// Drives one ``UpstreamMachine``: maps each decoded reply, the connection's end, each timer
+/// and each request to one machine event, and runs the action it returns in ``run(_:context:)``.
+/// Holds no protocol state of its own: only the outstanding request's promise and the timer.
+///
+/// Time is read from `eventLoop.now` only and timers are scheduled at the machine's deadline,
+/// so `EmbeddedEventLoop.advanceTime(by:)` drives the timeouts in tests.
+final class UpstreamClientHandler: ChannelInboundHandler {
+    typealias InboundIn = Reply
+    typealias OutboundOut = ByteBuffer
+    typealias Completion = (UpstreamMachine.Outcome, UpstreamMachine.Disposition)
+
+    /// What the driver asks of the connection; each is answered once.
+    enum Request: Sendable {
+        case mail(Envelope, pipelined: [SMTPCommand])
+        case replay(UpstreamMachine.Replay)
+        case recipient(MailAddress)
+        case data
+        case messageData(ByteBuffer)
+        case messageEnd(ByteBuffer)
+        case abort
+        case quit
+    }
+
+    private var machine: UpstreamMachine
+    /// The outstanding request; at first the connection itself (greeting, EHLO, STARTTLS).
+    private var pending: EventLoopPromise<Completion>?
+    /// Answered once the connection is ready (``UpstreamMachine/Outcome/ready(_:)``) or failed.
+    let ready: EventLoopFuture<Completion>
+    private let tls: (context: NIOSSLContext, serverName: String?)?
+    private var context: ChannelHandlerContext?
+    /// When the earliest live timer fires. Timers are re-armed only when one fires or the
+    /// deadline moves earlier: most exchanges never touch the event loop's timer heap.
+    private var armedAt: NIODeadline?
+
+    init(configuration: UpstreamMachine.Configuration, tls: (context: NIOSSLContext, serverName: String?)?,
+         ready: EventLoopPromise<Completion>) {
+        self.machine = UpstreamMachine(configuration: configuration)
+        self.tls = tls
+        self.pending = ready
+        self.ready = ready.futureResult
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { run(machine.connected(now: context.eventLoop.now), context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // Also reached for a connection attempt that never connected.
+        run(machine.connectionClosed(), context: context)
+        pending?.succeed((.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
+        pending = nil
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        run(machine.connected(now: context.eventLoop.now), context: context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        run(machine.replyReceived(unwrapInboundIn(data), now: context.eventLoop.now), context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        run(machine.connectionClosed(), context: context)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let upstreamError = error as? UpstreamError
+            ?? UpstreamError(kind: error is NIOSSLError ? .tls : .protocolViolation, detail: "\(error)")
+        run(machine.errorCaught(upstreamError), context: context)
+    }
+
+    /// Starts `request`; `promise` gets its answer. One request at a time.
+    func perform(_ request: Request, promise: EventLoopPromise<Completion>) {
+        guard let context else {
+            promise.succeed((.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
+            return
+        }
+        guard pending == nil else {
+            promise.succeed((.failed(UpstreamError(kind: .protocolViolation, detail: "request while another is outstanding")), .keep))
+            return
+        }
+        pending = promise
+        let now = context.eventLoop.now
+        let action: UpstreamMachine.Action
+        switch request {
+        case .mail(let envelope, let pipelined): action = machine.mail(envelope, pipelined: pipelined, now: now)
+        case .replay(let replay): action = machine.replay(replay, now: now)
+        case .recipient(let address): action = machine.recipient(address, now: now)
+        case .data: action = machine.data(now: now)
+        case .messageData(let bytes): action = machine.messageData(bytes, now: now)
+        case .messageEnd(let bytes): action = machine.messageEnded(bytes, now: now)
+        case .abort: action = machine.abort(now: now)
+        case .quit: action = machine.quit(now: now)
+        }
+        run(action, context: context)
+    }
+
+    private func run(_ action: UpstreamMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .wait:
+            break
+        case .send(let commands):
+            var buffer = context.channel.allocator.buffer(capacity: 64 * commands.count)
+            for command in commands { command.write(into: &buffer) }
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        case .startTLS(let commands):
+            do {
+                guard let tls else { throw UpstreamError(kind: .tls, detail: "no TLS configuration") }
+                let handler = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName)
+                try context.pipeline.syncOperations.addHandler(handler, position: .first)
+            } catch {
+                let upstreamError = error as? UpstreamError ?? UpstreamError(kind: .tls, detail: "\(error)")
+                return run(machine.errorCaught(upstreamError), context: context)
+            }
+            // Written through TLS: NIOSSL holds it until the handshake is done.
+            run(.send(commands), context: context)
+        case .write(let bytes):
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: written)
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
+            written.futureResult.whenComplete { result in
+                let handler = this.value
+                guard let context = handler.context else { return }
+                switch result {
+                case .success:
+                    handler.run(handler.machine.messageDataWritten(now: eventLoop.now), context: context)
+                case .failure(let error):
+                    handler.run(handler.machine.errorCaught(UpstreamError(kind: .closed, detail: "write failed: \(error)")), context: context)
+                }
+            }
+        case .complete(let outcome, let disposition):
+            let promise = pending
+            pending = nil
+            if disposition == .close { context.close(promise: nil) }
+            promise?.succeed((outcome, disposition))
+        case .close:
+            context.close(promise: nil)
+        }
+        armTimer(context: context)
+    }
+
+    private func armTimer(context: ChannelHandlerContext) {
+        guard let deadline = machine.deadline else { return }
+        if let armedAt, armedAt <= deadline { return }
+        armedAt = deadline
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: deadline) {
+            let handler = this.value
+            if handler.armedAt == deadline { handler.armedAt = nil }
+            guard let context = handler.context else { return }
+            handler.run(handler.machine.deadlineReached(now: context.eventLoop.now), context: context)
+        }
+    }
+}
