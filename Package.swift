@@ -108,6 +108,14 @@ let package = Package(
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy"]),
-        .testTarget(name: "GatewayServerTests", dependencies: ["GatewayServer", "SMTPCore"]),
+        .testTarget(
+            name: "GatewayServerTests",
+            dependencies: [
+                "GatewayServer", "SMTPCore",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

@@ -32,12 +32,14 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     let ready: EventLoopFuture<Completion>
     private let tls: (context: NIOSSLContext, serverName: String?)?
     private var context: ChannelHandlerContext?
+    private let eventLoop: any EventLoop
     /// When the earliest live timer fires. Timers are re-armed only when one fires or the
     /// deadline moves earlier: most exchanges never touch the event loop's timer heap.
     private var armedAt: NIODeadline?
 
     init(configuration: UpstreamMachine.Configuration, tls: (context: NIOSSLContext, serverName: String?)?,
          ready: EventLoopPromise<Completion>) {
+        self.eventLoop = ready.futureResult.eventLoop
         self.machine = UpstreamMachine(configuration: configuration)
         self.tls = tls
         self.pending = ready
@@ -51,10 +53,10 @@ final class UpstreamClientHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         // Also reached for a connection attempt that never connected.
-        run(machine.connectionClosed(), context: context)
+        self.context = nil
+        run(machine.connectionClosed(), context: nil)
         pending?.succeed((.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
         pending = nil
-        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -79,16 +81,14 @@ final class UpstreamClientHandler: ChannelInboundHandler {
 
     /// Starts `request`; `promise` gets its answer. One request at a time.
     func perform(_ request: Request, promise: EventLoopPromise<Completion>) {
-        guard let context else {
-            promise.succeed((.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
-            return
-        }
         guard pending == nil else {
             promise.succeed((.failed(UpstreamError(kind: .protocolViolation, detail: "request while another is outstanding")), .keep))
             return
         }
         pending = promise
-        let now = context.eventLoop.now
+        // After the channel closed there is no context, but the machine still answers: a
+        // transaction lost while the client was talking may be replayed.
+        let now = context?.eventLoop.now ?? eventLoop.now
         let action: UpstreamMachine.Action
         switch request {
         case .mail(let envelope, let pipelined): action = machine.mail(envelope, pipelined: pipelined, now: now)
@@ -103,7 +103,16 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         run(action, context: context)
     }
 
-    private func run(_ action: UpstreamMachine.Action, context: ChannelHandlerContext) {
+    private func run(_ action: UpstreamMachine.Action, context: ChannelHandlerContext?) {
+        guard let context else {
+            // Closed: the machine only answers requests now.
+            if case .complete(let outcome, let disposition) = action {
+                let promise = pending
+                pending = nil
+                promise?.succeed((outcome, disposition))
+            }
+            return
+        }
         switch action {
         case .wait:
             break
