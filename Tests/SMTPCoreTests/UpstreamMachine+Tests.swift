@@ -253,7 +253,7 @@ import Testing
         var machine = Self.open()
         #expect(machine.abort(now: Self.t0) == .send([.rset]))
         #expect(machine.replyReceived(Self.ok, now: Self.t0) == .complete(.replies([]), .release))
-        #expect(machine.abort(now: Self.t0) == .complete(.replies([]), .keep))
+        #expect(machine.abort(now: Self.t0) == .complete(.replies([]), .release))
         var inData = Self.ready()
         _ = inData.mail(Self.envelope, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
         for reply in [Self.ok, Self.ok, Self.go] { _ = inData.replyReceived(reply, now: Self.t0) }
@@ -436,6 +436,19 @@ import Testing
         _ = ehlo.replyReceived(Self.reply(220, "hi"), now: Self.t0)
         #expect(ehlo.errorCaught(UpstreamError(kind: .tls, detail: "handshake")) == .complete(.failed(UpstreamError(kind: .tls, detail: "handshake")), .close))
         #expect(ehlo.connectionClosed() == .wait)
+    }
+
+    @Test func lostAtHELOAndSTARTTLS() {
+        var helo = Machine(configuration: Self.configuration())
+        _ = helo.connected(now: Self.t0)
+        _ = helo.replyReceived(Self.reply(220, "hi"), now: Self.t0)
+        #expect(helo.replyReceived(Self.reply(500, "no EHLO"), now: Self.t0) == .send([.helo("thugate.test")]))
+        #expect(helo.connectionClosed() == .complete(.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
+        var tls = Machine(configuration: Self.configuration(tls: .may))
+        _ = tls.connected(now: Self.t0)
+        _ = tls.replyReceived(Self.reply(220, "hi"), now: Self.t0)
+        #expect(tls.replyReceived(Self.reply(250, "hi", "STARTTLS"), now: Self.t0) == .send([.starttls]))
+        #expect(tls.deadlineReached(now: Self.t0 + .minutes(5)) == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply in time")), .close))
     }
 
     @Test func lostInRSETAndQUIT() {

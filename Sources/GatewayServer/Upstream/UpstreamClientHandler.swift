@@ -33,9 +33,9 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     private let tls: (context: NIOSSLContext, serverName: String?)?
     private var context: ChannelHandlerContext?
     private let eventLoop: any EventLoop
-    /// When the earliest live timer fires. Timers are re-armed only when one fires or the
-    /// deadline moves earlier: most exchanges never touch the event loop's timer heap.
-    private var armedAt: NIODeadline?
+    /// The one timer, and when it fires. It is re-armed only when it fires or the deadline
+    /// moves earlier: most exchanges never touch the event loop's timer heap.
+    private var timer: (at: NIODeadline, task: Scheduled<Void>)?
 
     init(configuration: UpstreamMachine.Configuration, tls: (context: NIOSSLContext, serverName: String?)?,
          ready: EventLoopPromise<Completion>) {
@@ -54,6 +54,8 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         // Also reached for a connection attempt that never connected.
         self.context = nil
+        timer?.task.cancel()
+        timer = nil
         run(machine.connectionClosed(), context: nil)
         pending?.succeed((.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
         pending = nil
@@ -159,14 +161,17 @@ final class UpstreamClientHandler: ChannelInboundHandler {
 
     private func armTimer(context: ChannelHandlerContext) {
         guard let deadline = machine.deadline else { return }
-        if let armedAt, armedAt <= deadline { return }
-        armedAt = deadline
+        if let timer {
+            if timer.at <= deadline { return }
+            timer.task.cancel()
+        }
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(deadline: deadline) {
+        let task = context.eventLoop.scheduleTask(deadline: deadline) {
             let handler = this.value
-            if handler.armedAt == deadline { handler.armedAt = nil }
+            handler.timer = nil
             guard let context = handler.context else { return }
             handler.run(handler.machine.deadlineReached(now: context.eventLoop.now), context: context)
         }
+        timer = (deadline, task)
     }
 }

@@ -106,7 +106,7 @@ public struct UpstreamMachine: Sendable {
 
     /// What becomes of the connection once a request is answered.
     public enum Disposition: Sendable, Equatable {
-        /// The driver keeps it: a transaction is open, or it is already back in the pool.
+        /// The driver keeps it: a transaction is open, or the connection was just made.
         case keep
         /// No transaction is open upstream: back to the pool.
         case release
@@ -401,7 +401,8 @@ public struct UpstreamMachine: Sendable {
             state = .reset(answer: nil)
             return send([.rset], now: now)
         case .idle:
-            return complete(.replies([]), .keep)
+            // Nothing open upstream: the connection may serve again.
+            return complete(.replies([]), .release)
         default:
             state = .closed(nil)
             return complete(.replies([]), .close)
