@@ -91,8 +91,8 @@ import Testing
         try harness.receive("354 go ahead\r\n")
         #expect(Self.outcome(mail) == .replies([Self.reply(250, "2.1.0 ok"), Self.reply(250, "2.1.5 ok"), Self.reply(354, "go ahead")]))
 
-        #expect(Self.outcome(harness.request(.data)) == .goAhead)
-        let chunk = harness.request(.messageData(ByteBuffer(string: "Subject: x\r\n\r\n")))
+        // DATA was answered already: the first chunk goes at once.
+        let chunk = harness.request(.message(ByteBuffer(string: "Subject: x\r\n\r\n"), isComplete: false))
         #expect(Self.outcome(chunk) == .written)
         let end = harness.request(.messageEnd(ByteBuffer(string: "..dot\r\n.\r\n")))
         #expect(try harness.writes() == ["Subject: x\r\n\r\n", "..dot\r\n.\r\n"])
@@ -100,6 +100,21 @@ import Testing
         #expect(Self.outcome(end) == .replies([Self.reply(250, "2.0.0 queued as 1")]))
         #expect(Self.disposition(end) == .release)
         #expect(harness.channel.isActive)
+    }
+
+    @Test func dataAfterMAILThenTheMessageOn354() throws {
+        let harness = try Harness.connected(ehlo: "250 upstream.test\r\n")
+        let mail = harness.request(.mail(Self.plain, pipelined: []))
+        try harness.receive("250 ok\r\n")
+        #expect(Self.disposition(mail) == .keep)
+        _ = try harness.writes()
+        let end = harness.request(.message(ByteBuffer(string: "Subject: x\r\n\r\nbody\r\n.\r\n"), isComplete: true))
+        #expect(try harness.writes() == ["DATA\r\n"])
+        try harness.receive("354 go\r\n")
+        #expect(try harness.writes() == ["Subject: x\r\n\r\nbody\r\n.\r\n"])
+        try harness.receive("452 4.3.1 full\r\n")
+        #expect(Self.outcome(end) == .replies([Self.reply(452, "4.3.1 full")]))
+        #expect(Self.disposition(end) == .release)
     }
 
     @Test func reusedConnectionSendsRSETFirst() throws {
@@ -138,8 +153,7 @@ import Testing
         let harness = try Harness.connected()
         _ = harness.request(.mail(Self.envelope, pipelined: [.rcpt(Self.b), .data]))
         try harness.receive("250 ok\r\n250 ok\r\n354 go\r\n")
-        _ = harness.request(.data)
-        let end = harness.request(.messageEnd(ByteBuffer(string: "x\r\n.\r\n")))
+        let end = harness.request(.message(ByteBuffer(string: "x\r\n.\r\n"), isComplete: true))
         harness.loop.advanceTime(by: .seconds(59))
         #expect(Self.answer(end) == nil)
         harness.loop.advanceTime(by: .seconds(1))
@@ -168,7 +182,7 @@ import Testing
         try harness.channel.close().wait()
         var expected = Self.envelope
         expected.recipients = [Self.b]
-        #expect(Self.outcome(harness.request(.data))
+        #expect(Self.outcome(harness.request(.message(ByteBuffer(string: "x\r\n.\r\n"), isComplete: true)))
             == .replay(UpstreamMachine.Replay(envelope: expected, step: .data, mailRetried: false, dataReplayed: true)))
     }
 
@@ -176,8 +190,7 @@ import Testing
         let harness = try Harness.connected()
         _ = harness.request(.mail(Self.envelope, pipelined: [.rcpt(Self.b), .data]))
         try harness.receive("250 ok\r\n250 ok\r\n354 go\r\n")
-        _ = harness.request(.data)
-        let end = harness.request(.messageEnd(ByteBuffer(string: "x\r\n.\r\n")))
+        let end = harness.request(.message(ByteBuffer(string: "x\r\n.\r\n"), isComplete: true))
         try harness.channel.close().wait()
         #expect(Self.outcome(end) == .failed(UpstreamError(kind: .closed, detail: "connection closed")))
     }
@@ -200,7 +213,7 @@ import Testing
     @Test func oneRequestAtATime() throws {
         let harness = try Harness.connected()
         _ = harness.request(.mail(Self.envelope, pipelined: []))
-        guard case .failed(let error) = Self.outcome(harness.request(.data)) else { Issue.record("not failed"); return }
+        guard case .failed(let error) = Self.outcome(harness.request(.quit)) else { Issue.record("not failed"); return }
         #expect(error.detail == "request while another is outstanding")
     }
 

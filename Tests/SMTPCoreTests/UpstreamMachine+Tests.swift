@@ -136,8 +136,8 @@ import Testing
         #expect(machine.replyReceived(Self.reply(550, "5.1.1 unknown"), now: Self.t0) == .wait)
         #expect(machine.replyReceived(Self.go, now: Self.t0) == .complete(.replies([Self.ok, Self.ok, Self.reply(550, "5.1.1 unknown"), Self.go]), .keep))
         #expect(machine.deadline == nil)
-        #expect(machine.data(now: Self.t0) == .complete(.goAhead, .keep))
-        #expect(machine.messageData(Self.bytes, now: Self.t0) == .write(Self.bytes))
+        // DATA was answered already: the message goes at once.
+        #expect(machine.message(Self.bytes, isComplete: false, now: Self.t0) == .write(Self.bytes))
         #expect(machine.deadline == Self.t0 + .minutes(10))
         #expect(machine.messageDataWritten(now: Self.t0) == .complete(.written, .keep))
         #expect(machine.messageEnded(Self.bytes, now: Self.t0 + .seconds(3)) == .write(Self.bytes))
@@ -213,10 +213,9 @@ import Testing
         #expect(machine.replyReceived(Self.reply(550, "5.1.1 no"), now: Self.t0) == .complete(.replies([Self.reply(550, "5.1.1 no")]), .keep))
         #expect(machine.recipient(Self.c, now: Self.t0) == .send([.rcpt(Self.c)]))
         #expect(machine.replyReceived(Self.reply(251, "forwarded"), now: Self.t0) == .complete(.replies([Self.reply(251, "forwarded")]), .keep))
-        #expect(machine.data(now: Self.t0) == .send([.data]))
-        #expect(machine.replyReceived(Self.go, now: Self.t0) == .complete(.goAhead, .keep))
+        #expect(machine.message(Self.bytes, isComplete: false, now: Self.t0) == .send([.data]))
+        #expect(machine.replyReceived(Self.go, now: Self.t0) == .write(Self.bytes))
         // Lost before the final dot: the replay carries only the recipient the upstream accepted.
-        _ = machine.messageData(Self.bytes, now: Self.t0)
         #expect(machine.connectionClosed() == .complete(.replay(Self.dataReplay([Self.c])), .close))
     }
 
@@ -225,7 +224,7 @@ import Testing
         _ = machine.mail(Self.envelope, pipelined: [.rcpt(Self.b)], now: Self.t0)
         _ = machine.replyReceived(Self.ok, now: Self.t0)
         _ = machine.replyReceived(Self.ok, now: Self.t0)
-        #expect(machine.data(now: Self.t0) == .send([.data]))
+        #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0) == .send([.data]))
         #expect(machine.replyReceived(Self.reply(452, "4.3.1 full"), now: Self.t0) == .send([.rset]))
         #expect(machine.replyReceived(Self.ok, now: Self.t0) == .complete(.replies([Self.reply(452, "4.3.1 full")]), .release))
     }
@@ -237,15 +236,14 @@ import Testing
         _ = machine.replyReceived(Self.reply(550, "5.1.1 no"), now: Self.t0)
         #expect(machine.replyReceived(Self.reply(554, "5.5.1 no recipients"), now: Self.t0)
             == .complete(.replies([Self.ok, Self.reply(550, "5.1.1 no"), Self.reply(554, "5.5.1 no recipients")]), .keep))
-        #expect(machine.data(now: Self.t0) == .send([.rset]))
+        #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0) == .send([.rset]))
         #expect(machine.replyReceived(Self.reply(500, "eh"), now: Self.t0) == .complete(.replies([Self.reply(554, "5.5.1 no recipients")]), .close))
     }
 
     @Test func finalReplyOfAnyKindEndsTheTransaction() {
         var machine = Self.open()
-        _ = machine.data(now: Self.t0)
+        _ = machine.message(Self.bytes, isComplete: true, now: Self.t0)
         _ = machine.replyReceived(Self.go, now: Self.t0)
-        _ = machine.messageEnded(Self.bytes, now: Self.t0)
         #expect(machine.replyReceived(Self.reply(451, "4.7.1 greylisted"), now: Self.t0) == .complete(.replies([Self.reply(451, "4.7.1 greylisted")]), .release))
     }
 
@@ -301,13 +299,13 @@ import Testing
     @Test func lostWhileTheClientTalksIsReplayedAtData() {
         var machine = Self.open()
         #expect(machine.connectionClosed() == .close)
-        #expect(machine.data(now: Self.t0) == .complete(.replay(Self.dataReplay([Self.b])), .close))
+        #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0) == .complete(.replay(Self.dataReplay([Self.b])), .close))
         var fresh = Self.ready()
         #expect(fresh.replay(Self.dataReplay([Self.b]), now: Self.t0) == .send([Self.mail(), .rcpt(Self.b), .data]))
         _ = fresh.replyReceived(Self.ok, now: Self.t0)
         _ = fresh.replyReceived(Self.ok, now: Self.t0)
         #expect(fresh.replyReceived(Self.go, now: Self.t0) == .complete(.goAhead, .keep))
-        #expect(fresh.messageData(Self.bytes, now: Self.t0) == .write(Self.bytes))
+        #expect(fresh.message(Self.bytes, isComplete: false, now: Self.t0) == .write(Self.bytes))
         // Once replayed, a second loss is final.
         #expect(fresh.connectionClosed() == .complete(.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
     }
@@ -330,23 +328,21 @@ import Testing
 
     @Test func lostAwaitingDataGoAheadIsReplayed() {
         var machine = Self.open()
-        _ = machine.data(now: Self.t0)
+        _ = machine.message(Self.bytes, isComplete: false, now: Self.t0)
         #expect(machine.connectionClosed() == .complete(.replay(Self.dataReplay([Self.b])), .close))
     }
 
     @Test func lostAfterTheFinalDotIsNeverReplayed() {
         var machine = Self.open()
-        _ = machine.data(now: Self.t0)
+        _ = machine.message(Self.bytes, isComplete: true, now: Self.t0)
         _ = machine.replyReceived(Self.go, now: Self.t0)
-        _ = machine.messageEnded(Self.bytes, now: Self.t0)
         #expect(machine.connectionClosed() == .complete(.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
     }
 
     @Test func lostBetweenChunksIsReplayedAtTheNextChunk() {
         var machine = Self.open()
-        _ = machine.data(now: Self.t0)
+        _ = machine.message(Self.bytes, isComplete: false, now: Self.t0)
         _ = machine.replyReceived(Self.go, now: Self.t0)
-        _ = machine.messageData(Self.bytes, now: Self.t0)
         _ = machine.messageDataWritten(now: Self.t0)
         #expect(machine.connectionClosed() == .close)
         #expect(machine.messageEnded(Self.bytes, now: Self.t0) == .complete(.replay(Self.dataReplay([Self.b])), .close))
@@ -357,7 +353,7 @@ import Testing
         _ = machine.recipient(Self.c, now: Self.t0)
         #expect(machine.connectionClosed() == .complete(.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
         #expect(machine.recipient(Self.c, now: Self.t0) == .complete(.failed(UpstreamError(kind: .closed, detail: "connection lost before RCPT")), .close))
-        #expect(machine.data(now: Self.t0) == .complete(.replay(Self.dataReplay([Self.b])), .close))
+        #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0) == .complete(.replay(Self.dataReplay([Self.b])), .close))
     }
 
     @Test func unexpectedReplyDropsTheConnection() {
@@ -366,7 +362,7 @@ import Testing
         #expect(machine.isClosed)
         var open = Self.open()
         #expect(open.replyReceived(Self.reply(250, "?"), now: Self.t0) == .close)
-        #expect(open.data(now: Self.t0) == .complete(.replay(Self.dataReplay([Self.b])), .close))
+        #expect(open.message(Self.bytes, isComplete: true, now: Self.t0) == .complete(.replay(Self.dataReplay([Self.b])), .close))
     }
 
     // MARK: Deadlines
@@ -403,18 +399,16 @@ import Testing
 
     @Test func upstreamThatStopsReadingDataIsReplayed() {
         var machine = Self.open()
-        _ = machine.data(now: Self.t0)
+        _ = machine.message(Self.bytes, isComplete: false, now: Self.t0)
         _ = machine.replyReceived(Self.go, now: Self.t0)
-        _ = machine.messageData(Self.bytes, now: Self.t0)
         #expect(machine.deadlineReached(now: Self.t0 + .minutes(9)) == .wait)
         #expect(machine.deadlineReached(now: Self.t0 + .minutes(10)) == .complete(.replay(Self.dataReplay([Self.b])), .close))
     }
 
     @Test func finalReplyTimeout() {
         var machine = Self.open()
-        _ = machine.data(now: Self.t0)
+        _ = machine.message(Self.bytes, isComplete: true, now: Self.t0)
         _ = machine.replyReceived(Self.go, now: Self.t0)
-        _ = machine.messageEnded(Self.bytes, now: Self.t0)
         #expect(machine.deadlineReached(now: Self.t0 + .minutes(10))
             == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply to the final dot in time")), .close))
     }
@@ -462,6 +456,7 @@ import Testing
 
     @Test func requestsOutOfSequenceFailTheConnection() {
         var machine = Self.ready()
-        #expect(machine.data(now: Self.t0) == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "DATA asked for out of sequence")), .close))
+        #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0)
+            == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "DATA asked for out of sequence")), .close))
     }
 }

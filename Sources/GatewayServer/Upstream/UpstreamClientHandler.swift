@@ -18,7 +18,8 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         case mail(Envelope, pipelined: [SMTPCommand])
         case replay(UpstreamMachine.Replay)
         case recipient(MailAddress)
-        case data
+        /// DATA (unless pipelined) and the first chunk of the message, all of it when complete.
+        case message(ByteBuffer, isComplete: Bool)
         case messageData(ByteBuffer)
         case messageEnd(ByteBuffer)
         case abort
@@ -96,7 +97,7 @@ final class UpstreamClientHandler: ChannelInboundHandler {
         case .mail(let envelope, let pipelined): action = machine.mail(envelope, pipelined: pipelined, now: now)
         case .replay(let replay): action = machine.replay(replay, now: now)
         case .recipient(let address): action = machine.recipient(address, now: now)
-        case .data: action = machine.data(now: now)
+        case .message(let bytes, let isComplete): action = machine.message(bytes, isComplete: isComplete, now: now)
         case .messageData(let bytes): action = machine.messageData(bytes, now: now)
         case .messageEnd(let bytes): action = machine.messageEnded(bytes, now: now)
         case .abort: action = machine.abort(now: now)

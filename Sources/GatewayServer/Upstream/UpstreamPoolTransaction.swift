@@ -64,12 +64,9 @@ final class UpstreamPoolTransaction: UpstreamTransaction {
 
     func data(envelope: Envelope, header: String, message: MessageBuffer, queueID: String) async -> Reply {
         guard var connection else { return .upstreamUnavailable }
-        var outcome = await run(.data, on: connection)
+        var outcome = await sendMessage(header: header, message: message, on: connection, queueID: queueID)
         while true {
             switch outcome {
-            case .goAhead:
-                outcome = await sendMessage(header: header, message: message, on: connection, queueID: queueID)
-                continue
             case .replies(let replies) where replies.count == 1:
                 // The final reply, or the refusal of DATA.
                 return replies[0]
@@ -82,6 +79,8 @@ final class UpstreamPoolTransaction: UpstreamTransaction {
                 guard let next = await acquire(at: "DATA") else { return .upstreamUnavailable }
                 connection = next
                 outcome = await run(.replay(replay), on: next)
+            case .goAhead:
+                outcome = await sendMessage(header: header, message: message, on: connection, queueID: queueID)
             case .failed(let error) where error.kind == .replayRefused:
                 logger.warning("replay refused by upstream", metadata: ["replies": "\(error.detail)", "queue_id": "\(queueID)"])
                 return .upstreamUnavailable
@@ -94,8 +93,9 @@ final class UpstreamPoolTransaction: UpstreamTransaction {
         }
     }
 
-    /// The trace header and the message, dot-stuffed, in chunks; answered by the final reply
-    /// (or a replay, or a failure).
+    /// DATA (unless it went pipelined) and the trace header and message, dot-stuffed, in
+    /// chunks; answered by the final reply (or DATA's refusal, a replay, a failure). A message
+    /// of one chunk, most mail, is one request.
     private func sendMessage(header: String, message: MessageBuffer, on connection: UpstreamConnection,
                              queueID: String) async -> UpstreamMachine.Outcome {
         struct Stopped: Error { var outcome: UpstreamMachine.Outcome }
@@ -103,13 +103,15 @@ final class UpstreamPoolTransaction: UpstreamTransaction {
         let allocator = connection.channel.allocator
         let chunk = 64 * 1024
         var out = allocator.buffer(capacity: min(message.size + header.utf8.count + 64, chunk + 1024))
+        var started = false
         stuffer.encode(allocator.buffer(string: header), into: &out)
         do {
             try await message.forEachChunk(chunkSize: chunk, allocator: allocator) { bytes in
                 stuffer.encode(bytes, into: &out)
                 if out.readableBytes >= chunk {
-                    let outcome = await run(.messageData(out), on: connection)
+                    let outcome = await run(started ? .messageData(out) : .message(out, isComplete: false), on: connection)
                     guard outcome == .written else { throw Stopped(outcome: outcome) }
+                    started = true
                     out = allocator.buffer(capacity: chunk + 1024)
                 }
             }
@@ -122,7 +124,7 @@ final class UpstreamPoolTransaction: UpstreamTransaction {
             return .failed(UpstreamError(kind: .closed, detail: "message unreadable"))
         }
         stuffer.finish(into: &out)
-        return await run(.messageEnd(out), on: connection)
+        return await run(started ? .messageEnd(out) : .message(out, isComplete: true), on: connection)
     }
 
     func abort() async {

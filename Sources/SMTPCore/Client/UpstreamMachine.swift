@@ -5,7 +5,8 @@ import NIOCore
 /// ending, a deadline passing, and the requests of whoever drives the connection (the proxy's
 /// transaction, a relay of released mail); each returns the one ``Action`` to run.
 ///
-/// A request (connect, MAIL, RCPT, DATA, a chunk of message data, the final dot, RSET, QUIT)
+/// A request (connect, MAIL, RCPT, DATA with the first chunk of the message, each further
+/// chunk, the final dot, RSET, QUIT)
 /// is answered exactly once by ``Action/complete(_:_:)``; only one is outstanding at a time.
 /// A connection lost before the final dot of a transaction that may be replayed answers with
 /// ``Outcome/replay(_:)``: the driver takes the ``Replay`` to a new connection's machine.
@@ -95,7 +96,8 @@ public struct UpstreamMachine: Sendable {
         case ready(Extensions)
         /// The upstream's replies, one per command asked for (RSET and QUIT: possibly none).
         case replies([Reply])
-        /// The upstream reads message data (it answered DATA with 354).
+        /// A replayed transaction is open again and the upstream reads message data: the
+        /// message goes again from its start.
         case goAhead
         /// A chunk of message data left.
         case written
@@ -166,7 +168,8 @@ public struct UpstreamMachine: Sendable {
         case recipient(Transaction, MailAddress)
         /// A transaction is open; the driver has not asked for anything.
         case open(Transaction)
-        case dataGoAhead(Transaction)
+        /// DATA went out; on 354 the first chunk of the message follows (all of it when `isComplete`).
+        case dataGoAhead(Transaction, first: ByteBuffer, isComplete: Bool)
         /// Message data is being sent; `writing` while a write is outstanding.
         case sending(Transaction, writing: Bool)
         /// The final dot went out.
@@ -246,14 +249,13 @@ public struct UpstreamMachine: Sendable {
             if reply.code == 250 || reply.code == 251 { transaction.envelope.recipients.append(address) }
             state = .open(transaction)
             return complete(.replies([reply]), .keep)
-        case .dataGoAhead(let transaction):
+        case .dataGoAhead(let transaction, let first, let isComplete):
             guard reply.code == 354 else {
                 // MAIL and RCPT are still open upstream: reset before the connection is pooled.
                 state = .reset(answer: reply)
                 return send([.rset], now: now)
             }
-            state = .sending(transaction, writing: false)
-            return complete(.goAhead, .keep)
+            return write(first, isComplete: isComplete, transaction, now: now)
         case .finalReply:
             // Whatever the answer, the transaction is over.
             state = .idle
@@ -334,9 +336,11 @@ public struct UpstreamMachine: Sendable {
         }
     }
 
-    /// Asks the upstream to read message data: answered with ``Outcome/goAhead``, or with the
-    /// refusal of DATA as ``Outcome/replies(_:)`` (after RSET).
-    public mutating func data(now: NIODeadline) -> Action {
+    /// Starts the message: DATA unless it went pipelined behind MAIL, then its first chunk
+    /// (dot-stuffed; all of it, final dot included, when `isComplete`). Answered with
+    /// ``Outcome/written``, or the final reply when complete, or the refusal of DATA as
+    /// ``Outcome/replies(_:)`` (after RSET).
+    public mutating func message(_ first: ByteBuffer, isComplete: Bool, now: NIODeadline) -> Action {
         switch state {
         case .open(let transaction):
             if let refusal = transaction.pipelinedData, refusal.code != 354 {
@@ -344,12 +348,12 @@ public struct UpstreamMachine: Sendable {
                 state = .reset(answer: refusal)
                 return send([.rset], now: now)
             }
-            if transaction.inData {
-                state = .sending(transaction, writing: false)
-                return complete(.goAhead, .keep)
-            }
-            state = .dataGoAhead(transaction)
+            if transaction.inData { return write(first, isComplete: isComplete, transaction, now: now) }
+            state = .dataGoAhead(transaction, first: first, isComplete: isComplete)
             return send([.data], now: now)
+        case .sending(let transaction, writing: false):
+            // Again from the start after a replay.
+            return write(first, isComplete: isComplete, transaction, now: now)
         case .closed(let transaction):
             return replayOrFail(transaction, UpstreamError(kind: .closed, detail: "connection lost before DATA"))
         default:
@@ -361,9 +365,7 @@ public struct UpstreamMachine: Sendable {
     public mutating func messageData(_ bytes: ByteBuffer, now: NIODeadline) -> Action {
         switch state {
         case .sending(let transaction, writing: false):
-            state = .sending(transaction, writing: true)
-            deadline = now + configuration.timeouts.data
-            return .write(bytes)
+            return write(bytes, isComplete: false, transaction, now: now)
         case .closed(let transaction):
             return replayOrFail(transaction, UpstreamError(kind: .closed, detail: "connection lost during DATA"))
         default:
@@ -374,10 +376,8 @@ public struct UpstreamMachine: Sendable {
     /// The last chunk of message data, with the final dot; answered with the final reply.
     public mutating func messageEnded(_ bytes: ByteBuffer, now: NIODeadline) -> Action {
         switch state {
-        case .sending(_, writing: false):
-            state = .finalReply
-            deadline = now + configuration.timeouts.data
-            return .write(bytes)
+        case .sending(let transaction, writing: false):
+            return write(bytes, isComplete: true, transaction, now: now)
         case .closed(let transaction):
             return replayOrFail(transaction, UpstreamError(kind: .closed, detail: "connection lost during DATA"))
         default:
@@ -522,7 +522,7 @@ public struct UpstreamMachine: Sendable {
                 step = .mail(pipelined: Array(exchange.commands.dropFirst(2)))
             }
             return .complete(.replay(Replay(envelope: envelope, step: step, mailRetried: true, dataReplayed: transaction.dataReplayed)), .close)
-        case .dataGoAhead(let transaction), .sending(let transaction, writing: true):
+        case .dataGoAhead(let transaction, _, _), .sending(let transaction, writing: true):
             return replayOrFail(transaction, error)
         case .open(let transaction), .sending(let transaction, writing: false):
             self.state = .closed(transaction)
@@ -543,6 +543,14 @@ public struct UpstreamMachine: Sendable {
         deadline = nil
         guard let transaction, !transaction.dataReplayed else { return .complete(.failed(error), .close) }
         return .complete(.replay(Replay(envelope: transaction.envelope, step: .data, mailRetried: false, dataReplayed: true)), .close)
+    }
+
+    /// Message data goes; the final dot with the last of it. The upstream must read each
+    /// write, and answer the final dot, within the data timeout.
+    private mutating func write(_ bytes: ByteBuffer, isComplete: Bool, _ transaction: Transaction, now: NIODeadline) -> Action {
+        state = isComplete ? .finalReply : .sending(transaction, writing: true)
+        deadline = now + configuration.timeouts.data
+        return .write(bytes)
     }
 
     private mutating func send(_ commands: [SMTPCommand], now: NIODeadline) -> Action {
