@@ -179,6 +179,8 @@ public struct UpstreamMachine: Sendable {
         case quit
         /// The connection is gone; a transaction it held may still be replayed.
         case closed(Transaction?)
+        /// Only while a state's values are being changed in place (no copy of their arrays).
+        case modifying
     }
 
     public let configuration: Configuration
@@ -233,6 +235,7 @@ public struct UpstreamMachine: Sendable {
             deadline = now + configuration.timeouts.command
             return .startTLS(thenSend: [.ehlo(configuration.heloName)])
         case .mail(var transaction, var exchange):
+            state = .modifying
             exchange.replies.append(reply)
             if exchange.replies.count < exchange.commands.count {
                 guard exchange.sent == exchange.replies.count else {
@@ -273,6 +276,8 @@ public struct UpstreamMachine: Sendable {
         case .quit:
             state = .closed(nil)
             return complete(.replies([reply]), .close)
+        case .modifying:
+            preconditionFailure("UpstreamMachine re-entered while modifying its state")
         case .connecting, .idle, .open, .sending, .closed:
             // A reply nobody asked for: the upstream is out of step; drop the connection.
             return lost(UpstreamError(kind: .protocolViolation, detail: "unexpected reply \(reply)"))
@@ -531,6 +536,8 @@ public struct UpstreamMachine: Sendable {
             return .complete(.replies(answer.map { [$0] } ?? []), .close)
         case .idle:
             return .close
+        case .modifying:
+            preconditionFailure("UpstreamMachine re-entered while modifying its state")
         case .closed(let transaction):
             self.state = .closed(transaction)
             return .wait
