@@ -240,6 +240,14 @@ import Testing
         #expect(machine.replyReceived(Self.reply(500, "eh"), now: Self.t0) == .complete(.replies([Self.reply(554, "5.5.1 no recipients")]), .close))
     }
 
+    @Test func pipelinedDataRefusedStandsAfterTheConnectionWent() {
+        var machine = Self.ready()
+        _ = machine.mail(Self.envelope, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
+        for reply in [Self.ok, Self.ok, Self.reply(451, "4.3.0 later")] { _ = machine.replyReceived(reply, now: Self.t0) }
+        #expect(machine.connectionClosed() == .close)
+        #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0) == .complete(.replies([Self.reply(451, "4.3.0 later")]), .close))
+    }
+
     @Test func finalReplyOfAnyKindEndsTheTransaction() {
         var machine = Self.open()
         _ = machine.message(Self.bytes, isComplete: true, now: Self.t0)

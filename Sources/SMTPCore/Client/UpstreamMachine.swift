@@ -359,6 +359,10 @@ public struct UpstreamMachine: Sendable {
         case .sending(let transaction, writing: false):
             // Again from the start after a replay.
             return write(first, isComplete: isComplete, transaction, now: now)
+        case .closed(let transaction?) where transaction.pipelinedData.map({ $0.code != 354 }) == true:
+            // DATA was refused before the connection went: that answer stands, nothing to replay.
+            state = .closed(nil)
+            return complete(.replies([transaction.pipelinedData!]), .close)
         case .closed(let transaction):
             return replayOrFail(transaction, UpstreamError(kind: .closed, detail: "connection lost before DATA"))
         default:
