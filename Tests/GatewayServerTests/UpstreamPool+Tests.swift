@@ -46,6 +46,33 @@ import Testing
         ])
         try await server.stop()
     }
+
+    @Test func transactionLostBeforeDataIsReplayedOnANewConnection() async throws {
+        let server = try await ScriptedSMTPServer.start(dropAfterFirstRecipient: true)
+        var config = GatewayConfig.Upstream()
+        config.startTLS = .none
+        let pool = try UpstreamPool(target: HostPort(host: "127.0.0.1", port: server.port), config: config, heloName: "thugate.test")
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let transaction = pool.beginTransaction(eventLoop: loop, logger: Logger(label: "test"))
+        var envelope = Envelope(heloName: "c", esmtp: true, sender: MailAddress("a@quangninh.gov.vn"), parameters: MailParameters())
+        let b = MailAddress("b@quangninh.gov.vn")
+        #expect(await transaction.mail(envelope, then: [.recipient(b)]).map(\.code) == [250, 250])
+        // The upstream hung up while the client was still talking: the message goes on a new
+        // connection, MAIL and RCPT again first.
+        envelope.recipients = [b]
+        let message = MessageBuffer(threshold: 1 << 20, spoolDirectory: "/tmp")
+        try Array("Subject: x\r\n\r\nbody\r\n".utf8).withUnsafeBytes { try message.append($0) }
+        let reply = await transaction.data(envelope: envelope, header: "", message: message, queueID: "Q3")
+        #expect(reply.code == 250)
+        #expect(server.connections == 2)
+        #expect(server.messages == ["Subject: x\r\n\r\nbody\r\n"])
+        #expect(server.commands == [
+            "EHLO thugate.test", "MAIL FROM:<a@quangninh.gov.vn>", "RCPT TO:<b@quangninh.gov.vn>",
+            "EHLO thugate.test", "MAIL FROM:<a@quangninh.gov.vn>", "RCPT TO:<b@quangninh.gov.vn>", "DATA",
+        ])
+        await pool.shutdown()
+        try await server.stop()
+    }
 }
 
 /// A small SMTP server: PIPELINING, SIZE; refuses recipients named `unknown`; records commands
@@ -53,14 +80,19 @@ import Testing
 final class ScriptedSMTPServer: Sendable {
     private let channel: any Channel
     private let state = NIOLockedValueBox<(commands: [String], messages: [String], connections: Int)>(([], [], 0))
+    /// The first connection is closed right after the first RCPT's reply.
+    private let dropAfterFirstRecipient: NIOLockedValueBox<Bool>
     var port: Int { channel.localAddress?.port ?? 0 }
     var commands: [String] { state.withLockedValue { $0.commands } }
     var messages: [String] { state.withLockedValue { $0.messages } }
     var connections: Int { state.withLockedValue { $0.connections } }
 
-    private init(channel: any Channel) { self.channel = channel }
+    private init(channel: any Channel, dropAfterFirstRecipient: Bool) {
+        self.channel = channel
+        self.dropAfterFirstRecipient = NIOLockedValueBox(dropAfterFirstRecipient)
+    }
 
-    static func start() async throws -> ScriptedSMTPServer {
+    static func start(dropAfterFirstRecipient: Bool = false) async throws -> ScriptedSMTPServer {
         let box = NIOLockedValueBox<ScriptedSMTPServer?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { child in
@@ -69,7 +101,7 @@ final class ScriptedSMTPServer: Sendable {
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let server = ScriptedSMTPServer(channel: channel)
+        let server = ScriptedSMTPServer(channel: channel, dropAfterFirstRecipient: dropAfterFirstRecipient)
         box.withLockedValue { $0 = server }
         return server
     }
@@ -124,6 +156,12 @@ final class ScriptedSMTPServer: Sendable {
                 } else {
                     accepted += 1
                     say("250 2.1.5 ok", context)
+                    if server.dropAfterFirstRecipient.withLockedValue({ drop in
+                        defer { drop = false }
+                        return drop
+                    }) {
+                        context.close(promise: nil)
+                    }
                 }
             case "DATA":
                 if accepted > 0 {
