@@ -468,3 +468,114 @@ import Testing
             == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "DATA asked for out of sequence")), .close))
     }
 }
+
+/// Whatever the upstream sends and whenever the connection goes, every request is answered
+/// exactly once and nothing is answered that was not asked (random sequences, fixed seeds).
+@Suite struct UpstreamMachinePropertyTests {
+    typealias Machine = UpstreamMachine
+
+    /// xorshift64*: reproducible sequences.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state >> 12
+            state ^= state << 25
+            state ^= state >> 27
+            return state &* 2_685_821_657_736_338_717
+        }
+    }
+
+    static func goodCode(_ machine: Machine) -> Int {
+        switch machine.state {
+        case .greeting, .startTLS: return 220
+        case .dataGoAhead: return 354
+        case .mail(_, let exchange):
+            return exchange.commands[exchange.replies.count] == .data ? 354 : 250
+        case .quit: return 221
+        default: return 250
+        }
+    }
+
+    @Test(arguments: 1...500)
+    func everyRequestIsAnsweredOnce(seed: UInt64) {
+        var random = Generator(state: seed &* 0x9E37_79B9_7F4A_7C15 | 1)
+        let tls: [Machine.TLSPolicy] = [.none, .may, .encrypt]
+        let configuration = Machine.Configuration(
+            heloName: "thugate.test", startTLS: tls.randomElement(using: &random)!, pipelining: Bool.random(using: &random),
+            timeouts: Machine.Timeouts(command: .seconds(30), data: .seconds(60)))
+        var machine = Machine(configuration: configuration)
+        var now = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        // The connection itself is the first request.
+        var outstanding = true
+        #expect(machine.connected(now: now) == .wait)
+        let codes = [220, 221, 250, 251, 354, 421, 450, 451, 452, 500, 501, 502, 503, 530, 550, 552, 553, 554]
+        let lines = [["ok"], ["hi", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE 100", "STARTTLS"], ["hi", "PIPELINING"]]
+        let address = MailAddress("b@quangninh.gov.vn")
+        let envelope = Envelope(heloName: "c", esmtp: true, sender: MailAddress("a@quangninh.gov.vn"),
+                                parameters: MailParameters(size: 10, body: Bool.random(using: &random) ? .eightBitMIME : nil,
+                                                           smtpUTF8: Bool.random(using: &random)))
+        var lastReplay: Machine.Replay?
+        for _ in 0..<300 {
+            if machine.isClosed && !outstanding && Bool.random(using: &random) {
+                // The driver takes a new connection.
+                machine = Machine(configuration: configuration)
+                outstanding = true
+                #expect(machine.connected(now: now) == .wait)
+            }
+            let action: Machine.Action
+            let isRequest: Bool
+            switch Int.random(in: 0..<20, using: &random) {
+            case 0...11:
+                isRequest = false
+                // Mostly what a working server would say next, so that every state is reached.
+                let code = Int.random(in: 0..<4, using: &random) == 0 ? codes.randomElement(using: &random)! : Self.goodCode(machine)
+                action = machine.replyReceived(Reply(code: code, status: nil, lines: lines.randomElement(using: &random)!), now: now)
+            case 12:
+                isRequest = false
+                action = Bool.random(using: &random) ? machine.connectionClosed() : machine.errorCaught(UpstreamError(kind: .tls, detail: "x"))
+            case 13:
+                isRequest = false
+                now = now + .seconds(Int64.random(in: 0...90, using: &random))
+                action = machine.deadlineReached(now: now)
+            case 14, 15:
+                isRequest = false
+                action = machine.messageDataWritten(now: now)
+            default:
+                guard !outstanding else { continue }
+                isRequest = true
+                let bytes = ByteBuffer(string: "x\r\n")
+                switch Int.random(in: 0..<9, using: &random) {
+                case 0: action = machine.mail(envelope, pipelined: [.rcpt(address), .data], now: now)
+                case 1: action = machine.mail(envelope, pipelined: [], now: now)
+                case 2: action = machine.recipient(address, now: now)
+                case 3: action = machine.message(bytes, isComplete: Bool.random(using: &random), now: now)
+                case 4: action = machine.messageData(bytes, now: now)
+                case 5: action = machine.messageEnded(bytes, now: now)
+                case 6: action = machine.abort(now: now)
+                case 7: action = machine.quit(now: now)
+                default: action = lastReplay.map { machine.replay($0, now: now) } ?? machine.abort(now: now)
+                }
+            }
+            switch action {
+            case .complete(let outcome, _):
+                #expect(isRequest || outstanding, "answered without a request: \(outcome)")
+                outstanding = false
+                if case .replay(let replay) = outcome {
+                    // The driver takes the replay to a new connection.
+                    lastReplay = replay
+                    #expect(machine.isClosed)
+                }
+            case .send, .write, .startTLS:
+                #expect(isRequest || outstanding)
+                outstanding = true
+            case .close:
+                #expect(!outstanding, "closed with a request outstanding")
+            case .wait:
+                #expect(!isRequest, "a request left unanswered with nothing sent")
+            }
+            if machine.isClosed { #expect(!outstanding, "closed with a request outstanding") }
+            // Something is awaited from the upstream exactly when a request waits on it (or a write).
+            if outstanding { #expect(machine.deadline != nil) }
+        }
+    }
+}
