@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
+import NIOSSL
 import Testing
 @testable import GatewayServer
 @testable import SMTPCore
@@ -25,10 +26,11 @@ import Testing
         let handler: UpstreamClientHandler
         let ready: EventLoopFuture<Completion>
 
-        init() throws {
+        init(configuration: UpstreamMachine.Configuration = UpstreamClientHandlerTests.configuration,
+             tls: (context: NIOSSLContext, serverName: String?)? = nil) throws {
             channel = EmbeddedChannel(loop: loop)
             let promise = loop.makePromise(of: Completion.self)
-            handler = UpstreamClientHandler(configuration: UpstreamClientHandlerTests.configuration, tls: nil, ready: promise)
+            handler = UpstreamClientHandler(configuration: configuration, tls: tls, ready: promise)
             ready = promise.futureResult
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPReplyDecoder()))
             try channel.pipeline.syncOperations.addHandler(handler)
@@ -115,6 +117,33 @@ import Testing
         try harness.receive("452 4.3.1 full\r\n")
         #expect(Self.outcome(end) == .replies([Self.reply(452, "4.3.1 full")]))
         #expect(Self.disposition(end) == .release)
+    }
+
+    @Test func startTLSThenEHLOGoesEncrypted() throws {
+        var configuration = Self.configuration
+        configuration.startTLS = .encrypt
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        let harness = try Harness(configuration: configuration, tls: (try NIOSSLContext(configuration: tls), "upstream.test"))
+        try harness.receive("220 upstream.test ESMTP\r\n")
+        try harness.receive("250-upstream.test\r\n250 STARTTLS\r\n")
+        #expect(try harness.writes() == ["EHLO thugate.test\r\n", "STARTTLS\r\n"])
+        try harness.receive("220 2.0.0 ready\r\n")
+        // What follows is a TLS handshake record (content type 22), never EHLO in the clear.
+        var out = ByteBuffer()
+        while var buffer = try harness.channel.readOutbound(as: ByteBuffer.self) { out.writeBuffer(&buffer) }
+        #expect(out.getInteger(at: out.readerIndex, as: UInt8.self) == 22)
+        #expect(String(buffer: out).contains("EHLO") == false)
+        #expect(Self.answer(harness.ready) == nil)
+    }
+
+    @Test func startTLSWithoutATLSContextFails() throws {
+        var configuration = Self.configuration
+        configuration.startTLS = .may
+        let harness = try Harness(configuration: configuration)
+        try harness.receive("220 upstream.test ESMTP\r\n250-upstream.test\r\n250 STARTTLS\r\n220 ready\r\n")
+        #expect(Self.outcome(harness.ready) == .failed(UpstreamError(kind: .tls, detail: "no TLS configuration")))
+        #expect(!harness.channel.isActive)
     }
 
     @Test func reusedConnectionSendsRSETFirst() throws {
