@@ -1,3 +1,4 @@
+public import Archives
 import Foundation
 import MIMECore
 import NIOConcurrencyHelpers
