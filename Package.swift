@@ -31,17 +31,19 @@ let package = Package(
         ),
         // MIME engine: headers, RFC 2047/2231, multipart structure, transfer decoding. No I/O.
         .target(name: "MIMECore"),
-        // libFuzzer target for the MIME parser (Scripts/fuzz-mime).
-        .executableTarget(name: "MIMEFuzzer", dependencies: ["MIMECore"]),
-        // libFuzzer target for content scanning: libclamav, libmagic, archive readers (Scripts/fuzz-scan).
-        .executableTarget(name: "ScanFuzzer", dependencies: ["Scanning", "MIMECore"]),
+        // What every fuzz executable shares: the libFuzzer driver or the replay loop, SplitMix64, drip-feed chunks.
+        .target(name: "FuzzSupport"),
+        // libFuzzer target for the MIME parser (Scripts/fuzz mime).
+        .executableTarget(name: "MIMEFuzzer", dependencies: ["MIMECore", "FuzzSupport"]),
+        // libFuzzer target for content scanning: libclamav, libmagic, archive readers (Scripts/fuzz scan).
+        .executableTarget(name: "ScanFuzzer", dependencies: ["Scanning", "MIMECore", "FuzzSupport"]),
         // libFuzzer targets for the SMTP command parser, the DATA decoder and the reply decoder (Scripts/fuzz).
         .executableTarget(
             name: "SMTPFuzzer",
-            dependencies: ["SMTPCore", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["SMTPCore", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // libFuzzer targets for the zip, 7z and RAR header readers (Scripts/fuzz); built normally it replays.
-        .executableTarget(name: "ArchiveFuzzer", dependencies: ["Scanning"]),
+        .executableTarget(name: "ArchiveFuzzer", dependencies: ["Archives", "FuzzSupport"]),
         // TCVN 6909:2001 text: exact legacy Vietnamese encoding converters and a detector. No I/O.
         .target(name: "VietText"),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
@@ -55,17 +57,19 @@ let package = Package(
         // The plugin's tool, built for the host: a small Swift tokenizer (comments and strings ignored) that
         // finds the rule declarations and fails the build (file:line) on a rule without one, or on two rules
         // with one id or one order. `-Xswiftc` reaches host tools too, so builds with flags only the targets
-        // may get (libFuzzer's -sanitize=fuzzer in Scripts/fuzz-scan) pass them in a `--toolset` file.
+        // may get (libFuzzer's -sanitize=fuzzer in Scripts/fuzz) pass them in a `--toolset` file.
         .executableTarget(name: "RuleRegistry", path: "Sources/RuleRegistry"),
         // System libraries: one module map and shim header each.
         .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
         .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        // Pure readers of zip, 7z and RAR 4/5 headers and of PDF/OOXML encryption: bounded, no libclamav.
+        .target(name: "Archives", dependencies: ["CLZMA"]),
         // Content inspection: owns the libclamav engine and libmagic cookies, reads archive headers.
         .target(
             name: "Scanning",
             dependencies: [
-                "CClamAV", "CMagic", "CLZMA", "MIMECore", "Policy",
+                "CClamAV", "CMagic", "Archives", "MIMECore", "Policy",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(privateSymbols)"])]
@@ -133,16 +137,19 @@ let package = Package(
         // MIME parse benchmark (Benchmarks/mime_parse.py runs it beside Python's email package).
         .executableTarget(name: "thugate-mimebench", dependencies: ["MIMECore"], path: "Benchmarks/MIMEBench"),
         // Per-stage content-inspection benchmark (Benchmarks/content_scan.py runs it).
-        .executableTarget(name: "thugate-scanbench", dependencies: ["Scanning", "Inspection", "MIMECore"],
+        .executableTarget(name: "thugate-scanbench", dependencies: ["Scanning", "Archives", "Inspection", "MIMECore"],
                           path: "Benchmarks/ScanBench"),
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
-        .testTarget(name: "VietTextTests", dependencies: ["VietText"]),
+        // Helpers the test targets share: a scratch directory and the real tools fixtures are made with.
+        .target(name: "TestFixtures"),
+        .testTarget(name: "VietTextTests", dependencies: ["VietText", "FuzzSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText"]),
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
-        .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy"]),
+        .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy", "FuzzSupport", "TestFixtures"]),
+        .testTarget(name: "ArchivesTests", dependencies: ["Archives", "FuzzSupport", "TestFixtures"]),
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
@@ -150,6 +157,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,3 +1,4 @@
+import Archives
 import Dispatch
 import Foundation
 import Inspection

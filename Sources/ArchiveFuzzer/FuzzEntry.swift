@@ -1,14 +1,12 @@
 // The fuzzing entries for ThuGate's own archive header readers (zip, 7z, RAR 4 and 5: the file
-// lists and encryption flags the rules read). Scripts/fuzz compiles this file together with
-// Sources/Scanning/Archives as one module with `-sanitize=fuzzer,address` (the readers use raw
-// buffer pointers, whose bounds AddressSanitizer checks); main.swift replays files through the
-// same code for the regression tests.
-import Foundation
-#if !FUZZING_SINGLE_MODULE
-import Scanning
-#endif
+// lists and encryption flags the rules read). Scripts/fuzz builds this target with
+// `-sanitize=fuzzer,address -DFUZZING` (the readers use raw buffer pointers, whose bounds
+// AddressSanitizer checks; the Archives target links no libclamav, so ASan works); built
+// normally it replays files through the same code for the regression tests.
+import Archives
+import FuzzSupport
 
-enum ArchiveFuzzTarget: String, CaseIterable {
+enum ArchiveFuzzTarget: String, FuzzTarget {
     case zip, sevenZip = "7z", rar
 
     /// The input with this format's signature in front unless it already has it, so the
@@ -52,19 +50,3 @@ enum ArchiveFuzzTarget: String, CaseIterable {
         _ = ArchiveReader.encryptedOfficeDocument(input)
     }
 }
-
-#if FUZZING_SINGLE_MODULE
-/// The target named by THUGATE_FUZZ_TARGET, read once.
-let fuzzTarget: ArchiveFuzzTarget = {
-    guard let name = getenv("THUGATE_FUZZ_TARGET").map({ String(cString: $0) }), let target = ArchiveFuzzTarget(rawValue: name) else {
-        fatalError("THUGATE_FUZZ_TARGET must be one of \(ArchiveFuzzTarget.allCases.map(\.rawValue))")
-    }
-    return target
-}()
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzArchiveReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzTarget.run(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
-    return 0
-}
-#endif

@@ -7,6 +7,7 @@ import Scanning
 public import SMTPCore
 import TOMLKit
 import Transforms
+import Archives
 
 /// Everything `thugate serve` reads from its configuration file.
 ///

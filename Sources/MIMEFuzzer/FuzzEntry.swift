@@ -1,15 +1,22 @@
-// The fuzzing entry point for the MIME parser. Scripts/fuzz-mime compiles it together with
-// MIMECore's sources as one module, with `-sanitize=fuzzer,address -parse-as-library`.
-#if !FUZZING_SINGLE_MODULE
+// The fuzzing entry for the MIME parser. Scripts/fuzz builds this target with
+// `-sanitize=fuzzer,address -DFUZZING`; built normally it replays files through the same code
+// (FuzzSupport's `FuzzMain`).
+import FuzzSupport
 import MIMECore
-#endif
+
+enum MIMEFuzzTarget: String, FuzzTarget {
+    case mime
+
+    func run(_ input: UnsafeRawBufferPointer) {
+        parseForFuzzing(Array(input))
+    }
+}
 
 /// Parses one input and touches everything a rule would: decoded bodies, header values, names.
-func parseForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
-    guard let data else { return }
+func parseForFuzzing(_ input: [UInt8]) {
+    let size = input.count
     var limits = MIMELimits()
     limits.maxParts = 2_000
-    let input = Array(UnsafeBufferPointer(start: data, count: size))
     let message = MIMEParser.parse(input, limits: limits)
     for part in message.parts {
         precondition(part.range.lowerBound <= part.bodyRange.lowerBound && part.bodyRange.upperBound <= size)
@@ -32,10 +39,4 @@ func parseForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
     precondition(editor.serialized() == input)
     try? editor.addHeader("X-ThuGate-Test", "value")
     precondition(editor.serialized().count > input.count)
-}
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzMIMEParser(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    parseForFuzzing(data, size)
-    return 0
 }

@@ -1,13 +1,5 @@
-// Replays inputs through the same code the fuzzer runs (FuzzEntry.swift): every file named on
-// the command line is parsed; a crash is a failure. Used by the regression tests for inputs the
-// fuzzer once crashed on. The fuzzer itself is built by Scripts/fuzz-mime.
-import Foundation
+// `MIMEFuzzer mime FILE...` replays files through the fuzz entry (FuzzEntry.swift); built by
+// Scripts/fuzz with -DFUZZING it runs libFuzzer.
+import FuzzSupport
 
-for path in CommandLine.arguments.dropFirst() {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
-        exit(2)
-    }
-    data.withUnsafeBytes { parseForFuzzing($0.bindMemory(to: UInt8.self).baseAddress, $0.count) }
-    print("ok \(path)")
-}
+FuzzMain.run(MIMEFuzzTarget.self)

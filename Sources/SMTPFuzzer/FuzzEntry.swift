@@ -1,43 +1,10 @@
 // The fuzzing entries for what an SMTP peer sends ThuGate: command lines (through the framer),
 // the DATA phase (drip-fed in random chunk sizes) and the upstream's replies. Scripts/fuzz
-// builds this target with `-sanitize=fuzzer,address -DFUZZING`; main.swift replays files
-// through the same functions for the regression tests.
+// builds this target with `-sanitize=fuzzer,address -DFUZZING`; built normally it replays files
+// through the same functions for the regression tests (FuzzSupport's `FuzzMain`).
+import FuzzSupport
 import NIOCore
 import SMTPCore
-
-/// A deterministic generator seeded from the input, so a crasher reproduces byte for byte.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// Chunk sizes for drip-feeding: a maximum picked by `seed` (1 byte at a time up to 4 KiB),
-/// each chunk a random size up to it.
-struct Chunker {
-    var random: SplitMix64
-    let maxChunk: Int
-    init(seed: UInt8) {
-        random = SplitMix64(state: UInt64(seed) &* 0x0100_0000_01B3)
-        maxChunk = [1, 2, 3, 7, 16, 64, 512, 4096][Int(seed & 7)]
-    }
-    mutating func split(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        var chunks: [ArraySlice<UInt8>] = []
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
-            let size = 1 + Int(random.next() % UInt64(maxChunk))
-            let end = min(bytes.endIndex, start + size)
-            chunks.append(bytes[start..<end])
-            start = end
-        }
-        return chunks
-    }
-}
 
 let allocator = ByteBufferAllocator()
 
@@ -265,10 +232,11 @@ func rereadOne(_ reply: Reply) -> Reply {
 
 // MARK: - Selection
 
-enum SMTPFuzzTarget: String, CaseIterable {
+enum SMTPFuzzTarget: String, FuzzTarget {
     case command, data, reply
 
-    func run(_ input: [UInt8]) {
+    func run(_ raw: UnsafeRawBufferPointer) {
+        let input = Array(raw)
         switch self {
         case .command: fuzzCommands(input)
         case .data: fuzzData(input)

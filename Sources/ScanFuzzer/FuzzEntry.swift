@@ -1,11 +1,19 @@
 // The fuzzing entry point for content scanning: libclamav, libmagic and ThuGate's archive
-// readers over one attachment. Scripts/fuzz-scan builds this target with
-// `-sanitize=fuzzer,address -DFUZZING` (libFuzzer supplies main()); Replay.swift runs the same
-// code over files for the regression tests.
+// readers over one attachment. Scripts/fuzz builds this target with `-sanitize=fuzzer
+// -DFUZZING`; built normally it replays files through the same code (FuzzSupport's `FuzzMain`).
 import Foundation
+import FuzzSupport
 import MIMECore
 import Scanning
 import Policy
+
+enum ScanFuzzTarget: String, FuzzTarget {
+    case scan
+
+    func run(_ input: UnsafeRawBufferPointer) {
+        scanForFuzzing(input)
+    }
+}
 
 /// One scanner for the whole run: loading and compiling the signatures per input would be
 /// all the fuzzer does. Signatures from `THUGATE_SIGNATURES` or `Config/signatures`.
@@ -26,15 +34,16 @@ let fuzzScanner: ContentScanner = {
 
 /// The input as the decoded body of an attachment (binary transfer encoding keeps it byte for
 /// byte), run through the same `ContentScanner.scan` the gateway runs.
-func scanForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
+func scanForFuzzing(_ input: UnsafeRawBufferPointer) {
     let header = Array("Content-Type: application/octet-stream; name=\"f.bin\"\r\nContent-Disposition: attachment; filename=\"f.bin\"\r\nContent-Transfer-Encoding: binary\r\n\r\n".utf8)
     var bytes = header
-    if let data { bytes += UnsafeBufferPointer(start: data, count: size) }
+    bytes += input
     let message = MIMEParser.parse(bytes)
     do {
         let report = try fuzzScanner.scan(message)
-        // Every object found belongs to a part the parser made; member paths have no empty step.
-        let parts = Set(message.parts.map(\.path))
+        // Every object found belongs to a part the parser made, named as everywhere (a single-part
+        // body is "1"); member paths have no empty step.
+        let parts = Set(message.parts.map { message.partNumber(of: $0) })
         for object in report.objects {
             precondition(parts.contains(object.part) && object.size >= 0)
             precondition(!object.containers.contains(""))
@@ -42,10 +51,4 @@ func scanForFuzzing(_ data: UnsafePointer<UInt8>?, _ size: Int) {
     } catch {
         // A scan error (libclamav gave up, out of time) is an answer, not a crash.
     }
-}
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzContentScan(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    scanForFuzzing(data, size)
-    return 0
 }

@@ -2,6 +2,7 @@ internal import CClamAV
 #if canImport(Glibc)
 import Glibc
 #endif
+import Archives
 import Foundation
 import NIOConcurrencyHelpers
 

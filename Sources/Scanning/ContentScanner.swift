@@ -1,3 +1,4 @@
+public import Archives
 import Foundation
 public import MIMECore
 import NIOConcurrencyHelpers

@@ -59,7 +59,7 @@ struct Serve: AsyncParsableCommand {
             let relay: any Upstream
             switch config.upstream.url {
             case .smtp(let target):
-                relay = try SMTPUpstream(target: target, config: config.upstream,
+                relay = try UpstreamPool(target: target, config: config.upstream,
                                          heloName: config.upstream.heloName.isEmpty ? config.server.hostname : config.upstream.heloName)
             case .maildir(let directory):
                 relay = try MaildirUpstream(directory: directory, hostname: config.server.hostname)

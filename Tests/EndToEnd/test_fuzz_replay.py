@@ -1,8 +1,8 @@
 """The fuzz entries replayed, so they do not rot between fuzzing runs (issue 10, step 8).
 
-Scripts/fuzz runs each entry under libFuzzer; built normally, SMTPFuzzer and ArchiveFuzzer
-replay files through the very same functions, properties included (a failed property is a
-crash). This replays the seeds and every crasher kept in Tests/*/FuzzRegressions/.
+Scripts/fuzz runs each entry under libFuzzer; built normally, every fuzz executable replays
+files through the very same functions, properties included (a failed property is a crash).
+This replays the seeds and every crasher kept in Tests/*/FuzzRegressions/.
 """
 import subprocess
 import sys
@@ -14,12 +14,14 @@ from conftest import BINARY, ROOT
 
 SMTP_FUZZER = BINARY.parent / "SMTPFuzzer"
 ARCHIVE_FUZZER = BINARY.parent / "ArchiveFuzzer"
+MIME_FUZZER = BINARY.parent / "MIMEFuzzer"
+SCAN_FUZZER = BINARY.parent / "ScanFuzzer"
 
 
 def replay(binary: Path, target: str, files: list):
     assert binary.exists(), f"{binary} not built (run swift build --build-tests)"
     assert files, f"nothing to replay for {target}"
-    run = subprocess.run([str(binary), target, *map(str, files)], capture_output=True, text=True, timeout=300)
+    run = subprocess.run([str(binary), target, *map(str, files)], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert run.returncode == 0, f"{target}: {run.stderr[-3000:]}"
     assert run.stdout.count("ok ") == len(files)
 
@@ -35,6 +37,17 @@ def test_smtp_fuzz_entry_replays_seeds_and_crashers(target):
 def test_archive_fuzz_entry_replays_real_archives_and_crashers(target, tmp_path):
     subprocess.run([sys.executable, str(ROOT / "Scripts/archive-seeds.py"), target, str(tmp_path)], check=True)
     seeds = sorted(tmp_path.iterdir())
-    crashers = sorted((ROOT / "Tests/ScanningTests/FuzzRegressions").glob(f"{target}-*"))
+    crashers = sorted((ROOT / "Tests/ArchivesTests/FuzzRegressions").glob(f"{target}-*"))
     replay(ARCHIVE_FUZZER, target, seeds + crashers)
 
+
+
+def test_mime_fuzz_entry_replays_corpus_and_crashers():
+    crashers = sorted((ROOT / "Tests/MIMECoreTests/FuzzRegressions").glob("crash-*"))
+    assert crashers, "the MIME crashers are gone"
+    replay(MIME_FUZZER, "mime", sorted((ROOT / "Corpus").iterdir()) + crashers)
+
+
+def test_scan_fuzz_entry_replays_corpus_and_crashers():
+    crashers = sorted((ROOT / "Tests/ScanningTests/FuzzRegressions").glob("crash-*"))
+    replay(SCAN_FUZZER, "scan", sorted((ROOT / "Corpus").iterdir()) + crashers)

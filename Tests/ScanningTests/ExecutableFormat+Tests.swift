@@ -1,6 +1,8 @@
 import Foundation
+import FuzzSupport
 import MIMECore
 import Policy
+import TestFixtures
 import Testing
 @testable import Scanning
 
@@ -9,12 +11,12 @@ import Testing
 @Suite struct ExecutableFormatTests {
     /// Real programs, compiled once: a missing compiler (Scripts/setup installs them) fails.
     static let programs: Result<[String: [UInt8]], any Error> = Result {
-        try ArchiveFixture.withDirectory { directory in
-            try ArchiveFixture.write("#include <windows.h>\nint main(void) { MessageBoxA(0, \"a\", \"b\", 0); return 0; }\n",
+        try ToolFixture.withDirectory { directory in
+            try ToolFixture.write("#include <windows.h>\nint main(void) { MessageBoxA(0, \"a\", \"b\", 0); return 0; }\n",
                                      "w.c", in: directory)
-            try ArchiveFixture.write("__declspec(dllexport) int f(int a) { return a + 1; }\n", "d.c", in: directory)
-            try ArchiveFixture.write("#include <stdio.h>\nint main(void) { puts(\"x\"); return 0; }\n", "l.c", in: directory)
-            try ArchiveFixture.write("int f(int a) { return a + 1; }\n", "s.c", in: directory)
+            try ToolFixture.write("__declspec(dllexport) int f(int a) { return a + 1; }\n", "d.c", in: directory)
+            try ToolFixture.write("#include <stdio.h>\nint main(void) { puts(\"x\"); return 0; }\n", "l.c", in: directory)
+            try ToolFixture.write("int f(int a) { return a + 1; }\n", "s.c", in: directory)
             let builds: [(String, [String])] = [
                 ("pe64.exe", ["x86_64-w64-mingw32-gcc", "-o", "pe64.exe", "w.c"]),
                 ("pe32.exe", ["i686-w64-mingw32-gcc", "-o", "pe32.exe", "w.c"]),
@@ -30,8 +32,8 @@ import Testing
             ]
             var built: [String: [UInt8]] = [:]
             for (name, command) in builds {
-                try ArchiveFixture.run("/usr/bin/env", command, in: directory)
-                built[name] = try ArchiveFixture.bytes(name, in: directory)
+                try ToolFixture.run("/usr/bin/env", command, in: directory)
+                built[name] = try ToolFixture.bytes(name, in: directory)
             }
             return built
         }

@@ -1,3 +1,5 @@
+public import NIOCore
+
 /// A command from an SMTP client.
 ///
 /// - SeeAlso: RFC 5321 4.1.1, RFC 1870 (SIZE), RFC 6152 (8BITMIME), RFC 6531 (SMTPUTF8),
@@ -273,6 +275,70 @@ extension SMTPCommand {
             }
         }
         return parameters
+    }
+}
+
+extension SMTPCommand {
+    /// Writes the command as a client sends it, CRLF included: paths in angle brackets, the
+    /// MAIL parameters the value holds (`SIZE`, `BODY`, `SMTPUTF8`, in that order).
+    ///
+    /// A CR or LF inside an argument is never written: it would end the command early and
+    /// smuggle a second one (arguments come from parsed commands and the configuration, which
+    /// hold none, so this is only a guard).
+    /// - SeeAlso: RFC 5321 4.1.1, RFC 1870 6, RFC 6152 2, RFC 6531 3.4.
+    public func write(into buffer: inout ByteBuffer) {
+        switch self {
+        case .ehlo(let name): writeLine(&buffer, "EHLO ", name)
+        case .helo(let name): writeLine(&buffer, "HELO ", name)
+        case .mail(let sender, let parameters):
+            buffer.writeStaticString("MAIL FROM:<")
+            writeText(&buffer, sender.address)
+            buffer.writeStaticString(">")
+            if let size = parameters.size {
+                buffer.writeStaticString(" SIZE=")
+                buffer.writeString(String(size))
+            }
+            if let body = parameters.body {
+                buffer.writeStaticString(" BODY=")
+                buffer.writeString(body.rawValue)
+            }
+            if parameters.smtpUTF8 { buffer.writeStaticString(" SMTPUTF8") }
+            buffer.writeStaticString("\r\n")
+        case .rcpt(let recipient):
+            buffer.writeStaticString("RCPT TO:<")
+            writeText(&buffer, recipient.address)
+            buffer.writeStaticString(">\r\n")
+        case .data: buffer.writeStaticString("DATA\r\n")
+        case .rset: buffer.writeStaticString("RSET\r\n")
+        case .noop: buffer.writeStaticString("NOOP\r\n")
+        case .quit: buffer.writeStaticString("QUIT\r\n")
+        case .help: buffer.writeStaticString("HELP\r\n")
+        case .starttls: buffer.writeStaticString("STARTTLS\r\n")
+        case .vrfy(let text): writeLine(&buffer, "VRFY ", text)
+        case .expn(let text): writeLine(&buffer, "EXPN ", text)
+        case .notImplemented(let verb): writeLine(&buffer, "", verb)
+        }
+    }
+
+    /// The command as written on the wire (CRLF included), for logs and tests.
+    public var wireText: String {
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        write(into: &buffer)
+        return buffer.readString(length: buffer.readableBytes) ?? ""
+    }
+
+    private func writeLine(_ buffer: inout ByteBuffer, _ verb: StaticString, _ argument: String) {
+        buffer.writeStaticString(verb)
+        writeText(&buffer, argument)
+        buffer.writeStaticString("\r\n")
+    }
+
+    private func writeText(_ buffer: inout ByteBuffer, _ text: String) {
+        if text.utf8.contains(where: { $0 == 13 || $0 == 10 }) {
+            for byte in text.utf8 where byte != 13 && byte != 10 { buffer.writeInteger(byte) }
+        } else {
+            buffer.writeString(text)
+        }
     }
 }
 

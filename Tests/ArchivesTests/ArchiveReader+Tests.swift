@@ -1,7 +1,9 @@
 import Foundation
+import FuzzSupport
+import TestFixtures
 import Testing
 
-@testable import Scanning
+@testable import Archives
 
 extension ArchiveTests {
     /// Untrusted input: prefixes, flipped bytes and noise must never trap.

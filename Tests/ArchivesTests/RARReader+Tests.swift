@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Scanning
+@testable import Archives
 
 extension ArchiveTests {
     @Suite("RAR4Reader")

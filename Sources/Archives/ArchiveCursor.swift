@@ -89,8 +89,8 @@ extension UnsafeRawBufferPointer {
     }
 }
 
-/// Lossy text decoding for stored member names.
-enum ArchiveText {
+/// Lossy text decoding for stored member names (Scanning names libclamav's layers with it too).
+package enum ArchiveText {
     static func utf8(_ bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: bytes, as: UTF8.self)
     }
@@ -133,14 +133,14 @@ enum ArchiveText {
 
 extension ArchiveText {
     /// UTF-8 when the bytes are valid UTF-8, else CP437 (DOS-era archivers' OEM code page).
-    static func utf8OrCP437(_ bytes: UnsafeRawBufferPointer) -> String {
+    package static func utf8OrCP437(_ bytes: UnsafeRawBufferPointer) -> String {
         isValidUTF8(bytes) ? utf8(bytes) : cp437(bytes)
     }
 
     /// A member name libclamav reports, as the archive stored it: zip names without the UTF-8
     /// flag are CP437 (APPNOTE 4.4.4, appendix D), and so is what DOS and Windows tools wrote in
     /// other formats; valid UTF-8 is UTF-8. Never U+FFFD for bytes a name really holds.
-    static func memberName(_ cString: UnsafePointer<CChar>) -> String {
+    package static func memberName(_ cString: UnsafePointer<CChar>) -> String {
         utf8OrCP437(UnsafeRawBufferPointer(start: UnsafeRawPointer(cString), count: Int(strlen(cString))))
     }
 }

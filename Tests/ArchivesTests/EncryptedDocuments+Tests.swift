@@ -1,7 +1,8 @@
 import Foundation
+import TestFixtures
 import Testing
 
-@testable import Scanning
+@testable import Archives
 
 extension ArchiveTests {
     @Suite("EncryptedDocuments")

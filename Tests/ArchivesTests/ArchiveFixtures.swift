@@ -1,53 +1,16 @@
 import Foundation
+import FuzzSupport
+import TestFixtures
 import Testing
 
-@testable import Scanning
+@testable import Archives
 
 /// Real archives built at test time with the system tools, and RAR bytes built by hand.
-enum ArchiveFixture {
+typealias ArchiveFixture = ToolFixture
+
+extension ToolFixture {
     static let zipTool = "/usr/bin/zip"
     static let sevenZipTool = "/usr/bin/7z"
-
-    struct ToolFailed: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// A fresh directory, removed when `body` returns.
-    static func withDirectory<T>(_ body: (URL) throws -> T) throws -> T {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("thugate-archives-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        return try body(directory)
-    }
-
-    static func write(_ contents: String, _ path: String, in directory: URL) throws {
-        let url = directory.appendingPathComponent(path)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
-        try Data(contents.utf8).write(to: url)
-    }
-
-    static func run(_ tool: String, _ arguments: [String], in directory: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ToolFailed(description: "\(tool) \(arguments) exited \(process.terminationStatus)")
-        }
-    }
-
-    static func bytes(_ path: String, in directory: URL) throws -> [UInt8] {
-        Array(try Data(contentsOf: directory.appendingPathComponent(path)))
-    }
 
     /// Writes `files` (path → contents), runs `tool` with `arguments`, returns the archive's bytes.
     static func archive(
@@ -111,18 +74,6 @@ extension Array where Element == UInt8 {
         return stride(from: count - pattern.count, through: 0, by: -1).first {
             Array(self[$0..<$0 + pattern.count]) == pattern
         }
-    }
-}
-
-/// A deterministic generator so fuzz-style tests reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
