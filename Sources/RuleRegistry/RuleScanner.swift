@@ -198,8 +198,9 @@ struct RuleScanner {
             case "order":
                 guard value.count == 1, let only = value.first, only.kind == .number,
                       let n = Int(only.text.filter { $0 != "_" }) else {
+                    let written = value.map(\.text).joined(separator: " ")
                     throw SourceError(file: file, line: argument[0].line,
-                                      message: "\(type): `order:` must be an integer literal (100, 200, …), not `\(value.map(\.text).joined(separator: " "))`")
+                                      message: "\(type): `order:` must be an integer literal (100, 200, …), not `\(written)`")
                 }
                 order = n
             default:

@@ -103,18 +103,22 @@ import Testing
             == ["\(Self.rulesFolder)A.swift:6: error: ARule: `order:` must be an integer literal (100, 200, …), not `base + 1`"])
         let noOrder = rule("ARule", id: "a", order: "1").replacingOccurrences(of: "order: 1, ", with: "")
         #expect(errors([("A.swift", noOrder)])
-            == ["\(Self.rulesFolder)A.swift:5: error: ARule: RuleDeclaration( has no `order:` argument (its place in the evaluation order)"])
+            == ["\(Self.rulesFolder)A.swift:5: error: ARule: RuleDeclaration( has no `order:` argument "
+                + "(its place in the evaluation order)"])
     }
 
     @Test func rulesLiveOneToAFileInTheRulesFolder() {
         #expect(errors([("/p/Sources/Policy/Stray.swift", rule("StrayRule", id: "s", order: "100"))])
-            == ["/p/Sources/Policy/Stray.swift:5: error: StrayRule declares a rule outside \(Self.rulesFolder): each rule has its own file there"])
+            == ["/p/Sources/Policy/Stray.swift:5: error: StrayRule declares a rule outside \(Self.rulesFolder): "
+                + "each rule has its own file there"])
         let two = rule("ARule", id: "a", order: "100") + "\n" + rule("BRule", id: "b", order: "200")
-        #expect(errors([("Two.swift", two)]) == ["\(Self.rulesFolder)Two.swift:15: error: one rule per file: ARule, BRule are in one file"])
+        #expect(errors([("Two.swift", two)])
+            == ["\(Self.rulesFolder)Two.swift:15: error: one rule per file: ARule, BRule are in one file"])
     }
 
     @Test func brokenSourceIsReportedNotGuessed() {
-        #expect(errors([("A.swift", "let s = \"never closed\nstruct X {}\n")]) == ["\(Self.rulesFolder)A.swift:1: error: unterminated string literal"])
+        #expect(errors([("A.swift", "let s = \"never closed\nstruct X {}\n")])
+            == ["\(Self.rulesFolder)A.swift:1: error: unterminated string literal"])
         #expect(errors([("A.swift", "/* open\n")]) == ["\(Self.rulesFolder)A.swift:1: error: unterminated /* comment"])
     }
 }
