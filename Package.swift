@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Every binary that links libclamav exports none of its own symbols (see the map file).
@@ -46,8 +46,19 @@ let package = Package(
         .executableTarget(name: "ArchiveFuzzer", dependencies: ["Archives", "FuzzSupport"]),
         // TCVN 6909:2001 text: exact legacy Vietnamese encoding converters and a detector. No I/O.
         .target(name: "VietText"),
-        // Rules, findings and verdicts: what later issues plug content checks into.
-        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText"]),
+        // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
+        // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
+        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText"], plugins: ["RuleRegistryPlugin"]),
+        // Build-tool plugin on Policy: runs RuleRegistry over Policy's Swift files, which writes
+        // `RuleCatalog.registered` (every `static let declaration = RuleDeclaration(` in Rules/). So adding a
+        // rule touches its own file, its tests and Config/thugate.toml, no list. Under Sources/ like every target.
+        .plugin(name: "RuleRegistryPlugin", capability: .buildTool(), dependencies: ["RuleRegistry"],
+                path: "Sources/RuleRegistryPlugin"),
+        // The plugin's tool, built for the host: a small Swift tokenizer (comments and strings ignored) that
+        // finds the rule declarations and fails the build (file:line) on a rule without one, or on two rules
+        // with one id or one order. `-Xswiftc` reaches host tools too, so builds with flags only the targets
+        // may get (libFuzzer's -sanitize=fuzzer in Scripts/fuzz) pass them in a `--toolset` file.
+        .executableTarget(name: "RuleRegistry", path: "Sources/RuleRegistry"),
         // System libraries: one module map and shim header each.
         .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
         .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
@@ -134,6 +145,7 @@ let package = Package(
         .target(name: "TestFixtures"),
         .testTarget(name: "VietTextTests", dependencies: ["VietText", "FuzzSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText"]),
+        .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy", "FuzzSupport", "TestFixtures"]),
@@ -159,12 +171,13 @@ let package = Package(
 
 // House settings for every Swift target: existentials are spelled `any`, a file sees only the
 // members of the modules it imports, and an import is internal unless it says `public import`, so
-// a target's public API names exactly the modules it exposes.
+// a target's public API names exactly the modules it exposes. A plugin takes no settings (SwiftPM refuses
+// them); its code is written to the same rules.
 let houseSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
-for target in package.targets where target.type != .system && target.type != .binary {
+for target in package.targets where ![.system, .binary, .plugin].contains(target.type) {
     target.swiftSettings = (target.swiftSettings ?? []) + houseSettings
 }

@@ -80,8 +80,9 @@ public struct RuleInput: Sendable {
 }
 
 /// One regulation check: it reports what it finds; the configured action decides what happens.
-/// Everything else about the rule (config key, default action, refusal) is its `declaration`,
-/// listed in ``RuleCatalog/all``.
+/// Everything else about the rule (config key, default action, refusal, place in the order) is
+/// its `declaration`, written `static let declaration = RuleDeclaration(...)` in the rule's file
+/// in `Rules/`: the build finds it there and lists it in ``RuleCatalog/all``.
 public protocol Rule: Sendable {
     static var declaration: RuleDeclaration { get }
     func evaluate(_ input: RuleInput) -> [Finding]

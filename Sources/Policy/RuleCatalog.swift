@@ -113,6 +113,12 @@ public struct RuleParameters: Sendable, Equatable {
 /// is built from the parameters.
 public struct RuleDeclaration: Sendable {
     public var id: Finding.RuleID
+    /// The rule's place in the evaluation order: the rule set runs the rules by ascending order,
+    /// so it is the order of the findings in `X-ThuGate-Findings`, and among rules whose findings
+    /// carry the same action the first names the finding a refusal or hold reports. Unique among
+    /// the rules (the build checks it); spaced by 100 (`malformed` is 100, `office-macro` 1100) so
+    /// that a new rule can go between two without renumbering the others.
+    public var order: Int
     /// The `[policy]` key holding the rule's action, `encrypted_archive`.
     public var configKey: String
     public var defaultAction: PolicyAction
@@ -123,9 +129,10 @@ public struct RuleDeclaration: Sendable {
     public var parameters: [RuleParameter]
     public var make: @Sendable (RuleParameters) -> any Rule
 
-    public init(id: Finding.RuleID, configKey: String, defaultAction: PolicyAction, needsContentScan: Bool, refusal: Refusal,
-                parameters: [RuleParameter] = [], make: @escaping @Sendable (RuleParameters) -> any Rule) {
+    public init(id: Finding.RuleID, order: Int, configKey: String, defaultAction: PolicyAction, needsContentScan: Bool,
+                refusal: Refusal, parameters: [RuleParameter] = [], make: @escaping @Sendable (RuleParameters) -> any Rule) {
         self.id = id
+        self.order = order
         self.configKey = configKey
         self.defaultAction = defaultAction
         self.needsContentScan = needsContentScan
@@ -135,24 +142,15 @@ public struct RuleDeclaration: Sendable {
     }
 }
 
-/// The configurable rules: the one list a new rule is added to.
+/// The configurable rules: every rule declared in `Rules/`. Nothing is listed by hand: the
+/// RuleRegistry build tool (`Sources/RuleRegistry`, run by `Sources/RuleRegistryPlugin` when this
+/// target is built) finds each type's `static let declaration = RuleDeclaration(` and generates
+/// `registered`; it fails the build on a rule without one, or on two rules with one id or order.
 public enum RuleCatalog {
-    /// In the order the rule set runs them, which is the order of the findings in
-    /// `X-ThuGate-Findings`, and decides whose finding a refusal names among rules with the same
-    /// action.
-    public static let all: [RuleDeclaration] = [
-        MalformedRule.declaration,
-        MIMEIrregularRule.declaration,
-        MIMEAmbiguousRule.declaration,
-        EncryptedMessageRule.declaration,
-        VirusRule.declaration,
-        ExecutableRule.declaration,
-        EncryptedArchiveRule.declaration,
-        EncryptedDocumentRule.declaration,
-        ArchiveLimitRule.declaration,
-        AttachmentSizeRule.declaration,
-        OfficeMacroRule.declaration,
-    ]
+    /// In the order the rule set runs them (``RuleDeclaration/order``), which is the order of the
+    /// findings in `X-ThuGate-Findings`, and decides whose finding a refusal names among rules
+    /// with the same action.
+    public static let all: [RuleDeclaration] = registered.sorted { $0.order < $1.order }
 
     private static let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
 

@@ -6,25 +6,57 @@ import Foundation
 
 @Suite struct RuleCatalogTests {
     /// The `[policy]` keys, defaults, content needs and order of the rules as they were before
-    /// the rules declared them: the shipped configuration and the replies depend on every one.
-    /// Rules added later come on top.
+    /// the rules declared them: the shipped configuration and the replies depend on every one,
+    /// and the order is the order of `X-ThuGate-Findings`. Rules added later come on top.
     @Test func declarationsAreTheShippedOnes() {
         let shipped = [
-            "malformed malformed reject false",
-            "mime-irregular mime_irregular tag false",
-            "mime-ambiguous mime_ambiguous tag false",
-            "encrypted-message encrypted_message tag true",
-            "virus virus reject true",
-            "executable executable reject true",
-            "encrypted-archive encrypted_archive quarantine true",
-            "encrypted-document encrypted_document tag true",
-            "archive-limit archive_limit quarantine true",
-            "attachment-size attachment_size reject false",
-            "office-macro office_macro tag true",
+            "malformed 100 malformed reject false",
+            "mime-irregular 200 mime_irregular tag false",
+            "mime-ambiguous 300 mime_ambiguous tag false",
+            "encrypted-message 400 encrypted_message tag true",
+            "virus 500 virus reject true",
+            "executable 600 executable reject true",
+            "encrypted-archive 700 encrypted_archive quarantine true",
+            "encrypted-document 800 encrypted_document tag true",
+            "archive-limit 900 archive_limit quarantine true",
+            "attachment-size 1000 attachment_size reject false",
+            "office-macro 1100 office_macro tag true",
         ]
         let ids = Set(shipped.map { String($0.prefix { $0 != " " }) })
         let declared = RuleCatalog.all.filter { ids.contains($0.id.rawValue) }
-        #expect(declared.map { "\($0.id) \($0.configKey) \($0.defaultAction) \($0.needsContentScan)" } == shipped)
+        #expect(declared.map { "\($0.id) \($0.order) \($0.configKey) \($0.defaultAction) \($0.needsContentScan)" } == shipped)
+    }
+
+    /// The catalog is the rules in ascending order, each order once (the build checks it too).
+    @Test func theCatalogRunsTheRulesByTheirOrder() {
+        let orders = RuleCatalog.all.map(\.order)
+        #expect(Set(orders).count == orders.count)
+        #expect(orders == orders.sorted())
+        #expect(RuleCatalog.all.map(\.id) == RuleCatalog.registered.sorted { $0.order < $1.order }.map(\.id))
+    }
+
+    /// Nothing lists the rules by hand, so nothing but the generator puts a rule in the catalog:
+    /// every file in `Sources/Policy/Rules/` is one rule, named for its file, and in the catalog.
+    @Test func everyRuleFileIsInTheCatalog() throws {
+        let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/Policy/Rules").standardizedFileURL
+        let files = try FileManager.default.contentsOfDirectory(atPath: rules.path).filter { $0.hasSuffix(".swift") }
+        let types = RuleCatalog.all.map { String(describing: type(of: $0.make(RuleParameters()))) + ".swift" }
+        #expect(types.sorted() == files.sorted())
+    }
+
+    /// The shipped configuration writes every rule's key with its default action, under a
+    /// comment saying what the rule does: the file is where an administrator learns the rules.
+    @Test func theShippedConfigurationWritesEveryRule() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Config/thugate.toml").standardizedFileURL
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex(of: "[policy]"))
+        let section = lines[(start + 1)...].prefix { !$0.hasPrefix("[") || $0.hasPrefix("[\"") }
+        for rule in RuleCatalog.all {
+            let line = section.firstIndex(of: "\(rule.configKey) = \"\(rule.defaultAction.rawValue)\"")
+            #expect(line.map { lines[$0 - 1].hasPrefix("#") } == true, "Config/thugate.toml [policy] \(rule.configKey)")
+        }
     }
 
     @Test func idsAndKeysAreUniqueAndKeysNameTheirRule() {
@@ -49,7 +81,9 @@ import Foundation
         var actions = RuleCatalog.defaultActions
         actions[.virus] = .off
         let ruleSet = RuleCatalog.ruleSet(actions: actions, parameters: parameters)
-        #expect(ruleSet.rules.map(\.rule.id) == RuleCatalog.all.map(\.id).filter { $0 != .virus })
+        // Every rule whose action is not off, in catalog order (a rule added later may default to off).
+        #expect(ruleSet.rules.map(\.rule.id) == RuleCatalog.all.map(\.id).filter { actions[$0] != .off })
+        #expect(!ruleSet.rules.contains { $0.rule.id == .virus })
         var content = ContentReport()
         content.objects = [.init(part: "2", name: "a.xyz", size: 1), .init(part: "3", name: "b.exe", size: 1)]
         content.viruses = [.init(part: "3", signature: "Eicar-Signature")]

@@ -10,7 +10,7 @@ extension Finding.RuleID {
 /// limit (`[policy] max_attachments_size`).
 public struct AttachmentSizeRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .attachmentSize, configKey: "attachment_size", defaultAction: .reject, needsContentScan: false,
+        id: .attachmentSize, order: 1000, configKey: "attachment_size", defaultAction: .reject, needsContentScan: false,
         refusal: Refusal(552, EnhancedStatus(5, 3, 4), vi: "Tệp đính kèm vượt dung lượng cho phép", en: "Attachments too large",
                          article: "Quy chế Đ8 k1", namesPart: false),
         parameters: [

@@ -16,7 +16,7 @@ extension Finding.RuleID {
 /// - SeeAlso: RFC 8551 3.2 (smime-type), RFC 3156 4 (PGP/MIME), RFC 4880 6.2 (ASCII armor).
 public struct EncryptedMessageRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .encryptedMessage, configKey: "encrypted_message", defaultAction: .tag, needsContentScan: true,
+        id: .encryptedMessage, order: 400, configKey: "encrypted_message", defaultAction: .tag, needsContentScan: true,
         refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Thư được mã hóa, không kiểm tra được nội dung",
                          en: "Encrypted message, content cannot be checked")
     ) { _ in EncryptedMessageRule() }
