@@ -52,8 +52,12 @@ let package = Package(
         // Build-tool plugin on Policy: runs RuleRegistry over Policy's Swift files, which writes
         // `RuleCatalog.registered` (every `static let declaration = RuleDeclaration(` in Rules/). So adding a
         // rule touches its own file, its tests and Config/thugate.toml, no list. Under Sources/ like every target.
-        .plugin(name: "RuleRegistryPlugin", capability: .buildTool(), dependencies: ["RuleRegistry"],
-                path: "Sources/RuleRegistryPlugin"),
+        .plugin(
+            name: "RuleRegistryPlugin",
+            capability: .buildTool(),
+            dependencies: ["RuleRegistry"],
+            path: "Sources/RuleRegistryPlugin"
+        ),
         // The plugin's tool, built for the host: a small Swift tokenizer (comments and strings ignored) that
         // finds the rule declarations and fails the build (file:line) on a rule without one, or on two rules
         // with one id or one order. `-Xswiftc` reaches host tools too, so builds with flags only the targets
@@ -137,8 +141,11 @@ let package = Package(
         // MIME parse benchmark (Benchmarks/mime_parse.py runs it beside Python's email package).
         .executableTarget(name: "thugate-mimebench", dependencies: ["MIMECore"], path: "Benchmarks/MIMEBench"),
         // Per-stage content-inspection benchmark (Benchmarks/content_scan.py runs it).
-        .executableTarget(name: "thugate-scanbench", dependencies: ["Scanning", "Archives", "Inspection", "MIMECore"],
-                          path: "Benchmarks/ScanBench"),
+        .executableTarget(
+            name: "thugate-scanbench",
+            dependencies: ["Scanning", "Archives", "Inspection", "MIMECore"],
+            path: "Benchmarks/ScanBench"
+        ),
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
         // Helpers the test targets share: a scratch directory and the real tools fixtures are made with.
@@ -163,9 +170,17 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Policy", "MIMECore", "VietText"]),
-        .testTarget(name: "InspectionTests", dependencies: ["Inspection", "Transforms", "Policy", "MIMECore", "Scanning", "SMTPCore", "VietText"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Inspection", "Transforms", "Policy", "MIMECore",
-                                                               .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
+            name: "InspectionTests",
+            dependencies: ["Inspection", "Transforms", "Policy", "MIMECore", "Scanning", "SMTPCore", "VietText"]
+        ),
+        .testTarget(
+            name: "ConfigurationTests",
+            dependencies: [
+                "Configuration", "Inspection", "Transforms", "Policy", "MIMECore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ]
 )
 

@@ -9,8 +9,10 @@ import SMTPCore
 /// throughput and the latency of every message (MAIL sent → 250 after the final dot).
 @main
 struct LoadGenerator: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "thugate-load",
-                                                    abstract: "SMTP load generator for ThuGate's benchmarks.")
+    static let configuration = CommandConfiguration(
+        commandName: "thugate-load",
+        abstract: "SMTP load generator for ThuGate's benchmarks."
+    )
 
     @Option(help: "Server, HOST:PORT.") var server: String
     @Option(help: "Concurrent connections.") var connections = 50
@@ -31,8 +33,15 @@ struct LoadGenerator: AsyncParsableCommand {
         let results = try await withThrowingTaskGroup(of: ConnectionResult.self) { tasks in
             for _ in 0..<connections {
                 tasks.addTask {
-                    try await Self.runConnection(host: host, port: port, group: group, body: body,
-                                                 warmUpEnd: warmUpEnd, end: end, limit: perConnection)
+                    try await Self.runConnection(
+                        host: host,
+                        port: port,
+                        group: group,
+                        body: body,
+                        warmUpEnd: warmUpEnd,
+                        end: end,
+                        limit: perConnection
+                    )
                 }
             }
             var all: [ConnectionResult] = []
@@ -76,8 +85,15 @@ struct LoadGenerator: AsyncParsableCommand {
         return ByteBuffer(string: text)
     }
 
-    static func runConnection(host: String, port: Int, group: any EventLoopGroup, body: ByteBuffer,
-                              warmUpEnd: Date, end: Date, limit: Int) async throws -> ConnectionResult {
+    static func runConnection(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        body: ByteBuffer,
+        warmUpEnd: Date,
+        end: Date,
+        limit: Int
+    ) async throws -> ConnectionResult {
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
@@ -116,7 +132,10 @@ struct LoadGenerator: AsyncParsableCommand {
                 let final = try await next()
                 let finished = DispatchTime.now().uptimeNanoseconds
                 count += 1
-                if final.code != 250 { result.failures += 1; continue }
+                if final.code != 250 {
+                    result.failures += 1
+                    continue
+                }
                 let now = Date().timeIntervalSince1970
                 if Date() >= warmUpEnd || limit != Int.max {
                     result.latenciesMicros.append((finished - started) / 1000)

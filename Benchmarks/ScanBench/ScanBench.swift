@@ -50,12 +50,17 @@ enum ScanBench {
                 _ = try inspector.inspectBlocking(messages[i % messages.count], envelope: nil)
             }
             let perSecond = Double(count) / elapsed
-            print("| parse + libclamav + libmagic + headers + rules, \(threads) thread\(threads == 1 ? "" : "s") | \(Int(perSecond)) | \(String(format: "%.1f", perSecond * Double(bytes) / Double(messages.count) / 1e6)) |")
+            print(
+                "| parse + libclamav + libmagic + headers + rules, \(threads) thread\(threads == 1 ? "" : "s") | \(Int(perSecond)) | \(String(format: "%.1f", perSecond * Double(bytes) / Double(messages.count) / 1e6)) |"
+            )
         }
 
         // The crash journal `serve` keeps: SHA-256 of the message and two pwrites around its scan.
         let journalPath = NSTemporaryDirectory() + "/thugate-scanbench-journal-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: journalPath); try? FileManager.default.removeItem(atPath: journalPath + ".crashed") }
+        defer {
+            try? FileManager.default.removeItem(atPath: journalPath)
+            try? FileManager.default.removeItem(atPath: journalPath + ".crashed")
+        }
         let journal = try CrashJournal(path: journalPath)
         print("\n| crash journal (\(journalPath)) | µs per message, 1 thread | µs per message, 2 threads |")
         print("|---|---|---|")
@@ -77,7 +82,9 @@ enum ScanBench {
             let (count, elapsed) = try Stage.repeatFor(seconds: seconds, threads: threads) { i in
                 _ = try journaled.inspectBlocking(messages[i % messages.count], envelope: nil)
             }
-            print("| whole pipeline with the journal, \(threads) thread\(threads == 1 ? "" : "s") | \(Int(Double(count) / elapsed)) messages/s | |")
+            print(
+                "| whole pipeline with the journal, \(threads) thread\(threads == 1 ? "" : "s") | \(Int(Double(count) / elapsed)) messages/s | |"
+            )
         }
     }
 }
@@ -103,8 +110,12 @@ enum Stage {
     static func listing(_ data: [UInt8], seconds: Double) -> String {
         let (count, elapsed) = try! repeatFor(seconds: seconds, threads: 1) { _ in _ = ArchiveReader.list(data) }
         let listing = ArchiveReader.list(data)
-        return String(format: "%.0f/s (%d members%@)", Double(count) / elapsed, listing?.members.count ?? 0,
-                      listing?.isEncrypted == true ? ", encrypted" : "")
+        return String(
+            format: "%.0f/s (%d members%@)",
+            Double(count) / elapsed,
+            listing?.members.count ?? 0,
+            listing?.isEncrypted == true ? ", encrypted" : ""
+        )
     }
 
     /// Runs `body` on `threads` threads until `seconds` pass; returns the calls and the time taken.
@@ -128,6 +139,6 @@ enum Stage {
     }
 
     static func size(_ n: Int) -> String {
-        n < 1 << 20 ? String(format: "%.1f KB", Double(n) / 1024) : String(format: "%.1f MB", Double(n) / 1048576)
+        n < 1 << 20 ? String(format: "%.1f KB", Double(n) / 1024) : String(format: "%.1f MB", Double(n) / 1_048_576)
     }
 }

@@ -33,7 +33,10 @@ func encode(_ text: String, _ encoding: VietEncoding) -> [UInt8]? {
     guard encoding == .tcvn3 else { return nil }
     var out: [UInt8] = []
     for ch in text {
-        if let b = VietConverter.fromUnicode(String(ch), to: .tcvn3) { out += b; continue }
+        if let b = VietConverter.fromUnicode(String(ch), to: .tcvn3) {
+            out += b
+            continue
+        }
         guard let b = VietConverter.fromUnicode(String(ch).lowercased(), to: .tcvn3) else { return nil }
         out += b
     }
@@ -49,10 +52,14 @@ let subjects = read("subjects.txt").split(separator: "\n").map(String.init)
 
 /// `same`: another verdict, but the delivered text is exactly the expected one (the bytes read
 /// the same in both encodings, or as Windows-1252).
-struct Tally { var right = 0; var same = 0; var total = 0
+struct Tally {
+    var right = 0
+    var same = 0
+    var total = 0
     var cell: String {
         guard total > 0 else { return "–" }
-        return String(format: "%d/%d (%.1f%%)", right, total, 100 * Double(right) / Double(total)) + (same > 0 ? ", +\(same) same text" : "")
+        return String(format: "%d/%d (%.1f%%)", right, total, 100 * Double(right) / Double(total))
+            + (same > 0 ? ", +\(same) same text" : "")
     }
 }
 func bytesEqual(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
@@ -71,7 +78,11 @@ func judge(_ samples: [String], _ encoding: VietEncoding) -> Tally {
         case (.legacy(let got), _): ok = family(got) == family(encoding) && bytesEqual(d.text, expectedText)
         default: ok = false
         }
-        if ok { t.right += 1 } else if bytesEqual(d.text, expectedText) { t.same += 1 } else if ProcessInfo.processInfo.environment["VIETBENCH_VERBOSE"] != nil {
+        if ok {
+            t.right += 1
+        } else if bytesEqual(d.text, expectedText) {
+            t.same += 1
+        } else if ProcessInfo.processInfo.environment["VIETBENCH_VERBOSE"] != nil {
             print("MISS \(encoding.rawValue): \(text.prefix(60)) → \(d.kind) \(d.text.prefix(60))")
         }
     }
@@ -98,15 +109,39 @@ func lines(_ path: String) -> [String] {
 }
 func latin(_ s: String, _ enc: String.Encoding) -> [UInt8]? { s.data(using: enc).map { [UInt8]($0) } }
 negativeSets.append(("English, ASCII", lines("negative/english.txt").map { (Array($0.utf8), $0, nil) }))
-negativeSets.append(("French, ISO-8859-1 (labelled)", lines("negative/french.txt").compactMap { s in
-    latin(s.replacingOccurrences(of: "œ", with: "oe").replacingOccurrences(of: "…", with: "..."), .isoLatin1)
-        .map { ($0, s.replacingOccurrences(of: "œ", with: "oe").replacingOccurrences(of: "…", with: "..."), "iso-8859-1") } }))
-negativeSets.append(("French, Windows-1252 (unlabelled)", lines("negative/french.txt").compactMap { s in
-    latin(s, .windowsCP1252).map { ($0, s, nil) } }))
-negativeSets.append(("German, ISO-8859-1 (unlabelled)", lines("negative/german.txt").compactMap { s in
-    latin(s, .isoLatin1).map { ($0, s, nil) } }))
-negativeSets.append(("Windows-1252 curly quotes", lines("negative/curly.txt").compactMap { s in
-    latin(s, .windowsCP1252).map { ($0, s, "windows-1252") } }))
+negativeSets.append(
+    (
+        "French, ISO-8859-1 (labelled)",
+        lines("negative/french.txt").compactMap { s in
+            latin(s.replacingOccurrences(of: "œ", with: "oe").replacingOccurrences(of: "…", with: "..."), .isoLatin1)
+                .map { ($0, s.replacingOccurrences(of: "œ", with: "oe").replacingOccurrences(of: "…", with: "..."), "iso-8859-1") }
+        }
+    )
+)
+negativeSets.append(
+    (
+        "French, Windows-1252 (unlabelled)",
+        lines("negative/french.txt").compactMap { s in
+            latin(s, .windowsCP1252).map { ($0, s, nil) }
+        }
+    )
+)
+negativeSets.append(
+    (
+        "German, ISO-8859-1 (unlabelled)",
+        lines("negative/german.txt").compactMap { s in
+            latin(s, .isoLatin1).map { ($0, s, nil) }
+        }
+    )
+)
+negativeSets.append(
+    (
+        "Windows-1252 curly quotes",
+        lines("negative/curly.txt").compactMap { s in
+            latin(s, .windowsCP1252).map { ($0, s, "windows-1252") }
+        }
+    )
+)
 negativeSets.append(("French, UTF-8", lines("negative/french.txt").map { (Array($0.utf8), $0, "utf-8") }))
 negativeSets.append(("Vietnamese, UTF-8 (NFC)", (lines("negative/vietnamese-utf8.txt") + paragraphs).map { (Array($0.utf8), $0, nil) }))
 var totalFalse = 0
@@ -139,7 +174,10 @@ func corpus(_ encoding: VietEncoding) -> [UInt8]? {
 func rate(_ bytes: Int, _ body: () -> Void) -> Double {
     let clock = ContinuousClock()
     var best = Duration.seconds(1000)
-    for _ in 0..<3 { let t = clock.measure(body); if t < best { best = t } }
+    for _ in 0..<3 {
+        let t = clock.measure(body)
+        if t < best { best = t }
+    }
     let seconds = Double(best.components.seconds) + Double(best.components.attoseconds) / 1e18
     return Double(bytes) / 1e6 / seconds
 }
@@ -150,16 +188,22 @@ for encoding in VietEncoding.allCases where encoding != .tcvn3Upper {
     let detect = rate(bytes.count) { sink &+= VietDetector.detect(bytes).text.utf8.count }
     out(String(format: "| %@ | %.0f | %.0f |", encoding.displayName, convert, detect) + (sink == 42 ? " " : ""))
 }
-let english = Array(String(repeating: read("negative/english.txt"), count: 10_000_000 / max(1, read("negative/english.txt").utf8.count)).utf8)
+let english = Array(
+    String(repeating: read("negative/english.txt"), count: 10_000_000 / max(1, read("negative/english.txt").utf8.count)).utf8
+)
 var sink = 0
 let asciiRate = rate(english.count) { sink &+= VietDetector.detect(english).text.utf8.count }
 out(String(format: "| ASCII English (early exit) | – | %.0f |", asciiRate))
 
 /// Windows-1252, its five holes as Latin-1's C1 controls.
 func windows1252(_ bytes: Data) -> String {
-    String(String.UnicodeScalarView(bytes.map { b in
-        (b >= 0x80 && b < 0xA0 ? String(data: Data([b]), encoding: .windowsCP1252)?.unicodeScalars.first : nil) ?? Unicode.Scalar(b)
-    }))
+    String(
+        String.UnicodeScalarView(
+            bytes.map { b in
+                (b >= 0x80 && b < 0xA0 ? String(data: Data([b]), encoding: .windowsCP1252)?.unicodeScalars.first : nil) ?? Unicode.Scalar(b)
+            }
+        )
+    )
 }
 
 /// False conversions over a corpus of genuine Western text (`set TAB charset TAB label TAB
@@ -189,10 +233,13 @@ func westernFalseConversions(_ path: String) {
             // Unlabelled bytes that are valid UTF-8 are read as UTF-8: no conversion, but counted.
             if label == "-" && d.encodingName == "utf-8" { t.utf8 += 1 } else { wrong = true }
         }
-        t.samples += 1; t.bytes += bytes.count
+        t.samples += 1
+        t.bytes += bytes.count
         if wrong {
             t.falses += 1
-            if verbose { print("FALSE \(set) \(d.encodingName): \(genuine.prefix(80).debugDescription) → \(d.text.prefix(80).debugDescription)") }
+            if verbose {
+                print("FALSE \(set) \(d.encodingName): \(genuine.prefix(80).debugDescription) → \(d.text.prefix(80).debugDescription)")
+            }
         }
         tally[set] = t
     }
@@ -210,10 +257,16 @@ func westernFalseConversions(_ path: String) {
     if !pending.isEmpty { handleLine(pending) }
     out("| set | samples | MB | false conversions | unlabelled, valid UTF-8 by chance |")
     out("|---|---|---|---|---|")
-    var samples = 0, bytes = 0, falses = 0, utf8 = 0
+    var samples = 0
+    var bytes = 0
+    var falses = 0
+    var utf8 = 0
     for (set, t) in tally.sorted(by: { $0.key < $1.key }) {
         out(String(format: "| %@ | %d | %.1f | %d | %d |", set, t.samples, Double(t.bytes) / 1e6, t.falses, t.utf8))
-        samples += t.samples; bytes += t.bytes; falses += t.falses; utf8 += t.utf8
+        samples += t.samples
+        bytes += t.bytes
+        falses += t.falses
+        utf8 += t.utf8
     }
     out(String(format: "| **total** | %d | %.1f | **%d** | %d |", samples, Double(bytes) / 1e6, falses, utf8))
 }

@@ -7,7 +7,9 @@ import Archives
 import FuzzSupport
 
 enum ArchiveFuzzTarget: String, FuzzTarget {
-    case zip, sevenZip = "7z", rar
+    case zip
+    case sevenZip = "7z"
+    case rar
 
     /// The input with this format's signature in front unless it already has it, so the
     /// fuzzer spends its time inside the reader rather than learning the magic bytes.

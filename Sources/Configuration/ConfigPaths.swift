@@ -1,6 +1,6 @@
 import Foundation
-import Scanning
 import Inspection
+import Scanning
 
 /// Where the relative paths of a configuration point, so that every `thugate` command works
 /// the same from any directory: a path written in a configuration file is relative to that

@@ -1,13 +1,13 @@
+import Archives
 import Foundation
 public import Inspection
 public import MIMECore
 public import NIOCore
 import Policy
-import Scanning
 public import SMTPCore
+import Scanning
 import TOMLKit
 import Transforms
-import Archives
 
 /// Everything `thugate serve` reads from its configuration file.
 ///
@@ -132,7 +132,9 @@ public enum UpstreamURL: Sendable, Equatable, CustomStringConvertible {
             self = .maildir(path)
         } else {
             let rest = text.hasPrefix("smtp://") ? String(text.dropFirst("smtp://".count)) : text
-            guard let hostPort = HostPort(parsing: rest.hasSuffix("/") ? String(rest.dropLast()) : rest, defaultPort: 25) else { return nil }
+            guard let hostPort = HostPort(parsing: rest.hasSuffix("/") ? String(rest.dropLast()) : rest, defaultPort: 25) else {
+                return nil
+            }
             self = .smtp(hostPort)
         }
     }
@@ -174,8 +176,12 @@ extension GatewayConfig {
     /// Reads a configuration file's text over `defaults`. Unknown keys and bad values are errors.
     /// Relative paths in the text are resolved against `directory` (the file's own directory)
     /// when it is given, and left as written otherwise.
-    public static func parse(_ text: String, file: String = "<config>", directory: String? = nil,
-                             defaults: GatewayConfig = GatewayConfig()) throws(ConfigError) -> GatewayConfig {
+    public static func parse(
+        _ text: String,
+        file: String = "<config>",
+        directory: String? = nil,
+        defaults: GatewayConfig = GatewayConfig()
+    ) throws(ConfigError) -> GatewayConfig {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -186,11 +192,16 @@ extension GatewayConfig {
         }
         let reader = ConfigReader(file: file, text: text, directory: directory)
         var config = defaults
-        try reader.section(table, "server", known: [
-            "listen", "hostname", "max_connections", "max_connections_per_ip", "trusted_networks", "max_message_size", "max_recipients",
-            "max_line_length", "max_data_line_length", "max_errors", "command_timeout", "data_timeout", "bare_line_endings", "memory_threshold",
-            "spool_directory", "pid_file", "shutdown_timeout", "tls_certificate", "tls_private_key",
-        ]) { (s) throws(ConfigError) in
+        try reader.section(
+            table,
+            "server",
+            known: [
+                "listen", "hostname", "max_connections", "max_connections_per_ip", "trusted_networks", "max_message_size", "max_recipients",
+                "max_line_length", "max_data_line_length", "max_errors", "command_timeout", "data_timeout", "bare_line_endings",
+                "memory_threshold",
+                "spool_directory", "pid_file", "shutdown_timeout", "tls_certificate", "tls_private_key",
+            ]
+        ) { (s) throws(ConfigError) in
             if let v = try s.string("listen") {
                 guard let hp = HostPort(parsing: v) else { throw s.error("listen", "expected HOST:PORT, e.g. \"127.0.0.1:2525\"") }
                 config.server.listen = hp
@@ -230,20 +241,28 @@ extension GatewayConfig {
             if let v = try s.path("tls_certificate") { config.server.tlsCertificate = v }
             if let v = try s.path("tls_private_key") { config.server.tlsPrivateKey = v }
             if config.server.tlsCertificate.isEmpty != config.server.tlsPrivateKey.isEmpty {
-                throw s.error(config.server.tlsCertificate.isEmpty ? "tls_private_key" : "tls_certificate",
-                              "tls_certificate and tls_private_key must be set together")
+                throw s.error(
+                    config.server.tlsCertificate.isEmpty ? "tls_private_key" : "tls_certificate",
+                    "tls_certificate and tls_private_key must be set together"
+                )
             }
         }
-        try reader.section(table, "upstream", known: [
-            "url", "helo_name", "connect_timeout", "command_timeout", "data_timeout", "starttls", "tls_ca_file",
-            "pipelining", "max_idle_connections", "idle_timeout",
-        ]) { (s) throws(ConfigError) in
+        try reader.section(
+            table,
+            "upstream",
+            known: [
+                "url", "helo_name", "connect_timeout", "command_timeout", "data_timeout", "starttls", "tls_ca_file",
+                "pipelining", "max_idle_connections", "idle_timeout",
+            ]
+        ) { (s) throws(ConfigError) in
             if let v = try s.string("url") {
                 guard let url = UpstreamURL(parsing: v) else {
                     throw s.error("url", "expected \"smtp://HOST:PORT\" or \"maildir:DIR\"")
                 }
                 config.upstream.url = url
-                if case .maildir(let path) = url, let directory { config.upstream.url = .maildir(ConfigPaths.resolve(path, against: directory)) }
+                if case .maildir(let path) = url, let directory {
+                    config.upstream.url = .maildir(ConfigPaths.resolve(path, against: directory))
+                }
             }
             if let v = try s.string("helo_name") { config.upstream.heloName = v }
             if let v = try s.duration("connect_timeout") { config.upstream.connectTimeout = v }
@@ -273,11 +292,15 @@ extension GatewayConfig {
                 }
             }
         }
-        try reader.section(table, "scan", known: [
-            "signatures", "temporary_directory", "max_scan_size", "max_file_size", "max_recursion", "max_files",
-            "max_scan_time", "max_archive_members", "max_expanded_size", "max_expansion_ratio", "threads",
-            "crash_journal",
-        ]) { (s) throws(ConfigError) in
+        try reader.section(
+            table,
+            "scan",
+            known: [
+                "signatures", "temporary_directory", "max_scan_size", "max_file_size", "max_recursion", "max_files",
+                "max_scan_time", "max_archive_members", "max_expanded_size", "max_expansion_ratio", "threads",
+                "crash_journal",
+            ]
+        ) { (s) throws(ConfigError) in
             if let v = try s.path("signatures") {
                 guard !v.isEmpty else { throw s.error("signatures", "must name the signature directory") }
                 config.scan.clamav.databaseDirectory = v
@@ -313,7 +336,8 @@ extension GatewayConfig {
                 config.quarantine.directory = v
             }
         }
-        try reader.section(table, "mime", known: ["max_depth", "max_parts", "max_header_size", "max_field_size", "max_decoded_size"]) { (s) throws(ConfigError) in
+        try reader.section(table, "mime", known: ["max_depth", "max_parts", "max_header_size", "max_field_size", "max_decoded_size"]) {
+            (s) throws(ConfigError) in
             if let v = try s.integer("max_depth", min: 1) { config.mime.maxDepth = v }
             if let v = try s.integer("max_parts", min: 1) { config.mime.maxParts = v }
             if let v = try s.size("max_header_size", min: 1024) { config.mime.maxHeaderSectionBytes = v }
@@ -470,8 +494,10 @@ struct ConfigReader {
         let t = text.replacingOccurrences(of: " ", with: "")
         let digits = t.prefix(while: { $0.isNumber })
         guard let n = Int(digits) else { return nil }
-        let units: [String: Int] = ["": 1, "B": 1, "K": 1024, "KB": 1000, "KIB": 1024, "M": 1 << 20, "MB": 1_000_000, "MIB": 1 << 20,
-                                    "G": 1 << 30, "GB": 1_000_000_000, "GIB": 1 << 30]
+        let units: [String: Int] = [
+            "": 1, "B": 1, "K": 1024, "KB": 1000, "KIB": 1024, "M": 1 << 20, "MB": 1_000_000, "MIB": 1 << 20,
+            "G": 1 << 30, "GB": 1_000_000_000, "GIB": 1 << 30,
+        ]
         guard let unit = units[t.dropFirst(digits.count).uppercased()] else { return nil }
         let (product, overflow) = n.multipliedReportingOverflow(by: unit)
         return overflow ? nil : product

@@ -1,8 +1,9 @@
+import CNIOLinux
+public import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import NIOCore
-import CNIOLinux
 
 /// An IPv4 or IPv6 network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`; a bare address is
 /// a network of one), as Postfix's `mynetworks` lists them.
@@ -21,7 +22,9 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
         guard let bytes = Self.parseAddress(String(pieces[0])) else { return nil }
         let length: Int
         if pieces.count == 2 {
-            guard !pieces[1].isEmpty, pieces[1].count <= 3, pieces[1].allSatisfy({ ("0"..."9").contains($0) }), let n = Int(pieces[1]), (0...bytes.count * 8).contains(n) else { return nil }
+            guard !pieces[1].isEmpty, pieces[1].count <= 3, pieces[1].allSatisfy({ ("0"..."9").contains($0) }), let n = Int(pieces[1]),
+                (0...bytes.count * 8).contains(n)
+            else { return nil }
             length = n
         } else {
             length = bytes.count * 8

@@ -9,9 +9,11 @@ public protocol FuzzTarget: RawRepresentable, CaseIterable, Sendable where RawVa
 
 #if FUZZING
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
 
 /// The entry libFuzzer's callback runs: a C function pointer captures nothing, so it is a
 /// global, set once before the driver starts and only read after.
@@ -28,8 +30,11 @@ public enum FuzzMain {
     public static func run<Target: FuzzTarget>(_: Target.Type) -> Never {
         let program = CommandLine.arguments.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "fuzzer"
         func usage() -> Never {
-            FileHandle.standardError.write(Data(
-                "usage: \(program) {\(Target.allCases.map(\.rawValue).joined(separator: "|"))} FILE...\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "usage: \(program) {\(Target.allCases.map(\.rawValue).joined(separator: "|"))} FILE...\n".utf8
+                )
+            )
             exit(2)
         }
         #if FUZZING
@@ -38,10 +43,16 @@ public enum FuzzMain {
         fuzzEntry = target.run
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in
-            fuzzEntry?(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
-            return 0
-        }))
+        exit(
+            LLVMFuzzerRunDriver(
+                &argc,
+                &argv,
+                { data, size in
+                    fuzzEntry?(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
+                    return 0
+                }
+            )
+        )
         #else
         let arguments = CommandLine.arguments.dropFirst()
         guard let name = arguments.first, let target = Target(rawValue: name) else { usage() }

@@ -1,3 +1,8 @@
+import Dispatch
+import Foundation
+public import Logging
+import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,10 +10,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import Foundation
-public import Logging
-import NIOConcurrencyHelpers
 
 /// Log lines to standard error, written by a background thread in batches.
 ///
@@ -81,7 +82,10 @@ public final class LogWriter: Sendable {
         var buffer = [CChar](repeating: 0, count: 32)
         let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
         let stamp = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        state.withLockedValue { $0.second = now; $0.stamp = stamp }
+        state.withLockedValue {
+            $0.second = now
+            $0.stamp = stamp
+        }
         return stamp
     }
 

@@ -7,8 +7,8 @@ public import NIOCore
 import NIOPosix
 import NIOSSL
 import Policy
-public import ServiceLifecycle
 import SMTPCore
+public import ServiceLifecycle
 
 /// The listening SMTP service: accepts clients within the connection limits and runs a
 /// session for each. On graceful shutdown (SIGTERM) it stops accepting, closes sessions that
@@ -22,8 +22,14 @@ public final class SMTPServer: Service {
     private let sessions = NIOLockedValueBox(SessionRegistry())
     private let shuttingDown = ManagedAtomic<Bool>(false)
 
-    public init(config: GatewayConfig, upstream: any Upstream, inspector: MessageInspector,
-                group: any EventLoopGroup, logger: Logger, onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) throws {
+    public init(
+        config: GatewayConfig,
+        upstream: any Upstream,
+        inspector: MessageInspector,
+        group: any EventLoopGroup,
+        logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+    ) throws {
         self.config = config
         self.group = group
         self.onListening = onListening
@@ -31,22 +37,34 @@ public final class SMTPServer: Service {
         if !config.server.tlsCertificate.isEmpty {
             let certificates = try NIOSSLCertificate.fromPEMFile(config.server.tlsCertificate)
             let key = try NIOSSLPrivateKey(file: config.server.tlsPrivateKey, format: .pem)
-            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) },
-                                                               privateKey: .privateKey(key))
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: certificates.map { .certificate($0) },
+                privateKey: .privateKey(key)
+            )
             tlsContext = try NIOSSLContext(configuration: tls)
         }
         let server = config.server
         context = GatewayContext(
             config: config,
             sessionConfiguration: SessionConfiguration(
-                hostname: server.hostname, maxMessageSize: server.maxMessageSize, maxRecipients: server.maxRecipients,
-                maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, bareLineEndings: server.bareLineEndings,
-                tlsAvailable: tlsContext != nil, commandTimeout: server.commandTimeout, dataTimeout: server.dataTimeout),
-            upstream: upstream, inspector: inspector,
+                hostname: server.hostname,
+                maxMessageSize: server.maxMessageSize,
+                maxRecipients: server.maxRecipients,
+                maxErrors: server.maxErrors,
+                maxLineLength: server.maxLineLength,
+                bareLineEndings: server.bareLineEndings,
+                tlsAvailable: tlsContext != nil,
+                commandTimeout: server.commandTimeout,
+                dataTimeout: server.dataTimeout
+            ),
+            upstream: upstream,
+            inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
                 ? try MaildirQuarantine(directory: config.quarantine.directory, hostname: server.hostname) : nil,
-            tlsContext: tlsContext, logger: logger)
+            tlsContext: tlsContext,
+            logger: logger
+        )
     }
 
     public func run() async throws {
@@ -64,12 +82,15 @@ public final class SMTPServer: Service {
                     // A few reads buffered per session is enough to keep it busy; more is memory.
                     let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
-                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4)))
+                        configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4))
+                    )
                     return AcceptedClient(channel: asyncChannel, deadline: deadline)
                 }
             }
         if let address = serverChannel.channel.localAddress {
-            logger.notice("listening on \(address.ipAddress ?? listen.host):\(address.port ?? listen.port), upstream \(config.upstream.url)")
+            logger.notice(
+                "listening on \(address.ipAddress ?? listen.host):\(address.port ?? listen.port), upstream \(config.upstream.url)"
+            )
             onListening(address)
         }
 
@@ -100,7 +121,10 @@ public final class SMTPServer: Service {
         guard admitted, !shuttingDown.load(ordering: .relaxed) else {
             var buffer = channel.allocator.buffer(capacity: 128)
             (admitted ? Reply.shuttingDown : Reply.tooManyConnections).write(into: &buffer)
-            context.logger.warning("connection refused", metadata: ["client": "\(ip)", "reason": "\(admitted ? "shutting down" : "connection limit")"])
+            context.logger.warning(
+                "connection refused",
+                metadata: ["client": "\(ip)", "reason": "\(admitted ? "shutting down" : "connection limit")"]
+            )
             try? await channel.writeAndFlush(buffer).get()
             try? await channel.close()
             if admitted { sessions.withLockedValue { $0.remove(ip: ip, channel: channel) } }
@@ -109,8 +133,13 @@ public final class SMTPServer: Service {
         defer { sessions.withLockedValue { $0.remove(ip: ip, channel: channel) } }
         do {
             try await client.channel.executeThenClose { inbound, _ in
-                let session = SMTPSession(channel: client.channel, inbound: inbound, deadline: client.deadline, context: context,
-                                          isShuttingDown: { [shuttingDown] in shuttingDown.load(ordering: .relaxed) })
+                let session = SMTPSession(
+                    channel: client.channel,
+                    inbound: inbound,
+                    deadline: client.deadline,
+                    context: context,
+                    isShuttingDown: { [shuttingDown] in shuttingDown.load(ordering: .relaxed) }
+                )
                 await session.run()
             }
         } catch {

@@ -16,8 +16,13 @@ public struct InspectionResult: Sendable, Equatable {
     /// The message as rewritten by the transforms; nil when none changed it.
     public var rewritten: [UInt8]?
 
-    public init(verdict: Verdict, findings: [Finding], content: ContentReport? = nil, transforms: [AppliedTransform] = [],
-                rewritten: [UInt8]? = nil) {
+    public init(
+        verdict: Verdict,
+        findings: [Finding],
+        content: ContentReport? = nil,
+        transforms: [AppliedTransform] = [],
+        rewritten: [UInt8]? = nil
+    ) {
         self.verdict = verdict
         self.findings = findings
         self.content = content

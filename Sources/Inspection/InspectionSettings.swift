@@ -67,8 +67,12 @@ public struct InspectionSettings: Sendable, Equatable {
     /// Limits of the MIME parser (`[mime]`).
     public var mime = MIMELimits()
 
-    public init(policy: PolicySettings = PolicySettings(), scan: ScanSettings = ScanSettings(), text: TextSettings = TextSettings(),
-                mime: MIMELimits = MIMELimits()) {
+    public init(
+        policy: PolicySettings = PolicySettings(),
+        scan: ScanSettings = ScanSettings(),
+        text: TextSettings = TextSettings(),
+        mime: MIMELimits = MIMELimits()
+    ) {
         self.policy = policy
         self.scan = scan
         self.text = text

@@ -4,8 +4,8 @@ public import MIMECore
 import NIOCore
 import NIOPosix
 public import Policy
-public import Scanning
 public import SMTPCore
+public import Scanning
 public import Transforms
 
 /// Parses a message, runs content inspection when a content rule is on, judges it with the rules,
@@ -31,8 +31,12 @@ public final class MessageInspector: Sendable {
     /// not, since a person runs it once and sees it stop: nothing retries a message into a loop,
     /// and the gateway's journal slots are its own. `ruleSet` and `transforms` replace the ones
     /// the settings describe.
-    public init(settings: InspectionSettings, ruleSet: RuleSet? = nil, transforms: [any MessageTransform]? = nil,
-                useCrashJournal: Bool = false) throws {
+    public init(
+        settings: InspectionSettings,
+        ruleSet: RuleSet? = nil,
+        transforms: [any MessageTransform]? = nil,
+        useCrashJournal: Bool = false
+    ) throws {
         self.ruleSet = ruleSet ?? settings.policy.ruleSet
         self.limits = settings.mime
         self.transforms = transforms ?? settings.transforms
@@ -61,19 +65,28 @@ public final class MessageInspector: Sendable {
     /// parse, libclamav, libmagic, the rules, the transforms) runs with the message's hash in the
     /// journal, and a message that crashed the process before is held without being looked at
     /// again (its parsed message is then empty).
-    public func inspectBlocking(_ bytes: MessageBytes, envelope: Envelope?) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
+    public func inspectBlocking(
+        _ bytes: MessageBytes,
+        envelope: Envelope?
+    ) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
         guard let crashJournal else { return try inspectUnguarded(bytes, envelope: envelope) }
         let digest = bytes.withUnsafeBytes(CrashJournal.digest)
         guard !crashJournal.hasCrashed(digest) else {
             // Not inspected again, not delivered unseen: held, whatever the rules say.
-            let finding = Finding(.scanCrash, detail: "message sha256:\(CrashJournal.hex(digest)) made the gateway crash while it was"
-                                  + " being checked, so it is not checked again: could not be checked")
+            let finding = Finding(
+                .scanCrash,
+                detail: "message sha256:\(CrashJournal.hex(digest)) made the gateway crash while it was"
+                    + " being checked, so it is not checked again: could not be checked"
+            )
             return (InspectionResult(verdict: .quarantine(finding), findings: [finding]), MIMEParser.parse([UInt8]()))
         }
         return try crashJournal.whileScanning(digest) { () throws(ScanError) in try inspectUnguarded(bytes, envelope: envelope) }
     }
 
-    private func inspectUnguarded(_ bytes: MessageBytes, envelope: Envelope?) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
+    private func inspectUnguarded(
+        _ bytes: MessageBytes,
+        envelope: Envelope?
+    ) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
         let parsed = MIMEParser.parse(bytes, limits: limits)
         let content = try scanner?.scan(parsed)
         let judged = ruleSet.evaluate(RuleInput(envelope: envelope, message: parsed, content: content))
@@ -119,7 +132,9 @@ public final class MessageInspector: Sendable {
         let started = Date()
         do {
             let engine = try scanner.engines.reload()
-            logger.notice("signatures reloaded: \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory) in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+            logger.notice(
+                "signatures reloaded: \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory) in \(Int(Date().timeIntervalSince(started) * 1000)) ms"
+            )
         } catch {
             logger.error("signature reload failed, keeping the running engine: \(error)")
         }

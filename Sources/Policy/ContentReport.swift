@@ -17,8 +17,15 @@ public struct ContentReport: Sendable, Equatable {
         /// Set for an archive member that cannot be read without the password.
         public var encryption: String?
 
-        public init(part: String, name: String?, containers: [String] = [], size: Int, mimeType: String? = nil,
-                    clamavType: String? = nil, encryption: String? = nil) {
+        public init(
+            part: String,
+            name: String?,
+            containers: [String] = [],
+            size: Int,
+            mimeType: String? = nil,
+            clamavType: String? = nil,
+            encryption: String? = nil
+        ) {
             self.part = part
             self.name = name
             self.containers = containers

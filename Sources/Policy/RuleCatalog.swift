@@ -13,8 +13,14 @@ public struct Refusal: Sendable, Equatable {
     /// Whether the text ends with the part the finding is about, ` (part 2)`.
     public var namesPart: Bool
 
-    public init(_ code: Int, _ status: EnhancedStatus, vi vietnamese: String, en english: String, article: String? = nil,
-                namesPart: Bool = true) {
+    public init(
+        _ code: Int,
+        _ status: EnhancedStatus,
+        vi vietnamese: String,
+        en english: String,
+        article: String? = nil,
+        namesPart: Bool = true
+    ) {
         self.code = code
         self.status = status
         self.vietnamese = vietnamese
@@ -129,8 +135,16 @@ public struct RuleDeclaration: Sendable {
     public var parameters: [RuleParameter]
     public var make: @Sendable (RuleParameters) -> any Rule
 
-    public init(id: Finding.RuleID, order: Int, configKey: String, defaultAction: PolicyAction, needsContentScan: Bool,
-                refusal: Refusal, parameters: [RuleParameter] = [], make: @escaping @Sendable (RuleParameters) -> any Rule) {
+    public init(
+        id: Finding.RuleID,
+        order: Int,
+        configKey: String,
+        defaultAction: PolicyAction,
+        needsContentScan: Bool,
+        refusal: Refusal,
+        parameters: [RuleParameter] = [],
+        make: @escaping @Sendable (RuleParameters) -> any Rule
+    ) {
         self.id = id
         self.order = order
         self.configKey = configKey

@@ -71,7 +71,8 @@ struct RuleScanner {
                 guard depth >= 0 else { throw SourceError(file: file, line: token.line, message: "unbalanced }") }
                 i += 1
             } else if token.kind == .word, Self.typeKeywords.contains(token.text),
-                      let header = typeHeader(tokens, at: i, enclosing: scopes.last?.type) {
+                let header = typeHeader(tokens, at: i, enclosing: scopes.last?.type)
+            {
                 if header.conformsToRule {
                     conformances.append(Conformance(type: header.type, file: file, line: token.line))
                 }
@@ -81,8 +82,9 @@ struct RuleScanner {
                 }
                 i = header.end
             } else if token.isWord("static"), let scope = scopes.last, scope.depth == depth, !scope.isProtocol,
-                      i + 2 < tokens.count, tokens[i + 1].isWord("let") || tokens[i + 1].isWord("var"),
-                      tokens[i + 2].isWord("declaration") {
+                i + 2 < tokens.count, tokens[i + 1].isWord("let") || tokens[i + 1].isWord("var"),
+                tokens[i + 2].isWord("declaration")
+            {
                 if let open = declarationCall(tokens, at: i) {
                     do {
                         let (declaration, end) = try arguments(tokens, open: open, type: scope.type, file: file, line: token.line)
@@ -181,7 +183,13 @@ struct RuleScanner {
 
     /// Reads the call's `id:` and `order:` arguments; returns the declaration and the index after
     /// the closing parenthesis.
-    private func arguments(_ tokens: [Token], open: Int, type: String, file: String, line: Int) throws(SourceError)
+    private func arguments(
+        _ tokens: [Token],
+        open: Int,
+        type: String,
+        file: String,
+        line: Int
+    ) throws(SourceError)
         -> (Declaration, Int)
     {
         var depth = 0
@@ -197,10 +205,14 @@ struct RuleScanner {
                 id = value.map(\.text).joined()
             case "order":
                 guard value.count == 1, let only = value.first, only.kind == .number,
-                      let n = Int(only.text.filter { $0 != "_" }) else {
+                    let n = Int(only.text.filter { $0 != "_" })
+                else {
                     let written = value.map(\.text).joined(separator: " ")
-                    throw SourceError(file: file, line: argument[0].line,
-                                      message: "\(type): `order:` must be an integer literal (100, 200, …), not `\(written)`")
+                    throw SourceError(
+                        file: file,
+                        line: argument[0].line,
+                        message: "\(type): `order:` must be an integer literal (100, 200, …), not `\(written)`"
+                    )
                 }
                 order = n
             default:
@@ -232,8 +244,11 @@ struct RuleScanner {
         }
         guard let id else { throw SourceError(file: file, line: line, message: "\(type): RuleDeclaration( has no `id:` argument") }
         guard let order else {
-            throw SourceError(file: file, line: line,
-                              message: "\(type): RuleDeclaration( has no `order:` argument (its place in the evaluation order)")
+            throw SourceError(
+                file: file,
+                line: line,
+                message: "\(type): RuleDeclaration( has no `order:` argument (its place in the evaluation order)"
+            )
         }
         return (Declaration(type: type, id: id, order: order, file: file, line: line), i + 1)
     }
@@ -244,7 +259,11 @@ enum RuleRegistry {
     /// The declarations in `ruleFiles` in order, or every problem found: a rule type with no
     /// declaration the scanner can read, a rule outside the rules folder, two rules in one file,
     /// two rules with one order or one id.
-    static func registered(_ scanner: RuleScanner, isRuleFile: (String) -> Bool, rulesFolder: String)
+    static func registered(
+        _ scanner: RuleScanner,
+        isRuleFile: (String) -> Bool,
+        rulesFolder: String
+    )
         -> Result<[RuleScanner.Declaration], RegistryErrors>
     {
         var errors = scanner.errors
@@ -252,18 +271,31 @@ enum RuleRegistry {
         var rulesByFile: [String: [RuleScanner.Conformance]] = [:]
         for conformance in scanner.conformances {
             if declared[conformance.type] == nil, !scanner.brokenDeclarations.contains(conformance.type) {
-                let written = scanner.unreadableDeclarations[conformance.type].map {
-                    " (the one on line \($0) is not in that form: it must be a `static let` initialised by a `RuleDeclaration(...)` call)"
-                } ?? ""
-                errors.append(SourceError(file: conformance.file, line: conformance.line, message:
-                    "\(conformance.type) conforms to Rule but has no `static let declaration = RuleDeclaration(...)`\(written); "
-                        + "the rule catalog is generated from that declaration"))
+                let written =
+                    scanner.unreadableDeclarations[conformance.type].map {
+                        " (the one on line \($0) is not in that form: it must be a `static let` initialised by a `RuleDeclaration(...)` call)"
+                    } ?? ""
+                errors.append(
+                    SourceError(
+                        file: conformance.file,
+                        line: conformance.line,
+                        message:
+                            "\(conformance.type) conforms to Rule but has no `static let declaration = RuleDeclaration(...)`\(written); "
+                            + "the rule catalog is generated from that declaration"
+                    )
+                )
             }
             rulesByFile[conformance.file, default: []].append(conformance)
         }
         for declaration in scanner.declarations where !isRuleFile(declaration.file) {
-            errors.append(SourceError(file: declaration.file, line: declaration.line, message:
-                "\(declaration.type) declares a rule outside \(rulesFolder): each rule has its own file there"))
+            errors.append(
+                SourceError(
+                    file: declaration.file,
+                    line: declaration.line,
+                    message:
+                        "\(declaration.type) declares a rule outside \(rulesFolder): each rule has its own file there"
+                )
+            )
         }
         for (file, rules) in rulesByFile where isRuleFile(file) && Set(rules.map(\.type)).count > 1 {
             let names = rules.map(\.type).joined(separator: ", ")
@@ -274,21 +306,39 @@ enum RuleRegistry {
         var seenTypes: [String: RuleScanner.Declaration] = [:]
         for declaration in scanner.declarations {
             if let first = seenTypes[declaration.type] {
-                errors.append(SourceError(file: declaration.file, line: declaration.line, message:
-                    "\(declaration.type) has a second declaration (the first is at \(first.file):\(first.line))"))
+                errors.append(
+                    SourceError(
+                        file: declaration.file,
+                        line: declaration.line,
+                        message:
+                            "\(declaration.type) has a second declaration (the first is at \(first.file):\(first.line))"
+                    )
+                )
                 continue
             }
             seenTypes[declaration.type] = declaration
             if let first = seenIDs[declaration.id] {
-                errors.append(SourceError(file: declaration.file, line: declaration.line, message:
-                    "\(declaration.type) has the id \(declaration.id) of \(first.type) (\(first.file):\(first.line)); ids are unique"))
+                errors.append(
+                    SourceError(
+                        file: declaration.file,
+                        line: declaration.line,
+                        message:
+                            "\(declaration.type) has the id \(declaration.id) of \(first.type) (\(first.file):\(first.line)); ids are unique"
+                    )
+                )
             } else {
                 seenIDs[declaration.id] = declaration
             }
             if let first = seenOrders[declaration.order] {
-                errors.append(SourceError(file: declaration.file, line: declaration.line, message:
-                    "\(declaration.type) has the order \(declaration.order) of \(first.type) (\(first.file):\(first.line)); "
-                        + "each rule has its own place in the evaluation order"))
+                errors.append(
+                    SourceError(
+                        file: declaration.file,
+                        line: declaration.line,
+                        message:
+                            "\(declaration.type) has the order \(declaration.order) of \(first.type) (\(first.file):\(first.line)); "
+                            + "each rule has its own place in the evaluation order"
+                    )
+                )
             } else {
                 seenOrders[declaration.order] = declaration
             }

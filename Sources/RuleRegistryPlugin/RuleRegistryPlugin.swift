@@ -20,7 +20,7 @@ struct RuleRegistryPlugin: BuildToolPlugin {
                 arguments: ["--output", output.path(), "--rules", rules] + sources.map { $0.path() },
                 inputFiles: sources,
                 outputFiles: [output]
-            ),
+            )
         ]
     }
 }

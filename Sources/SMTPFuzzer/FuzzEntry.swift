@@ -166,8 +166,10 @@ func fuzzData(_ input: [UInt8]) {
         precondition(!finished, "DATA ended without <CRLF>.<CRLF>")
         // Online: what came out so far is the start of what the whole data gives.
         let whole = ReferenceData(stream + [13, 10, 46, 13, 10], policy: policy)
-        precondition(output.count <= whole.output.count && output.elementsEqual(whole.output.prefix(output.count)),
-                     "decoded bytes are not a prefix of the reference")
+        precondition(
+            output.count <= whole.output.count && output.elementsEqual(whole.output.prefix(output.count)),
+            "decoded bytes are not a prefix of the reference"
+        )
     }
     if policy == .normalize {
         for (i, byte) in output.enumerated() {
@@ -201,8 +203,10 @@ func fuzzReplies(_ input: [UInt8]) {
         precondition((200...599).contains(reply.code) && !reply.lines.isEmpty)
         if let status = reply.status { precondition(status.klass == reply.code / 100) }
         let once = rereadOne(reply)
-        precondition(once.code == reply.code && once.status == reply.status && once.lines.count == reply.lines.count,
-                     "relayed reply reads differently: \(reply) -> \(once)")
+        precondition(
+            once.code == reply.code && once.status == reply.status && once.lines.count == reply.lines.count,
+            "relayed reply reads differently: \(reply) -> \(once)"
+        )
         precondition(rereadOne(once) == once, "reading a relayed reply is not stable: \(once)")
     }
 }

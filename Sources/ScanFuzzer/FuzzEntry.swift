@@ -4,8 +4,8 @@
 import Foundation
 import FuzzSupport
 import MIMECore
-import Scanning
 import Policy
+import Scanning
 
 enum ScanFuzzTarget: String, FuzzTarget {
     case scan
@@ -35,7 +35,10 @@ let fuzzScanner: ContentScanner = {
 /// The input as the decoded body of an attachment (binary transfer encoding keeps it byte for
 /// byte), run through the same `ContentScanner.scan` the gateway runs.
 func scanForFuzzing(_ input: UnsafeRawBufferPointer) {
-    let header = Array("Content-Type: application/octet-stream; name=\"f.bin\"\r\nContent-Disposition: attachment; filename=\"f.bin\"\r\nContent-Transfer-Encoding: binary\r\n\r\n".utf8)
+    let header = Array(
+        "Content-Type: application/octet-stream; name=\"f.bin\"\r\nContent-Disposition: attachment; filename=\"f.bin\"\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            .utf8
+    )
     var bytes = header
     bytes += input
     let message = MIMEParser.parse(bytes)

@@ -1,10 +1,11 @@
+import Archives
 internal import CClamAV
+import Foundation
+import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Archives
-import Foundation
-import NIOConcurrencyHelpers
 
 /// Limits and places for libclamav, from `[scan]` in the configuration.
 public struct ClamAVSettings: Sendable, Equatable {
@@ -60,7 +61,10 @@ public final class ClamAVEngine: @unchecked Sendable {
         guard let engine = cl_engine_new() else { throw ClamAVError("cl_engine_new", CL_EMEM) }
         func set(_ field: cl_engine_field, _ value: Int) throws(ClamAVError) {
             let rc = cl_engine_set_num(engine, field, Int64(value))
-            guard rc == CL_SUCCESS else { cl_engine_free(engine); throw ClamAVError("cl_engine_set_num", rc, detail: "\(field)") }
+            guard rc == CL_SUCCESS else {
+                cl_engine_free(engine)
+                throw ClamAVError("cl_engine_set_num", rc, detail: "\(field)")
+            }
         }
         try set(CL_ENGINE_MAX_SCANSIZE, settings.maxScanSize)
         try set(CL_ENGINE_MAX_FILESIZE, settings.maxFileSize)
@@ -77,7 +81,10 @@ public final class ClamAVEngine: @unchecked Sendable {
             throw error
         }
         let rcTmp = cl_engine_set_str(engine, CL_ENGINE_TMPDIR, settings.temporaryDirectory)
-        guard rcTmp == CL_SUCCESS else { cl_engine_free(engine); throw ClamAVError("cl_engine_set_str", rcTmp, detail: "tmpdir") }
+        guard rcTmp == CL_SUCCESS else {
+            cl_engine_free(engine)
+            throw ClamAVError("cl_engine_set_str", rcTmp, detail: "tmpdir")
+        }
 
         var signatures: UInt32 = 0
         let rcLoad = cl_load(settings.databaseDirectory, engine, &signatures, CClamAV_dbOptions())
@@ -91,7 +98,10 @@ public final class ClamAVEngine: @unchecked Sendable {
         }
         cl_engine_set_clcb_file_inspection(engine, fileInspectionCallback)
         let rcCompile = cl_engine_compile(engine)
-        guard rcCompile == CL_SUCCESS else { cl_engine_free(engine); throw ClamAVError("cl_engine_compile", rcCompile) }
+        guard rcCompile == CL_SUCCESS else {
+            cl_engine_free(engine)
+            throw ClamAVError("cl_engine_compile", rcCompile)
+        }
         self.engine = engine
         self.signatureCount = Int(signatures)
         self.settings = settings
@@ -106,8 +116,11 @@ public final class ClamAVEngine: @unchecked Sendable {
     /// sit in a shared tmpfs such as /dev/shm).
     static func prepareTemporaryDirectory(_ path: String) throws(ClamAVError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: path,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
         } catch {
             throw ClamAVError("temporary directory", CL_ETMPDIR, detail: "\(path): \(error.localizedDescription)")
         }
@@ -170,9 +183,13 @@ public final class ClamAVEngine: @unchecked Sendable {
                     // records for the office-macro rule, not as a virus. Heuristics do not stop
                     // the scan (no CL_SCAN_GENERAL_HEURISTIC_PRECEDENCE): a signature found
                     // later wins.
-                    heuristic: UInt32(CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE | CL_SCAN_HEURISTIC_ENCRYPTED_DOC
-                                      | CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_MACROS),
-                    mail: 0, dev: 0)
+                    heuristic: UInt32(
+                        CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE | CL_SCAN_HEURISTIC_ENCRYPTED_DOC
+                            | CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_MACROS
+                    ),
+                    mail: 0,
+                    dev: 0
+                )
                 var virus: UnsafePointer<CChar>? = nil
                 var scanned: UInt = 0
                 let context = Unmanaged.passUnretained(box).toOpaque()
@@ -190,8 +207,12 @@ public final class ClamAVEngine: @unchecked Sendable {
 private let messageHandler = NIOLockedValueBox<(@Sendable (Bool, String) -> Void)?>(nil)
 
 /// libclamav's message callback; its context argument is the scan's, so it is not used.
-private func clamavMessageCallback(severity: cl_msg, fullMessage: UnsafePointer<CChar>?, message: UnsafePointer<CChar>?,
-                                   context: UnsafeMutableRawPointer?) {
+private func clamavMessageCallback(
+    severity: cl_msg,
+    fullMessage: UnsafePointer<CChar>?,
+    message: UnsafePointer<CChar>?,
+    context: UnsafeMutableRawPointer?
+) {
     guard severity != CL_MSG_INFO_VERBOSE, let message, let handler = messageHandler.withLockedValue({ $0 }) else { return }
     handler(severity == CL_MSG_ERROR, String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines))
 }
@@ -204,9 +225,16 @@ private final class CallbackBox {
 /// libclamav calls this for every new layer; it captures nothing (a C function pointer): the
 /// per-scan state comes through `context`.
 private func fileInspectionCallback(
-    fd: Int32, type: UnsafePointer<CChar>?, ancestors: UnsafeMutablePointer<UnsafePointer<CChar>?>?, parentSize: Int,
-    fileName: UnsafePointer<CChar>?, fileSize: Int, buffer: UnsafePointer<CChar>?, recursionLevel: UInt32,
-    attributes: UInt32, context: UnsafeMutableRawPointer?
+    fd: Int32,
+    type: UnsafePointer<CChar>?,
+    ancestors: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+    parentSize: Int,
+    fileName: UnsafePointer<CChar>?,
+    fileSize: Int,
+    buffer: UnsafePointer<CChar>?,
+    recursionLevel: UInt32,
+    attributes: UInt32,
+    context: UnsafeMutableRawPointer?
 ) -> cl_error_t {
     guard let context else { return CL_CLEAN }
     let box = Unmanaged<CallbackBox>.fromOpaque(context).takeUnretainedValue()
@@ -215,10 +243,14 @@ private func fileInspectionCallback(
         for i in 0..<Int(recursionLevel) { names.append(ancestors[i].map(ArchiveText.memberName) ?? "") }
     }
     let layer = ClamAVEngine.Layer(
-        depth: Int(recursionLevel), type: type.map { String(cString: $0) } ?? "CL_TYPE_ANY",
-        name: fileName.map(ArchiveText.memberName), ancestors: names, size: fileSize,
+        depth: Int(recursionLevel),
+        type: type.map { String(cString: $0) } ?? "CL_TYPE_ANY",
+        name: fileName.map(ArchiveText.memberName),
+        ancestors: names,
+        size: fileSize,
         bytes: buffer.map { UnsafeRawBufferPointer(start: UnsafeRawPointer($0), count: fileSize) },
-        normalized: attributes & UInt32(LAYER_ATTRIBUTES_NORMALIZED) != 0)
+        normalized: attributes & UInt32(LAYER_ATTRIBUTES_NORMALIZED) != 0
+    )
     box.inspect(layer)
     return CL_CLEAN
 }

@@ -98,8 +98,12 @@ public final class ContentScanner: Sendable {
     /// Every header section (the message's and each part's), one after the other, as one text
     /// object: with the bodies and segments that makes every byte of the message reach
     /// libclamav, for one scan more per message. Named `(header sections)` in the root part.
-    private func scanHeaderSections(of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie,
-                                    into report: inout ContentReport) throws {
+    private func scanHeaderSections(
+        of message: ParsedMessage,
+        engine: ClamAVEngine,
+        cookie: MagicCookie,
+        into report: inout ContentReport
+    ) throws {
         var headers: [UInt8] = []
         message.bytes.withUnsafeBytes { bytes in
             for part in message.parts where part.bodyRange.lowerBound > part.range.lowerBound {
@@ -133,8 +137,14 @@ public final class ContentScanner: Sendable {
     /// with its junk skipped, MIME parts inside a segment or an unsplit multipart. Inside a
     /// message found in an attachment, `outer` is the attachment's part and name: findings
     /// point at that part, and names are prefixed.
-    private func scanParts(of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport,
-                           outer: (part: String, name: String)?, depth: Int) throws {
+    private func scanParts(
+        of message: ParsedMessage,
+        engine: ClamAVEngine,
+        cookie: MagicCookie,
+        into report: inout ContentReport,
+        outer: (part: String, name: String)?,
+        depth: Int
+    ) throws {
         for part in message.parts {
             // Parts are named by number as everywhere (ParsedMessage.partNumber): a single-part body is "1".
             let path = outer?.part ?? message.partNumber(of: part)
@@ -152,35 +162,77 @@ public final class ContentScanner: Sendable {
                 // A message inside: a message/rfc822 leaf (base64, or past the depth limit), or an
                 // attachment libmagic calls message/rfc822.
                 if depth < Self.maxAttachedMessageDepth,
-                   part.isMessage || (!isTextBody && report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822") {
+                    part.isMessage
+                        || (!isTextBody
+                            && report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822")
+                {
                     let inner = MIMEParser.parse(body, limits: message.limits)
-                    try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (path, name ?? named(own)), depth: depth + 1)
+                    try scanParts(
+                        of: inner,
+                        engine: engine,
+                        cookie: cookie,
+                        into: &report,
+                        outer: (path, name ?? named(own)),
+                        depth: depth + 1
+                    )
                 }
                 // S/MIME opaque-signed data carries its MIME entity inside the signature.
                 if !isTextBody, depth < Self.maxAttachedMessageDepth, let signed = SignedData.content(of: body) {
                     let inner = MIMEParser.parse(signed, limits: message.limits)
-                    try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
-                                  outer: (path, (name ?? named(own)) + " (signed content)"), depth: depth + 1)
+                    try scanParts(
+                        of: inner,
+                        engine: engine,
+                        cookie: cookie,
+                        into: &report,
+                        outer: (path, (name ?? named(own)) + " (signed content)"),
+                        depth: depth + 1
+                    )
                 } else if part.mediaType == "application/pkcs7-mime" || part.mediaType == "application/x-pkcs7-mime",
-                          part.contentType["smime-type"]?.lowercased() != "certs-only",
-                          !report.encryptedMessages.contains(where: { $0.part == path }) {
-                    report.encryptedMessages.append(.init(part: path, detail: "\(name ?? named(own)): S/MIME data ThuGate cannot read, content cannot be inspected"))
+                    part.contentType["smime-type"]?.lowercased() != "certs-only",
+                    !report.encryptedMessages.contains(where: { $0.part == path })
+                {
+                    report.encryptedMessages.append(
+                        .init(part: path, detail: "\(name ?? named(own)): S/MIME data ThuGate cannot read, content cannot be inspected")
+                    )
                 }
                 // MIME parts inside a text body: what a reader that takes another boundary (or an
                 // unsplit multipart's own) sees as parts.
                 if isTextBody {
-                    try scanEmbedded(body[...], of: message, engine: engine, cookie: cookie, into: &report, part: path, name: name ?? named(own), depth: depth)
+                    try scanEmbedded(
+                        body[...],
+                        of: message,
+                        engine: engine,
+                        cookie: cookie,
+                        into: &report,
+                        part: path,
+                        name: name ?? named(own),
+                        depth: depth
+                    )
                 }
                 for file in message.uuencodedFiles(in: part) {
                     try file.content.withUnsafeBytes { bytes in
-                        try scanObject(bytes, part: path, name: outer.map { "\($0.name)/\(file.name)" } ?? file.name, isTextBody: false,
-                                       engine: engine, cookie: cookie, into: &report)
+                        try scanObject(
+                            bytes,
+                            part: path,
+                            name: outer.map { "\($0.name)/\(file.name)" } ?? file.name,
+                            isTextBody: false,
+                            engine: engine,
+                            cookie: cookie,
+                            into: &report
+                        )
                     }
                 }
                 if let lenient = message.lenientBase64Body(of: part) {
                     try lenient.withUnsafeBytes { bytes in
-                        try scanObject(bytes, part: path, name: (name ?? named(own)) + " (base64 read skipping non-base64)", isTextBody: false,
-                                       engine: engine, cookie: cookie, into: &report)
+                        try scanObject(
+                            bytes,
+                            part: path,
+                            name: (name ?? named(own)) + " (base64 read skipping non-base64)",
+                            isTextBody: false,
+                            engine: engine,
+                            cookie: cookie,
+                            into: &report
+                        )
                     }
                 }
             }
@@ -191,25 +243,56 @@ public final class ContentScanner: Sendable {
                     try scanObject(bytes, part: path, name: segmentName, isTextBody: true, engine: engine, cookie: cookie, into: &report)
                     noteEncryption(bytes, part: path, name: segmentName, into: &report)
                 }
-                try scanEmbedded(text, of: message, engine: engine, cookie: cookie, into: &report, part: path, name: segmentName, depth: depth)
+                try scanEmbedded(
+                    text,
+                    of: message,
+                    engine: engine,
+                    cookie: cookie,
+                    into: &report,
+                    part: path,
+                    name: segmentName,
+                    depth: depth
+                )
                 for file in text.withUnsafeBytes({ UUDecoder.files(in: $0) }) {
                     try file.content.withUnsafeBytes { bytes in
-                        try scanObject(bytes, part: path, name: named(file.name), isTextBody: false, engine: engine, cookie: cookie, into: &report)
+                        try scanObject(
+                            bytes,
+                            part: path,
+                            name: named(file.name),
+                            isTextBody: false,
+                            engine: engine,
+                            cookie: cookie,
+                            into: &report
+                        )
                     }
                 }
             }
             for other in depth < Self.maxAttachedMessageDepth ? message.otherReadings(of: part) : [] {
                 let inner = MIMEParser.parse(other, limits: message.limits)
-                try scanParts(of: inner, engine: engine, cookie: cookie, into: &report,
-                              outer: (path, named("\(part.filename ?? own) (read another way)")), depth: depth + 1)
+                try scanParts(
+                    of: inner,
+                    engine: engine,
+                    cookie: cookie,
+                    into: &report,
+                    outer: (path, named("\(part.filename ?? own) (read another way)")),
+                    depth: depth + 1
+                )
             }
         }
     }
 
     /// MIME parts inside text that is no part (a second boundary parameter's parts in a
     /// preamble, an unsplit multipart): parsed with the boundary they use and scanned.
-    private func scanEmbedded(_ text: ArraySlice<UInt8>, of message: ParsedMessage, engine: ClamAVEngine, cookie: MagicCookie,
-                              into report: inout ContentReport, part: String, name: String, depth: Int) throws {
+    private func scanEmbedded(
+        _ text: ArraySlice<UInt8>,
+        of message: ParsedMessage,
+        engine: ClamAVEngine,
+        cookie: MagicCookie,
+        into report: inout ContentReport,
+        part: String,
+        name: String,
+        depth: Int
+    ) throws {
         guard depth < Self.maxAttachedMessageDepth, let embedded = MIMEParser.embeddedMultipart(text) else { return }
         let inner = MIMEParser.parse(embedded, limits: message.limits)
         try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (part, name), depth: depth + 1)
@@ -245,7 +328,8 @@ public final class ContentScanner: Sendable {
         }
         // OpenPGP: a session key packet, then another one or the encrypted data.
         guard let first = openPGPPacket(bytes, at: 0), first.length >= 4, first.body + first.length < bytes.count,
-              let next = openPGPPacket(bytes, at: first.body + first.length), [1, 3, 9, 18, 20].contains(next.tag) else { return nil }
+            let next = openPGPPacket(bytes, at: first.body + first.length), [1, 3, 9, 18, 20].contains(next.tag)
+        else { return nil }
         let version = bytes[first.body]
         switch first.tag {
         // Versions 3 and 4 (what GnuPG and OpenPGP.js write); RFC 9580's v6 packets are too
@@ -292,8 +376,9 @@ public final class ContentScanner: Sendable {
         let n = bytes.count
         // memchr for the line feed before a line; a message that starts with the armor too.
         while at + pgpArmor.count <= n {
-            if bytes[at] == pgpArmor[0], (at == 0 || bytes[at - 1] == 10),
-               memcmp(base + at, pgpArmor, pgpArmor.count) == 0 {
+            if bytes[at] == pgpArmor[0], at == 0 || bytes[at - 1] == 10,
+                memcmp(base + at, pgpArmor, pgpArmor.count) == 0
+            {
                 return true
             }
             guard let lf = memchr(base + at, 10, n - at) else { return false }
@@ -306,8 +391,15 @@ public final class ContentScanner: Sendable {
         part.mediaType.hasPrefix("text/") && part.filename == nil && part.disposition?.value != "attachment"
     }
 
-    private func scanObject(_ bytes: UnsafeRawBufferPointer, part: String, name: String?, isTextBody: Bool,
-                            engine: ClamAVEngine, cookie: MagicCookie, into report: inout ContentReport) throws {
+    private func scanObject(
+        _ bytes: UnsafeRawBufferPointer,
+        part: String,
+        name: String?,
+        isTextBody: Bool,
+        engine: ClamAVEngine,
+        cookie: MagicCookie,
+        into report: inout ContentReport
+    ) throws {
         let containerName = name ?? "part \(part)"
         var sawTop = false
         var topIsMessage = false
@@ -335,8 +427,14 @@ public final class ContentScanner: Sendable {
                 // have no name of their own, and it names some by the temporary file it wrote.
                 let containers = [containerName] + layer.ancestors.dropFirst().compactMap { Self.storedName($0) }
                 let memberName = Self.storedName(layer.name)
-                let object = ContentReport.Object(part: part, name: memberName, containers: containers, size: layer.size,
-                                                  mimeType: type, clamavType: layer.type)
+                let object = ContentReport.Object(
+                    part: part,
+                    name: memberName,
+                    containers: containers,
+                    size: layer.size,
+                    mimeType: type,
+                    clamavType: layer.type
+                )
                 // The archive's own listing named this member already: keep one object, typed.
                 let path = containers.joined(separator: "/")
                 if let listed = report.objects.firstIndex(where: {
@@ -348,11 +446,20 @@ public final class ContentScanner: Sendable {
                     report.objects.append(object)
                 }
                 if memberName == "[Content_Types].xml", Self.declaresMacros(data) {
-                    Self.noteMacros(part: part, container: path, detail: "macro-enabled content type in [Content_Types].xml",
-                                    into: &report)
+                    Self.noteMacros(
+                        part: part,
+                        container: path,
+                        detail: "macro-enabled content type in [Content_Types].xml",
+                        into: &report
+                    )
                 }
-                inspectContainer(data, mimeType: type, part: part,
-                                 name: (containers + [memberName ?? "(member)"]).joined(separator: "/"), into: &report)
+                inspectContainer(
+                    data,
+                    mimeType: type,
+                    part: part,
+                    name: (containers + [memberName ?? "(member)"]).joined(separator: "/"),
+                    into: &report
+                )
             }
         }
         if let layerError { throw layerError }
@@ -386,8 +493,16 @@ public final class ContentScanner: Sendable {
                     report.encryptedDocuments.append(.init(part: part, detail: "\(name): encrypted document (\(signature))"))
                 }
             } else if !report.encryptedArchives.contains(where: { $0.part == part }) {
-                report.encryptedArchives.append(.init(part: part, name: name, format: kind.lowercased(), headersEncrypted: false,
-                                                      encryptedMembers: [], method: signature))
+                report.encryptedArchives.append(
+                    .init(
+                        part: part,
+                        name: name,
+                        format: kind.lowercased(),
+                        headersEncrypted: false,
+                        encryptedMembers: [],
+                        method: signature
+                    )
+                )
             }
         } else if signature.hasPrefix("Heuristics.OLE2.ContainsMacros") {
             // A macro is not a virus: the office-macro rule decides (libclamav names the outermost
@@ -405,21 +520,40 @@ public final class ContentScanner: Sendable {
 
     /// Reads archive headers (encryption, members libclamav cannot extract) and document
     /// encryption markers.
-    private func inspectContainer(_ bytes: UnsafeRawBufferPointer, mimeType: String?, part: String, name: String,
-                                  into report: inout ContentReport) {
+    private func inspectContainer(
+        _ bytes: UnsafeRawBufferPointer,
+        mimeType: String?,
+        part: String,
+        name: String,
+        into report: inout ContentReport
+    ) {
         if ArchiveReader.format(of: bytes) != nil, let listing = ArchiveReader.list(bytes, limits: archiveLimits) {
             if listing.isEncrypted {
                 let encrypted = listing.members.filter { $0.encryption != nil }
                 let method = listing.headerEncryption ?? encrypted.first?.encryption ?? "encrypted"
-                report.encryptedArchives.append(.init(part: part, name: name, format: listing.format.rawValue,
-                                                      headersEncrypted: listing.headersEncrypted,
-                                                      encryptedMembers: encrypted.map(\.name), method: method))
+                report.encryptedArchives.append(
+                    .init(
+                        part: part,
+                        name: name,
+                        format: listing.format.rawValue,
+                        headersEncrypted: listing.headersEncrypted,
+                        encryptedMembers: encrypted.map(\.name),
+                        method: method
+                    )
+                )
             }
             // Every member is judged by name, also those libclamav cannot open (encrypted, or
             // packed with a method it lacks); the ones it extracts are typed by the callback.
             for member in listing.members where !member.isDirectory {
-                report.objects.append(.init(part: part, name: member.name, containers: [name],
-                                            size: Int(clamping: member.size ?? 0), encryption: member.encryption))
+                report.objects.append(
+                    .init(
+                        part: part,
+                        name: member.name,
+                        containers: [name],
+                        size: Int(clamping: member.size ?? 0),
+                        encryption: member.encryption
+                    )
+                )
                 // An OOXML package keeps its VBA project as a part of its own (ECMA-376, [MS-OFFMACRO2]).
                 if listing.format == .zip, member.name.split(separator: "/").last?.lowercased() == "vbaproject.bin" {
                     Self.noteMacros(part: part, container: name, detail: "VBA project \(member.name)", into: &report)
@@ -462,7 +596,8 @@ public final class ContentScanner: Sendable {
     static func mayBeBinary(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let head = bytes.prefix(512)
         if head.starts(with: [0x4D, 0x5A]) || head.starts(with: [0x7F, 0x45, 0x4C, 0x46]) || head.starts(with: Array("#!".utf8))
-            || head.starts(with: Array("%PDF".utf8)) || head.starts(with: [0x50, 0x4B]) {
+            || head.starts(with: Array("%PDF".utf8)) || head.starts(with: [0x50, 0x4B])
+        {
             return true
         }
         return head.contains { $0 < 0x09 || ($0 > 0x0D && $0 < 0x20) }
@@ -480,15 +615,17 @@ public final class ContentScanner: Sendable {
             components.removeSubrange(...temporary)
             // cli_genfname: "<stored name>.<10 hex digits>" in libclamav's temporary directory.
             if let last = components.last, let dot = last.lastIndex(of: "."),
-               last.distance(from: dot, to: last.endIndex) == 11, last[last.index(after: dot)...].allSatisfy(\.isHexDigit) {
+                last.distance(from: dot, to: last.endIndex) == 11, last[last.index(after: dot)...].allSatisfy(\.isHexDigit)
+            {
                 components[components.count - 1] = String(last[..<dot])
             }
         }
         components.removeAll { $0.isEmpty || $0 == "." }
         // OLE2 streams are written as "<md5 of the stream name>_<n>" (ole2_extract.c).
         if let last = components.last, let underscore = last.firstIndex(of: "_"),
-           last.distance(from: last.startIndex, to: underscore) == 32, last[..<underscore].allSatisfy(\.isHexDigit),
-           !last[last.index(after: underscore)...].isEmpty, last[last.index(after: underscore)...].allSatisfy(\.isNumber) {
+            last.distance(from: last.startIndex, to: underscore) == 32, last[..<underscore].allSatisfy(\.isHexDigit),
+            !last[last.index(after: underscore)...].isEmpty, last[last.index(after: underscore)...].allSatisfy(\.isNumber)
+        {
             return nil
         }
         return components.isEmpty ? nil : components.joined(separator: "/")

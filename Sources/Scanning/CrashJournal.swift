@@ -1,10 +1,11 @@
 internal import CClamAV
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOConcurrencyHelpers
 public import Policy
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Finding.RuleID {
     /// A message that crashed the content scanner before: held, not scanned again.

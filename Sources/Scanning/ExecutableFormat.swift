@@ -115,8 +115,9 @@ public enum ExecutableFormat: String, Sendable, Equatable, CaseIterable {
     /// The LE/LX header: byte and word order 0 or 1, format level 0, a known CPU and OS.
     static func isLinearHeader(_ b: Bytes, at offset: Int) -> Bool {
         guard let byteOrder = b.u8(offset + 2), let wordOrder = b.u8(offset + 3), byteOrder <= 1, wordOrder <= 1,
-              let level = b.u32le(offset + 4), level == 0,
-              let cpu = b.u16le(offset + 8), let os = b.u16le(offset + 0x0A) else { return false }
+            let level = b.u32le(offset + 4), level == 0,
+            let cpu = b.u16le(offset + 8), let os = b.u16le(offset + 0x0A)
+        else { return false }
         return [1, 2, 3, 0x20, 0x21, 0x40, 0x41].contains(cpu) && os <= 4
     }
 
@@ -125,8 +126,9 @@ public enum ExecutableFormat: String, Sendable, Equatable, CaseIterable {
     /// file and the image, and a relocation table inside the header.
     static func isDOSHeader(_ b: Bytes) -> Bool {
         guard let lastPage = b.u16le(2).map(Int.init), let pages = b.u16le(4).map(Int.init),
-              let relocations = b.u16le(6).map(Int.init), let paragraphs = b.u16le(8).map(Int.init),
-              let relocationTable = b.u16le(0x18).map(Int.init) else { return false }
+            let relocations = b.u16le(6).map(Int.init), let paragraphs = b.u16le(8).map(Int.init),
+            let relocationTable = b.u16le(0x18).map(Int.init)
+        else { return false }
         guard lastPage < 512, pages >= 1, paragraphs >= 2 else { return false }
         let header = paragraphs * 16
         let image = pages * 512 - (lastPage == 0 ? 0 : 512 - lastPage)
@@ -142,7 +144,8 @@ public enum ExecutableFormat: String, Sendable, Equatable, CaseIterable {
     /// `e_phentsize` the size of a program header (Linux checks neither class nor version).
     static func isELF(_ b: Bytes) -> Bool {
         guard b.matches([0x7F, 0x45, 0x4C, 0x46], at: 0), b.count >= 52, let elfClass = b.u8(4), let data = b.u8(5),
-              let version = b.u8(6) else { return false }
+            let version = b.u8(6)
+        else { return false }
         if (1...2).contains(elfClass), (1...2).contains(data), version == 1 {
             return b.count >= (elfClass == 1 ? 52 : 64)
         }
@@ -175,7 +178,8 @@ public enum ExecutableFormat: String, Sendable, Equatable, CaseIterable {
         }
         func field(_ index: Int) -> UInt32? { b.u32le(offset + 4 * index).map { swap ? $0.byteSwapped : $0 } }
         guard offset + header <= end, let cpu = field(1), let fileType = field(3), let commands = field(4),
-              let commandBytes = field(5) else { return false }
+            let commandBytes = field(5)
+        else { return false }
         // CPU_TYPE_*: VAX 1, MC680x0 6, x86 7, MC98000 10, HPPA 11, ARM 12, MC88000 13, SPARC 14,
         // i860 15, PowerPC 18; the high byte holds only the ABI flags (64-bit, 64_32).
         guard [1, 6, 7, 10, 11, 12, 13, 14, 15, 18].contains(cpu & 0x00FF_FFFF), cpu >> 24 <= 2 else { return false }
@@ -189,14 +193,16 @@ public enum ExecutableFormat: String, Sendable, Equatable, CaseIterable {
     /// takes the slice for its CPU, so one is enough: a junk slice beside it hides nothing.
     static func isUniversalMachO(_ b: Bytes) -> Bool {
         guard let magic = b.u32be(0), magic == 0xCAFE_BABE || magic == 0xCAFE_BABF, let count = b.u32be(4),
-              (1...44).contains(count) else { return false }
+            (1...44).contains(count)
+        else { return false }
         let wide = magic == 0xCAFE_BABF
         let entry = wide ? 32 : 20
         let table = 8 + Int(count) * entry
         guard table <= b.count else { return false }
         return (0..<Int(count)).contains { index in
             let at = 8 + index * entry
-            let start: UInt64?, size: UInt64?
+            let start: UInt64?
+            let size: UInt64?
             if wide {
                 start = b.u64be(at + 8)
                 size = b.u64be(at + 16)

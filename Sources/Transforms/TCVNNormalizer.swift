@@ -66,14 +66,18 @@ public struct TCVNNormalizer: MessageTransform {
                 normalizeFilename(name, of: part, in: message, editor: &editor, changes: &changes, apply: !reportOnly)
             }
             guard part.mediaType == "text/plain" || part.mediaType == "text/html",
-                  part.disposition?.value != "attachment", part.filename == nil else { continue }
+                part.disposition?.value != "attachment", part.filename == nil
+            else { continue }
             normalizeBody(of: part, in: message, editor: &editor, changes: &changes, findings: &findings, apply: !reportOnly)
         }
 
         let place = { (change: Change) -> String? in change.place.hasPrefix("part ") ? String(change.place.dropFirst(5)) : nil }
         findings += changes.map {
-            Finding(.legacyEncoding, detail: reportOnly ? "\($0.encoding) found, not converted (signed message)" : "\($0.encoding)→utf-8 (\($0.place))",
-                    part: place($0))
+            Finding(
+                .legacyEncoding,
+                detail: reportOnly ? "\($0.encoding) found, not converted (signed message)" : "\($0.encoding)→utf-8 (\($0.place))",
+                part: place($0)
+            )
         }
         guard !changes.isEmpty, !reportOnly else { return TransformResult(findings: findings) }
         let summary = changes.map(\.description).joined(separator: "; ")
@@ -98,8 +102,14 @@ public struct TCVNNormalizer: MessageTransform {
 
     // MARK: Bodies
 
-    private func normalizeBody(of part: MIMEPart, in message: ParsedMessage, editor: inout MessageEditor,
-                               changes: inout [Change], findings: inout [Finding], apply: Bool) {
+    private func normalizeBody(
+        of part: MIMEPart,
+        in message: ParsedMessage,
+        editor: inout MessageEditor,
+        changes: inout [Change],
+        findings: inout [Finding],
+        apply: Bool
+    ) {
         let (bytes, clean) = message.decodedBody(of: part)
         // A body that does not decode cleanly is not rewritten: its bytes are not known.
         guard clean, !bytes.isEmpty else { return }
@@ -110,8 +120,13 @@ public struct TCVNNormalizer: MessageTransform {
         let detection = VietDetector.detect(bytes, declaredCharset: declared)
         guard case .legacy(let encoding) = detection.kind else {
             if let declared, !Self.isKnownCharset(declared) {
-                findings.append(Finding(.unknownCharset, detail: "charset \"\(declared)\" cannot be decoded: part left unchanged",
-                                        part: message.partNumber(of: part)))
+                findings.append(
+                    Finding(
+                        .unknownCharset,
+                        detail: "charset \"\(declared)\" cannot be decoded: part left unchanged",
+                        part: message.partNumber(of: part)
+                    )
+                )
             }
             return
         }
@@ -132,12 +147,16 @@ public struct TCVNNormalizer: MessageTransform {
     /// (mislabelled), Windows-1258, the Vietnamese sets themselves, and names no decoder knows.
     static func mayHideLegacyVietnamese(_ label: String) -> Bool {
         let name = label.trimmingCharacters(in: .whitespaces).lowercased()
-        let western: Set<String> = ["us-ascii", "ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
-                                    "windows-1252", "cp1252", "x-cp1252", "iso-8859-15", "iso8859-15", "latin-9", "utf-8", "utf8",
-                                    "windows-1258", "cp1258", "x-cp1258", "x-user-defined", "unknown-8bit"]
+        let western: Set<String> = [
+            "us-ascii", "ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1",
+            "windows-1252", "cp1252", "x-cp1252", "iso-8859-15", "iso8859-15", "latin-9", "utf-8", "utf8",
+            "windows-1258", "cp1258", "x-cp1258", "x-user-defined", "unknown-8bit",
+        ]
         return western.contains(name) || VietEncoding.allCases.contains { $0.rawValue == name }
-            || ["tcvn", "tcvn3", "tcvn-5712", "tcvn5712-1", "tcvn5712-3", "viscii", "vni", "vps", "x-viet-vni", "x-viet-vps",
-                "x-viet-tcvn5712", "x-viet-viscii", "csviscii"].contains(name)
+            || [
+                "tcvn", "tcvn3", "tcvn-5712", "tcvn5712-1", "tcvn5712-3", "viscii", "vni", "vps", "x-viet-vni", "x-viet-vps",
+                "x-viet-tcvn5712", "x-viet-viscii", "csviscii",
+            ].contains(name)
             || !Charset.isSupported(label: name)
     }
 
@@ -155,9 +174,11 @@ public struct TCVNNormalizer: MessageTransform {
             out += rest[..<meta.lowerBound]
             var tag = String(rest[meta.lowerBound...close])
             if let charset = tag.range(of: "charset=", options: .caseInsensitive) {
-                let valueStart = tag[charset.upperBound...].first.map { $0 == "\"" || $0 == "'" } == true
+                let valueStart =
+                    tag[charset.upperBound...].first.map { $0 == "\"" || $0 == "'" } == true
                     ? tag.index(after: charset.upperBound) : charset.upperBound
-                let valueEnd = tag[valueStart...].firstIndex { $0 == "\"" || $0 == "'" || $0 == ";" || $0 == " " || $0 == ">" || $0 == "/" }
+                let valueEnd =
+                    tag[valueStart...].firstIndex { $0 == "\"" || $0 == "'" || $0 == ";" || $0 == " " || $0 == ">" || $0 == "/" }
                     ?? tag.endIndex
                 tag.replaceSubrange(valueStart..<valueEnd, with: "utf-8")
             }
@@ -171,8 +192,13 @@ public struct TCVNNormalizer: MessageTransform {
 
     static let readableHeaders = ["Subject", "From", "To", "Cc", "Reply-To", "Sender"]
 
-    private func normalizeHeaders(of part: MIMEPart, in message: ParsedMessage, editor: inout MessageEditor,
-                                  changes: inout [Change], apply: Bool) {
+    private func normalizeHeaders(
+        of part: MIMEPart,
+        in message: ParsedMessage,
+        editor: inout MessageEditor,
+        changes: inout [Change],
+        apply: Bool
+    ) {
         for name in Self.readableHeaders {
             for field in part.header.fields(named: name) {
                 let raw = message.bytes.withUnsafeBytes { field.unfoldedValue(in: $0) }
@@ -208,9 +234,12 @@ public struct TCVNNormalizer: MessageTransform {
         var found: VietEncoding? = nil
         var out: [String] = []
         // Raw 8-bit runs are split into words so that each phrase can be converted on its own.
-        let segments: [EncodedWords.Segment] = isASCII ? EncodedWords.segments(text)
+        let segments: [EncodedWords.Segment] =
+            isASCII
+            ? EncodedWords.segments(text)
             : splitRaw(raw).flatMap { piece -> [EncodedWords.Segment] in
-                piece.allSatisfy({ $0 < 0x80 }) ? EncodedWords.segments(String(decoding: piece, as: UTF8.self))
+                piece.allSatisfy({ $0 < 0x80 })
+                    ? EncodedWords.segments(String(decoding: piece, as: UTF8.self))
                     : [.encoded(charset: "", bytes: piece, raw: "")]
             }
         // Adjacent encoded words in one charset are one text (the whitespace between them is
@@ -225,8 +254,9 @@ public struct TCVNNormalizer: MessageTransform {
             var originals = [rawWord.isEmpty ? String(decoding: bytes, as: UTF8.self) : rawWord]
             var next = index + 1
             while !charset.isEmpty, next + 1 < segments.count, case .text(let gap) = segments[next],
-                  gap.allSatisfy({ $0 == " " || $0 == "\t" }),
-                  case .encoded(let charset2, let more, let raw2) = segments[next + 1], charset2.lowercased() == charset.lowercased() {
+                gap.allSatisfy({ $0 == " " || $0 == "\t" }),
+                case .encoded(let charset2, let more, let raw2) = segments[next + 1], charset2.lowercased() == charset.lowercased()
+            {
                 bytes += more
                 originals += [gap, raw2]
                 next += 2
@@ -251,7 +281,10 @@ public struct TCVNNormalizer: MessageTransform {
         var current: [UInt8] = []
         for byte in raw {
             current.append(byte)
-            if byte == 0x20 || byte == 0x09 { words.append(current); current = [] }
+            if byte == 0x20 || byte == 0x09 {
+                words.append(current)
+                current = []
+            }
         }
         if !current.isEmpty { words.append(current) }
         var pieces: [[UInt8]] = []
@@ -266,7 +299,8 @@ public struct TCVNNormalizer: MessageTransform {
         // A phrase's trailing space goes back to the ASCII text after it.
         var out: [[UInt8]] = []
         for piece in pieces {
-            if piece.contains(where: { $0 >= 0x80 }), let end = piece.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }), end < piece.count - 1 {
+            if piece.contains(where: { $0 >= 0x80 }), let end = piece.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }), end < piece.count - 1
+            {
                 out.append(Array(piece[...end]))
                 out.append(Array(piece[(end + 1)...]))
             } else {
@@ -278,8 +312,14 @@ public struct TCVNNormalizer: MessageTransform {
 
     // MARK: Attachment names
 
-    private func normalizeFilename(_ name: String, of part: MIMEPart, in message: ParsedMessage, editor: inout MessageEditor,
-                                   changes: inout [Change], apply: Bool) {
+    private func normalizeFilename(
+        _ name: String,
+        of part: MIMEPart,
+        in message: ParsedMessage,
+        editor: inout MessageEditor,
+        changes: inout [Change],
+        apply: Bool
+    ) {
         // The parser decoded the name with its declared charset; a mislabeled legacy name comes
         // out as Latin-1 or Windows-1252 characters, which give the original bytes back.
         let bytes: [UInt8]
@@ -297,12 +337,18 @@ public struct TCVNNormalizer: MessageTransform {
         if apply {
             do {
                 if let disposition = part.disposition {
-                    try editor.replaceHeader("Content-Disposition", with: disposition.writing(fileName: detection.text, as: "filename"),
-                                             of: part)
+                    try editor.replaceHeader(
+                        "Content-Disposition",
+                        with: disposition.writing(fileName: detection.text, as: "filename"),
+                        of: part
+                    )
                 }
                 if part.contentType["name"] != nil {
-                    try editor.replaceHeader("Content-Type", with: part.contentType.writing(fileName: detection.text, as: "name"),
-                                             of: part)
+                    try editor.replaceHeader(
+                        "Content-Type",
+                        with: part.contentType.writing(fileName: detection.text, as: "name"),
+                        of: part
+                    )
                 }
             } catch {
                 return

@@ -2,7 +2,8 @@ extension Syllable {
     /// About 400 of the most frequent Vietnamese syllables (general and administrative prose).
     /// A tie-breaker only: when two encodings both read a short text as valid syllables
     /// ("kiến" in VISCII is "kiên" in TCVN3), the reading made of common words wins.
-    static let common: Set<String> = Set("""
+    static let common: Set<String> = Set(
+        """
         của và các có được trong là cho những với không người một này đã năm về để theo đến \
         ngày tháng từ tại như khi đó cũng hiện nhiều phải trên sau đi ra làm nhà nước việc \
         công tác quản lý dân nhân ban ủy tỉnh huyện xã phường thành phố quận sở phòng cơ quan \
@@ -31,5 +32,6 @@ extension Syllable {
         nhiệm vụ giải pháp chương trình đề án chiến lược chính sách pháp luật quyền lợi \
         nghĩa trách tổ chức cá nhân gia đình bố mẹ anh chị em con cháu ông bà cô chú bác \
         thầy bạn tên tuổi sinh sống mất chết khỏe mạnh yếu ốm đau thuốc khám chữa bệnh viện
-        """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    )
 }

@@ -10,7 +10,8 @@ enum Syllable {
         "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
     ]
 
-    static let rhymes: Set<String> = Set("""
+    static let rhymes: Set<String> = Set(
+        """
         a ai ao au ay ac ach am an ang anh ap at ăc ăm ăn ăng ăp ăt âc âm ân âng âp ât âu ây \
         e eo ec em en eng ep et ê êch êm ên ênh êp êt êu \
         i ia iu ich im in inh ip it iêc iêm iên iêng iêp iêt iêu \
@@ -19,7 +20,8 @@ enum Syllable {
         u ua uân uâng uât uây uê uêch uênh uy uya uych uyên uyêt uynh uyt uyu ui uc um un ung up ut \
         uôc uôi uôm uôn uông uôt uơ ư ưa ưi ưu ưc ưng ưt ưm ươc ươi ươm ươn ương ươp ươt ươu \
         y yêm yên yêng yêt yêu ynh yt ych
-        """.split(separator: " ").map(String.init))
+        """.split(separator: " ").map(String.init)
+    )
 
     /// Onsets that take only front vowels (i, e, ê, y) and those that never do.
     static let frontOnly: Set<String> = ["k", "gh", "ngh"]
@@ -44,10 +46,21 @@ enum Syllable {
         s.unicodeScalars.reduce(0) { $0 << 6 | code($1.value) }
     }
 
-    struct Onset { var key: UInt64; var length: Int; var frontOnly: Bool; var backOnly: Bool; var qu: Bool }
+    struct Onset {
+        var key: UInt64
+        var length: Int
+        var frontOnly: Bool
+        var backOnly: Bool
+        var qu: Bool
+    }
     static let onsetTable: [Onset] = onsets.map {
-        Onset(key: key($0), length: $0.unicodeScalars.count, frontOnly: frontOnly.contains($0),
-              backOnly: backOnly.contains($0), qu: $0 == "qu")
+        Onset(
+            key: key($0),
+            length: $0.unicodeScalars.count,
+            frontOnly: frontOnly.contains($0),
+            backOnly: backOnly.contains($0),
+            qu: $0 == "qu"
+        )
     }
     static let rhymeKeys: Set<UInt64> = Set(rhymes.map(key))
 

@@ -34,7 +34,9 @@ enum VIQR {
             } else {
                 out.append(contentsOf: unescaped(raw))
             }
-        } other: { out.append($0) }
+        } other: {
+            out.append($0)
+        }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -45,13 +47,19 @@ enum VIQR {
         while i < n {
             let b = input[i]
             guard isLetter(b) || (isMark(b) && i + 1 < n && isLetter(input[i + 1]) && b != 0x2E && b != 0x2D) else {
-                other(b); i += 1; continue
+                other(b)
+                i += 1
+                continue
             }
             let start = i
             while i < n, isLetter(input[i]) || isMark(input[i]) {
                 // '-' belongs to the word only as "d-" at a syllable start; else it joins words.
-                if input[i] == 0x2D, !(i > start && (input[i - 1] | 0x20) == 0x64
-                                       && (i - 1 == start || !isLetter(input[i - 2]))) { break }
+                if input[i] == 0x2D,
+                    !(i > start && (input[i - 1] | 0x20) == 0x64
+                        && (i - 1 == start || !isLetter(input[i - 2])))
+                {
+                    break
+                }
                 i += 1
             }
             let raw = input[start..<i]
@@ -64,7 +72,8 @@ enum VIQR {
         var i = raw.startIndex
         while i < raw.endIndex {
             if raw[i] == 0x5C, i + 1 < raw.endIndex, isMark(raw[i + 1]) { i += 1 }
-            out.append(raw[i]); i += 1
+            out.append(raw[i])
+            i += 1
         }
         return out
     }
@@ -77,13 +86,15 @@ enum VIQR {
         var applied = false
         var lastIsVowel = false
         var letters = 0
-        var firstLetter = -1, lastLetter = -1
+        var firstLetter = -1
+        var lastLetter = -1
         var interiorLiteral = false
         var i = raw.startIndex
         let end = raw.endIndex
         func literal(_ b: UInt8) {
             if letters > 0 { interiorLiteral = true }
-            s.append(UInt32(b)); lastIsVowel = false
+            s.append(UInt32(b))
+            lastIsVowel = false
         }
         while i < end {
             let b = raw[i]
@@ -92,30 +103,41 @@ enum VIQR {
                 // dd at the start of the syllable, DD anywhere in a capital word ("QDD"): đ, Đ.
                 if (b | 0x20) == 0x64, let last = s.last, last | 0x20 == 0x64, letters == 1 || (b == 0x44 && last == 0x44) {
                     s[s.count - 1] = last == 0x44 ? VietLetters.dStrokeUpper : VietLetters.dStroke
-                    applied = true; w.strong = true; i += 1; lastIsVowel = false
+                    applied = true
+                    w.strong = true
+                    i += 1
+                    lastIsVowel = false
                     continue
                 }
                 if firstLetter < 0 { firstLetter = s.count }
                 lastLetter = s.count
-                s.append(UInt32(b)); letters += 1
+                s.append(UInt32(b))
+                letters += 1
                 lastIsVowel = VietLetters.info[UInt32(b)] != nil
                 i += 1
                 continue
             }
             if b == 0x5C, i + 1 < end, isMark(raw[i + 1]) {
-                literal(raw[i + 1]); i += 2; continue
+                literal(raw[i + 1])
+                i += 2
+                continue
             }
             if b == 0x2D, letters == 1, let last = s.last, last | 0x20 == 0x64 {
                 s[s.count - 1] = last == 0x44 ? VietLetters.dStrokeUpper : VietLetters.dStroke
-                applied = true; w.strong = true; i += 1
+                applied = true
+                w.strong = true
+                i += 1
                 continue
             }
             if lastIsVowel, let modifier = modifierChars[b], let info = VietLetters.info[s[s.count - 1]],
-               info.modifier == .none,
-               let base = VietLetters.base(ascii: info.ascii, modifier: modifier),
-               let c = VietLetters.composed(base, tone: info.tone) {
+                info.modifier == .none,
+                let base = VietLetters.base(ascii: info.ascii, modifier: modifier),
+                let c = VietLetters.composed(base, tone: info.tone)
+            {
                 s[s.count - 1] = c
-                applied = true; w.strong = true; i += 1
+                applied = true
+                w.strong = true
+                i += 1
                 continue
             }
             if lastIsVowel, !toned, let tone = toneChars[b], let info = VietLetters.info[s[s.count - 1]], info.tone == 0 {
@@ -125,13 +147,15 @@ enum VIQR {
                 let english = b == 0x27 && letters == 1 && (s[s.count - 1] | 0x20) == 0x69 && (next | 0x20) == 0x6D
                 if !abbreviation && !english, let c = VietLetters.composed(info.base, tone: tone) {
                     s[s.count - 1] = c
-                    toned = true; applied = true
+                    toned = true
+                    applied = true
                     if isLetter(next) || (tone != 1 && tone != 3 && tone != 5) { w.strong = true }
                     i += 1
                     continue
                 }
             }
-            literal(b); i += 1
+            literal(b)
+            i += 1
         }
         guard applied, firstLetter >= 0 else { return w }
         let body = s[firstLetter...lastLetter].map { VietLetters.lower($0) }
@@ -151,8 +175,16 @@ enum VIQR {
         let toneByte: [UInt8] = [0, 0x27, 0x60, 0x3F, 0x7E, 0x2E]
         var afterVowel = false
         for c in scalars {
-            if c == VietLetters.dStroke { out += [0x64, 0x64]; afterVowel = false; continue }
-            if c == VietLetters.dStrokeUpper { out += [0x44, 0x44]; afterVowel = false; continue }
+            if c == VietLetters.dStroke {
+                out += [0x64, 0x64]
+                afterVowel = false
+                continue
+            }
+            if c == VietLetters.dStrokeUpper {
+                out += [0x44, 0x44]
+                afterVowel = false
+                continue
+            }
             if let info = VietLetters.info[c] {
                 out.append(info.ascii)
                 if let m = modifierByte[info.modifier] { out.append(m) }

@@ -54,15 +54,24 @@ enum VNI {
             let b = input[i]
             var letter: UInt32
             if b < 0x80 {
-                guard asciiVowel[Int(b)] else { emit(UInt32(b)); i += 1; continue }
+                guard asciiVowel[Int(b)] else {
+                    emit(UInt32(b))
+                    i += 1
+                    continue
+                }
                 letter = UInt32(b)
             } else {
                 letter = letterTable[Int(b)]
-                if letter == 0 { emit(base[Int(b)]); i += 1; continue }
+                if letter == 0 {
+                    emit(base[Int(b)])
+                    i += 1
+                    continue
+                }
             }
             i += 1
             guard i < n, markTable[Int(input[i])] != 0xFF, var info = VietLetters.info[letter], info.tone == 0 else {
-                emit(letter); continue
+                emit(letter)
+                continue
             }
             // The vowel's mark bytes: a modifier and/or one tone.
             var applied = false
@@ -72,8 +81,10 @@ enum VNI {
                 let tone = m & 0x0F
                 if modifier != .none {
                     guard info.modifier == .none, !applied,
-                          let b = VietLetters.base(ascii: info.ascii, modifier: modifier) else { break }
-                    info.base = b; info.modifier = modifier
+                        let b = VietLetters.base(ascii: info.ascii, modifier: modifier)
+                    else { break }
+                    info.base = b
+                    info.modifier = modifier
                 }
                 if tone != 0 {
                     guard info.tone == 0 else { break }
@@ -91,12 +102,16 @@ enum VNI {
         var out: [UInt8] = []
         let base = ByteTable.cp1252
         for c in scalars {
-            if c < 0x80 { out.append(UInt8(c)); continue }
+            if c < 0x80 {
+                out.append(UInt8(c))
+                continue
+            }
             let lowerC = VietLetters.lower(c)
             let upper = lowerC != c
             let caseShift: UInt8 = upper ? 0x20 : 0
             if let byte = letters.first(where: { $0.value == lowerC })?.key {
-                out.append(byte - caseShift); continue
+                out.append(byte - caseShift)
+                continue
             }
             if let info = VietLetters.info[c] {
                 // ơ ư first, then the base with one mark byte.

@@ -104,13 +104,17 @@ public enum VietConverter {
         if c < 0x80 {
             out.append(UInt8(c))
         } else if c < 0x800 {
-            out.append(UInt8(0xC0 | (c >> 6))); out.append(UInt8(0x80 | (c & 0x3F)))
+            out.append(UInt8(0xC0 | (c >> 6)))
+            out.append(UInt8(0x80 | (c & 0x3F)))
         } else if c < 0x10000 {
-            out.append(UInt8(0xE0 | (c >> 12))); out.append(UInt8(0x80 | ((c >> 6) & 0x3F)))
+            out.append(UInt8(0xE0 | (c >> 12)))
+            out.append(UInt8(0x80 | ((c >> 6) & 0x3F)))
             out.append(UInt8(0x80 | (c & 0x3F)))
         } else {
-            out.append(UInt8(0xF0 | (c >> 18))); out.append(UInt8(0x80 | ((c >> 12) & 0x3F)))
-            out.append(UInt8(0x80 | ((c >> 6) & 0x3F))); out.append(UInt8(0x80 | (c & 0x3F)))
+            out.append(UInt8(0xF0 | (c >> 18)))
+            out.append(UInt8(0x80 | ((c >> 12) & 0x3F)))
+            out.append(UInt8(0x80 | ((c >> 6) & 0x3F)))
+            out.append(UInt8(0x80 | (c & 0x3F)))
         }
     }
 
@@ -136,13 +140,15 @@ struct ByteTable: Sendable {
     init(_ scalars: [UInt32], encodable: (UInt8, UInt32) -> Bool = { _, _ in true }) {
         precondition(scalars.count == 256)
         self.scalars = scalars
-        var packed: [UInt32] = [], lengths: [UInt8] = []
+        var packed: [UInt32] = []
+        var lengths: [UInt8] = []
         for c in scalars {
             var bytes: [UInt8] = []
             VietConverter.appendUTF8(c, to: &bytes)
             var word: UInt32 = 0
             for (i, b) in bytes.enumerated() { word |= UInt32(b) << (8 * UInt32(i)) }
-            packed.append(word); lengths.append(UInt8(bytes.count))
+            packed.append(word)
+            lengths.append(UInt8(bytes.count))
         }
         self.packed = packed
         self.lengths = lengths
@@ -196,8 +202,9 @@ struct ByteTable: Sendable {
     /// The Windows-1252 fallback positions of TCVN3 never encode a Vietnamese letter: VN3 has
     /// no toned capitals, and À at 0xC0 would be a code the .Vn fonts do not show.
     static let tcvn3 = ByteTable(CodePages.full(high: CodePages.tcvn3High)) { byte, c in
-        byte < 0x80 || !CodePages.tcvn3Fallback.contains(byte) || !VietLetters.isLetter(c)
-            && !(c >= 0xC0 && c <= 0xFF)
+        byte < 0x80 || !CodePages.tcvn3Fallback.contains(byte)
+            || !VietLetters.isLetter(c)
+                && !(c >= 0xC0 && c <= 0xFF)
     }
     static let viscii = ByteTable(CodePages.visciiAll)
     /// VN1's combining marks are never written for a letter the table has precomposed.
@@ -206,9 +213,11 @@ struct ByteTable: Sendable {
     static let cp1258 = ByteTable(CodePages.full(high: CodePages.cp1258High))
     static let cp1252 = ByteTable(CodePages.full(high: CodePages.cp1252High))
     /// The uppercase ".VnTimeH" fonts: every letter position shows its capital.
-    static let tcvn3Upper = ByteTable(CodePages.full(high: CodePages.tcvn3High).map { c in
-        VietLetters.isLetter(c) ? VietLetters.upper(c) : c
-    })
+    static let tcvn3Upper = ByteTable(
+        CodePages.full(high: CodePages.tcvn3High).map { c in
+            VietLetters.isLetter(c) ? VietLetters.upper(c) : c
+        }
+    )
 
     /// CP1258 tone marks: sắc, huyền, hỏi, ngã, nặng.
     static let cp1258Tones: [UInt8] = [0xEC, 0xCC, 0xD2, 0xDE, 0xF2]
@@ -269,13 +278,21 @@ enum TCVN3Case {
         guard s.count > 1 else { return false }
         let lower = lowerCodes
         for i in (s.startIndex + 1)..<s.endIndex {
-            let a = s[i - 1], b = s[i]
+            let a = s[i - 1]
+            let b = s[i]
             if (a >= 0x41 && a <= 0x5A && lower[Int(b)]) || (b >= 0x41 && b <= 0x5A && lower[Int(a)]) { return true }
         }
         return false
     }
 
-    struct Word { var start: Int; var end: Int; var asciiUpper = 0; var asciiLower = 0; var vnLower = 0; var vnUpper = 0 }
+    struct Word {
+        var start: Int
+        var end: Int
+        var asciiUpper = 0
+        var asciiLower = 0
+        var vnLower = 0
+        var vnUpper = 0
+    }
 
     /// Words with no lowercase ASCII and at least two capitals are capitals; a word with one
     /// capital (or none) joins them when its neighbour is one, or when its line has no
@@ -288,23 +305,33 @@ enum TCVN3Case {
         while i < s.count {
             let c = s[i]
             if c == 0x0A { line += 1 }
-            guard VietLetters.isLetter(c) else { i += 1; continue }
+            guard VietLetters.isLetter(c) else {
+                i += 1
+                continue
+            }
             var w = Word(start: i, end: i)
             while i < s.count, VietLetters.isLetter(s[i]) {
                 let c = s[i]
-                if c >= 0x41 && c <= 0x5A { w.asciiUpper += 1 }
-                else if c >= 0x61 && c <= 0x7A { w.asciiLower += 1 }
-                else if VietLetters.isLower(c) { w.vnLower += 1 }
-                else { w.vnUpper += 1 }
+                if c >= 0x41 && c <= 0x5A {
+                    w.asciiUpper += 1
+                } else if c >= 0x61 && c <= 0x7A {
+                    w.asciiLower += 1
+                } else if VietLetters.isLower(c) {
+                    w.vnLower += 1
+                } else {
+                    w.vnUpper += 1
+                }
                 i += 1
             }
             w.end = i
-            words.append(w); lineOf.append(line)
+            words.append(w)
+            lineOf.append(line)
         }
         func strong(_ w: Word) -> Bool { w.vnLower > 0 && w.asciiLower == 0 && w.asciiUpper + w.vnUpper >= 2 }
         func weak(_ w: Word) -> Bool { w.vnLower > 0 && w.asciiLower == 0 && w.asciiUpper + w.vnUpper < 2 }
         func caps(_ w: Word) -> Bool { w.asciiLower == 0 && w.asciiUpper + w.vnUpper >= 2 }
-        var capitalLines = Set<Int>(), lowerLines = Set<Int>()
+        var capitalLines = Set<Int>()
+        var lowerLines = Set<Int>()
         for (k, w) in words.enumerated() {
             if w.asciiLower > 0 { lowerLines.insert(lineOf[k]) }
             if caps(w) { capitalLines.insert(lineOf[k]) }
@@ -328,7 +355,10 @@ enum TCVN3Case {
         var out: [UInt8] = []
         for c in scalars {
             if VietLetters.isLower(c) { return nil }
-            if let b = table.reverse[c] { out.append(b); continue }
+            if let b = table.reverse[c] {
+                out.append(b)
+                continue
+            }
             guard VietLetters.isUpper(c), let b = table.reverse[VietLetters.lower(c)] else { return nil }
             out.append(b)
         }
@@ -347,11 +377,15 @@ enum VietNFC {
         var out: [UInt32] = []
         out.reserveCapacity(scalars.underestimatedCount)
         for c in scalars {
-            guard c >= 0x300 && c < 0x370 else { out.append(c); continue }
+            guard c >= 0x300 && c < 0x370 else {
+                out.append(c)
+                continue
+            }
             guard let last = out.last, let info = VietLetters.info[last] else { return nil }
             if let modifier = modifiers[c] {
                 guard info.modifier == .none, let base = VietLetters.base(ascii: info.ascii, modifier: modifier),
-                      let composed = VietLetters.composed(base, tone: info.tone) else { return nil }
+                    let composed = VietLetters.composed(base, tone: info.tone)
+                else { return nil }
                 out[out.count - 1] = composed
             } else if let tone = tones[c] {
                 guard info.tone == 0, let composed = VietLetters.composed(info.base, tone: tone) else { return nil }

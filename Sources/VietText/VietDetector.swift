@@ -2,7 +2,11 @@ import Foundation
 
 /// What the detector decided about one text.
 public struct VietDetection: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case unicode, legacy(VietEncoding), notVietnamese }
+    public enum Kind: Sendable, Equatable {
+        case unicode
+        case legacy(VietEncoding)
+        case notVietnamese
+    }
     public var kind: Kind
     /// 0...1.
     public var confidence: Double
@@ -37,7 +41,10 @@ public enum VietDetector {
 
         var firstHigh = -1
         input.withUnsafeBufferPointer { p in
-            for i in 0..<p.count where p[i] >= 0x80 { firstHigh = i; break }
+            for i in 0..<p.count where p[i] >= 0x80 {
+                firstHigh = i
+                break
+            }
         }
         if firstHigh < 0 { return detectASCII(input) }
 
@@ -61,7 +68,11 @@ public enum VietDetector {
         guard mayBeVIQR(input) else { return notVietnamese }
         // The decision is taken on a sample; the winner converts the whole text.
         let sample = input.count > sampleBytes ? Array(input[0..<sampleBytes]) : input
-        var words = 0, valid = 0, converted = 0, strong = 0, english = 0
+        var words = 0
+        var valid = 0
+        var converted = 0
+        var strong = 0
+        var english = 0
         VIQR.scan(sample) { word, raw in
             words += 1
             if word.converted && word.valid {
@@ -78,10 +89,12 @@ public enum VietDetector {
                     english += 1
                 }
             }
-        } other: { _ in }
+        } other: { _ in
+        }
         // Marks that form syllables, in text whose other words are Vietnamese too.
         guard strong >= 2 || (strong >= 1 && words <= 4 && english == 0),
-              Double(valid) >= 0.7 * Double(words), converted * 5 >= words || converted >= 8 else { return notVietnamese }
+            Double(valid) >= 0.7 * Double(words), converted * 5 >= words || converted >= 8
+        else { return notVietnamese }
         let confidence = min(1, Double(valid) / Double(max(words, 1))) * (strong >= 3 ? 1 : 0.8)
         return VietDetection(kind: .legacy(.viqr), confidence: confidence, text: VIQR.decode(input), encodingName: "viqr")
     }
@@ -111,8 +124,12 @@ public enum VietDetector {
     static func detectUTF8(_ text: String, _ input: [UInt8]) -> VietDetection {
         if VietConverter.isQuickNFC(text) {
             let vietnamese = hasVietnameseLetters(input)
-            return VietDetection(kind: vietnamese ? .unicode : .notVietnamese, confidence: vietnamese ? 1 : 0.9,
-                                 text: text, encodingName: "utf-8")
+            return VietDetection(
+                kind: vietnamese ? .unicode : .notVietnamese,
+                confidence: vietnamese ? 1 : 0.9,
+                text: text,
+                encodingName: "utf-8"
+            )
         }
         let composed = VietConverter.nfc(text)
         let vietnamese = hasVietnameseLetters(Array(composed.utf8)) || formsSyllables(composed)
@@ -133,12 +150,14 @@ public enum VietDetector {
         var high = false
         func finish() {
             if high { judge(word, changed: true, encoding: .unicode, lowerContext: false, into: &score) }
-            word.removeAll(keepingCapacity: true); high = false
+            word.removeAll(keepingCapacity: true)
+            high = false
         }
         for s in text.unicodeScalars {
             let c = s.value
             if VietLetters.isLetter(c) || (c >= 0x80 && c < 0x2000 && !edgePunctuation.contains(c)) {
-                word.append(c); if c >= 0x80 { high = true }
+                word.append(c)
+                if c >= 0x80 { high = true }
             } else {
                 finish()
             }
@@ -153,7 +172,10 @@ public enum VietDetector {
         var i = 0
         while i + 1 < n {
             let b = utf8[i]
-            if b < 0xC4 { i += 1; continue }
+            if b < 0xC4 {
+                i += 1
+                continue
+            }
             let c = utf8[i + 1]
             switch b {
             case 0xC4: if c == 0x82 || c == 0x83 || c == 0x90 || c == 0x91 || c == 0xA8 || c == 0xA9 { return true }
@@ -179,12 +201,12 @@ public enum VietDetector {
     static let candidates: [VietEncoding] = [.tcvn3, .vn1, .vni, .cp1258, .viscii, .vps]
 
     struct Score {
-        var valid = 0          // changed by the decoding, one well-formed syllable
-        var bad = 0            // changed, but not a syllable (or capitals inside a word)
-        var garbage = 0        // symbols or non-Vietnamese letters inside a word
-        var neutralValid = 0   // read the same as Windows-1252, well formed
-        var neutralInvalid = 0 // read the same as Windows-1252, not a syllable
-        var common = 0         // valid words that are frequent syllables (the tie-breaker)
+        var valid = 0  // changed by the decoding, one well-formed syllable
+        var bad = 0  // changed, but not a syllable (or capitals inside a word)
+        var garbage = 0  // symbols or non-Vietnamese letters inside a word
+        var neutralValid = 0  // read the same as Windows-1252, well formed
+        var neutralInvalid = 0  // read the same as Windows-1252, not a syllable
+        var common = 0  // valid words that are frequent syllables (the tie-breaker)
         /// Valid words whose Windows-1252 reading is no Western word (a symbol or a control
         /// inside it, a capital after a small letter, accented letters in a row): bytes only a
         /// legacy Vietnamese encoding writes.
@@ -256,7 +278,10 @@ public enum VietDetector {
         // Several distinct syllables; letters on their own ("a à ả ã ạ") only in a list of them,
         // as Western quotes and signs («», ©, °) are a few distinct ones.
         if score.distinct.count >= 3 || score.distinct.count + score.distinctPunctuation.count >= 5,
-           context.agrees(with: score) { return true }
+            context.agrees(with: score)
+        {
+            return true
+        }
         // A list of letters: four distinct ones at least, two of them changed.
         if score.letters.count >= 2, score.letters.count + score.neutralLetters.count >= 4, context.agrees(with: score) { return true }
         // A short text ("Lịch công tác"): every word of it a syllable, two of them with 8-bit
@@ -307,8 +332,10 @@ public enum VietDetector {
     }
 
     /// Punctuation a decoding may put at a word's edge (curly quotes, dashes, «», …).
-    static let edgePunctuation: Set<UInt32> = [0xA0, 0xAB, 0xBB, 0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D,
-                                               0x2026, 0x2022, 0xB7]
+    static let edgePunctuation: Set<UInt32> = [
+        0xA0, 0xAB, 0xBB, 0x2013, 0x2014, 0x2018, 0x2019, 0x201C, 0x201D,
+        0x2026, 0x2022, 0xB7,
+    ]
 
     /// Letters, 8-bit bytes, and the C0 bytes VISCII and VPS use for capitals (not tab or line breaks).
     @inline(__always) static func isWordByte(_ b: UInt8) -> Bool {
@@ -319,48 +346,63 @@ public enum VietDetector {
     static func scores(_ sample: [UInt8]) -> ([Score], Context) {
         var scores = [Score](repeating: Score(), count: candidates.count)
         var context = Context()
-        var decoded: [UInt32] = [], baseline: [UInt32] = [], letters: [UInt32] = []
+        var decoded: [UInt32] = []
+        var baseline: [UInt32] = []
+        var letters: [UInt32] = []
         context.fontName = namesLegacyFont(sample)
         sample.withUnsafeBufferPointer { p in
             let n = p.count
             var i = 0
             var previousLower = false  // the previous word ended in a lowercase ASCII letter
-            var sentenceBreak = true   // . ! ? : ; or a line break since the previous word
-            var inTag = false          // inside <...>: markup, not text
+            var sentenceBreak = true  // . ! ? : ; or a line break since the previous word
+            var inTag = false  // inside <...>: markup, not text
             // ASCII words count on lines that hold 8-bit words: a signature or a quoted English
             // reply below Vietnamese text is not its context.
             var line = Context()
             var lineHasHigh = false
             func endLine() {
-                if lineHasHigh { context.asciiWords += line.asciiWords; context.asciiValid += line.asciiValid }
-                line = Context(); lineHasHigh = false
+                if lineHasHigh {
+                    context.asciiWords += line.asciiWords
+                    context.asciiValid += line.asciiValid
+                }
+                line = Context()
+                lineHasHigh = false
             }
             while i < n {
                 let b = p[i]
                 guard isWordByte(b) else {
                     if b == 0x2E || b == 0x21 || b == 0x3F || b == 0x3A || b == 0x3B || b == 0x0A || b == 0x2D { sentenceBreak = true }
                     if b == 0x0A { endLine() }
-                    if b == 0x3C, i + 1 < n, p[i + 1] == 0x2F || p[i + 1] == 0x21 || (p[i + 1] | 0x20) >= 0x61 && (p[i + 1] | 0x20) <= 0x7A {
+                    if b == 0x3C, i + 1 < n, p[i + 1] == 0x2F || p[i + 1] == 0x21 || (p[i + 1] | 0x20) >= 0x61 && (p[i + 1] | 0x20) <= 0x7A
+                    {
                         inTag = true
                     } else if b == 0x3E {
                         inTag = false
                     }
-                    i += 1; continue
+                    i += 1
+                    continue
                 }
                 let start = i
                 var high = false
                 // C0 bytes in a word are VISCII, VPS or VN1 capitals: judged like 8-bit ones.
-                while i < n, isWordByte(p[i]) { if p[i] >= 0x80 || p[i] < 0x20 { high = true }; i += 1 }
+                while i < n, isWordByte(p[i]) {
+                    if p[i] >= 0x80 || p[i] < 0x20 { high = true }
+                    i += 1
+                }
                 let word = UnsafeBufferPointer(rebasing: p[start..<i])
                 let last = word[word.count - 1]
-                defer { previousLower = last >= 0x61 && last <= 0x7A; sentenceBreak = false }
+                defer {
+                    previousLower = last >= 0x61 && last <= 0x7A
+                    sentenceBreak = false
+                }
                 guard high else {
                     // Entity names (&nbsp;), markup and words glued to digits, paths or
                     // addresses are not prose.
                     let before = start > 0 ? p[start - 1] : 0x20
                     let after = i < n ? p[i] : 0x20
                     if !inTag, before != 0x26, before != 0x25, before != 0x5C, !isGlue(before), !isGlue(after),
-                       !(after == 0x3A && isReplyPrefix(word)) {
+                        !(after == 0x3A && isReplyPrefix(word))
+                    {
                         countASCII(word, into: &line, letters: &letters)
                     }
                     continue
@@ -374,9 +416,17 @@ public enum VietDetector {
                 for (k, encoding) in candidates.enumerated() {
                     decoded.removeAll(keepingCapacity: true)
                     decodeScalars(word, encoding, into: &decoded)
-                    judge(decoded, changed: decoded != baseline, encoding: encoding,
-                          lowerContext: previousLower && !sentenceBreak, western: western, punctuation: punctuation,
-                          accentFinal: accentFinal, quote: quote, into: &scores[k])
+                    judge(
+                        decoded,
+                        changed: decoded != baseline,
+                        encoding: encoding,
+                        lowerContext: previousLower && !sentenceBreak,
+                        western: western,
+                        punctuation: punctuation,
+                        accentFinal: accentFinal,
+                        quote: quote,
+                        into: &scores[k]
+                    )
                 }
                 lineHasHigh = true
             }
@@ -418,12 +468,18 @@ public enum VietDetector {
         let n = sample.count
         guard n >= 4 else { return false }
         for i in 0..<(n - 3) {
-            let a = sample[i], b = sample[i + 1] | 0x20, c = sample[i + 2] | 0x20, d = sample[i + 3]
+            let a = sample[i]
+            let b = sample[i + 1] | 0x20
+            let c = sample[i + 2] | 0x20
+            let d = sample[i + 3]
             // ".Vn" + a capital letter: .VnTime, .VnArial, .VnCentury ...
             if a == 0x2E, b == 0x76, c == 0x6E, d >= 0x41 && d <= 0x5A, i == 0 || !isLetterByte(sample[i - 1]) { return true }
             // "VNI-" + a letter: VNI-Times, VNI-Helve ...
             if (a | 0x20) == 0x76, b == 0x6E, c == 0x69, d == 0x2D, i + 4 < n, isLetterByte(sample[i + 4]),
-               i == 0 || !isLetterByte(sample[i - 1]) { return true }
+                i == 0 || !isLetterByte(sample[i - 1])
+            {
+                return true
+            }
         }
         return false
     }
@@ -448,7 +504,8 @@ public enum VietDetector {
 
     /// The word without the Western symbols at its edges.
     static func core(_ w: [UInt32]) -> Range<Int> {
-        var lo = 0, hi = w.count
+        var lo = 0
+        var hi = w.count
         while lo < hi, westernLeading.contains(w[lo]) { lo += 1 }
         while hi > lo, westernTrailing.contains(w[hi - 1]) { hi -= 1 }
         return lo..<hi
@@ -482,7 +539,8 @@ public enum VietDetector {
             return !w.contains { $0 < 0x20 || $0 >= 0x80 && $0 < 0xA0 }
         }
         let range = core(w)
-        let lo = range.lowerBound, hi = range.upperBound
+        let lo = range.lowerBound
+        let hi = range.upperBound
         var run = 0
         for j in lo..<hi {
             let c = w[j]
@@ -491,7 +549,10 @@ public enum VietDetector {
                 run = 0
                 continue
             }
-            if (c == 0x2019 || c == 0xAD) && j > lo && j + 1 < hi && w[j - 1] < 0x80 && w[j + 1] < 0x80 { run = 0; continue }
+            if (c == 0x2019 || c == 0xAD) && j > lo && j + 1 < hi && w[j - 1] < 0x80 && w[j + 1] < 0x80 {
+                run = 0
+                continue
+            }
             guard isWesternLetter(c) else { return false }
             if j > lo, w[j - 1] < 0x80, !westernAfterVowel(w[j - 1], c) { return false }
             if j > lo, isWesternUpper(c), w[j - 1] >= 0x61 && w[j - 1] <= 0x7A || isWesternLower(w[j - 1]) { return false }
@@ -515,13 +576,13 @@ public enum VietDetector {
         let v = previous | 0x20
         guard v == 0x61 || v == 0x65 || v == 0x69 || v == 0x6F || v == 0x75 || v == 0x79 else { return true }
         switch c | 0x20 {
-        case 0xF8, 0xF5: return false                           // ø õ: VNI huyền, ngã
-        case 0xF9: return v == 0x6F || v == 0x69                  // ù: VNI sắc; où, più
-        case 0xFB: return v == 0x6F                               // û: VNI hỏi; août
-        case 0xEF: return v != 0x69 && v != 0x79                  // ï: VNI nặng; naïf, ouï, égoïste
-        case 0xE2, 0xE1, 0xE0, 0xE5, 0xE3, 0xE4:                  // â á à å ã ä: VNI â ê ô with a tone
+        case 0xF8, 0xF5: return false  // ø õ: VNI huyền, ngã
+        case 0xF9: return v == 0x6F || v == 0x69  // ù: VNI sắc; où, più
+        case 0xFB: return v == 0x6F  // û: VNI hỏi; août
+        case 0xEF: return v != 0x69 && v != 0x79  // ï: VNI nặng; naïf, ouï, égoïste
+        case 0xE2, 0xE1, 0xE0, 0xE5, 0xE3, 0xE4:  // â á à å ã ä: VNI â ê ô with a tone
             return v != 0x61 && v != 0x65 && v != 0x6F
-        case 0xEA, 0xE8, 0xFC: return v != 0x61                   // ê è ü: VNI ă with a tone
+        case 0xEA, 0xE8, 0xFC: return v != 0x61  // ê è ü: VNI ă with a tone
         default: return true
         }
     }
@@ -547,8 +608,9 @@ public enum VietDetector {
             for b in word {
                 let c = table[Int(b)]
                 if c >= 0x300 && c < 0x370, let last = out.last, let info = VietLetters.info[last], info.tone == 0,
-                   let tone = VietLetters.toneMarks.firstIndex(of: Unicode.Scalar(c)!),
-                   let composed = VietLetters.composed(info.base, tone: UInt8(tone + 1)) {
+                    let tone = VietLetters.toneMarks.firstIndex(of: Unicode.Scalar(c)!),
+                    let composed = VietLetters.composed(info.base, tone: UInt8(tone + 1))
+                {
                     out[out.count - 1] = composed
                 } else {
                     out.append(c)
@@ -560,9 +622,19 @@ public enum VietDetector {
         }
     }
 
-    static func judge(_ decoded: [UInt32], changed: Bool, encoding: VietEncoding, lowerContext: Bool, western: Reading = .western,
-                      punctuation: Bool = false, accentFinal: Bool = false, quote: Bool = false, into score: inout Score) {
-        var lo = 0, hi = decoded.count
+    static func judge(
+        _ decoded: [UInt32],
+        changed: Bool,
+        encoding: VietEncoding,
+        lowerContext: Bool,
+        western: Reading = .western,
+        punctuation: Bool = false,
+        accentFinal: Bool = false,
+        quote: Bool = false,
+        into score: inout Score
+    ) {
+        var lo = 0
+        var hi = decoded.count
         while lo < hi, edgePunctuation.contains(decoded[lo]) { lo += 1 }
         while hi > lo, edgePunctuation.contains(decoded[hi - 1]) { hi -= 1 }
         guard lo < hi else { return }
@@ -571,11 +643,17 @@ public enum VietDetector {
         var anomaly = false
         for j in lo..<hi {
             let c = decoded[j]
-            guard VietLetters.isLetter(c) else { score.garbage += 1; return }
+            guard VietLetters.isLetter(c) else {
+                score.garbage += 1
+                return
+            }
             // A capital after a lowercase letter: not how words are written (TCVN3's
             // uppercase-font headings put capitals after lowercase codes, so not there).
             if j > lo, VietLetters.isUpper(c), VietLetters.isLower(decoded[j - 1]),
-               encoding != .tcvn3 || decoded[j - 1] < 0x80 { anomaly = true }
+                encoding != .tcvn3 || decoded[j - 1] < 0x80
+            {
+                anomaly = true
+            }
             lower.append(VietLetters.lower(c))
         }
         // A lone non-ASCII capital in the middle of a lowercase sentence ("Góp Ỷ văn").
@@ -659,7 +737,10 @@ extension Syllable {
         if last == 0x63 || last == 0x70 || last == 0x74 || (word.count >= 2 && last == 0x68 && word[word.endIndex - 2] == 0x63) {
             var w = Array(word)
             if let i = w.lastIndex(where: { VietLetters.info[$0] != nil }),
-               let c = VietLetters.composed(w[i], tone: 1) { w[i] = c }
+                let c = VietLetters.composed(w[i], tone: 1)
+            {
+                w[i] = c
+            }
             return isValid(w[...])
         }
         return isValid(word)
@@ -676,9 +757,11 @@ extension VietDetector {
         let (scores, context) = self.scores(Array(input[start..<min(input.count, start + sampleBytes)]))
         var lines = ["context: ascii words \(context.asciiWords), syllables \(context.asciiValid), font name \(context.fontName)"]
         for (k, s) in scores.enumerated() {
-            lines.append("\(candidates[k].rawValue): valid \(s.valid) strong \(s.strong)/\(s.symbolic) punct \(s.punctuation) final \(s.accentFinal) distinct \(s.distinct.count)+\(s.distinctPunctuation.count) letters \(s.letters.count)+\(s.neutralLetters.count) bad \(s.bad) "
-                         + "garbage \(s.garbage) neutral \(s.neutralValid)/\(s.neutralInvalid) common \(s.common) value \(s.value) "
-                         + "accepted \(s.accepted) evidence \(hasEvidence(s, context, labelled: false))")
+            lines.append(
+                "\(candidates[k].rawValue): valid \(s.valid) strong \(s.strong)/\(s.symbolic) punct \(s.punctuation) final \(s.accentFinal) distinct \(s.distinct.count)+\(s.distinctPunctuation.count) letters \(s.letters.count)+\(s.neutralLetters.count) bad \(s.bad) "
+                    + "garbage \(s.garbage) neutral \(s.neutralValid)/\(s.neutralInvalid) common \(s.common) value \(s.value) "
+                    + "accepted \(s.accepted) evidence \(hasEvidence(s, context, labelled: false))"
+            )
         }
         return lines.joined(separator: "\n")
     }

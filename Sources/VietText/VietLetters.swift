@@ -42,8 +42,13 @@ enum VietLetters {
                 for (index, mark) in toneMarks.enumerated() {
                     let composed = (String(base) + String(mark)).precomposedStringWithCanonicalMapping.unicodeScalars
                     precondition(composed.count == 1, "no precomposed form for \(base)+\(mark)")
-                    out[composed.first!.value] = Info(base: base.value, tone: UInt8(index + 1), ascii: asciiByte,
-                                                      modifier: modifier, isUpper: upper)
+                    out[composed.first!.value] = Info(
+                        base: base.value,
+                        tone: UInt8(index + 1),
+                        ascii: asciiByte,
+                        modifier: modifier,
+                        isUpper: upper
+                    )
                 }
             }
         }
@@ -97,14 +102,26 @@ enum VietLetters {
     /// Case flags and case partners of every scalar below `tableLimit`.
     static let flags: [UInt8] = {
         var out = [UInt8](repeating: 0, count: Int(tableLimit))
-        for c in 0x41...0x5A { out[c] = isUpperFlag; out[c + 0x20] = isLowerFlag }
-        for (u, l) in lowerMap { out[Int(u)] = isUpperFlag; out[Int(l)] = isLowerFlag }
+        for c in 0x41...0x5A {
+            out[c] = isUpperFlag
+            out[c + 0x20] = isLowerFlag
+        }
+        for (u, l) in lowerMap {
+            out[Int(u)] = isUpperFlag
+            out[Int(l)] = isLowerFlag
+        }
         return out
     }()
     static let partner: [UInt32] = {
         var out = (0..<tableLimit).map { $0 }
-        for c in UInt32(0x41)...0x5A { out[Int(c)] = c + 0x20; out[Int(c + 0x20)] = c }
-        for (u, l) in lowerMap { out[Int(u)] = l; out[Int(l)] = u }
+        for c in UInt32(0x41)...0x5A {
+            out[Int(c)] = c + 0x20
+            out[Int(c + 0x20)] = c
+        }
+        for (u, l) in lowerMap {
+            out[Int(u)] = l
+            out[Int(l)] = u
+        }
         return out
     }()
 

@@ -14,4 +14,3 @@ struct CheckConfig: ParsableCommand {
         print("\(options.config ?? "built-in defaults"): OK (listen \(config.server.listen), upstream \(config.upstream.url))")
     }
 }
-

@@ -1,21 +1,21 @@
 import ArgumentParser
 import Configuration
 import Foundation
+import Inspection
 import MIMECore
 import Transforms
-import Inspection
 
 /// `thugate normalize`: one message through the TCVN 6909 transform, as the proxy applies it.
 struct Normalize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a message with its legacy Vietnamese text converted to UTF-8 NFC.",
         discussion: """
-        Converts text/plain and text/html bodies, Subject and display names, and attachment names \
-        as the proxy does ([text] in the configuration), adds X-ThuGate-Normalized, and writes the \
-        message to standard output; every other byte is unchanged. Signed parts are left alone. \
-        What was converted goes to standard error. A message with nothing to convert is written \
-        unchanged.
-        """
+            Converts text/plain and text/html bodies, Subject and display names, and attachment names \
+            as the proxy does ([text] in the configuration), adds X-ThuGate-Normalized, and writes the \
+            message to standard output; every other byte is unchanged. Signed parts are left alone. \
+            What was converted goes to standard error. A message with nothing to convert is written \
+            unchanged.
+            """
     )
 
     @OptionGroup var options: ConfigOptions

@@ -14,10 +14,10 @@ struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Parse messages and run the same rules as the proxy, offline.",
         discussion: """
-        PATH is an .eml file or a directory (searched recursively for *.eml). JSON output is one \
-        object per line: {"file", "action", "findings": [{"rule", "detail", "part"}], "parts": [...]}. \
-        Exit status 0 when every file was read, 1 when some could not be.
-        """
+            PATH is an .eml file or a directory (searched recursively for *.eml). JSON output is one \
+            object per line: {"file", "action", "findings": [{"rule", "detail", "part"}], "parts": [...]}. \
+            Exit status 0 when every file was read, 1 when some could not be.
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -168,15 +168,25 @@ struct ScanReport: Encodable {
             FindingReport(rule: $0.rule.rawValue, detail: $0.detail, part: $0.part.map(message.partNumber))
         }
         self.parts = message.parts.map { part in
-            PartReport(part: message.partNumber(of: part), type: part.mediaType, charset: part.charset,
-                       encoding: part.transferEncoding, filename: part.filename,
-                       size: part.children.isEmpty ? part.decodedSize : part.bodyRange.count,
-                       uuencoded: part.uuencodedNames.isEmpty ? nil : part.uuencodedNames,
-                       defects: part.defects.map(\.description))
+            PartReport(
+                part: message.partNumber(of: part),
+                type: part.mediaType,
+                charset: part.charset,
+                encoding: part.transferEncoding,
+                filename: part.filename,
+                size: part.children.isEmpty ? part.decodedSize : part.bodyRange.count,
+                uuencoded: part.uuencodedNames.isEmpty ? nil : part.uuencodedNames,
+                defects: part.defects.map(\.description)
+            )
         }
         self.objects = result.content?.objects.map {
-            ObjectReport(part: message.partNumber($0.part), name: $0.displayName, type: $0.mimeType, size: $0.size,
-                         encryption: $0.encryption)
+            ObjectReport(
+                part: message.partNumber($0.part),
+                name: $0.displayName,
+                type: $0.mimeType,
+                size: $0.size,
+                encryption: $0.encryption
+            )
         }
         self.error = nil
     }
@@ -198,7 +208,8 @@ struct ScanReport: Encodable {
             lines.append(line)
         }
         for object in objects ?? [] where object.name.contains("/") || object.type != nil {
-            var line = "    object (part \(object.part)) \(object.name): \(object.type ?? (object.encryption == nil ? "text" : "unreadable"))"
+            var line =
+                "    object (part \(object.part)) \(object.name): \(object.type ?? (object.encryption == nil ? "text" : "unreadable"))"
             line += " \(Self.size(object.size))"
             if let encryption = object.encryption { line += " encrypted (\(encryption))" }
             lines.append(line)
@@ -210,6 +221,8 @@ struct ScanReport: Encodable {
     }
 
     static func size(_ bytes: Int) -> String {
-        bytes < 1024 ? "\(bytes) B" : bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1048576)
+        bytes < 1024
+            ? "\(bytes) B"
+            : bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1_048_576)
     }
 }

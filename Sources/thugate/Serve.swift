@@ -14,10 +14,10 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the SMTP gateway.",
         discussion: """
-        Listens for SMTP clients and relays every message to the upstream server, answering 250 \
-        only once the upstream accepted it. SIGTERM stops accepting, lets messages in flight \
-        finish (bounded by server.shutdown_timeout) and exits 0.
-        """
+            Listens for SMTP clients and relays every message to the upstream server, answering 250 \
+            only once the upstream accepted it. SIGTERM stops accepting, lets messages in flight \
+            finish (bounded by server.shutdown_timeout) and exits 0.
+            """
     )
 
     @OptionGroup var options: ConfigOptions
@@ -35,7 +35,9 @@ struct Serve: AsyncParsableCommand {
             config.server.listen = hp
         }
         if let upstream {
-            guard let url = UpstreamURL(parsing: upstream) else { throw ValidationError("--upstream: expected smtp://HOST:PORT or maildir:DIR") }
+            guard let url = UpstreamURL(parsing: upstream) else {
+                throw ValidationError("--upstream: expected smtp://HOST:PORT or maildir:DIR")
+            }
             // A path on the command line is relative to where the command is typed.
             if case .maildir(let directory) = url {
                 config.upstream.url = .maildir(ConfigPaths.resolve(directory, against: FileManager.default.currentDirectoryPath))
@@ -59,8 +61,11 @@ struct Serve: AsyncParsableCommand {
             let relay: any Upstream
             switch config.upstream.url {
             case .smtp(let target):
-                relay = try UpstreamPool(target: target, config: config.upstream,
-                                         heloName: config.upstream.heloName.isEmpty ? config.server.hostname : config.upstream.heloName)
+                relay = try UpstreamPool(
+                    target: target,
+                    config: config.upstream,
+                    heloName: config.upstream.heloName.isEmpty ? config.server.hostname : config.upstream.heloName
+                )
             case .maildir(let directory):
                 relay = try MaildirUpstream(directory: directory, hostname: config.server.hostname)
             }
@@ -70,14 +75,20 @@ struct Serve: AsyncParsableCommand {
             }
             let inspector = try MessageInspector(settings: config.inspection, useCrashJournal: true)
             if let engine = inspector.scanner?.engines.engine {
-                logger.notice("libclamav \(ClamAVEngine.libraryVersion): \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory)")
+                logger.notice(
+                    "libclamav \(ClamAVEngine.libraryVersion): \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory)"
+                )
             }
             if let journal = inspector.crashJournal {
                 for hash in journal.foundAtStart {
-                    logger.critical("crash journal \(journal.path): message sha256:\(hash) was being scanned when the last run died; it will be held in quarantine, not scanned again")
+                    logger.critical(
+                        "crash journal \(journal.path): message sha256:\(hash) was being scanned when the last run died; it will be held in quarantine, not scanned again"
+                    )
                 }
                 if !journal.crashed.isEmpty {
-                    logger.warning("crash journal: \(journal.crashed.count) message(s) that crashed the scanner are held when they come again (\(journal.crashedListPath))")
+                    logger.warning(
+                        "crash journal: \(journal.crashed.count) message(s) that crashed the scanner are held when they come again (\(journal.crashedListPath))"
+                    )
                 }
             }
             // SIGHUP (or `thugate reload`) compiles the signatures again beside the running engine.
@@ -89,10 +100,13 @@ struct Serve: AsyncParsableCommand {
             let pidFile = try PIDFile(path: config.server.pidFile)
             defer { pidFile.remove() }
             let server = try SMTPServer(config: config, upstream: relay, inspector: inspector, group: group, logger: logger)
-            let services = ServiceGroup(configuration: .init(
-                services: [.init(service: server)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            let services = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: server)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
             try await services.run()
             await inspector.shutdown()
         } catch {
@@ -101,4 +115,3 @@ struct Serve: AsyncParsableCommand {
         }
     }
 }
-

@@ -8,17 +8,20 @@ struct Text: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Detect a legacy Vietnamese encoding, or convert text to Unicode (TCVN 6909:2001, UTF-8 NFC).",
         discussion: """
-        Reads standard input. --detect prints the encoding's name first on its line, then a \
-        confidence between 0 and 1: utf-8, nfd, tcvn3, tcvn3-upper, tcvn5712-1 (VN1), vni, viscii, vps, cp1258, viqr, or \
-        the charset of text that is not Vietnamese legacy text (e.g. windows-1252). --to-unicode \
-        writes UTF-8 NFC: legacy Vietnamese is converted; other text keeps its content and is only \
-        decoded from its own charset (UTF-8, else Windows-1252), so French Latin-1 comes out as the \
-        same French in UTF-8.
-        """
+            Reads standard input. --detect prints the encoding's name first on its line, then a \
+            confidence between 0 and 1: utf-8, nfd, tcvn3, tcvn3-upper, tcvn5712-1 (VN1), vni, viscii, vps, cp1258, viqr, or \
+            the charset of text that is not Vietnamese legacy text (e.g. windows-1252). --to-unicode \
+            writes UTF-8 NFC: legacy Vietnamese is converted; other text keeps its content and is only \
+            decoded from its own charset (UTF-8, else Windows-1252), so French Latin-1 comes out as the \
+            same French in UTF-8.
+            """
     )
 
     enum Source: String, ExpressibleByArgument, CaseIterable {
-        case auto, tcvn3, tcvn3Upper = "tcvn3-upper", vn1 = "tcvn5712-1", vni, viscii, vps, cp1258, viqr, nfd
+        case auto, tcvn3
+        case tcvn3Upper = "tcvn3-upper"
+        case vn1 = "tcvn5712-1"
+        case vni, viscii, vps, cp1258, viqr, nfd
     }
 
     @Flag(help: "Print the detected encoding and a confidence.")

@@ -52,8 +52,12 @@ struct ConfigOptions: ParsableArguments {
             throw ExitCode(78)
         }
         do {
-            return try GatewayConfig.parse(text, file: config, directory: URL(fileURLWithPath: path).deletingLastPathComponent().path,
-                                           defaults: defaults)
+            return try GatewayConfig.parse(
+                text,
+                file: config,
+                directory: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                defaults: defaults
+            )
         } catch {
             printError("thugate: \(error)")
             throw ExitCode(78)

@@ -13,13 +13,39 @@ extension ArchiveTests {
             var archives: [(String, [UInt8])] = []
             let files = [("sub/a.exe", "MZ executable-ish"), ("b.txt", String(repeating: "b", count: 300))]
             // zip and 7z come from Scripts/setup: a missing tool fails here, it does not skip.
-            archives.append(("zip", try ArchiveFixture.archive(
-                ArchiveFixture.zipTool, ["-q", "-r", "-P", "pw", "a.zip", "sub", "b.txt"], output: "a.zip", files: files)))
-            archives.append(("7z", try ArchiveFixture.archive(
-                ArchiveFixture.sevenZipTool, ["a", "-bd", "-y", "a.7z", "sub", "b.txt"], output: "a.7z", files: files)))
-            archives.append(("7z-aes", try ArchiveFixture.archive(
-                ArchiveFixture.sevenZipTool, ["a", "-bd", "-y", "-ppw", "-mhc=off", "a.7z", "sub", "b.txt"],
-                output: "a.7z", files: files)))
+            archives.append(
+                (
+                    "zip",
+                    try ArchiveFixture.archive(
+                        ArchiveFixture.zipTool,
+                        ["-q", "-r", "-P", "pw", "a.zip", "sub", "b.txt"],
+                        output: "a.zip",
+                        files: files
+                    )
+                )
+            )
+            archives.append(
+                (
+                    "7z",
+                    try ArchiveFixture.archive(
+                        ArchiveFixture.sevenZipTool,
+                        ["a", "-bd", "-y", "a.7z", "sub", "b.txt"],
+                        output: "a.7z",
+                        files: files
+                    )
+                )
+            )
+            archives.append(
+                (
+                    "7z-aes",
+                    try ArchiveFixture.archive(
+                        ArchiveFixture.sevenZipTool,
+                        ["a", "-bd", "-y", "-ppw", "-mhc=off", "a.7z", "sub", "b.txt"],
+                        output: "a.7z",
+                        files: files
+                    )
+                )
+            )
             archives.append(("rar4", RAR4Builder.archive(files: ArchiveTests.RAR4ReaderTests.plainFiles)))
             archives.append(("rar5", RAR5Builder.archive(files: ArchiveTests.RAR5ReaderTests.plainFiles)))
             return archives
@@ -108,9 +134,11 @@ extension ArchiveTests {
             #expect(all.members.count == 20)
 
             // kEncodedHeader declaring a 2^40-byte LZMA header: inflation is capped, nothing trapped.
-            header = [0x17, 0x06, 0x00, 0x01, 0x09, 0x04, 0x00, 0x07, 0x0B, 0x01, 0x00,
-                      0x01, 0x23, 0x03, 0x01, 0x01, 0x05, 0x5D, 0x00, 0x00, 0x00, 0x40,
-                      0x0C, 0xF8, 0, 0, 0, 0, 0x01, 0x00, 0x00]
+            header = [
+                0x17, 0x06, 0x00, 0x01, 0x09, 0x04, 0x00, 0x07, 0x0B, 0x01, 0x00,
+                0x01, 0x23, 0x03, 0x01, 0x01, 0x05, 0x5D, 0x00, 0x00, 0x00, 0x40,
+                0x0C, 0xF8, 0, 0, 0, 0, 0x01, 0x00, 0x00,
+            ]
             bytes = sevenZip(header: header, packed: [0x00, 0x00, 0x80, 0x00])
             limits = ArchiveLimits()
             limits.maxHeaderBytes = 1 << 16

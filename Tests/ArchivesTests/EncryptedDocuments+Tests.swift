@@ -8,7 +8,8 @@ extension ArchiveTests {
     @Suite("EncryptedDocuments")
     struct EncryptedDocumentsTests {
         static func pdf(trailer: String, body: String = "") -> [UInt8] {
-            Array("""
+            Array(
+                """
                 %PDF-1.7
                 1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj
                 2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj
@@ -22,7 +23,8 @@ extension ArchiveTests {
                 100
                 %%EOF
 
-                """.utf8)
+                """.utf8
+            )
         }
 
         @Test func encryptedPDF() {
@@ -74,8 +76,11 @@ extension ArchiveTests {
         @Test func plainOfficeFiles() throws {
             #expect(!ArchiveReader.encryptedOfficeDocument(Self.compoundFile(["WordDocument", "1Table"])))
             let docx = try ArchiveFixture.archive(
-                ArchiveFixture.zipTool, ["-q", "-r", "d.docx", "[Content_Types].xml", "word"], output: "d.docx",
-                files: [("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w:document>EncryptedPackage</w:document>")])
+                ArchiveFixture.zipTool,
+                ["-q", "-r", "d.docx", "[Content_Types].xml", "word"],
+                output: "d.docx",
+                files: [("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w:document>EncryptedPackage</w:document>")]
+            )
             #expect(!ArchiveReader.encryptedOfficeDocument(docx))
             // The name as text inside some stream, not a directory entry, does not count.
             var text = Self.compoundFile(["WordDocument"])

@@ -50,7 +50,8 @@ extension ArchiveTests {
             let unicode = RAR4Builder.File(
                 name: RAR4Builder.unicodeName(ascii: "t?p tin.exe", "tệp tin.exe"),
                 data: [1, 2, 3],
-                flags: 0x0200)
+                flags: 0x0200
+            )
             let listing = try #require(ArchiveFixture.list(RAR4Builder.archive(files: [unicode])))
             #expect(listing.members.map(\.name) == ["tệp tin.exe"])
             #expect(listing.members.first?.size == 3)

@@ -18,7 +18,8 @@ extension ArchiveTests {
                 ArchiveFixture.sevenZipTool,
                 ["a", "-bd", "-y"] + options + ["x.7z"] + files.map { $0.0.split(separator: "/").first.map(String.init)! },
                 output: "x.7z",
-                files: files)
+                files: files
+            )
         }
 
         @Test(arguments: [[], ["-mhc=off"], ["-m0=LZMA"], ["-ms=off"]])
@@ -65,8 +66,11 @@ extension ArchiveTests {
         @Test func manyFilesAndTheMemberLimit() throws {
             let files = (0..<300).map { ("f\($0).txt", "content of file \($0)") }
             let bytes = try ArchiveFixture.archive(
-                ArchiveFixture.sevenZipTool, ["a", "-bd", "-y", "many.7z", "-i!*.txt"],
-                output: "many.7z", files: files)
+                ArchiveFixture.sevenZipTool,
+                ["a", "-bd", "-y", "many.7z", "-i!*.txt"],
+                output: "many.7z",
+                files: files
+            )
             let listing = try #require(ArchiveFixture.list(bytes))
             #expect(listing.members.count == 300)
             #expect(!listing.truncated)
@@ -80,8 +84,11 @@ extension ArchiveTests {
 
             // Non-solid: one folder per file, so the folder count itself exceeds the limit.
             let nonSolid = try ArchiveFixture.archive(
-                ArchiveFixture.sevenZipTool, ["a", "-bd", "-y", "-ms=off", "many.7z", "-i!*.txt"],
-                output: "many.7z", files: files)
+                ArchiveFixture.sevenZipTool,
+                ["a", "-bd", "-y", "-ms=off", "many.7z", "-i!*.txt"],
+                output: "many.7z",
+                files: files
+            )
             let cappedNonSolid = try #require(ArchiveFixture.list(nonSolid, limits: limits))
             #expect(cappedNonSolid.truncated)
             #expect(cappedNonSolid.members.count <= 100)
@@ -93,8 +100,11 @@ extension ArchiveTests {
         @Test func headerCapStopsInflation() throws {
             let files = (0..<300).map { ("a-rather-long-file-name-\($0).txt", "x") }
             let bytes = try ArchiveFixture.archive(
-                ArchiveFixture.sevenZipTool, ["a", "-bd", "-y", "many.7z", "-i!*.txt"],
-                output: "many.7z", files: files)
+                ArchiveFixture.sevenZipTool,
+                ["a", "-bd", "-y", "many.7z", "-i!*.txt"],
+                output: "many.7z",
+                files: files
+            )
             var limits = ArchiveLimits()
             limits.maxHeaderBytes = 256
             let listing = try #require(ArchiveFixture.list(bytes, limits: limits))
@@ -201,7 +211,8 @@ extension ArchiveTests {
                     name: path,
                     size: fields["Size"].flatMap { UInt64($0) },
                     isDirectory: fields["Attributes"]?.hasPrefix("D") ?? false || fields["Folder"] == "+",
-                    encrypted: fields["Encrypted"] == "+")
+                    encrypted: fields["Encrypted"] == "+"
+                )
             }.sorted()
         }
 
@@ -220,7 +231,8 @@ extension ArchiveTests {
                 try ArchiveFixture.run(
                     ArchiveFixture.sevenZipTool,
                     ["a", "-bd", "-y"] + options + ["out", "setup.exe", "tool.dll", "thư mục", "empty", "sub"],
-                    in: directory)
+                    in: directory
+                )
                 let name = try FileManager.default.contentsOfDirectory(atPath: directory.path).first { $0.hasPrefix("out.") }
                 let archive = try #require(name)
                 let expected = try Self.sevenZipListing(archive, in: directory)
@@ -230,7 +242,10 @@ extension ArchiveTests {
                 let actual = listing.members.map {
                     Entry(
                         name: $0.name.hasSuffix("/") ? String($0.name.dropLast()) : $0.name,
-                        size: $0.size, isDirectory: $0.isDirectory, encrypted: $0.encryption != nil)
+                        size: $0.size,
+                        isDirectory: $0.isDirectory,
+                        encrypted: $0.encryption != nil
+                    )
                 }.sorted()
                 #expect(actual == expected)
             }

@@ -11,8 +11,11 @@ extension ArchiveTests {
 
         @Test func plainZipListsNamesSizesAndDirectories() throws {
             let bytes = try ArchiveFixture.archive(
-                ArchiveFixture.zipTool, ["-r", "-q", "a.zip", "readme.txt", "docs"],
-                output: "a.zip", files: Self.files)
+                ArchiveFixture.zipTool,
+                ["-r", "-q", "a.zip", "readme.txt", "docs"],
+                output: "a.zip",
+                files: Self.files
+            )
             #expect(ArchiveReader.format(of: bytes) == .zip)
             let listing = try #require(ArchiveFixture.list(bytes))
             #expect(listing.format == .zip)
@@ -31,8 +34,11 @@ extension ArchiveTests {
 
         @Test func zipCryptoIsReported() throws {
             let bytes = try ArchiveFixture.archive(
-                ArchiveFixture.zipTool, ["-q", "-P", "secret", "e.zip", "setup.exe", "readme.txt"],
-                output: "e.zip", files: [("setup.exe", "MZ fake"), ("readme.txt", "hi")])
+                ArchiveFixture.zipTool,
+                ["-q", "-P", "secret", "e.zip", "setup.exe", "readme.txt"],
+                output: "e.zip",
+                files: [("setup.exe", "MZ fake"), ("readme.txt", "hi")]
+            )
             let listing = try #require(ArchiveFixture.list(bytes))
             #expect(listing.isEncrypted)
             #expect(!listing.headersEncrypted)
@@ -43,8 +49,11 @@ extension ArchiveTests {
 
         @Test func winZipAESStrengthIsReported() throws {
             let bytes = try ArchiveFixture.archive(
-                ArchiveFixture.sevenZipTool, ["a", "-bd", "-y", "-tzip", "-psecret", "-mem=AES256", "w.zip", "setup.exe"],
-                output: "w.zip", files: [("setup.exe", "MZ fake executable")])
+                ArchiveFixture.sevenZipTool,
+                ["a", "-bd", "-y", "-tzip", "-psecret", "-mem=AES256", "w.zip", "setup.exe"],
+                output: "w.zip",
+                files: [("setup.exe", "MZ fake executable")]
+            )
             let listing = try #require(ArchiveFixture.list(bytes))
             #expect(listing.members.map(\.name) == ["setup.exe"])
             #expect(listing.members.first?.encryption == "WinZip AES-256")
@@ -72,7 +81,11 @@ extension ArchiveTests {
         @Test func memberLimitTruncates() throws {
             let files = (0..<50).map { ("f\($0).txt", "file \($0)") }
             let bytes = try ArchiveFixture.archive(
-                ArchiveFixture.zipTool, ["-q", "many.zip"] + files.map(\.0), output: "many.zip", files: files)
+                ArchiveFixture.zipTool,
+                ["-q", "many.zip"] + files.map(\.0),
+                output: "many.zip",
+                files: files
+            )
             var limits = ArchiveLimits()
             limits.maxMembers = 10
             let listing = try #require(ArchiveFixture.list(bytes, limits: limits))
@@ -85,8 +98,11 @@ extension ArchiveTests {
 
         @Test func hugeDeclaredEntryCountsAreOnlyHints() throws {
             let bytes = try ArchiveFixture.archive(
-                ArchiveFixture.zipTool, ["-q", "a.zip", "a.txt", "b.txt", "c.txt"],
-                output: "a.zip", files: [("a.txt", "a"), ("b.txt", "b"), ("c.txt", "c")])
+                ArchiveFixture.zipTool,
+                ["-q", "a.zip", "a.txt", "b.txt", "c.txt"],
+                output: "a.zip",
+                files: [("a.txt", "a"), ("b.txt", "b"), ("c.txt", "c")]
+            )
             let end = try #require(bytes.lastOffset(of: [0x50, 0x4B, 0x05, 0x06]))
 
             // Classic record: 65535 entries declared, three present.
@@ -124,8 +140,11 @@ extension ArchiveTests {
 
         @Test func missingCentralDirectoryFallsBackToLocalHeaders() throws {
             let bytes = try ArchiveFixture.archive(
-                ArchiveFixture.zipTool, ["-q", "-P", "pw", "a.zip", "one.txt", "two.exe"],
-                output: "a.zip", files: [("one.txt", "1111"), ("two.exe", "MZ22")])
+                ArchiveFixture.zipTool,
+                ["-q", "-P", "pw", "a.zip", "one.txt", "two.exe"],
+                output: "a.zip",
+                files: [("one.txt", "1111"), ("two.exe", "MZ22")]
+            )
             let directory = try #require(bytes.offset(of: [0x50, 0x4B, 0x01, 0x02] as [UInt8], from: 0))
             let listing = try #require(ArchiveFixture.list(Array(bytes[..<directory])))
             #expect(listing.members.map(\.name) == ["one.txt", "two.exe"])

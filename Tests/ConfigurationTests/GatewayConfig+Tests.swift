@@ -1,12 +1,13 @@
 import Foundation
 import Inspection
-import NIOCore
 import MIMECore
+import NIOCore
 import Policy
-import Testing
-@testable import Configuration
-import Scanning
 import SMTPCore
+import Scanning
+import Testing
+
+@testable import Configuration
 
 @Suite struct GatewayConfigTests {
     static let shippedConfig = URL(fileURLWithPath: #filePath)
@@ -35,7 +36,8 @@ import SMTPCore
     }
 
     @Test func pathsInAFileAreRelativeToItsDirectory() throws {
-        let config = try GatewayConfig.parse("""
+        let config = try GatewayConfig.parse(
+            """
             [server]
             spool_directory = "spool"
             tls_certificate = "tls/cert.pem"
@@ -44,7 +46,10 @@ import SMTPCore
             url = "maildir:mail"
             [scan]
             signatures = "../clamav"
-            """, directory: "/etc/thugate", defaults: .defaults(installation: "/opt/thugate"))
+            """,
+            directory: "/etc/thugate",
+            defaults: .defaults(installation: "/opt/thugate")
+        )
         #expect(config.server.spoolDirectory == "/etc/thugate/spool")
         #expect(config.server.tlsCertificate == "/etc/thugate/tls/cert.pem")
         #expect(config.server.tlsPrivateKey == "/etc/ssl/key.pem")
@@ -57,9 +62,15 @@ import SMTPCore
 
     @Test func installationIsTheCheckoutHoldingConfigOrTheBinarysParent() {
         let checkout = Self.shippedConfig.deletingLastPathComponent().deletingLastPathComponent().path
-        #expect(ConfigPaths.installationDirectory(environment: [:], executable: checkout + "/.build/x86_64-unknown-linux-gnu/release/thugate") == checkout)
+        #expect(
+            ConfigPaths.installationDirectory(environment: [:], executable: checkout + "/.build/x86_64-unknown-linux-gnu/release/thugate")
+                == checkout
+        )
         #expect(ConfigPaths.installationDirectory(environment: [:], executable: "/nonexistent/prefix/bin/thugate") == "/nonexistent/prefix")
-        #expect(ConfigPaths.installationDirectory(environment: ["THUGATE_HOME": "/srv/thugate"], executable: "/usr/bin/thugate") == "/srv/thugate")
+        #expect(
+            ConfigPaths.installationDirectory(environment: ["THUGATE_HOME": "/srv/thugate"], executable: "/usr/bin/thugate")
+                == "/srv/thugate"
+        )
     }
 
     @Test func trustedNetworks() throws {
@@ -80,7 +91,8 @@ import SMTPCore
     }
 
     @Test func valuesAndUnits() throws {
-        let config = try GatewayConfig.parse("""
+        let config = try GatewayConfig.parse(
+            """
             [server]
             listen = "[::1]:25"
             max_message_size = "20MB"
@@ -90,7 +102,8 @@ import SMTPCore
             [upstream]
             url = "mail.example.gov.vn"
             starttls = "encrypt"
-            """)
+            """
+        )
         #expect(config.server.listen == HostPort(host: "::1", port: 25))
         #expect(config.server.maxMessageSize == 20_000_000)
         #expect(config.server.commandTimeout == .seconds(30))
@@ -124,7 +137,8 @@ import SMTPCore
     }
 
     @Test func mimeKeysOfIssue9() throws {
-        let config = try GatewayConfig.parse("""
+        let config = try GatewayConfig.parse(
+            """
             [server]
             max_data_line_length = "64KiB"
             [policy]
@@ -133,7 +147,8 @@ import SMTPCore
             encrypted_message = "off"
             [mime]
             max_field_size = "16KiB"
-            """)
+            """
+        )
         #expect(config.server.maxDataLineLength == 65536)
         #expect(config.server.maxLineLength == 1000)
         #expect(config.policy[.mimeIrregular] == .quarantine)
@@ -168,22 +183,29 @@ import SMTPCore
         let contentRules = RuleCatalog.all.filter(\.needsContentScan).map(\.configKey)
         let allOff = contentRules.map { "\($0) = \"off\"" }.joined(separator: "\n")
         #expect(try !GatewayConfig.parse("[policy]\n\(allOff)\n").policy.needsContentScan)
-        #expect(try GatewayConfig.parse("[policy]\n\(allOff)\nmalformed = \"reject\"\nattachment_size = \"tag\"\n").policy.needsContentScan == false)
-        #expect(try GatewayConfig.parse("[policy]\n\(allOff.replacingOccurrences(of: "virus = \"off\"", with: "virus = \"tag\""))\n")
-            .policy.needsContentScan)
+        #expect(
+            try GatewayConfig.parse("[policy]\n\(allOff)\nmalformed = \"reject\"\nattachment_size = \"tag\"\n").policy.needsContentScan
+                == false
+        )
+        #expect(
+            try GatewayConfig.parse("[policy]\n\(allOff.replacingOccurrences(of: "virus = \"off\"", with: "virus = \"tag\""))\n")
+                .policy.needsContentScan
+        )
         #expect(GatewayConfig().policy.needsContentScan)
     }
 
     @Test func profileAndRuleParameters() throws {
         #expect(GatewayConfig().policy.parameters.maxAttachmentsSize == 20_000_000)
         #expect(try GatewayConfig.parse("[policy]\nprofile = \"quan-4\"\n").policy.parameters.maxAttachmentsSize == 15_000_000)
-        let config = try GatewayConfig.parse("""
+        let config = try GatewayConfig.parse(
+            """
             [policy]
             max_attachments_size = "25MB"
             profile = "quan-4"
             executable_types = ["application/x-custom"]
             executable_extensions = ["xyz"]
-            """)
+            """
+        )
         // An explicit key overrides the profile wherever it is written.
         #expect(config.policy.parameters.maxAttachmentsSize == 25_000_000)
         #expect(config.policy.parameters.executableTypes == ["application/x-custom"])

@@ -1,11 +1,12 @@
 import Foundation
 import MIMECore
 import Policy
-import Scanning
 import SMTPCore
+import Scanning
 import Testing
 import Transforms
 import VietText
+
 @testable import Inspection
 
 /// The inspection path without libclamav: content rules off, the other rules and the TCVN 6909
@@ -20,8 +21,10 @@ import VietText
         return settings
     }
 
-    static let legacy = MessageBytes(Array("From: a@quangninh.gov.vn\r\nSubject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n".utf8)
-        + VietConverter.fromUnicode(text, to: .tcvn3)! + Array("\r\n".utf8))
+    static let legacy = MessageBytes(
+        Array("From: a@quangninh.gov.vn\r\nSubject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n".utf8)
+            + VietConverter.fromUnicode(text, to: .tcvn3)! + Array("\r\n".utf8)
+    )
     static let envelope = Envelope(heloName: "client", esmtp: true, sender: MailAddress("a@quangninh.gov.vn"), parameters: MailParameters())
 
     @Test func aDeliveredMessageIsTransformedAndTheResultCarriesTheEdits() throws {
@@ -43,8 +46,12 @@ import VietText
     @Test func aRefusedMessageIsNotTransformed() throws {
         var settings = Self.settings()
         settings.policy.parameters.maxAttachmentsSize = 1
-        let attached = MessageBytes(Self.legacy.asArray.replacing(Array("Content-Type: text/plain".utf8),
-                                                                  with: Array("Content-Disposition: attachment; filename=a.txt\r\nContent-Type: text/plain".utf8)))
+        let attached = MessageBytes(
+            Self.legacy.asArray.replacing(
+                Array("Content-Type: text/plain".utf8),
+                with: Array("Content-Disposition: attachment; filename=a.txt\r\nContent-Type: text/plain".utf8)
+            )
+        )
         let (result, _) = try MessageInspector(settings: settings).inspectBlocking(attached, envelope: nil)
         #expect(result.verdict.action == "reject")
         #expect(result.findings.map(\.rule) == [.attachmentSize])
@@ -102,7 +109,9 @@ import VietText
     }
 
     @Test func aMessageThatCrashedTheGatewayIsHeldUnread() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thugate-inspection-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "thugate-inspection-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        )
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var settings = Self.settings()

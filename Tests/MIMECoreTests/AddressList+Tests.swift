@@ -1,16 +1,23 @@
 import Testing
+
 @testable import MIMECore
 
 @Suite struct AddressListTests {
     @Test(arguments: [
         ("a@quangninh.gov.vn", [EmailAddress(address: "a@quangninh.gov.vn")]),
         ("Nguyễn Văn A <a@quangninh.gov.vn>", [EmailAddress(displayName: "Nguyễn Văn A", address: "a@quangninh.gov.vn")]),
-        ("\"Trần, Thị B\" <b@x.vn>, c@y.vn", [EmailAddress(displayName: "Trần, Thị B", address: "b@x.vn"), EmailAddress(address: "c@y.vn")]),
+        (
+            "\"Trần, Thị B\" <b@x.vn>, c@y.vn",
+            [EmailAddress(displayName: "Trần, Thị B", address: "b@x.vn"), EmailAddress(address: "c@y.vn")]
+        ),
         ("=?utf-8?B?VsSDbiB0aMawIFPhu58=?= <vt@x.gov.vn>", [EmailAddress(displayName: "Văn thư Sở", address: "vt@x.gov.vn")]),
-        ("Phòng ban: a@x.vn, B <b@x.vn>;, d@y.vn", [
-            EmailAddress(address: "a@x.vn", group: "Phòng ban"), EmailAddress(displayName: "B", address: "b@x.vn", group: "Phòng ban"),
-            EmailAddress(address: "d@y.vn"),
-        ]),
+        (
+            "Phòng ban: a@x.vn, B <b@x.vn>;, d@y.vn",
+            [
+                EmailAddress(address: "a@x.vn", group: "Phòng ban"), EmailAddress(displayName: "B", address: "b@x.vn", group: "Phòng ban"),
+                EmailAddress(address: "d@y.vn"),
+            ]
+        ),
         ("Undisclosed recipients:;", []),
         ("a@x.vn (Ông A)", [EmailAddress(displayName: "Ông A", address: "a@x.vn")]),
         ("<@relay.vn:user@host.vn>", [EmailAddress(address: "user@host.vn")]),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MIMECore
 
 @Suite struct CharsetTests {
@@ -35,13 +36,18 @@ import Testing
     @Test func iconvCharsetsMatchPython() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let table = Self.iconvCharsets.map { "(\"\($0.codec)\", \"\($0.text.unicodeScalars.map { String(format: "\\U%08x", $0.value) }.joined())\")" }
-        process.arguments = ["python3", "-c", """
+        let table = Self.iconvCharsets.map {
+            "(\"\($0.codec)\", \"\($0.text.unicodeScalars.map { String(format: "\\U%08x", $0.value) }.joined())\")"
+        }
+        process.arguments = [
+            "python3", "-c",
+            """
             for codec, text in [\(table.joined(separator: ", "))]:
                 data = text.encode(codec)
                 assert data.decode(codec) == text
                 print(data.hex())
-            """]
+            """,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -67,7 +73,10 @@ import Testing
     /// Hostile bytes in every iconv charset: no crash, and text no larger than the bound.
     @Test func iconvRandomBytes() {
         var state: UInt64 = 2047
-        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
         for round in 0..<3000 {
             let label = Self.iconvCharsets[round % Self.iconvCharsets.count].label
             let bytes = (0..<Int(next() % 64)).map { _ in UInt8(truncatingIfNeeded: next()) }
@@ -76,7 +85,9 @@ import Testing
     }
 
     @Test func bodiesInIconvCharsetsAreText() {
-        let raw: [UInt8] = Array("Content-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: base64\r\n\r\n8NLJ18XUIQ==\r\n".utf8)
+        let raw: [UInt8] = Array(
+            "Content-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: base64\r\n\r\n8NLJ18XUIQ==\r\n".utf8
+        )
         let message = MIMEParser.parse(raw)
         #expect(message.decodedText(of: message.parts[0]) == "Привет!")
         let unknown = MIMEParser.parse(Array("Content-Type: text/plain; charset=x-nothing\r\n\r\nabc\r\n".utf8))
@@ -84,8 +95,8 @@ import Testing
     }
 
     @Test func iconvRejectsInvalidBytesAndUnknownNames() {
-        #expect(Charset.decode([0xB9, 0xD8, 0xFF], label: "gb2312") == nil)       // 0xFF starts no GBK character
-        #expect(Charset.decode([0xB9], label: "gb2312") == nil)                   // incomplete at the end
+        #expect(Charset.decode([0xB9, 0xD8, 0xFF], label: "gb2312") == nil)  // 0xFF starts no GBK character
+        #expect(Charset.decode([0xB9], label: "gb2312") == nil)  // incomplete at the end
         #expect(!Charset.isSupported(label: "x-no-such-charset"))
         #expect(!Charset.isSupported(label: "utf-8//TRANSLIT"))
         #expect(!Charset.isSupported(label: ""))
@@ -99,14 +110,17 @@ import Testing
     private func pythonTable(_ codec: String) throws -> [Int] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import sys
             out = []
             for b in range(0x80, 0x100):
                 try: out.append(ord(bytes([b]).decode('\(codec)')))
                 except UnicodeDecodeError: out.append(-1)
             print(' '.join(map(str, out)))
-            """]
+            """,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -124,8 +138,10 @@ import Testing
             if expected < 0 {
                 #expect(decoded == nil, "byte 0x\(String(0x80 + offset, radix: 16)) should be undefined")
             } else {
-                #expect(decoded.map { Array($0.unicodeScalars).map(\.value) } == [UInt32(expected)],
-                        "byte 0x\(String(0x80 + offset, radix: 16))")
+                #expect(
+                    decoded.map { Array($0.unicodeScalars).map(\.value) } == [UInt32(expected)],
+                    "byte 0x\(String(0x80 + offset, radix: 16))"
+                )
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MIMECore
 
 /// Every message in Corpus/ parses, with the structure its author wrote it to have.
@@ -17,7 +18,10 @@ import Testing
         for name in names {
             let message = try load(name)
             for part in message.parts {
-                #expect(part.range.upperBound <= message.bytes.count && part.bodyRange.lowerBound >= part.range.lowerBound, "\(name) \(part.path)")
+                #expect(
+                    part.range.upperBound <= message.bytes.count && part.bodyRange.lowerBound >= part.range.lowerBound,
+                    "\(name) \(part.path)"
+                )
             }
             // Nothing hidden from the scanner (issue 9 item 2).
             #expect(message.uncoveredRanges().isEmpty, "\(name)")

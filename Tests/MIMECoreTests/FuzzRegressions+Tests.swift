@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MIMECore
 
 /// Inputs on which the fuzzer (Scripts/fuzz-mime) once found a crash, replayed through what the

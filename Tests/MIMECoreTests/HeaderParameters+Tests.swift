@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MIMECore
 
 @Suite struct HeaderParametersTests {

@@ -1,10 +1,13 @@
 import Foundation
 import Testing
+
 @testable import MIMECore
 
 @Suite struct HeaderTextTests {
     @Test func controlCharactersBecomeSpaces() {
-        #expect(HeaderText.sanitized("executable(2): a.zip/x\u{0}y\r\n\tz.exe is *.exe\u{7F}") == "executable(2): a.zip/x y   z.exe is *.exe ")
+        #expect(
+            HeaderText.sanitized("executable(2): a.zip/x\u{0}y\r\n\tz.exe is *.exe\u{7F}") == "executable(2): a.zip/x y   z.exe is *.exe "
+        )
         #expect(HeaderText.sanitized("plain ASCII stays") == "plain ASCII stays")
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MIMECore
 
 private func parse(_ text: String, limits: MIMELimits = MIMELimits()) -> ParsedMessage {
@@ -38,7 +39,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     }
 
     @Test func nestedMultipartWithPreambleEpilogueAndAttachment() {
-        let m = parse("""
+        let m = parse(
+            """
             Content-Type: multipart/mixed; boundary="outer"\r
             \r
             This is the preamble.\r
@@ -62,7 +64,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
             JVBERi0xLjQK\r
             --outer--\r
             epilogue\r
-            """)
+            """
+        )
         #expect(m.parts.map(\.path) == ["", "1", "1.1", "1.2", "2"])
         #expect(m.parts.map(\.mediaType) == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf"])
         #expect(body(m, "1.1") == "plain")
@@ -75,7 +78,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     }
 
     @Test func boundaryLookalikesAreContent() {
-        let m = parse("""
+        let m = parse(
+            """
             Content-Type: multipart/mixed; boundary=abc\r
             \r
             --abc\r
@@ -86,7 +90,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
             \r
             second\r
             --abc--\r
-            """)
+            """
+        )
         #expect(m.parts.count == 3)
         #expect(body(m, "1") == "--abcdef is not a delimiter\r\n --abc is not at line start")
         #expect(body(m, "2") == "second")
@@ -108,7 +113,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     }
 
     @Test func messageRFC822IsOpened() {
-        let m = parse("""
+        let m = parse(
+            """
             Content-Type: multipart/mixed; boundary=b\r
             \r
             --b\r
@@ -125,7 +131,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
             inner body\r
             --c--\r
             --b--\r
-            """)
+            """
+        )
         #expect(m.parts.map(\.path) == ["", "1", "2", "2", "2.1"])
         let inner = m.parts[3]
         #expect(m.headerValue("Subject", of: inner) == "Thư gửi")
@@ -139,7 +146,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     }
 
     @Test func transferEncodingsAndTheirDefects() {
-        let m = parse("""
+        let m = parse(
+            """
             Content-Type: multipart/mixed; boundary=b\r
             \r
             --b\r
@@ -153,7 +161,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
             SGVs\r
             bG8h*\r
             --b--\r
-            """)
+            """
+        )
         #expect(body(m, "1") == "Công văn số 12")
         // Base64 stops at the first line that is not base64; that line is kept as text, and the
         // lenient reading (junk skipped, RFC 2045 6.8) is there for the scanner.
@@ -183,7 +192,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     }
 
     @Test func decodedSizesBareLineEndingsAndTheDecodedLimit() {
-        let text = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVs\r\nbG8=\r\n"
+        let text =
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVs\r\nbG8=\r\n"
             + "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nC=C3=B4ng =\r\nv\r\n--b\r\n\r\nbare\nline\r\n--b--\r\n"
         let m = parse(text)
         #expect(m.parts[1].decodedSize == 5)
@@ -239,20 +249,44 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     static let shapes: [(String, String)] = [
         ("preamble and epilogue", "Content-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\n\r\none\r\n--b--\r\npost\r\n"),
         ("junk after the close delimiter", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b-- junk\r\nmore\r\n"),
-        ("boundary never occurs", "Content-Type: multipart/mixed; boundary=nothere\r\n\r\n--real\r\nContent-Type: text/plain\r\n\r\nx\r\n--real--\r\n"),
+        (
+            "boundary never occurs",
+            "Content-Type: multipart/mixed; boundary=nothere\r\n\r\n--real\r\nContent-Type: text/plain\r\n\r\nx\r\n--real--\r\n"
+        ),
         ("no delimiter at all", "Content-Type: multipart/mixed; boundary=b\r\n\r\njust text\r\n"),
         ("no boundary parameter", "Content-Type: multipart/mixed\r\n\r\n--q\r\n\r\nx\r\n--q--\r\n"),
-        ("boundary too long", "Content-Type: multipart/mixed; boundary=\(String(repeating: "a", count: 300))\r\n\r\n--\(String(repeating: "a", count: 300))\r\n\r\nx\r\n"),
-        ("inner boundary a prefix of the outer", "Content-Type: multipart/mixed; boundary=abcdef\r\n\r\n--abcdef\r\nContent-Type: multipart/mixed; boundary=abc\r\n\r\n--abc\r\n\r\ninner\r\n--abc--\r\n--abcdef--\r\n"),
-        ("outer boundary a prefix of the inner", "Content-Type: multipart/mixed; boundary=abc\r\n\r\n--abc\r\nContent-Type: multipart/mixed; boundary=abcdef\r\n\r\n--abcdef\r\n\r\ninner\r\n--abcdef--\r\n--abc--\r\n"),
-        ("the same boundary nested", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n--b--\r\n"),
+        (
+            "boundary too long",
+            "Content-Type: multipart/mixed; boundary=\(String(repeating: "a", count: 300))\r\n\r\n--\(String(repeating: "a", count: 300))\r\n\r\nx\r\n"
+        ),
+        (
+            "inner boundary a prefix of the outer",
+            "Content-Type: multipart/mixed; boundary=abcdef\r\n\r\n--abcdef\r\nContent-Type: multipart/mixed; boundary=abc\r\n\r\n--abc\r\n\r\ninner\r\n--abc--\r\n--abcdef--\r\n"
+        ),
+        (
+            "outer boundary a prefix of the inner",
+            "Content-Type: multipart/mixed; boundary=abc\r\n\r\n--abc\r\nContent-Type: multipart/mixed; boundary=abcdef\r\n\r\n--abcdef\r\n\r\ninner\r\n--abcdef--\r\n--abc--\r\n"
+        ),
+        (
+            "the same boundary nested",
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n--b--\r\n"
+        ),
         ("close before open", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n--b\r\n\r\nx\r\n--b--\r\n"),
-        ("missing final boundary, nested", "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\n\r\na\r\n--o\r\n\r\nb\r\n"),
+        (
+            "missing final boundary, nested",
+            "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\n\r\na\r\n--o\r\n\r\nb\r\n"
+        ),
         ("base64 then a list footer", "Content-Transfer-Encoding: base64\r\n\r\nSGVsbG8=\r\n\r\n___\r\nList footer\r\n"),
-        ("message/rfc822 in base64", "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA0KDQp5DQo=\r\n"),
+        (
+            "message/rfc822 in base64",
+            "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nU3ViamVjdDogeA0KDQp5DQo=\r\n"
+        ),
         ("header line without colon", "Content-Type: text/plain\r\nnot a header\r\nbody\r\n"),
         ("part with headers only", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n--b--\r\n"),
-        ("duplicated Content-Type", "Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n"),
+        (
+            "duplicated Content-Type",
+            "Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n"
+        ),
     ]
 
     @Test(arguments: shapes.map(\.0))
@@ -299,7 +333,9 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     }
 
     @Test func preambleEpilogueAndPaddingAreSegments() {
-        let m = MIMEParser.parse(Array("Content-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\n\r\none\r\n--b-- pad\r\npost\r\n".utf8))
+        let m = MIMEParser.parse(
+            Array("Content-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\n\r\none\r\n--b-- pad\r\npost\r\n".utf8)
+        )
         let kinds = m.parts[0].segments.map(\.kind)
         #expect(kinds == [.preamble, .delimiter, .delimiter, .epilogue])
         let text = m.parts[0].segments.map { String(decoding: m.bytes[$0.range], as: UTF8.self) }
@@ -308,20 +344,24 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     }
 
     @Test func aBoundaryThatNeverOccursIsInferredFromTheBody() {
-        let m = MIMEParser.parse(Array("""
-            Content-Type: multipart/mixed; boundary="declared"\r
-            \r
-            --used\r
-            Content-Type: text/plain\r
-            \r
-            hello\r
-            --used\r
-            Content-Type: application/octet-stream; name=a.bin\r
-            Content-Transfer-Encoding: base64\r
-            \r
-            SGVsbG8=\r
-            --used--\r
-            """.utf8))
+        let m = MIMEParser.parse(
+            Array(
+                """
+                Content-Type: multipart/mixed; boundary="declared"\r
+                \r
+                --used\r
+                Content-Type: text/plain\r
+                \r
+                hello\r
+                --used\r
+                Content-Type: application/octet-stream; name=a.bin\r
+                Content-Transfer-Encoding: base64\r
+                \r
+                SGVsbG8=\r
+                --used--\r
+                """.utf8
+            )
+        )
         #expect(m.parts.map(\.path) == ["", "1", "2"])
         #expect(m.parts[0].defects.map(\.description) == ["boundary-not-found: split at --used"])
         #expect(m.parts[0].defects[0].severity == .ambiguous)
@@ -331,11 +371,15 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         #expect(opaque.parts.count == 1 && opaque.parts[0].isUnsplitMultipart)
         #expect(opaque.parts[0].defects.map(\.description) == ["boundary-not-found: scanned as one part"])
         // PGP armor lines are not boundaries.
-        #expect(MIMEParser.embeddedMultipart(Array("-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA\r\n-----END PGP MESSAGE-----\r\n".utf8)[...]) == nil)
+        #expect(
+            MIMEParser.embeddedMultipart(Array("-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA\r\n-----END PGP MESSAGE-----\r\n".utf8)[...])
+                == nil
+        )
     }
 
     @Test func conflictingFieldsGiveTheOtherReading() {
-        let text = "Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\nx\r\n--b--\r\n"
+        let text =
+            "Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\nx\r\n--b--\r\n"
         let m = MIMEParser.parse(Array(text.utf8))
         #expect(m.parts.count == 1 && m.parts[0].mediaType == "text/plain")
         #expect(m.parts[0].defects.map(\.description) == ["conflicting-fields: Content-Type given 2 ways"])
@@ -358,7 +402,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
     }
 
     @Test func uuencodeTransferEncodingIsDecoded() {
-        let text = "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n%2&5L;&\\`\r\n`\r\nend\r\n"
+        let text =
+            "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n%2&5L;&\\`\r\n`\r\nend\r\n"
         let m = MIMEParser.parse(Array(text.utf8))
         #expect(m.decodedBody(of: m.parts[0]).bytes == Array("Hello".utf8))
     }
@@ -376,6 +421,8 @@ private func body(_ message: ParsedMessage, _ path: String) -> String {
         #expect(SignedData.content(of: data) == nil)
         // Lengths past the end, and endless indefinite nesting, are refused without a crash.
         #expect(SignedData.content(of: [0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0x06]) == nil)
-        #expect(SignedData.content(of: [UInt8](repeating: 0x30, count: 10_000).enumerated().map { $0.offset % 2 == 0 ? 0x30 : 0x80 }) == nil)
+        #expect(
+            SignedData.content(of: [UInt8](repeating: 0x30, count: 10_000).enumerated().map { $0.offset % 2 == 0 ? 0x30 : 0x80 }) == nil
+        )
     }
 }

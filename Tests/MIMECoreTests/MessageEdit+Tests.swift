@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MIMECore
 
 /// What a milter's MTA does with the edits: the message header's fields edited one by one (by
@@ -33,24 +34,28 @@ enum MilterReplay {
 }
 
 @Suite struct MessageEditTests {
-    static let multipart = MIMEParser.parse(Array("""
-        From: a@quangninh.gov.vn\r
-        Subject: one\r
-        Subject: two\r
-        Content-Type: multipart/mixed; boundary=b\r
-        \r
-        --b\r
-        Content-Type: text/plain; charset=windows-1258\r
-        \r
-        old text\r
-        --b\r
-        Content-Type: application/octet-stream\r
-        Content-Disposition: attachment; filename=a.bin\r
-        \r
-        AAAA\r
-        --b--\r
+    static let multipart = MIMEParser.parse(
+        Array(
+            """
+            From: a@quangninh.gov.vn\r
+            Subject: one\r
+            Subject: two\r
+            Content-Type: multipart/mixed; boundary=b\r
+            \r
+            --b\r
+            Content-Type: text/plain; charset=windows-1258\r
+            \r
+            old text\r
+            --b\r
+            Content-Type: application/octet-stream\r
+            Content-Disposition: attachment; filename=a.bin\r
+            \r
+            AAAA\r
+            --b--\r
 
-        """.utf8))
+            """.utf8
+        )
+    )
 
     @Test func editsNameWhatChangedTheWayAMilterDoes() throws {
         let message = Self.multipart
@@ -60,14 +65,16 @@ enum MilterReplay {
         try editor.replaceContent(of: message.parts[1], with: Array("Kinh gui cac don vi, noi dung mới".utf8), charset: "utf-8")
         try editor.replaceHeader("Content-Description", with: "tệp", of: message.parts[2])
         let edits = editor.edits.edits
-        #expect(edits.map(\.kind) == [
-            .insertHeader(name: "X-ThuGate-Normalized", value: "done"),
-            .changeHeader(name: "Subject", index: 2, value: "hai"),
-            .changeHeader(name: "Content-Type", index: 1, value: "text/plain; charset=utf-8"),
-            .addHeader(name: "Content-Transfer-Encoding", value: "quoted-printable"),
-            .replaceBody,
-            .addHeader(name: "Content-Description", value: "tệp"),
-        ])
+        #expect(
+            edits.map(\.kind) == [
+                .insertHeader(name: "X-ThuGate-Normalized", value: "done"),
+                .changeHeader(name: "Subject", index: 2, value: "hai"),
+                .changeHeader(name: "Content-Type", index: 1, value: "text/plain; charset=utf-8"),
+                .addHeader(name: "Content-Transfer-Encoding", value: "quoted-printable"),
+                .replaceBody,
+                .addHeader(name: "Content-Description", value: "tệp"),
+            ]
+        )
         #expect(edits.map(\.part) == ["", "", "1", "1", "1", "2"])
         #expect(edits[0].range == 0..<0 && edits[0].bytes == Array("X-ThuGate-Normalized: done\r\n".utf8))
         #expect(edits[4].bytes == TransferEncoder.quotedPrintable(Array("Kinh gui cac don vi, noi dung mới".utf8)))
@@ -82,8 +89,12 @@ enum MilterReplay {
         let serialized = editor.serialized()
         #expect(editor.edits.applied(to: message.bytes) == serialized)
         let (header, body) = editor.edits.milterEdits(of: message)
-        #expect(header.map(\.kind) == [.insertHeader(name: "X-ThuGate-Normalized", value: "done"),
-                                       .changeHeader(name: "Subject", index: 1, value: "một")])
+        #expect(
+            header.map(\.kind) == [
+                .insertHeader(name: "X-ThuGate-Normalized", value: "done"),
+                .changeHeader(name: "Subject", index: 1, value: "một"),
+            ]
+        )
         #expect(body != nil)
         #expect(MilterReplay.apply(message, header: header, body: body) == serialized)
     }
@@ -105,8 +116,12 @@ enum MilterReplay {
         var editor = MessageEditor(message)
         try editor.replaceContent(of: message.parts[0], with: Array("Kinh gui cac don vi, noi dung mới\r\n".utf8), charset: "utf-8")
         let (header, body) = editor.edits.milterEdits(of: message)
-        #expect(header.map(\.kind) == [.changeHeader(name: "Content-Type", index: 1, value: "text/plain; charset=utf-8"),
-                                       .addHeader(name: "Content-Transfer-Encoding", value: "quoted-printable")])
+        #expect(
+            header.map(\.kind) == [
+                .changeHeader(name: "Content-Type", index: 1, value: "text/plain; charset=utf-8"),
+                .addHeader(name: "Content-Transfer-Encoding", value: "quoted-printable"),
+            ]
+        )
         #expect(body == TransferEncoder.quotedPrintable(Array("Kinh gui cac don vi, noi dung mới\r\n".utf8)))
         #expect(MilterReplay.apply(message, header: header, body: body) == editor.serialized())
     }
@@ -136,33 +151,37 @@ enum MilterReplay {
 
 @Suite struct SignedPartsTests {
     @Test func signedPartsAndEverythingUnderThem() {
-        let message = MIMEParser.parse(Array("""
-            Content-Type: multipart/mixed; boundary=o\r
-            \r
-            --o\r
-            Content-Type: text/plain\r
-            \r
-            free\r
-            --o\r
-            Content-Type: multipart/signed; protocol="application/pkcs7-signature"; boundary=s\r
-            \r
-            --s\r
-            Content-Type: text/plain\r
-            \r
-            signed\r
-            --s\r
-            Content-Type: application/pkcs7-signature\r
-            \r
-            AAAA\r
-            --s--\r
-            --o\r
-            Content-Type: application/x-pkcs7-mime; smime-type=signed-data\r
-            Content-Transfer-Encoding: base64\r
-            \r
-            AAAA\r
-            --o--\r
+        let message = MIMEParser.parse(
+            Array(
+                """
+                Content-Type: multipart/mixed; boundary=o\r
+                \r
+                --o\r
+                Content-Type: text/plain\r
+                \r
+                free\r
+                --o\r
+                Content-Type: multipart/signed; protocol="application/pkcs7-signature"; boundary=s\r
+                \r
+                --s\r
+                Content-Type: text/plain\r
+                \r
+                signed\r
+                --s\r
+                Content-Type: application/pkcs7-signature\r
+                \r
+                AAAA\r
+                --s--\r
+                --o\r
+                Content-Type: application/x-pkcs7-mime; smime-type=signed-data\r
+                Content-Transfer-Encoding: base64\r
+                \r
+                AAAA\r
+                --o--\r
 
-            """.utf8))
+                """.utf8
+            )
+        )
         #expect(message.parts.map(\.path) == ["", "1", "2", "2.1", "2.2", "3"])
         #expect(message.signedPartIndices == [2, 3, 4, 5])
         #expect(MIMEParser.parse(Array("Subject: x\r\n\r\nplain\r\n".utf8)).signedPartIndices.isEmpty)
@@ -172,8 +191,10 @@ enum MilterReplay {
 @Suite struct FileNameParameterTests {
     @Test func dispositionGetsRFC2231AndTypeGetsAnEncodedWord() {
         let disposition = HeaderParameters(value: "attachment", parameters: ["filename": "old.doc", "size": "12", "x-note": "a b"])
-        #expect(disposition.writing(fileName: "báo cáo.docx", as: "filename")
-            == "attachment; size=12; x-note=\"a b\"; filename*=UTF-8''b%C3%A1o%20c%C3%A1o.docx")
+        #expect(
+            disposition.writing(fileName: "báo cáo.docx", as: "filename")
+                == "attachment; size=12; x-note=\"a b\"; filename*=UTF-8''b%C3%A1o%20c%C3%A1o.docx"
+        )
         let type = HeaderParameters(value: "application/msword", parameters: ["name": "old.doc"])
         let written = type.writing(fileName: "báo cáo.docx", as: "name")
         #expect(written.hasPrefix("application/msword; name=\"=?UTF-8?B?"))
@@ -183,8 +204,10 @@ enum MilterReplay {
 
     @Test func asciiNamesAndValuesAreQuotedWhereNeeded() {
         let disposition = HeaderParameters(value: "attachment", parameters: ["creation-date": "Tue, 1 Dec 2026 10:00:00 +0700"])
-        #expect(disposition.writing(fileName: "a \"b\".txt", as: "filename")
-            == "attachment; creation-date=\"Tue, 1 Dec 2026 10:00:00 +0700\"; filename=\"a \\\"b\\\".txt\"")
+        #expect(
+            disposition.writing(fileName: "a \"b\".txt", as: "filename")
+                == "attachment; creation-date=\"Tue, 1 Dec 2026 10:00:00 +0700\"; filename=\"a \\\"b\\\".txt\""
+        )
         #expect(HeaderParameters.percentEncoded("a~b!c%d/é") == "a~b!c%25d%2F%C3%A9")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import MIMECore
 
 @Suite struct MessageEditorTests {
@@ -30,7 +31,10 @@ import Testing
         let message = MIMEParser.parse(bytes)
         let legacy = message.parts[2]
         #expect(legacy.charset == "windows-1258")
-        let text = Array("Báo cáo tháng 11 — bản chính thức, dòng rất dài ".utf8) + Array(repeating: UInt8(ascii: "x"), count: 300) + [13, 10, 46, 13, 10]
+        let text =
+            Array("Báo cáo tháng 11 — bản chính thức, dòng rất dài ".utf8) + Array(repeating: UInt8(ascii: "x"), count: 300) + [
+                13, 10, 46, 13, 10,
+            ]
         var editor = MessageEditor(message)
         try editor.replaceContent(of: legacy, with: text, charset: "utf-8")
         let out = editor.serialized()

@@ -1,8 +1,9 @@
-import MIMECore
-import Testing
-@testable import Policy
-import SMTPCore
 import Foundation
+import MIMECore
+import SMTPCore
+import Testing
+
+@testable import Policy
 
 @Suite struct RuleCatalogTests {
     /// The `[policy]` keys, defaults, content needs and order of the rules as they were before
@@ -98,8 +99,16 @@ import Foundation
         var content = ContentReport()
         content.encryptedDocuments = [.init(part: "2", detail: "a.pdf: encrypted PDF")]
         content.limitsExceeded = [.init(part: "3", detail: "b.zip: too deep")]
-        content.encryptedArchives = [.init(part: "4", name: "c.zip", format: "zip", headersEncrypted: false,
-                                           encryptedMembers: ["x.doc"], method: "AES-256")]
+        content.encryptedArchives = [
+            .init(
+                part: "4",
+                name: "c.zip",
+                format: "zip",
+                headersEncrypted: false,
+                encryptedMembers: ["x.doc"],
+                method: "AES-256"
+            )
+        ]
         let result = RuleCatalog.ruleSet(actions: RuleCatalog.defaultActions, parameters: RuleParameters())
             .evaluate(RuleFixture.input(content: content))
         #expect(result.findings.map(\.rule) == [.encryptedArchive, .encryptedDocument, .archiveLimit])
@@ -138,9 +147,13 @@ import Foundation
 
     @Test func refusalTextCitesTheArticleAndThePart() {
         let cited = Refusal(554, .init(5, 7, 0), vi: "Thư chứa virus, mã độc", en: "Virus found", article: "Quy chế Đ15 k5")
-        #expect(cited.text(for: Finding(.virus, detail: "Eicar", part: "1.2"))
-            == "Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: Eicar (part 1.2)")
-        #expect(cited.text(for: Finding(.virus, detail: "Eicar", part: "")) == "Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: Eicar")
+        #expect(
+            cited.text(for: Finding(.virus, detail: "Eicar", part: "1.2"))
+                == "Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: Eicar (part 1.2)"
+        )
+        #expect(
+            cited.text(for: Finding(.virus, detail: "Eicar", part: "")) == "Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: Eicar"
+        )
         let plain = Refusal(552, .init(5, 3, 4), vi: "Quá lớn", en: "Too large", namesPart: false)
         #expect(plain.text(for: Finding(.attachmentSize, detail: "D", part: "2")) == "Quá lớn / Too large: D")
     }

@@ -1,4 +1,5 @@
 import MIMECore
+
 @testable import Policy
 
 /// Hand-built rule inputs: a parsed message (RFC 5322 text, CRLF line ends) and a content report.

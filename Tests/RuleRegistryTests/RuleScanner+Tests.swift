@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RuleRegistry
 
 @Suite struct RuleScannerTests {
@@ -36,9 +37,11 @@ import Testing
     }
 
     @Test func findsEveryDeclarationAndOrdersThem() throws {
-        let result = try register([("B.swift", rule("BRule", id: "b", order: "200")),
-                                   ("A.swift", rule("ARule", id: "a", order: "1_000")),
-                                   ("C.swift", rule("CRule", id: "c", order: "100"))]).get()
+        let result = try register([
+            ("B.swift", rule("BRule", id: "b", order: "200")),
+            ("A.swift", rule("ARule", id: "a", order: "1_000")),
+            ("C.swift", rule("CRule", id: "c", order: "100")),
+        ]).get()
         #expect(result.map { "\($0.type) \($0.id) \($0.order) \($0.line)" } == ["CRule .c 100 5", "BRule .b 200 5", "ARule .a 1000 5"])
         let source = RuleRegistry.source(result)
         #expect(source.contains("static let registered: [RuleDeclaration] = [\n        CRule.declaration,  // order 100, C.swift:5\n"))
@@ -82,43 +85,65 @@ import Testing
             """
         let errors = errors([("Lazy.swift", computed), ("X.swift", "extension Outer.Thing: Policy.Rule {}\n")])
         #expect(errors.count == 2)
-        #expect(errors.first?.hasPrefix("\(Self.rulesFolder)Lazy.swift:3: error: LazyRule conforms to Rule but has no "
-            + "`static let declaration = RuleDeclaration(...)` (the one on line 4 is not in that form") == true)
+        #expect(
+            errors.first?.hasPrefix(
+                "\(Self.rulesFolder)Lazy.swift:3: error: LazyRule conforms to Rule but has no "
+                    + "`static let declaration = RuleDeclaration(...)` (the one on line 4 is not in that form"
+            ) == true
+        )
         #expect(errors.last?.hasPrefix("\(Self.rulesFolder)X.swift:1: error: Outer.Thing conforms to Rule") == true)
     }
 
     @Test func twoRulesWithOneOrderOrOneIDFail() {
-        let errors = errors([("A.swift", rule("ARule", id: "a", order: "100")),
-                             ("B.swift", rule("BRule", id: "a", order: "200")),
-                             ("C.swift", rule("CRule", id: "c", order: "100"))])
-        #expect(errors == [
-            "\(Self.rulesFolder)B.swift:5: error: BRule has the id .a of ARule (\(Self.rulesFolder)A.swift:5); ids are unique",
-            "\(Self.rulesFolder)C.swift:5: error: CRule has the order 100 of ARule (\(Self.rulesFolder)A.swift:5); "
-                + "each rule has its own place in the evaluation order",
+        let errors = errors([
+            ("A.swift", rule("ARule", id: "a", order: "100")),
+            ("B.swift", rule("BRule", id: "a", order: "200")),
+            ("C.swift", rule("CRule", id: "c", order: "100")),
         ])
+        #expect(
+            errors == [
+                "\(Self.rulesFolder)B.swift:5: error: BRule has the id .a of ARule (\(Self.rulesFolder)A.swift:5); ids are unique",
+                "\(Self.rulesFolder)C.swift:5: error: CRule has the order 100 of ARule (\(Self.rulesFolder)A.swift:5); "
+                    + "each rule has its own place in the evaluation order",
+            ]
+        )
     }
 
     @Test func theOrderIsALiteralAndRequired() {
-        #expect(errors([("A.swift", rule("ARule", id: "a", order: "base + 1"))])
-            == ["\(Self.rulesFolder)A.swift:6: error: ARule: `order:` must be an integer literal (100, 200, …), not `base + 1`"])
+        #expect(
+            errors([("A.swift", rule("ARule", id: "a", order: "base + 1"))])
+                == ["\(Self.rulesFolder)A.swift:6: error: ARule: `order:` must be an integer literal (100, 200, …), not `base + 1`"]
+        )
         let noOrder = rule("ARule", id: "a", order: "1").replacingOccurrences(of: "order: 1, ", with: "")
-        #expect(errors([("A.swift", noOrder)])
-            == ["\(Self.rulesFolder)A.swift:5: error: ARule: RuleDeclaration( has no `order:` argument "
-                + "(its place in the evaluation order)"])
+        #expect(
+            errors([("A.swift", noOrder)])
+                == [
+                    "\(Self.rulesFolder)A.swift:5: error: ARule: RuleDeclaration( has no `order:` argument "
+                        + "(its place in the evaluation order)"
+                ]
+        )
     }
 
     @Test func rulesLiveOneToAFileInTheRulesFolder() {
-        #expect(errors([("/p/Sources/Policy/Stray.swift", rule("StrayRule", id: "s", order: "100"))])
-            == ["/p/Sources/Policy/Stray.swift:5: error: StrayRule declares a rule outside \(Self.rulesFolder): "
-                + "each rule has its own file there"])
+        #expect(
+            errors([("/p/Sources/Policy/Stray.swift", rule("StrayRule", id: "s", order: "100"))])
+                == [
+                    "/p/Sources/Policy/Stray.swift:5: error: StrayRule declares a rule outside \(Self.rulesFolder): "
+                        + "each rule has its own file there"
+                ]
+        )
         let two = rule("ARule", id: "a", order: "100") + "\n" + rule("BRule", id: "b", order: "200")
-        #expect(errors([("Two.swift", two)])
-            == ["\(Self.rulesFolder)Two.swift:15: error: one rule per file: ARule, BRule are in one file"])
+        #expect(
+            errors([("Two.swift", two)])
+                == ["\(Self.rulesFolder)Two.swift:15: error: one rule per file: ARule, BRule are in one file"]
+        )
     }
 
     @Test func brokenSourceIsReportedNotGuessed() {
-        #expect(errors([("A.swift", "let s = \"never closed\nstruct X {}\n")])
-            == ["\(Self.rulesFolder)A.swift:1: error: unterminated string literal"])
+        #expect(
+            errors([("A.swift", "let s = \"never closed\nstruct X {}\n")])
+                == ["\(Self.rulesFolder)A.swift:1: error: unterminated string literal"]
+        )
         #expect(errors([("A.swift", "/* open\n")]) == ["\(Self.rulesFolder)A.swift:1: error: unterminated /* comment"])
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import MIMECore
 import Policy
 import Testing
+
 @testable import Scanning
 
 /// The libclamav and libmagic wrappers on their own, with the project's test signatures.
@@ -45,8 +46,10 @@ import Testing
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.copyItem(at: Self.root.appendingPathComponent("Config/signatures/thugate-test.ndb"),
-                                         to: directory.appendingPathComponent("a.ndb"))
+        try FileManager.default.copyItem(
+            at: Self.root.appendingPathComponent("Config/signatures/thugate-test.ndb"),
+            to: directory.appendingPathComponent("a.ndb")
+        )
         var settings = Self.settings()
         settings.databaseDirectory = directory.path
         let store = try EngineStore(settings: settings)
@@ -64,8 +67,10 @@ import Testing
     @Test func magicTellsRealTypes() throws {
         let cookie = try MagicCookie()
         let elf = try Data(contentsOf: URL(fileURLWithPath: "/bin/true"))
-        #expect(["application/x-sharedlib", "application/x-pie-executable", "application/x-executable"]
-            .contains(elf.withUnsafeBytes { cookie.mimeType($0) }))
+        #expect(
+            ["application/x-sharedlib", "application/x-pie-executable", "application/x-executable"]
+                .contains(elf.withUnsafeBytes { cookie.mimeType($0) })
+        )
         #expect(Array("%PDF-1.4\n%\u{e2}\u{e3}\n".utf8).withUnsafeBytes { cookie.mimeType($0) } == "application/pdf")
         #expect([UInt8]().withUnsafeBytes { cookie.mimeType($0) } == "application/x-empty")
     }
@@ -78,26 +83,28 @@ import Testing
 
     @Test func scannerReportsVirusAndObjectsPerPart() throws {
         let scanner = ContentScanner(engines: try EngineStore(settings: Self.settings()))
-        let message = Self.parse("""
-        From: a@b.vn
-        Content-Type: multipart/mixed; boundary=X
+        let message = Self.parse(
+            """
+            From: a@b.vn
+            Content-Type: multipart/mixed; boundary=X
 
-        --X
-        Content-Type: text/plain
+            --X
+            Content-Type: text/plain
 
-        Hello
-        --X
-        Content-Type: application/octet-stream; name="setup.exe"
-        Content-Transfer-Encoding: base64
+            Hello
+            --X
+            Content-Type: application/octet-stream; name="setup.exe"
+            Content-Transfer-Encoding: base64
 
-        \(Data("MZ this is fake".utf8).base64EncodedString())
-        --X
-        Content-Type: text/plain; name="t.txt"
+            \(Data("MZ this is fake".utf8).base64EncodedString())
+            --X
+            Content-Type: text/plain; name="t.txt"
 
-        \(Self.eicar)
-        --X--
+            \(Self.eicar)
+            --X--
 
-        """)
+            """
+        )
         let report = try scanner.scan(message)
         #expect(report.viruses == [.init(part: "3", signature: "ThuGate.Test.EICAR.UNOFFICIAL")])
         #expect(report.objects.map(\.part) == ["1", "2", "3"])
@@ -111,13 +118,15 @@ import Testing
     /// "1" in the content report, as in `thugate scan`'s parts list and the normalizer.
     @Test func singlePartBodyIsPart1() throws {
         let scanner = ContentScanner(engines: try EngineStore(settings: Self.settings()))
-        let message = Self.parse("""
-        From: a@b.vn
-        Content-Type: text/plain
+        let message = Self.parse(
+            """
+            From: a@b.vn
+            Content-Type: text/plain
 
-        \(Self.eicar)
+            \(Self.eicar)
 
-        """)
+            """
+        )
         let report = try scanner.scan(message)
         #expect(report.viruses.map(\.part) == ["1"])
         #expect(report.objects.map(\.part) == ["1"])
@@ -148,7 +157,9 @@ import Testing
     /// of their own in the report.
     @Test func headerSectionsAreScanned() throws {
         let scanner = ContentScanner(engines: try EngineStore(settings: ContentScannerTests.settings()))
-        let message = ContentScannerTests.parse("Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nX-Note: \(Self.eicar)\n\nhi\n--b--\n")
+        let message = ContentScannerTests.parse(
+            "Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nX-Note: \(Self.eicar)\n\nhi\n--b--\n"
+        )
         let report = try scanner.scan(message)
         #expect(report.viruses.map(\.part) == ["0"])
         #expect(report.objects.map(\.part) == ["1"])
@@ -156,11 +167,16 @@ import Testing
 
     @Test func encryptedFormatsAreKnownByStructureOnly() throws {
         // The first bytes of `openssl cms -encrypt -outform DER` and of `gpg --encrypt` output.
-        let cms: [UInt8] = [0x30, 0x82, 0x01, 0xC4, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0, 0x82, 0x01, 0xB5, 0x30, 0x82, 0x01, 0xB1]
+        let cms: [UInt8] = [
+            0x30, 0x82, 0x01, 0xC4, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x03, 0xA0, 0x82, 0x01, 0xB5, 0x30, 0x82,
+            0x01, 0xB1,
+        ]
         // A session key packet (its body cut to the bytes checked), then an encrypted data packet.
-        let pkesk: [UInt8] = [0x84, 0x0C, 0x03, 0xAD, 0xB2, 0xAB, 0x8F, 0x32, 0x74, 0xBB, 0x26, 0x01, 0x0C, 0x00]
+        let pkesk: [UInt8] =
+            [0x84, 0x0C, 0x03, 0xAD, 0xB2, 0xAB, 0x8F, 0x32, 0x74, 0xBB, 0x26, 0x01, 0x0C, 0x00]
             + [0xD2, 0x10] + [UInt8](repeating: 0x55, count: 16)
-        let skesk: [UInt8] = [0x8C, 0x0D, 0x04, 0x09, 0x03, 0x02, 0x2B, 0x70, 0x6A, 0xEF, 0x00, 0x1D, 0x7A, 0x52, 0xFF]
+        let skesk: [UInt8] =
+            [0x8C, 0x0D, 0x04, 0x09, 0x03, 0x02, 0x2B, 0x70, 0x6A, 0xEF, 0x00, 0x1D, 0x7A, 0x52, 0xFF]
             + [0xD2, 0x10] + [UInt8](repeating: 0x55, count: 16)
         #expect(cms.withUnsafeBytes(ContentScanner.encryptedFormat) == "CMS enveloped data (S/MIME)")
         #expect(pkesk.withUnsafeBytes(ContentScanner.encryptedFormat) == "OpenPGP encrypted data (public key)")
@@ -183,17 +199,19 @@ import Testing
 
 /// Member names as libclamav passes them: stored names kept, its temporary files dropped.
 @Suite struct StoredNameTests {
-    @Test(arguments: [
-        ("docs/eicar.com", "docs/eicar.com"),
-        ("eicar.com", "eicar.com"),
-        ("/dev/shm/thugate/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp/setup.exe", "setup.exe"),
-        ("var/tmp/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp/setup.exe.0a1b2c3d4e", "setup.exe"),
-        ("/tmp/x/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp", nil),
-        ("4d5f109dc1c0609112df3a2e6f747fea_1", nil),
-        ("", nil),
-        ("a//b/", "a/b"),
-        ("/etc/passwd", "etc/passwd"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("docs/eicar.com", "docs/eicar.com"),
+            ("eicar.com", "eicar.com"),
+            ("/dev/shm/thugate/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp/setup.exe", "setup.exe"),
+            ("var/tmp/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp/setup.exe.0a1b2c3d4e", "setup.exe"),
+            ("/tmp/x/clamav-0123456789abcdef0123456789abcdef0123456789abcdef.tmp", nil),
+            ("4d5f109dc1c0609112df3a2e6f747fea_1", nil),
+            ("", nil),
+            ("a//b/", "a/b"),
+            ("/etc/passwd", "etc/passwd"),
+        ] as [(String, String?)]
+    )
     func storedName(raw: String, expected: String?) {
         #expect(ContentScanner.storedName(raw) == expected)
     }

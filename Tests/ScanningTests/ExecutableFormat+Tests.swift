@@ -4,6 +4,7 @@ import MIMECore
 import Policy
 import TestFixtures
 import Testing
+
 @testable import Scanning
 
 /// The header checks on real programs built here (MinGW-w64 PE, gcc ELF, clang Mach-O), on
@@ -12,8 +13,11 @@ import Testing
     /// Real programs, compiled once: a missing compiler (Scripts/setup installs them) fails.
     static let programs: Result<[String: [UInt8]], any Error> = Result {
         try ToolFixture.withDirectory { directory in
-            try ToolFixture.write("#include <windows.h>\nint main(void) { MessageBoxA(0, \"a\", \"b\", 0); return 0; }\n",
-                                     "w.c", in: directory)
+            try ToolFixture.write(
+                "#include <windows.h>\nint main(void) { MessageBoxA(0, \"a\", \"b\", 0); return 0; }\n",
+                "w.c",
+                in: directory
+            )
             try ToolFixture.write("__declspec(dllexport) int f(int a) { return a + 1; }\n", "d.c", in: directory)
             try ToolFixture.write("#include <stdio.h>\nint main(void) { puts(\"x\"); return 0; }\n", "l.c", in: directory)
             try ToolFixture.write("int f(int a) { return a + 1; }\n", "s.c", in: directory)
@@ -74,13 +78,20 @@ import Testing
     }
 
     /// A plain DOS EXE header: 2 pages (1000 bytes), a 4-paragraph header, 1 relocation.
-    static func dosHeader(lastPage: UInt16 = 1000 - 512, pages: UInt16 = 2, relocations: UInt16 = 1,
-                          paragraphs: UInt16 = 4, relocationTable: UInt16 = 0x1C) -> [UInt8] {
+    static func dosHeader(
+        lastPage: UInt16 = 1000 - 512,
+        pages: UInt16 = 2,
+        relocations: UInt16 = 1,
+        paragraphs: UInt16 = 4,
+        relocationTable: UInt16 = 0x1C
+    ) -> [UInt8] {
         var header = [UInt8](repeating: 0, count: 1000)
         header[0] = 0x4D
         header[1] = 0x5A
-        for (offset, value) in [(2, lastPage), (4, pages), (6, relocations), (8, paragraphs), (0x0A, 0x10), (0x0C, 0xFFFF),
-                                (0x18, relocationTable)] {
+        for (offset, value) in [
+            (2, lastPage), (4, pages), (6, relocations), (8, paragraphs), (0x0A, 0x10), (0x0C, 0xFFFF),
+            (0x18, relocationTable),
+        ] {
             header[offset] = UInt8(value & 0xFF)
             header[offset + 1] = UInt8(value >> 8)
         }
@@ -135,8 +146,10 @@ import Testing
     }
 
     @Test func universalMachOIsFound() throws {
-        let fat = Self.universal([(0x0100_0007, try Self.program("macho-x86_64.o")),
-                                  (0x0100_000C, try Self.program("macho-arm64.o"))])
+        let fat = Self.universal([
+            (0x0100_0007, try Self.program("macho-x86_64.o")),
+            (0x0100_000C, try Self.program("macho-arm64.o")),
+        ])
         #expect(Self.identify(fat) == .machOUniversal)
         #expect(Self.checked("application/x-mach-binary", fat) == "application/x-mach-binary")
         // The loader takes the slice for its CPU: a junk or cut slice beside a real one hides nothing.
@@ -306,8 +319,10 @@ import Testing
             #expect(Self.checked("application/x-dosexec", bytes) == "application/octet-stream")
         }
         // Random blobs starting with every executable magic are still not executables.
-        for magic: [UInt8] in [[0x4D, 0x5A], [0x5A, 0x4D], [0x7F, 0x45, 0x4C, 0x46], [0xCF, 0xFA, 0xED, 0xFE],
-                               [0xFE, 0xED, 0xFA, 0xCE], [0xCA, 0xFE, 0xBA, 0xBE]] {
+        for magic: [UInt8] in [
+            [0x4D, 0x5A], [0x5A, 0x4D], [0x7F, 0x45, 0x4C, 0x46], [0xCF, 0xFA, 0xED, 0xFE],
+            [0xFE, 0xED, 0xFA, 0xCE], [0xCA, 0xFE, 0xBA, 0xBE],
+        ] {
             var found = 0
             for _ in 0..<500 {
                 let size = 64 + Int(rng.next() % 4096)
@@ -324,7 +339,8 @@ import Testing
         // A jmp near and noise: what libmagic calls "DOS executable (COM)".
         let com = [0xE9, 0x10, 0x01] + (0..<2000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let pe = try Self.program("pe32.exe")
-        let message = ContentScannerTests.parse("""
+        let message = ContentScannerTests.parse(
+            """
             From: a@b.vn
             Content-Type: multipart/mixed; boundary=X
 
@@ -345,10 +361,15 @@ import Testing
             \(Data(pe).base64EncodedString(options: .lineLength76Characters))
             --X--
 
-            """)
+            """
+        )
         let report = try scanner.scan(message)
-        #expect(report.objects.map(\.mimeType) == ["application/octet-stream", "application/octet-stream",
-                                                   "application/vnd.microsoft.portable-executable"])
+        #expect(
+            report.objects.map(\.mimeType) == [
+                "application/octet-stream", "application/octet-stream",
+                "application/vnd.microsoft.portable-executable",
+            ]
+        )
         let findings = ExecutableRule().evaluate(RuleInput(envelope: nil, message: message, content: report))
         #expect(findings.map(\.detail) == ["chay.com is *.com", "anh.jpg is application/vnd.microsoft.portable-executable"])
     }

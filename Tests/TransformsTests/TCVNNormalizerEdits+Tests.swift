@@ -3,6 +3,7 @@ import MIMECore
 import Policy
 import Testing
 import VietText
+
 @testable import Transforms
 
 /// The normalizer's edits: what a milter front end would send back to the MTA. Replaying them the
@@ -36,17 +37,38 @@ import VietText
     /// Messages the normalizer rewrites: a single-part body, a Subject and display name, an
     /// attachment name and a body inside a multipart, an attached message's Subject.
     static let converted: [(name: String, raw: [UInt8])] = [
-        ("body", Array("From: a@quangninh.gov.vn\r\nSubject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n".utf8)
-            + tcvn3(text) + Array("\r\n".utf8)),
-        ("headers", Array("From: ".utf8) + tcvn3("Nguyễn Văn Thành") + Array(" <thanh@quangninh.gov.vn>\r\nSubject: ".utf8)
-            + tcvn3("Báo cáo tình hình") + Array("\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nok\r\n".utf8)),
-        ("multipart", Array("Subject: ".utf8) + tcvn3("Báo cáo tình hình") + Array("\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n".utf8)
-            + tcvn3(text) + Array("\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=iso-8859-1''".utf8)
-            + Array(tcvn3("báo cáo.docx").map { String(format: "%%%02X", $0) }.joined().utf8)
-            + Array("\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n".utf8)),
-        ("attached message", Array("Subject: fwd\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: ".utf8)
-            + tcvn3("Báo cáo tình hình") + Array("\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n".utf8) + tcvn3(text)
-            + Array("\r\n--b--\r\n".utf8)),
+        (
+            "body",
+            Array(
+                "From: a@quangninh.gov.vn\r\nSubject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                    .utf8
+            )
+                + tcvn3(text) + Array("\r\n".utf8)
+        ),
+        (
+            "headers",
+            Array("From: ".utf8) + tcvn3("Nguyễn Văn Thành") + Array(" <thanh@quangninh.gov.vn>\r\nSubject: ".utf8)
+                + tcvn3("Báo cáo tình hình") + Array("\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nok\r\n".utf8)
+        ),
+        (
+            "multipart",
+            Array("Subject: ".utf8) + tcvn3("Báo cáo tình hình")
+                + Array(
+                    "\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n".utf8
+                )
+                + tcvn3(text)
+                + Array("\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=iso-8859-1''".utf8)
+                + Array(tcvn3("báo cáo.docx").map { String(format: "%%%02X", $0) }.joined().utf8)
+                + Array("\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n".utf8)
+        ),
+        (
+            "attached message",
+            Array(
+                "Subject: fwd\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: ".utf8
+            )
+                + tcvn3("Báo cáo tình hình") + Array("\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n".utf8) + tcvn3(text)
+                + Array("\r\n--b--\r\n".utf8)
+        ),
     ]
 
     @Test(arguments: converted.indices)
@@ -57,7 +79,9 @@ import VietText
         let rewritten = try #require(result.rewritten(message), "\(name)")
         #expect(result.edits.applied(to: message.bytes) == rewritten, "\(name)")
         // The first edit is always X-ThuGate-Normalized on top of the message.
-        #expect(result.edits.edits.first?.kind == .insertHeader(name: "X-ThuGate-Normalized", value: EncodedWords.encode(result.summary ?? "")))
+        #expect(
+            result.edits.edits.first?.kind == .insertHeader(name: "X-ThuGate-Normalized", value: EncodedWords.encode(result.summary ?? ""))
+        )
         let (header, body) = result.edits.milterEdits(of: message)
         #expect(Self.replay(message, header: header, body: body) == rewritten, "\(name)")
     }
@@ -65,12 +89,14 @@ import VietText
     @Test func aSinglePartBodyIsTheContentFieldsAndTheBody() throws {
         let message = MIMEParser.parse(Self.converted[0].raw)
         let (header, body) = TCVNNormalizer().transform(message).edits.milterEdits(of: message)
-        #expect(header.map(\.kind) == [
-            .insertHeader(name: "X-ThuGate-Normalized", value: EncodedWords.encode("tcvn3→utf-8 (part 1)")),
-            .changeHeader(name: "Content-Type", index: 1, value: "text/plain; charset=utf-8"),
-            // Vietnamese text is mostly 8-bit: base64.
-            .changeHeader(name: "Content-Transfer-Encoding", index: 1, value: "base64"),
-        ])
+        #expect(
+            header.map(\.kind) == [
+                .insertHeader(name: "X-ThuGate-Normalized", value: EncodedWords.encode("tcvn3→utf-8 (part 1)")),
+                .changeHeader(name: "Content-Type", index: 1, value: "text/plain; charset=utf-8"),
+                // Vietnamese text is mostly 8-bit: base64.
+                .changeHeader(name: "Content-Transfer-Encoding", index: 1, value: "base64"),
+            ]
+        )
         #expect(try #require(body) == TransferEncoder.base64(Array((Self.text + "\r\n").utf8)))
     }
 
@@ -80,8 +106,10 @@ import VietText
         let (header, body) = result.edits.milterEdits(of: message)
         #expect(body == nil)
         #expect(header.map(\.part) == ["", "", ""])
-        #expect(header.dropFirst().map { if case .changeHeader(let name, let index, _) = $0.kind { "\(name) \(index)" } else { "" } }
-            == ["From 1", "Subject 1"])
+        #expect(
+            header.dropFirst().map { if case .changeHeader(let name, let index, _) = $0.kind { "\(name) \(index)" } else { "" } }
+                == ["From 1", "Subject 1"]
+        )
     }
 
     @Test func partsInsideTheBodyAreEditedThere() {

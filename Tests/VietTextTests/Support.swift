@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import VietText
 
 /// The labelled fixtures (UTF-8 files written for this project).
@@ -24,8 +25,10 @@ enum Fixtures {
         guard encoding == .tcvn3 else { return nil }
         var out: [UInt8] = []
         for ch in text {
-            guard let b = VietConverter.fromUnicode(String(ch), to: .tcvn3)
-                    ?? VietConverter.fromUnicode(String(ch).lowercased(), to: .tcvn3) else { return nil }
+            guard
+                let b = VietConverter.fromUnicode(String(ch), to: .tcvn3)
+                    ?? VietConverter.fromUnicode(String(ch).lowercased(), to: .tcvn3)
+            else { return nil }
             out += b
         }
         return out
@@ -37,7 +40,8 @@ func iconv(_ bytes: [UInt8], from charset: String) -> String? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/iconv")
     process.arguments = ["-f", charset, "-t", "UTF-8"]
-    let input = Pipe(), output = Pipe()
+    let input = Pipe()
+    let output = Pipe()
     process.standardInput = input
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
@@ -60,7 +64,8 @@ func iconvEncode(_ text: String, to charset: String) -> [UInt8]? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/iconv")
     process.arguments = ["-f", "UTF-8", "-t", charset]
-    let input = Pipe(), output = Pipe()
+    let input = Pipe()
+    let output = Pipe()
     process.standardInput = input
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice

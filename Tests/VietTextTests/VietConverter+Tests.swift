@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import VietText
 
 @Suite struct VietConverterTests {
@@ -57,8 +58,10 @@ import Testing
         #expect(VietConverter.toUnicode("caùc ñôn vò".isoLatin1, from: .vni).same("các đơn vị"))
         #expect(VietConverter.toUnicode(Array("Vie^.t Nam ddi ho.c".utf8), from: .viqr).same("Việt Nam đi học"))
         #expect(VietConverter.toUnicode(Array("Ha` No^.i.".utf8), from: .viqr).same("Hà Nội."))
-        #expect(VietConverter.toUnicode(Array("Hello. What? don't www.example.com".utf8), from: .viqr)
-            .same("Hello. What? don't www.example.com"))
+        #expect(
+            VietConverter.toUnicode(Array("Hello. What? don't www.example.com".utf8), from: .viqr)
+                .same("Hello. What? don't www.example.com")
+        )
         #expect(VietConverter.fromUnicode("Hà Nội.", to: .viqr) == Array("Ha` No^.i\\.".utf8))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import FuzzSupport
 import Testing
+
 @testable import VietText
 
 @Suite struct VietDetectorTests {
@@ -9,15 +10,20 @@ import Testing
     /// Right when the verdict names the encoding; TCVN3 lowercase/uppercase fonts count as one.
     /// Short texts whose bytes read the same in two encodings only need the same text.
     func check(_ text: String, _ encoding: VietEncoding, label: String? = nil, short: Bool) throws {
-        let bytes = try #require(encoding == .tcvn3Upper ? VietConverter.fromUnicode(text, to: .tcvn3Upper)
-                                    : Fixtures.encode(text, encoding))
+        let bytes = try #require(
+            encoding == .tcvn3Upper
+                ? VietConverter.fromUnicode(text, to: .tcvn3Upper)
+                : Fixtures.encode(text, encoding)
+        )
         let d = VietDetector.detect(bytes, declaredCharset: label)
         let expected = VietConverter.toUnicode(bytes, from: encoding)
         // VN1 text without VN1's own codes is byte for byte VN3 text, read by TCVN3's rules
         // (a capitals line is the uppercase font's).
         let vn3 = encoding == .vn1 && bytes == Fixtures.encode(text, .tcvn3)
-        if case .legacy(let got) = d.kind, got == encoding || (got == .tcvn3Upper && encoding == .tcvn3)
-            || (vn3 && (got == .tcvn3 || got == .tcvn3Upper)) {
+        if case .legacy(let got) = d.kind,
+            got == encoding || (got == .tcvn3Upper && encoding == .tcvn3)
+                || (vn3 && (got == .tcvn3 || got == .tcvn3Upper))
+        {
             #expect(vn3 || d.text.same(expected))
             #expect(d.encodingName == got.rawValue)
         } else {
@@ -93,7 +99,8 @@ import Testing
     /// of the Vietnamese ones.
     @Test(arguments: [VietEncoding.tcvn3, .vni, .viscii, .vps, .cp1258])
     func vietnameseAboveAnEnglishSignature(_ encoding: VietEncoding) throws {
-        let text = "Kính gửi anh Hùng, em gửi báo cáo tháng này.\n\n--\nBest regards, John Smith\n"
+        let text =
+            "Kính gửi anh Hùng, em gửi báo cáo tháng này.\n\n--\nBest regards, John Smith\n"
             + "Senior Software Engineer, Example Corporation Ltd.\nhttps://www.example.com/contact | phone +84 90 123 4567\n"
         try check(text, encoding, short: false)
         // And a file name whose first word reads the same in Latin-1.
@@ -125,7 +132,8 @@ import Testing
         "Facture_N°_1467829.pdf", "\u{A0}", "Bonjour,\n\u{A0}\nVoici le document.\n\u{A0}\nCordialement\n\u{A0}",
         "Prix\u{A0}: 12\u{A0}€ «\u{A0}net\u{A0}»", "© 2024 Société Générale", "25\u{A0}°C à Paris", "Köln · Bonn · Düsseldorf",
         "--- a/main.c\n+++ b/main.c\n@@ -1,3 +1,4 @@\n+\u{A0}\u{A0}\u{A0}\u{A0}/* fixed */\n+\u{A0}\n int x;\n",
-        "«%s» non è un carattere valido", "Nom : « %s »", "Si è già su '%s'", "più di un %s", "klarte ikke å allokere bildebuffer på %u byte",
+        "«%s» non è un carattere valido", "Nom : « %s »", "Si è già su '%s'", "più di un %s",
+        "klarte ikke å allokere bildebuffer på %u byte",
         "só pode especificar um dispositivo", "deán", "poäng", "Re: doá", "thé", "né à Lyon", "São João", "Señor Muñoz", "Ça va ?",
     ]
 
@@ -150,16 +158,20 @@ import Testing
         }
         for s in lines("negative/vietnamese-utf8.txt") + Fixtures.paragraphs { out.append(("vi-utf8", Array(s.utf8), s, nil)) }
         for s in Self.westernShapes {
-            for (name, encoding, label) in [("shape-latin1", String.Encoding.isoLatin1, "iso-8859-1"), ("shape-1252", .windowsCP1252, "windows-1252")] {
+            for (name, encoding, label) in [
+                ("shape-latin1", String.Encoding.isoLatin1, "iso-8859-1"), ("shape-1252", .windowsCP1252, "windows-1252"),
+            ] {
                 if let d = s.data(using: encoding) {
                     out.append((name, [UInt8](d), s, label))
                     out.append((name + "-unlabelled", [UInt8](d), s, nil))
                 }
             }
         }
-        for s in ["Hello. What?", "don't", "I'm on it.", "See https://example.com/a.b?c=d", "mail john.doe@example.org",
-                  "Meet at 10 a.m., e.g. Room 4.", "No. So? To do.", "Re: Fw: invoice", "Café", "Grüße", "naïve",
-                  "São Paulo", "più così", "Müller & Söhne", "“ok” – fine…"] {
+        for s in [
+            "Hello. What?", "don't", "I'm on it.", "See https://example.com/a.b?c=d", "mail john.doe@example.org",
+            "Meet at 10 a.m., e.g. Room 4.", "No. So? To do.", "Re: Fw: invoice", "Café", "Grüße", "naïve",
+            "São Paulo", "più così", "Müller & Söhne", "“ok” – fine…",
+        ] {
             out.append(("short", Array(s.utf8), s, nil))
             if let d = s.data(using: .windowsCP1252) { out.append(("short-1252", [UInt8](d), s, nil)) }
         }
@@ -189,7 +201,9 @@ import Testing
             let words = text.split(separator: "\n").map(String.init).filter { $0.unicodeScalars.contains { $0.value >= 0x80 } }
             try #require(words.count > 1000)
             for k in 0..<4000 {
-                let sample = k % 2 == 0 ? words[Int(rng.next() % UInt64(words.count))]
+                let sample =
+                    k % 2 == 0
+                    ? words[Int(rng.next() % UInt64(words.count))]
                     : (0..<3).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ")
                 guard let bytes = sample.data(using: .isoLatin1).map({ [UInt8]($0) }) else { continue }
                 samples += 1

@@ -23,9 +23,17 @@ struct AddedHeaders {
     /// The `Received:` header.
     var received: String {
         let envelope = outcome.envelope
-        return ReceivedHeader(heloName: envelope.heloName, clientAddress: outcome.client.address, hostname: outcome.hostname,
-                              esmtp: envelope.esmtp, tls: outcome.client.tls, smtpUTF8: envelope.parameters.smtpUTF8,
-                              queueID: outcome.queueID, recipients: envelope.recipients, date: date).field
+        return ReceivedHeader(
+            heloName: envelope.heloName,
+            clientAddress: outcome.client.address,
+            hostname: outcome.hostname,
+            esmtp: envelope.esmtp,
+            tls: outcome.client.tls,
+            smtpUTF8: envelope.parameters.smtpUTF8,
+            queueID: outcome.queueID,
+            recipients: envelope.recipients,
+            date: date
+        ).field
     }
 
     /// What goes above a message sent upstream: the trace header, then the findings of a

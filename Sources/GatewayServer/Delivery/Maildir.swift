@@ -1,3 +1,7 @@
+import Atomics
+import NIOCore
+import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,9 +9,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Atomics
-import NIOCore
-import NIOPosix
 
 /// A Maildir (`tmp/`, `new/`, `cur/`) that messages are written into, durably: a message is
 /// there only once its file is fsynced, renamed into `new/` and the directory entry is fsynced

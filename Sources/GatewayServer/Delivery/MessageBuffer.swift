@@ -1,3 +1,6 @@
+public import MIMECore
+public import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import MIMECore
-public import NIOCore
 
 /// A message as it arrives in DATA: in memory up to a threshold, then in an unlinked spool file,
 /// so a 50 MB message costs a file, not 50 MB of RAM per session. The file has no name once
@@ -54,7 +55,11 @@ public final class MessageBuffer {
     }
 
     /// Calls `body` with the message in chunks of at most `chunkSize` bytes, in order.
-    public func forEachChunk(chunkSize: Int = 64 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) async throws -> Void) async throws {
+    public func forEachChunk(
+        chunkSize: Int = 64 * 1024,
+        allocator: ByteBufferAllocator,
+        _ body: (ByteBuffer) async throws -> Void
+    ) async throws {
         var offset = 0
         while offset < size {
             let chunk = try chunk(at: offset, maxLength: chunkSize, allocator: allocator)
@@ -64,7 +69,8 @@ public final class MessageBuffer {
     }
 
     /// The same, for a thread that may block (a thread pool, not an event loop).
-    public func forEachChunkBlocking(chunkSize: Int = 64 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) throws -> Void) throws {
+    public func forEachChunkBlocking(chunkSize: Int = 64 * 1024, allocator: ByteBufferAllocator, _ body: (ByteBuffer) throws -> Void) throws
+    {
         var offset = 0
         while offset < size {
             let chunk = try chunk(at: offset, maxLength: chunkSize, allocator: allocator)

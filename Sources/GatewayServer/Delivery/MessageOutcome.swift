@@ -58,8 +58,18 @@ public struct MessageOutcome: Sendable, Equatable {
     /// Milliseconds from the final dot to the disposition.
     public var milliseconds: Int64
 
-    public init(queueID: String, client: Client, hostname: String, envelope: Envelope, size: Int = 0, verdict: Verdict? = nil,
-                findings: [Finding] = [], transforms: [String] = [], disposition: Disposition? = nil, milliseconds: Int64 = 0) {
+    public init(
+        queueID: String,
+        client: Client,
+        hostname: String,
+        envelope: Envelope,
+        size: Int = 0,
+        verdict: Verdict? = nil,
+        findings: [Finding] = [],
+        transforms: [String] = [],
+        disposition: Disposition? = nil,
+        milliseconds: Int64 = 0
+    ) {
         self.queueID = queueID
         self.client = client
         self.hostname = hostname

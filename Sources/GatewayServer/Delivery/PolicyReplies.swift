@@ -7,7 +7,11 @@ import SMTPCore
 enum PolicyReplies {
     static func reject(_ finding: Finding) -> Reply {
         guard let refusal = RuleCatalog.declaration(of: finding.rule)?.refusal else {
-            return .custom(554, EnhancedStatus(5, 7, 1), "Thư bị từ chối theo quy chế / Message refused by policy: \(finding.rule)\(where_(finding))")
+            return .custom(
+                554,
+                EnhancedStatus(5, 7, 1),
+                "Thư bị từ chối theo quy chế / Message refused by policy: \(finding.rule)\(where_(finding))"
+            )
         }
         return .custom(refusal.code, refusal.status, refusal.text(for: finding))
     }
@@ -17,8 +21,11 @@ enum PolicyReplies {
     }
 
     /// Content inspection failed (engine error, scan time limit): never accept unseen.
-    static let scanFailed = Reply.custom(451, EnhancedStatus(4, 7, 0),
-                                         "Không kiểm tra được nội dung thư, xin gửi lại sau / Content scan failed, try again later")
+    static let scanFailed = Reply.custom(
+        451,
+        EnhancedStatus(4, 7, 0),
+        "Không kiểm tra được nội dung thư, xin gửi lại sau / Content scan failed, try again later"
+    )
 
     static func quarantined(_ queueID: String) -> Reply {
         .custom(250, EnhancedStatus(2, 0, 0), "Thư được giữ lại chờ kiểm tra, mã \(queueID) / Held for review as \(queueID)")

@@ -1,3 +1,5 @@
+import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOConcurrencyHelpers
 
 /// The current time as an RFC 5322 3.3 date-time in local time, e.g. `Mon, 23 Nov 2026 21:00:00 +0700`.
 /// Formatted at most once a second: every message's Received: header needs it.

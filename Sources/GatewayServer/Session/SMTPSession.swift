@@ -4,8 +4,8 @@ import Logging
 import NIOCore
 import NIOSSL
 import Policy
-import Scanning
 import SMTPCore
+import Scanning
 
 /// What every session shares: configuration, upstream, rules, TLS, log.
 struct GatewayContext: Sendable {
@@ -43,8 +43,13 @@ final class SMTPSession {
     private var message: InFlightMessage?
     private let isShuttingDown: @Sendable () -> Bool
 
-    init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inbound: NIOAsyncChannelInboundStream<ByteBuffer>, deadline: ClientDeadline,
-         context: GatewayContext, isShuttingDown: @escaping @Sendable () -> Bool) {
+    init(
+        channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
+        inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
+        deadline: ClientDeadline,
+        context: GatewayContext,
+        isShuttingDown: @escaping @Sendable () -> Bool
+    ) {
         self.channel = channel
         self.deadline = deadline
         self.context = context
@@ -146,10 +151,16 @@ final class SMTPSession {
 
     private func receiveData() async throws -> SessionMachine.Action {
         let server = context.config.server
-        let buffer = MessageBuffer(threshold: server.memoryThreshold, spoolDirectory: server.spoolDirectory,
-                                   allocator: channel.channel.allocator)
-        var decoder = DataDecoder(maxSize: server.maxMessageSize, maxLineLength: server.maxDataLineLength,
-                                  bareLineEndings: server.bareLineEndings)
+        let buffer = MessageBuffer(
+            threshold: server.memoryThreshold,
+            spoolDirectory: server.spoolDirectory,
+            allocator: channel.channel.allocator
+        )
+        var decoder = DataDecoder(
+            maxSize: server.maxMessageSize,
+            maxLineLength: server.maxDataLineLength,
+            bareLineEndings: server.bareLineEndings
+        )
         var spoolFailure: (any Error)?
         while true {
             let finished = framer.decodeData(&decoder) { bytes in
@@ -164,13 +175,25 @@ final class SMTPSession {
             logger.error("cannot spool message", metadata: ["error": "\(spoolFailure)"])
             return machine.storageFailed()
         }
-        let action = machine.dataEnded(DataOutcome(tooBig: decoder.tooBig, bareLineEnding: decoder.sawBareLineEnding,
-                                                   longLine: decoder.sawLongLine))
+        let action = machine.dataEnded(
+            DataOutcome(
+                tooBig: decoder.tooBig,
+                bareLineEnding: decoder.sawBareLineEnding,
+                longLine: decoder.sawLongLine
+            )
+        )
         // Only a message about to be inspected is kept (a refused one may be a 35 MB spool file).
         if case .inspect(let envelope) = action {
             let client = MessageOutcome.Client(heloName: envelope.heloName, address: clientAddress, tls: machine.tlsActive)
-            message = InFlightMessage(buffer, outcome: MessageOutcome(queueID: QueueID.next(), client: client,
-                                                                      hostname: server.hostname, envelope: envelope))
+            message = InFlightMessage(
+                buffer,
+                outcome: MessageOutcome(
+                    queueID: QueueID.next(),
+                    client: client,
+                    hostname: server.hostname,
+                    envelope: envelope
+                )
+            )
         }
         return action
     }
@@ -187,13 +210,19 @@ final class SMTPSession {
             var rewritten: MessageBuffer?
             if let normalized = result.rewritten {
                 // The rewritten message replaces the received one (memory or spool, as any other).
-                let buffer = MessageBuffer(threshold: context.config.server.memoryThreshold,
-                                           spoolDirectory: context.config.server.spoolDirectory)
+                let buffer = MessageBuffer(
+                    threshold: context.config.server.memoryThreshold,
+                    spoolDirectory: context.config.server.spoolDirectory
+                )
                 try normalized.withUnsafeBytes { try buffer.append($0) }
                 rewritten = buffer
             }
-            message.inspected(verdict: result.verdict, findings: result.findings, rewritten: rewritten,
-                              transforms: result.transforms.map(\.name))
+            message.inspected(
+                verdict: result.verdict,
+                findings: result.findings,
+                rewritten: rewritten,
+                transforms: result.transforms.map(\.name)
+            )
         } catch let error as ScanError {
             // Fail closed: what could not be scanned is deferred, never accepted.
             logger.error("\(queueID): content scan failed: \(error)")

@@ -20,8 +20,11 @@ final class StartTLSGate: ChannelInboundHandler {
     }
 
     /// As above with any handler that takes over the bytes (a test passes one that is not TLS).
-    static func start(on channel: any Channel, reply: ByteBuffer,
-                      makeHandler: @escaping @Sendable () -> any ChannelHandler) -> EventLoopFuture<Void> {
+    static func start(
+        on channel: any Channel,
+        reply: ByteBuffer,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
+    ) -> EventLoopFuture<Void> {
         channel.eventLoop.flatSubmit {
             channel.writeAndFlush(reply).flatMapThrowing {
                 let sync = channel.pipeline.syncOperations

@@ -39,8 +39,11 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     /// moves earlier: most exchanges never touch the event loop's timer heap.
     private var timer: (at: NIODeadline, task: Scheduled<Void>)?
 
-    init(configuration: UpstreamMachine.Configuration, tls: (context: NIOSSLContext, serverName: String?)?,
-         ready: EventLoopPromise<Completion>) {
+    init(
+        configuration: UpstreamMachine.Configuration,
+        tls: (context: NIOSSLContext, serverName: String?)?,
+        ready: EventLoopPromise<Completion>
+    ) {
         self.eventLoop = ready.futureResult.eventLoop
         self.machine = UpstreamMachine(configuration: configuration)
         self.tls = tls
@@ -78,7 +81,8 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let upstreamError = error as? UpstreamError
+        let upstreamError =
+            error as? UpstreamError
             ?? UpstreamError(kind: error is NIOSSLError ? .tls : .protocolViolation, detail: "\(error)")
         run(machine.errorCaught(upstreamError), context: context)
     }
@@ -147,7 +151,10 @@ final class UpstreamClientHandler: ChannelInboundHandler {
                 case .success:
                     handler.run(handler.machine.messageDataWritten(now: eventLoop.now), context: context)
                 case .failure(let error):
-                    handler.run(handler.machine.errorCaught(UpstreamError(kind: .closed, detail: "write failed: \(error)")), context: context)
+                    handler.run(
+                        handler.machine.errorCaught(UpstreamError(kind: .closed, detail: "write failed: \(error)")),
+                        context: context
+                    )
                 }
             }
         case .complete(let outcome, let disposition):

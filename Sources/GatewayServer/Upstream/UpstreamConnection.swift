@@ -44,8 +44,14 @@ public final class UpstreamConnection: Sendable {
 
     /// Opens a connection and waits until its machine is ready (greeting, EHLO, STARTTLS when
     /// the configuration asks and the upstream offers it).
-    static func connect(to target: HostPort, configuration: UpstreamMachine.Configuration, connectTimeout: TimeAmount,
-                        tlsContext: NIOSSLContext?, eventLoop: any EventLoop, logger: Logger) async throws -> UpstreamConnection {
+    static func connect(
+        to target: HostPort,
+        configuration: UpstreamMachine.Configuration,
+        connectTimeout: TimeAmount,
+        tlsContext: NIOSSLContext?,
+        eventLoop: any EventLoop,
+        logger: Logger
+    ) async throws -> UpstreamConnection {
         // An IP literal is no server name (RFC 6066 3).
         let serverName = target.host.first?.isNumber == true || target.host.contains(":") ? nil : target.host
         let tls = tlsContext.map { (context: $0, serverName: serverName) }
@@ -58,8 +64,11 @@ public final class UpstreamConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = UpstreamClientHandler(configuration: configuration, tls: tls,
-                                                            ready: channel.eventLoop.makePromise())
+                        let handler = UpstreamClientHandler(
+                            configuration: configuration,
+                            tls: tls,
+                            ready: channel.eventLoop.makePromise()
+                        )
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPReplyDecoder()))
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
@@ -91,7 +100,11 @@ extension UpstreamMachine.Configuration {
         case .may: startTLS = .may
         case .encrypt: startTLS = .encrypt
         }
-        self.init(heloName: heloName, startTLS: startTLS, pipelining: config.pipelining,
-                  timeouts: UpstreamMachine.Timeouts(command: config.commandTimeout, data: config.dataTimeout))
+        self.init(
+            heloName: heloName,
+            startTLS: startTLS,
+            pipelining: config.pipelining,
+            timeouts: UpstreamMachine.Timeouts(command: config.commandTimeout, data: config.dataTimeout)
+        )
     }
 }

@@ -1,5 +1,5 @@
-public import Logging
 public import Configuration
+public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
@@ -74,8 +74,14 @@ public final class UpstreamPool: Upstream {
             if connection.isActive && now - releasedAt < config.idleTimeout { return connection }
             quit(connection)
         }
-        return try await UpstreamConnection.connect(to: target, configuration: configuration, connectTimeout: config.connectTimeout,
-                                                    tlsContext: tlsContext, eventLoop: eventLoop, logger: logger)
+        return try await UpstreamConnection.connect(
+            to: target,
+            configuration: configuration,
+            connectTimeout: config.connectTimeout,
+            tlsContext: tlsContext,
+            eventLoop: eventLoop,
+            logger: logger
+        )
     }
 
     /// Returns a connection with no open transaction to the pool.
@@ -130,8 +136,14 @@ public final class UpstreamPool: Upstream {
     /// Sends one whole message, outside any client session (released quarantine, notices):
     /// MAIL, every RCPT and DATA pipelined when the upstream allows, the message to those
     /// recipients it accepted, with the same pooling and replay as the proxy.
-    public func send(_ envelope: Envelope, header: String = "", message: MessageBuffer, queueID: String,
-                     eventLoop: any EventLoop, logger: Logger) async -> SendResult {
+    public func send(
+        _ envelope: Envelope,
+        header: String = "",
+        message: MessageBuffer,
+        queueID: String,
+        eventLoop: any EventLoop,
+        logger: Logger
+    ) async -> SendResult {
         let transaction = UpstreamPoolTransaction(pool: self, eventLoop: eventLoop, logger: logger)
         var opening = envelope
         opening.recipients = []

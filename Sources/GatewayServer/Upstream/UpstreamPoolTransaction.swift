@@ -75,8 +75,10 @@ final class UpstreamPoolTransaction: UpstreamTransaction {
                 // The first connection may be gone (the upstream's idle timeout ran out while
                 // the client was still sending): as long as no final dot went out, the machine
                 // replays on a new connection.
-                logger.notice("upstream connection lost before the final dot, replaying the transaction",
-                              metadata: ["queue_id": "\(queueID)"])
+                logger.notice(
+                    "upstream connection lost before the final dot, replaying the transaction",
+                    metadata: ["queue_id": "\(queueID)"]
+                )
                 guard let next = await acquire(at: "DATA") else { return .upstreamUnavailable }
                 connection = next
                 outcome = await run(.replay(replay), on: next)
@@ -97,8 +99,12 @@ final class UpstreamPoolTransaction: UpstreamTransaction {
     /// DATA (unless it went pipelined) and the trace header and message, dot-stuffed, in
     /// chunks; answered by the final reply (or DATA's refusal, a replay, a failure). A message
     /// of one chunk, most mail, is one request.
-    private func sendMessage(header: String, message: MessageBuffer, on connection: UpstreamConnection,
-                             queueID: String) async -> UpstreamMachine.Outcome {
+    private func sendMessage(
+        header: String,
+        message: MessageBuffer,
+        on connection: UpstreamConnection,
+        queueID: String
+    ) async -> UpstreamMachine.Outcome {
         struct Stopped: Error { var outcome: UpstreamMachine.Outcome }
         var stuffer = DotStuffer()
         let allocator = connection.channel.allocator

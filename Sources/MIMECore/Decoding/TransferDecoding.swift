@@ -70,7 +70,12 @@ public enum Base64 {
                 var letters = 0
                 var other = false
                 for k in i..<end {
-                    if table[Int(input[k])] != 0xFF { letters += 1 } else if input[k] != UInt8(ascii: "=") { other = true; break }
+                    if table[Int(input[k])] != 0xFF {
+                        letters += 1
+                    } else if input[k] != UInt8(ascii: "=") {
+                        other = true
+                        break
+                    }
                 }
                 if !other && letters >= 4 { return true }
                 i = lineEnd
@@ -97,10 +102,14 @@ public enum Base64 {
                 while i < n {
                     // Fast path: alphabet characters in blocks (the bulk of every line).
                     while count == 0 && !ended && i + 8 <= n {
-                        let a = table[Int(input[i])], b = table[Int(input[i + 1])]
-                        let c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
-                        let e = table[Int(input[i + 4])], f = table[Int(input[i + 5])]
-                        let g = table[Int(input[i + 6])], h = table[Int(input[i + 7])]
+                        let a = table[Int(input[i])]
+                        let b = table[Int(input[i + 1])]
+                        let c = table[Int(input[i + 2])]
+                        let d = table[Int(input[i + 3])]
+                        let e = table[Int(input[i + 4])]
+                        let f = table[Int(input[i + 5])]
+                        let g = table[Int(input[i + 6])]
+                        let h = table[Int(input[i + 7])]
                         guard (a | b | c | d | e | f | g | h) & 0xC0 == 0 else { break }
                         let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                         let w = UInt32(e) << 18 | UInt32(f) << 12 | UInt32(g) << 6 | UInt32(h)
@@ -114,8 +123,10 @@ public enum Base64 {
                         i += 8
                     }
                     if count == 0 && !ended && i + 4 <= n {
-                        let a = table[Int(input[i])], b = table[Int(input[i + 1])]
-                        let c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                        let a = table[Int(input[i])]
+                        let b = table[Int(input[i + 1])]
+                        let c = table[Int(input[i + 2])]
+                        let d = table[Int(input[i + 3])]
                         if (a | b | c | d) & 0xC0 == 0 {
                             let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                             out[o] = UInt8(truncatingIfNeeded: v >> 16)
@@ -226,9 +237,18 @@ public enum QuotedPrintable {
                 // Soft line break: `=` then optional whitespace then CRLF or LF.
                 var j = i + 1
                 while j < n && (input[j] == 0x20 || input[j] == 0x09) { j += 1 }
-                if j < n && input[j] == 13 && j + 1 < n && input[j + 1] == 10 { i = j + 2; continue }
-                if j < n && input[j] == 10 { i = j + 1; continue }
-                if j == n { i = n; continue }
+                if j < n && input[j] == 13 && j + 1 < n && input[j + 1] == 10 {
+                    i = j + 2
+                    continue
+                }
+                if j < n && input[j] == 10 {
+                    i = j + 1
+                    continue
+                }
+                if j == n {
+                    i = n
+                    continue
+                }
                 if i + 2 < n, let hi = hexValue(input[i + 1]), let lo = hexValue(input[i + 2]) {
                     sink(hi << 4 | lo)
                     i += 3

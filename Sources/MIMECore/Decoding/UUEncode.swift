@@ -43,7 +43,7 @@ public enum UUDecoder {
             guard line.count > 10, line.starts(with: "begin ".utf8) else { continue }
             let rest = Array(line.dropFirst(6))
             guard let space = rest.firstIndex(of: 0x20), (3...4).contains(space),
-                  rest[..<space].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "7") })
+                rest[..<space].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "7") })
             else { continue }
             let name = lenientText(rest[(space + 1)...])
             guard !name.isEmpty else { continue }

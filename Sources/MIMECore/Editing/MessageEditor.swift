@@ -61,8 +61,12 @@ public struct MessageEditor: Sendable {
         // field's place among those of its name there, as a milter counts it.
         let part = message.parts.first { $0.header.range.contains(field.range.lowerBound) } ?? message.parts[0]
         let index = (part.header.fields(named: field.name).firstIndex { $0.range == field.range } ?? 0) + 1
-        try replace(field.range, with: Self.field(field.name, value), part: part.path,
-                    kind: .changeHeader(name: field.name, index: index, value: value))
+        try replace(
+            field.range,
+            with: Self.field(field.name, value),
+            part: part.path,
+            kind: .changeHeader(name: field.name, index: index, value: value)
+        )
     }
 
     /// Every change made so far, in the order of the bytes they touch.

@@ -29,10 +29,10 @@ public struct EmailAddress: Sendable, Equatable, CustomStringConvertible {
 /// after the address, source routes, missing commas between angle addresses).
 public enum AddressList {
     private enum Token: Equatable {
-        case word(String)          // atom or dot-atom run
-        case quoted(String)        // content of a quoted string, unescaped
+        case word(String)  // atom or dot-atom run
+        case quoted(String)  // content of a quoted string, unescaped
         case comment(String)
-        case special(Character)    // < > , : ; @
+        case special(Character)  // < > , : ; @
     }
 
     public static func parse(_ text: String) -> [EmailAddress] {
@@ -52,7 +52,9 @@ public enum AddressList {
             }
             if let angle {
                 let name = displayName(phrase)
-                if !angle.isEmpty { result.append(EmailAddress(displayName: name ?? comment.map(EncodedWords.decode), address: angle, group: group)) }
+                if !angle.isEmpty {
+                    result.append(EmailAddress(displayName: name ?? comment.map(EncodedWords.decode), address: angle, group: group))
+                }
                 return
             }
             let spec = phrase.map { token -> String in
@@ -131,7 +133,10 @@ public enum AddressList {
         var scalars = Substring(text).unicodeScalars[...]
         var word = ""
         func endWord() {
-            if !word.isEmpty { tokens.append(.word(word)); word = "" }
+            if !word.isEmpty {
+                tokens.append(.word(word))
+                word = ""
+            }
         }
         while let c = scalars.first {
             scalars.removeFirst()
@@ -143,9 +148,14 @@ public enum AddressList {
                 var q = ""
                 while let d = scalars.first {
                     scalars.removeFirst()
-                    if d == "\\", let e = scalars.first { scalars.removeFirst(); q.unicodeScalars.append(e) }
-                    else if d == "\"" { break }
-                    else { q.unicodeScalars.append(d) }
+                    if d == "\\", let e = scalars.first {
+                        scalars.removeFirst()
+                        q.unicodeScalars.append(e)
+                    } else if d == "\"" {
+                        break
+                    } else {
+                        q.unicodeScalars.append(d)
+                    }
                 }
                 tokens.append(.quoted(q))
             case "(":
@@ -154,8 +164,17 @@ public enum AddressList {
                 var text = ""
                 while let d = scalars.first, depth > 0 {
                     scalars.removeFirst()
-                    if d == "\\", let e = scalars.first { scalars.removeFirst(); text.unicodeScalars.append(e); continue }
-                    if d == "(" { depth += 1 } else if d == ")" { depth -= 1; if depth == 0 { break } }
+                    if d == "\\", let e = scalars.first {
+                        scalars.removeFirst()
+                        text.unicodeScalars.append(e)
+                        continue
+                    }
+                    if d == "(" {
+                        depth += 1
+                    } else if d == ")" {
+                        depth -= 1
+                        if depth == 0 { break }
+                    }
                     text.unicodeScalars.append(d)
                 }
                 tokens.append(.comment(text))

@@ -47,7 +47,10 @@ public enum EncodedWords {
         var rest = Substring(text)
         while !rest.isEmpty {
             if rest.hasPrefix("=?"), let (charset, bytes, after) = wordBytes(rest) {
-                if !plain.isEmpty { out.append(.text(plain)); plain = "" }
+                if !plain.isEmpty {
+                    out.append(.text(plain))
+                    plain = ""
+                }
                 out.append(.encoded(charset: charset, bytes: bytes, raw: String(rest[..<after.startIndex])))
                 rest = after
                 continue
@@ -89,7 +92,10 @@ public enum EncodedWords {
         var endIndex: Substring.Index? = nil
         while let q = scan.firstIndex(of: "?") {
             let next = scan.index(after: q)
-            if next < scan.endIndex && scan[next] == "=" { endIndex = q; break }
+            if next < scan.endIndex && scan[next] == "=" {
+                endIndex = q
+                break
+            }
             scan = scan[next...]
         }
         guard let endIndex else { return nil }

@@ -19,7 +19,10 @@ public struct HeaderParameters: Sendable, Equatable {
         var mainText = Substring(takeToken(&scanner, stopAt: ";"))
         var main = ""
         while !mainText.isEmpty {
-            if mainText.first == "(" { skipSpaceAndComments(&mainText); continue }
+            if mainText.first == "(" {
+                skipSpaceAndComments(&mainText)
+                continue
+            }
             main.append(mainText.removeFirst())
         }
         main = main.lowercased().trimmingWhitespace
@@ -27,7 +30,10 @@ public struct HeaderParameters: Sendable, Equatable {
         // name → [(section, extended, value)] for RFC 2231 continuations.
         var sections: [String: [(Int, Bool, String)]] = [:]
         while !scanner.isEmpty {
-            guard scanner.first == ";" else { _ = scanner.removeFirst(); continue }
+            guard scanner.first == ";" else {
+                _ = scanner.removeFirst()
+                continue
+            }
             scanner.removeFirst()
             skipSpaceAndComments(&scanner)
             let rawName = takeToken(&scanner, stopAt: "=;").trimmingWhitespace.lowercased()
@@ -120,7 +126,12 @@ public struct HeaderParameters: Sendable, Equatable {
                 var depth = 0
                 while let d = s.first {
                     s.removeFirst()
-                    if d == "(" { depth += 1 } else if d == ")" { depth -= 1; if depth == 0 { break } }
+                    if d == "(" {
+                        depth += 1
+                    } else if d == ")" {
+                        depth -= 1
+                        if depth == 0 { break }
+                    }
                 }
             } else {
                 return

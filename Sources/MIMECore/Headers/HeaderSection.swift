@@ -43,8 +43,13 @@ public struct HeaderSection: Sendable, Equatable {
     /// Parses the header section that starts at `start`. It ends at the first empty line; a line
     /// that is neither a field nor a continuation also ends it (the body then starts there,
     /// with a defect), as does the size limit.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, limits: MIMELimits,
-                             defects: inout [MIMEDefect]) -> HeaderSection {
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer,
+        from start: Int,
+        to end: Int,
+        limits: MIMELimits,
+        defects: inout [MIMEDefect]
+    ) -> HeaderSection {
         var fields: [HeaderField] = []
         var index = start
         var sawEightBit = false
@@ -74,7 +79,8 @@ public struct HeaderSection: Sendable, Equatable {
                     fields[fields.count - 1].valueRange = fields[fields.count - 1].valueRange.lowerBound..<contentEnd
                 }
             } else if let colon = MIMEBytes.firstIndex(of: UInt8(ascii: ":"), in: bytes, from: index, to: contentEnd),
-                      colon > index, let name = fieldName(bytes, index..<colon, defects: &defects) {
+                colon > index, let name = fieldName(bytes, index..<colon, defects: &defects)
+            {
                 if lineEnd - index > limits.maxHeaderFieldBytes {
                     defects.append(MIMEDefect(.limitExceeded, "header field over \(limits.maxHeaderFieldBytes) bytes"))
                     return HeaderSection(fields: fields, range: start..<index)

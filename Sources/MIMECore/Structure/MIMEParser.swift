@@ -276,8 +276,10 @@ public enum MIMEParser {
                 for (n, range) in childRanges.enumerated().reversed() {
                     // IMAP numbering: a message inside a message/rfc822 part keeps the part's
                     // number, and its own parts continue from it (2 → 2.1, 2.2).
-                    let childPath = part.isMessage ? (item.path.isEmpty ? "1" : item.path)
-                                                   : (item.path.isEmpty ? "\(n + 1)" : "\(item.path).\(n + 1)")
+                    let childPath =
+                        part.isMessage
+                        ? (item.path.isEmpty ? "1" : item.path)
+                        : (item.path.isEmpty ? "\(n + 1)" : "\(item.path).\(n + 1)")
                     stack.append((range, item.depth + 1, index, childPath, childDigest))
                 }
             }
@@ -285,8 +287,14 @@ public enum MIMEParser {
         return ParsedMessage(bytes: bytes, parts: parts, limits: limits)
     }
 
-    private static func entity(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, depth: Int, path: String, digest: Bool,
-                               limits: MIMELimits) -> MIMEPart {
+    private static func entity(
+        _ raw: UnsafeRawBufferPointer,
+        _ range: Range<Int>,
+        depth: Int,
+        path: String,
+        digest: Bool,
+        limits: MIMELimits
+    ) -> MIMEPart {
         var defects: [MIMEDefect] = []
         let header = HeaderSection.parse(raw, from: range.lowerBound, to: range.upperBound, limits: limits, defects: &defects)
         func value(_ name: String) -> String? {
@@ -321,9 +329,18 @@ public enum MIMEParser {
         let disposition = value("Content-Disposition").map(HeaderParameters.parse)
         let encoding = value("Content-Transfer-Encoding")?.lowercased().trimmingWhitespace ?? "7bit"
         let filename = disposition?["filename"] ?? contentType["name"]
-        var part = MIMEPart(path: path, depth: depth, range: range, header: header,
-                            bodyRange: header.bodyStart..<range.upperBound, contentType: contentType, disposition: disposition,
-                            transferEncoding: encoding, filename: filename, defects: defects)
+        var part = MIMEPart(
+            path: path,
+            depth: depth,
+            range: range,
+            header: header,
+            bodyRange: header.bodyStart..<range.upperBound,
+            contentType: contentType,
+            disposition: disposition,
+            transferEncoding: encoding,
+            filename: filename,
+            defects: defects
+        )
         part.lineWithoutColon = lineWithoutColon
         return part
     }
@@ -457,7 +474,8 @@ public enum MIMEParser {
     /// RFC 2046 5.1.1 `bchars` without the space.
     private static func isBoundaryCharacter(_ b: UInt8) -> Bool {
         switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): return true
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            return true
         default: return "'()+_,-./:=?".utf8.contains(b)
         }
     }
@@ -474,7 +492,8 @@ public enum MIMEParser {
         let lineEnd = MIMEBytes.lineEnd(raw, from: range.lowerBound, to: range.upperBound)
         let end = MIMEBytes.contentEnd(raw, lineStart: range.lowerBound, lineEnd: lineEnd)
         guard let colon = MIMEBytes.firstIndex(of: UInt8(ascii: ":"), in: raw, from: range.lowerBound, to: end),
-              colon > range.lowerBound else { return false }
+            colon > range.lowerBound
+        else { return false }
         return raw[range.lowerBound..<colon].allSatisfy { $0 > 32 && $0 < 127 }
     }
 

@@ -21,18 +21,18 @@ public enum SignedData {
         let reader = BERReader(bytes: der)
         // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }
         guard let info = reader.element(at: 0, end: der.count), info.tag == 0x30,
-              let type = reader.element(at: info.contentStart, end: info.contentEnd), type.tag == 0x06,
-              Array(der[type.contentStart..<type.contentEnd]) == signedDataOID,
-              let explicit = reader.element(at: type.next, end: info.contentEnd), explicit.tag == 0xA0,
-              // SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo, ... }
-              let signed = reader.element(at: explicit.contentStart, end: explicit.contentEnd), signed.tag == 0x30,
-              let version = reader.element(at: signed.contentStart, end: signed.contentEnd), version.tag == 0x02,
-              let digests = reader.element(at: version.next, end: signed.contentEnd), digests.tag == 0x31,
-              let encap = reader.element(at: digests.next, end: signed.contentEnd), encap.tag == 0x30,
-              // EncapsulatedContentInfo ::= SEQUENCE { eContentType OID, eContent [0] EXPLICIT OCTET STRING OPTIONAL }
-              let eType = reader.element(at: encap.contentStart, end: encap.contentEnd), eType.tag == 0x06,
-              let eExplicit = reader.element(at: eType.next, end: encap.contentEnd), eExplicit.tag == 0xA0,
-              let octets = reader.element(at: eExplicit.contentStart, end: eExplicit.contentEnd), octets.tag & 0xDF == 0x04
+            let type = reader.element(at: info.contentStart, end: info.contentEnd), type.tag == 0x06,
+            Array(der[type.contentStart..<type.contentEnd]) == signedDataOID,
+            let explicit = reader.element(at: type.next, end: info.contentEnd), explicit.tag == 0xA0,
+            // SignedData ::= SEQUENCE { version, digestAlgorithms SET, encapContentInfo, ... }
+            let signed = reader.element(at: explicit.contentStart, end: explicit.contentEnd), signed.tag == 0x30,
+            let version = reader.element(at: signed.contentStart, end: signed.contentEnd), version.tag == 0x02,
+            let digests = reader.element(at: version.next, end: signed.contentEnd), digests.tag == 0x31,
+            let encap = reader.element(at: digests.next, end: signed.contentEnd), encap.tag == 0x30,
+            // EncapsulatedContentInfo ::= SEQUENCE { eContentType OID, eContent [0] EXPLICIT OCTET STRING OPTIONAL }
+            let eType = reader.element(at: encap.contentStart, end: encap.contentEnd), eType.tag == 0x06,
+            let eExplicit = reader.element(at: eType.next, end: encap.contentEnd), eExplicit.tag == 0xA0,
+            let octets = reader.element(at: eExplicit.contentStart, end: eExplicit.contentEnd), octets.tag & 0xDF == 0x04
         else { return nil }
         var out: [UInt8] = []
         guard reader.collectOctets(octets, into: &out, depth: 0) else { return nil }
@@ -95,7 +95,8 @@ struct BERReader {
         var at = element.contentStart
         while at < element.contentEnd {
             guard let piece = self.element(at: at, end: element.contentEnd), piece.tag & 0xDF == 0x04,
-                  collectOctets(piece, into: &out, depth: depth + 1) else { return false }
+                collectOctets(piece, into: &out, depth: depth + 1)
+            else { return false }
             at = piece.next
         }
         return true

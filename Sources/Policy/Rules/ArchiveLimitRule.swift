@@ -8,7 +8,11 @@ extension Finding.RuleID {
 /// fully checked: it gets a finding rather than an unseen pass.
 public struct ArchiveLimitRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .archiveLimit, order: 900, configKey: "archive_limit", defaultAction: .quarantine, needsContentScan: true,
+        id: .archiveLimit,
+        order: 900,
+        configKey: "archive_limit",
+        defaultAction: .quarantine,
+        needsContentScan: true,
         refusal: Refusal(554, EnhancedStatus(5, 7, 0), vi: "Tệp nén vượt giới hạn kiểm tra", en: "Archive exceeds inspection limits")
     ) { _ in ArchiveLimitRule() }
 

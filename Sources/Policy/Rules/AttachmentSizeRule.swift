@@ -10,12 +10,26 @@ extension Finding.RuleID {
 /// limit (`[policy] max_attachments_size`).
 public struct AttachmentSizeRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .attachmentSize, order: 1000, configKey: "attachment_size", defaultAction: .reject, needsContentScan: false,
-        refusal: Refusal(552, EnhancedStatus(5, 3, 4), vi: "Tệp đính kèm vượt dung lượng cho phép", en: "Attachments too large",
-                         article: "Quy chế Đ8 k1", namesPart: false),
+        id: .attachmentSize,
+        order: 1000,
+        configKey: "attachment_size",
+        defaultAction: .reject,
+        needsContentScan: false,
+        refusal: Refusal(
+            552,
+            EnhancedStatus(5, 3, 4),
+            vi: "Tệp đính kèm vượt dung lượng cho phép",
+            en: "Attachments too large",
+            article: "Quy chế Đ8 k1",
+            namesPart: false
+        ),
         parameters: [
-            RuleParameter(key: maxSizeKey, kind: .size(min: 1024), defaultValue: .size(20 * 1_000_000),
-                          profiles: [.quangNinh: .size(20 * 1_000_000), .quan4: .size(15 * 1_000_000)]),
+            RuleParameter(
+                key: maxSizeKey,
+                kind: .size(min: 1024),
+                defaultValue: .size(20 * 1_000_000),
+                profiles: [.quangNinh: .size(20 * 1_000_000), .quan4: .size(15 * 1_000_000)]
+            )
         ]
     ) { AttachmentSizeRule(limit: $0.maxAttachmentsSize) }
     /// `[policy] max_attachments_size`: QĐ 40/2022 (Quảng Ninh) Đ8 k1 allows 20 MB, QĐ 03/2013

@@ -8,9 +8,18 @@ extension Finding.RuleID {
 /// (`*.zip, *.rar`, ...) is restricted; what is inside cannot be checked. Default: hold.
 public struct EncryptedArchiveRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .encryptedArchive, order: 700, configKey: "encrypted_archive", defaultAction: .quarantine, needsContentScan: true,
-        refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Tệp nén có mật khẩu không được phép", en: "Password-protected archive",
-                         article: "Quy chế Đ15 k6")
+        id: .encryptedArchive,
+        order: 700,
+        configKey: "encrypted_archive",
+        defaultAction: .quarantine,
+        needsContentScan: true,
+        refusal: Refusal(
+            554,
+            EnhancedStatus(5, 7, 1),
+            vi: "Tệp nén có mật khẩu không được phép",
+            en: "Password-protected archive",
+            article: "Quy chế Đ15 k6"
+        )
     ) { _ in EncryptedArchiveRule() }
 
     public init() {}

@@ -8,7 +8,11 @@ extension Finding.RuleID {
 /// tagged (the regulations name archives, not documents).
 public struct EncryptedDocumentRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .encryptedDocument, order: 800, configKey: "encrypted_document", defaultAction: .tag, needsContentScan: true,
+        id: .encryptedDocument,
+        order: 800,
+        configKey: "encrypted_document",
+        defaultAction: .tag,
+        needsContentScan: true,
         refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Tài liệu có mật khẩu, không kiểm tra được", en: "Password-protected document")
     ) { _ in EncryptedDocumentRule() }
 

@@ -16,9 +16,17 @@ extension Finding.RuleID {
 /// - SeeAlso: RFC 8551 3.2 (smime-type), RFC 3156 4 (PGP/MIME), RFC 4880 6.2 (ASCII armor).
 public struct EncryptedMessageRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .encryptedMessage, order: 400, configKey: "encrypted_message", defaultAction: .tag, needsContentScan: true,
-        refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Thư được mã hóa, không kiểm tra được nội dung",
-                         en: "Encrypted message, content cannot be checked")
+        id: .encryptedMessage,
+        order: 400,
+        configKey: "encrypted_message",
+        defaultAction: .tag,
+        needsContentScan: true,
+        refusal: Refusal(
+            554,
+            EnhancedStatus(5, 7, 1),
+            vi: "Thư được mã hóa, không kiểm tra được nội dung",
+            en: "Encrypted message, content cannot be checked"
+        )
     ) { _ in EncryptedMessageRule() }
 
     public init() {}
@@ -51,7 +59,8 @@ public struct EncryptedMessageRule: Rule {
             // part without smime-type that turns out to be signed; certs-only carries no content.
             // What the scanner cannot open, it reports.
             guard let type = part.contentType["smime-type"]?.lowercased(),
-                  ["enveloped-data", "authenveloped-data", "compressed-data"].contains(type) else { return nil }
+                ["enveloped-data", "authenveloped-data", "compressed-data"].contains(type)
+            else { return nil }
             return "S/MIME \(type) (\(part.mediaType)): content cannot be inspected"
         case "multipart/encrypted":
             return "PGP/MIME or other multipart/encrypted (\(part.contentType["protocol"] ?? "no protocol")): content cannot be inspected"

@@ -12,9 +12,18 @@ extension Finding.RuleID {
 /// judged by name, as the article names `*.com`, never by libmagic's guess from two leading bytes.
 public struct ExecutableRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .executable, order: 600, configKey: "executable", defaultAction: .reject, needsContentScan: true,
-        refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Tệp đính kèm là tệp thực thi", en: "Executable attachment",
-                         article: "Quy chế Đ15 k6"),
+        id: .executable,
+        order: 600,
+        configKey: "executable",
+        defaultAction: .reject,
+        needsContentScan: true,
+        refusal: Refusal(
+            554,
+            EnhancedStatus(5, 7, 1),
+            vi: "Tệp đính kèm là tệp thực thi",
+            en: "Executable attachment",
+            article: "Quy chế Đ15 k6"
+        ),
         parameters: [
             RuleParameter(key: typesKey, kind: .strings, defaultValue: .strings(defaultTypes)),
             RuleParameter(key: extensionsKey, kind: .strings, defaultValue: .strings(defaultExtensions)),

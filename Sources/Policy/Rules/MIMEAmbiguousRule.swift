@@ -1,5 +1,5 @@
-import SMTPCore
 import MIMECore
+import SMTPCore
 
 extension Finding.RuleID {
     public static let mimeAmbiguous = Finding.RuleID(rawValue: "mime-ambiguous")
@@ -13,7 +13,11 @@ extension Finding.RuleID {
 /// action: tag.
 public struct MIMEAmbiguousRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .mimeAmbiguous, order: 300, configKey: "mime_ambiguous", defaultAction: .tag, needsContentScan: false,
+        id: .mimeAmbiguous,
+        order: 300,
+        configKey: "mime_ambiguous",
+        defaultAction: .tag,
+        needsContentScan: false,
         refusal: Refusal(554, EnhancedStatus(5, 6, 0), vi: "Thư có cấu trúc MIME bất thường", en: "Irregular MIME structure")
     ) { _ in MIMEAmbiguousRule() }
 

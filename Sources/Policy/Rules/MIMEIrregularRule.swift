@@ -1,5 +1,5 @@
-import SMTPCore
 import MIMECore
+import SMTPCore
 
 extension Finding.RuleID {
     public static let mimeIrregular = Finding.RuleID(rawValue: "mime-irregular")
@@ -15,7 +15,11 @@ extension Finding.RuleID {
 ///   ignore characters outside the alphabet); RFC 2046 5.1.1.
 public struct MIMEIrregularRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .mimeIrregular, order: 200, configKey: "mime_irregular", defaultAction: .tag, needsContentScan: false,
+        id: .mimeIrregular,
+        order: 200,
+        configKey: "mime_irregular",
+        defaultAction: .tag,
+        needsContentScan: false,
         refusal: Refusal(554, EnhancedStatus(5, 6, 0), vi: "Thư có cấu trúc MIME bất thường", en: "Irregular MIME structure")
     ) { _ in MIMEIrregularRule() }
 

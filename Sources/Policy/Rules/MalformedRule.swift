@@ -12,8 +12,17 @@ extension Finding.RuleID {
 /// `mime-ambiguous`, not this.
 public struct MalformedRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .malformed, order: 100, configKey: "malformed", defaultAction: .reject, needsContentScan: false,
-        refusal: Refusal(554, EnhancedStatus(5, 6, 0), vi: "Thư sai cấu trúc MIME, không kiểm tra được", en: "Malformed message, cannot be checked")
+        id: .malformed,
+        order: 100,
+        configKey: "malformed",
+        defaultAction: .reject,
+        needsContentScan: false,
+        refusal: Refusal(
+            554,
+            EnhancedStatus(5, 6, 0),
+            vi: "Thư sai cấu trúc MIME, không kiểm tra được",
+            en: "Malformed message, cannot be checked"
+        )
     ) { _ in MalformedRule() }
 
     public init() {}

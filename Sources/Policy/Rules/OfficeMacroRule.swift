@@ -16,7 +16,11 @@ extension Finding.RuleID {
 /// - SeeAlso: [MS-OVBA] 2.2 (the VBA storage), ECMA-376 Part 2 (OPC content types), [MS-OFFMACRO2].
 public struct OfficeMacroRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .officeMacro, order: 1100, configKey: "office_macro", defaultAction: .tag, needsContentScan: true,
+        id: .officeMacro,
+        order: 1100,
+        configKey: "office_macro",
+        defaultAction: .tag,
+        needsContentScan: true,
         refusal: Refusal(554, EnhancedStatus(5, 7, 1), vi: "Tài liệu Office có macro không được phép", en: "Office document with macros")
     ) { _ in OfficeMacroRule() }
 

@@ -8,7 +8,11 @@ extension Finding.RuleID {
 /// scanned for viruses and malware. The finding names the signature libclamav matched.
 public struct VirusRule: Rule {
     public static let declaration = RuleDeclaration(
-        id: .virus, order: 500, configKey: "virus", defaultAction: .reject, needsContentScan: true,
+        id: .virus,
+        order: 500,
+        configKey: "virus",
+        defaultAction: .reject,
+        needsContentScan: true,
         refusal: Refusal(554, EnhancedStatus(5, 7, 0), vi: "Thư chứa virus, mã độc", en: "Virus found", article: "Quy chế Đ15 k5")
     ) { _ in VirusRule() }
 

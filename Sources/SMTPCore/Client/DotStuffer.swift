@@ -1,3 +1,5 @@
+public import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import NIOCore
 
 /// Encodes message bytes for the DATA phase of an outgoing transaction: redoes dot-stuffing,
 /// writes only CRLF line endings (a stray bare CR or LF becomes CRLF, so ThuGate never sends a

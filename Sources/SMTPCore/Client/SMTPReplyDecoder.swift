@@ -58,7 +58,8 @@ public struct SMTPReplyDecoder: ByteToMessageDecoder, Sendable {
                 // A bare CR inside the text is dropped, as `Reply.write` drops it when relaying:
                 // what ThuGate acts on (the enhanced status) is what it sends on.
                 let textBytes = end > 4 ? UnsafeRawBufferPointer(rebasing: raw[4..<end]) : UnsafeRawBufferPointer(start: nil, count: 0)
-                let text = textBytes.contains(13)
+                let text =
+                    textBytes.contains(13)
                     ? String(decoding: textBytes.lazy.filter { $0 != 13 }, as: UTF8.self)
                     : String(decoding: textBytes, as: UTF8.self)
                 return (code, separator == UInt8(ascii: " "), text)
@@ -85,7 +86,7 @@ extension Reply {
     /// the first line carries one.
     public static func parsing(code: Int, lines: [String]) -> Reply {
         guard let first = lines.first, let (status, _) = EnhancedStatus.parse(prefixOf: first),
-              status.klass == code / 100
+            status.klass == code / 100
         else { return Reply(code: code, status: nil, lines: lines) }
         let stripped = lines.map { line -> String in
             if let (lineStatus, rest) = EnhancedStatus.parse(prefixOf: line), lineStatus == status { return rest }

@@ -318,11 +318,23 @@ public struct UpstreamMachine: Sendable {
     public mutating func replay(_ replay: Replay, now: NIODeadline) -> Action {
         switch replay.step {
         case .mail(let pipelined):
-            return start(replay.envelope, pipelined: pipelined, replaying: false,
-                         mailRetried: replay.mailRetried, dataReplayed: replay.dataReplayed, now: now)
+            return start(
+                replay.envelope,
+                pipelined: pipelined,
+                replaying: false,
+                mailRetried: replay.mailRetried,
+                dataReplayed: replay.dataReplayed,
+                now: now
+            )
         case .data:
-            return start(replay.envelope, pipelined: replay.envelope.recipients.map { .rcpt($0) } + [.data], replaying: true,
-                         mailRetried: replay.mailRetried, dataReplayed: replay.dataReplayed, now: now)
+            return start(
+                replay.envelope,
+                pipelined: replay.envelope.recipients.map { .rcpt($0) } + [.data],
+                replaying: true,
+                mailRetried: replay.mailRetried,
+                dataReplayed: replay.dataReplayed,
+                now: now
+            )
         }
     }
 
@@ -445,15 +457,25 @@ public struct UpstreamMachine: Sendable {
         return complete(.ready(extensions), .keep)
     }
 
-    private mutating func start(_ envelope: Envelope, pipelined: [SMTPCommand], replaying: Bool,
-                                mailRetried: Bool, dataReplayed: Bool, now: NIODeadline) -> Action {
+    private mutating func start(
+        _ envelope: Envelope,
+        pipelined: [SMTPCommand],
+        replaying: Bool,
+        mailRetried: Bool,
+        dataReplayed: Bool,
+        now: NIODeadline
+    ) -> Action {
         switch state {
         case .idle:
             break
         case .closed:
             // A pooled connection found closed when asked: as if it had died at MAIL.
-            let replay = Replay(envelope: envelope, step: replaying ? .data : .mail(pipelined: pipelined),
-                                mailRetried: true, dataReplayed: dataReplayed)
+            let replay = Replay(
+                envelope: envelope,
+                step: replaying ? .data : .mail(pipelined: pipelined),
+                mailRetried: true,
+                dataReplayed: dataReplayed
+            )
             if reused && !mailRetried { return complete(.replay(replay), .close) }
             return complete(.failed(UpstreamError(kind: .closed, detail: "connection lost before MAIL")), .close)
         default:
@@ -530,7 +552,10 @@ public struct UpstreamMachine: Sendable {
                 envelope.recipients = []
                 step = .mail(pipelined: Array(exchange.commands.dropFirst(2)))
             }
-            return .complete(.replay(Replay(envelope: envelope, step: step, mailRetried: true, dataReplayed: transaction.dataReplayed)), .close)
+            return .complete(
+                .replay(Replay(envelope: envelope, step: step, mailRetried: true, dataReplayed: transaction.dataReplayed)),
+                .close
+            )
         case .dataGoAhead(let transaction, _, _), .sending(let transaction, writing: true):
             return replayOrFail(transaction, error)
         case .open(let transaction), .sending(let transaction, writing: false):
@@ -606,8 +631,16 @@ public struct UpstreamMachine: Sendable {
 }
 
 extension Reply {
-    public static let upstreamLacksSMTPUTF8 = Reply(553, EnhancedStatus(5, 6, 7), vi: "Máy chủ thư chính không hỗ trợ SMTPUTF8",
-                                                    en: "Upstream does not support SMTPUTF8")
-    public static let upstreamLacks8BitMIME = Reply(554, EnhancedStatus(5, 6, 3), vi: "Máy chủ thư chính không nhận thư 8-bit",
-                                                    en: "Upstream does not support 8BITMIME")
+    public static let upstreamLacksSMTPUTF8 = Reply(
+        553,
+        EnhancedStatus(5, 6, 7),
+        vi: "Máy chủ thư chính không hỗ trợ SMTPUTF8",
+        en: "Upstream does not support SMTPUTF8"
+    )
+    public static let upstreamLacks8BitMIME = Reply(
+        554,
+        EnhancedStatus(5, 6, 3),
+        vi: "Máy chủ thư chính không nhận thư 8-bit",
+        en: "Upstream does not support 8BITMIME"
+    )
 }

@@ -13,8 +13,17 @@ public struct ReceivedHeader: Sendable {
     /// RFC 5322 3.3 date-time, e.g. `Mon, 23 Nov 2026 21:00:00 +0000`.
     public var date: String
 
-    public init(heloName: String, clientAddress: String, hostname: String, esmtp: Bool, tls: Bool, smtpUTF8: Bool,
-                queueID: String, recipients: [MailAddress], date: String) {
+    public init(
+        heloName: String,
+        clientAddress: String,
+        hostname: String,
+        esmtp: Bool,
+        tls: Bool,
+        smtpUTF8: Bool,
+        queueID: String,
+        recipients: [MailAddress],
+        date: String
+    ) {
         self.heloName = heloName
         self.clientAddress = clientAddress
         self.hostname = hostname
@@ -40,7 +49,9 @@ public struct ReceivedHeader: Sendable {
     /// The folded header field with its CRLF. The HELO name is the client's word: it is
     /// cleaned so that it cannot break the header.
     public var field: String {
-        let helo = String(heloName.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F && $0 != "(" && $0 != ")" }.prefix(255).map(Character.init))
+        let helo = String(
+            heloName.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F && $0 != "(" && $0 != ")" }.prefix(255).map(Character.init)
+        )
         var text = "Received: from \(helo.isEmpty ? "unknown" : helo) ([\(clientAddress)])\r\n"
         text += "\tby \(hostname) (ThuGate) with \(withProtocol) id \(queueID)"
         // Like Postfix, name the recipient only when there is exactly one (privacy of Bcc).

@@ -38,7 +38,10 @@ public struct MailAddress: Hashable, Sendable, CustomStringConvertible {
 
 /// Parameters of `MAIL FROM` that ThuGate understands and passes on.
 public struct MailParameters: Equatable, Sendable {
-    public enum Body: String, Sendable { case sevenBit = "7BIT", eightBitMIME = "8BITMIME" }
+    public enum Body: String, Sendable {
+        case sevenBit = "7BIT"
+        case eightBitMIME = "8BITMIME"
+    }
     public var size: Int?
     public var body: Body?
     public var smtpUTF8: Bool = false
@@ -147,9 +150,13 @@ extension SMTPCommand {
 
     /// `FROM:<path> rest` → (address, rest). Source routes (`<@a,@b:user@c>`) are dropped as
     /// RFC 5321 4.1.1.3 allows.
-    private static func parsePath(_ argument: ArraySlice<UInt8>, keyword: [UInt8], allowNull: Bool) throws(SMTPCommandError) -> (MailAddress, ArraySlice<UInt8>) {
+    private static func parsePath(
+        _ argument: ArraySlice<UInt8>,
+        keyword: [UInt8],
+        allowNull: Bool
+    ) throws(SMTPCommandError) -> (MailAddress, ArraySlice<UInt8>) {
         guard argument.count >= keyword.count,
-              zip(argument.prefix(keyword.count), keyword).allSatisfy({ asciiUppercased($0) == $1 })
+            zip(argument.prefix(keyword.count), keyword).allSatisfy({ asciiUppercased($0) == $1 })
         else { throw SMTPCommandError(.syntax) }
         var rest = argument.dropFirst(keyword.count).drop(while: { $0 == space })
         var path: ArraySlice<UInt8>
@@ -235,14 +242,15 @@ extension SMTPCommand {
             // literal cannot close the `<path>` early when the address is relayed.
             let inner = domain.dropFirst().dropLast()
             guard domain.count >= 2, domain.last == UInt8(ascii: "]"),
-                  !inner.contains(where: { $0 <= space || $0 == 0x7F || literalSpecials.contains($0) })
+                !inner.contains(where: { $0 <= space || $0 == 0x7F || literalSpecials.contains($0) })
             else { throw SMTPCommandError(.syntax) }
             return
         }
         guard domain.first != UInt8(ascii: "."), domain.last != UInt8(ascii: ".") else { throw SMTPCommandError(.syntax) }
         var previous: UInt8 = 0
         for byte in domain {
-            let ok = byte >= 0x80  // U-label bytes (RFC 6531)
+            let ok =
+                byte >= 0x80  // U-label bytes (RFC 6531)
                 || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
             guard ok, !(byte == UInt8(ascii: ".") && previous == UInt8(ascii: ".")) else { throw SMTPCommandError(.syntax) }
@@ -259,11 +267,12 @@ extension SMTPCommand {
             switch name {
             case "SIZE":
                 guard let value, !value.isEmpty, value.count <= 20,
-                      value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+                    value.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
                 else { throw SMTPCommandError(.badParameterValue("SIZE")) }
                 parameters.size = Int(String(decoding: value, as: UTF8.self)) ?? Int.max
             case "BODY":
-                guard let value, let body = MailParameters.Body(rawValue: String(decoding: value.map(asciiUppercased), as: UTF8.self)) else {
+                guard let value, let body = MailParameters.Body(rawValue: String(decoding: value.map(asciiUppercased), as: UTF8.self))
+                else {
                     throw SMTPCommandError(.badParameterValue("BODY"))
                 }
                 parameters.body = body

@@ -1,3 +1,5 @@
+public import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import NIOCore
 
 /// What ThuGate does with a bare `<LF>` or bare `<CR>` (one not part of `<CRLF>`).
 ///

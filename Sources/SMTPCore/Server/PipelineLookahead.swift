@@ -1,4 +1,5 @@
 import NIOCore
+
 /// The commands a client pipelined right behind MAIL (RFC 2920), read from the input ahead of
 /// time, and the upstream's replies to those passed on with MAIL in the same write.
 ///
@@ -40,18 +41,23 @@ public struct PipelineLookahead: Sendable, Equatable {
 
     /// Reads the RCPT commands (and a DATA after them) already buffered behind MAIL and returns
     /// those that go upstream with it.
-    mutating func take(from framer: inout InboundFramer, behind envelope: Envelope,
-                       configuration: SessionConfiguration) -> [SMTPCommand] {
+    mutating func take(
+        from framer: inout InboundFramer,
+        behind envelope: Envelope,
+        configuration: SessionConfiguration
+    ) -> [SMTPCommand] {
         entries.removeAll(keepingCapacity: true)
         index = 0
         var early: [SMTPCommand] = []
-        while let line = framer.nextCommandLine(maxLength: configuration.maxLineLength,
-                                                bareLineEndings: configuration.bareLineEndings) {
+        while let line = framer.nextCommandLine(
+            maxLength: configuration.maxLineLength,
+            bareLineEndings: configuration.bareLineEndings
+        ) {
             var entry = Entry(line: line, command: nil, upstreamReply: nil, sentEarly: false)
             if case .line(let bytes) = line { entry.command = try? SMTPCommand.parse(bytes.readableBytesView) }
             switch entry.command {
             case .rcpt(let address)
-                where SessionMachine.refusal(of: address, after: early.count, in: envelope, configuration: configuration) == nil:
+            where SessionMachine.refusal(of: address, after: early.count, in: envelope, configuration: configuration) == nil:
                 entry.sentEarly = true
                 early.append(.rcpt(address))
                 entries.append(entry)

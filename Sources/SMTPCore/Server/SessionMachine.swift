@@ -16,10 +16,17 @@ public struct SessionConfiguration: Sendable {
     /// How long the client may stay silent between two pieces of message data.
     public var dataTimeout: TimeAmount
 
-    public init(hostname: String, maxMessageSize: Int = SMTPDefaults.maxMessageSize, maxRecipients: Int = SMTPDefaults.maxRecipients,
-                maxErrors: Int = SMTPDefaults.maxErrors, maxLineLength: Int = SMTPDefaults.maxLineLength,
-                bareLineEndings: BareLineEndingPolicy = .reject, tlsAvailable: Bool = false,
-                commandTimeout: TimeAmount = SMTPDefaults.commandTimeout, dataTimeout: TimeAmount = SMTPDefaults.dataTimeout) {
+    public init(
+        hostname: String,
+        maxMessageSize: Int = SMTPDefaults.maxMessageSize,
+        maxRecipients: Int = SMTPDefaults.maxRecipients,
+        maxErrors: Int = SMTPDefaults.maxErrors,
+        maxLineLength: Int = SMTPDefaults.maxLineLength,
+        bareLineEndings: BareLineEndingPolicy = .reject,
+        tlsAvailable: Bool = false,
+        commandTimeout: TimeAmount = SMTPDefaults.commandTimeout,
+        dataTimeout: TimeAmount = SMTPDefaults.dataTimeout
+    ) {
         self.hostname = hostname
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
@@ -222,8 +229,12 @@ public struct SessionMachine: Sendable {
             action = pending.command.map { received($0) } ?? received(pending.line)
             answeredEarly = nil
         } else {
-            guard let line = framer.nextCommandLine(maxLength: configuration.maxLineLength,
-                                                    bareLineEndings: configuration.bareLineEndings) else { return nil }
+            guard
+                let line = framer.nextCommandLine(
+                    maxLength: configuration.maxLineLength,
+                    bareLineEndings: configuration.bareLineEndings
+                )
+            else { return nil }
             action = received(line)
         }
         // A MAIL read ahead is the last command of the lookahead: what follows it is read now.
@@ -327,8 +338,12 @@ public struct SessionMachine: Sendable {
 
     /// Why this session refuses a recipient itself, before the upstream hears of it; nil when
     /// it goes upstream. The one rule for RCPT, whether pipelined behind MAIL or not.
-    static func refusal(of recipient: MailAddress, after accepted: Int, in envelope: Envelope,
-                        configuration: SessionConfiguration) -> Reply? {
+    static func refusal(
+        of recipient: MailAddress,
+        after accepted: Int,
+        in envelope: Envelope,
+        configuration: SessionConfiguration
+    ) -> Reply? {
         if accepted >= configuration.maxRecipients { return .tooManyRecipients }
         if !recipient.isASCII && !envelope.parameters.smtpUTF8 { return .smtpUTF8Required }
         return nil
@@ -380,9 +395,10 @@ public struct SessionMachine: Sendable {
     public mutating func dataEnded(_ outcome: DataOutcome) -> Action {
         guard case .data(let envelope) = state else { return counted(.badSequence) }
         let refusal: Reply? =
-            outcome.tooBig ? .messageTooBig :
-            outcome.bareLineEnding && configuration.bareLineEndings == .reject ? .bareLineEnding :
-            outcome.longLine ? .dataLineTooLong : nil
+            outcome.tooBig
+            ? .messageTooBig
+            : outcome.bareLineEnding && configuration.bareLineEndings == .reject
+                ? .bareLineEnding : outcome.longLine ? .dataLineTooLong : nil
         if let refusal {
             state = .ready(helo: envelope.heloName, esmtp: envelope.esmtp)
             return aborting(counted(refusal))

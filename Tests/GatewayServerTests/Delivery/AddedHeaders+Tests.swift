@@ -1,23 +1,39 @@
+import Foundation
+import FoundationEssentials
 import MIMECore
 import Policy
 import SMTPCore
 import Testing
+
 @testable import GatewayServer
-import FoundationEssentials
-import Foundation
 
 /// Every header ThuGate adds, and the log line, made from one outcome: byte for byte.
 @Suite struct AddedHeadersTests {
     static let date = "Tue, 1 Dec 2026 17:00:00 +0700"
     static let received = "Received: from mail.client ([192.0.2.1])\r\n\tby gw.test (ThuGate) with ESMTP id 0B1C2D3F4G5H\r\n"
 
-    static func outcome(recipients: [String] = ["x@y.z"], verdict: Verdict = .pass, findings: [Finding] = [],
-                        tls: Bool = false, smtpUTF8: Bool = false) -> MessageOutcome {
-        var envelope = Envelope(heloName: "mail.client", esmtp: true, sender: MailAddress("a@b.c"),
-                                parameters: MailParameters(smtpUTF8: smtpUTF8))
+    static func outcome(
+        recipients: [String] = ["x@y.z"],
+        verdict: Verdict = .pass,
+        findings: [Finding] = [],
+        tls: Bool = false,
+        smtpUTF8: Bool = false
+    ) -> MessageOutcome {
+        var envelope = Envelope(
+            heloName: "mail.client",
+            esmtp: true,
+            sender: MailAddress("a@b.c"),
+            parameters: MailParameters(smtpUTF8: smtpUTF8)
+        )
         envelope.recipients = recipients.map(MailAddress.init)
-        return MessageOutcome(queueID: "0B1C2D3F4G5H", client: .init(heloName: "mail.client", address: "192.0.2.1", tls: tls),
-                              hostname: "gw.test", envelope: envelope, verdict: verdict, findings: findings)
+        return MessageOutcome(
+            queueID: "0B1C2D3F4G5H",
+            client: .init(heloName: "mail.client", address: "192.0.2.1", tls: tls),
+            hostname: "gw.test",
+            envelope: envelope,
+            verdict: verdict,
+            findings: findings
+        )
     }
 
     @Test func receivedNamesTheOneRecipient() {
@@ -26,8 +42,10 @@ import Foundation
 
     @Test func receivedNamesNoRecipientOfSeveralAndSaysTLSAndUTF8() {
         let outcome = Self.outcome(recipients: ["x@y.z", "z@y.z"], tls: true, smtpUTF8: true)
-        #expect(AddedHeaders(outcome, date: Self.date).received
-            == "Received: from mail.client ([192.0.2.1])\r\n\tby gw.test (ThuGate) with UTF8SMTPS id 0B1C2D3F4G5H; \(Self.date)\r\n")
+        #expect(
+            AddedHeaders(outcome, date: Self.date).received
+                == "Received: from mail.client ([192.0.2.1])\r\n\tby gw.test (ThuGate) with UTF8SMTPS id 0B1C2D3F4G5H; \(Self.date)\r\n"
+        )
     }
 
     @Test func aCleanMessageGetsOnlyTheTraceHeader() {
@@ -52,18 +70,22 @@ import Foundation
         let line = AddedHeaders(Self.outcome(verdict: .tag(finding), findings: [finding]), date: Self.date).relayed
             .components(separatedBy: "X-ThuGate-Findings: ")[1]
         #expect(line.unicodeScalars.allSatisfy { $0.isASCII })
-        #expect(EncodedWords.decode(line.replacingOccurrences(of: "\r\n ", with: " ").trimmingCharacters(in: .newlines))
-            == "executable(2): tệp.exe")
+        #expect(
+            EncodedWords.decode(line.replacingOccurrences(of: "\r\n ", with: " ").trimmingCharacters(in: .newlines))
+                == "executable(2): tệp.exe"
+        )
     }
 
     @Test func aHeldMessageCarriesWhyAndItsEnvelopeAboveTheTrace() {
         let finding = Finding(.encryptedArchive, detail: "a.zip", part: "2")
         let outcome = Self.outcome(recipients: ["x@y.z", "z@y.z"], verdict: .quarantine(finding), findings: [finding])
-        #expect(AddedHeaders(outcome, date: Self.date).held
-            == "X-ThuGate-Quarantine: encrypted-archive(2): a.zip\r\n"
-            + "X-ThuGate-Envelope-From: <a@b.c>\r\n"
-            + "X-ThuGate-Envelope-To: <x@y.z>, <z@y.z>\r\n"
-            + "Received: from mail.client ([192.0.2.1])\r\n\tby gw.test (ThuGate) with ESMTP id 0B1C2D3F4G5H; \(Self.date)\r\n")
+        #expect(
+            AddedHeaders(outcome, date: Self.date).held
+                == "X-ThuGate-Quarantine: encrypted-archive(2): a.zip\r\n"
+                + "X-ThuGate-Envelope-From: <a@b.c>\r\n"
+                + "X-ThuGate-Envelope-To: <x@y.z>, <z@y.z>\r\n"
+                + "Received: from mail.client ([192.0.2.1])\r\n\tby gw.test (ThuGate) with ESMTP id 0B1C2D3F4G5H; \(Self.date)\r\n"
+        )
     }
 
     @Test func aHeldMessageHasNoFindingsHeader() {
@@ -81,8 +103,10 @@ import Foundation
         outcome.size = 1234
         outcome.milliseconds = 17
         outcome.disposition = .relayed(.custom(250, EnhancedStatus(2, 0, 0), "Ok: queued as 4F2"))
-        #expect(outcome.logLine == "0B1C2D3F4G5H: client=mail.client[192.0.2.1], from=<a@b.c>, to=<x@y.z>,<z@y.z>, size=1234, "
-            + "result=sent, reply=\"250 2.0.0 Ok: queued as 4F2\", ms=17")
+        #expect(
+            outcome.logLine == "0B1C2D3F4G5H: client=mail.client[192.0.2.1], from=<a@b.c>, to=<x@y.z>,<z@y.z>, size=1234, "
+                + "result=sent, reply=\"250 2.0.0 Ok: queued as 4F2\", ms=17"
+        )
     }
 
     @Test func aTaggedMessageListsItsFindings() {
@@ -90,8 +114,10 @@ import Foundation
         var outcome = AddedHeadersTests.outcome(verdict: .tag(findings[0]), findings: findings)
         outcome.size = 10
         outcome.disposition = .relayed(.ok)
-        #expect(outcome.logLine == "0B1C2D3F4G5H: client=mail.client[192.0.2.1], from=<a@b.c>, to=<x@y.z>, size=10, result=sent, "
-            + "findings=\"executable(2): a.exe; virus(3): Eicar\", reply=\"250 2.0.0 Đồng ý / OK\", ms=0")
+        #expect(
+            outcome.logLine == "0B1C2D3F4G5H: client=mail.client[192.0.2.1], from=<a@b.c>, to=<x@y.z>, size=10, result=sent, "
+                + "findings=\"executable(2): a.exe; virus(3): Eicar\", reply=\"250 2.0.0 Đồng ý / OK\", ms=0"
+        )
     }
 
     @Test func aHeldMessageIsSentForItsClient() {

@@ -1,10 +1,11 @@
 import Logging
+import MIMECore
 import NIOCore
 import Policy
 import SMTPCore
 import Testing
+
 @testable import GatewayServer
-import MIMECore
 
 /// A message is relayed, held, refused or deferred once, with the headers the outcome makes.
 @Suite struct InFlightMessageTests {

@@ -1,6 +1,7 @@
 import Policy
 import SMTPCore
 import Testing
+
 @testable import GatewayServer
 
 /// The refusals as clients see them, byte for byte: each rule's reply, the one for a rule with
@@ -10,7 +11,10 @@ import Testing
         ("malformed", "554 5.6.0 Thư sai cấu trúc MIME, không kiểm tra được / Malformed message, cannot be checked: D (part 2)"),
         ("mime-irregular", "554 5.6.0 Thư có cấu trúc MIME bất thường / Irregular MIME structure: D (part 2)"),
         ("mime-ambiguous", "554 5.6.0 Thư có cấu trúc MIME bất thường / Irregular MIME structure: D (part 2)"),
-        ("encrypted-message", "554 5.7.1 Thư được mã hóa, không kiểm tra được nội dung / Encrypted message, content cannot be checked: D (part 2)"),
+        (
+            "encrypted-message",
+            "554 5.7.1 Thư được mã hóa, không kiểm tra được nội dung / Encrypted message, content cannot be checked: D (part 2)"
+        ),
         ("virus", "554 5.7.0 Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: D (part 2)"),
         ("executable", "554 5.7.1 Tệp đính kèm là tệp thực thi (Quy chế Đ15 k6) / Executable attachment: D (part 2)"),
         ("encrypted-archive", "554 5.7.1 Tệp nén có mật khẩu không được phép (Quy chế Đ15 k6) / Password-protected archive: D (part 2)"),
@@ -26,14 +30,20 @@ import Testing
     }
 
     @Test func aFindingAboutTheWholeMessageNamesNoPart() {
-        #expect(PolicyReplies.reject(Finding(.virus, detail: "Eicar-Signature", part: "")).description
-            == "554 5.7.0 Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: Eicar-Signature")
-        #expect(PolicyReplies.reject(Finding(.malformed, detail: "D")).description
-            == "554 5.6.0 Thư sai cấu trúc MIME, không kiểm tra được / Malformed message, cannot be checked: D")
+        #expect(
+            PolicyReplies.reject(Finding(.virus, detail: "Eicar-Signature", part: "")).description
+                == "554 5.7.0 Thư chứa virus, mã độc (Quy chế Đ15 k5) / Virus found: Eicar-Signature"
+        )
+        #expect(
+            PolicyReplies.reject(Finding(.malformed, detail: "D")).description
+                == "554 5.6.0 Thư sai cấu trúc MIME, không kiểm tra được / Malformed message, cannot be checked: D"
+        )
     }
 
     @Test func tempfailNamesTheRule() {
-        #expect(PolicyReplies.tempfail(Finding(.encryptedArchive, detail: "D", part: "3")).description
-            == "451 4.7.0 Thư tạm thời bị giữ lại / Message deferred by policy: encrypted-archive (part 3)")
+        #expect(
+            PolicyReplies.tempfail(Finding(.encryptedArchive, detail: "D", part: "3")).description
+                == "451 4.7.0 Thư tạm thời bị giữ lại / Message deferred by policy: encrypted-archive (part 3)"
+        )
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import SMTPCore
 import Testing
+
 @testable import GatewayServer
 
 /// The client side's one timer, on the embedded loop's clock: a client silent past the

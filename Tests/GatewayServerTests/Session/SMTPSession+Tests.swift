@@ -1,14 +1,15 @@
 import Configuration
 import Inspection
 import Logging
+import MIMECore
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Policy
 import SMTPCore
 import Testing
+
 @testable import GatewayServer
-import MIMECore
 
 /// The session driver on a testing channel with a recording upstream and no rules: the replies
 /// as the client reads them (order, what is written together), what reaches the upstream.
@@ -43,9 +44,12 @@ import MIMECore
                 return .recipientOK
             }
             func data(envelope: Envelope, header: String, message: MessageBuffer, queueID: String) async -> Reply {
-                let body = (try? message.messageBytes()).map { bytes in bytes.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } } ?? ""
-                record("MESSAGE to \(envelope.recipients.map(\.description).joined(separator: ",")) "
-                       + "\(header.hasPrefix("Received: from c ([unknown])") ? "traced" : "untraced"): \(body)")
+                let body =
+                    (try? message.messageBytes()).map { bytes in bytes.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } } ?? ""
+                record(
+                    "MESSAGE to \(envelope.recipients.map(\.description).joined(separator: ",")) "
+                        + "\(header.hasPrefix("Received: from c ([unknown])") ? "traced" : "untraced"): \(body)"
+                )
                 return .custom(250, EnhancedStatus(2, 0, 0), "queued")
             }
             func abort() async { record("ABORT") }
@@ -67,10 +71,17 @@ import MIMECore
             let server = config.server
             let context = GatewayContext(
                 config: config,
-                sessionConfiguration: SessionConfiguration(hostname: server.hostname, maxMessageSize: server.maxMessageSize,
-                                                           maxRecipients: server.maxRecipients),
-                upstream: upstream, inspector: try MessageInspector(settings: config.inspection), quarantine: nil, tlsContext: nil,
-                logger: Logger(label: "test"))
+                sessionConfiguration: SessionConfiguration(
+                    hostname: server.hostname,
+                    maxMessageSize: server.maxMessageSize,
+                    maxRecipients: server.maxRecipients
+                ),
+                upstream: upstream,
+                inspector: try MessageInspector(settings: config.inspection),
+                quarantine: nil,
+                tlsContext: nil,
+                logger: Logger(label: "test")
+            )
             let channel = NIOAsyncTestingChannel()
             let asyncChannel = try await channel.testingEventLoop.executeInContext {
                 try channel.pipeline.syncOperations.addHandler(StartTLSGate())
@@ -82,8 +93,13 @@ import MIMECore
             self.shuttingDown = shuttingDown
             self.done = Task {
                 try await asyncChannel.executeThenClose { inbound, _ in
-                    let session = SMTPSession(channel: asyncChannel, inbound: inbound, deadline: ClientDeadline(), context: context,
-                                              isShuttingDown: { shuttingDown.withLockedValue { $0 } })
+                    let session = SMTPSession(
+                        channel: asyncChannel,
+                        inbound: inbound,
+                        deadline: ClientDeadline(),
+                        context: context,
+                        isShuttingDown: { shuttingDown.withLockedValue { $0 } }
+                    )
                     await session.run()
                 }
             }
@@ -103,28 +119,42 @@ import MIMECore
         var upstreamLog: [String] { upstream.log.withLockedValue { $0 } }
     }
 
-    private static let ehlo = Reply(code: 250, status: nil, lines: ["gw.test Xin chào / Hello", "SIZE 36700160", "PIPELINING",
-                                                                   "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "HELP"]).wireText
+    private static let ehlo = Reply(
+        code: 250,
+        status: nil,
+        lines: [
+            "gw.test Xin chào / Hello", "SIZE 36700160", "PIPELINING",
+            "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "HELP",
+        ]
+    ).wireText
 
     @Test func aPipelinedBurstIsAnsweredInOneWriteAndGoesUpstreamInOne() async throws {
         let client = try await Harness()
         #expect(try await client.read() == "220 gw.test ESMTP ThuGate\r\n")
         let replies = try await client.send("EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nRCPT TO:<y@y.z>\r\nDATA\r\n")
-        #expect(replies == Self.ehlo + Reply.senderOK.wireText + Reply.recipientOK.wireText + Reply.recipientOK.wireText
-            + Reply.startData.wireText)
+        #expect(
+            replies == Self.ehlo + Reply.senderOK.wireText + Reply.recipientOK.wireText + Reply.recipientOK.wireText
+                + Reply.startData.wireText
+        )
         #expect(try await client.send("Subject: t\r\n\r\nbody\r\n.\r\n") == "250 2.0.0 queued\r\n")
         #expect(try await client.send("QUIT\r\n") == Reply.closing.wireText)
         try await client.done.value
-        #expect(client.upstreamLog == ["MAIL <a@b.c> + RCPT <x@y.z> + RCPT <y@y.z> + DATA",
-                                       "MESSAGE to <x@y.z>,<y@y.z> traced: Subject: t\r\n\r\nbody\r\n"])
+        #expect(
+            client.upstreamLog == [
+                "MAIL <a@b.c> + RCPT <x@y.z> + RCPT <y@y.z> + DATA",
+                "MESSAGE to <x@y.z>,<y@y.z> traced: Subject: t\r\n\r\nbody\r\n",
+            ]
+        )
     }
 
     @Test func aRecipientTheSessionRefusesNeverReachesTheUpstream() async throws {
         let client = try await Harness(maxRecipients: 1)
         _ = try await client.read()
         let replies = try await client.send("EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<thư@bộ.vn>\r\nRCPT TO:<x@y.z>\r\nRCPT TO:<y@y.z>\r\n")
-        #expect(replies == Self.ehlo + Reply.senderOK.wireText + Reply.smtpUTF8Required.wireText + Reply.recipientOK.wireText
-            + Reply.tooManyRecipients.wireText)
+        #expect(
+            replies == Self.ehlo + Reply.senderOK.wireText + Reply.smtpUTF8Required.wireText + Reply.recipientOK.wireText
+                + Reply.tooManyRecipients.wireText
+        )
         #expect(try await client.send("RSET\r\n") == Reply.resetOK.wireText)
         #expect(client.upstreamLog == ["MAIL <a@b.c>", "RCPT <x@y.z>", "ABORT"])
     }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOSSL
 import Testing
+
 @testable import GatewayServer
 @testable import SMTPCore
 
@@ -12,10 +13,17 @@ import Testing
     typealias Completion = UpstreamClientHandler.Completion
 
     static let configuration = UpstreamMachine.Configuration(
-        heloName: "thugate.test", startTLS: .none, pipelining: true,
-        timeouts: UpstreamMachine.Timeouts(command: .seconds(30), data: .seconds(60)))
-    static let envelope = Envelope(heloName: "client.test", esmtp: true, sender: MailAddress("a@quangninh.gov.vn"),
-                                   parameters: MailParameters(size: 100, body: .eightBitMIME))
+        heloName: "thugate.test",
+        startTLS: .none,
+        pipelining: true,
+        timeouts: UpstreamMachine.Timeouts(command: .seconds(30), data: .seconds(60))
+    )
+    static let envelope = Envelope(
+        heloName: "client.test",
+        esmtp: true,
+        sender: MailAddress("a@quangninh.gov.vn"),
+        parameters: MailParameters(size: 100, body: .eightBitMIME)
+    )
     static let plain = Envelope(heloName: "c", esmtp: true, sender: MailAddress("a@quangninh.gov.vn"), parameters: MailParameters())
     static let b = MailAddress("b@quangninh.gov.vn")
 
@@ -26,8 +34,10 @@ import Testing
         let handler: UpstreamClientHandler
         let ready: EventLoopFuture<Completion>
 
-        init(configuration: UpstreamMachine.Configuration = UpstreamClientHandlerTests.configuration,
-             tls: (context: NIOSSLContext, serverName: String?)? = nil) throws {
+        init(
+            configuration: UpstreamMachine.Configuration = UpstreamClientHandlerTests.configuration,
+            tls: (context: NIOSSLContext, serverName: String?)? = nil
+        ) throws {
             channel = EmbeddedChannel(loop: loop)
             let promise = loop.makePromise(of: Completion.self)
             handler = UpstreamClientHandler(configuration: configuration, tls: tls, ready: promise)
@@ -153,7 +163,9 @@ import Testing
         #expect(Self.disposition(refused) == .release)
         _ = try harness.writes()
         _ = harness.request(.mail(Self.envelope, pipelined: [.rcpt(Self.b)]))
-        #expect(try harness.writes() == ["RSET\r\nMAIL FROM:<a@quangninh.gov.vn> SIZE=1124 BODY=8BITMIME\r\nRCPT TO:<b@quangninh.gov.vn>\r\n"])
+        #expect(
+            try harness.writes() == ["RSET\r\nMAIL FROM:<a@quangninh.gov.vn> SIZE=1124 BODY=8BITMIME\r\nRCPT TO:<b@quangninh.gov.vn>\r\n"]
+        )
     }
 
     @Test func withoutPipeliningOneCommandPerWrite() throws {
@@ -211,8 +223,10 @@ import Testing
         try harness.channel.close().wait()
         var expected = Self.envelope
         expected.recipients = [Self.b]
-        #expect(Self.outcome(harness.request(.message(ByteBuffer(string: "x\r\n.\r\n"), isComplete: true)))
-            == .replay(UpstreamMachine.Replay(envelope: expected, step: .data, mailRetried: false, dataReplayed: true)))
+        #expect(
+            Self.outcome(harness.request(.message(ByteBuffer(string: "x\r\n.\r\n"), isComplete: true)))
+                == .replay(UpstreamMachine.Replay(envelope: expected, step: .data, mailRetried: false, dataReplayed: true))
+        )
     }
 
     @Test func connectionLostAfterTheFinalDotFails() throws {
@@ -234,7 +248,10 @@ import Testing
         let harness = try Harness.connected()
         let mail = harness.request(.mail(Self.envelope, pipelined: []))
         try? harness.receive("hello\r\n")
-        guard case .failed(let error) = Self.outcome(mail) else { Issue.record("not failed"); return }
+        guard case .failed(let error) = Self.outcome(mail) else {
+            Issue.record("not failed")
+            return
+        }
         #expect(error.kind == .protocolViolation)
         #expect(!harness.channel.isActive)
     }
@@ -242,7 +259,10 @@ import Testing
     @Test func oneRequestAtATime() throws {
         let harness = try Harness.connected()
         _ = harness.request(.mail(Self.envelope, pipelined: []))
-        guard case .failed(let error) = Self.outcome(harness.request(.quit)) else { Issue.record("not failed"); return }
+        guard case .failed(let error) = Self.outcome(harness.request(.quit)) else {
+            Issue.record("not failed")
+            return
+        }
         #expect(error.detail == "request while another is outstanding")
     }
 

@@ -1,12 +1,13 @@
-@testable import Configuration
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SMTPCore
 import Testing
+
+@testable import Configuration
 @testable import GatewayServer
-import Foundation
 
 /// The pool used as a plain SMTP client, with no client session around it (how released
 /// quarantine and notifications will send), against a scripted server on a real socket.
@@ -18,8 +19,12 @@ import Foundation
         let pool = try UpstreamPool(target: HostPort(host: "127.0.0.1", port: server.port), config: config, heloName: "thugate.test")
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let logger = Logger(label: "test")
-        var envelope = Envelope(heloName: "thugate.test", esmtp: true, sender: MailAddress("postmaster@thugate.test"),
-                                parameters: MailParameters(size: 40))
+        var envelope = Envelope(
+            heloName: "thugate.test",
+            esmtp: true,
+            sender: MailAddress("postmaster@thugate.test"),
+            parameters: MailParameters(size: 40)
+        )
         envelope.recipients = [MailAddress("b@quangninh.gov.vn"), MailAddress("unknown@quangninh.gov.vn")]
         let message = MessageBuffer(threshold: 1 << 20, spoolDirectory: "/tmp")
         try Array("Subject: notice\r\n\r\n.dot line\r\nlast".utf8).withUnsafeBytes { try message.append($0) }
@@ -40,12 +45,15 @@ import Foundation
         await pool.shutdown()
         #expect(server.connections == 1)
         #expect(server.messages == ["X-Test: 1\r\nSubject: notice\r\n\r\n..dot line\r\nlast\r\n"])
-        #expect(server.commands == [
-            "EHLO thugate.test",
-            "MAIL FROM:<postmaster@thugate.test> SIZE=1064", "RCPT TO:<b@quangninh.gov.vn>", "RCPT TO:<unknown@quangninh.gov.vn>", "DATA",
-            "RSET", "MAIL FROM:<postmaster@thugate.test> SIZE=1064", "RCPT TO:<unknown@quangninh.gov.vn>", "DATA",
-            "RSET", "QUIT",
-        ])
+        #expect(
+            server.commands == [
+                "EHLO thugate.test",
+                "MAIL FROM:<postmaster@thugate.test> SIZE=1064", "RCPT TO:<b@quangninh.gov.vn>", "RCPT TO:<unknown@quangninh.gov.vn>",
+                "DATA",
+                "RSET", "MAIL FROM:<postmaster@thugate.test> SIZE=1064", "RCPT TO:<unknown@quangninh.gov.vn>", "DATA",
+                "RSET", "QUIT",
+            ]
+        )
         try await server.stop()
     }
 
@@ -68,10 +76,12 @@ import Foundation
         #expect(reply.code == 250)
         #expect(server.connections == 2)
         #expect(server.messages == ["Subject: x\r\n\r\nbody\r\n"])
-        #expect(server.commands == [
-            "EHLO thugate.test", "MAIL FROM:<a@quangninh.gov.vn>", "RCPT TO:<b@quangninh.gov.vn>",
-            "EHLO thugate.test", "MAIL FROM:<a@quangninh.gov.vn>", "RCPT TO:<b@quangninh.gov.vn>", "DATA",
-        ])
+        #expect(
+            server.commands == [
+                "EHLO thugate.test", "MAIL FROM:<a@quangninh.gov.vn>", "RCPT TO:<b@quangninh.gov.vn>",
+                "EHLO thugate.test", "MAIL FROM:<a@quangninh.gov.vn>", "RCPT TO:<b@quangninh.gov.vn>", "DATA",
+            ]
+        )
         await pool.shutdown()
         try await server.stop()
     }

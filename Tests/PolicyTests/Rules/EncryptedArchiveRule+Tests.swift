@@ -1,11 +1,20 @@
 import Testing
+
 @testable import Policy
 
 @Suite struct EncryptedArchiveRuleTests {
     static func archive(headers: Bool = false, members: [String]) -> ContentReport {
         var content = ContentReport()
-        content.encryptedArchives = [.init(part: "2", name: "ho-so.7z", format: "7z", headersEncrypted: headers,
-                                           encryptedMembers: members, method: "AES-256")]
+        content.encryptedArchives = [
+            .init(
+                part: "2",
+                name: "ho-so.7z",
+                format: "7z",
+                headersEncrypted: headers,
+                encryptedMembers: members,
+                method: "AES-256"
+            )
+        ]
         return content
     }
 
@@ -17,10 +26,14 @@ import Testing
     }
 
     @Test func anEncryptedFileListSaysSo() {
-        #expect(EncryptedArchiveRule().evaluate(RuleFixture.input(content: Self.archive(headers: true, members: ["a"]))).map(\.detail)
-            == ["ho-so.7z (7z, AES-256): file list encrypted"])
-        #expect(EncryptedArchiveRule().evaluate(RuleFixture.input(content: Self.archive(members: []))).map(\.detail)
-            == ["ho-so.7z (7z, AES-256): encrypted"])
+        #expect(
+            EncryptedArchiveRule().evaluate(RuleFixture.input(content: Self.archive(headers: true, members: ["a"]))).map(\.detail)
+                == ["ho-so.7z (7z, AES-256): file list encrypted"]
+        )
+        #expect(
+            EncryptedArchiveRule().evaluate(RuleFixture.input(content: Self.archive(members: []))).map(\.detail)
+                == ["ho-so.7z (7z, AES-256): encrypted"]
+        )
     }
 
     @Test func noEncryptedArchiveIsNoFinding() {

@@ -1,12 +1,15 @@
 import Testing
+
 @testable import Policy
 
 @Suite struct EncryptedDocumentRuleTests {
     @Test func eachEncryptedDocumentIsAFinding() {
         var content = ContentReport()
         content.encryptedDocuments = [.init(part: "2", detail: "to-trinh.pdf: encrypted PDF (/Encrypt)")]
-        #expect(EncryptedDocumentRule().evaluate(RuleFixture.input(content: content))
-            == [Finding(.encryptedDocument, detail: "to-trinh.pdf: encrypted PDF (/Encrypt)", part: "2")])
+        #expect(
+            EncryptedDocumentRule().evaluate(RuleFixture.input(content: content))
+                == [Finding(.encryptedDocument, detail: "to-trinh.pdf: encrypted PDF (/Encrypt)", part: "2")]
+        )
     }
 
     @Test func otherNotesAreNot() {

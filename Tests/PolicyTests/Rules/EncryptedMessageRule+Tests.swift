@@ -1,5 +1,6 @@
 import MIMECore
 import Testing
+
 @testable import Policy
 
 @Suite struct EncryptedMessageRuleTests {
@@ -8,8 +9,15 @@ import Testing
             "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m",
             "Content-Transfer-Encoding: base64", "", "MIAGCSqGSIb3DQEHA6CAMIACAQA=", "",
         ])
-        #expect(EncryptedMessageRule().evaluate(RuleFixture.input(message)) == [Finding(
-            .encryptedMessage, detail: "S/MIME enveloped-data (application/pkcs7-mime): content cannot be inspected", part: "1")])
+        #expect(
+            EncryptedMessageRule().evaluate(RuleFixture.input(message)) == [
+                Finding(
+                    .encryptedMessage,
+                    detail: "S/MIME enveloped-data (application/pkcs7-mime): content cannot be inspected",
+                    part: "1"
+                )
+            ]
+        )
     }
 
     @Test func signedSMIMEIsNot() {
@@ -37,8 +45,10 @@ import Testing
     @Test func encryptedBytesFoundByTheScannerAreFindings() {
         var content = ContentReport()
         content.encryptedMessages = [.init(part: "2", detail: "thu.gpg: OpenPGP encrypted data")]
-        #expect(EncryptedMessageRule().evaluate(RuleFixture.input(content: content))
-            == [Finding(.encryptedMessage, detail: "thu.gpg: OpenPGP encrypted data", part: "2")])
+        #expect(
+            EncryptedMessageRule().evaluate(RuleFixture.input(content: content))
+                == [Finding(.encryptedMessage, detail: "thu.gpg: OpenPGP encrypted data", part: "2")]
+        )
         #expect(EncryptedMessageRule().evaluate(RuleFixture.input()).isEmpty)
     }
 }

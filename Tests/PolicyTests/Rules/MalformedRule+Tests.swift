@@ -1,12 +1,15 @@
 import MIMECore
 import Testing
+
 @testable import Policy
 
 @Suite struct MalformedRuleTests {
     @Test func aMessagePartialFragmentCannotBeChecked() {
         let message = RuleFixture.message(["Content-Type: message/partial; id=\"abc@example\"; number=2; total=3", "", "phần 2", ""])
-        #expect(MalformedRule().evaluate(RuleFixture.input(message))
-            == [Finding(.malformed, detail: "message-partial: fragment 2 of 3: the whole cannot be checked", part: "1")])
+        #expect(
+            MalformedRule().evaluate(RuleFixture.input(message))
+                == [Finding(.malformed, detail: "message-partial: fragment 2 of 3: the whole cannot be checked", part: "1")]
+        )
     }
 
     @Test func aParserLimitPassedIsAFinding() {

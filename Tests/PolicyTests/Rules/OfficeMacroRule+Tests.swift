@@ -1,5 +1,6 @@
 import MIMECore
 import Testing
+
 @testable import Policy
 
 @Suite struct OfficeMacroRuleTests {

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import SMTPCore
 
 /// The upstream client machine alone: replies in, actions out, instants passed by hand.
@@ -60,8 +61,10 @@ import Testing
         #expect(machine.connected(now: Self.t0) == .wait)
         #expect(machine.deadline == Self.t0 + .minutes(5))
         #expect(machine.replyReceived(Self.reply(220, "upstream.test ESMTP"), now: Self.t0) == .send([.ehlo("thugate.test")]))
-        #expect(machine.replyReceived(Self.full, now: Self.t0 + .seconds(1))
-            == .complete(.ready(Machine.Extensions(["PIPELINING", "SIZE", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"])), .keep))
+        #expect(
+            machine.replyReceived(Self.full, now: Self.t0 + .seconds(1))
+                == .complete(.ready(Machine.Extensions(["PIPELINING", "SIZE", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"])), .keep)
+        )
         #expect(machine.deadline == nil)
     }
 
@@ -78,16 +81,20 @@ import Testing
         _ = machine.connected(now: Self.t0)
         _ = machine.replyReceived(Self.reply(220, "old"), now: Self.t0)
         _ = machine.replyReceived(Self.reply(502, "what"), now: Self.t0)
-        #expect(machine.replyReceived(Self.reply(501, "no"), now: Self.t0)
-            == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "HELO refused: 501 no")), .close))
+        #expect(
+            machine.replyReceived(Self.reply(501, "no"), now: Self.t0)
+                == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "HELO refused: 501 no")), .close)
+        )
         #expect(machine.isClosed)
     }
 
     @Test func greetingOtherThan220Fails() {
         var machine = Machine(configuration: Self.configuration())
         _ = machine.connected(now: Self.t0)
-        #expect(machine.replyReceived(Self.reply(554, "5.7.1 go away"), now: Self.t0)
-            == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "greeting 554 5.7.1 go away")), .close))
+        #expect(
+            machine.replyReceived(Self.reply(554, "5.7.1 go away"), now: Self.t0)
+                == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "greeting 554 5.7.1 go away")), .close)
+        )
     }
 
     @Test func startTLSThenEHLOAgain() {
@@ -97,22 +104,32 @@ import Testing
         #expect(machine.replyReceived(Self.reply(250, "hi", "STARTTLS", "SIZE 10"), now: Self.t0) == .send([.starttls]))
         #expect(machine.replyReceived(Self.reply(220, "2.0.0 ready"), now: Self.t0) == .startTLS(thenSend: [.ehlo("thugate.test")]))
         #expect(machine.extensions == Machine.Extensions())
-        #expect(machine.replyReceived(Self.reply(250, "hi", "PIPELINING"), now: Self.t0) == .complete(.ready(Machine.Extensions(["PIPELINING"])), .keep))
+        #expect(
+            machine.replyReceived(Self.reply(250, "hi", "PIPELINING"), now: Self.t0)
+                == .complete(.ready(Machine.Extensions(["PIPELINING"])), .keep)
+        )
     }
 
     @Test func startTLSMayWithoutOfferIsPlain() {
         var machine = Machine(configuration: Self.configuration(tls: .may))
         _ = machine.connected(now: Self.t0)
         _ = machine.replyReceived(Self.reply(220, "hi"), now: Self.t0)
-        #expect(machine.replyReceived(Self.reply(250, "hi", "SIZE 10"), now: Self.t0) == .complete(.ready(Machine.Extensions(["SIZE"])), .keep))
+        #expect(
+            machine.replyReceived(Self.reply(250, "hi", "SIZE 10"), now: Self.t0) == .complete(.ready(Machine.Extensions(["SIZE"])), .keep)
+        )
     }
 
     @Test func startTLSEncryptWithoutOfferFails() {
         var machine = Machine(configuration: Self.configuration(tls: .encrypt))
         _ = machine.connected(now: Self.t0)
         _ = machine.replyReceived(Self.reply(220, "hi"), now: Self.t0)
-        #expect(machine.replyReceived(Self.reply(250, "hi"), now: Self.t0)
-            == .complete(.failed(UpstreamError(kind: .tls, detail: "upstream does not offer STARTTLS and starttls = \"encrypt\"")), .close))
+        #expect(
+            machine.replyReceived(Self.reply(250, "hi"), now: Self.t0)
+                == .complete(
+                    .failed(UpstreamError(kind: .tls, detail: "upstream does not offer STARTTLS and starttls = \"encrypt\"")),
+                    .close
+                )
+        )
     }
 
     @Test func startTLSRefusedFails() {
@@ -120,21 +137,28 @@ import Testing
         _ = machine.connected(now: Self.t0)
         _ = machine.replyReceived(Self.reply(220, "hi"), now: Self.t0)
         _ = machine.replyReceived(Self.reply(250, "hi", "STARTTLS"), now: Self.t0)
-        #expect(machine.replyReceived(Self.reply(454, "4.7.0 not now"), now: Self.t0)
-            == .complete(.failed(UpstreamError(kind: .tls, detail: "STARTTLS refused: 454 4.7.0 not now")), .close))
+        #expect(
+            machine.replyReceived(Self.reply(454, "4.7.0 not now"), now: Self.t0)
+                == .complete(.failed(UpstreamError(kind: .tls, detail: "STARTTLS refused: 454 4.7.0 not now")), .close)
+        )
     }
 
     // MARK: A transaction
 
     @Test func pipelinedMailRecipientsAndData() {
         var machine = Self.ready()
-        #expect(machine.mail(Self.envelope, pipelined: [.rcpt(Self.b), .rcpt(Self.c), .data], now: Self.t0)
-            == .send([Self.mail(), .rcpt(Self.b), .rcpt(Self.c), .data]))
+        #expect(
+            machine.mail(Self.envelope, pipelined: [.rcpt(Self.b), .rcpt(Self.c), .data], now: Self.t0)
+                == .send([Self.mail(), .rcpt(Self.b), .rcpt(Self.c), .data])
+        )
         #expect(machine.deadline == Self.t0 + .minutes(5))
         #expect(machine.replyReceived(Self.ok, now: Self.t0) == .wait)
         #expect(machine.replyReceived(Self.ok, now: Self.t0) == .wait)
         #expect(machine.replyReceived(Self.reply(550, "5.1.1 unknown"), now: Self.t0) == .wait)
-        #expect(machine.replyReceived(Self.go, now: Self.t0) == .complete(.replies([Self.ok, Self.ok, Self.reply(550, "5.1.1 unknown"), Self.go]), .keep))
+        #expect(
+            machine.replyReceived(Self.go, now: Self.t0)
+                == .complete(.replies([Self.ok, Self.ok, Self.reply(550, "5.1.1 unknown"), Self.go]), .keep)
+        )
         #expect(machine.deadline == nil)
         // DATA was answered already: the message goes at once.
         #expect(machine.message(Self.bytes, isComplete: false, now: Self.t0) == .write(Self.bytes))
@@ -143,7 +167,10 @@ import Testing
         #expect(machine.messageEnded(Self.bytes, now: Self.t0 + .seconds(3)) == .write(Self.bytes))
         #expect(machine.messageDataWritten(now: Self.t0) == .wait)
         #expect(machine.deadline == Self.t0 + .seconds(3) + .minutes(10))
-        #expect(machine.replyReceived(Self.reply(250, "2.0.0 queued as X"), now: Self.t0) == .complete(.replies([Self.reply(250, "2.0.0 queued as X")]), .release))
+        #expect(
+            machine.replyReceived(Self.reply(250, "2.0.0 queued as X"), now: Self.t0)
+                == .complete(.replies([Self.reply(250, "2.0.0 queued as X")]), .release)
+        )
         #expect(machine.reused)
         #expect(machine.deadline == nil)
     }
@@ -173,26 +200,49 @@ import Testing
     @Test func mailParametersAsTheUpstreamTakesThem() {
         var machine = Self.ready()
         let parameters = MailParameters(size: 5000, body: .eightBitMIME, smtpUTF8: true)
-        #expect(machine.mail(Envelope(heloName: "c", esmtp: true, sender: Self.sender, parameters: parameters), pipelined: [], now: Self.t0)
-            == .send([Self.mail(MailParameters(size: 6024, body: .eightBitMIME, smtpUTF8: true))]))
+        #expect(
+            machine.mail(Envelope(heloName: "c", esmtp: true, sender: Self.sender, parameters: parameters), pipelined: [], now: Self.t0)
+                == .send([Self.mail(MailParameters(size: 6024, body: .eightBitMIME, smtpUTF8: true))])
+        )
         var plain = Self.ready(ehlo: Self.reply(250, "hi", "8BITMIME"))
-        #expect(plain.mail(Envelope(heloName: "c", esmtp: true, sender: Self.sender, parameters: MailParameters(size: 5000, body: .sevenBit)),
-                           pipelined: [], now: Self.t0) == .send([Self.mail()]))
+        #expect(
+            plain.mail(
+                Envelope(heloName: "c", esmtp: true, sender: Self.sender, parameters: MailParameters(size: 5000, body: .sevenBit)),
+                pipelined: [],
+                now: Self.t0
+            ) == .send([Self.mail()])
+        )
         var huge = Self.ready()
-        #expect(huge.mail(Envelope(heloName: "c", esmtp: true, sender: Self.sender, parameters: MailParameters(size: .max)), pipelined: [], now: Self.t0)
-            == .send([Self.mail(MailParameters(size: .max))]))
+        #expect(
+            huge.mail(
+                Envelope(heloName: "c", esmtp: true, sender: Self.sender, parameters: MailParameters(size: .max)),
+                pipelined: [],
+                now: Self.t0
+            )
+                == .send([Self.mail(MailParameters(size: .max))])
+        )
     }
 
     @Test func noDowngradeOfSMTPUTF8Or8BitMIME() {
         var machine = Self.ready(ehlo: Self.reply(250, "hi", "PIPELINING", "8BITMIME"))
-        let utf8 = Envelope(heloName: "c", esmtp: true, sender: MailAddress("nguyễn@quangninh.gov.vn"), parameters: MailParameters(smtpUTF8: true))
-        #expect(machine.mail(utf8, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
-            == .complete(.replies([.upstreamLacksSMTPUTF8, .needMail, .needMail]), .release))
+        let utf8 = Envelope(
+            heloName: "c",
+            esmtp: true,
+            sender: MailAddress("nguyễn@quangninh.gov.vn"),
+            parameters: MailParameters(smtpUTF8: true)
+        )
+        #expect(
+            machine.mail(utf8, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
+                == .complete(.replies([.upstreamLacksSMTPUTF8, .needMail, .needMail]), .release)
+        )
         var seven = Self.ready(ehlo: Self.reply(250, "hi", "PIPELINING"))
         let eight = Envelope(heloName: "c", esmtp: true, sender: Self.sender, parameters: MailParameters(body: .eightBitMIME))
         #expect(seven.mail(eight, pipelined: [], now: Self.t0) == .complete(.replies([.upstreamLacks8BitMIME]), .release))
         #expect(Reply.needMail.lines == ["Hãy gửi MAIL trước / Need MAIL command"])
-        #expect(Reply.upstreamLacksSMTPUTF8.wireText == "553 5.6.7 Máy chủ thư chính không hỗ trợ SMTPUTF8 / Upstream does not support SMTPUTF8\r\n")
+        #expect(
+            Reply.upstreamLacksSMTPUTF8.wireText
+                == "553 5.6.7 Máy chủ thư chính không hỗ trợ SMTPUTF8 / Upstream does not support SMTPUTF8\r\n"
+        )
     }
 
     @Test func mailRefusedReleasesTheConnection() {
@@ -200,8 +250,13 @@ import Testing
         _ = machine.mail(Self.envelope, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
         _ = machine.replyReceived(Self.reply(451, "4.3.0 later"), now: Self.t0)
         _ = machine.replyReceived(Self.reply(503, "5.5.1 no MAIL"), now: Self.t0)
-        #expect(machine.replyReceived(Self.reply(503, "5.5.1 no MAIL"), now: Self.t0)
-            == .complete(.replies([Self.reply(451, "4.3.0 later"), Self.reply(503, "5.5.1 no MAIL"), Self.reply(503, "5.5.1 no MAIL")]), .release))
+        #expect(
+            machine.replyReceived(Self.reply(503, "5.5.1 no MAIL"), now: Self.t0)
+                == .complete(
+                    .replies([Self.reply(451, "4.3.0 later"), Self.reply(503, "5.5.1 no MAIL"), Self.reply(503, "5.5.1 no MAIL")]),
+                    .release
+                )
+        )
         #expect(machine.mail(Self.envelope, pipelined: [], now: Self.t0) == .send([.rset, Self.mail()]))
     }
 
@@ -210,9 +265,13 @@ import Testing
         #expect(machine.mail(Self.envelope, pipelined: [], now: Self.t0) == .send([Self.mail()]))
         #expect(machine.replyReceived(Self.ok, now: Self.t0) == .complete(.replies([Self.ok]), .keep))
         #expect(machine.recipient(Self.b, now: Self.t0) == .send([.rcpt(Self.b)]))
-        #expect(machine.replyReceived(Self.reply(550, "5.1.1 no"), now: Self.t0) == .complete(.replies([Self.reply(550, "5.1.1 no")]), .keep))
+        #expect(
+            machine.replyReceived(Self.reply(550, "5.1.1 no"), now: Self.t0) == .complete(.replies([Self.reply(550, "5.1.1 no")]), .keep)
+        )
         #expect(machine.recipient(Self.c, now: Self.t0) == .send([.rcpt(Self.c)]))
-        #expect(machine.replyReceived(Self.reply(251, "forwarded"), now: Self.t0) == .complete(.replies([Self.reply(251, "forwarded")]), .keep))
+        #expect(
+            machine.replyReceived(Self.reply(251, "forwarded"), now: Self.t0) == .complete(.replies([Self.reply(251, "forwarded")]), .keep)
+        )
         #expect(machine.message(Self.bytes, isComplete: false, now: Self.t0) == .send([.data]))
         #expect(machine.replyReceived(Self.go, now: Self.t0) == .write(Self.bytes))
         // Lost before the final dot: the replay carries only the recipient the upstream accepted.
@@ -234,10 +293,15 @@ import Testing
         _ = machine.mail(Self.envelope, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
         _ = machine.replyReceived(Self.ok, now: Self.t0)
         _ = machine.replyReceived(Self.reply(550, "5.1.1 no"), now: Self.t0)
-        #expect(machine.replyReceived(Self.reply(554, "5.5.1 no recipients"), now: Self.t0)
-            == .complete(.replies([Self.ok, Self.reply(550, "5.1.1 no"), Self.reply(554, "5.5.1 no recipients")]), .keep))
+        #expect(
+            machine.replyReceived(Self.reply(554, "5.5.1 no recipients"), now: Self.t0)
+                == .complete(.replies([Self.ok, Self.reply(550, "5.1.1 no"), Self.reply(554, "5.5.1 no recipients")]), .keep)
+        )
         #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0) == .send([.rset]))
-        #expect(machine.replyReceived(Self.reply(500, "eh"), now: Self.t0) == .complete(.replies([Self.reply(554, "5.5.1 no recipients")]), .close))
+        #expect(
+            machine.replyReceived(Self.reply(500, "eh"), now: Self.t0)
+                == .complete(.replies([Self.reply(554, "5.5.1 no recipients")]), .close)
+        )
     }
 
     @Test func pipelinedDataRefusedStandsAfterTheConnectionWent() {
@@ -245,14 +309,19 @@ import Testing
         _ = machine.mail(Self.envelope, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
         for reply in [Self.ok, Self.ok, Self.reply(451, "4.3.0 later")] { _ = machine.replyReceived(reply, now: Self.t0) }
         #expect(machine.connectionClosed() == .close)
-        #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0) == .complete(.replies([Self.reply(451, "4.3.0 later")]), .close))
+        #expect(
+            machine.message(Self.bytes, isComplete: true, now: Self.t0) == .complete(.replies([Self.reply(451, "4.3.0 later")]), .close)
+        )
     }
 
     @Test func finalReplyOfAnyKindEndsTheTransaction() {
         var machine = Self.open()
         _ = machine.message(Self.bytes, isComplete: true, now: Self.t0)
         _ = machine.replyReceived(Self.go, now: Self.t0)
-        #expect(machine.replyReceived(Self.reply(451, "4.7.1 greylisted"), now: Self.t0) == .complete(.replies([Self.reply(451, "4.7.1 greylisted")]), .release))
+        #expect(
+            machine.replyReceived(Self.reply(451, "4.7.1 greylisted"), now: Self.t0)
+                == .complete(.replies([Self.reply(451, "4.7.1 greylisted")]), .release)
+        )
     }
 
     @Test func abortResetsOrCloses() {
@@ -281,7 +350,12 @@ import Testing
     @Test func deadPooledConnectionAtMailIsReplayedOnce() {
         var machine = Self.ready(reused: true)
         _ = machine.mail(Self.envelope, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
-        let replay = Machine.Replay(envelope: Self.envelope, step: .mail(pipelined: [.rcpt(Self.b), .data]), mailRetried: true, dataReplayed: false)
+        let replay = Machine.Replay(
+            envelope: Self.envelope,
+            step: .mail(pipelined: [.rcpt(Self.b), .data]),
+            mailRetried: true,
+            dataReplayed: false
+        )
         #expect(machine.connectionClosed() == .complete(.replay(replay), .close))
         var fresh = Self.ready()
         #expect(fresh.replay(replay, now: Self.t0) == .send([Self.mail(), .rcpt(Self.b), .data]))
@@ -294,8 +368,13 @@ import Testing
     @Test func pooledConnectionFoundClosedIsReplayed() {
         var machine = Self.ready(reused: true)
         #expect(machine.connectionClosed() == .close)
-        #expect(machine.mail(Self.envelope, pipelined: [], now: Self.t0)
-            == .complete(.replay(Machine.Replay(envelope: Self.envelope, step: .mail(pipelined: []), mailRetried: true, dataReplayed: false)), .close))
+        #expect(
+            machine.mail(Self.envelope, pipelined: [], now: Self.t0)
+                == .complete(
+                    .replay(Machine.Replay(envelope: Self.envelope, step: .mail(pipelined: []), mailRetried: true, dataReplayed: false)),
+                    .close
+                )
+        )
     }
 
     @Test func freshConnectionLostAtMailIsNotReplayed() {
@@ -330,8 +409,18 @@ import Testing
         _ = fresh.replyReceived(Self.ok, now: Self.t0)
         _ = fresh.replyReceived(Self.ok, now: Self.t0)
         _ = fresh.replyReceived(Self.reply(450, "4.2.1 busy"), now: Self.t0)
-        #expect(fresh.replyReceived(Self.go, now: Self.t0) == .complete(.failed(UpstreamError(kind: .replayRefused,
-            detail: "\([Self.ok, Self.ok, Self.reply(450, "4.2.1 busy"), Self.go])")), .close))
+        #expect(
+            fresh.replyReceived(Self.go, now: Self.t0)
+                == .complete(
+                    .failed(
+                        UpstreamError(
+                            kind: .replayRefused,
+                            detail: "\([Self.ok, Self.ok, Self.reply(450, "4.2.1 busy"), Self.go])"
+                        )
+                    ),
+                    .close
+                )
+        )
     }
 
     @Test func lostAwaitingDataGoAheadIsReplayed() {
@@ -360,7 +449,10 @@ import Testing
         var machine = Self.open()
         _ = machine.recipient(Self.c, now: Self.t0)
         #expect(machine.connectionClosed() == .complete(.failed(UpstreamError(kind: .closed, detail: "connection closed")), .close))
-        #expect(machine.recipient(Self.c, now: Self.t0) == .complete(.failed(UpstreamError(kind: .closed, detail: "connection lost before RCPT")), .close))
+        #expect(
+            machine.recipient(Self.c, now: Self.t0)
+                == .complete(.failed(UpstreamError(kind: .closed, detail: "connection lost before RCPT")), .close)
+        )
         #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0) == .complete(.replay(Self.dataReplay([Self.b])), .close))
     }
 
@@ -379,22 +471,31 @@ import Testing
         var machine = Machine(configuration: Self.configuration())
         _ = machine.connected(now: Self.t0)
         #expect(machine.deadlineReached(now: Self.t0 + .minutes(4)) == .wait)
-        #expect(machine.deadlineReached(now: Self.t0 + .minutes(5))
-            == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply in time")), .close))
+        #expect(
+            machine.deadlineReached(now: Self.t0 + .minutes(5))
+                == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply in time")), .close)
+        )
     }
 
     @Test func commandTimeoutOnAFreshConnectionFails() {
         var machine = Self.ready()
         _ = machine.mail(Self.envelope, pipelined: [.rcpt(Self.b)], now: Self.t0)
-        #expect(machine.deadlineReached(now: Self.t0 + .minutes(5))
-            == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply in time")), .close))
+        #expect(
+            machine.deadlineReached(now: Self.t0 + .minutes(5))
+                == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply in time")), .close)
+        )
     }
 
     @Test func commandTimeoutOnAPooledConnectionIsReplayed() {
         var machine = Self.ready(reused: true)
         _ = machine.mail(Self.envelope, pipelined: [], now: Self.t0)
-        #expect(machine.deadlineReached(now: Self.t0 + .minutes(5))
-            == .complete(.replay(Machine.Replay(envelope: Self.envelope, step: .mail(pipelined: []), mailRetried: true, dataReplayed: false)), .close))
+        #expect(
+            machine.deadlineReached(now: Self.t0 + .minutes(5))
+                == .complete(
+                    .replay(Machine.Replay(envelope: Self.envelope, step: .mail(pipelined: []), mailRetried: true, dataReplayed: false)),
+                    .close
+                )
+        )
     }
 
     @Test func eachCommandRestartsTheDeadline() {
@@ -417,8 +518,10 @@ import Testing
         var machine = Self.open()
         _ = machine.message(Self.bytes, isComplete: true, now: Self.t0)
         _ = machine.replyReceived(Self.go, now: Self.t0)
-        #expect(machine.deadlineReached(now: Self.t0 + .minutes(10))
-            == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply to the final dot in time")), .close))
+        #expect(
+            machine.deadlineReached(now: Self.t0 + .minutes(10))
+                == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply to the final dot in time")), .close)
+        )
     }
 
     @Test func nothingAwaitedNoDeadline() {
@@ -436,7 +539,10 @@ import Testing
         var ehlo = Machine(configuration: Self.configuration())
         _ = ehlo.connected(now: Self.t0)
         _ = ehlo.replyReceived(Self.reply(220, "hi"), now: Self.t0)
-        #expect(ehlo.errorCaught(UpstreamError(kind: .tls, detail: "handshake")) == .complete(.failed(UpstreamError(kind: .tls, detail: "handshake")), .close))
+        #expect(
+            ehlo.errorCaught(UpstreamError(kind: .tls, detail: "handshake"))
+                == .complete(.failed(UpstreamError(kind: .tls, detail: "handshake")), .close)
+        )
         #expect(ehlo.connectionClosed() == .wait)
     }
 
@@ -450,7 +556,10 @@ import Testing
         _ = tls.connected(now: Self.t0)
         _ = tls.replyReceived(Self.reply(220, "hi"), now: Self.t0)
         #expect(tls.replyReceived(Self.reply(250, "hi", "STARTTLS"), now: Self.t0) == .send([.starttls]))
-        #expect(tls.deadlineReached(now: Self.t0 + .minutes(5)) == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply in time")), .close))
+        #expect(
+            tls.deadlineReached(now: Self.t0 + .minutes(5))
+                == .complete(.failed(UpstreamError(kind: .timeout, detail: "no reply in time")), .close)
+        )
     }
 
     @Test func lostInRSETAndQUIT() {
@@ -464,8 +573,10 @@ import Testing
 
     @Test func requestsOutOfSequenceFailTheConnection() {
         var machine = Self.ready()
-        #expect(machine.message(Self.bytes, isComplete: true, now: Self.t0)
-            == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "DATA asked for out of sequence")), .close))
+        #expect(
+            machine.message(Self.bytes, isComplete: true, now: Self.t0)
+                == .complete(.failed(UpstreamError(kind: .protocolViolation, detail: "DATA asked for out of sequence")), .close)
+        )
     }
 }
 
@@ -501,8 +612,11 @@ import Testing
         var random = Generator(state: seed &* 0x9E37_79B9_7F4A_7C15 | 1)
         let tls: [Machine.TLSPolicy] = [.none, .may, .encrypt]
         let configuration = Machine.Configuration(
-            heloName: "thugate.test", startTLS: tls.randomElement(using: &random)!, pipelining: Bool.random(using: &random),
-            timeouts: Machine.Timeouts(command: .seconds(30), data: .seconds(60)))
+            heloName: "thugate.test",
+            startTLS: tls.randomElement(using: &random)!,
+            pipelining: Bool.random(using: &random),
+            timeouts: Machine.Timeouts(command: .seconds(30), data: .seconds(60))
+        )
         var machine = Machine(configuration: configuration)
         var now = NIODeadline.uptimeNanoseconds(1_000_000_000)
         // The connection itself is the first request.
@@ -511,9 +625,16 @@ import Testing
         let codes = [220, 221, 250, 251, 354, 421, 450, 451, 452, 500, 501, 502, 503, 530, 550, 552, 553, 554]
         let lines = [["ok"], ["hi", "PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE 100", "STARTTLS"], ["hi", "PIPELINING"]]
         let address = MailAddress("b@quangninh.gov.vn")
-        let envelope = Envelope(heloName: "c", esmtp: true, sender: MailAddress("a@quangninh.gov.vn"),
-                                parameters: MailParameters(size: 10, body: Bool.random(using: &random) ? .eightBitMIME : nil,
-                                                           smtpUTF8: Bool.random(using: &random)))
+        let envelope = Envelope(
+            heloName: "c",
+            esmtp: true,
+            sender: MailAddress("a@quangninh.gov.vn"),
+            parameters: MailParameters(
+                size: 10,
+                body: Bool.random(using: &random) ? .eightBitMIME : nil,
+                smtpUTF8: Bool.random(using: &random)
+            )
+        )
         var lastReplay: Machine.Replay?
         for _ in 0..<300 {
             if machine.isClosed && !outstanding && Bool.random(using: &random) {
@@ -532,7 +653,8 @@ import Testing
                 action = machine.replyReceived(Reply(code: code, status: nil, lines: lines.randomElement(using: &random)!), now: now)
             case 12:
                 isRequest = false
-                action = Bool.random(using: &random) ? machine.connectionClosed() : machine.errorCaught(UpstreamError(kind: .tls, detail: "x"))
+                action =
+                    Bool.random(using: &random) ? machine.connectionClosed() : machine.errorCaught(UpstreamError(kind: .tls, detail: "x"))
             case 13:
                 isRequest = false
                 now = now + .seconds(Int64.random(in: 0...90, using: &random))

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import SMTPCore
 
 @Suite struct ReplyTests {
@@ -54,9 +55,20 @@ import Testing
     }
 
     @Test func receivedHeader() {
-        let header = ReceivedHeader(heloName: "client (evil)\r\nX-Injected: 1", clientAddress: "192.0.2.1", hostname: "gw.test",
-                                    esmtp: true, tls: true, smtpUTF8: false, queueID: "ABC", recipients: [MailAddress("a@b.c")],
-                                    date: "Mon, 23 Nov 2026 21:00:00 +0700")
-        #expect(header.field == "Received: from clientevilX-Injected:1 ([192.0.2.1])\r\n\tby gw.test (ThuGate) with ESMTPS id ABC\r\n\tfor <a@b.c>; Mon, 23 Nov 2026 21:00:00 +0700\r\n")
+        let header = ReceivedHeader(
+            heloName: "client (evil)\r\nX-Injected: 1",
+            clientAddress: "192.0.2.1",
+            hostname: "gw.test",
+            esmtp: true,
+            tls: true,
+            smtpUTF8: false,
+            queueID: "ABC",
+            recipients: [MailAddress("a@b.c")],
+            date: "Mon, 23 Nov 2026 21:00:00 +0700"
+        )
+        #expect(
+            header.field
+                == "Received: from clientevilX-Injected:1 ([192.0.2.1])\r\n\tby gw.test (ThuGate) with ESMTPS id ABC\r\n\tfor <a@b.c>; Mon, 23 Nov 2026 21:00:00 +0700\r\n"
+        )
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SMTPCore
 
 @Suite struct SMTPCommandTests {
@@ -10,7 +11,10 @@ import Testing
         ("EHLO client.example", SMTPCommand.ehlo("client.example")),
         ("helo [127.0.0.1]", .helo("[127.0.0.1]")),
         ("MAIL FROM:<a@b.gov.vn>", .mail(MailAddress("a@b.gov.vn"), MailParameters())),
-        ("mail from: <a@b.gov.vn> SIZE=1000 BODY=8bitmime", .mail(MailAddress("a@b.gov.vn"), MailParameters(size: 1000, body: .eightBitMIME))),
+        (
+            "mail from: <a@b.gov.vn> SIZE=1000 BODY=8bitmime",
+            .mail(MailAddress("a@b.gov.vn"), MailParameters(size: 1000, body: .eightBitMIME))
+        ),
         ("MAIL FROM:<>", .mail(MailAddress(""), MailParameters())),
         ("MAIL FROM:<nguyễn@b.gov.vn> SMTPUTF8", .mail(MailAddress("nguyễn@b.gov.vn"), MailParameters(smtpUTF8: true))),
         ("RCPT TO:<@relay.example:c@d.gov.vn>", .rcpt(MailAddress("c@d.gov.vn"))),

@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import SMTPCore
 
 /// Commands as ThuGate writes them to the upstream.
@@ -9,8 +10,10 @@ import Testing
         (.helo("thugate.test"), "HELO thugate.test\r\n"),
         (.mail(MailAddress("a@quangninh.gov.vn"), MailParameters()), "MAIL FROM:<a@quangninh.gov.vn>\r\n"),
         (.mail(MailAddress(""), MailParameters()), "MAIL FROM:<>\r\n"),
-        (.mail(MailAddress("nguyễn@quảngninh.gov.vn"), MailParameters(size: 6024, body: .eightBitMIME, smtpUTF8: true)),
-         "MAIL FROM:<nguyễn@quảngninh.gov.vn> SIZE=6024 BODY=8BITMIME SMTPUTF8\r\n"),
+        (
+            .mail(MailAddress("nguyễn@quảngninh.gov.vn"), MailParameters(size: 6024, body: .eightBitMIME, smtpUTF8: true)),
+            "MAIL FROM:<nguyễn@quảngninh.gov.vn> SIZE=6024 BODY=8BITMIME SMTPUTF8\r\n"
+        ),
         (.mail(MailAddress("a@b.vn"), MailParameters(body: .sevenBit)), "MAIL FROM:<a@b.vn> BODY=7BIT\r\n"),
         (.rcpt(MailAddress("\"a b\"@quangninh.gov.vn")), "RCPT TO:<\"a b\"@quangninh.gov.vn>\r\n"),
         (.data, "DATA\r\n"), (.rset, "RSET\r\n"), (.quit, "QUIT\r\n"), (.noop, "NOOP\r\n"),

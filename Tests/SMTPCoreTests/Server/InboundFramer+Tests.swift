@@ -1,9 +1,11 @@
 import NIOCore
 import Testing
+
 @testable import SMTPCore
 
 /// Feeds `input` to a framer one chunk at a time (every split point is tried by the callers).
-private func commandLines(_ chunks: [String], maxLength: Int = 1000, policy: BareLineEndingPolicy = .reject) -> [InboundFramer.CommandLine] {
+private func commandLines(_ chunks: [String], maxLength: Int = 1000, policy: BareLineEndingPolicy = .reject) -> [InboundFramer.CommandLine]
+{
     var framer = InboundFramer()
     var out: [InboundFramer.CommandLine] = []
     for chunk in chunks {
@@ -13,7 +15,12 @@ private func commandLines(_ chunks: [String], maxLength: Int = 1000, policy: Bar
     return out
 }
 
-private func decodeData(_ chunks: [[UInt8]], maxSize: Int = 1 << 20, maxLine: Int = 1000, policy: BareLineEndingPolicy = .reject)
+private func decodeData(
+    _ chunks: [[UInt8]],
+    maxSize: Int = 1 << 20,
+    maxLine: Int = 1000,
+    policy: BareLineEndingPolicy = .reject
+)
     -> (message: [UInt8], finished: Bool, rest: [UInt8], decoder: DataDecoder)
 {
     var framer = InboundFramer()

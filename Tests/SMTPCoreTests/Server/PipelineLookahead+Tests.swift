@@ -1,5 +1,6 @@
 import NIOCore
 import Testing
+
 @testable import SMTPCore
 
 /// Which commands pipelined behind MAIL go upstream with it, and how their replies come back.
@@ -9,8 +10,14 @@ import Testing
     private let y = MailAddress("y@y.z")
 
     private func machine(maxRecipients: Int = 100, maxErrors: Int = 20) -> SessionMachine {
-        var m = SessionMachine(configuration: SessionConfiguration(hostname: "gw.test", maxMessageSize: 1000,
-                                                                   maxRecipients: maxRecipients, maxErrors: maxErrors))
+        var m = SessionMachine(
+            configuration: SessionConfiguration(
+                hostname: "gw.test",
+                maxMessageSize: 1000,
+                maxRecipients: maxRecipients,
+                maxErrors: maxErrors
+            )
+        )
         _ = m.received(.ehlo("c"))
         return m
     }
@@ -109,7 +116,10 @@ import Testing
         // The first MAIL is refused upstream; the second one was read ahead behind it.
         var input = framer("MAIL FROM:<a@b.c>\r\nMAIL FROM:<x@y.z>\r\nRCPT TO:<y@y.z>\r\n")
         #expect(m.nextCommand(from: &input) == .forwardMail(envelope(a), pipelined: []))
-        #expect(m.mailReplied([.custom(451, EnhancedStatus(4, 0, 0), "later")]) == .abortTransaction(.custom(451, EnhancedStatus(4, 0, 0), "later")))
+        #expect(
+            m.mailReplied([.custom(451, EnhancedStatus(4, 0, 0), "later")])
+                == .abortTransaction(.custom(451, EnhancedStatus(4, 0, 0), "later"))
+        )
         #expect(m.nextCommand(from: &input) == .forwardMail(envelope(x), pipelined: [.rcpt(y)]))
         _ = m.mailReplied([.senderOK, .recipientOK])
         #expect(m.nextCommand(from: &input) == .reply(.recipientOK))
@@ -121,7 +131,10 @@ import Testing
         var input = framer("MAIL FROM:<a@b.c>\r\nRCPT TO:x\r\n")
         #expect(m.nextCommand(from: &input) == .forwardMail(envelope(a), pipelined: []))
         _ = m.mailReplied([.senderOK])
-        guard case .reply(let reply) = m.nextCommand(from: &input) else { Issue.record("expected a reply"); return }
+        guard case .reply(let reply) = m.nextCommand(from: &input) else {
+            Issue.record("expected a reply")
+            return
+        }
         #expect(reply.code == 501 || reply.code == 500)
     }
 }

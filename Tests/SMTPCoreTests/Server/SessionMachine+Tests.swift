@@ -1,11 +1,19 @@
 import NIOCore
 import Testing
+
 @testable import SMTPCore
 
 @Suite struct SessionMachineTests {
     private func machine(maxRecipients: Int = 100, maxErrors: Int = 20, tls: Bool = false) -> SessionMachine {
-        SessionMachine(configuration: SessionConfiguration(hostname: "gw.test", maxMessageSize: 1000, maxRecipients: maxRecipients,
-                                                           maxErrors: maxErrors, tlsAvailable: tls))
+        SessionMachine(
+            configuration: SessionConfiguration(
+                hostname: "gw.test",
+                maxMessageSize: 1000,
+                maxRecipients: maxRecipients,
+                maxErrors: maxErrors,
+                tlsAvailable: tls
+            )
+        )
     }
 
     private func replyCode(_ action: SessionMachine.Action) -> Int? {
@@ -18,7 +26,10 @@ import Testing
         var m = machine()
         #expect(replyCode(m.received(.ehlo("c"))) == 250)
         let mail = m.received(.mail(MailAddress("a@b.c"), MailParameters()))
-        guard case .forwardMail(let envelope, _) = mail else { Issue.record("expected forwardMail, got \(mail)"); return }
+        guard case .forwardMail(let envelope, _) = mail else {
+            Issue.record("expected forwardMail, got \(mail)")
+            return
+        }
         #expect(envelope.sender == MailAddress("a@b.c"))
         #expect(m.received(.rcpt(MailAddress("x@y.z"))) == .reply(.badSequence), "no command while MAIL is with the upstream")
     }
@@ -34,7 +45,10 @@ import Testing
         let refused = m.recipientReplied(.custom(550, EnhancedStatus(5, 1, 1), "unknown user"))
         #expect(refused == .reply(.custom(550, EnhancedStatus(5, 1, 1), "unknown user")))
         #expect(m.received(.data) == .receiveData)
-        guard case .inspect(let envelope) = m.dataEnded(DataOutcome()) else { Issue.record("expected inspect"); return }
+        guard case .inspect(let envelope) = m.dataEnded(DataOutcome()) else {
+            Issue.record("expected inspect")
+            return
+        }
         #expect(envelope.recipients == [MailAddress("good@b.c")])
     }
 
@@ -80,7 +94,9 @@ import Testing
     }
 
     @Test func refusedMessagesAbortTheUpstreamTransaction() {
-        for (outcome, code) in [(DataOutcome(tooBig: true), 552), (DataOutcome(bareLineEnding: true), 550), (DataOutcome(longLine: true), 550)] {
+        for (outcome, code) in [
+            (DataOutcome(tooBig: true), 552), (DataOutcome(bareLineEnding: true), 550), (DataOutcome(longLine: true), 550),
+        ] {
             var m = machine()
             _ = m.received(.ehlo("c"))
             _ = m.received(.mail(MailAddress("a@b.c"), MailParameters()))
@@ -88,7 +104,10 @@ import Testing
             _ = m.received(.rcpt(MailAddress("x@b.c")))
             _ = m.recipientReplied(.recipientOK)
             _ = m.received(.data)
-            guard case .abortTransaction(let reply) = m.dataEnded(outcome) else { Issue.record("expected abort"); continue }
+            guard case .abortTransaction(let reply) = m.dataEnded(outcome) else {
+                Issue.record("expected abort")
+                continue
+            }
             #expect(reply.code == code)
             #expect(!m.inTransaction)
         }
@@ -180,14 +199,20 @@ import Testing
     @Test func aMessageToRelayGoesUpstreamAndTheUpstreamReplyGoesToTheClient() {
         var m = inspecting()
         #expect(m.inspected(.relay) == .relay(envelope))
-        #expect(m.relayed(Reply(code: 250, status: nil, lines: ["queued"])) == .reply(Reply(code: 250, status: EnhancedStatus(2, 0, 0), lines: ["queued"])))
+        #expect(
+            m.relayed(Reply(code: 250, status: nil, lines: ["queued"]))
+                == .reply(Reply(code: 250, status: EnhancedStatus(2, 0, 0), lines: ["queued"]))
+        )
         #expect(m.state == .ready(helo: "c", esmtp: true))
     }
 
     @Test func anUpstreamThatClosesAtTheFinalDotIsA451NotA421() {
         var m = inspecting()
         _ = m.inspected(.relay)
-        #expect(m.relayed(Reply(code: 421, status: nil, lines: ["bye"])) == .reply(Reply(code: 451, status: EnhancedStatus(4, 0, 0), lines: ["bye"])))
+        #expect(
+            m.relayed(Reply(code: 421, status: nil, lines: ["bye"]))
+                == .reply(Reply(code: 451, status: EnhancedStatus(4, 0, 0), lines: ["bye"]))
+        )
         #expect(m.state != .closed)
     }
 
