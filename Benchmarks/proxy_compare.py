@@ -10,6 +10,7 @@ slow minute of the machine hits both; the table gives the median of the rounds a
 round's figure. The base commit is built in a git worktree under .build-compare/ (release).
 Everything listens on 127.0.0.1; every process is stopped at the end."""
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -20,9 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from proxy_load import ROOT, Sink, ThuGate, load, log, peak_rss_mb  # noqa: E402
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def release_binaries(tree):
     for product in ["thugate", "thugate-load"]:
-        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=tree, check=True)
+        # Build output goes to stderr with the progress: stdout is the Markdown table.
+        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=tree, check=True, stdout=sys.stderr)
     bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=tree, check=True,
                              capture_output=True, text=True).stdout.strip()
     return f"{bin_dir}/thugate", f"{bin_dir}/thugate-load"
@@ -46,6 +54,7 @@ def main():
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--size", type=int, default=2048)
+    parser.add_argument("--no-rules-only", action="store_true", help="skip the runs with every check on")
     args = parser.parse_args()
 
     tree, commit = base_tree(args.base)
@@ -64,12 +73,14 @@ def main():
         sink = Sink(0)
         try:
             for round_ in range(1, args.rounds + 1):
-                for rules in (False, True):
+                for rules in (False,) if args.no_rules_only else (False, True):
                     for name, path in builds:
                         gateway = ThuGate(path, sink.port, work, 1, rules=rules)
                         log(f"round {round_}: {name}, {'every check on' if rules else 'no rules'} ...")
                         r = load(loader, gateway.port, args.connections, args.seconds, args.size, cpu=0)
                         r["rss_mb"] = peak_rss_mb(gateway.proc.pid)
+                        # ThuGate's own CPU per message (start-up and warm-up included, the same for both).
+                        r["cpu_us"] = cpu_seconds(gateway.proc.pid) * 1e6 / max(r["messages"], 1)
                         if gateway.stop() != 0:
                             raise RuntimeError(f"{name} did not stop cleanly")
                         if r["failures"]:
@@ -80,21 +91,23 @@ def main():
 
     print(f"{args.rounds} rounds; {args.connections} connections; {args.size}-byte messages for {args.seconds:.0f} s "
           "after a 1 s warm-up; load generator and smtp-sink on CPU 0, ThuGate on CPU 1.\n")
-    print("| build | rules | messages/s (median) | every round | p50 ms | p99 ms | peak RSS |")
-    print("|---|---|---|---|---|---|---|")
+    print("| build | rules | messages/s (median) | every round | ThuGate CPU µs/message (median) | p50 ms | p99 ms | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
     medians = {}
-    for rules in (False, True):
+    measured = (False,) if args.no_rules_only else (False, True)
+    for rules in measured:
         for name, _ in builds:
             runs = results[(name, rules)]
             rate = statistics.median(r["messages_per_second"] for r in runs)
             medians[(name, rules)] = rate
             print(f"| {name} | {'every check on' if rules else 'none'} | {rate:.0f} "
                   f"| {', '.join('%.0f' % r['messages_per_second'] for r in runs)} "
+                  f"| {statistics.median(r['cpu_us'] for r in runs):.0f} "
                   f"| {statistics.median(r['p50_ms'] for r in runs):.2f} "
                   f"| {statistics.median(r['p99_ms'] for r in runs):.2f} "
                   f"| {max(r['rss_mb'] for r in runs):.1f} MB |")
     (base_name, _), (new_name, _) = builds
-    for rules in (False, True):
+    for rules in measured:
         ratio = medians[(new_name, rules)] / medians[(base_name, rules)]
         print(f"\n{'Every check on' if rules else 'No rules'}: this tree / base = **{ratio:.0%}**.", end="")
     print()
