@@ -56,7 +56,7 @@ import Testing
         #expect(config.upstream.url == .maildir("/etc/thugate/mail"))
         #expect(config.scan.clamav.databaseDirectory == "/etc/clamav")
         // Not in the file: the installation's default.
-        #expect(config.quarantine.directory == "/opt/thugate/var/quarantine")
+        #expect(config.quarantine.database == "/opt/thugate/var/quarantine/quarantine.sqlite")
         #expect(config.server.pidFile == "/opt/thugate/var/thugate.pid")
     }
 
