@@ -169,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
-                "GatewayServer", "Configuration", "Inspection", "SMTPCore", "Policy", "MIMECore",
+                "GatewayServer", "Configuration", "Inspection", "SMTPCore", "Policy", "MIMECore", "Quarantine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
