@@ -1,6 +1,14 @@
 public import Foundation
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The quarantine in one SQLite file through GRDB: a `DatabasePool` in WAL mode, so the command
 /// line reads while the gateway writes. Each held message is one transaction (its row, its
 /// recipients, its original bytes in chunks, its findings, its audit row), committed with
@@ -51,6 +59,14 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                         attributes: [.posixPermissions: 0o750]
                     )
                 }
+                // Held mail is readable by the gateway's user and group only, whatever the umask;
+                // SQLite gives the -wal and -shm files the same mode as the database.
+                let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+                guard fd >= 0 else {
+                    throw QuarantineError(.unavailable, "quarantine store \(path): \(String(cString: strerror(errno)))")
+                }
+                fchmod(fd, 0o640)
+                close(fd)
             } else if !FileManager.default.fileExists(atPath: path) {
                 throw QuarantineError(.unavailable, "quarantine store \(path): no such file")
             }

@@ -279,6 +279,16 @@ import Testing
         }
     }
 
+    @Test func theStoreIsNotWorldReadable() async throws {
+        try await Self.withStore { store, path in
+            _ = try await store.hold(Self.request(), content: HeldBytes([1]))
+            for file in [path, path + "-wal"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(mode == 0o640, "\(file)")
+            }
+        }
+    }
+
     @Test func aReadOnlyStoreNeverWrites() async throws {
         try await Self.withStore { store, path in
             _ = try await store.hold(Self.request(), content: HeldBytes([1, 2, 3]))
