@@ -151,3 +151,28 @@ def test_a_message_is_in_the_store_after_a_sigkill_right_after_its_250(gateway_f
     config.write_text(f'[quarantine]\ndatabase = "{store}"\n')
     held = {m["id"]: m["sha256"] for m in held_messages(config)}
     assert held == dict(sent)
+
+
+def test_terminal_escapes_in_held_headers_are_never_printed(proxy, tmp_path):
+    """The Subject and From are the sender's: an encoded or raw escape sequence in them (set the
+    window title, clear the screen, a bidi override) reaches no terminal through the CLI."""
+    import base64
+    nasty = "\x1b]0;owned\x07\x1b[2J\u202eBáo cáo\x9b31m"
+    encoded = "=?utf-8?b?" + base64.b64encode(nasty.encode()).decode() + "?="
+    data = held_message(tmp_path, subject="placeholder").replace(b"Subject: placeholder", b"Subject: " + encoded.encode())
+    data = data.replace(b"From: ", b"From: \x1b[31m", 1)
+    assert send(proxy, data)[0] == 250
+    [held] = held_messages(proxy.config_path)
+    assert held["subject"] == "]0;owned[2JBáo cáo31m"
+    assert held["from"].startswith("[31m")
+    outputs = [
+        quarantine_cli(proxy.config_path, "list").stdout,
+        quarantine_cli(proxy.config_path, "list", "--format", "json").stdout,
+        quarantine_cli(proxy.config_path, "show", held["id"]).stdout,
+    ]
+    for out in outputs:
+        text = out.decode()
+        assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in text), repr(text)
+        assert "Báo cáo" in text
+    # The original bytes are still exactly what was sent: only what is printed is made safe.
+    assert held_raw(proxy.config_path, held["id"]) == data
