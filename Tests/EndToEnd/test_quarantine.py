@@ -176,3 +176,23 @@ def test_terminal_escapes_in_held_headers_are_never_printed(proxy, tmp_path):
         assert "Báo cáo" in text
     # The original bytes are still exactly what was sent: only what is printed is made safe.
     assert held_raw(proxy.config_path, held["id"]) == data
+
+
+def test_a_store_locked_by_another_process_is_reported_busy(proxy, tmp_path):
+    """Another process holding the store exclusively (here SQLite's own exclusive locking mode):
+    the read command waits its busy timeout, then says so in one line and exits 75."""
+    import sqlite3
+    assert send(proxy, held_message(tmp_path))[0] == 250
+    assert proxy.terminate() == 0
+    [held] = held_messages(proxy.config_path)
+    locker = sqlite3.connect(proxy.tmp / "var" / "quarantine" / "quarantine.sqlite", isolation_level=None)
+    try:
+        locker.execute("PRAGMA locking_mode=EXCLUSIVE")
+        locker.execute("BEGIN EXCLUSIVE")
+        locker.execute("COMMIT")
+        busy = quarantine_cli(proxy.config_path, "show", held["id"], "--raw", check=False)
+        assert busy.returncode == 75 and busy.stdout == b""
+        assert busy.stderr.decode().strip().endswith("is busy (locked by another process); try again")
+    finally:
+        locker.close()
+    assert held_raw(proxy.config_path, held["id"]) != b""
