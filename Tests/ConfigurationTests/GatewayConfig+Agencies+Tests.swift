@@ -1,3 +1,4 @@
+import Foundation
 import Policy
 import SMTPCore
 import Testing
@@ -41,6 +42,20 @@ import Testing
         // The sections after the agencies are still read.
         #expect(config.logLevel == "debug")
         #expect(GatewayConfig().agencies.agencies.isEmpty)
+    }
+
+    /// The shipped file's commented-out agencies (`#key = value` lines, prose is `# `) parse as
+    /// they are described.
+    @Test func theShippedExamplesAreValid() throws {
+        let text = try String(contentsOf: GatewayConfigTests.shippedConfig, encoding: .utf8)
+        let examples = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { $0.hasPrefix("#") && !$0.hasPrefix("# ") && $0 != "#" }
+            .map { $0.dropFirst() }
+            .joined(separator: "\n")
+        let config = try GatewayConfig.parse(examples, file: "examples")
+        #expect(config.agencies.agencies.map(\.id) == ["quangninh", "quan4"])
+        #expect(config.agencies.agency(for: MailAddress("an@sotttt.quangninh.gov.vn"))?.id == "quangninh")
+        #expect(config.agencies.agency(for: MailAddress("an.q4@tphcm.gov.vn"))?.id == "quan4")
     }
 
     @Test(arguments: [
