@@ -58,6 +58,18 @@ import Testing
         #expect(config.agencies.agency(for: MailAddress("an.q4@tphcm.gov.vn"))?.id == "quan4")
     }
 
+    /// The inline form of an array of tables is the same array; its errors point at `agency =`.
+    @Test func inlineTablesAreReadToo() throws {
+        let config = try GatewayConfig.parse("agency = [{ id = \"a\", name = \"A\", domains = [\"a.gov.vn\"] }]\n")
+        #expect(config.agencies.agency(for: MailAddress("x@A.gov.vn"))?.id == "a")
+        do {
+            _ = try GatewayConfig.parse("\nagency = [{ id = \"a\", name = \"A\", domains = [\"a\"] }]\n", file: "t.toml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.line == 2 && error.key == "agency[0].domains", "\(error)")
+        }
+    }
+
     @Test(arguments: [
         ("[[agency]]\nid = \"a\"\nname = \"A\"\ndomains = [\"a..vn\"]\n", 4, "agency[0].domains", "\"a..vn\" is not a domain"),
         ("[[agency]]\nid = \"a\"\nname = \"A\"\ndomains = [\"bộ.gov.vn\"]\n", 4, "agency[0].domains", "xn--"),
