@@ -4,8 +4,8 @@ import SMTPCore
 import TOMLKit
 
 extension ConfigReader {
-    /// `[[agency]]` tables: each needs `id`, `name` and `domains`; `local_part_suffixes`, `officer`
-    /// and `notify` are optional. Ids are unique, and no address is claimed by two agencies.
+    /// `[[agency]]` tables: each needs `id`, `name` and `domains`; `local_part_suffixes`, `addresses`,
+    /// `officer` and `notify` are optional. Ids are unique, and no address is claimed by two agencies.
     func agencies(_ value: any TOMLValueConvertible) throws(ConfigError) -> AgencyDirectory {
         guard let array = value.array else {
             throw ConfigError(file: file, line: line(of: "agency", in: nil), key: "agency", message: "expected [[agency]] tables")
@@ -22,7 +22,7 @@ extension ConfigReader {
                 )
             }
             let s = Section(reader: self, name: "agency", table: table, index: index)
-            for key in table.keys where !["id", "name", "domains", "local_part_suffixes", "officer", "notify"].contains(key) {
+            for key in table.keys where !["id", "name", "domains", "local_part_suffixes", "addresses", "officer", "notify"].contains(key) {
                 throw s.error(key, "unknown key")
             }
             guard let id = try s.string("id") else { throw s.error("id", "missing: each [[agency]] needs an id") }
@@ -50,17 +50,31 @@ extension ConfigReader {
                     "\"\(suffix)\" cannot end a local part (letters, digits, dots and atext, no \"@\"), e.g. \".q4\""
                 )
             }
+            let mailboxes = try addresses(s, "addresses")
             let officer = try addresses(s, "officer")
             let notify = try addresses(s, "notify")
             agencies.append(
-                Agency(id: id, name: name, domains: domains, localPartSuffixes: suffixes, officer: officer, notify: notify)
+                Agency(
+                    id: id,
+                    name: name,
+                    domains: domains,
+                    localPartSuffixes: suffixes,
+                    addresses: mailboxes,
+                    officer: officer,
+                    notify: notify
+                )
             )
             sections.append(s)
         }
         do {
             return try AgencyDirectory(agencies)
         } catch {
-            let key = sections[error.index].table["local_part_suffixes"] == nil ? "domains" : "local_part_suffixes"
+            let key: String
+            switch error.kind {
+            case .domain: key = "domains"
+            case .localPartSuffix: key = "local_part_suffixes"
+            case .address: key = "addresses"
+            }
             throw sections[error.index].error(key, error.description)
         }
     }

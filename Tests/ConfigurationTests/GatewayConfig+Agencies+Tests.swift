@@ -22,6 +22,7 @@ import Testing
         name = "UBND Quận 4"
         domains = ["tphcm.gov.vn"]
         local_part_suffixes = [".q4"]
+        addresses = ["Q4@tphcm.gov.vn"]
 
         [log]
         level = "debug"
@@ -35,7 +36,8 @@ import Testing
         #expect(agencies[0].claims == ["quangninh.gov.vn", "*.quangninh.gov.vn"])
         #expect(agencies[0].officer == ["antoan@quangninh.gov.vn"])
         #expect(agencies[0].notify.count == 2)
-        #expect(agencies[1].claims == [".q4@tphcm.gov.vn"])
+        #expect(agencies[1].claims == [".q4@tphcm.gov.vn", "q4@tphcm.gov.vn"])
+        #expect(config.agencies.agency(for: MailAddress("q4@tphcm.gov.vn"))?.id == "quan4")
         #expect(config.agencies["quan4"]?.name == "UBND Quận 4")
         #expect(config.agencies.agency(for: MailAddress("an.q4@tphcm.gov.vn"))?.id == "quan4")
         #expect(config.agencies.agency(for: MailAddress("an@tphcm.gov.vn")) == nil)
@@ -106,6 +108,15 @@ import Testing
         ),
         ("[[agency]]\nid = \"a\"\nname = \"A\"\ndomains = [\"a.vn\"]\nnotify = \"a@a.vn\"\n", 5, "agency[0].notify", "expected a list"),
         ("[agency]\nid = \"a\"\n", 1, "agency", "expected [[agency]] tables"),
+        (
+            "[[agency]]\nid = \"a\"\nname = \"A\"\ndomains = [\"a.vn\"]\naddresses = [\"a.vn\"]\n", 5, "agency[0].addresses",
+            "not a mail address"
+        ),
+        (
+            "[[agency]]\nid = \"a\"\nname = \"A\"\ndomains = [\"a.vn\"]\naddresses = [\"x@b.vn\"]\n"
+                + "[[agency]]\nid = \"b\"\nname = \"B\"\ndomains = [\"b.vn\"]\naddresses = [\"X@B.vn\"]\n", 10,
+            "agency[1].addresses", "x@b.vn is claimed by both agency \"a\" and agency \"b\""
+        ),
     ])
     func errorsNameKeyAndLine(text: String, line: Int, key: String, message: String) {
         do {

@@ -23,6 +23,7 @@ id = "quan4"
 name = "UBND Quận 4"
 domains = ["tphcm.gov.vn"]
 local_part_suffixes = [".q4"]
+addresses = ["q4@tphcm.gov.vn"]
 """
 
 
@@ -40,7 +41,7 @@ def test_check_config_prints_each_agency(tmp_path):
     assert lines[1:] == [
         'agency quangninh "UBND tỉnh Quảng Ninh": quangninh.gov.vn, *.quangninh.gov.vn;'
         " officer antoan@quangninh.gov.vn; notify vanthu@quangninh.gov.vn, lanhdao@quangninh.gov.vn",
-        'agency quan4 "UBND Quận 4": .q4@tphcm.gov.vn; officer -; notify -',
+        'agency quan4 "UBND Quận 4": .q4@tphcm.gov.vn, q4@tphcm.gov.vn; officer -; notify -',
     ]
 
 

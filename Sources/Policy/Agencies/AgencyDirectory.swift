@@ -3,8 +3,11 @@ public import SMTPCore
 /// One state agency whose mail passes through the gateway (`[[agency]]` in the configuration).
 ///
 /// It claims the addresses at its ``domains``; with ``localPartSuffixes`` only those whose
-/// local part ends with one of them (Quận 4: `.q4` at `tphcm.gov.vn` claims `<name>.q4@tphcm.gov.vn`).
-/// - SeeAlso: QĐ 03/2013/QĐ-UBND (Quận 4) Đ3: official addresses `<name>.q4@tphcm.gov.vn`.
+/// local part ends with one of them (Quận 4: `.q4` at `tphcm.gov.vn` claims `<name>.q4@tphcm.gov.vn`;
+/// Hạ Long: `.hl` at `quangninh.gov.vn`), and the mailboxes in ``addresses`` (Quận 4's office is
+/// `q4@tphcm.gov.vn`, which no suffix covers).
+/// - SeeAlso: QĐ 03/2013/QĐ-UBND (Quận 4) Đ4 k1: addresses `<name>.q4@tphcm.gov.vn`; Đ6: `q4@tphcm.gov.vn`.
+/// - SeeAlso: QĐ 40/2022/QĐ-UBND (Quảng Ninh) Đ4: `<unit>.<locality>@quangninh.gov.vn`, e.g. `.hl`.
 public struct Agency: Sendable, Hashable {
     /// Short stable name (`quangninh`, `quan4`): what reports, filters and stores keep.
     public var id: String
@@ -13,6 +16,8 @@ public struct Agency: Sendable, Hashable {
     public var domains: [DomainPattern]
     /// Lowercased; empty: the whole of each domain.
     public var localPartSuffixes: [String]
+    /// Single mailboxes the agency has besides its domains (lowercased), e.g. `q4@tphcm.gov.vn`.
+    public var addresses: [String]
     /// The security officer's addresses, told of findings the regulations ask to report.
     public var officer: [String]
     /// Where the agency's other notices go (held mail of its own people, reports).
@@ -23,6 +28,7 @@ public struct Agency: Sendable, Hashable {
         name: String,
         domains: [DomainPattern],
         localPartSuffixes: [String] = [],
+        addresses: [String] = [],
         officer: [String] = [],
         notify: [String] = []
     ) {
@@ -30,15 +36,19 @@ public struct Agency: Sendable, Hashable {
         self.name = name
         self.domains = domains
         self.localPartSuffixes = localPartSuffixes.map { $0.lowercased() }
+        self.addresses = addresses.map { $0.lowercased() }
         self.officer = officer
         self.notify = notify
     }
 
-    /// What the agency claims, one text each: `quangninh.gov.vn`, `*.quangninh.gov.vn`, `.q4@tphcm.gov.vn`.
+    /// What the agency claims, one text each: `quangninh.gov.vn`, `*.quangninh.gov.vn`, `.q4@tphcm.gov.vn`,
+    /// `q4@tphcm.gov.vn`.
     public var claims: [String] {
-        localPartSuffixes.isEmpty
+        let domainClaims =
+            localPartSuffixes.isEmpty
             ? domains.map(\.description)
             : domains.flatMap { domain in localPartSuffixes.map { "\($0)@\(domain)" } }
+        return domainClaims + addresses
     }
 
     /// Whether `text` is a usable agency id: 1-64 of `a-z 0-9 - _`, starting with a letter or digit.
@@ -162,8 +172,8 @@ public struct MessageParties: Sendable, Equatable {
 
 /// The configured agencies and the lookup from an address to its agency. Pure: no I/O.
 ///
-/// Matching: the domain is compared without case (and without a final dot); the most specific
-/// domain wins (the domain itself, then `*.` patterns from the longest parent down), and at that
+/// Matching: a mailbox an agency lists in ``Agency/addresses`` first; then the domain, compared
+/// without case (and without a final dot): the most specific domain wins (the domain itself, then `*.` patterns from the longest parent down), and at that
 /// domain the longest matching local-part suffix, a plain domain claim last. So `.q4@tphcm.gov.vn`
 /// beats `tphcm.gov.vn`, which beats `*.gov.vn`. Local parts are compared without case, a quoted one
 /// (`"an.q4"@tphcm.gov.vn`, RFC 5321 4.1.2) by its content. `<>` and addresses without a domain
@@ -171,15 +181,24 @@ public struct MessageParties: Sendable, Equatable {
 public struct AgencyDirectory: Sendable, Equatable {
     /// Two agencies claim the same addresses.
     public struct Conflict: Error, Sendable, Equatable, CustomStringConvertible {
-        /// The claim both make, e.g. `quangninh.gov.vn` or `.q4@tphcm.gov.vn`.
+        /// Which list of the agency the claim is in.
+        public enum Kind: Sendable, Equatable {
+            case domain
+            case localPartSuffix
+            case address
+        }
+
+        /// The claim both make, e.g. `quangninh.gov.vn`, `.q4@tphcm.gov.vn` or `q4@tphcm.gov.vn`.
         public var claim: String
+        public var kind: Kind
         public var first: String
         public var second: String
         /// Index of the second agency in the list.
         public var index: Int
 
-        public init(claim: String, first: String, second: String, index: Int) {
+        public init(claim: String, kind: Kind, first: String, second: String, index: Int) {
             self.claim = claim
+            self.kind = kind
             self.first = first
             self.second = second
             self.index = index
@@ -195,23 +214,39 @@ public struct AgencyDirectory: Sendable, Equatable {
     public let agencies: [Agency]
     /// Pattern → (suffix, or "" for the whole domain) → index in `agencies`.
     private let claims: [DomainPattern: [String: Int]]
+    /// `local@domain`, lowercased, local part unquoted → index in `agencies`.
+    private let mailboxes: [String: Int]
 
     public init() {
         agencies = []
         claims = [:]
+        mailboxes = [:]
     }
 
     /// Throws on two agencies (or one, twice) claiming the same addresses. Duplicate ids are the
     /// caller's to report: they cannot be told apart here.
     public init(_ agencies: [Agency]) throws(Conflict) {
         var claims: [DomainPattern: [String: Int]] = [:]
+        var mailboxes: [String: Int] = [:]
         for (index, agency) in agencies.enumerated() {
-            let suffixes = agency.localPartSuffixes.isEmpty ? [""] : agency.localPartSuffixes
+            for address in agency.addresses {
+                let key = Self.split(MailAddress(address)).map { "\($0.local)@\($0.domain)" } ?? address
+                if let other = mailboxes[key] {
+                    throw Conflict(claim: address, kind: .address, first: agencies[other].id, second: agency.id, index: index)
+                }
+                mailboxes[key] = index
+            }
+            let suffixes = agency.localPartSuffixes.isEmpty ? [""] : agency.localPartSuffixes.map { $0.lowercased() }
             for domain in agency.domains {
                 for suffix in suffixes {
                     if let other = claims[domain]?[suffix] {
-                        let claim = suffix.isEmpty ? domain.description : "\(suffix)@\(domain)"
-                        throw Conflict(claim: claim, first: agencies[other].id, second: agency.id, index: index)
+                        throw Conflict(
+                            claim: suffix.isEmpty ? domain.description : "\(suffix)@\(domain)",
+                            kind: suffix.isEmpty ? .domain : .localPartSuffix,
+                            first: agencies[other].id,
+                            second: agency.id,
+                            index: index
+                        )
                     }
                     claims[domain, default: [:]][suffix] = index
                 }
@@ -219,6 +254,7 @@ public struct AgencyDirectory: Sendable, Equatable {
         }
         self.agencies = agencies
         self.claims = claims
+        self.mailboxes = mailboxes
     }
 
     public static func == (a: AgencyDirectory, b: AgencyDirectory) -> Bool { a.agencies == b.agencies }
@@ -227,7 +263,8 @@ public struct AgencyDirectory: Sendable, Equatable {
 
     /// The agency that claims `address`, if any.
     public func agency(for address: MailAddress) -> Agency? {
-        guard !claims.isEmpty, let (local, domain) = Self.split(address) else { return nil }
+        guard !agencies.isEmpty, let (local, domain) = Self.split(address) else { return nil }
+        if let index = mailboxes["\(local)@\(domain)"] { return agencies[index] }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         // The domain itself, then each parent for `*.` patterns, most specific first.
         var candidates: [DomainPattern] = []

@@ -62,6 +62,27 @@ import Testing
         #expect(directory.agency(for: MailAddress("an@bộ.gov.vn"))?.id == "govvn")
     }
 
+    /// Quận 4's office is `q4@tphcm.gov.vn` (QĐ 03/2013 Đ6), which the `.q4` suffix does not cover.
+    @Test func aListedMailboxComesFirst() throws {
+        let quan4 = Agency(
+            id: "quan4",
+            name: "UBND Quận 4",
+            domains: [DomainPattern("tphcm.gov.vn")!],
+            localPartSuffixes: [".q4"],
+            addresses: ["Q4@tphcm.gov.vn"]
+        )
+        let directory = try AgencyDirectory([Self.hcm, quan4])
+        #expect(directory.agency(for: MailAddress("q4@TPHCM.gov.vn"))?.id == "quan4")
+        #expect(directory.agency(for: MailAddress("\"q4\"@tphcm.gov.vn"))?.id == "quan4")
+        #expect(directory.agency(for: MailAddress("xq4@tphcm.gov.vn"))?.id == "tphcm")
+        #expect(quan4.claims == [".q4@tphcm.gov.vn", "q4@tphcm.gov.vn"])
+        var other = Self.hcm
+        other.addresses = ["q4@tphcm.gov.vn"]
+        #expect(throws: AgencyDirectory.Conflict(claim: "q4@tphcm.gov.vn", kind: .address, first: "quan4", second: "tphcm", index: 1)) {
+            try AgencyDirectory([quan4, other])
+        }
+    }
+
     @Test func theLongestSuffixWins() throws {
         let short = Agency(id: "short", name: "s", domains: [DomainPattern("tphcm.gov.vn")!], localPartSuffixes: [".q4"])
         let long = Agency(id: "long", name: "l", domains: [DomainPattern("tphcm.gov.vn")!], localPartSuffixes: ["-ubnd.q4"])
@@ -124,7 +145,7 @@ import Testing
 
     @Test func twoAgenciesClaimingOneAddressIsAConflictNamingBoth() {
         let again = Agency(id: "qn2", name: "again", domains: [DomainPattern("QuangNinh.gov.vn")!])
-        #expect(throws: AgencyDirectory.Conflict(claim: "quangninh.gov.vn", first: "quangninh", second: "qn2", index: 1)) {
+        #expect(throws: AgencyDirectory.Conflict(claim: "quangninh.gov.vn", kind: .domain, first: "quangninh", second: "qn2", index: 1)) {
             try AgencyDirectory([Self.quangNinh, again])
         }
         let q4 = Agency(id: "q4b", name: "again", domains: [DomainPattern("tphcm.gov.vn")!], localPartSuffixes: [".q4"])
@@ -134,6 +155,7 @@ import Testing
         } catch {
             #expect(error.description == ".q4@tphcm.gov.vn is claimed by both agency \"quan4\" and agency \"q4b\"")
             #expect(error.index == 2)
+            #expect(error.kind == .localPartSuffix)
         }
         let twice = Agency(id: "t", name: "t", domains: [DomainPattern("a.vn")!, DomainPattern("A.vn")!])
         #expect(throws: AgencyDirectory.Conflict.self) { try AgencyDirectory([twice]) }
