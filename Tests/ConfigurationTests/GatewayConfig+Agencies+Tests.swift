@@ -85,7 +85,8 @@ import Testing
             "agency[1].id", "\"a\" is also the id of agency \"A\""
         ),
         (
-            "[[agency]]\nid = \"a\"\nname = \"A\"\ndomains = [\"a.vn\"]\n\n[[agency]]\nid = \"b\"\nname = \"B\"\ndomains = [\"x.vn\", \"A.vn\"]\n",
+            "[[agency]]\nid = \"a\"\nname = \"A\"\ndomains = [\"a.vn\"]\n\n"
+                + "[[agency]]\nid = \"b\"\nname = \"B\"\ndomains = [\"x.vn\", \"A.vn\"]\n",
             9,
             "agency[1].domains", "a.vn is claimed by both agency \"a\" and agency \"b\""
         ),

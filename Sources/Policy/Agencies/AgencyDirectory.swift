@@ -173,11 +173,13 @@ public struct MessageParties: Sendable, Equatable {
 /// The configured agencies and the lookup from an address to its agency. Pure: no I/O.
 ///
 /// Matching: a mailbox an agency lists in ``Agency/addresses`` first; then the domain, compared
-/// without case (and without a final dot): the most specific domain wins (the domain itself, then `*.` patterns from the longest parent down), and at that
-/// domain the longest matching local-part suffix, a plain domain claim last. So `.q4@tphcm.gov.vn`
-/// beats `tphcm.gov.vn`, which beats `*.gov.vn`. Local parts are compared without case, a quoted one
-/// (`"an.q4"@tphcm.gov.vn`, RFC 5321 4.1.2) by its content. `<>` and addresses without a domain
-/// or with an address literal belong to no agency.
+/// without case (and without a final dot). The most specific domain wins (the domain itself, then
+/// `*.` patterns from the longest parent down), and at that domain the longest matching local-part
+/// suffix, a plain domain claim last: `.q4@tphcm.gov.vn` beats `tphcm.gov.vn`, which beats
+/// `*.gov.vn`. Local parts are compared without case, a quoted one (`"an.q4"@tphcm.gov.vn`,
+/// RFC 5321 4.1.2) by its content. `<>`, an address without a domain (`<postmaster>`) and one with
+/// an address literal belong to no agency.
+/// - SeeAlso: RFC 5321 4.1.2 (`Mailbox`, `Quoted-string`), 4.5.5 (the null reverse path).
 public struct AgencyDirectory: Sendable, Equatable {
     /// Two agencies claim the same addresses.
     public struct Conflict: Error, Sendable, Equatable, CustomStringConvertible {
