@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +81,9 @@ class ThuGate:
         # "No rules" measures the proxy itself; rules=True is the shipped policy with every check on
         # (MIME parse, libclamav, libmagic, archive headers, attachment size, TCVN 6909 text), scanning with the
         # project's own test signatures.
-        rule_names = ["malformed", "virus", "executable", "encrypted_archive", "encrypted_document", "archive_limit",
-                      "attachment_size"]
+        # Every rule the shipped configuration names, so that a rule added later is off too.
+        shipped = tomllib.loads((ROOT / "Config" / "thugate.toml").read_text())["policy"]
+        rule_names = [key for key, value in shipped.items() if value in ("reject", "tempfail", "quarantine", "tag", "off")]
         policy = (f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "/dev/shm/thugate-bench"\n' if rules
                   else "[policy]\n" + "".join(f'{name} = "off"\n' for name in rule_names) + "[text]\nnormalize = false\n")
         config.write_text(f"""[server]

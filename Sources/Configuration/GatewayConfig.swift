@@ -3,7 +3,7 @@ import Foundation
 public import Inspection
 public import MIMECore
 public import NIOCore
-import Policy
+public import Policy
 public import SMTPCore
 import Scanning
 import TOMLKit
@@ -76,6 +76,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var text = TextSettings()
     /// Limits of the MIME parser (`[mime]`).
     public var mime = MIMELimits()
+    /// `[[agency]]`: the agencies whose mail passes through, and the address lookup. None built in.
+    public var agencies = AgencyDirectory()
     public var logLevel = "info"
 
     public init() {}
@@ -352,7 +354,8 @@ extension GatewayConfig {
                 config.logLevel = v
             }
         }
-        for key in table.keys where !["server", "upstream", "policy", "scan", "text", "quarantine", "mime", "log"].contains(key) {
+        if let value = table["agency"] { config.agencies = try reader.agencies(value) }
+        for key in table.keys where !["server", "upstream", "policy", "scan", "text", "quarantine", "mime", "log", "agency"].contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
         }
         return config
@@ -377,9 +380,19 @@ struct ConfigReader {
         let reader: ConfigReader
         let name: String
         let table: TOMLTable
+        /// The table's place in an array of tables (`[[agency]]`), from 0.
+        var index: Int? = nil
 
         func error(_ key: String, _ message: String) -> ConfigError {
-            ConfigError(file: reader.file, line: reader.line(of: key, in: name), key: "\(name).\(key)", message: message)
+            guard let index else {
+                return ConfigError(file: reader.file, line: reader.line(of: key, in: name), key: "\(name).\(key)", message: message)
+            }
+            return ConfigError(
+                file: reader.file,
+                line: reader.line(of: key, inArray: name, at: index),
+                key: "\(name)[\(index)].\(key)",
+                message: message
+            )
         }
 
         func string(_ key: String) throws(ConfigError) -> String? {

@@ -46,6 +46,9 @@ public struct MessageOutcome: Sendable, Equatable {
     public var hostname: String
     /// The envelope: the recipients are those the upstream accepted.
     public var envelope: Envelope
+    /// The agencies of the envelope sender and of each recipient, whether each is state-issued, and
+    /// the message's direction (`in`, `out`, `internal`, `transit`), resolved when the message is seen.
+    public var parties: MessageParties
     /// Octets of the message as it went on (after any transform).
     public var size: Int
     /// Nil until the message is inspected.
@@ -63,6 +66,7 @@ public struct MessageOutcome: Sendable, Equatable {
         client: Client,
         hostname: String,
         envelope: Envelope,
+        parties: MessageParties? = nil,
         size: Int = 0,
         verdict: Verdict? = nil,
         findings: [Finding] = [],
@@ -74,6 +78,8 @@ public struct MessageOutcome: Sendable, Equatable {
         self.client = client
         self.hostname = hostname
         self.envelope = envelope
+        // Without the configured agencies, only the state domains are known.
+        self.parties = parties ?? AgencyDirectory().parties(sender: envelope.sender, recipients: envelope.recipients)
         self.size = size
         self.verdict = verdict
         self.findings = findings

@@ -191,7 +191,8 @@ final class SMTPSession {
                     queueID: QueueID.next(),
                     client: client,
                     hostname: server.hostname,
-                    envelope: envelope
+                    envelope: envelope,
+                    parties: context.config.agencies.parties(sender: envelope.sender, recipients: envelope.recipients)
                 )
             )
         }

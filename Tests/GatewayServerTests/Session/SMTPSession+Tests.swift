@@ -63,9 +63,16 @@ import Testing
         let shuttingDown: NIOLockedValueBox<Bool>
         let done: Task<Void, any Error>
 
-        init(upstream: RecordingUpstream = RecordingUpstream(), maxRecipients: Int = 100) async throws {
-            let rulesOff = RuleCatalog.all.map { "\($0.configKey) = \"off\"" }.joined(separator: "\n")
-            var config = try GatewayConfig.parse("[policy]\n\(rulesOff)\n[text]\nnormalize = false\n")
+        /// `actions`: rules that are not off (config key → action); `extra`: more configuration text.
+        init(
+            upstream: RecordingUpstream = RecordingUpstream(),
+            maxRecipients: Int = 100,
+            actions: [String: String] = [:],
+            extra: String = "",
+            quarantine: (any QuarantineSink)? = nil
+        ) async throws {
+            let rulesOff = RuleCatalog.all.map { "\($0.configKey) = \"\(actions[$0.configKey] ?? "off")\"" }.joined(separator: "\n")
+            var config = try GatewayConfig.parse("[policy]\n\(rulesOff)\n[text]\nnormalize = false\n\(extra)")
             config.server.hostname = "gw.test"
             config.server.maxRecipients = maxRecipients
             let server = config.server
@@ -78,7 +85,7 @@ import Testing
                 ),
                 upstream: upstream,
                 inspector: try MessageInspector(settings: config.inspection),
-                quarantine: nil,
+                quarantine: quarantine,
                 tlsContext: nil,
                 logger: Logger(label: "test")
             )
@@ -186,5 +193,43 @@ import Testing
         #expect(try await client.send("Subject: t\r\n\r\n.\r\n") == "250 2.0.0 queued\r\n" + Reply.shuttingDown.wireText)
         try await client.done.value
         #expect(client.upstreamLog == ["MAIL <a@b.c> + RCPT <x@y.z>", "MESSAGE to <x@y.z> traced: Subject: t\r\n\r\n"])
+    }
+
+    /// Keeps the outcomes it is handed instead of the messages.
+    final class RecordingQuarantine: QuarantineSink {
+        let outcomes = NIOLockedValueBox<[MessageOutcome]>([])
+        func hold(_ message: MessageBuffer, outcome: MessageOutcome) async throws -> String {
+            outcomes.withLockedValue { $0.append(outcome) }
+            return outcome.queueID
+        }
+    }
+
+    @Test func theOutcomeNamesTheAgenciesOfSenderAndRecipients() async throws {
+        let quarantine = RecordingQuarantine()
+        let agencies = """
+            [[agency]]
+            id = "quangninh"
+            name = "UBND tỉnh Quảng Ninh"
+            domains = ["quangninh.gov.vn"]
+            [[agency]]
+            id = "quan4"
+            name = "UBND Quận 4"
+            domains = ["tphcm.gov.vn"]
+            local_part_suffixes = [".q4"]
+            """
+        let client = try await Harness(actions: ["malformed": "quarantine"], extra: agencies, quarantine: quarantine)
+        _ = try await client.read()
+        _ = try await client.send("EHLO c\r\nMAIL FROM:<An@QuangNinh.gov.vn>\r\nRCPT TO:<b.q4@tphcm.gov.vn>\r\nRCPT TO:<c@gmail.com>\r\n")
+        #expect(try await client.send("DATA\r\n") == Reply.startData.wireText)
+        // A message/partial fragment is malformed, which this configuration holds.
+        let reply = try await client.send("Subject: t\r\nContent-Type: message/partial; id=\"x\"; number=1; total=2\r\n\r\nhalf\r\n.\r\n")
+        #expect(reply.hasPrefix("250 "), "\(reply)")
+        let outcomes = quarantine.outcomes.withLockedValue { $0 }
+        #expect(outcomes.count == 1)
+        let parties = try #require(outcomes.first).parties
+        #expect(parties.senderAgency == "quangninh")
+        #expect(parties.recipientAgencies == ["quan4", nil])
+        #expect(parties.direction == .outbound)
+        #expect(parties.recipients.map(\.stateIssued) == [true, false])
     }
 }
