@@ -333,7 +333,14 @@ extension GatewayConfig {
             if let v = try s.choice("dkim_signed", TCVNNormalizer.DKIMSigned.self) { config.text.dkimSigned = v }
             if let v = try s.stringList("internal_domains") { config.text.internalDomains = v.map { $0.lowercased() } }
         }
-        try reader.section(table, "quarantine", known: ["database"]) { (s) throws(ConfigError) in
+        try reader.section(table, "quarantine", known: ["database", "directory"]) { (s) throws(ConfigError) in
+            // The Maildir quarantine of earlier versions: held mail now goes only to the store.
+            if s.table["directory"] != nil {
+                throw s.error(
+                    "directory",
+                    "held mail now goes to the quarantine store (quarantine.database), not a Maildir; remove this key"
+                )
+            }
             if let v = try s.path("database") {
                 guard !v.isEmpty else { throw s.error("database", "must not be empty") }
                 config.quarantine.database = v
