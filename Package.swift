@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Pure protocol core: grammar, framing, the session machine. No I/O.
@@ -102,11 +103,18 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // The quarantine store: the `QuarantineStore` protocol and its value types (no SQLite in them, so a
+        // PostgreSQL store can pass the same contract tests), and `SQLiteQuarantineStore` on GRDB: one
+        // transaction per held message (rows, chunks of the original bytes, findings, chained audit row).
+        .target(
+            name: "Quarantine",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // NIO handlers, upstream client, delivery, the server service.
         .target(
             name: "GatewayServer",
             dependencies: [
-                "SMTPCore", "Policy", "MIMECore", "Scanning", "Inspection", "Configuration",
+                "SMTPCore", "Policy", "MIMECore", "Scanning", "Inspection", "Configuration", "Quarantine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -119,6 +127,7 @@ let package = Package(
             name: "thugate",
             dependencies: [
                 "GatewayServer", "Configuration", "Inspection", "Transforms", "MIMECore", "Policy", "Scanning", "VietText",
+                "Quarantine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -160,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
-                "GatewayServer", "Configuration", "Inspection", "SMTPCore", "Policy", "MIMECore",
+                "GatewayServer", "Configuration", "Inspection", "SMTPCore", "Policy", "MIMECore", "Quarantine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -169,6 +178,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Contract tests of `QuarantineStore`, run on the SQLite store (a PostgreSQL store runs the same ones).
+        .testTarget(name: "QuarantineTests", dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Policy", "MIMECore", "VietText"]),
         .testTarget(
             name: "InspectionTests",

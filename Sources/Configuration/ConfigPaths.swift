@@ -70,6 +70,6 @@ extension GatewayConfig {
         apply(&scan.clamav.databaseDirectory)
         apply(&scan.clamav.temporaryDirectory)
         apply(&scan.crashJournal)
-        apply(&quarantine.directory)
+        apply(&quarantine.database)
     }
 }

@@ -59,9 +59,10 @@ public struct GatewayConfig: Sendable, Equatable {
         public var idleTimeout = TimeAmount.seconds(60)
     }
 
-    /// Where held messages go (a Maildir) until the quarantine store exists.
+    /// `[quarantine]`: the store held messages go to.
     public struct Quarantine: Sendable, Equatable {
-        public var directory = "var/quarantine"
+        /// The SQLite file (with its `-wal` and `-shm` beside it).
+        public var database = "var/quarantine/quarantine.sqlite"
     }
 
     public var server = Server()
@@ -332,10 +333,17 @@ extension GatewayConfig {
             if let v = try s.choice("dkim_signed", TCVNNormalizer.DKIMSigned.self) { config.text.dkimSigned = v }
             if let v = try s.stringList("internal_domains") { config.text.internalDomains = v.map { $0.lowercased() } }
         }
-        try reader.section(table, "quarantine", known: ["directory"]) { (s) throws(ConfigError) in
-            if let v = try s.path("directory") {
-                guard !v.isEmpty else { throw s.error("directory", "must not be empty") }
-                config.quarantine.directory = v
+        try reader.section(table, "quarantine", known: ["database", "directory"]) { (s) throws(ConfigError) in
+            // The Maildir quarantine of earlier versions: held mail now goes only to the store.
+            if s.table["directory"] != nil {
+                throw s.error(
+                    "directory",
+                    "held mail now goes to the quarantine store (quarantine.database), not a Maildir; remove this key"
+                )
+            }
+            if let v = try s.path("database") {
+                guard !v.isEmpty else { throw s.error("database", "must not be empty") }
+                config.quarantine.database = v
             }
         }
         try reader.section(table, "mime", known: ["max_depth", "max_parts", "max_header_size", "max_field_size", "max_decoded_size"]) {

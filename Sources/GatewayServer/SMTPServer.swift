@@ -7,6 +7,7 @@ public import NIOCore
 import NIOPosix
 import NIOSSL
 import Policy
+import Quarantine
 import SMTPCore
 public import ServiceLifecycle
 
@@ -61,7 +62,7 @@ public final class SMTPServer: Service {
             inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? try MaildirQuarantine(directory: config.quarantine.directory, hostname: server.hostname) : nil,
+                ? StoreQuarantine(store: try SQLiteQuarantineStore(path: config.quarantine.database)) : nil,
             tlsContext: tlsContext,
             logger: logger
         )

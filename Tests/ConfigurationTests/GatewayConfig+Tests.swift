@@ -56,7 +56,7 @@ import Testing
         #expect(config.upstream.url == .maildir("/etc/thugate/mail"))
         #expect(config.scan.clamav.databaseDirectory == "/etc/clamav")
         // Not in the file: the installation's default.
-        #expect(config.quarantine.directory == "/opt/thugate/var/quarantine")
+        #expect(config.quarantine.database == "/opt/thugate/var/quarantine/quarantine.sqlite")
         #expect(config.server.pidFile == "/opt/thugate/var/thugate.pid")
     }
 
@@ -124,6 +124,8 @@ import Testing
         ("[serverr]\nlisten = \"a:1\"\n", 1, "serverr", "unknown"),
         ("[server]\ntrusted_networks = [\"10.0.0.0/33\"]\n", 2, "server.trusted_networks", "not an address or a CIDR network"),
         ("[server]\ntrusted_networks = \"10.0.0.0/8\"\n", 2, "server.trusted_networks", "expected a list"),
+        ("[quarantine]\ndirectory = \"held\"\n", 2, "quarantine.directory", "held mail now goes to the quarantine store"),
+        ("[quarantine]\ndatabase = \"\"\n", 2, "quarantine.database", "must not be empty"),
     ])
     func errorsNameKeyAndLine(text: String, line: Int, key: String, message: String) {
         do {

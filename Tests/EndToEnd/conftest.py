@@ -116,7 +116,7 @@ class Gateway:
         # Paths in the file are relative to its directory (this gateway's own); without them the
         # installation's var/ (the checkout's) would be shared by every test.
         server.setdefault("pid_file", "var/thugate.pid")
-        sections.setdefault("quarantine", {}).setdefault("directory", "var/quarantine")
+        sections.setdefault("quarantine", {}).setdefault("database", "var/quarantine/quarantine.sqlite")
         # A gateway killed by a test leaves its in-flight hashes in the crash journal: each gateway
         # keeps its own, or one test's SIGKILL would hold another run's identical message.
         scan.setdefault("crash_journal", "var/scan-crashes")
@@ -264,6 +264,34 @@ def make_certificate(directory: Path):
                     "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
     return cert, key
+
+
+def quarantine_cli(config_path, *args, check=True):
+    """Runs `thugate quarantine ARGS` against the store `config_path` names, as a postmaster would."""
+    result = subprocess.run([str(BINARY), "quarantine", *args, "--config", str(config_path)],
+                            capture_output=True, timeout=60)
+    if check:
+        assert result.returncode == 0, (result.returncode, result.stderr.decode(errors="replace"))
+    return result
+
+
+def held_messages(config_path):
+    """The held messages, newest first, as `thugate quarantine list --format json` prints them."""
+    import json
+    out = quarantine_cli(config_path, "list", "--format", "json").stdout.decode()
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def held_raw(config_path, message_id):
+    """The original bytes of a held message (`thugate quarantine show ID --raw`)."""
+    return quarantine_cli(config_path, "show", message_id, "--raw").stdout
+
+
+def findings_text(held):
+    """A held message's findings as the log writes them: `rule(part): detail; ...`."""
+    def one(f):
+        return f"{f['rule']}({f['part'] or 'message'}): {f['detail']}" if f["part"] is not None else f"{f['rule']}: {f['detail']}"
+    return "; ".join(one(f) for f in held["findings"])
 
 
 def strip_trace(content: bytes):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, ROOT, send_message as send
+from conftest import BINARY, ROOT, findings_text, held_messages, held_raw, send_message as send
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" \
@@ -187,18 +187,18 @@ def test_encrypted_archives_are_held_in_quarantine(proxy, upstream, tmp_path, ki
     text = send_ok(proxy, data)
     assert text.startswith("2.0.0 ") and "Held for review" in text and "giữ lại" in text
     assert upstream.messages == []
-    held = list((proxy.tmp / "var" / "quarantine" / "new").iterdir())
+    held = held_messages(proxy.config_path)
     assert len(held) == 1
-    content = held[0].read_bytes()
-    assert f"X-ThuGate-Quarantine: encrypted-archive(2): {name}".encode() in content
-    assert b"X-ThuGate-Envelope-From: <vanthu@quangninh.gov.vn>\r\n" in content
-    assert b"X-ThuGate-Envelope-To: <lanhdao@quangninh.gov.vn>\r\n" in content
-    # The message is held whole, after the headers ThuGate adds.
-    assert content.count(b"\r\nReceived: ") == 1 and content.endswith(data)
+    found = findings_text(held[0])
+    assert f"encrypted-archive(2): {name}" in found
+    assert held[0]["sender"] == "<vanthu@quangninh.gov.vn>"
+    assert [r["address"] for r in held[0]["recipients"]] == ["<lanhdao@quangninh.gov.vn>"]
+    # The message is held whole: the original bytes, as the client sent them.
+    assert held_raw(proxy.config_path, held[0]["id"]) == data
     if kind == "7z-hidden-list":
-        assert b"file list encrypted" in content
+        assert "file list encrypted" in found
     else:
-        assert b"encrypted members: so-lieu.xlsx, van-ban/bao-cao.txt" in content
+        assert "encrypted members: so-lieu.xlsx, van-ban/bao-cao.txt" in found
 
 
 @pytest.mark.parametrize("kind", ["zipcrypto", "winzip-aes", "7z"])

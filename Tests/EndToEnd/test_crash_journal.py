@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 import samples
-from conftest import send_message as send
+from conftest import findings_text, held_messages, held_raw, send_message as send
 
 MARKER = b"THUGATE-INJECTED-FAULT-7f3a"
 
@@ -46,7 +46,7 @@ def fault(tmp_path):
 
 def test_a_message_that_crashed_the_scanner_is_held_after_the_restart(gateway_factory, upstream, tmp_path, fault):
     sections = {"scan": {"crash_journal": str(tmp_path / "state" / "scan-crashes")},
-                "quarantine": {"directory": str(tmp_path / "quarantine")}}
+                "quarantine": {"database": str(tmp_path / "quarantine" / "quarantine.sqlite")}}
     url = f"smtp://127.0.0.1:{upstream.port}"
     marked = samples.message("du-lieu.bin", "application/octet-stream", b"header\n" + MARKER + b"\n" * 10)
     clean = samples.message("ghi-chu.txt", "text/plain", b"binh thuong\n")
@@ -67,11 +67,11 @@ def test_a_message_that_crashed_the_scanner_is_held_after_the_restart(gateway_fa
         code, text = send(second, marked)
         assert code == 250 and "Held for review" in text, (code, text)
         assert second.proc.poll() is None
-    held = sorted((tmp_path / "quarantine" / "new").iterdir())
+    held = held_messages(second.config_path)
     assert len(held) == 2
-    content = held[0].read_bytes()
-    assert b"X-ThuGate-Quarantine: scan-crash: message sha256:" + digest.encode() in content
-    assert b"could not be checked" in content and content.endswith(marked)
+    found = findings_text(held[-1])
+    assert "scan-crash: message sha256:" + digest in found
+    assert "could not be checked" in found and held_raw(second.config_path, held[-1]["id"]) == marked
     assert second.wait_for_log(lambda line: "scan-crash" in line and "result=sent" in line)
     # Other mail is scanned and delivered as before.
     assert send(second, clean)[0] == 250
@@ -83,7 +83,7 @@ def test_a_message_that_crashed_the_scanner_is_held_after_the_restart(gateway_fa
 def test_an_operator_lets_the_message_be_scanned_again(gateway_factory, upstream, tmp_path, fault):
     """Deleting its line from the .crashed list: the message is scanned (and, the fault gone, delivered)."""
     journal = tmp_path / "scan-crashes"
-    sections = {"scan": {"crash_journal": str(journal)}, "quarantine": {"directory": str(tmp_path / "q")}}
+    sections = {"scan": {"crash_journal": str(journal)}, "quarantine": {"database": str(tmp_path / "q" / "quarantine.sqlite")}}
     url = f"smtp://127.0.0.1:{upstream.port}"
     marked = samples.message("x.bin", "application/octet-stream", MARKER)
     first = gateway_factory(url, sections=sections, env=fault)

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 import samples
-from conftest import send_message as send
+from conftest import findings_text, held_messages, send_message as send
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +67,8 @@ def test_macros_can_be_held(gateway_factory, upstream, documents):
     gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={"policy": {"office_macro": "quarantine"}})
     code, text = send(gateway, mail("macro.xls", documents["macro.xls"]))
     assert code == 250 and "Held for review" in text
-    [held] = (gateway.tmp / "var" / "quarantine" / "new").iterdir()
-    assert b"X-ThuGate-Quarantine: office-macro(2): macro.xls" in held.read_bytes()
+    [held] = held_messages(gateway.config_path)
+    assert "office-macro(2): macro.xls" in findings_text(held)
     assert upstream.messages == []
 
 

@@ -39,7 +39,7 @@ def test_config_paths_are_relative_to_the_config_file(tmp_path):
         '[upstream]\nurl = "maildir:mail"\n'
         f'[scan]\nsignatures = "sigs"\ntemporary_directory = "{tmp_path}/clamtmp"\n'
         'crash_journal = "run/scan-crashes"\n'
-        '[quarantine]\ndirectory = "held"\n')
+        '[quarantine]\ndatabase = "held/quarantine.sqlite"\n')
     (etc / "run").mkdir()
     cwd = tmp_path / "cwd"
     cwd.mkdir()

@@ -4,7 +4,8 @@ import SMTPCore
 
 /// Every header ThuGate adds to a message, made from its ``MessageOutcome``: the `Received:`
 /// trace header on everything it passes on, `X-ThuGate-Findings` on a delivered message with
-/// findings, and the envelope and findings above the trace header of a held one.
+/// findings. A held message gets none: the quarantine store keeps its original bytes, with its
+/// envelope and findings in rows.
 ///
 /// `X-ThuGate-Normalized` is the TCVN 6909 transform's own edit of the message (it is part of
 /// what the transform rewrote), not added here.
@@ -50,16 +51,6 @@ struct AddedHeaders {
             break
         }
         return header
-    }
-
-    /// What goes above a held message: why it is held and its envelope (which the message
-    /// itself does not carry), then the trace header.
-    var held: String {
-        let envelope = outcome.envelope
-        return "X-ThuGate-Quarantine: \(Self.text(findingsText))\r\n"
-            + "X-ThuGate-Envelope-From: \(Self.text(envelope.sender.description))\r\n"
-            + "X-ThuGate-Envelope-To: \(Self.text(envelope.recipients.map(\.description).joined(separator: ", ")))\r\n"
-            + received
     }
 
     private var findingsText: String { outcome.findings.map(\.description).joined(separator: "; ") }

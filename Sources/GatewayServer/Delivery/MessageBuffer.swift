@@ -79,6 +79,12 @@ public final class MessageBuffer {
         }
     }
 
+    /// The first `maxLength` bytes (all of a shorter message), for reading its header section.
+    public func prefix(maxLength: Int) throws -> [UInt8] {
+        guard size > 0 else { return [] }
+        return Array(try chunk(at: 0, maxLength: maxLength, allocator: ByteBufferAllocator()).readableBytesView)
+    }
+
     private func chunk(at offset: Int, maxLength: Int, allocator: ByteBufferAllocator) throws -> ByteBuffer {
         let want = min(maxLength, size - offset)
         if fd < 0 { return memory.getSlice(at: memory.readerIndex + offset, length: want)! }

@@ -1,3 +1,10 @@
+public import Foundation
+import MIMECore
+import NIOCore
+import Policy
+public import Quarantine
+import SMTPCore
+
 /// Where held messages go, out of the mail flow until someone reviews them. A message counts
 /// as held only once ``hold(_:outcome:)`` returned: only then does the client get 250.
 public protocol QuarantineSink: Sendable {
@@ -7,19 +14,74 @@ public protocol QuarantineSink: Sendable {
     func hold(_ message: MessageBuffer, outcome: MessageOutcome) async throws -> String
 }
 
-/// The quarantine as a Maildir (`[quarantine] directory`): each held message is a file with
-/// the headers of ``AddedHeaders/held`` above it; it is held under its queue ID.
-public final class MaildirQuarantine: QuarantineSink {
-    let maildir: Maildir
+/// The quarantine store (`[quarantine] database`) as the proxy's sink: the message's original
+/// bytes, as the client sent them, with its envelope, headers and findings in rows; held under
+/// the store's id once the store's transaction committed.
+public struct StoreQuarantine: QuarantineSink {
+    public let store: any QuarantineStore
+    /// How long a held body is kept before it may be purged.
+    public var retention: TimeInterval
 
-    public init(directory: String, hostname: String) throws {
-        maildir = try Maildir(directory: directory, hostname: hostname)
+    public init(store: any QuarantineStore, retention: TimeInterval = 30 * 86400) {
+        self.store = store
+        self.retention = retention
     }
 
-    public var directory: String { maildir.directory }
-
     public func hold(_ message: MessageBuffer, outcome: MessageOutcome) async throws -> String {
-        _ = try await maildir.write(header: AddedHeaders(outcome, date: rfc5322Date()).held, message: message, queueID: outcome.queueID)
-        return outcome.queueID
+        let request = try Self.request(outcome, header: message.prefix(maxLength: Self.headerBytes), now: Date(), retention: retention)
+        // The session owns `message` and waits here: no other thread touches it meanwhile.
+        return try await store.hold(request, content: BufferContent(buffer: message)).id
+    }
+
+    /// At most this much of the message is parsed for From, Subject and Message-ID.
+    static let headerBytes = 256 * 1024
+
+    /// The store's row for the message: its envelope and findings from `outcome`, From,
+    /// Subject (RFC 2047 decoded) and Message-ID from the header section in `header`.
+    static func request(_ outcome: MessageOutcome, header: [UInt8], now: Date, retention: TimeInterval) -> HoldRequest {
+        var from: String?
+        var subject: String?
+        var messageID: String?
+        header.withUnsafeBytes { bytes in
+            var defects: [MIMEDefect] = []
+            let section = HeaderSection.parse(bytes, from: 0, to: bytes.count, limits: MIMELimits(), defects: &defects)
+            func value(_ name: String) -> String? {
+                section.fields(named: name).first.map { String(decoding: $0.unfoldedValue(in: bytes), as: UTF8.self) }
+            }
+            from = value("From").map(EncodedWords.decode)
+            subject = value("Subject").map(EncodedWords.decode)
+            messageID = value("Message-ID")
+        }
+        let finding = outcome.verdict?.finding
+        return HoldRequest(
+            queueID: outcome.queueID,
+            node: outcome.hostname,
+            receivedAt: now,
+            clientAddress: outcome.client.address,
+            helo: outcome.client.heloName,
+            sender: outcome.envelope.sender.description,
+            recipients: outcome.envelope.recipients.map(\.description),
+            headerFrom: from,
+            subject: subject,
+            messageID: messageID,
+            findings: outcome.findings.map { HeldFinding(rule: $0.rule.rawValue, detail: $0.detail, part: $0.part) },
+            category: finding?.rule.rawValue ?? outcome.findings.first?.rule.rawValue ?? "",
+            expiresAt: now.addingTimeInterval(retention)
+        )
+    }
+}
+
+/// A ``MessageBuffer`` read by the store, chunk by chunk, from memory or its spool file.
+private struct BufferContent: HeldContent, @unchecked Sendable {
+    // Unchecked: the session that owns the buffer awaits the store's hold, so only the store's
+    // writer reads it meanwhile, and nothing writes it.
+    let buffer: MessageBuffer
+
+    var size: Int { buffer.size }
+
+    func forEachChunk(maxLength: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try buffer.forEachChunkBlocking(chunkSize: maxLength, allocator: ByteBufferAllocator()) { chunk in
+            try chunk.withUnsafeReadableBytes { try body($0) }
+        }
     }
 }

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Quarantine store benchmark and durability loop, on the real binary over SMTP.
+
+    THUGATE_BIN=.build/release/thugate Benchmarks/quarantine_hold.py [--kill-rounds 200] \\
+        [--messages 2000] [--connections 20]
+
+1. Durability: `--kill-rounds` times, start `thugate serve`, send one message the default policy
+   holds (a ZipCrypto archive made by zip), SIGKILL the gateway the moment the client has read its
+   250, and start again on the same store. At the end every message a client heard 250 for must be
+   in the store (`thugate quarantine list --format json`) with the sha256 of what was sent.
+2. Throughput: `--messages` held messages over `--connections` connections into one store:
+   messages/s and the client's wait for the reply to the final dot (p50/p99: the inspection plus
+   the hold transaction), then `list` and `show --raw` times on that store.
+
+Prints Markdown for Benchmarks/RESULTS.md; every process is stopped at the end."""
+import argparse
+import hashlib
+import json
+import os
+import re
+import smtplib
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BINARY = Path(os.environ.get("THUGATE_BIN", ROOT / ".build" / "release" / "thugate"))
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def held_message(work: Path, n: int) -> bytes:
+    payload = work / f"so-lieu-{n}.txt"
+    payload.write_bytes(b"so lieu %d\n" % n + os.urandom(2000))
+    archive = work / f"a-{n}.zip"
+    subprocess.run(["zip", "-q", "-j", "-P", "matkhau", str(archive), str(payload)], check=True)
+    msg = EmailMessage()
+    msg["From"] = "vanthu@quangninh.gov.vn"
+    msg["To"] = "lanhdao@quangninh.gov.vn"
+    msg["Subject"] = f"Ho so {n}"
+    msg.set_content("Kinh gui.\n")
+    msg.add_attachment(archive.read_bytes(), maintype="application", subtype="zip", filename="a.zip")
+    return msg.as_bytes(policy=SMTP)
+
+
+class Gateway:
+    def __init__(self, directory: Path, store: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.config = directory / "thugate.toml"
+        self.config.write_text(
+            f'[server]\nspool_directory = "{directory}/spool"\npid_file = "{directory}/thugate.pid"\nhostname = "bench.test"\n'
+            f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "{directory}/tmp"\n'
+            f'crash_journal = "{directory}/scan-crashes"\n'
+            f'[quarantine]\ndatabase = "{store}"\n[log]\nlevel = "notice"\n')
+        self.proc = subprocess.Popen(
+            [str(BINARY), "serve", "--config", str(self.config), "--listen", "127.0.0.1:0",
+             "--upstream", f"maildir:{directory}/mail"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.port = None
+        deadline = time.time() + 60
+        lines = []
+        while time.time() < deadline and self.port is None:
+            line = self.proc.stderr.readline().decode(errors="replace")
+            lines.append(line)
+            m = re.search(r"listening on [0-9.]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+        if self.port is None:
+            self.proc.kill()
+            raise RuntimeError("thugate did not start:\n" + "".join(lines))
+        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
+
+    def send(self, data: bytes):
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=120) as client:
+            client.ehlo("bench.test")
+            client.mail("vanthu@quangninh.gov.vn")
+            client.rcpt("lanhdao@quangninh.gov.vn")
+            code, text = client.data(data)
+            return code, text.decode(errors="replace")
+
+    def stop(self, kill=False):
+        if self.proc.poll() is None:
+            self.proc.kill() if kill else self.proc.terminate()
+            self.proc.wait(30)
+
+
+def held(config: Path):
+    out = subprocess.run([str(BINARY), "quarantine", "list", "--format", "json", "--config", str(config)],
+                         capture_output=True, check=True).stdout.decode()
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def kill_loop(work: Path, rounds: int):
+    store = work / "kill" / "quarantine.sqlite"
+    expected = {}
+    started = time.time()
+    for n in range(rounds):
+        gateway = Gateway(work / "kill" / f"gw{n}", store)
+        data = held_message(work, n)
+        code, text = gateway.send(data)
+        gateway.stop(kill=True)
+        if code != 250:
+            raise SystemExit(f"round {n}: {code} {text}")
+        expected[text.rstrip().rsplit(" ", 1)[1]] = hashlib.sha256(data).hexdigest()
+    found = {m["id"]: m["sha256"] for m in held(work / "kill" / f"gw{rounds - 1}" / "thugate.toml")}
+    missing = [i for i in expected if i not in found]
+    wrong = [i for i in expected if i in found and found[i] != expected[i]]
+    return {"rounds": rounds, "seconds": time.time() - started, "missing": len(missing), "wrong_sha256": len(wrong),
+            "stored": len(found)}
+
+
+def throughput(work: Path, messages: int, connections: int):
+    store = work / "load" / "quarantine.sqlite"
+    gateway = Gateway(work / "load" / "gw", store)
+    bodies = [held_message(work, 100_000 + i) for i in range(50)]
+    latencies = []
+    failures = []
+    lock = threading.Lock()
+    per = messages // connections
+
+    def worker(c):
+        with smtplib.SMTP("127.0.0.1", gateway.port, timeout=120) as client:
+            client.ehlo("bench.test")
+            for i in range(per):
+                data = bodies[(c * per + i) % len(bodies)]
+                client.mail("vanthu@quangninh.gov.vn")
+                client.rcpt("lanhdao@quangninh.gov.vn")
+                t0 = time.perf_counter()
+                code, text = client.data(data)
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    (latencies if code == 250 else failures).append(elapsed if code == 250 else (code, text))
+
+    started = time.time()
+    threads = [threading.Thread(target=worker, args=(c,)) for c in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.time() - started
+    list_times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        rows = held(gateway.config)
+        list_times.append(time.perf_counter() - t0)
+    show_times = []
+    for row in rows[:20]:
+        t0 = time.perf_counter()
+        subprocess.run([str(BINARY), "quarantine", "show", row["id"], "--raw", "--config", str(gateway.config)],
+                       capture_output=True, check=True)
+        show_times.append(time.perf_counter() - t0)
+    gateway.stop()
+    latencies.sort()
+    return {
+        "messages": len(latencies), "failures": len(failures), "seconds": seconds,
+        "per_second": len(latencies) / seconds,
+        "p50_ms": 1000 * latencies[len(latencies) // 2], "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
+        "list_ms": 1000 * statistics.median(list_times), "listed": len(rows),
+        "show_raw_ms": 1000 * statistics.median(show_times),
+        "store_mb": sum(p.stat().st_size for p in store.parent.iterdir()) / 1e6,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kill-rounds", type=int, default=200)
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="thugate-quarantine-") as tmp:
+        work = Path(tmp)
+        log(f"kill loop: {args.kill_rounds} rounds")
+        k = kill_loop(work, args.kill_rounds)
+        log(f"hold load: {args.messages} messages over {args.connections} connections")
+        t = throughput(work, args.messages, args.connections)
+    print(f"binary: `{BINARY}`\n")
+    print("| SIGKILL right after 250 | rounds | stored | missing | sha256 differs | seconds |")
+    print("|---|---|---|---|---|---|")
+    print(f"| | {k['rounds']} | {k['stored']} | {k['missing']} | {k['wrong_sha256']} | {k['seconds']:.1f} |\n")
+    print("| held messages | connections | failures | messages/s | p50 ms | p99 ms | `list` (all, json) ms | `show --raw` ms | store MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {t['messages']} | {args.connections} | {t['failures']} | {t['per_second']:.0f} | {t['p50_ms']:.1f} | {t['p99_ms']:.1f} "
+          f"| {t['list_ms']:.0f} ({t['listed']} rows) | {t['show_raw_ms']:.0f} | {t['store_mb']:.1f} |")
+    if k["missing"] or k["wrong_sha256"] or t["failures"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

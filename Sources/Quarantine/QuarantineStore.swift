@@ -1,0 +1,76 @@
+public import Foundation
+
+/// Where held mail is kept until someone decides about it. A message is held once
+/// ``hold(_:content:)`` returned: its row, its recipients, its original bytes, its findings and
+/// its audit row are then committed together, or none of them is.
+///
+/// No SQLite type appears here: a PostgreSQL store (several nodes) implements the same protocol
+/// and passes the same contract tests (`Tests/QuarantineTests`).
+public protocol QuarantineStore: Sendable {
+    /// Stores `message` with its original bytes, read from `content` in order, in one
+    /// transaction; returns the row as stored (its id, size, sha256). Throws when it could not
+    /// be stored, and then nothing of it is.
+    func hold(_ message: HoldRequest, content: any HeldContent) async throws -> HeldMessage
+
+    /// The messages that match, newest first.
+    func messages(_ query: MessageQuery) async throws -> [HeldMessage]
+
+    /// The message whose id is `id` or, as git does, starts with `id` (a unique prefix).
+    /// Throws ``QuarantineError`` `.notFound` or `.ambiguous`.
+    func message(_ id: String) async throws -> HeldMessage
+
+    /// Calls `body` with the original bytes of the message `id` (a full id), chunk by chunk, in
+    /// order, each chunk checked against its stored sha256. The read is one snapshot.
+    func readContent(of id: String, _ body: @Sendable (UnsafeRawBufferPointer) throws -> Void) async throws
+
+    /// The audit rows, oldest first; of one message when `messageID` is given.
+    func audit(messageID: String?) async throws -> [AuditEntry]
+}
+
+/// The original bytes of a message to hold, read in chunks of at most `maxLength` bytes, in
+/// order, from memory or a spool file, so a large message is never in memory whole.
+public protocol HeldContent: Sendable {
+    var size: Int { get }
+    func forEachChunk(maxLength: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws
+}
+
+/// Bytes in memory as ``HeldContent`` (tests, imports).
+public struct HeldBytes: HeldContent {
+    public var bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public var size: Int { bytes.count }
+    public func forEachChunk(maxLength: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + maxLength)
+            try bytes[offset..<end].withUnsafeBytes { try body($0) }
+            offset = end
+        }
+    }
+}
+
+/// Why a store call failed, as the command line tells it (one line, a distinct exit code).
+public struct QuarantineError: Error, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// No message has this id or prefix.
+        case notFound
+        /// The prefix names more than one message.
+        case ambiguous
+        /// Another process holds the store locked past the timeout.
+        case busy
+        /// The store cannot be opened or read (missing, permissions, not a store).
+        case unavailable
+        /// A chunk or the message does not match its sha256.
+        case corrupt
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
