@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where held mail is kept until someone decides about it. A message is held once
 /// ``hold(_:content:)`` returned: its row, its recipients, its original bytes, its findings and

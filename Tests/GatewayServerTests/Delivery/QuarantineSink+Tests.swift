@@ -35,7 +35,7 @@ import Testing
 
     @Test(arguments: [16, 1 << 20]) func aHeldMessageIsInTheStoreWithItsHeadersAndEnvelope(threshold: Int) async throws {
         try await Self.withStore { store in
-            let outcome = await try Self.heldMessage(threshold).hold(in: StoreQuarantine(store: store), logger: Logger(label: "test"))
+            let outcome = try await Self.heldMessage(threshold).hold(in: StoreQuarantine(store: store), logger: Logger(label: "test"))
             let all = try await store.messages(MessageQuery())
             #expect(all.count == 1)
             let held = try #require(all.first)
@@ -58,7 +58,7 @@ import Testing
         struct Injected: Error {}
         let failing: @Sendable () throws -> Void = { throw Injected() }
         try await Self.withStore(beforeCommit: failing) { store in
-            let outcome = await try Self.heldMessage().hold(in: StoreQuarantine(store: store), logger: Logger(label: "test"))
+            let outcome = try await Self.heldMessage().hold(in: StoreQuarantine(store: store), logger: Logger(label: "test"))
             let finding = Finding(.encryptedArchive, detail: "a.zip", part: "2")
             #expect(outcome.disposition == .deferred(PolicyReplies.tempfail(finding)))
             #expect(outcome.disposition?.reply.code == 451)
