@@ -126,6 +126,9 @@ public struct UpstreamMachine: Sendable {
         /// Write these bytes of message data (already dot-stuffed); call
         /// ``messageDataWritten(now:)`` once they are written.
         case write(ByteBuffer)
+        /// Write the last bytes of the message, final dot included; the final reply answers the
+        /// request, so nothing is to be told when they are written.
+        case writeLast(ByteBuffer)
         /// Answer the outstanding request, then do as the disposition says.
         case complete(Outcome, Disposition)
         /// Close the connection; no request is outstanding.
@@ -586,7 +589,8 @@ public struct UpstreamMachine: Sendable {
     private mutating func write(_ bytes: ByteBuffer, isComplete: Bool, _ transaction: Transaction, now: NIODeadline) -> Action {
         state = isComplete ? .finalReply : .sending(transaction, writing: true)
         deadline = now + configuration.timeouts.data
-        return .write(bytes)
+        // The final dot's write needs no completion: its reply comes within the same deadline.
+        return isComplete ? .writeLast(bytes) : .write(bytes)
     }
 
     private mutating func send(_ commands: [SMTPCommand], now: NIODeadline) -> Action {
