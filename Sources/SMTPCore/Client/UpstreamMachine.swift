@@ -490,20 +490,27 @@ public struct UpstreamMachine: Sendable {
             }
             return complete(.replies([refusal] + Array(repeating: .needMail, count: pipelined.count)), .release)
         }
-        var commands: [SMTPCommand] = reused ? [.rset] : []
+        // Each array sized once: this runs for every message.
+        var commands: [SMTPCommand] = []
+        commands.reserveCapacity(2 + pipelined.count)
+        if reused { commands.append(.rset) }
         commands.append(.mail(envelope.sender, upstreamParameters(envelope.parameters)))
         commands += pipelined
         var transaction = Transaction(envelope: envelope, mailRetried: mailRetried, dataReplayed: dataReplayed)
         transaction.envelope.recipients = []
         let batch = commands.count > 1 && configuration.pipelining && extensions.supports("PIPELINING")
         let first = batch ? commands.count : 1
-        state = .mail(transaction, Exchange(commands: commands, sent: first, resetFirst: reused, replaying: replaying))
-        return send(Array(commands.prefix(first)), now: now)
+        var exchange = Exchange(commands: commands, sent: first, resetFirst: reused, replaying: replaying)
+        exchange.replies.reserveCapacity(commands.count)
+        state = .mail(transaction, exchange)
+        return send(batch ? commands : [commands[0]], now: now)
     }
 
     private mutating func mailExchangeEnded(_ transaction: inout Transaction, _ exchange: Exchange) -> Action {
-        let commands = exchange.resetFirst ? Array(exchange.commands.dropFirst()) : exchange.commands
-        let replies = exchange.resetFirst ? Array(exchange.replies.dropFirst()) : exchange.replies
+        // Slices, not copies, past the leading RSET.
+        let commands = exchange.commands.dropFirst(exchange.resetFirst ? 1 : 0)
+        let replies = exchange.replies.dropFirst(exchange.resetFirst ? 1 : 0)
+        let mailReply = replies[replies.startIndex]
         for (command, reply) in zip(commands, replies).dropFirst() {
             switch command {
             case .rcpt(let address) where reply.code == 250 || reply.code == 251:
@@ -516,22 +523,22 @@ public struct UpstreamMachine: Sendable {
         }
         if exchange.replaying {
             // The client was told each recipient is accepted: any other answer and the message waits.
-            let same = replies[0].code == 250 && transaction.envelope.recipients.count == commands.count - 2 && transaction.inData
+            let same = mailReply.code == 250 && transaction.envelope.recipients.count == commands.count - 2 && transaction.inData
             guard same else {
                 state = .closed(nil)
-                return complete(.failed(UpstreamError(kind: .replayRefused, detail: "\(replies)")), .close)
+                return complete(.failed(UpstreamError(kind: .replayRefused, detail: "\(Array(replies))")), .close)
             }
             state = .sending(transaction, writing: false)
             return complete(.goAhead, .keep)
         }
-        if !replies[0].isPositive && !transaction.inData {
+        if !mailReply.isPositive && !transaction.inData {
             // No transaction is open upstream: the connection is clean.
             state = .idle
             reused = true
-            return complete(.replies(replies), .release)
+            return complete(.replies(Array(replies)), .release)
         }
         state = .open(transaction)
-        return complete(.replies(replies), .keep)
+        return complete(.replies(Array(replies)), .keep)
     }
 
     /// The connection is gone: what the outstanding request gets, if one is.
