@@ -92,11 +92,38 @@ public struct MessageOutcome: Sendable, Equatable {
     /// size=123, result=sent, reply="250 2.0.0 Ok", ms=4`. `result` says what the client was
     /// told (a held message is `sent`: the client's part is done).
     public var logLine: String {
+        // Appended piece by piece into one string: it is built for every message, and each
+        // `+` or nested interpolation would be a string of its own.
+        var line = ""
+        line.reserveCapacity(192 + envelope.sender.address.utf8.count + 48 * envelope.recipients.count)
+        line += queueID
+        line += ": client="
+        line += envelope.heloName
+        line += "["
+        line += client.address
+        line += "], from=<"
+        line += envelope.sender.address
+        line += ">, to="
+        for (index, recipient) in envelope.recipients.enumerated() {
+            if index > 0 { line += "," }
+            line += "<"
+            line += recipient.address
+            line += ">"
+        }
+        line += ", size="
+        line += String(size)
+        line += ", result="
         let reply = disposition?.reply
-        let result = reply.map { $0.isPositive ? "sent" : $0.isTransientFailure ? "deferred" : "rejected" } ?? "deferred"
-        let findings = findings.isEmpty ? "" : ", findings=\"\(findings.map { $0.description }.joined(separator: "; "))\""
-        return "\(queueID): client=\(envelope.heloName)[\(client.address)], from=\(envelope.sender), "
-            + "to=\(envelope.recipients.map { $0.description }.joined(separator: ",")), size=\(size), result=\(result)\(findings), "
-            + "reply=\"\(reply.map { "\($0)" } ?? "")\", ms=\(milliseconds)"
+        line += reply.map { $0.isPositive ? "sent" : $0.isTransientFailure ? "deferred" : "rejected" } ?? "deferred"
+        if !findings.isEmpty {
+            line += ", findings=\""
+            line += findings.map { $0.description }.joined(separator: "; ")
+            line += "\""
+        }
+        line += ", reply=\""
+        reply?.appendDescription(to: &line)
+        line += "\", ms="
+        line += String(milliseconds)
+        return line
     }
 }

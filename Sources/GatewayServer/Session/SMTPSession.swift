@@ -270,7 +270,8 @@ final class SMTPSession {
     }
 
     private func log(_ outcome: MessageOutcome) {
-        logger.info("\(outcome.logLine)")
+        // The line as it is: an interpolation would copy it into a new string.
+        logger.info(Logger.Message(stringLiteral: outcome.logLine))
     }
 
     // MARK: Output

@@ -139,6 +139,9 @@ final class UpstreamClientHandler: ChannelInboundHandler {
             }
             // Written through TLS: NIOSSL holds it until the handshake is done.
             run(.send(commands), context: context)
+        case .writeLast(let bytes):
+            // No write promise: a failed write closes the channel, which the machine hears of.
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
         case .write(let bytes):
             let written = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(bytes), promise: written)

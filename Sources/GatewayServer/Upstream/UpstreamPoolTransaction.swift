@@ -32,12 +32,14 @@ final class UpstreamPoolTransaction: UpstreamTransaction {
             case .data: return .data
             }
         }
-        let unavailable = Array(repeating: Reply.upstreamUnavailable, count: 1 + pipelined.count)
+        let expected = 1 + pipelined.count
+        // Made only when needed: the answer of every failure below, never of a success.
+        var unavailable: [Reply] { Array(repeating: Reply.upstreamUnavailable, count: expected) }
         var request = UpstreamClientHandler.Request.mail(envelope, pipelined: commands)
         while true {
             guard let connection = await acquire(at: "MAIL") else { return unavailable }
             switch await run(request, on: connection) {
-            case .replies(let replies) where replies.count == unavailable.count:
+            case .replies(let replies) where replies.count == expected:
                 return replies
             case .replay(let replay):
                 // A pooled connection the upstream closed while idle: once more on another.

@@ -126,6 +126,9 @@ public struct UpstreamMachine: Sendable {
         /// Write these bytes of message data (already dot-stuffed); call
         /// ``messageDataWritten(now:)`` once they are written.
         case write(ByteBuffer)
+        /// Write the last bytes of the message, final dot included; the final reply answers the
+        /// request, so nothing is to be told when they are written.
+        case writeLast(ByteBuffer)
         /// Answer the outstanding request, then do as the disposition says.
         case complete(Outcome, Disposition)
         /// Close the connection; no request is outstanding.
@@ -487,20 +490,27 @@ public struct UpstreamMachine: Sendable {
             }
             return complete(.replies([refusal] + Array(repeating: .needMail, count: pipelined.count)), .release)
         }
-        var commands: [SMTPCommand] = reused ? [.rset] : []
+        // Each array sized once: this runs for every message.
+        var commands: [SMTPCommand] = []
+        commands.reserveCapacity(2 + pipelined.count)
+        if reused { commands.append(.rset) }
         commands.append(.mail(envelope.sender, upstreamParameters(envelope.parameters)))
         commands += pipelined
         var transaction = Transaction(envelope: envelope, mailRetried: mailRetried, dataReplayed: dataReplayed)
         transaction.envelope.recipients = []
         let batch = commands.count > 1 && configuration.pipelining && extensions.supports("PIPELINING")
         let first = batch ? commands.count : 1
-        state = .mail(transaction, Exchange(commands: commands, sent: first, resetFirst: reused, replaying: replaying))
-        return send(Array(commands.prefix(first)), now: now)
+        var exchange = Exchange(commands: commands, sent: first, resetFirst: reused, replaying: replaying)
+        exchange.replies.reserveCapacity(commands.count)
+        state = .mail(transaction, exchange)
+        return send(batch ? commands : [commands[0]], now: now)
     }
 
     private mutating func mailExchangeEnded(_ transaction: inout Transaction, _ exchange: Exchange) -> Action {
-        let commands = exchange.resetFirst ? Array(exchange.commands.dropFirst()) : exchange.commands
-        let replies = exchange.resetFirst ? Array(exchange.replies.dropFirst()) : exchange.replies
+        // Slices, not copies, past the leading RSET.
+        let commands = exchange.commands.dropFirst(exchange.resetFirst ? 1 : 0)
+        let replies = exchange.replies.dropFirst(exchange.resetFirst ? 1 : 0)
+        let mailReply = replies[replies.startIndex]
         for (command, reply) in zip(commands, replies).dropFirst() {
             switch command {
             case .rcpt(let address) where reply.code == 250 || reply.code == 251:
@@ -513,22 +523,22 @@ public struct UpstreamMachine: Sendable {
         }
         if exchange.replaying {
             // The client was told each recipient is accepted: any other answer and the message waits.
-            let same = replies[0].code == 250 && transaction.envelope.recipients.count == commands.count - 2 && transaction.inData
+            let same = mailReply.code == 250 && transaction.envelope.recipients.count == commands.count - 2 && transaction.inData
             guard same else {
                 state = .closed(nil)
-                return complete(.failed(UpstreamError(kind: .replayRefused, detail: "\(replies)")), .close)
+                return complete(.failed(UpstreamError(kind: .replayRefused, detail: "\(Array(replies))")), .close)
             }
             state = .sending(transaction, writing: false)
             return complete(.goAhead, .keep)
         }
-        if !replies[0].isPositive && !transaction.inData {
+        if !mailReply.isPositive && !transaction.inData {
             // No transaction is open upstream: the connection is clean.
             state = .idle
             reused = true
-            return complete(.replies(replies), .release)
+            return complete(.replies(Array(replies)), .release)
         }
         state = .open(transaction)
-        return complete(.replies(replies), .keep)
+        return complete(.replies(Array(replies)), .keep)
     }
 
     /// The connection is gone: what the outstanding request gets, if one is.
@@ -586,7 +596,8 @@ public struct UpstreamMachine: Sendable {
     private mutating func write(_ bytes: ByteBuffer, isComplete: Bool, _ transaction: Transaction, now: NIODeadline) -> Action {
         state = isComplete ? .finalReply : .sending(transaction, writing: true)
         deadline = now + configuration.timeouts.data
-        return .write(bytes)
+        // The final dot's write needs no completion: its reply comes within the same deadline.
+        return isComplete ? .writeLast(bytes) : .write(bytes)
     }
 
     private mutating func send(_ commands: [SMTPCommand], now: NIODeadline) -> Action {

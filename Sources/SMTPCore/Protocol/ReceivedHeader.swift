@@ -49,14 +49,37 @@ public struct ReceivedHeader: Sendable {
     /// The folded header field with its CRLF. The HELO name is the client's word: it is
     /// cleaned so that it cannot break the header.
     public var field: String {
-        let helo = String(
-            heloName.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F && $0 != "(" && $0 != ")" }.prefix(255).map(Character.init)
+        // Appended into one string sized up front: this runs for every message relayed.
+        var text = ""
+        text.reserveCapacity(
+            160 + min(heloName.utf8.count, 4 * 255) + clientAddress.utf8.count + hostname.utf8.count + queueID.utf8.count
+                + date.utf8.count + (recipients.count == 1 ? recipients[0].address.utf8.count : 0)
         )
-        var text = "Received: from \(helo.isEmpty ? "unknown" : helo) ([\(clientAddress)])\r\n"
-        text += "\tby \(hostname) (ThuGate) with \(withProtocol) id \(queueID)"
+        text += "Received: from "
+        var kept = 0
+        for scalar in heloName.unicodeScalars where scalar.value > 0x20 && scalar.value != 0x7F && scalar != "(" && scalar != ")" {
+            guard kept < 255 else { break }
+            text.unicodeScalars.append(scalar)
+            kept += 1
+        }
+        if kept == 0 { text += "unknown" }
+        text += " (["
+        text += clientAddress
+        text += "])\r\n\tby "
+        text += hostname
+        text += " (ThuGate) with "
+        text += withProtocol
+        text += " id "
+        text += queueID
         // Like Postfix, name the recipient only when there is exactly one (privacy of Bcc).
-        if recipients.count == 1 { text += "\r\n\tfor \(recipients[0])" }
-        text += "; \(date)\r\n"
+        if recipients.count == 1 {
+            text += "\r\n\tfor <"
+            text += recipients[0].address
+            text += ">"
+        }
+        text += "; "
+        text += date
+        text += "\r\n"
         return text
     }
 }

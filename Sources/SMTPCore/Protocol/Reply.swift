@@ -96,9 +96,27 @@ public struct Reply: Hashable, Sendable, CustomStringConvertible {
 
     /// The reply in one line for logs: `250 2.0.0 text`.
     public var description: String {
-        var text = "\(code)"
-        if let status { text += " \(status)" }
-        return text + " " + lines.joined(separator: " ")
+        var text = ""
+        appendDescription(to: &text)
+        return text
+    }
+
+    /// Appends ``description`` to `text` (a log line), building no string of its own.
+    public func appendDescription(to text: inout String) {
+        text += String(code)
+        if let status {
+            text += " "
+            text += String(status.klass)
+            text += "."
+            text += String(status.subject)
+            text += "."
+            text += String(status.detail)
+        }
+        text += " "
+        for (index, line) in lines.enumerated() {
+            if index > 0 { text += " " }
+            text += line
+        }
     }
 }
 

@@ -164,7 +164,7 @@ import Testing
         #expect(machine.message(Self.bytes, isComplete: false, now: Self.t0) == .write(Self.bytes))
         #expect(machine.deadline == Self.t0 + .minutes(10))
         #expect(machine.messageDataWritten(now: Self.t0) == .complete(.written, .keep))
-        #expect(machine.messageEnded(Self.bytes, now: Self.t0 + .seconds(3)) == .write(Self.bytes))
+        #expect(machine.messageEnded(Self.bytes, now: Self.t0 + .seconds(3)) == .writeLast(Self.bytes))
         #expect(machine.messageDataWritten(now: Self.t0) == .wait)
         #expect(machine.deadline == Self.t0 + .seconds(3) + .minutes(10))
         #expect(
@@ -687,7 +687,7 @@ import Testing
                     lastReplay = replay
                     #expect(machine.isClosed)
                 }
-            case .send, .write, .startTLS:
+            case .send, .write, .writeLast, .startTLS:
                 #expect(isRequest || outstanding)
                 outstanding = true
             case .close:
