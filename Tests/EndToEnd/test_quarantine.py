@@ -305,3 +305,27 @@ def test_a_virus_hold_is_released_only_with_force(gateway_factory, upstream, tmp
     quarantine_cli(gateway.config_path, "release", held["id"], "--force", "--reason", "mau thu cua phong CNTT")
     upstream.wait_for_messages(1)
     assert upstream.messages[0]["content"].split(b"\r\n", 1)[1] == data
+
+
+def test_an_unreachable_upstream_leaves_the_message_held(gateway_factory, upstream, tmp_path):
+    """The upstream is down when the postmaster releases: nothing is marked released, the command
+    says so and exits 70, and a release once it is back delivers the message."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    url = f"smtp://127.0.0.1:{upstream.port}"
+    gateway = gateway_factory(url, upstream={"url": f"smtp://127.0.0.1:{closed_port}", "connect_timeout": "2s"})
+    data = held_message(tmp_path, payload=b"mat ket noi\n")
+    assert send(gateway, data)[0] == 250
+    [held] = held_messages(gateway.config_path)
+    down = quarantine_cli(gateway.config_path, "release", held["id"], "--reason", "thu", check=False)
+    assert down.returncode == 70, down
+    assert b"still held" in down.stderr, down.stderr
+    assert states(gateway.config_path, held["id"]) == {"<lanhdao@quangninh.gov.vn>": "held"}
+
+    config = gateway.config_path.read_text().replace(f"127.0.0.1:{closed_port}", f"127.0.0.1:{upstream.port}")
+    gateway.config_path.write_text(config)
+    quarantine_cli(gateway.config_path, "release", held["id"], "--reason", "lan hai")
+    upstream.wait_for_messages(1)
+    assert upstream.messages[0]["content"].split(b"\r\n", 1)[1] == data
