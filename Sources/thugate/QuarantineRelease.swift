@@ -3,7 +3,6 @@ import Configuration
 import Foundation
 import GatewayServer
 import Logging
-import MIMECore
 import NIOCore
 import NIOPosix
 import Quarantine
@@ -93,8 +92,7 @@ extension QuarantineCommand {
                 printError("thugate: no recipient of \(message.id) to release is held; nothing sent")
                 return
             }
-            let actor = Actor.current
-            let header = "X-ThuGate-Released: " + HeaderText.sanitized("\(message.id) by \(actor.name) \(rfc5322Date())") + "\r\n"
+            let header = ReleasedHeader.field(id: message.id, by: Actor.current.name, date: rfc5322Date())
             let buffer = MessageBuffer(threshold: config.server.memoryThreshold, spoolDirectory: config.server.spoolDirectory)
             let outcomes: [ReleaseOutcome]
             do {
