@@ -84,7 +84,12 @@ extension QuarantineCommand {
                 printError("thugate: release needs an SMTP upstream ([upstream] url = \"smtp://…\")")
                 throw ExitCode(78)
             }
-            let bytes = try await QuarantineCommand.content(of: message, in: store)
+            // The original bytes into a message buffer (a spool file past the memory threshold,
+            // as in the proxy), each chunk checked against its sha256, before anything is claimed.
+            let spooled = Spooled(
+                MessageBuffer(threshold: config.server.memoryThreshold, spoolDirectory: config.server.spoolDirectory)
+            )
+            try await QuarantineCommand.run { try await store.readContent(of: message.id) { try spooled.append($0) } }
             let claimed = try await QuarantineCommand.run {
                 try await store.claimRelease(of: message.id, positions: positions, reason: action.reason)
             }
@@ -93,13 +98,11 @@ extension QuarantineCommand {
                 return
             }
             let header = ReleasedHeader.field(id: message.id, by: Actor.current.name, date: rfc5322Date())
-            let buffer = MessageBuffer(threshold: config.server.memoryThreshold, spoolDirectory: config.server.spoolDirectory)
             let outcomes: [ReleaseOutcome]
             do {
-                try bytes.withUnsafeBytes { try buffer.append($0) }
                 outcomes = try await Self.deliver(
-                    buffer,
-                    bytes: bytes,
+                    spooled.buffer,
+                    eightBit: spooled.eightBit,
                     header: header,
                     of: message,
                     to: claimed,
@@ -137,7 +140,7 @@ extension QuarantineCommand {
         /// claimed recipient, in order.
         static func deliver(
             _ buffer: MessageBuffer,
-            bytes: [UInt8],
+            eightBit: Bool,
             header: String,
             of message: HeldMessage,
             to claimed: [ClaimedRecipient],
@@ -154,7 +157,7 @@ extension QuarantineCommand {
             // The parameters the original needed: 8BITMIME for 8-bit bytes, SMTPUTF8 for
             // non-ASCII addresses.
             let parameters = MailParameters(
-                body: bytes.contains(where: { $0 >= 0x80 }) ? .eightBitMIME : nil,
+                body: eightBit ? .eightBitMIME : nil,
                 smtpUTF8: !sender.isASCII || addresses.contains { !$0.isASCII }
             )
             var envelope = Envelope(heloName: config.server.hostname, esmtp: true, sender: sender, parameters: parameters)
@@ -203,5 +206,20 @@ extension QuarantineCommand {
                 printError("thugate: \(message.id) deleted for \(deleted.map { HoldRequest.stripped($0.address) }.joined(separator: ", "))")
             }
         }
+    }
+}
+
+/// The message buffer a release sends, filled from the store's `@Sendable` read callback.
+private final class Spooled: @unchecked Sendable {
+    // Unchecked: only the store's read closure appends, and it returns before the buffer is sent.
+    let buffer: MessageBuffer
+    /// A byte above 0x7F was seen: MAIL needs BODY=8BITMIME (RFC 6152).
+    private(set) var eightBit = false
+
+    init(_ buffer: MessageBuffer) { self.buffer = buffer }
+
+    func append(_ chunk: UnsafeRawBufferPointer) throws {
+        if !eightBit { eightBit = chunk.contains { $0 >= 0x80 } }
+        try buffer.append(chunk)
     }
 }

@@ -329,3 +329,19 @@ def test_an_unreachable_upstream_leaves_the_message_held(gateway_factory, upstre
     quarantine_cli(gateway.config_path, "release", held["id"], "--reason", "lan hai")
     upstream.wait_for_messages(1)
     assert upstream.messages[0]["content"].split(b"\r\n", 1)[1] == data
+
+
+def test_a_large_message_is_released_byte_identical(proxy, upstream, tmp_path):
+    """Past the memory threshold (the release spools it, as the proxy does), over several chunks,
+    with dot-led lines and 8-bit text: what the upstream gets is the original after one header."""
+    body = "".join(f".dòng {i} của văn bản\n" for i in range(40000))
+    data = held_message(tmp_path, subject="Văn bản lớn", payload=os.urandom(200_000), extra_body=body)
+    assert len(data) > 1_000_000
+    assert send(proxy, data)[0] == 250
+    [held] = held_messages(proxy.config_path)
+    quarantine_cli(proxy.config_path, "release", held["id"], "--reason", "van ban that")
+    upstream.wait_for_messages(1)
+    [delivered] = upstream.messages
+    header, rest = delivered["content"].split(b"\r\n", 1)
+    assert header.startswith(b"X-ThuGate-Released: ") and rest == data
+    assert "BODY=8BITMIME" in delivered["mail_options"]
