@@ -236,6 +236,9 @@ public struct Actor: Sendable, Equatable {
         self.sudoUser = sudoUser.map(HoldRequest.stripped)
     }
 
+    /// As the recipient rows and the release header name the actor: `alice (as root)` under sudo.
+    public var name: String { sudoUser.map { "\($0) (as \(user))" } ?? user }
+
     /// This process's effective user and its `SUDO_USER`.
     public static var current: Actor {
         var name = "uid \(geteuid())"

@@ -25,6 +25,45 @@ public protocol QuarantineStore: Sendable {
 
     /// The audit rows, oldest first; of one message when `messageID` is given.
     func audit(messageID: String?) async throws -> [AuditEntry]
+
+    /// Claims the recipients of message `id` (a full id) for a release: each one still `held`
+    /// becomes `releasing` by a compare-and-set update, so two reviewers (or two nodes) never both
+    /// deliver it. `positions` nil means every recipient. Returns the recipients claimed (none
+    /// when another release got there first); the claim and its audit row are one transaction.
+    func claimRelease(of id: String, positions: [Int]?, reason: String) async throws -> [ClaimedRecipient]
+
+    /// Records what the upstream said for each claimed recipient: `released` after its 250,
+    /// `failed` with a permanent refusal, back to `held` after a temporary one; with its audit row
+    /// in the same transaction. Only recipients still `releasing` change.
+    func finishRelease(of id: String, _ outcomes: [ReleaseOutcome], reason: String) async throws
+
+    /// Marks the recipients (nil: all) that are still held, or failed, as `deleted`, with its audit
+    /// row in the same transaction; returns those marked. The bytes stay until a purge.
+    func delete(_ id: String, positions: [Int]?, reason: String) async throws -> [ClaimedRecipient]
+}
+
+/// A recipient a release or delete took, by its position in the envelope.
+public struct ClaimedRecipient: Sendable, Equatable {
+    public var position: Int
+    public var address: String
+    public init(position: Int, address: String) {
+        self.position = position
+        self.address = address
+    }
+}
+
+/// What became of one claimed recipient at the upstream.
+public struct ReleaseOutcome: Sendable, Equatable {
+    public var position: Int
+    /// `released`, `failed` or `held` (a temporary failure: it may be released again).
+    public var state: RecipientState
+    /// The upstream's reply, as one line.
+    public var reply: String
+    public init(position: Int, state: RecipientState, reply: String) {
+        self.position = position
+        self.state = state
+        self.reply = reply
+    }
 }
 
 /// The original bytes of a message to hold, read in chunks of at most `maxLength` bytes, in

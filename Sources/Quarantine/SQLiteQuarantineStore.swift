@@ -360,6 +360,105 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
     }
 
+    // MARK: Actions
+
+    public func claimRelease(of id: String, positions: [Int]?, reason: String) async throws -> [ClaimedRecipient] {
+        try await transition(id, positions: positions, from: ["held"], to: "releasing", action: "release-claim", reason: reason)
+    }
+
+    public func finishRelease(of id: String, _ outcomes: [ReleaseOutcome], reason: String) async throws {
+        let actor = actor
+        let now = Self.milliseconds(Date())
+        try await write { db in
+            var lines: [String] = []
+            for outcome in outcomes {
+                guard [.released, .failed, .held].contains(outcome.state) else { continue }
+                try db.execute(
+                    sql: """
+                        UPDATE recipients SET state = ?, changed_by = ?, changed_at = ?, last_reply = ?
+                        WHERE message_id = ? AND position = ? AND state = 'releasing'
+                        """,
+                    arguments: [outcome.state.rawValue, actor.name, now, outcome.reply, id, outcome.position]
+                )
+                if db.changesCount == 1 {
+                    let address = try String.fetchOne(
+                        db,
+                        sql: "SELECT address FROM recipients WHERE message_id = ? AND position = ?",
+                        arguments: [id, outcome.position]
+                    )
+                    lines.append("\(address ?? "?") \(outcome.state.rawValue): \(outcome.reply)")
+                }
+            }
+            try Self.appendAudit(
+                db,
+                actor: actor,
+                action: "release",
+                messageID: id,
+                detail: "\(lines.joined(separator: "; ")); reason: \(reason)"
+            )
+        }
+    }
+
+    public func delete(_ id: String, positions: [Int]?, reason: String) async throws -> [ClaimedRecipient] {
+        try await transition(id, positions: positions, from: ["held", "failed"], to: "deleted", action: "delete", reason: reason)
+    }
+
+    /// Moves the recipients in a `from` state to `to`, each by a compare-and-set update, and
+    /// writes the audit row, in one transaction.
+    private func transition(
+        _ id: String,
+        positions: [Int]?,
+        from: [String],
+        to: String,
+        action: String,
+        reason: String
+    ) async throws -> [ClaimedRecipient] {
+        let actor = actor
+        let now = Self.milliseconds(Date())
+        return try await write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT position, address FROM recipients WHERE message_id = ? ORDER BY position",
+                arguments: [id]
+            )
+            guard !rows.isEmpty else { throw QuarantineError(.notFound, "no held message \(id)") }
+            let states = from.map { "'\($0)'" }.joined(separator: ", ")
+            var taken: [ClaimedRecipient] = []
+            for row in rows {
+                let position: Int = row["position"]
+                if let positions, !positions.contains(position) { continue }
+                try db.execute(
+                    sql: """
+                        UPDATE recipients SET state = ?, changed_by = ?, changed_at = ?
+                        WHERE message_id = ? AND position = ? AND state IN (\(states))
+                        """,
+                    arguments: [to, actor.name, now, id, position]
+                )
+                if db.changesCount == 1 { taken.append(ClaimedRecipient(position: position, address: row["address"])) }
+            }
+            if !taken.isEmpty {
+                try Self.appendAudit(
+                    db,
+                    actor: actor,
+                    action: action,
+                    messageID: id,
+                    detail: "\(taken.map(\.address).joined(separator: ", ")); reason: \(reason)"
+                )
+            }
+            return taken
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as QuarantineError {
+            throw error
+        } catch {
+            throw Self.mapped(error, path: path)
+        }
+    }
+
     private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)

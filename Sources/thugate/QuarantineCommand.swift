@@ -16,14 +16,14 @@ import Darwin
 struct QuarantineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quarantine",
-        abstract: "Review held mail: list it, show it, export its original bytes.",
+        abstract: "Review held mail: list it, show it, export its original bytes, release or delete it.",
         discussion: """
             Held mail is in the store named by [quarantine] database. An ID may be shortened to any prefix \
             that names one message, as with git. Exit codes: 0 done, 64 usage, 65 the prefix names several \
             messages, 66 no such message, 69 the store cannot be opened or read, 73 the export file exists, \
-            74 a stored chunk does not match its sha256, 75 the store is busy (try again).
+            74 a stored chunk does not match its sha256, 75 the store is busy (try again); release: 70 the upstream did not take it for every recipient (a temporary refusal leaves the recipient held), 77 the category needs --force.
             """,
-        subcommands: [List.self, Show.self, Export.self]
+        subcommands: [List.self, Show.self, Export.self, Release.self, Delete.self]
     )
 
     struct StoreOptions: ParsableArguments {

@@ -47,7 +47,9 @@ def send(gateway, data, recipients=("lanhdao@quangninh.gov.vn",)):
 
 @pytest.fixture
 def proxy(gateway_factory, upstream):
-    return gateway_factory(f"smtp://127.0.0.1:{upstream.port}")
+    # The upstream in the configuration too: `release` sends through [upstream] url.
+    url = f"smtp://127.0.0.1:{upstream.port}"
+    return gateway_factory(url, upstream={"url": url})
 
 
 def test_held_mail_is_listed_and_shown_byte_identical(proxy, upstream, tmp_path):
@@ -196,3 +198,150 @@ def test_a_store_locked_by_another_process_is_reported_busy(proxy, tmp_path):
     finally:
         locker.close()
     assert held_raw(proxy.config_path, held["id"]) != b""
+
+
+RECIPIENTS = ("lanhdao@quangninh.gov.vn", "vanthu2@quangninh.gov.vn", "ketoan@quangninh.gov.vn")
+
+
+def states(config_path, message_id):
+    [held] = [m for m in held_messages(config_path) if m["id"] == message_id]
+    return {r["address"]: r["state"] for r in held["recipients"]}
+
+
+def audit_chain_intact(store_path):
+    """Every audit row names the hash of the row before it (the full check is `audit --verify`)."""
+    import sqlite3
+    db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT seq, action, previous_hash, hash FROM audit ORDER BY seq").fetchall()
+    finally:
+        db.close()
+    previous = "0" * 64
+    for seq, action, previous_hash, digest in rows:
+        assert previous_hash == previous, (seq, action)
+        previous = digest
+    return [action for _, action, _, _ in rows]
+
+
+def test_release_to_one_of_three_recipients_delivers_exactly_one_copy(proxy, upstream, tmp_path):
+    """Held by the real proxy for three recipients; `release --to` one of them sends exactly one
+    copy through the upstream, byte-identical to the original but for the one added header; the
+    other two stay held until deleted; a second release of the same recipient sends nothing."""
+    data = held_message(tmp_path, payload=b"phat hanh\n")
+    code, text = send(proxy, data, recipients=RECIPIENTS)
+    assert code == 250 and "Held for review as " in text, (code, text)
+    [held] = held_messages(proxy.config_path)
+    assert upstream.messages == []
+
+    released = quarantine_cli(proxy.config_path, "release", held["id"][:14], "--to", RECIPIENTS[1], "--reason", "nham lan")
+    assert b"released to <vanthu2@quangninh.gov.vn>: 250" in released.stderr, released.stderr
+    upstream.wait_for_messages(1)
+    [delivered] = upstream.messages
+    assert delivered["rcpt_tos"] == [RECIPIENTS[1]]
+    assert delivered["mail_from"] == "vanthu@quangninh.gov.vn"
+    content = delivered["content"]
+    header, rest = content.split(b"\r\n", 1)
+    assert rest == data, "the original bytes, unchanged, after the one added header"
+    user = __import__("pwd").getpwuid(os.geteuid()).pw_name
+    assert header.startswith(b"X-ThuGate-Released: " + held["id"].encode() + b" by " + user.encode() + b" "), header
+    assert states(proxy.config_path, held["id"]) == {
+        "<lanhdao@quangninh.gov.vn>": "held", "<vanthu2@quangninh.gov.vn>": "released", "<ketoan@quangninh.gov.vn>": "held"}
+
+    again = quarantine_cli(proxy.config_path, "release", held["id"], "--to", RECIPIENTS[1], "--reason", "lan nua")
+    assert b"nothing sent" in again.stderr
+    import time
+    time.sleep(0.5)
+    assert len(upstream.messages) == 1, "a released recipient is never delivered twice"
+
+    quarantine_cli(proxy.config_path, "delete", held["id"], "--reason", "rac")
+    assert states(proxy.config_path, held["id"]) == {
+        "<lanhdao@quangninh.gov.vn>": "deleted", "<vanthu2@quangninh.gov.vn>": "released", "<ketoan@quangninh.gov.vn>": "deleted"}
+    # Deleted recipients are not released any more.
+    quarantine_cli(proxy.config_path, "release", held["id"], "--reason", "sau khi xoa")
+    time.sleep(0.5)
+    assert len(upstream.messages) == 1
+    assert held_raw(proxy.config_path, held["id"]) == data, "the bytes stay until a purge"
+
+    unknown = quarantine_cli(proxy.config_path, "delete", held["id"], "--to", "ai@khac.vn", "--reason", "x", check=False)
+    assert unknown.returncode == 64
+    actions = audit_chain_intact(proxy.tmp / "var" / "quarantine" / "quarantine.sqlite")
+    assert actions == ["hold", "release-claim", "release", "delete"], actions
+
+
+def test_an_upstream_refusal_leaves_the_recipient_held_and_says_so(proxy, upstream, tmp_path):
+    data = held_message(tmp_path, payload=b"tam hoan\n")
+    assert send(proxy, data, recipients=RECIPIENTS[:2])[0] == 250
+    [held] = held_messages(proxy.config_path)
+    upstream.refuse_recipients[RECIPIENTS[0]] = "450 4.2.1 Mailbox busy"
+    upstream.refuse_recipients[RECIPIENTS[1]] = "550 5.1.1 No such user"
+    refused = quarantine_cli(proxy.config_path, "release", held["id"], "--reason", "thu", check=False)
+    assert refused.returncode == 70, refused
+    assert b"still held: 450 4.2.1 Mailbox busy" in refused.stderr and b"failed: 550 5.1.1 No such user" in refused.stderr
+    assert upstream.messages == []
+    assert states(proxy.config_path, held["id"]) == {"<lanhdao@quangninh.gov.vn>": "held", "<vanthu2@quangninh.gov.vn>": "failed"}
+    upstream.refuse_recipients.clear()
+    quarantine_cli(proxy.config_path, "release", held["id"], "--reason", "lan hai")
+    upstream.wait_for_messages(1)
+    assert upstream.messages[0]["rcpt_tos"] == [RECIPIENTS[0]]
+
+
+def test_a_virus_hold_is_released_only_with_force(gateway_factory, upstream, tmp_path):
+    eicar = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+    url = f"smtp://127.0.0.1:{upstream.port}"
+    gateway = gateway_factory(url, upstream={"url": url}, sections={"policy": {"virus": "quarantine"}})
+    msg = EmailMessage()
+    msg["From"] = "vanthu@quangninh.gov.vn"
+    msg["To"] = RECIPIENTS[0]
+    msg["Subject"] = "Mau"
+    msg.set_content("Test: " + eicar.decode() + "\n")
+    data = msg.as_bytes(policy=SMTP)
+    code, text = send(gateway, data)
+    assert code == 250 and "Held for review as " in text, (code, text)
+    [held] = held_messages(gateway.config_path)
+    assert held["category"] == "virus"
+    refused = quarantine_cli(gateway.config_path, "release", held["id"], "--reason", "x", check=False)
+    assert refused.returncode == 77 and b"needs --force" in refused.stderr
+    assert states(gateway.config_path, held["id"]) == {"<lanhdao@quangninh.gov.vn>": "held"}
+    quarantine_cli(gateway.config_path, "release", held["id"], "--force", "--reason", "mau thu cua phong CNTT")
+    upstream.wait_for_messages(1)
+    assert upstream.messages[0]["content"].split(b"\r\n", 1)[1] == data
+
+
+def test_an_unreachable_upstream_leaves_the_message_held(gateway_factory, upstream, tmp_path):
+    """The upstream is down when the postmaster releases: nothing is marked released, the command
+    says so and exits 70, and a release once it is back delivers the message."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    url = f"smtp://127.0.0.1:{upstream.port}"
+    gateway = gateway_factory(url, upstream={"url": f"smtp://127.0.0.1:{closed_port}", "connect_timeout": "2s"})
+    data = held_message(tmp_path, payload=b"mat ket noi\n")
+    assert send(gateway, data)[0] == 250
+    [held] = held_messages(gateway.config_path)
+    down = quarantine_cli(gateway.config_path, "release", held["id"], "--reason", "thu", check=False)
+    assert down.returncode == 70, down
+    assert b"still held" in down.stderr, down.stderr
+    assert states(gateway.config_path, held["id"]) == {"<lanhdao@quangninh.gov.vn>": "held"}
+
+    config = gateway.config_path.read_text().replace(f"127.0.0.1:{closed_port}", f"127.0.0.1:{upstream.port}")
+    gateway.config_path.write_text(config)
+    quarantine_cli(gateway.config_path, "release", held["id"], "--reason", "lan hai")
+    upstream.wait_for_messages(1)
+    assert upstream.messages[0]["content"].split(b"\r\n", 1)[1] == data
+
+
+def test_a_large_message_is_released_byte_identical(proxy, upstream, tmp_path):
+    """Past the memory threshold (the release spools it, as the proxy does), over several chunks,
+    with dot-led lines and 8-bit text: what the upstream gets is the original after one header."""
+    body = "".join(f".dòng {i} của văn bản\n" for i in range(40000))
+    data = held_message(tmp_path, subject="Văn bản lớn", payload=os.urandom(200_000), extra_body=body)
+    assert len(data) > 1_000_000
+    assert send(proxy, data)[0] == 250
+    [held] = held_messages(proxy.config_path)
+    quarantine_cli(proxy.config_path, "release", held["id"], "--reason", "van ban that")
+    upstream.wait_for_messages(1)
+    [delivered] = upstream.messages
+    header, rest = delivered["content"].split(b"\r\n", 1)
+    assert header.startswith(b"X-ThuGate-Released: ") and rest == data
+    assert "BODY=8BITMIME" in delivered["mail_options"]

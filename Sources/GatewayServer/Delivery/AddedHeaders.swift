@@ -59,3 +59,14 @@ struct AddedHeaders {
     /// control characters, and short enough that the line stays under 998 octets.
     static func text(_ text: String) -> String { HeaderText.sanitized(text) }
 }
+
+/// The one header a message released from the quarantine gets, above its original bytes:
+/// `X-ThuGate-Released: ID by USER DATE`. The user name is the OS's (or `SUDO_USER`, which anyone
+/// may set): CR, LF and every control character become spaces, non-ASCII travels as RFC 2047
+/// words, so it is one field whatever the name.
+/// - SeeAlso: RFC 5322 2.2 (field bodies), RFC 2047.
+public enum ReleasedHeader {
+    public static func field(id: String, by user: String, date: String) -> String {
+        "X-ThuGate-Released: \(HeaderText.sanitized("\(id) by \(user) \(date)"))\r\n"
+    }
+}

@@ -10,7 +10,7 @@ import Darwin
 
 /// The current time as an RFC 5322 3.3 date-time in local time, e.g. `Mon, 23 Nov 2026 21:00:00 +0700`.
 /// Formatted at most once a second: every message's Received: header needs it.
-func rfc5322Date() -> String {
+public func rfc5322Date() -> String {
     let now = time(nil)
     if let cached = dateCache.withLockedValue({ $0.second == now ? $0.text : nil }) { return cached }
     let text = formatRFC5322Date(now)

@@ -125,3 +125,26 @@ import Testing
         #expect(outcome.logLine.hasSuffix("result=rejected, reply=\"550 5.1.1 no such user\", ms=0"))
     }
 }
+
+@Suite struct ReleasedHeaderTests {
+    @Test func anASCIIUserIsWrittenAsIs() {
+        #expect(
+            ReleasedHeader.field(id: "01m8rst0138jmc", by: "postmaster", date: "Tue, 01 Dec 2026 19:40:00 +0700")
+                == "X-ThuGate-Released: 01m8rst0138jmc by postmaster Tue, 01 Dec 2026 19:40:00 +0700\r\n"
+        )
+    }
+
+    @Test func aHostileUserNameStaysOneFieldAndNonASCIIIsEncoded() throws {
+        // SUDO_USER is whatever the caller set: a line break would start a header of its own.
+        let field = ReleasedHeader.field(id: "01m8", by: "Nguyễn\r\nBcc: x@evil.vn\u{1B}[2J", date: "Tue, 01 Dec 2026 19:40:00 +0700")
+        #expect(field.hasPrefix("X-ThuGate-Released: ") && field.hasSuffix("\r\n"))
+        let lines = Array(field.components(separatedBy: "\r\n").dropLast())
+        // Every line after the first is a folded continuation, none starts a field.
+        #expect(lines.dropFirst().allSatisfy { $0.hasPrefix(" ") })
+        #expect(lines.allSatisfy { $0.utf8.count < 998 && $0.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } })
+        #expect(field.contains("=?UTF-8?B?"))
+        let unfolded = lines.joined(separator: "").dropFirst("X-ThuGate-Released: ".count)
+        let decoded = EncodedWords.decode(String(unfolded))
+        #expect(decoded == "01m8 by Nguyễn  Bcc: x@evil.vn [2J Tue, 01 Dec 2026 19:40:00 +0700")
+    }
+}

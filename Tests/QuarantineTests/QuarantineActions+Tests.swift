@@ -1,0 +1,96 @@
+import Foundation
+import Quarantine
+import Testing
+
+/// The contract of release and delete: claims are compare-and-set, every action is audited in
+/// the chain. Any ``QuarantineStore`` must pass these.
+@Suite struct QuarantineActionTests {
+    /// The audit chain links every row to the one before it and each hash is its row's.
+    static func chainIsIntact(_ audit: [AuditEntry]) -> Bool {
+        var previous = AuditEntry.genesis
+        for entry in audit {
+            let recomputed = AuditEntry.chainHash(
+                previousHash: entry.previousHash,
+                sequence: entry.sequence,
+                atMilliseconds: Int64((entry.at.timeIntervalSince1970 * 1000).rounded()),
+                actor: entry.actor,
+                sudoUser: entry.sudoUser,
+                action: entry.action,
+                messageID: entry.messageID,
+                detail: entry.detail
+            )
+            guard entry.previousHash == previous, entry.hash == recomputed else { return false }
+            previous = entry.hash
+        }
+        return true
+    }
+
+    @Test func aReleaseClaimsHeldRecipientsOnceAndRecordsTheUpstreamsReply() async throws {
+        try await QuarantineStoreTests.withStore { store, _ in
+            let request = QuarantineStoreTests.request(recipients: ["<a@q.vn>", "<b@q.vn>", "<c@q.vn>"])
+            let held = try await store.hold(request, content: HeldBytes([1, 2, 3]))
+            let claimed = try await store.claimRelease(of: held.id, positions: [1], reason: "false positive")
+            #expect(claimed == [ClaimedRecipient(position: 1, address: "<b@q.vn>")])
+            #expect(try await store.message(held.id).recipients.map(\.state) == [.held, .releasing, .held])
+            // A second claim of the same recipient gets nothing while the first is under way.
+            #expect(try await store.claimRelease(of: held.id, positions: [1], reason: "again").isEmpty)
+            try await store.finishRelease(
+                of: held.id,
+                [ReleaseOutcome(position: 1, state: .released, reply: "250 2.0.0 OK")],
+                reason: "false positive"
+            )
+            let after = try await store.message(held.id).recipients
+            #expect(after.map(\.state) == [.held, .released, .held])
+            #expect(after[1].lastReply == "250 2.0.0 OK" && after[1].changedBy == "postmaster (as thugate)")
+            #expect(try await store.claimRelease(of: held.id, positions: [1], reason: "again").isEmpty)
+
+            // A temporary failure puts it back to held, a permanent one marks it failed.
+            let rest = try await store.claimRelease(of: held.id, positions: nil, reason: "rest")
+            #expect(rest.map(\.position) == [0, 2])
+            try await store.finishRelease(
+                of: held.id,
+                [
+                    ReleaseOutcome(position: 0, state: .held, reply: "451 4.3.0 later"),
+                    ReleaseOutcome(position: 2, state: .failed, reply: "550 5.1.1 no such user"),
+                ],
+                reason: "rest"
+            )
+            #expect(try await store.message(held.id).recipients.map(\.state) == [.held, .released, .failed])
+
+            let deleted = try await store.delete(held.id, positions: nil, reason: "spam")
+            #expect(deleted.map(\.position) == [0, 2])
+            #expect(try await store.message(held.id).recipients.map(\.state) == [.deleted, .released, .deleted])
+            #expect(try await store.claimRelease(of: held.id, positions: nil, reason: "late").isEmpty)
+            // The bytes stay until a purge.
+            #expect(try await QuarantineStoreTests.content(of: held.id, in: store) == [1, 2, 3])
+
+            let audit = try await store.audit(messageID: nil)
+            #expect(audit.map(\.action) == ["hold", "release-claim", "release", "release-claim", "release", "delete"])
+            #expect(audit.allSatisfy { $0.messageID == held.id && $0.actor == "thugate" && $0.sudoUser == "postmaster" })
+            #expect(audit[2].detail == "<b@q.vn> released: 250 2.0.0 OK; reason: false positive")
+            #expect(Self.chainIsIntact(audit))
+        }
+    }
+
+    @Test func twoConcurrentReleasesOfOneRecipientHaveExactlyOneWinner() async throws {
+        try await QuarantineStoreTests.withStore { store, path in
+            // Two reviewers: two stores (two connection pools) on one file, as two processes.
+            let other = try SQLiteQuarantineStore(path: path, actor: Actor(user: "officer", sudoUser: nil))
+            for round in 0..<25 {
+                let held = try await store.hold(QuarantineStoreTests.request(queueID: "R\(round)"), content: HeldBytes([UInt8(round)]))
+                async let first = store.claimRelease(of: held.id, positions: [0], reason: "one")
+                async let second = other.claimRelease(of: held.id, positions: [0], reason: "two")
+                let claims = try await [first, second]
+                #expect(claims.map(\.count).sorted() == [0, 1], "round \(round)")
+                #expect(try await store.message(held.id).recipients.map(\.state) == [.releasing, .held])
+            }
+            #expect(Self.chainIsIntact(try await store.audit(messageID: nil)))
+        }
+    }
+
+    @Test func anUnknownMessageIsNotFound() async throws {
+        try await QuarantineStoreTests.withStore { store, _ in
+            await #expect(throws: QuarantineError.self) { try await store.delete("zzzz", positions: nil, reason: "x") }
+        }
+    }
+}
