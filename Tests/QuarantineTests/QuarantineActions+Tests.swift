@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func anUnknownMessageIsNotFound() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+        _ = try await QuarantineStoreTests.withStore { store, _ in
             await #expect(throws: QuarantineError.self) { try await store.delete("zzzz", positions: nil, reason: "x") }
         }
     }
