@@ -45,6 +45,8 @@ public final class SMTPServer: Service {
             tlsContext = try NIOSSLContext(configuration: tls)
         }
         let server = config.server
+        // Always open: every message is counted for the reports, held or not.
+        let store = try SQLiteQuarantineStore(path: config.quarantine.database)
         context = GatewayContext(
             config: config,
             sessionConfiguration: SessionConfiguration(
@@ -62,7 +64,12 @@ public final class SMTPServer: Service {
             inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? StoreQuarantine(store: try SQLiteQuarantineStore(path: config.quarantine.database)) : nil,
+                ? StoreQuarantine(store: store) : nil,
+            verdicts: VerdictRecorder(
+                log: store,
+                logger: logger,
+                retention: .init(verdictDays: config.reports.verdictDays, rollupYears: config.reports.rollupYears)
+            ),
             tlsContext: tlsContext,
             logger: logger
         )
@@ -95,6 +102,9 @@ public final class SMTPServer: Service {
             onListening(address)
         }
 
+        // The verdict log is written beside the sessions and once more after the last one.
+        let recorder = context.verdicts.map { verdicts in Task { await verdicts.run() } }
+        defer { recorder?.cancel() }
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
@@ -108,6 +118,8 @@ public final class SMTPServer: Service {
         } onGracefulShutdown: {
             self.beginShutdown(serverChannel: serverChannel.channel)
         }
+        recorder?.cancel()
+        await recorder?.value
         await context.upstream.shutdown()
         logger.notice("stopped")
     }

@@ -171,6 +171,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     """
             )
         }
+        Self.registerVerdicts(&migrator)
         return migrator
     }
 
@@ -449,7 +450,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
     }
 
-    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch let error as QuarantineError {
@@ -459,7 +460,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
     }
 
-    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as QuarantineError {

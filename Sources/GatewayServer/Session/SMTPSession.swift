@@ -15,6 +15,8 @@ struct GatewayContext: Sendable {
     let inspector: MessageInspector
     /// Where held messages go, when any rule quarantines.
     let quarantine: (any QuarantineSink)?
+    /// Where every finished message is counted for the reports.
+    let verdicts: VerdictRecorder?
     let tlsContext: NIOSSLContext?
     let logger: Logger
 }
@@ -227,12 +229,14 @@ final class SMTPSession {
         } catch let error as ScanError {
             // Fail closed: what could not be scanned is deferred, never accepted.
             logger.error("\(queueID): content scan failed: \(error)")
-            _ = message.defer(PolicyReplies.scanFailed)
+            let outcome = message.defer(PolicyReplies.scanFailed)
+            context.verdicts?.record(outcome)
             return .defer(PolicyReplies.scanFailed)
         } catch {
             // Never accept what could not be checked.
             logger.error("\(queueID): cannot inspect message: \(error)")
-            _ = message.defer(.localError)
+            let outcome = message.defer(.localError)
+            context.verdicts?.record(outcome)
             return .defer(.localError)
         }
         let verdict = message.verdict
@@ -272,6 +276,7 @@ final class SMTPSession {
     private func log(_ outcome: MessageOutcome) {
         // The line as it is: an interpolation would copy it into a new string.
         logger.info(Logger.Message(stringLiteral: outcome.logLine))
+        context.verdicts?.record(outcome)
     }
 
     // MARK: Output
