@@ -19,7 +19,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
     /// Bytes per chunk of the original message (each chunk has its own sha256).
     public static let chunkSize = 256 * 1024
 
-    let pool: DatabasePool
+    private let pool: DatabasePool
     private let actor: Actor
     /// Called inside the hold transaction once every row is written, just before the commit;
     /// what it throws rolls the transaction back (the tests inject failures with it).

@@ -31,7 +31,7 @@ public enum HTMLRenderer {
             <p class="brand">ThuGate</p>
             <h1>\(h(ReportText.title.vi.uppercased()))<span class="en">\(h(ReportText.title.en))</span></h1>
             <p class="period"><b>\(h(ReportText.period.vi))</b> <span class="en">\(h(ReportText.period.en))</span>: \
-            <b>\(h(p.vietnameseName))</b> (\(h(p.first.vietnamese)) – \(h(p.last.vietnamese)), \(p.dayCount) ngày) · \
+            <b>\(h(p.vietnameseName))</b> (\(p.kind == .range ? "" : "\(h(p.first.vietnamese)) – \(h(p.last.vietnamese)), ")\(p.dayCount) ngày) · \
             <span class="en">\(h(p.englishName)), \(p.dayCount) days</span></p>
             <p class="meta">\(h(ReportText.generated.vi)) <span class="en">\(h(ReportText.generated.en))</span>: \
             \(h(localTimestamp(report.generatedAt))) · \(h(ReportText.timeZone.vi)) <span class="en">\(h(ReportText.timeZone.en))</span></p>
@@ -120,7 +120,7 @@ public enum HTMLRenderer {
         out += countsHead(ReportText.direction)
         out += "<tbody>\n"
         for (label, key, counts) in rows {
-            out += "<tr><th scope=\"row\">\(h(label.vi)) <span class=\"en\">\(h(label.en))</span> <code>\(h(key))</code></th>"
+            out += "<tr><th scope=\"row\" title=\"\(h(key))\">\(h(label.vi)) <span class=\"en\">\(h(label.en))</span></th>"
             out += countsCells(counts) + "</tr>\n"
         }
         out += "</tbody>\n<tfoot><tr><th scope=\"row\">\(h(ReportText.total.vi)) <span class=\"en\">\(h(ReportText.total.en))</span></th>"
@@ -194,7 +194,12 @@ public enum HTMLRenderer {
         out += countsHead(column)
         out += "<tbody>\n"
         for row in rows {
-            let label = row.name.map { "\(h($0)) <code>\(h(row.key))</code>" } ?? "<code>\(h(row.key))</code>"
+            let label =
+                if row.key == UsageReport.noAgency, column.en == ReportText.agency.en {
+                    "\(h(ReportText.noAgency.vi)) <span class=\"en\">\(h(ReportText.noAgency.en))</span>"
+                } else {
+                    row.name.map { "\(h($0)) <code>\(h(row.key))</code>" } ?? "<code>\(h(row.key))</code>"
+                }
             out += "<tr><th scope=\"row\">\(label)</th>\(countsCells(row.counts))</tr>\n"
         }
         out += "</tbody>\n</table>\n<p class=\"note\">\(h(note.vi)) <span class=\"en\">\(h(note.en))</span></p>\n</section>\n\n"
@@ -207,7 +212,7 @@ public enum HTMLRenderer {
             <h2>\(number). \(h("Thư bị từ chối và thư bị giữ lại")) <span class="en">Refused and held mail</span></h2>
             <table class="senders">
             <caption>\(h(ReportText.topSenders.vi)) <span class="en">\(h(ReportText.topSenders.en))</span></caption>
-            <thead><tr><th scope="col">#</th><th scope="col">\(h(ReportText.sender.vi)) <span class="en">\(h(ReportText.sender.en))</span></th>\
+            <thead><tr><th scope="col" class="rank">#</th><th scope="col">\(h(ReportText.sender.vi)) <span class="en">\(h(ReportText.sender.en))</span></th>\
             <th scope="col" class="n">\(h(ReportText.refusedMessages.vi)) <span class="en">\(h(ReportText.refusedMessages.en))</span></th></tr></thead>
             <tbody>
 
@@ -384,10 +389,11 @@ public enum HTMLRenderer {
         for (index, row) in rows.enumerated() {
             let y = top + Double(index) * rowHeight + (rowHeight - barHeight) / 2
             let c = row.counts
-            let name = ReportText.clean(row.name ?? row.key, limit: 30)
+            let full = row.key == UsageReport.noAgency ? ReportText.noAgency.vi : row.name ?? row.key
+            let name = ReportText.clean(full, limit: 30)
             let parts = stackOrder.filter { c[$0] > 0 }.map { "\(ReportText.outcome($0).en) \(c[$0])" }.joined(separator: ", ")
             out +=
-                "<g><title>\(h(row.name ?? row.key)): \(h(ReportText.grouped(c.handled)))\(parts.isEmpty ? "" : " — \(h(parts))")</title>"
+                "<g><title>\(h(full)): \(h(ReportText.grouped(c.handled)))\(parts.isEmpty ? "" : " — \(h(parts))")</title>"
             out += "<text x=\"\(n(labelWidth - 6))\" y=\"\(n(y + barHeight - 3))\" text-anchor=\"end\" class=\"label\">\(h(name))</text>"
             var x = labelWidth
             for outcome in stackOrder where c[outcome] > 0 {
@@ -475,8 +481,10 @@ public enum HTMLRenderer {
         th[scope="row"] { text-align: left; font-weight: normal; }
         .n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         thead { display: table-header-group; }
+        tfoot { display: table-row-group; }
         tr { break-inside: avoid; page-break-inside: avoid; }
         tr.zero td { color: #9a9a9a; }
+        th.rank { width: 8mm; }
         code, .addr { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8.5pt; word-break: break-all; }
         figure { margin: 0 0 4mm; break-inside: avoid; page-break-inside: avoid; }
         figcaption { font-size: 8.5pt; color: #444; margin-top: 1mm; }

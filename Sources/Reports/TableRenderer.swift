@@ -24,7 +24,9 @@ public enum TableRenderer {
         }
         out += "\n\(title)\n"
         let rows = report.breakdown.map { row in
-            (row.name.map { "\(row.key) (\(ReportText.clean($0, limit: 40)))" } ?? ReportText.clean(row.key, limit: 60), row.counts)
+            let name = report.by == .agency ? ReportText.agencyName(row) : row.name
+            let key = row.key.isEmpty ? "-" : ReportText.clean(row.key, limit: 60)
+            return (name.map { "\(key) (\(ReportText.clean($0, limit: 40)))" } ?? key, row.counts)
         }
         out += rows.isEmpty ? "(none)\n" : aligned(counts(header: header, rows: rows))
 

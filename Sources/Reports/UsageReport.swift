@@ -187,6 +187,8 @@ public struct DecisionSummary: Sendable, Equatable {
 public struct UsageReport: Sendable, Equatable {
     /// The rule id the verdict log gives a message whose legacy Vietnamese text was converted.
     public static let conversionRule = "tcvn-conversion"
+    /// The agency key of the messages of no configured agency (so the agencies add up to the total).
+    public static let noAgency = ""
     /// Directions in the order reports list them.
     public static let directions = ["in", "out", "internal", "transit"]
 
