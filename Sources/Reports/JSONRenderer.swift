@@ -10,6 +10,7 @@
 ///
 /// where counts are `"handled", "delivered", "refused", "tempfailed", "held", "bytes"`. `breakdown`
 /// is the main table `by` names (day, agency or rule); `name` is null but for a configured agency;
+/// the agency key `""` is the mail of no configured agency;
 /// a median with no decision is null.
 public enum JSONRenderer {
     public static func render(_ report: UsageReport) -> String {

@@ -32,11 +32,6 @@ enum ReportText {
 
     static let noAgency = Label(vi: "Không thuộc cơ quan nào", en: "No configured agency")
 
-    /// An agency row's name: the configured name, else its id, or "no agency" for the messages of none.
-    static func agencyName(_ row: BreakdownRow) -> String? {
-        row.key == UsageReport.noAgency ? "\(noAgency.vi) / \(noAgency.en)" : row.name
-    }
-
     static func outcome(_ outcome: Outcome) -> Label {
         switch outcome {
         case .delivered: Label(vi: "Đã chuyển", en: "Delivered")

@@ -24,9 +24,9 @@ public enum TableRenderer {
         }
         out += "\n\(title)\n"
         let rows = report.breakdown.map { row in
-            let name = report.by == .agency ? ReportText.agencyName(row) : row.name
-            let key = row.key.isEmpty ? "-" : ReportText.clean(row.key, limit: 60)
-            return (name.map { "\(key) (\(ReportText.clean($0, limit: 40)))" } ?? key, row.counts)
+            if report.by == .agency, row.key == UsageReport.noAgency { return ("(no configured agency)", row.counts) }
+            let key = ReportText.clean(row.key, limit: 60)
+            return (row.name.map { "\(key) (\(ReportText.clean($0, limit: 40)))" } ?? key, row.counts)
         }
         out += rows.isEmpty ? "(none)\n" : aligned(counts(header: header, rows: rows))
 
