@@ -163,7 +163,7 @@ let package = Package(
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
         // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
-        .executableTarget(name: "thugate-reportbench", dependencies: ["Reports"], path: "Benchmarks/ReportBench"),
+        .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
         // Helpers the test targets share: a scratch directory and the real tools fixtures are made with.
         .target(name: "TestFixtures"),
         .testTarget(name: "VietTextTests", dependencies: ["VietText", "FuzzSupport"]),

@@ -88,7 +88,7 @@ enum ReportText {
         return "\(tenths / 10).\(tenths % 10) \(units[unit])"
     }
 
-    /// `2 h 05 min`, `3 d 4 h`, `45 s`: a wait as people read it (the same in both languages).
+    /// `2 h 05 min`, `3 d 4 h`, `2 d`, `45 s`: a wait as people read it (the same in both languages).
     static func duration(_ milliseconds: Int64) -> String {
         let seconds = (milliseconds + 500) / 1000
         if seconds < 60 { return "\(seconds) s" }
@@ -96,7 +96,7 @@ enum ReportText {
         if minutes < 60 { return "\(minutes) min" }
         let hours = minutes / 60
         if hours < 24 { return "\(hours) h \(LocalDay.digits(Int(minutes % 60), 2)) min" }
-        return "\(hours / 24) d \(hours % 24) h"
+        return hours % 24 == 0 ? "\(hours / 24) d" : "\(hours / 24) d \(hours % 24) h"
     }
 
     /// Text that came from mail or configuration, made safe to show: control characters (C0, DEL,

@@ -86,7 +86,16 @@ struct ReportCommand: AsyncParsableCommand {
         } catch let error as QuarantineError {
             throw QuarantineCommand.fail(error)
         }
-        let source = try await QuarantineCommand.run { try await ReportSource.read(store, days, top: top) }
+        let source: ReportSource
+        do {
+            source = try await ReportSource.read(store, days, top: top)
+        } catch let error as QuarantineError where error.kind == .unavailable && error.message.contains("no such table") {
+            // A store the gateway has not opened since the verdict log came: its schema is older.
+            printError("thugate: \(store.path) has no verdict log yet; start this version's `thugate serve` once to update it")
+            throw ExitCode(69)
+        } catch let error as QuarantineError {
+            throw QuarantineCommand.fail(error)
+        }
         let report = source.report(
             period: days,
             by: by.breakdown,

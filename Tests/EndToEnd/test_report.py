@@ -4,6 +4,7 @@ the report of this month, read from the store, counts exactly that, in JSON, CSV
 import csv
 import io
 import json
+import sqlite3
 import smtplib
 import subprocess
 from datetime import datetime, timedelta, timezone
@@ -124,3 +125,17 @@ def test_bad_periods_and_a_missing_store_say_so(tmp_path):
         assert message in result.stderr.decode(), (args, result.stderr)
     result = report(config, "--period", "2026-11")
     assert result.returncode == 69 and "no such file" in result.stderr.decode()
+
+
+def test_a_store_from_before_the_verdict_log_says_so(gateway_factory, upstream, tmp_path):
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}")
+    assert gateway.terminate() == 0
+    store = gateway.tmp / "var" / "quarantine" / "quarantine.sqlite"
+    # The schema as it was before the verdict log's migration.
+    with sqlite3.connect(store) as db:
+        db.execute("DROP TABLE daily_counts")
+        db.execute("DROP TABLE daily_senders")
+        db.execute("DELETE FROM grdb_migrations WHERE identifier = 'v4-verdicts'")
+    result = report(gateway.config_path, "--period", "2026-11")
+    assert result.returncode == 69
+    assert "has no verdict log yet" in result.stderr.decode(), result.stderr
