@@ -198,7 +198,7 @@ public enum HTMLRenderer {
                 if row.key == UsageReport.noAgency, column.en == ReportText.agency.en {
                     "\(h(ReportText.noAgency.vi)) <span class=\"en\">\(h(ReportText.noAgency.en))</span>"
                 } else {
-                    row.name.map { "\(h($0)) <code>\(h(row.key))</code>" } ?? "<code>\(h(row.key))</code>"
+                    row.name.map { "\(h($0)) <code class=\"id\">\(h(row.key))</code>" } ?? "<code>\(h(row.key))</code>"
                 }
             out += "<tr><th scope=\"row\">\(label)</th>\(countsCells(row.counts))</tr>\n"
         }
@@ -315,20 +315,25 @@ public enum HTMLRenderer {
         }
         out += "</g>\n"
         let slot = plotWidth / Double(max(days.count, 1))
-        let barWidth = slot >= 4 ? slot * 0.72 : slot * 0.9
+        // Narrow slots (a half year and more) touch: a gap under a pixel prints as random white lines.
+        let barWidth = slot >= 4 ? slot * 0.72 : slot
         for (index, row) in days.enumerated() {
-            let x = left + Double(index) * slot + (slot - barWidth) / 2
+            // Both edges rounded as written, so touching bars share an edge exactly.
+            let x = tenths(left + Double(index) * slot + (slot - barWidth) / 2)
+            let width = tenths(left + Double(index) * slot + (slot + barWidth) / 2) - x
             let c = row.counts
             let day = LocalDay(row.key)
             guard c.handled > 0 else { continue }
             let parts = stackOrder.filter { c[$0] > 0 }.map { "\(ReportText.outcome($0).en) \(c[$0])" }.joined(separator: ", ")
             out += "<g><title>\(h(day?.vietnamese ?? row.key)): \(h(ReportText.grouped(c.handled))) — \(h(parts))</title>"
-            var base = top + plotHeight
+            var count = 0
             for outcome in stackOrder where c[outcome] > 0 {
-                let barHeight = Double(c[outcome]) / Double(scaleTop) * plotHeight
-                base -= barHeight
+                // Stacked from the bottom by cumulative counts: segments meet with no gap.
+                let bottom = tenths(top + plotHeight - Double(count) / Double(scaleTop) * plotHeight)
+                count += c[outcome]
+                let upper = tenths(top + plotHeight - Double(count) / Double(scaleTop) * plotHeight)
                 out +=
-                    "<rect x=\"\(n(x))\" y=\"\(n(base))\" width=\"\(n(barWidth))\" height=\"\(n(barHeight))\" fill=\"\(colors[outcome]!)\"/>"
+                    "<rect x=\"\(n(x))\" y=\"\(n(upper))\" width=\"\(n(width))\" height=\"\(n(bottom - upper))\" fill=\"\(colors[outcome]!)\"/>"
             }
             out += "</g>\n"
         }
@@ -396,10 +401,13 @@ public enum HTMLRenderer {
                 "<g><title>\(h(full)): \(h(ReportText.grouped(c.handled)))\(parts.isEmpty ? "" : " — \(h(parts))")</title>"
             out += "<text x=\"\(n(labelWidth - 6))\" y=\"\(n(y + barHeight - 3))\" text-anchor=\"end\" class=\"label\">\(h(name))</text>"
             var x = labelWidth
+            var count = 0
             for outcome in stackOrder where c[outcome] > 0 {
-                let w = Double(c[outcome]) / Double(scaleTop) * plotWidth
-                out += "<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(w))\" height=\"\(n(barHeight))\" fill=\"\(colors[outcome]!)\"/>"
-                x += w
+                // Cumulative edges, rounded as written: segments meet with no gap.
+                count += c[outcome]
+                let end = tenths(labelWidth + Double(count) / Double(scaleTop) * plotWidth)
+                out += "<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(end - x))\" height=\"\(n(barHeight))\" fill=\"\(colors[outcome]!)\"/>"
+                x = end
             }
             out += "<text x=\"\(n(x + 4))\" y=\"\(n(y + barHeight - 3))\" class=\"value\">\(h(ReportText.grouped(c.handled)))</text></g>\n"
         }
@@ -434,6 +442,9 @@ public enum HTMLRenderer {
         }
         return out
     }
+
+    /// `value` rounded to a tenth, as ``n(_:)`` writes it.
+    static func tenths(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 
     /// A coordinate with at most one decimal: `12`, `12.5`.
     static func n(_ value: Double) -> String {
@@ -485,10 +496,12 @@ public enum HTMLRenderer {
         tr { break-inside: avoid; page-break-inside: avoid; }
         tr.zero td { color: #9a9a9a; }
         th.rank { width: 8mm; }
-        code, .addr { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8.5pt; word-break: break-all; }
+        code, .addr { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8.5pt; overflow-wrap: anywhere; }
+        code.id { display: block; color: #5a5a5a; }
         figure { margin: 0 0 4mm; break-inside: avoid; page-break-inside: avoid; }
         figcaption { font-size: 8.5pt; color: #444; margin-top: 1mm; }
-        svg { display: block; width: 100%; height: auto; }
+        svg { display: block; width: 100%; height: auto; shape-rendering: crispEdges; }
+        svg text { shape-rendering: auto; }
         svg text { font-size: 9px; fill: #333; }
         svg text.label { font-size: 10px; fill: #1b1b1b; }
         svg text.value { font-size: 9.5px; font-weight: bold; }
