@@ -190,6 +190,33 @@ import Testing
         }
     }
 
+    @Test func anOlderStoreIsVacuumedOnceAndThenReclaimsInSteps() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vacuum-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/q.sqlite"
+        // A file made before this version: a table exists, so auto_vacuum can no longer be chosen.
+        try await DatabaseQueue(path: path).write { try $0.execute(sql: "CREATE TABLE earlier (x)") }
+        let store = try SQLiteQuarantineStore(path: path)
+        #expect(try await store.storage().incremental == false)
+        let old = Date().addingTimeInterval(-40 * Self.day)
+        for i in 0..<3 {
+            _ = try await store.hold(
+                Self.request(at: old, expires: Self.day, queueID: "O\(i)"),
+                content: HeldBytes(QuarantineStoreTests.bytes(SQLiteQuarantineStore.chunkSize, seed: UInt64(i)))
+            )
+        }
+        for candidate in try await store.purgeCandidates(decidedBefore: Date(), now: Date()) {
+            _ = try await store.purge(candidate, decidedBefore: Date(), now: Date())
+        }
+        let purged = try await store.storage()
+        #expect(purged.freePages > 150)
+        try await store.vacuum()
+        let after = try await store.storage()
+        #expect(after.incremental && after.freePages == 0 && after.pages < purged.pages - 150)
+        #expect(try await store.messages(MessageQuery()).count == 3)
+    }
+
     @Test func anImportIsKeyedByItsSourceAndItsHash() async throws {
         try await QuarantineStoreTests.withStore { store, _ in
             let bytes = QuarantineStoreTests.bytes(SQLiteQuarantineStore.chunkSize + 5)
