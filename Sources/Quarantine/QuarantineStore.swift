@@ -69,10 +69,11 @@ public protocol QuarantineStore: Sendable {
     /// under legal hold; none with a recipient `releasing`. Oldest first.
     func purgeCandidates(decidedBefore: Date, now: Date) async throws -> [PurgeCandidate]
 
-    /// Removes the original bytes of `candidate` if it still qualifies (checked again in the same
-    /// transaction), marks its still-held recipients deleted, and writes one `purge` audit row;
-    /// false when it no longer qualifies.
-    func purge(_ candidate: PurgeCandidate, decidedBefore: Date, now: Date) async throws -> Bool
+    /// Removes the original bytes of each of `candidates` that still qualifies (checked again in
+    /// the same transaction), marks its still-held recipients deleted and writes one `purge` audit
+    /// row for it, all in one transaction; returns the ids purged. The caller keeps batches small,
+    /// so the gateway's holds never wait long for the write lock.
+    func purge(_ candidates: [PurgeCandidate], decidedBefore: Date, now: Date) async throws -> [String]
 
     /// Holds a message imported from elsewhere (the Maildir quarantine of earlier versions) in one
     /// transaction with an `import` audit row, keyed by `source` (its file name) and `sourceSHA256`

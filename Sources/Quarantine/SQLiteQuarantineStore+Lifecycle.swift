@@ -246,38 +246,42 @@ extension SQLiteQuarantineStore {
         }
     }
 
-    public func purge(_ candidate: PurgeCandidate, decidedBefore: Date, now: Date) async throws -> Bool {
+    public func purge(_ candidates: [PurgeCandidate], decidedBefore: Date, now: Date) async throws -> [String] {
         let actor = actor
-        let id = candidate.id
         let nowMS = Self.milliseconds(now)
-        let arguments: StatementArguments = ["id": id, "decidedBefore": Self.milliseconds(decidedBefore), "now": nowMS]
+        let decidedMS = Self.milliseconds(decidedBefore)
         return try await write { db in
-            // Checked again here: a release or a lifted hold since the listing changes the answer.
-            guard
-                let expired = try Bool.fetchOne(
-                    db,
-                    sql: "SELECT \(Self.undecided) FROM messages m WHERE m.id = :id AND \(Self.purgeable)",
-                    arguments: arguments
-                )
-            else { return false }
-            try db.execute(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [id])
-            try db.execute(sql: "UPDATE messages SET purged_at = ? WHERE id = ?", arguments: [nowMS, id])
-            var detail = "original bytes removed (\(candidate.size) bytes)"
-            if expired {
-                // Past its retention nobody can release it any more: its held recipients say so.
-                try db.execute(
-                    sql: """
-                        UPDATE recipients SET state = 'deleted', changed_by = ?, changed_at = ?, last_reply = 'purged: retention expired'
-                        WHERE message_id = ? AND state IN ('held', 'failed')
-                        """,
-                    arguments: [actor.name, nowMS, id]
-                )
-                detail += ", held past its expiry \(Self.utc(candidate.expiresAt)) (category \(candidate.category))"
-            } else {
-                detail += ", every recipient released or deleted, received \(Self.utc(candidate.receivedAt))"
+            var purged: [String] = []
+            for candidate in candidates {
+                let id = candidate.id
+                // Checked again here: a release or a lifted hold since the listing changes the answer.
+                guard
+                    let expired = try Bool.fetchOne(
+                        db,
+                        sql: "SELECT \(Self.undecided) FROM messages m WHERE m.id = :id AND \(Self.purgeable)",
+                        arguments: ["id": id, "decidedBefore": decidedMS, "now": nowMS]
+                    )
+                else { continue }
+                try db.execute(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [id])
+                try db.execute(sql: "UPDATE messages SET purged_at = ? WHERE id = ?", arguments: [nowMS, id])
+                var detail = "original bytes removed (\(candidate.size) bytes)"
+                if expired {
+                    // Past its retention nobody can release it any more: its held recipients say so.
+                    try db.execute(
+                        sql: """
+                            UPDATE recipients SET state = 'deleted', changed_by = ?, changed_at = ?, last_reply = 'purged: retention expired'
+                            WHERE message_id = ? AND state IN ('held', 'failed')
+                            """,
+                        arguments: [actor.name, nowMS, id]
+                    )
+                    detail += ", held past its expiry \(Self.utc(candidate.expiresAt)) (category \(candidate.category))"
+                } else {
+                    detail += ", every recipient released or deleted, received \(Self.utc(candidate.receivedAt))"
+                }
+                try Self.appendAudit(db, actor: actor, action: "purge", messageID: id, detail: detail)
+                purged.append(id)
             }
-            try Self.appendAudit(db, actor: actor, action: "purge", messageID: id, detail: detail)
-            return true
+            return purged
         }
     }
 
@@ -308,7 +312,7 @@ extension SQLiteQuarantineStore {
     /// waits for the gateway's readers or writer). Returns the pages given back. Only with
     /// `auto_vacuum = INCREMENTAL` (new stores); see ``vacuum()`` for the others.
     /// - SeeAlso: https://www.sqlite.org/pragma.html#pragma_incremental_vacuum
-    public func reclaim(stepPages: Int = 2048) async throws -> Int {
+    public func reclaim(stepPages: Int = 256) async throws -> Int {
         var freed = 0
         while true {
             let step = try await write { db -> Int in

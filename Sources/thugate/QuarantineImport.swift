@@ -55,9 +55,9 @@ extension QuarantineCommand {
             var lastProgress = Date()
             for (index, path) in files.enumerated() {
                 do {
-                    if let held = try await Self.importFile(path, into: store, config: config) {
+                    if try await Self.importFile(path, into: store, config: config) != nil {
+                        // Each file is named in its audit row (`import`, "from maildir:NAME").
                         imported += 1
-                        printError("thugate: imported \((path as NSString).lastPathComponent) as \(held.id)")
                     } else {
                         again += 1
                     }

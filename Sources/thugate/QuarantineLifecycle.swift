@@ -177,13 +177,22 @@ extension QuarantineCommand {
             var purged = 0
             var bytes = 0
             var lastProgress = Date()
+            var done = 0
+            // Batches of at most 32 messages or 4 MiB of bodies: one short write transaction each.
+            var batch: [PurgeCandidate] = []
+            var batchBytes = 0
             for (index, candidate) in candidates.enumerated() {
-                if try await QuarantineCommand.run({ try await store.purge(candidate, decidedBefore: decidedBefore, now: now) }) {
-                    purged += 1
-                    bytes += candidate.size
-                }
+                batch.append(candidate)
+                batchBytes += candidate.size
+                guard batch.count == 32 || batchBytes >= 4 << 20 || index == candidates.count - 1 else { continue }
+                let ids = Set(try await QuarantineCommand.run { try await store.purge(batch, decidedBefore: decidedBefore, now: now) })
+                purged += ids.count
+                bytes += batch.filter { ids.contains($0.id) }.map(\.size).reduce(0, +)
+                done += batch.count
+                batch = []
+                batchBytes = 0
                 if Date().timeIntervalSince(lastProgress) >= 1 {
-                    printError("thugate: purge: \(index + 1) of \(candidates.count) messages looked at, \(purged) purged")
+                    printError("thugate: purge: \(done) of \(candidates.count) messages looked at, \(purged) purged")
                     lastProgress = Date()
                 }
             }

@@ -132,8 +132,8 @@ import Testing
             #expect(candidates.first { $0.id == expired.id }?.reason == .expired)
 
             // Each purge checks the condition again in its transaction: a second one does nothing.
-            for candidate in candidates { #expect(try await store.purge(candidate, decidedBefore: cutoff, now: now)) }
-            for candidate in candidates { #expect(try await store.purge(candidate, decidedBefore: cutoff, now: now) == false) }
+            #expect(try await store.purge(candidates, decidedBefore: cutoff, now: now) == candidates.map(\.id))
+            #expect(try await store.purge(candidates, decidedBefore: cutoff, now: now).isEmpty)
 
             for id in [decided.id, expired.id] {
                 let message = try await store.message(id)
@@ -177,9 +177,11 @@ import Testing
                 ids.append(held.id)
             }
             let full = try await store.storage()
-            for candidate in try await store.purgeCandidates(decidedBefore: Date(), now: Date()) {
-                _ = try await store.purge(candidate, decidedBefore: Date(), now: Date())
-            }
+            _ = try await store.purge(
+                try await store.purgeCandidates(decidedBefore: Date(), now: Date()),
+                decidedBefore: Date(),
+                now: Date()
+            )
             #expect(try await store.storage().freePages > 200)
             let freed = try await store.reclaim(stepPages: 64)
             let after = try await store.storage()
@@ -206,9 +208,8 @@ import Testing
                 content: HeldBytes(QuarantineStoreTests.bytes(SQLiteQuarantineStore.chunkSize, seed: UInt64(i)))
             )
         }
-        for candidate in try await store.purgeCandidates(decidedBefore: Date(), now: Date()) {
-            _ = try await store.purge(candidate, decidedBefore: Date(), now: Date())
-        }
+        let candidates = try await store.purgeCandidates(decidedBefore: Date(), now: Date())
+        #expect(try await store.purge(candidates, decidedBefore: Date(), now: Date()).count == 3)
         let purged = try await store.storage()
         #expect(purged.freePages > 150)
         try await store.vacuum()
