@@ -228,17 +228,37 @@ def pages(gateway):
         db.close()
 
 
+def sanitized(text):
+    """HeaderText.sanitized as the old sink used it: control characters as spaces, and text with
+    non-ASCII as RFC 2047 B words in UTF-8 of at most 45 bytes each, one per folded line
+    (EncodedWords.encode, then `split(" ").joined("\\r\\n ")`)."""
+    import base64
+    text = "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text)
+    if all(0x20 <= ord(c) < 0x7F for c in text) and "=?" not in text:
+        return text
+    words, chunk = [], b""
+    for c in text:
+        if len(chunk) + len(c.encode()) > 45:
+            words.append("=?UTF-8?B?" + base64.b64encode(chunk).decode() + "?=")
+            chunk = b""
+        chunk += c.encode()
+    if chunk:
+        words.append("=?UTF-8?B?" + base64.b64encode(chunk).decode() + "?=")
+    return "\r\n ".join(words)
+
+
 def old_quarantine_file(findings, sender, recipients, queue_id, helo, address, node, date):
     """What the Maildir quarantine of earlier versions wrote above a held message
     (`AddedHeaders.held` before commit 660960e): the findings, the envelope, then ThuGate's
-    Received field, each value as HeaderText.sanitized made it (these are ASCII and short)."""
+    Received field (ReceivedHeader.field), each value through HeaderText.sanitized."""
+    findings, sender, to = sanitized(findings), sanitized(sender), sanitized(", ".join(recipients))
     received = f"Received: from {helo} ([{address}])\r\n\tby {node} (ThuGate) with ESMTP id {queue_id}"
     if len(recipients) == 1:
         received += f"\r\n\tfor {recipients[0]}"
     received += f"; {date}\r\n"
     return (f"X-ThuGate-Quarantine: {findings}\r\n"
             f"X-ThuGate-Envelope-From: {sender}\r\n"
-            f"X-ThuGate-Envelope-To: {', '.join(recipients)}\r\n" + received).encode()
+            f"X-ThuGate-Envelope-To: {to}\r\n" + received).encode()
 
 
 def test_the_old_maildir_quarantine_is_imported_once(proxy, tmp_path):
@@ -252,6 +272,8 @@ def test_the_old_maildir_quarantine_is_imported_once(proxy, tmp_path):
          "encrypted-archive(2): a.zip: encrypted (ZipCrypto)", b"mot\n"),
         ("cur", "1764547300.M5P4242Q2_0A1B2C3D4E60.thugate.test:2,S", "0A1B2C3D4E60", [f"<{r}>" for r in RECIPIENTS],
          "archive-limit(2): a.zip: too many members; virus(2): a.zip/x: Eicar-Signature", b"hai\n"),
+        ("new", "1764547350.M77P4242Q3_0A1B2C3D4E61.thugate.test", "0A1B2C3D4E61", [f"<{RECIPIENTS[2]}>"],
+         "encrypted-archive(2): tài liệu mật; bản cuối cùng của phòng hành chính.zip: encrypted (WinZip AES)", b"ba\n"),
     ]
     for folder, name, queue_id, recipients, findings, payload in layout:
         data = held_message(tmp_path, payload=payload)
@@ -265,13 +287,13 @@ def test_the_old_maildir_quarantine_is_imported_once(proxy, tmp_path):
     first = cli(proxy.config_path, "import-maildir", str(old), check=False)
     assert first.returncode == 65, first
     err = first.stderr.decode()
-    assert "3 files in" in err and "2 imported, 0 imported before, 1 skipped as bad" in err, err
+    assert "4 files in" in err and "3 imported, 0 imported before, 1 skipped as bad" in err, err
     assert "1764547400.M1P1Q3_BAD.thugate.test: not a ThuGate quarantine file" in err
     assert "1 unfinished files in tmp/ not looked at" in err
 
     held = {m["queue_id"]: m for m in held_messages(proxy.config_path)}
     assert set(held) == set(originals)
-    one, two = held["0A1B2C3D4E5F"], held["0A1B2C3D4E60"]
+    one, two, three = held["0A1B2C3D4E5F"], held["0A1B2C3D4E60"], held["0A1B2C3D4E61"]
     for queue_id, message in held.items():
         assert held_raw(proxy.config_path, message["id"]) == originals[queue_id], "the original bytes, unchanged"
         assert message["sha256"] == hashlib.sha256(originals[queue_id]).hexdigest()
@@ -283,19 +305,21 @@ def test_the_old_maildir_quarantine_is_imported_once(proxy, tmp_path):
     assert [r["address"] for r in two["recipients"]] == [f"<{r}>" for r in RECIPIENTS]
     assert [(f["rule"], f["part"], f["detail"]) for f in two["findings"]] == [
         ("archive-limit", "2", "a.zip: too many members"), ("virus", "2", "a.zip/x: Eicar-Signature")]
+    assert [(f["rule"], f["part"], f["detail"]) for f in three["findings"]] == [
+        ("encrypted-archive", "2", "tài liệu mật; bản cuối cùng của phòng hành chính.zip: encrypted (WinZip AES)")]
     assert one["category"] == "archive" and two["category"] == "archive"
     # A virus among its findings: releasing it is an officer's call.
     assert cli(proxy.config_path, "release", two["id"], "--reason", "x", check=False).returncode == 77
 
     second = cli(proxy.config_path, "import-maildir", str(old), check=False)
-    assert "0 imported, 2 imported before, 1 skipped as bad" in second.stderr.decode()
+    assert "0 imported, 3 imported before, 1 skipped as bad" in second.stderr.decode()
     (old / "new" / "1764547400.M1P1Q3_BAD.thugate.test").unlink()
     # Moved to cur/ by a reader since (a new name suffix): still the same file.
     os.rename(old / "new" / layout[0][1], old / "cur" / (layout[0][1] + ":2,S"))
     third = cli(proxy.config_path, "import-maildir", str(old))
-    assert "0 imported, 2 imported before, 0 skipped as bad" in third.stderr.decode()
-    assert len(held_messages(proxy.config_path)) == 2
-    assert audit_chain_intact(store_path(proxy)) == ["import", "import"]
+    assert "0 imported, 3 imported before, 0 skipped as bad" in third.stderr.decode()
+    assert len(held_messages(proxy.config_path)) == 3
+    assert audit_chain_intact(store_path(proxy)) == ["import", "import", "import"]
 
     missing = cli(proxy.config_path, "import-maildir", str(tmp_path / "nowhere"), check=False)
     assert missing.returncode == 66 and b"is not a Maildir" in missing.stderr
