@@ -315,6 +315,7 @@ extension SQLiteQuarantineStore {
     public func reclaim(stepPages: Int = 256) async throws -> Int {
         var freed = 0
         while true {
+            let started = ContinuousClock.now
             let step = try await write { db -> Int in
                 let before = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
                 guard before > 0 else { return 0 }
@@ -324,9 +325,17 @@ extension SQLiteQuarantineStore {
             }
             freed += step
             if step <= 0 { break }
+            try await Self.yieldWriteLock(after: ContinuousClock.now - started)
         }
         try await checkpoint()
         return freed
+    }
+
+    /// Waits as long as the last write transaction took (at least 10 ms) before the next one:
+    /// back-to-back transactions would starve the gateway, whose busy handler polls the lock with
+    /// sleeps of up to 100 ms and could miss every gap between them.
+    public static func yieldWriteLock(after busy: Duration) async throws {
+        try await Task.sleep(for: max(.milliseconds(10), busy))
     }
 
     /// `VACUUM`, after choosing `auto_vacuum = INCREMENTAL`: the file is rewritten without its

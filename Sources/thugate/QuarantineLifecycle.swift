@@ -185,7 +185,9 @@ extension QuarantineCommand {
                 batch.append(candidate)
                 batchBytes += candidate.size
                 guard batch.count == 32 || batchBytes >= 4 << 20 || index == candidates.count - 1 else { continue }
+                let started = ContinuousClock.now
                 let ids = Set(try await QuarantineCommand.run { try await store.purge(batch, decidedBefore: decidedBefore, now: now) })
+                try await SQLiteQuarantineStore.yieldWriteLock(after: ContinuousClock.now - started)
                 purged += ids.count
                 bytes += batch.filter { ids.contains($0.id) }.map(\.size).reduce(0, +)
                 done += batch.count
