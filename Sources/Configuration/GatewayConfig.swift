@@ -63,6 +63,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public struct Quarantine: Sendable, Equatable {
         /// The SQLite file (with its `-wal` and `-shm` beside it).
         public var database = "var/quarantine/quarantine.sqlite"
+        /// Categories, retention, legal hold and who decides a release (`GatewayConfig+Quarantine.swift`).
+        public var lifecycle = QuarantineLifecycle()
     }
 
     /// `[reports]`: the verdict log behind `thugate report`, kept in the quarantine store's file.
@@ -343,7 +345,11 @@ extension GatewayConfig {
             if let v = try s.choice("dkim_signed", TCVNNormalizer.DKIMSigned.self) { config.text.dkimSigned = v }
             if let v = try s.stringList("internal_domains") { config.text.internalDomains = v.map { $0.lowercased() } }
         }
-        try reader.section(table, "quarantine", known: ["database", "directory"]) { (s) throws(ConfigError) in
+        try reader.section(
+            table,
+            "quarantine",
+            known: ["database", "directory", "categories", "retention", "legal_hold", "force_categories", "approval_categories"]
+        ) { (s) throws(ConfigError) in
             // The Maildir quarantine of earlier versions: held mail now goes only to the store.
             if s.table["directory"] != nil {
                 throw s.error(
@@ -355,6 +361,7 @@ extension GatewayConfig {
                 guard !v.isEmpty else { throw s.error("database", "must not be empty") }
                 config.quarantine.database = v
             }
+            try reader.quarantineLifecycle(s, into: &config.quarantine.lifecycle)
         }
         try reader.section(table, "reports", known: ["verdict_days", "rollup_years"]) { (s) throws(ConfigError) in
             if let v = try s.integer("verdict_days", min: 1) { config.reports.verdictDays = v }

@@ -64,7 +64,7 @@ public final class SMTPServer: Service {
             inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? StoreQuarantine(store: store) : nil,
+                ? StoreQuarantine(store: store, lifecycle: config.quarantine.lifecycle) : nil,
             verdicts: VerdictRecorder(
                 log: store,
                 logger: logger,

@@ -146,13 +146,16 @@ public struct HeldMessage: Sendable, Equatable {
     public var size: Int
     /// Lower-case hex SHA-256 of the original bytes.
     public var sha256: String
+    /// When a purge removed the original bytes (the rows and the audit stay); nil while they are kept.
+    public var purgedAt: Date?
 
-    public init(id: String, request: HoldRequest, recipients: [HeldRecipient], size: Int, sha256: String) {
+    public init(id: String, request: HoldRequest, recipients: [HeldRecipient], size: Int, sha256: String, purgedAt: Date? = nil) {
         self.id = id
         self.request = request
         self.recipients = recipients
         self.size = size
         self.sha256 = sha256
+        self.purgedAt = purgedAt
     }
 }
 
@@ -239,11 +242,16 @@ public struct Actor: Sendable, Equatable {
     /// As the recipient rows and the release header name the actor: `alice (as root)` under sudo.
     public var name: String { sudoUser.map { "\($0) (as \(user))" } ?? user }
 
-    /// This process's effective user and its `SUDO_USER`.
+    /// The person acting, as a two-person rule compares them: the sudo user when run as root
+    /// through sudo (root is a role several people share), else the OS user.
+    public var person: String { sudoUser ?? user }
+
+    /// This process's effective user and, only when that is root, its `SUDO_USER`: sudo sets
+    /// it for root, while any other user may set it to any name in their own environment.
     public static var current: Actor {
         var name = "uid \(geteuid())"
         if let entry = getpwuid(geteuid()), let pwName = entry.pointee.pw_name { name = String(cString: pwName) }
-        let sudo = ProcessInfo.processInfo.environment["SUDO_USER"].flatMap { $0.isEmpty ? nil : $0 }
+        let sudo = geteuid() == 0 ? ProcessInfo.processInfo.environment["SUDO_USER"].flatMap { $0.isEmpty ? nil : $0 } : nil
         return Actor(user: name, sudoUser: sudo)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where held mail is kept until someone decides about it. A message is held once
 /// ``hold(_:content:)`` returned: its row, its recipients, its original bytes, its findings and
@@ -40,6 +40,45 @@ public protocol QuarantineStore: Sendable {
     /// Marks the recipients (nil: all) that are still held, or failed, as `deleted`, with its audit
     /// row in the same transaction; returns those marked. The bytes stay until a purge.
     func delete(_ id: String, positions: [Int]?, reason: String) async throws -> [ClaimedRecipient]
+
+    // MARK: Life cycle (retention, legal hold, two-person release, recovery, purge, import)
+
+    /// Clears the legal hold of message `id`, with its audit row; false when it was not under one.
+    func liftLegalHold(of id: String, reason: String) async throws -> Bool
+
+    /// Records a request to release message `id` (to `positions`, nil: all) that a second person
+    /// must approve; nothing is sent and the recipients stay held. Returns the pending request:
+    /// this one, or the one already pending (then nothing changes).
+    func requestRelease(of id: String, positions: [Int]?, reason: String) async throws -> ReleaseRequest
+
+    /// The release request of message `id`, pending or approved; nil when there is none.
+    func releaseRequest(of id: String) async throws -> ReleaseRequest?
+
+    /// Approves the release request of message `id` as this store's actor, with its audit row.
+    /// Throws `.notFound` when none is pending and `.secondPersonRequired` when the actor is the
+    /// person who requested it. The caller then releases the request's recipients.
+    func approveRelease(of id: String, reason: String) async throws -> ReleaseRequest
+
+    /// Settles recipients left `releasing` (a release killed mid-send) after someone checked the
+    /// upstream's log: each one still `releasing` becomes `state` (`released` or `held`) by a
+    /// compare-and-set update, with the audit row. Returns those changed.
+    func resolveReleasing(of id: String, positions: [Int]?, as state: RecipientState, reason: String) async throws -> [ClaimedRecipient]
+
+    /// The messages a purge at `now` would remove the bytes of: released or deleted for every
+    /// recipient and received before `decidedBefore`, or still held past their expiry and not
+    /// under legal hold; none with a recipient `releasing`. Oldest first.
+    func purgeCandidates(decidedBefore: Date, now: Date) async throws -> [PurgeCandidate]
+
+    /// Removes the original bytes of each of `candidates` that still qualifies (checked again in
+    /// the same transaction), marks its still-held recipients deleted and writes one `purge` audit
+    /// row for it, all in one transaction; returns the ids purged. The caller keeps batches small,
+    /// so the gateway's holds never wait long for the write lock.
+    func purge(_ candidates: [PurgeCandidate], decidedBefore: Date, now: Date) async throws -> [String]
+
+    /// Holds a message imported from elsewhere (the Maildir quarantine of earlier versions) in one
+    /// transaction with an `import` audit row, keyed by `source` (its file name) and `sourceSHA256`
+    /// (the file's): nil, and nothing stored, when either was imported before.
+    func importHeld(_ message: HoldRequest, content: any HeldContent, source: String, sourceSHA256: String) async throws -> HeldMessage?
 }
 
 /// A recipient a release or delete took, by its position in the envelope.
@@ -101,6 +140,10 @@ public struct QuarantineError: Error, Equatable, CustomStringConvertible {
         case unavailable
         /// A chunk or the message does not match its sha256.
         case corrupt
+        /// A purge removed the message's original bytes (its rows and audit stay).
+        case purged
+        /// A second, different person must do this (approve a release the same person requested).
+        case secondPersonRequired
     }
 
     public var kind: Kind

@@ -19,8 +19,8 @@ public final class SQLiteQuarantineStore: QuarantineStore {
     /// Bytes per chunk of the original message (each chunk has its own sha256).
     public static let chunkSize = 256 * 1024
 
-    private let pool: DatabasePool
-    private let actor: Actor
+    let pool: DatabasePool
+    let actor: Actor
     /// Called inside the hold transaction once every row is written, just before the commit;
     /// what it throws rolls the transaction back (the tests inject failures with it).
     private let beforeCommit: (@Sendable () throws -> Void)?
@@ -48,6 +48,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
             // Every connection; the writer's is set again below, after GRDB's switch to WAL
             // (which sets NORMAL).
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            if !db.configuration.readonly { try Self.prepareIncrementalVacuum(db) }
         }
         do {
             if !readOnly {
@@ -171,6 +172,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     """
             )
         }
+        registerLifecycle(&migrator)
         Self.registerVerdicts(&migrator)
         return migrator
     }
@@ -315,6 +317,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
             guard let expected = try String.fetchOne(db, sql: "SELECT sha256 FROM messages WHERE id = ?", arguments: [id]) else {
                 throw QuarantineError(.notFound, "no held message \(id)")
             }
+            try Self.checkNotPurged(db, id)
             var whole = SHA256()
             let chunks = try Row.fetchCursor(
                 db,
@@ -470,7 +473,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
     }
 
-    private static func message(from row: Row, _ db: Database) throws -> HeldMessage {
+    static func message(from row: Row, _ db: Database) throws -> HeldMessage {
         let id: String = row["id"]
         let findings = try Row.fetchAll(
             db,
@@ -506,7 +509,14 @@ public final class SQLiteQuarantineStore: QuarantineStore {
             expiresAt: date(row["expires_at"]),
             legalHold: row["legal_hold"]
         )
-        return HeldMessage(id: id, request: request, recipients: recipients, size: row["size"], sha256: row["sha256"])
+        return HeldMessage(
+            id: id,
+            request: request,
+            recipients: recipients,
+            size: row["size"],
+            sha256: row["sha256"],
+            purgedAt: (row["purged_at"] as Int64?).map(date)
+        )
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }

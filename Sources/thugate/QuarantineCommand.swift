@@ -16,14 +16,17 @@ import Darwin
 struct QuarantineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quarantine",
-        abstract: "Review held mail: list it, show it, export its original bytes, release or delete it.",
+        abstract: "Review held mail: list it, show it, export its original bytes, release, approve, delete or purge it.",
         discussion: """
             Held mail is in the store named by [quarantine] database. An ID may be shortened to any prefix \
             that names one message, as with git. Exit codes: 0 done, 64 usage, 65 the prefix names several \
             messages, 66 no such message, 69 the store cannot be opened or read, 73 the export file exists, \
-            74 a stored chunk does not match its sha256, 75 the store is busy (try again); release: 70 the upstream did not take it for every recipient (a temporary refusal leaves the recipient held), 77 the category needs --force.
+            74 a stored chunk does not match its sha256, 75 the store is busy (try again); release: 70 the upstream did not take it for every recipient (a temporary refusal leaves the recipient held), 73 the release cannot be spooled ([server] spool_directory), 77 the category needs --force; approve: 67 the approver is the person who asked; 68 the message was purged (its bytes are gone).
             """,
-        subcommands: [List.self, Show.self, Export.self, Release.self, Delete.self]
+        subcommands: [
+            List.self, Show.self, Export.self, Release.self, Delete.self, Approve.self, LiftHold.self, Resolve.self, Purge.self,
+            ImportMaildir.self,
+        ]
     )
 
     struct StoreOptions: ParsableArguments {
@@ -57,7 +60,16 @@ struct QuarantineCommand: AsyncParsableCommand {
         case .unavailable: return ExitCode(69)
         case .corrupt: return ExitCode(74)
         case .busy: return ExitCode(75)
+        case .purged: return ExitCode(68)
+        case .secondPersonRequired: return ExitCode(67)
         }
+    }
+
+    /// A purged message has its rows but not its bytes: one line naming when, exit 68.
+    static func refuseIfPurged(_ message: HeldMessage) throws {
+        guard let purged = message.purgedAt else { return }
+        printError("thugate: \(message.id) was purged at \(HeldTable.local(purged)): its original bytes are gone (its rows and audit stay)")
+        throw ExitCode(68)
     }
 
     /// The original bytes of `id`, read whole before anything is written out.
@@ -95,6 +107,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                 out = HeldTable.render(messages)
             }
             writeOut(Array(out.utf8))
+            if format == .table { HeldTable.warnReleasing(messages, now: Date()) }
         }
     }
 
@@ -111,6 +124,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             let store = try store.open()
             let message = try await QuarantineCommand.run { try await store.message(id) }
             if raw {
+                try QuarantineCommand.refuseIfPurged(message)
                 writeOut(try await QuarantineCommand.content(of: message, in: store))
             } else {
                 writeOut(Array(HeldTable.details(message).utf8))
@@ -132,6 +146,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try store.open()
             let message = try await QuarantineCommand.run { try await store.message(id) }
+            try QuarantineCommand.refuseIfPurged(message)
             let bytes = try await QuarantineCommand.content(of: message, in: store)
             let fd = Glibc.open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
@@ -195,7 +210,9 @@ enum HeldJSON {
             (
                 "recipients",
                 "["
-                    + m.recipients.map { "{\"address\":\(string($0.address)),\"state\":\(string($0.state.rawValue))}" }.joined(
+                    + m.recipients.map {
+                        "{\"address\":\(string($0.address)),\"state\":\(string($0.state.rawValue)),\"changed\":\($0.changedAt.map { string(iso($0)) } ?? "null")}"
+                    }.joined(
                         separator: ","
                     ) + "]"
             ),
@@ -216,6 +233,7 @@ enum HeldJSON {
             ),
             ("expires", string(iso(r.expiresAt))),
             ("legal_hold", r.legalHold ? "true" : "false"),
+            ("purged", m.purgedAt.map { string(iso($0)) } ?? "null"),
         ]
         return "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
@@ -274,12 +292,47 @@ enum HeldTable {
             ("subject", r.subject ?? ""), ("message-id", r.messageID ?? ""), ("size", String(m.size)), ("sha256", m.sha256),
             ("category", r.category), ("expires", local(r.expiresAt)), ("legal hold", r.legalHold ? "yes" : "no"),
         ]
-        for recipient in m.recipients { lines.append(("recipient", "\(recipient.address) \(recipient.state.rawValue)")) }
+        if let purged = m.purgedAt { lines.append(("purged", "\(local(purged)): the original bytes are gone (rows and audit stay)")) }
+        for recipient in m.recipients { lines.append(("recipient", recipientLine(recipient, now: Date()))) }
         for finding in r.findings { lines.append(("finding", finding.summary)) }
         return lines.map { "\($0.0):".padding(toLength: 12, withPad: " ", startingAt: 0) + HoldRequest.stripped($0.1) }.joined(
             separator: "\n"
         )
             + "\n"
+    }
+
+    /// `<a@b.vn> held`; one left `releasing` with its age and what to do about it.
+    static func recipientLine(_ recipient: HeldRecipient, now: Date) -> String {
+        var line = "\(recipient.address) \(recipient.state.rawValue)"
+        if recipient.state == .releasing, let since = recipient.changedAt {
+            line += " since \(local(since)) (\(age(now.timeIntervalSince(since))); if no release is running, check the upstream's log, "
+            line += "then `resolve ID released|held --to ADDR --reason TEXT`)"
+        }
+        if let reply = recipient.lastReply { line += ": \(reply)" }
+        return line
+    }
+
+    /// One stderr line per recipient left `releasing` (a release killed mid-send): never sent
+    /// again by itself, it waits for someone to check the upstream's log.
+    static func warnReleasing(_ messages: [HeldMessage], now: Date) {
+        for m in messages {
+            for recipient in m.recipients where recipient.state == .releasing {
+                let since = recipient.changedAt.map { " for \(age(now.timeIntervalSince($0)))" } ?? ""
+                printError(
+                    "thugate: \(m.id) \(HoldRequest.stripped(recipient.address)) releasing\(since): if no release is running, "
+                        + "check the upstream's log, then `thugate quarantine resolve \(m.id) released|held --to ADDR --reason TEXT`"
+                )
+            }
+        }
+    }
+
+    /// `3d 4h`, `2h 05m`, `4m 10s`.
+    static func age(_ seconds: TimeInterval) -> String {
+        let s = max(0, Int(seconds))
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        if s >= 86400 { return "\(s / 86400)d \(s % 86400 / 3600)h" }
+        if s >= 3600 { return "\(s / 3600)h \(two(s % 3600 / 60))m" }
+        return "\(s / 60)m \(two(s % 60))s"
     }
 
     /// Local time, `2026-12-01 11:49:07`.

@@ -9,9 +9,6 @@ import Quarantine
 import SMTPCore
 
 extension QuarantineCommand {
-    /// Categories an officer decides: releasing them needs `--force`.
-    static let officerCategories: Set<String> = ["virus", "executable", "state-secret"]
-
     /// Options of the commands that change a message: the store opened for writing.
     struct ActionOptions: ParsableArguments {
         @OptionGroup var config: ConfigOptions
@@ -64,34 +61,87 @@ extension QuarantineCommand {
             discussion: """
                 The original bytes go out unchanged from the original envelope sender, with one added \
                 X-ThuGate-Released header. A recipient is marked released only after the upstream's 250 \
-                for it; a temporary refusal leaves it held, a permanent one marks it failed.
+                for it; a temporary refusal leaves it held, a permanent one marks it failed. A category in \
+                [quarantine] approval_categories (state-secret) is not sent: the release is recorded, and a \
+                different person sends it with `approve ID --reason`.
                 """
         )
 
         @OptionGroup var action: ActionOptions
-        @Flag(help: "Release a category an officer decides (virus, executable, state-secret).")
+        @Flag(help: "Release a category an officer decides ([quarantine] force_categories: virus, executable, state-secret).")
         var force = false
 
         func run() async throws {
             let (config, store, message, positions) = try await action.open()
-            let rules = Set([message.request.category] + message.request.findings.map(\.rule))
-            let officer = rules.intersection(QuarantineCommand.officerCategories).sorted()
+            try QuarantineCommand.refuseIfPurged(message)
+            let lifecycle = config.quarantine.lifecycle
+            let categories = lifecycle.categories(category: message.request.category, findingRules: message.request.findings.map(\.rule))
+            let officer = categories.intersection(lifecycle.forceCategories).sorted()
             if !officer.isEmpty && !force {
                 printError("thugate: \(message.id) was held for \(officer.joined(separator: ", ")): releasing it needs --force")
                 throw ExitCode(77)
             }
-            guard case .smtp(let target) = config.upstream.url else {
-                printError("thugate: release needs an SMTP upstream ([upstream] url = \"smtp://…\")")
-                throw ExitCode(78)
+            if !categories.isDisjoint(with: lifecycle.approvalCategories) {
+                try await Self.requestApproval(of: message, positions: positions, reason: action.reason, store: store)
+                return
             }
+            try await Self.release(message, positions: positions, reason: action.reason, config: config, store: store)
+        }
+
+        /// A category that needs two people: the release is recorded for a second person to
+        /// approve, and nothing is sent.
+        static func requestApproval(of message: HeldMessage, positions: [Int]?, reason: String, store: SQLiteQuarantineStore) async throws {
+            let pending = try await QuarantineCommand.run { try await store.releaseRequest(of: message.id) }
+            if let pending, pending.approvedBy == nil {
+                printError(
+                    "thugate: \(message.id): a release requested by \(pending.requestedByName) at \(HeldTable.local(pending.requestedAt)) "
+                        + "already awaits approval; nothing sent, the recipients stay held until a different person runs "
+                        + "`thugate quarantine approve \(message.id) --reason TEXT`"
+                )
+                return
+            }
+            let request = try await QuarantineCommand.run {
+                try await store.requestRelease(of: message.id, positions: positions, reason: reason)
+            }
+            let addresses = message.recipients.indices.filter { request.positions?.contains($0) ?? true }.map {
+                HoldRequest.stripped(message.recipients[$0].address)
+            }
+            printError(
+                "thugate: \(message.id): release to \(addresses.joined(separator: ", ")) requested by \(request.requestedByName); "
+                    + "NOTHING WAS SENT and the recipients stay held: mail of this category needs a second, different person "
+                    + "to run `thugate quarantine approve \(message.id) --reason TEXT`"
+            )
+        }
+
+        /// The release itself: the original bytes read (checked) and spooled, the recipients
+        /// claimed, sent through the upstream, each recipient's outcome recorded and printed.
+        static func release(
+            _ message: HeldMessage,
+            positions: [Int]?,
+            reason: String,
+            config: GatewayConfig,
+            store: SQLiteQuarantineStore
+        ) async throws {
             // The original bytes into a message buffer (a spool file past the memory threshold,
             // as in the proxy), each chunk checked against its sha256, before anything is claimed.
             let spooled = Spooled(
                 MessageBuffer(threshold: config.server.memoryThreshold, spoolDirectory: config.server.spoolDirectory)
             )
-            try await QuarantineCommand.run { try await store.readContent(of: message.id) { try spooled.append($0) } }
+            do {
+                try await store.readContent(of: message.id) { try spooled.append($0) }
+            } catch let error as QuarantineError {
+                // A spool file that cannot be made is this command's problem, not the store's.
+                if let failure = spooled.failure {
+                    printError(
+                        "thugate: cannot spool \(message.id) for its release: \(failure) "
+                            + "([server] spool_directory = \(config.server.spoolDirectory)); nothing sent, it stays held"
+                    )
+                    throw ExitCode(73)
+                }
+                throw QuarantineCommand.fail(error)
+            }
             let claimed = try await QuarantineCommand.run {
-                try await store.claimRelease(of: message.id, positions: positions, reason: action.reason)
+                try await store.claimRelease(of: message.id, positions: positions, reason: reason)
             }
             guard !claimed.isEmpty else {
                 printError("thugate: no recipient of \(message.id) to release is held; nothing sent")
@@ -100,15 +150,27 @@ extension QuarantineCommand {
             let header = ReleasedHeader.field(id: message.id, by: Actor.current.name, date: rfc5322Date())
             let outcomes: [ReleaseOutcome]
             do {
-                outcomes = try await Self.deliver(
-                    spooled.buffer,
-                    eightBit: spooled.eightBit,
-                    header: header,
-                    of: message,
-                    to: claimed,
-                    target: target,
-                    config: config
-                )
+                switch config.upstream.url {
+                case .smtp(let target):
+                    outcomes = try await Self.deliver(
+                        spooled.buffer,
+                        eightBit: spooled.eightBit,
+                        header: header,
+                        of: message,
+                        to: claimed,
+                        target: target,
+                        config: config
+                    )
+                case .maildir(let directory):
+                    outcomes = try await Self.deliver(
+                        spooled.buffer,
+                        header: header,
+                        of: message,
+                        to: claimed,
+                        maildir: directory,
+                        config: config
+                    )
+                }
             } catch {
                 // Nothing went out: every claimed recipient goes back to held.
                 let reply = "not sent: \(error)"
@@ -116,13 +178,13 @@ extension QuarantineCommand {
                     try await store.finishRelease(
                         of: message.id,
                         claimed.map { ReleaseOutcome(position: $0.position, state: .held, reply: reply) },
-                        reason: action.reason
+                        reason: reason
                     )
                 }
                 printError("thugate: \(message.id) not released: \(error); it stays held")
                 throw ExitCode(70)
             }
-            try await QuarantineCommand.run { try await store.finishRelease(of: message.id, outcomes, reason: action.reason) }
+            try await QuarantineCommand.run { try await store.finishRelease(of: message.id, outcomes, reason: reason) }
             var allReleased = true
             for (recipient, outcome) in zip(claimed, outcomes) {
                 let address = HoldRequest.stripped(recipient.address)
@@ -134,6 +196,30 @@ extension QuarantineCommand {
                 if outcome.state != .released { allReleased = false }
             }
             if !allReleased { throw ExitCode(70) }
+        }
+
+        /// Into the `maildir:` upstream, as the proxy delivers there: one file for every claimed
+        /// recipient, written, fsynced and renamed into `new/`; each recipient gets its reply.
+        static func deliver(
+            _ buffer: MessageBuffer,
+            header: String,
+            of message: HeldMessage,
+            to claimed: [ClaimedRecipient],
+            maildir directory: String,
+            config: GatewayConfig
+        ) async throws -> [ReleaseOutcome] {
+            let upstream = try MaildirUpstream(directory: directory, hostname: config.server.hostname)
+            let sender = MailAddress(Self.unbracketed(message.request.sender))
+            var envelope = Envelope(heloName: config.server.hostname, esmtp: true, sender: sender, parameters: MailParameters())
+            envelope.recipients = claimed.map { MailAddress(ActionOptions.bare($0.address)) }
+            let transaction = upstream.beginTransaction(
+                eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+                logger: Logger(label: "thugate.release")
+            )
+            let reply = await transaction.data(envelope: envelope, header: header, message: buffer, queueID: "release-\(message.id)")
+            await upstream.shutdown()
+            let state: RecipientState = reply.code == 250 ? .released : (400..<500).contains(reply.code) ? .held : .failed
+            return claimed.map { ReleaseOutcome(position: $0.position, state: state, reply: reply.description) }
         }
 
         /// One SMTP transaction to the upstream, with the pool the proxy uses; the outcome of each
@@ -216,10 +302,18 @@ private final class Spooled: @unchecked Sendable {
     /// A byte above 0x7F was seen: MAIL needs BODY=8BITMIME (RFC 6152).
     private(set) var eightBit = false
 
+    /// What the buffer threw (a spool file that could not be made or written), if anything.
+    private(set) var failure: (any Error)?
+
     init(_ buffer: MessageBuffer) { self.buffer = buffer }
 
     func append(_ chunk: UnsafeRawBufferPointer) throws {
         if !eightBit { eightBit = chunk.contains { $0 >= 0x80 } }
-        try buffer.append(chunk)
+        do {
+            try buffer.append(chunk)
+        } catch {
+            failure = error
+            throw error
+        }
     }
 }

@@ -80,7 +80,7 @@ def test_held_mail_is_listed_and_shown_byte_identical(proxy, upstream, tmp_path)
             ("<lanhdao@quangninh.gov.vn>", "held"), ("<vanthu2@quangninh.gov.vn>", "held")]
         assert message["from"] == "Văn thư <vanthu@quangninh.gov.vn>"
         assert message["message_id"] == "<ho-so-1@quangninh.gov.vn>"
-        assert message["category"] == "encrypted-archive" and message["action"] == "quarantine"
+        assert message["category"] == "archive" and message["action"] == "quarantine"
         assert "encrypted-archive(2): a.zip" in findings_text(message)
         assert message["client_address"] == "127.0.0.1" and message["helo"] == "client.test"
     assert newest["subject"] == "Văn bản lớn" and oldest["subject"] == "Hồ sơ"

@@ -1,3 +1,4 @@
+public import Configuration
 public import Foundation
 import MIMECore
 import NIOCore
@@ -19,16 +20,16 @@ public protocol QuarantineSink: Sendable {
 /// the store's id once the store's transaction committed.
 public struct StoreQuarantine: QuarantineSink {
     public let store: any QuarantineStore
-    /// How long a held body is kept before it may be purged.
-    public var retention: TimeInterval
+    /// The category of each rule's hold, each category's retention and legal hold (`[quarantine]`).
+    public var lifecycle: QuarantineLifecycle
 
-    public init(store: any QuarantineStore, retention: TimeInterval = 30 * 86400) {
+    public init(store: any QuarantineStore, lifecycle: QuarantineLifecycle = QuarantineLifecycle()) {
         self.store = store
-        self.retention = retention
+        self.lifecycle = lifecycle
     }
 
     public func hold(_ message: MessageBuffer, outcome: MessageOutcome) async throws -> String {
-        let request = try Self.request(outcome, header: message.prefix(maxLength: Self.headerBytes), now: Date(), retention: retention)
+        let request = try Self.request(outcome, header: message.prefix(maxLength: Self.headerBytes), now: Date(), lifecycle: lifecycle)
         // The session owns `message` and waits here: no other thread touches it meanwhile.
         return try await store.hold(request, content: BufferContent(buffer: message)).id
     }
@@ -37,8 +38,34 @@ public struct StoreQuarantine: QuarantineSink {
     static let headerBytes = 256 * 1024
 
     /// The store's row for the message: its envelope and findings from `outcome`, From,
-    /// Subject (RFC 2047 decoded) and Message-ID from the header section in `header`.
-    static func request(_ outcome: MessageOutcome, header: [UInt8], now: Date, retention: TimeInterval) -> HoldRequest {
+    /// Subject (RFC 2047 decoded) and Message-ID from the header section in `header`; its
+    /// category (the deciding finding's rule's), expiry and legal hold from `lifecycle`.
+    static func request(_ outcome: MessageOutcome, header: [UInt8], now: Date, lifecycle: QuarantineLifecycle) -> HoldRequest {
+        let fields = headerFields(header)
+        let finding = outcome.verdict?.finding
+        let rules = outcome.findings.map(\.rule.rawValue)
+        let decided = lifecycle.classify(decidingRule: finding?.rule.rawValue ?? rules.first, findingRules: rules, at: now)
+        return HoldRequest(
+            queueID: outcome.queueID,
+            node: outcome.hostname,
+            receivedAt: now,
+            clientAddress: outcome.client.address,
+            helo: outcome.client.heloName,
+            sender: outcome.envelope.sender.description,
+            recipients: outcome.envelope.recipients.map(\.description),
+            headerFrom: fields.from,
+            subject: fields.subject,
+            messageID: fields.messageID,
+            findings: outcome.findings.map { HeldFinding(rule: $0.rule.rawValue, detail: $0.detail, part: $0.part) },
+            category: decided.category,
+            expiresAt: decided.expiresAt,
+            legalHold: decided.legalHold
+        )
+    }
+
+    /// `From` and `Subject` (RFC 2047 decoded) and `Message-ID` of the header section at the
+    /// start of `header` (a message's first bytes).
+    public static func headerFields(_ header: [UInt8]) -> (from: String?, subject: String?, messageID: String?) {
         var from: String?
         var subject: String?
         var messageID: String?
@@ -52,22 +79,7 @@ public struct StoreQuarantine: QuarantineSink {
             subject = value("Subject").map(EncodedWords.decode)
             messageID = value("Message-ID")
         }
-        let finding = outcome.verdict?.finding
-        return HoldRequest(
-            queueID: outcome.queueID,
-            node: outcome.hostname,
-            receivedAt: now,
-            clientAddress: outcome.client.address,
-            helo: outcome.client.heloName,
-            sender: outcome.envelope.sender.description,
-            recipients: outcome.envelope.recipients.map(\.description),
-            headerFrom: from,
-            subject: subject,
-            messageID: messageID,
-            findings: outcome.findings.map { HeldFinding(rule: $0.rule.rawValue, detail: $0.detail, part: $0.part) },
-            category: finding?.rule.rawValue ?? outcome.findings.first?.rule.rawValue ?? "",
-            expiresAt: now.addingTimeInterval(retention)
-        )
+        return (from, subject, messageID)
     }
 }
 

@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import Logging
 import Policy
@@ -46,7 +47,10 @@ import Testing
             #expect(held.request.headerFrom == "Văn thư <vanthu@example.vn>")
             #expect(held.request.subject == "Báo cáo [2J quý")
             #expect(held.request.messageID == "<1@example.vn>")
-            #expect(held.request.category == "encrypted-archive")
+            // The rule's category from [quarantine.categories]; 30 days by default, no legal hold.
+            #expect(held.request.category == "archive")
+            #expect(held.request.expiresAt.timeIntervalSince(held.request.receivedAt) == 30 * 86400)
+            #expect(held.request.legalHold == false)
             #expect(held.request.findings == [HeldFinding(rule: "encrypted-archive", detail: "a.zip", part: "2")])
             let collected = Bytes()
             try await store.readContent(of: held.id) { collected.append($0) }
@@ -64,6 +68,19 @@ import Testing
             #expect(outcome.disposition?.reply.code == 451)
             #expect(try await store.messages(MessageQuery()).isEmpty)
             #expect(try await store.audit(messageID: nil).isEmpty)
+        }
+    }
+
+    @Test func categoryExpiryAndLegalHoldComeFromTheLifecycle() async throws {
+        // The state-secret rule comes later: a configuration maps another rule to its category.
+        var lifecycle = QuarantineLifecycle()
+        lifecycle.categories["encrypted-archive"] = "state-secret"
+        lifecycle.retention["state-secret"] = 5 * 86400
+        try await Self.withStore { store in
+            _ = try await Self.heldMessage().hold(in: StoreQuarantine(store: store, lifecycle: lifecycle), logger: Logger(label: "test"))
+            let held = try #require(try await store.messages(MessageQuery()).first)
+            #expect(held.request.category == "state-secret" && held.request.legalHold)
+            #expect(held.request.expiresAt.timeIntervalSince(held.request.receivedAt) == 5 * 86400)
         }
     }
 }
