@@ -29,6 +29,7 @@ public final class SMTPServer: Service {
         inspector: MessageInspector,
         group: any EventLoopGroup,
         logger: Logger,
+        notices: NoticeSetup? = nil,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) throws {
         self.config = config
@@ -62,7 +63,12 @@ public final class SMTPServer: Service {
             inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? StoreQuarantine(store: try SQLiteQuarantineStore(path: config.quarantine.database)) : nil,
+                ? StoreQuarantine(
+                    store: try notices?.store ?? SQLiteQuarantineStore(path: config.quarantine.database),
+                    planner: notices?.planner,
+                    wake: notices?.wake
+                ) : nil,
+            notices: notices,
             tlsContext: tlsContext,
             logger: logger
         )

@@ -19,7 +19,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
     /// Bytes per chunk of the original message (each chunk has its own sha256).
     public static let chunkSize = 256 * 1024
 
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let actor: Actor
     /// Called inside the hold transaction once every row is written, just before the commit;
     /// what it throws rolls the transaction back (the tests inject failures with it).
@@ -171,6 +171,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     """
             )
         }
+        registerOutbox(&migrator)
         return migrator
     }
 
@@ -241,6 +242,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     messageID: id,
                     detail: "queue \(request.queueID) from \(request.sender): \(request.findings.map(\.summary).joined(separator: "; "))"
                 )
+                try Self.insertNotices(db, request.notices, messageID: id)
                 try beforeCommit?()
                 return HeldMessage(
                     id: id,

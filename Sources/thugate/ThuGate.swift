@@ -27,7 +27,9 @@ struct ThuGate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thugate",
         abstract: "ThuGate: an SMTP gateway enforcing the provincial e-mail regulations in front of the main mail server.",
-        subcommands: [Serve.self, Scan.self, Normalize.self, Text.self, Reload.self, CheckConfig.self, QuarantineCommand.self]
+        subcommands: [
+            Serve.self, Scan.self, Normalize.self, Text.self, Reload.self, CheckConfig.self, QuarantineCommand.self, NotifyCommand.self,
+        ]
     )
 }
 

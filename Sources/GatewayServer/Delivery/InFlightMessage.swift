@@ -35,6 +35,11 @@ struct InFlightMessage: ~Copyable {
         }
     }
 
+    /// The message is one of ThuGate's own notices (``NoticeSignature``).
+    mutating func markOwnNotice() {
+        outcome.isOwnNotice = true
+    }
+
     /// Sends the message upstream with the headers of ``AddedHeaders/relayed``.
     consuming func relay(via transaction: any UpstreamTransaction) async -> MessageOutcome {
         let header = AddedHeaders(outcome, date: rfc5322Date()).relayed
