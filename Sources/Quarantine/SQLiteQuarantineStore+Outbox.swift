@@ -74,7 +74,7 @@ extension SQLiteQuarantineStore {
                 db,
                 sql: """
                     SELECT id, recipient, digest_at FROM notices
-                    WHERE state IN ('pending', 'sending') AND due_at <= ? ORDER BY due_at, id LIMIT ?
+                    WHERE state IN ('pending', 'sending') AND due_at <= ? ORDER BY due_at, rowid LIMIT ?
                     """,
                 arguments: [nowMS, limit]
             )
@@ -87,7 +87,8 @@ extension SQLiteQuarantineStore {
                     // The whole digest goes in one message: every notice of it still pending.
                     let group = try String.fetchAll(
                         db,
-                        sql: "SELECT id FROM notices WHERE recipient = ? AND digest_at = ? AND state IN ('pending', 'sending') ORDER BY id",
+                        sql:
+                            "SELECT id FROM notices WHERE recipient = ? AND digest_at = ? AND state IN ('pending', 'sending') ORDER BY rowid",
                         arguments: [row["recipient"] as String, digest]
                     )
                     for member in group where seen.insert(member).inserted { ids.append(member) }
@@ -111,7 +112,7 @@ extension SQLiteQuarantineStore {
             let placeholders = claimed.map { _ in "?" }.joined(separator: ", ")
             return try Self.fetchNotices(
                 db,
-                sql: "SELECT * FROM notices WHERE id IN (\(placeholders)) ORDER BY id",
+                sql: "SELECT * FROM notices WHERE id IN (\(placeholders)) ORDER BY rowid",
                 arguments: StatementArguments(claimed)
             )
         }
@@ -179,7 +180,7 @@ extension SQLiteQuarantineStore {
                 sql += " WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
                 arguments += StatementArguments(states.map(\.rawValue))
             }
-            sql += " ORDER BY created_at DESC, id DESC"
+            sql += " ORDER BY created_at DESC, rowid DESC"
             if let limit = query.limit {
                 sql += " LIMIT ?"
                 arguments += [limit]
@@ -190,7 +191,7 @@ extension SQLiteQuarantineStore {
 
     public func notices(messageID: String) async throws -> [Notice] {
         try await outboxRead { db in
-            try Self.fetchNotices(db, sql: "SELECT * FROM notices WHERE message_id = ? ORDER BY id", arguments: [messageID])
+            try Self.fetchNotices(db, sql: "SELECT * FROM notices WHERE message_id = ? ORDER BY rowid", arguments: [messageID])
         }
     }
 
