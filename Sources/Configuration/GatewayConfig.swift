@@ -65,6 +65,15 @@ public struct GatewayConfig: Sendable, Equatable {
         public var database = "var/quarantine/quarantine.sqlite"
     }
 
+    /// `[reports]`: the verdict log behind `thugate report`, kept in the quarantine store's file.
+    public struct Reports: Sendable, Equatable {
+        /// Days the per-message verdict rows are kept.
+        public var verdictDays = 35
+        /// Years the daily roll-ups are kept (the regulations ask for reports over months and
+        /// half-years; a few years allow comparisons).
+        public var rollupYears = 10
+    }
+
     public var server = Server()
     public var upstream = Upstream()
     /// `[policy]`: each rule's action and the rules' parameters.
@@ -72,6 +81,7 @@ public struct GatewayConfig: Sendable, Equatable {
     /// `[scan]`: libclamav, archive limits, scan threads, the crash journal.
     public var scan = ScanSettings()
     public var quarantine = Quarantine()
+    public var reports = Reports()
     /// `[text]`: TCVN 6909 normalization.
     public var text = TextSettings()
     /// Limits of the MIME parser (`[mime]`).
@@ -348,6 +358,10 @@ extension GatewayConfig {
                 config.quarantine.database = v
             }
         }
+        try reader.section(table, "reports", known: ["verdict_days", "rollup_years"]) { (s) throws(ConfigError) in
+            if let v = try s.integer("verdict_days", min: 1) { config.reports.verdictDays = v }
+            if let v = try s.integer("rollup_years", min: 1) { config.reports.rollupYears = v }
+        }
         try reader.section(table, "mime", known: ["max_depth", "max_parts", "max_header_size", "max_field_size", "max_decoded_size"]) {
             (s) throws(ConfigError) in
             if let v = try s.integer("max_depth", min: 1) { config.mime.maxDepth = v }
@@ -366,7 +380,7 @@ extension GatewayConfig {
         if let value = table["agency"] { config.agencies = try reader.agencies(value) }
         if let value = table["notify"] { try reader.notify(value, into: &config.notify) }
         for key in table.keys
-        where !["server", "upstream", "policy", "scan", "text", "quarantine", "mime", "log", "agency", "notify"].contains(key) {
+        where !["server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify"].contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
         }
         return config

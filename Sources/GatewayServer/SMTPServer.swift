@@ -7,7 +7,7 @@ public import NIOCore
 import NIOPosix
 import NIOSSL
 import Policy
-import Quarantine
+public import Quarantine
 import SMTPCore
 public import ServiceLifecycle
 
@@ -30,6 +30,7 @@ public final class SMTPServer: Service {
         group: any EventLoopGroup,
         logger: Logger,
         notices: NoticeSetup? = nil,
+        store: SQLiteQuarantineStore? = nil,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) throws {
         self.config = config
@@ -46,6 +47,10 @@ public final class SMTPServer: Service {
             tlsContext = try NIOSSLContext(configuration: tls)
         }
         let server = config.server
+        // Always open: every message is counted for the reports, held or not.
+        // One store per process (the notice service's too): a second one's open/close of the file
+        // would drop the first one's POSIX locks.
+        let store = try store ?? SQLiteQuarantineStore(path: config.quarantine.database)
         context = GatewayContext(
             config: config,
             sessionConfiguration: SessionConfiguration(
@@ -63,12 +68,15 @@ public final class SMTPServer: Service {
             inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? StoreQuarantine(
-                    store: try notices?.store ?? SQLiteQuarantineStore(path: config.quarantine.database),
-                    planner: notices?.planner,
-                    wake: notices?.wake
-                ) : nil,
+                ? StoreQuarantine(store: store, planner: notices?.planner, wake: notices?.wake) : nil,
             notices: notices,
+            verdicts: VerdictRecorder(
+                log: store,
+                logger: logger,
+                retention: .init(verdictDays: config.reports.verdictDays, rollupYears: config.reports.rollupYears),
+                planner: notices?.planner,
+                wake: notices?.wake
+            ),
             tlsContext: tlsContext,
             logger: logger
         )
@@ -101,6 +109,9 @@ public final class SMTPServer: Service {
             onListening(address)
         }
 
+        // The verdict log is written beside the sessions and once more after the last one.
+        let recorder = context.verdicts.map { verdicts in Task { await verdicts.run() } }
+        defer { recorder?.cancel() }
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
@@ -114,6 +125,8 @@ public final class SMTPServer: Service {
         } onGracefulShutdown: {
             self.beginShutdown(serverChannel: serverChannel.channel)
         }
+        recorder?.cancel()
+        await recorder?.value
         await context.upstream.shutdown()
         logger.notice("stopped")
     }

@@ -61,12 +61,17 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                 }
                 // Held mail is readable by the gateway's user and group only, whatever the umask;
                 // SQLite gives the -wal and -shm files the same mode as the database.
-                let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-                guard fd >= 0 else {
-                    throw QuarantineError(.unavailable, "quarantine store \(path): \(String(cString: strerror(errno)))")
+                // An existing file is not opened here: closing a descriptor of it would drop the POSIX
+                // locks of every SQLite connection this process already has to it (fcntl locks are
+                // per process), and another process could then checkpoint and remove the WAL under them.
+                if !FileManager.default.fileExists(atPath: path) {
+                    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+                    guard fd >= 0 else {
+                        throw QuarantineError(.unavailable, "quarantine store \(path): \(String(cString: strerror(errno)))")
+                    }
+                    close(fd)
                 }
-                fchmod(fd, 0o640)
-                close(fd)
+                chmod(path, 0o640)
             } else if !FileManager.default.fileExists(atPath: path) {
                 throw QuarantineError(.unavailable, "quarantine store \(path): no such file")
             }
@@ -171,6 +176,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     """
             )
         }
+        Self.registerVerdicts(&migrator)
         registerOutbox(&migrator)
         return migrator
     }
@@ -451,7 +457,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
     }
 
-    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch let error as QuarantineError {
@@ -461,7 +467,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
     }
 
-    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as QuarantineError {

@@ -100,14 +100,17 @@ struct Serve: AsyncParsableCommand {
             defer { hangup.cancel() }
             let pidFile = try PIDFile(path: config.server.pidFile)
             defer { pidFile.remove() }
-            let outbox = try Self.noticeService(config: config, upstream: relay, logger: logger)
+            // One store for the process: the proxy's holds and verdicts, and the outbox's sender.
+            let store = try SQLiteQuarantineStore(path: config.quarantine.database)
+            let outbox = try Self.noticeService(config: config, upstream: relay, store: store, logger: logger)
             let server = try SMTPServer(
                 config: config,
                 upstream: relay,
                 inspector: inspector,
                 group: group,
                 logger: logger,
-                notices: outbox?.setup
+                notices: outbox?.setup,
+                store: store
             )
             // The notice service is last, so it stops first: the server's shutdown closes the
             // upstream pool both use.
@@ -131,6 +134,7 @@ struct Serve: AsyncParsableCommand {
     static func noticeService(
         config: GatewayConfig,
         upstream: any Upstream,
+        store: any QuarantineStore,
         logger: Logger
     ) throws -> (service: NoticeService, setup: NoticeSetup)? {
         let planner = NoticePlanner(settings: config.notify, agencies: config.agencies)
@@ -140,7 +144,6 @@ struct Serve: AsyncParsableCommand {
             logger.notice("created the notice key \(config.notify.keyFile) (mode 0600): give every node of this site the same file")
         }
         let templates = try NoticeTemplates.load(directory: config.notify.templates)
-        let store = try SQLiteQuarantineStore(path: config.quarantine.database)
         let from = config.notify.from.isEmpty ? "postmaster@\(config.server.hostname)" : config.notify.from
         let service = NoticeService(
             store: store,
@@ -154,6 +157,6 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         logger.notice("notices: from <\(from)>, templates \(config.notify.templates), outbox in \(config.quarantine.database)")
-        return (service, NoticeSetup(planner: planner, key: key, store: store, wake: { service.wake() }))
+        return (service, NoticeSetup(planner: planner, key: key, wake: { service.wake() }))
     }
 }

@@ -193,7 +193,41 @@ def test_a_refused_notice_is_dead_and_retry_sends_it(gateway_factory, upstream, 
     del upstream.refuse_recipients["antoan@quangninh.gov.vn"]
     retried = notify_cli(gateway.config_path, "retry", dead["id"][:12])
     assert b"due again" in retried.stderr
-    assert wait_until(lambda: len(upstream.messages) == 1), gateway.log_lines
-    assert notices(gateway.config_path)[0]["state"] == "sent"
+    assert wait_until(lambda: notices(gateway.config_path)[0]["state"] == "sent"), gateway.log_lines
+    assert len(upstream.messages) == 1
     missing = notify_cli(gateway.config_path, "retry", "zzzz", check=False)
     assert missing.returncode == 66
+
+
+def test_a_refused_virus_notifies_through_the_verdict_log(gateway_factory, upstream, tmp_path):
+    """Not held: the notice is written with the message's verdict log entry (the shipped rule for
+    `virus`: the officer and the verified sender's agency, immediately)."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+    from samples import EICAR
+    sections = notify_sections(tmp=tmp_path)
+    del sections["notify.encrypted_archive"]
+    url = f"smtp://127.0.0.1:{upstream.port}"
+    gateway = gateway_factory(url, upstream={"url": url}, sections=sections, raw=AGENCY)
+    msg = EmailMessage()
+    msg["From"] = "vanthu@quangninh.gov.vn"
+    msg["To"] = "lanhdao@quangninh.gov.vn"
+    msg["Subject"] = "Bảng lương"
+    msg.set_content("Kinh gui.\n")
+    msg.add_attachment(EICAR, maintype="application", subtype="octet-stream", filename="luong.exe.txt")
+    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=60) as client:
+        client.ehlo("client.test")
+        client.mail("vanthu@quangninh.gov.vn")
+        client.rcpt("lanhdao@quangninh.gov.vn")
+        code, text = client.data(msg.as_bytes(policy=SMTP))
+        assert code == 554 and b"EICAR" in text, text
+    assert wait_until(lambda: len(upstream.messages) >= 2), gateway.log_lines
+    assert sorted(m["rcpt_tos"][0] for m in upstream.messages) == ["antoan@quangninh.gov.vn", "vanthu-tonghop@quangninh.gov.vn"]
+    for m in upstream.messages:
+        parsed = email.message_from_bytes(m["content"], policy=default_policy)
+        assert "Message refused: virus" in str(parsed["Subject"])
+        body = parsed.get_content()
+        assert "ThuGate.Test.EICAR" in body and "Bảng lương" in body and "thugate quarantine show" not in body
+        assert b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE" not in m["content"] and "EICAR-STANDARD" not in body
+    listed = notices(gateway.config_path)
+    assert {(n["outcome"], n["message_id"], n["state"]) for n in listed} == {("refused", None, "sent")}

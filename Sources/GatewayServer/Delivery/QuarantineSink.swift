@@ -63,19 +63,7 @@ public struct StoreQuarantine: QuarantineSink {
     /// The store's row for the message: its envelope and findings from `outcome`, From,
     /// Subject (RFC 2047 decoded) and Message-ID from the header section in `header`.
     static func request(_ outcome: MessageOutcome, header: [UInt8], now: Date, retention: TimeInterval) -> HoldRequest {
-        var from: String?
-        var subject: String?
-        var messageID: String?
-        header.withUnsafeBytes { bytes in
-            var defects: [MIMEDefect] = []
-            let section = HeaderSection.parse(bytes, from: 0, to: bytes.count, limits: MIMELimits(), defects: &defects)
-            func value(_ name: String) -> String? {
-                section.fields(named: name).first.map { String(decoding: $0.unfoldedValue(in: bytes), as: UTF8.self) }
-            }
-            from = value("From").map(EncodedWords.decode)
-            subject = value("Subject").map(EncodedWords.decode)
-            messageID = value("Message-ID")
-        }
+        let (from, subject, messageID) = headerValues(header)
         let finding = outcome.verdict?.finding
         return HoldRequest(
             queueID: outcome.queueID,
@@ -92,6 +80,20 @@ public struct StoreQuarantine: QuarantineSink {
             category: finding?.rule.rawValue ?? outcome.findings.first?.rule.rawValue ?? "",
             expiresAt: now.addingTimeInterval(retention)
         )
+    }
+}
+
+extension StoreQuarantine {
+    /// From and Subject (RFC 2047 decoded) and Message-ID of the header section in `header`.
+    static func headerValues(_ header: [UInt8]) -> (from: String?, subject: String?, messageID: String?) {
+        header.withUnsafeBytes { bytes in
+            var defects: [MIMEDefect] = []
+            let section = HeaderSection.parse(bytes, from: 0, to: bytes.count, limits: MIMELimits(), defects: &defects)
+            func value(_ name: String) -> String? {
+                section.fields(named: name).first.map { String(decoding: $0.unfoldedValue(in: bytes), as: UTF8.self) }
+            }
+            return (value("From").map(EncodedWords.decode), value("Subject").map(EncodedWords.decode), value("Message-ID"))
+        }
     }
 }
 

@@ -207,18 +207,16 @@ extension NoticeSignature {
     }
 }
 
-/// What the proxy needs for notices: who is told of a hold, the key that recognises ThuGate's own
-/// notices, the store the rows go to, and the notice service's wake-up.
+/// What the proxy needs for notices: who is told of a hold or a refusal, the key that recognises
+/// ThuGate's own notices, and the notice service's wake-up.
 public struct NoticeSetup: Sendable {
     public var planner: NoticePlanner
     public var key: NoticeKey
-    public var store: any QuarantineStore
     public var wake: @Sendable () -> Void
 
-    public init(planner: NoticePlanner, key: NoticeKey, store: any QuarantineStore, wake: @escaping @Sendable () -> Void) {
+    public init(planner: NoticePlanner, key: NoticeKey, wake: @escaping @Sendable () -> Void) {
         self.planner = planner
         self.key = key
-        self.store = store
         self.wake = wake
     }
 }

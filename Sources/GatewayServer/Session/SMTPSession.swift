@@ -17,6 +17,8 @@ struct GatewayContext: Sendable {
     let quarantine: (any QuarantineSink)?
     /// Notices: the planner, the key that recognises ThuGate's own, the service's wake-up (nil: off).
     var notices: NoticeSetup? = nil
+    /// Where every finished message is counted for the reports.
+    let verdicts: VerdictRecorder?
     let tlsContext: NIOSSLContext?
     let logger: Logger
 }
@@ -236,12 +238,14 @@ final class SMTPSession {
         } catch let error as ScanError {
             // Fail closed: what could not be scanned is deferred, never accepted.
             logger.error("\(queueID): content scan failed: \(error)")
-            _ = message.defer(PolicyReplies.scanFailed)
+            let outcome = message.defer(PolicyReplies.scanFailed)
+            context.verdicts?.record(outcome)
             return .defer(PolicyReplies.scanFailed)
         } catch {
             // Never accept what could not be checked.
             logger.error("\(queueID): cannot inspect message: \(error)")
-            _ = message.defer(.localError)
+            let outcome = message.defer(.localError)
+            context.verdicts?.record(outcome)
             return .defer(.localError)
         }
         let verdict = message.verdict
@@ -254,6 +258,7 @@ final class SMTPSession {
             return .hold
         case .reject(let finding)?:
             let reply = PolicyReplies.reject(finding)
+            if context.notices != nil { message.readHeaders() }
             log(message.refuse(reply))
             return .refuse(reply)
         case .tempfail(let finding)?:
@@ -281,6 +286,7 @@ final class SMTPSession {
     private func log(_ outcome: MessageOutcome) {
         // The line as it is: an interpolation would copy it into a new string.
         logger.info(Logger.Message(stringLiteral: outcome.logLine))
+        context.verdicts?.record(outcome)
     }
 
     // MARK: Output

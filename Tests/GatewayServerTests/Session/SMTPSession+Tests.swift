@@ -86,6 +86,7 @@ import Testing
                 upstream: upstream,
                 inspector: try MessageInspector(settings: config.inspection),
                 quarantine: quarantine,
+                verdicts: nil,
                 tlsContext: nil,
                 logger: Logger(label: "test")
             )
