@@ -231,3 +231,24 @@ def test_a_refused_virus_notifies_through_the_verdict_log(gateway_factory, upstr
         assert b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE" not in m["content"] and "EICAR-STANDARD" not in body
     listed = notices(gateway.config_path)
     assert {(n["outcome"], n["message_id"], n["state"]) for n in listed} == {("refused", None, "sent")}
+
+
+def test_check_config_reads_the_templates_and_the_key(tmp_path):
+    import shutil
+    templates = tmp_path / "notices"
+    shutil.copytree(ROOT / "Config" / "notices", templates)
+    config = tmp_path / "thugate.toml"
+    config.write_text(f'[notify]\ntemplates = "notices"\nkey_file = "notice.key"\n' + AGENCY)
+    check = lambda: subprocess.run([str(BINARY), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert check().returncode == 0
+    assert not (tmp_path / "notice.key").exists()  # only `serve` creates it
+    (templates / "digest-item.txt").write_text("- {time} {attachment_text}\n")
+    result = check()
+    assert result.returncode == 78 and "digest-item.txt:1: unknown placeholder {attachment_text}" in result.stderr, result.stderr
+    shutil.copy(ROOT / "Config" / "notices" / "digest-item.txt", templates / "digest-item.txt")
+    (tmp_path / "notice.key").write_text("ab" * 32 + "\n")
+    (tmp_path / "notice.key").chmod(0o644)
+    result = check()
+    assert result.returncode == 78 and "readable by others" in result.stderr, result.stderr
+    (tmp_path / "notice.key").chmod(0o600)
+    assert check().returncode == 0
