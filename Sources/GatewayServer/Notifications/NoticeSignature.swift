@@ -36,7 +36,12 @@ public struct NoticeKey: Sendable {
             let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
             let text = Array((bytes.hexDigits + "\n").utf8)
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw Failure(description: "notify.key_file \(path): cannot create: \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else {
+                throw Failure(
+                    description: "notify.key_file \(path): cannot create it (\(String(cString: strerror(errno)))); "
+                        + "make one: head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > \(path); chmod 600 \(path)"
+                )
+            }
             defer { close(fd) }
             fchmod(fd, 0o600)
             let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
