@@ -252,3 +252,25 @@ def test_check_config_reads_the_templates_and_the_key(tmp_path):
     assert result.returncode == 78 and "readable by others" in result.stderr, result.stderr
     (tmp_path / "notice.key").chmod(0o600)
     assert check().returncode == 0
+
+
+def test_a_notice_claimed_by_a_killed_gateway_is_sent_after_the_restart(gateway_factory, upstream, tmp_path):
+    """Killed while the upstream was still answering its final dot: the row stays claimed
+    (`sending`) by a process that is gone; the next gateway on this machine takes the claim back at
+    once (not after the lease of half an hour) and sends the notice, once."""
+    store = tmp_path / "store.sqlite"
+    upstream.data_delay = 30
+    upstream.data_reply = "451 4.3.0 Try again later"
+    first = start(gateway_factory, upstream.port, tmp_path, store=store, to=("officer",))
+    assert send(first, held_message(tmp_path, payload=b"dang gui\n"))[0] == 250
+    assert wait_until(lambda: [n["state"] for n in notices(first.config_path)] == ["sending"])
+    first.kill()
+    upstream.data_delay = 0
+    upstream.data_reply = None
+    second = start(gateway_factory, upstream.port, tmp_path, store=store, to=("officer",))
+    assert second.wait_for_log(lambda line: "claimed by a process that is gone are due again" in line), second.log_lines
+    assert wait_until(lambda: len(upstream.messages) >= 1), second.log_lines
+    assert wait_until(lambda: notices(second.config_path)[0]["state"] == "sent")
+    time.sleep(1.5)
+    assert len(upstream.messages) == 1 and upstream.messages[0]["rcpt_tos"] == ["antoan@quangninh.gov.vn"]
+    assert notices(second.config_path)[0]["attempts"] == 2
