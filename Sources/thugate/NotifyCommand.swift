@@ -128,5 +128,18 @@ enum NoticeTable {
         }.joined(separator: "\n") + "\n"
     }
 
+    /// What `quarantine show` prints of a message's notices (``QuarantineStore/notices(messageID:)``),
+    /// one line each: `notice      antoan@… officer immediate sent 2026-12-01 08:00:00 +07:00 <notice.…@…>`.
+    static func showLines(_ notices: [Notice]) -> [String] {
+        notices.map { n in
+            let when = n.sentAt.map(NoticeClock.text) ?? "due " + NoticeClock.text(n.dueAt)
+            let detail = [
+                n.request.recipient, n.request.role.rawValue, n.request.mode.rawValue, n.state.rawValue, when,
+                n.mailID ?? n.lastReply ?? "",
+            ]
+            return "notice:".padding(toLength: 12, withPad: " ", startingAt: 0) + HoldRequest.stripped(detail.joined(separator: " "))
+        }
+    }
+
     private static func clip(_ text: String) -> String { text.count > 60 ? String(text.prefix(59)) + "…" : text }
 }
