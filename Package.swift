@@ -111,6 +111,10 @@ let package = Package(
             name: "Quarantine",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The periodic usage reports the regulations ask for: periods in local days (Asia/Ho_Chi_Minh), the
+        // report built from the verdict log's roll-up rows, and its table, CSV, JSON and HTML forms. Pure: no I/O,
+        // no SQLite, no Foundation; `thugate report` reads the store and hands it the rows.
+        .target(name: "Reports"),
         // NIO handlers, upstream client, delivery, the server service.
         .target(
             name: "GatewayServer",
@@ -129,7 +133,7 @@ let package = Package(
             name: "thugate",
             dependencies: [
                 "GatewayServer", "Configuration", "Inspection", "Transforms", "MIMECore", "Policy", "Scanning", "VietText",
-                "Quarantine",
+                "Quarantine", "Reports",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -159,6 +163,8 @@ let package = Package(
         ),
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
+        // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
+        .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
         // Helpers the test targets share: a scratch directory and the real tools fixtures are made with.
         .target(name: "TestFixtures"),
         .testTarget(name: "VietTextTests", dependencies: ["VietText", "FuzzSupport"]),
@@ -182,6 +188,12 @@ let package = Package(
         ),
         // Contract tests of `QuarantineStore`, run on the SQLite store (a PostgreSQL store runs the same ones).
         .testTarget(name: "QuarantineTests", dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Reports on hand-made rows, and golden files (Golden/) made from entries recorded through the SQLite verdict log.
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Quarantine", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Golden"]
+        ),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Policy", "MIMECore", "VietText"]),
         .testTarget(
             name: "InspectionTests",

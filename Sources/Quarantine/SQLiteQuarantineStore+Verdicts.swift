@@ -182,8 +182,17 @@ struct DailyRollups {
 
     init(_ entries: [VerdictEntry]) {
         days.reserveCapacity(entries.count)
+        // A batch is a second or so of mail: one day name, made once.
+        var last: (number: Int64, name: String)?
         for entry in entries {
-            let day = LocalDay.of(entry.at)
+            let number = LocalDay.number(of: entry.at)
+            let day: String
+            if let last, last.number == number {
+                day = last.name
+            } else {
+                day = LocalDay.name(ofDay: number)
+                last = (number, day)
+            }
             days.append(day)
             // A message of no configured agency is counted under "" so the agencies add up.
             let agencies = [DailyCount.all] + (entry.agencies.isEmpty ? [""] : entry.agencies)

@@ -62,10 +62,11 @@ public struct VerdictEntry: Sendable, Equatable {
         self.recipients = recipients
         self.size = size
         self.direction = direction
-        self.agencies = Array(Set(agencies)).sorted()
+        // Usually none, one or two: sorted and deduplicated without a set.
+        let sorted = agencies.sorted()
+        self.agencies = sorted.indices.filter { $0 == 0 || sorted[$0 - 1] != sorted[$0] }.map { sorted[$0] }
         self.outcome = outcome
-        var seen = Set<String>()
-        self.rules = rules.filter { seen.insert($0).inserted }
+        self.rules = rules.enumerated().filter { !rules[..<$0.offset].contains($0.element) }.map(\.element)
         self.heldID = heldID
     }
 }
@@ -130,10 +131,17 @@ public enum LocalDay {
     public static let offsetSeconds: Int64 = 7 * 3600
 
     /// The local day of `date`, `YYYY-MM-DD`.
-    public static func of(_ date: Date) -> String {
+    public static func of(_ date: Date) -> String { name(ofDay: number(of: date)) }
+
+    /// The local day of `date` as days since 1970-01-01.
+    public static func number(of date: Date) -> Int64 {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down)) + offsetSeconds
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let (y, m, d) = civil(fromDays: days)
+        return seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+    }
+
+    /// Day `number` (days since 1970-01-01) as `YYYY-MM-DD`.
+    public static func name(ofDay number: Int64) -> String {
+        let (y, m, d) = civil(fromDays: number)
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
     }
 

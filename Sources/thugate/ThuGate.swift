@@ -28,7 +28,8 @@ struct ThuGate: AsyncParsableCommand {
         commandName: "thugate",
         abstract: "ThuGate: an SMTP gateway enforcing the provincial e-mail regulations in front of the main mail server.",
         subcommands: [
-            Serve.self, Scan.self, Normalize.self, Text.self, Reload.self, CheckConfig.self, QuarantineCommand.self, NotifyCommand.self,
+            Serve.self, Scan.self, Normalize.self, Text.self, Reload.self, CheckConfig.self, QuarantineCommand.self, ReportCommand.self,
+            NotifyCommand.self,
         ]
     )
 }

@@ -121,8 +121,11 @@ class Gateway:
         # keeps its own, or one test's SIGKILL would hold another run's identical message.
         scan.setdefault("crash_journal", "var/scan-crashes")
         lines = []
-        for name, values in sections.items():
-            lines.append(f"[{name}]")
+        # A list of tables is an array of tables: {"agency": [{...}, {...}]} writes [[agency]] twice.
+        tables = [(f"[[{name}]]", t) for name, v in sections.items() if isinstance(v, list) for t in v]
+        tables += [(f"[{name}]", v) for name, v in sections.items() if not isinstance(v, list)]
+        for name, values in tables:
+            lines.append(name)
             for key, value in values.items():
                 if isinstance(value, bool):
                     lines.append(f"{key} = {'true' if value else 'false'}")

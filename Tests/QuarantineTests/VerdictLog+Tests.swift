@@ -56,6 +56,12 @@ import Testing
         }
     }
 
+    @Test func anEntryKeepsEachAgencySortedAndEachRuleInOrderOnce() {
+        let entry = Self.entry(agencies: ["ubnd", "sotttt", "ubnd"], rules: ["virus", "executable", "virus"])
+        #expect(entry.agencies == ["sotttt", "ubnd"])
+        #expect(entry.rules == ["virus", "executable"])
+    }
+
     @Test func entriesAreRolledUpPerDayAgencyRuleAndOutcome() async throws {
         try await QuarantineStoreTests.withStore { store, _ in
             try await store.record([

@@ -1,0 +1,49 @@
+public import Foundation
+import GRDB
+
+/// One recipient of a held message as the usage report counts decisions: when the message was
+/// held, the recipient's state, and when that state was last set (by a release or a delete).
+public struct HeldRecipientDecision: Sendable, Equatable {
+    public var messageID: String
+    public var receivedAt: Date
+    public var state: RecipientState
+    /// When a reviewer last changed the recipient (nil while it was never touched).
+    public var changedAt: Date?
+
+    public init(messageID: String, receivedAt: Date, state: RecipientState, changedAt: Date?) {
+        self.messageID = messageID
+        self.receivedAt = receivedAt
+        self.state = state
+        self.changedAt = changedAt
+    }
+}
+
+extension SQLiteQuarantineStore {
+    /// The recipients of the messages received at or after `start` and before `end`, with their
+    /// state and when it changed: what `thugate report` needs for "held → released / deleted"
+    /// and the median time to decision. One read (a snapshot), on the `messages_received` index.
+    public func heldDecisions(receivedFrom start: Date, before end: Date) async throws -> [HeldRecipientDecision] {
+        let from = Self.milliseconds(start)
+        let until = Self.milliseconds(end)
+        return try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id, m.received_at, r.state, r.changed_at
+                    FROM messages m JOIN recipients r ON r.message_id = m.id
+                    WHERE m.received_at >= ? AND m.received_at < ?
+                    ORDER BY m.received_at, m.id, r.position
+                    """,
+                arguments: [from, until]
+            )
+            .map { row in
+                HeldRecipientDecision(
+                    messageID: row["id"],
+                    receivedAt: Self.date(row["received_at"]),
+                    state: RecipientState(rawValue: row["state"]) ?? .held,
+                    changedAt: (row["changed_at"] as Int64?).map(Self.date)
+                )
+            }
+        }
+    }
+}
