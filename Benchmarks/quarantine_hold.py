@@ -2,7 +2,7 @@
 """Quarantine store benchmark and durability loop, on the real binary over SMTP.
 
     THUGATE_BIN=.build/release/thugate Benchmarks/quarantine_hold.py [--kill-rounds 200] \\
-        [--messages 2000] [--connections 20]
+        [--messages 2000] [--connections 20] [--notices]
 
 1. Durability: `--kill-rounds` times, start `thugate serve`, send one message the default policy
    holds (a ZipCrypto archive made by zip), SIGKILL the gateway the moment the client has read its
@@ -10,7 +10,9 @@
    in the store (`thugate quarantine list --format json`) with the sha256 of what was sent.
 2. Throughput: `--messages` held messages over `--connections` connections into one store:
    messages/s and the client's wait for the reply to the final dot (p50/p99: the inspection plus
-   the hold transaction), then `list` and `show --raw` times on that store.
+   the hold transaction), then `list` and `show --raw` times on that store. With `--notices` every
+   hold also writes two outbox rows (the officer, the recipients' agency) in its transaction, and
+   the gateway's notice service sends them meanwhile (into the Maildir upstream).
 
 Prints Markdown for Benchmarks/RESULTS.md; every process is stopped at the end."""
 import argparse
@@ -51,15 +53,32 @@ def held_message(work: Path, n: int) -> bytes:
     return msg.as_bytes(policy=SMTP)
 
 
+NOTICES = """
+[notify]
+templates = "{root}/Config/notices"
+key_file = "{directory}/notice.key"
+[notify.encrypted_archive]
+to = ["officer", "recipient_agency"]
+mode = "immediate"
+[[agency]]
+id = "quangninh"
+name = "UBND tinh Quang Ninh"
+domains = ["quangninh.gov.vn"]
+officer = ["antoan@quangninh.gov.vn"]
+notify = ["vanthu-tonghop@quangninh.gov.vn"]
+"""
+
+
 class Gateway:
-    def __init__(self, directory: Path, store: Path):
+    def __init__(self, directory: Path, store: Path, notices=False):
         directory.mkdir(parents=True, exist_ok=True)
         self.config = directory / "thugate.toml"
         self.config.write_text(
             f'[server]\nspool_directory = "{directory}/spool"\npid_file = "{directory}/thugate.pid"\nhostname = "bench.test"\n'
             f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "{directory}/tmp"\n'
             f'crash_journal = "{directory}/scan-crashes"\n'
-            f'[quarantine]\ndatabase = "{store}"\n[log]\nlevel = "notice"\n')
+            f'[quarantine]\ndatabase = "{store}"\n[log]\nlevel = "notice"\n'
+            + (NOTICES.format(root=ROOT, directory=directory) if notices else ""))
         self.proc = subprocess.Popen(
             [str(BINARY), "serve", "--config", str(self.config), "--listen", "127.0.0.1:0",
              "--upstream", f"maildir:{directory}/mail"],
@@ -117,9 +136,9 @@ def kill_loop(work: Path, rounds: int):
             "stored": len(found)}
 
 
-def throughput(work: Path, messages: int, connections: int):
+def throughput(work: Path, messages: int, connections: int, notices=False):
     store = work / "load" / "quarantine.sqlite"
-    gateway = Gateway(work / "load" / "gw", store)
+    gateway = Gateway(work / "load" / "gw", store, notices=notices)
     bodies = [held_message(work, 100_000 + i) for i in range(50)]
     latencies = []
     failures = []
@@ -157,6 +176,19 @@ def throughput(work: Path, messages: int, connections: int):
         subprocess.run([str(BINARY), "quarantine", "show", row["id"], "--raw", "--config", str(gateway.config)],
                        capture_output=True, check=True)
         show_times.append(time.perf_counter() - t0)
+    sent = 0
+    if notices:
+        # Every notice sent (the service works beside the holds): how long the outbox took to drain.
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            out = subprocess.run([str(BINARY), "notify", "list", "--pending", "--format", "json", "--config", str(gateway.config)],
+                                 capture_output=True, check=True).stdout
+            if not out.strip():
+                break
+            time.sleep(0.2)
+        sent = len(subprocess.run([str(BINARY), "notify", "list", "--sent", "--format", "json", "--config", str(gateway.config)],
+                                  capture_output=True, check=True).stdout.splitlines())
+    drained = time.time() - started
     gateway.stop()
     latencies.sort()
     return {
@@ -166,6 +198,7 @@ def throughput(work: Path, messages: int, connections: int):
         "list_ms": 1000 * statistics.median(list_times), "listed": len(rows),
         "show_raw_ms": 1000 * statistics.median(show_times),
         "store_mb": sum(p.stat().st_size for p in store.parent.iterdir()) / 1e6,
+        "notices_sent": sent, "drained_seconds": drained,
     }
 
 
@@ -174,13 +207,14 @@ def main():
     parser.add_argument("--kill-rounds", type=int, default=200)
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--notices", action="store_true", help="two outbox rows per hold, sent meanwhile")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="thugate-quarantine-") as tmp:
         work = Path(tmp)
         log(f"kill loop: {args.kill_rounds} rounds")
         k = kill_loop(work, args.kill_rounds)
         log(f"hold load: {args.messages} messages over {args.connections} connections")
-        t = throughput(work, args.messages, args.connections)
+        t = throughput(work, args.messages, args.connections, notices=args.notices)
     print(f"binary: `{BINARY}`\n")
     print("| SIGKILL right after 250 | rounds | stored | missing | sha256 differs | seconds |")
     print("|---|---|---|---|---|---|")
@@ -189,6 +223,8 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     print(f"| {t['messages']} | {args.connections} | {t['failures']} | {t['per_second']:.0f} | {t['p50_ms']:.1f} | {t['p99_ms']:.1f} "
           f"| {t['list_ms']:.0f} ({t['listed']} rows) | {t['show_raw_ms']:.0f} | {t['store_mb']:.1f} |")
+    if args.notices:
+        print(f"\nnotices sent: {t['notices_sent']} (of {2 * t['messages']}), outbox drained {t['drained_seconds']:.1f} s after the first message")
     if k["missing"] or k["wrong_sha256"] or t["failures"]:
         sys.exit(1)
 

@@ -71,5 +71,7 @@ extension GatewayConfig {
         apply(&scan.clamav.temporaryDirectory)
         apply(&scan.crashJournal)
         apply(&quarantine.database)
+        apply(&notify.keyFile)
+        apply(&notify.templates)
     }
 }

@@ -91,6 +91,8 @@ public struct GatewayConfig: Sendable, Equatable {
     /// `[[agency]]`: the agencies whose mail passes through, and the address lookup. None built in.
     public var agencies = AgencyDirectory()
     public var logLevel = "info"
+    /// `[notify]`: notices of findings (who, how, the outbox's retries).
+    public var notify = NotifySettings()
 
     public init() {}
 
@@ -383,8 +385,9 @@ extension GatewayConfig {
             }
         }
         if let value = table["agency"] { config.agencies = try reader.agencies(value) }
+        if let value = table["notify"] { try reader.notify(value, into: &config.notify) }
         for key in table.keys
-        where !["server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency"].contains(key) {
+        where !["server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify"].contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
         }
         return config

@@ -7,7 +7,7 @@ public import NIOCore
 import NIOPosix
 import NIOSSL
 import Policy
-import Quarantine
+public import Quarantine
 import SMTPCore
 public import ServiceLifecycle
 
@@ -29,6 +29,8 @@ public final class SMTPServer: Service {
         inspector: MessageInspector,
         group: any EventLoopGroup,
         logger: Logger,
+        notices: NoticeSetup? = nil,
+        store: SQLiteQuarantineStore? = nil,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) throws {
         self.config = config
@@ -46,7 +48,9 @@ public final class SMTPServer: Service {
         }
         let server = config.server
         // Always open: every message is counted for the reports, held or not.
-        let store = try SQLiteQuarantineStore(path: config.quarantine.database)
+        // One store per process (the notice service's too): a second one's open/close of the file
+        // would drop the first one's POSIX locks.
+        let store = try store ?? SQLiteQuarantineStore(path: config.quarantine.database)
         context = GatewayContext(
             config: config,
             sessionConfiguration: SessionConfiguration(
@@ -64,11 +68,15 @@ public final class SMTPServer: Service {
             inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? StoreQuarantine(store: store, lifecycle: config.quarantine.lifecycle) : nil,
+                ? StoreQuarantine(store: store, lifecycle: config.quarantine.lifecycle, planner: notices?.planner, wake: notices?.wake)
+                : nil,
+            notices: notices,
             verdicts: VerdictRecorder(
                 log: store,
                 logger: logger,
-                retention: .init(verdictDays: config.reports.verdictDays, rollupYears: config.reports.rollupYears)
+                retention: .init(verdictDays: config.reports.verdictDays, rollupYears: config.reports.rollupYears),
+                planner: notices?.planner,
+                wake: notices?.wake
             ),
             tlsContext: tlsContext,
             logger: logger

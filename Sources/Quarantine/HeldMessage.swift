@@ -38,6 +38,8 @@ public struct HoldRequest: Sendable, Equatable {
     public var expiresAt: Date
     /// Kept past its expiry until an officer clears it (state-secret findings).
     public var legalHold: Bool
+    /// The notices about it, written into the outbox in the hold's transaction.
+    public var notices: [NoticeRequest]
 
     public init(
         queueID: String,
@@ -55,7 +57,8 @@ public struct HoldRequest: Sendable, Equatable {
         category: String,
         action: String = "quarantine",
         expiresAt: Date,
-        legalHold: Bool = false
+        legalHold: Bool = false,
+        notices: [NoticeRequest] = []
     ) {
         self.queueID = queueID
         self.node = node
@@ -73,6 +76,7 @@ public struct HoldRequest: Sendable, Equatable {
         self.action = action
         self.expiresAt = expiresAt
         self.legalHold = legalHold
+        self.notices = notices
     }
 
     /// Text chosen by the sender, made safe to store and to print on a terminal: every control

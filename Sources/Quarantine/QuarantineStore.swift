@@ -79,6 +79,39 @@ public protocol QuarantineStore: Sendable {
     /// transaction with an `import` audit row, keyed by `source` (its file name) and `sourceSHA256`
     /// (the file's): nil, and nothing stored, when either was imported before.
     func importHeld(_ message: HoldRequest, content: any HeldContent, source: String, sourceSHA256: String) async throws -> HeldMessage?
+
+    // MARK: Outbox (notices; the rows of a held message's notices are written by `hold`)
+
+    /// Writes notices into the outbox in one transaction (notices about no held message, or
+    /// about `messageID`); returns them as stored.
+    func enqueueNotices(_ notices: [NoticeRequest], messageID: String?) async throws -> [Notice]
+
+    /// Claims up to `limit` notices that are due at `now` (pending, or claimed by a process whose
+    /// lease ran out), each by a compare-and-set update to `sending` with `owner` and a lease of
+    /// `lease` seconds; a digest notice is claimed with the others of its digest (same recipient,
+    /// same day). Returns those claimed: no two owners ever hold one notice.
+    func claimDueNotices(now: Date, owner: String, lease: TimeInterval, limit: Int) async throws -> [Notice]
+
+    /// Records what became of notices `owner` claimed; a notice another owner took since (its
+    /// lease ran out) is left alone.
+    func finishNotices(_ results: [NoticeResult], owner: String, now: Date) async throws
+
+    /// Puts the claims of owners `isStale` names (a process of this node that is gone) back to
+    /// pending, due at `now`; returns how many.
+    func releaseNoticeClaims(now: Date, where isStale: @Sendable (String) -> Bool) async throws -> Int
+
+    /// The notices that match, newest first.
+    func notices(_ query: NoticeQuery) async throws -> [Notice]
+
+    /// The notices about the held message `messageID` (a full id), oldest first.
+    func notices(messageID: String) async throws -> [Notice]
+
+    /// Makes the dead (or pending) notice `id` (or a unique prefix) due again at `now`, with its
+    /// attempts counted from zero; returns it. Throws `.notFound`, `.ambiguous`.
+    func retryNotice(_ id: String, now: Date) async throws -> Notice
+
+    /// When the next pending notice is due, if any.
+    func nextNoticeDue() async throws -> Date?
 }
 
 /// A recipient a release or delete took, by its position in the envelope.

@@ -67,6 +67,9 @@ extension SQLiteQuarantineStore: VerdictLog {
                     entry.outcome.rawValue, entry.rules.joined(separator: ","), entry.heldID,
                 ])
             }
+            for entry in entries where !entry.notices.isEmpty {
+                try Self.insertNotices(db, entry.notices, messageID: nil)
+            }
             let count = try db.cachedStatement(
                 sql: """
                     INSERT INTO daily_counts (day, direction, agency, rule, outcome, messages, bytes) VALUES (?,?,?,?,?,?,?)

@@ -62,12 +62,17 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                 }
                 // Held mail is readable by the gateway's user and group only, whatever the umask;
                 // SQLite gives the -wal and -shm files the same mode as the database.
-                let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-                guard fd >= 0 else {
-                    throw QuarantineError(.unavailable, "quarantine store \(path): \(String(cString: strerror(errno)))")
+                // An existing file is not opened here: closing a descriptor of it would drop the POSIX
+                // locks of every SQLite connection this process already has to it (fcntl locks are
+                // per process), and another process could then checkpoint and remove the WAL under them.
+                if !FileManager.default.fileExists(atPath: path) {
+                    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+                    guard fd >= 0 else {
+                        throw QuarantineError(.unavailable, "quarantine store \(path): \(String(cString: strerror(errno)))")
+                    }
+                    close(fd)
                 }
-                fchmod(fd, 0o640)
-                close(fd)
+                chmod(path, 0o640)
             } else if !FileManager.default.fileExists(atPath: path) {
                 throw QuarantineError(.unavailable, "quarantine store \(path): no such file")
             }
@@ -174,6 +179,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
         registerLifecycle(&migrator)
         Self.registerVerdicts(&migrator)
+        registerOutbox(&migrator)
         return migrator
     }
 
@@ -244,6 +250,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     messageID: id,
                     detail: "queue \(request.queueID) from \(request.sender): \(request.findings.map(\.summary).joined(separator: "; "))"
                 )
+                try Self.insertNotices(db, request.notices, messageID: id)
                 try beforeCommit?()
                 return HeldMessage(
                     id: id,

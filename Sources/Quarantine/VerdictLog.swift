@@ -33,6 +33,9 @@ public struct VerdictEntry: Sendable, Equatable {
     public var rules: [String]
     /// The quarantine id, when held.
     public var heldID: String?
+    /// The notices about the message (a refused one: a held one's go with its hold), written
+    /// into the outbox in ``VerdictLog/record(_:)``'s transaction.
+    public var notices: [NoticeRequest] = []
 
     /// The roll-ups' name for "a legacy Vietnamese encoding was converted to TCVN 6909".
     public static let conversionRule = "tcvn-conversion"

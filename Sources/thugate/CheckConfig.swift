@@ -1,5 +1,7 @@
 import ArgumentParser
 import Configuration
+import Foundation
+import GatewayServer
 import Policy
 
 struct CheckConfig: ParsableCommand {
@@ -16,6 +18,15 @@ struct CheckConfig: ParsableCommand {
         // One line per agency: what it claims and who is told, so a typo in a domain shows here.
         for agency in config.agencies.agencies {
             print(Self.line(agency))
+        }
+        // What `serve` reads besides the file when notices are on: the templates, an existing key.
+        guard NoticePlanner(settings: config.notify, agencies: config.agencies).isActive else { return }
+        do {
+            _ = try NoticeTemplates.load(directory: config.notify.templates)
+            if FileManager.default.fileExists(atPath: config.notify.keyFile) { _ = try NoticeKey.loadOrCreate(path: config.notify.keyFile) }
+        } catch {
+            printError("thugate: \(error)")
+            throw ExitCode(78)
         }
     }
 

@@ -6,6 +6,7 @@ import GatewayServer
 import Inspection
 import Logging
 import NIOPosix
+import Quarantine
 import Scanning
 import ServiceLifecycle
 import UnixSignals
@@ -99,10 +100,23 @@ struct Serve: AsyncParsableCommand {
             defer { hangup.cancel() }
             let pidFile = try PIDFile(path: config.server.pidFile)
             defer { pidFile.remove() }
-            let server = try SMTPServer(config: config, upstream: relay, inspector: inspector, group: group, logger: logger)
+            // One store for the process: the proxy's holds and verdicts, and the outbox's sender.
+            let store = try SQLiteQuarantineStore(path: config.quarantine.database)
+            let outbox = try Self.noticeService(config: config, upstream: relay, store: store, logger: logger)
+            let server = try SMTPServer(
+                config: config,
+                upstream: relay,
+                inspector: inspector,
+                group: group,
+                logger: logger,
+                notices: outbox?.setup,
+                store: store
+            )
+            // The notice service is last, so it stops first: the server's shutdown closes the
+            // upstream pool both use.
             let services = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: server)],
+                    services: [.init(service: server)] + (outbox.map { [.init(service: $0.service)] } ?? []),
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )
@@ -113,5 +127,36 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot run: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// The outbox's sender and what the proxy needs for notices, when `[notify]` can tell anyone
+    /// anything: the key (created on first use), the templates, the store.
+    static func noticeService(
+        config: GatewayConfig,
+        upstream: any Upstream,
+        store: any QuarantineStore,
+        logger: Logger
+    ) throws -> (service: NoticeService, setup: NoticeSetup)? {
+        let planner = NoticePlanner(settings: config.notify, agencies: config.agencies)
+        guard planner.isActive else { return nil }
+        let (key, created) = try NoticeKey.loadOrCreate(path: config.notify.keyFile)
+        if created {
+            logger.notice("created the notice key \(config.notify.keyFile) (mode 0600): give every node of this site the same file")
+        }
+        let templates = try NoticeTemplates.load(directory: config.notify.templates)
+        let from = config.notify.from.isEmpty ? "postmaster@\(config.server.hostname)" : config.notify.from
+        let service = NoticeService(
+            store: store,
+            upstream: upstream,
+            composer: NoticeComposer(templates: templates, key: key, from: from, hostname: config.server.hostname),
+            settings: config.notify,
+            upstreamSettings: config.upstream,
+            // The machine's own name: the claims of its dead processes are taken back at start.
+            node: ProcessInfo.processInfo.hostName,
+            spoolDirectory: config.server.spoolDirectory,
+            logger: logger
+        )
+        logger.notice("notices: from <\(from)>, templates \(config.notify.templates), outbox in \(config.quarantine.database)")
+        return (service, NoticeSetup(planner: planner, key: key, wake: { service.wake() }))
     }
 }

@@ -103,7 +103,7 @@ class Upstream:
 class Gateway:
     """A running `thugate serve` process."""
 
-    def __init__(self, tmp_path, upstream_url, server=None, upstream=None, sections=None, env=None):
+    def __init__(self, tmp_path, upstream_url, server=None, upstream=None, sections=None, env=None, raw=None):
         self.tmp = tmp_path
         server = dict(server or {})
         server.setdefault("spool_directory", str(tmp_path / "spool"))
@@ -136,7 +136,8 @@ class Gateway:
                 else:
                     lines.append(f'{key} = "{value}"')
         self.config_path = tmp_path / "thugate.toml"
-        self.config_path.write_text("\n".join(lines) + "\n")
+        # `raw`: TOML appended as written (arrays of tables such as [[agency]]).
+        self.config_path.write_text("\n".join(lines) + "\n" + (raw or ""))
         self.log_lines = []
         self.proc = subprocess.Popen(
             [str(BINARY), "serve", "--config", str(self.config_path), "--listen", "127.0.0.1:0",
@@ -191,10 +192,10 @@ def upstream():
 def gateway_factory(tmp_path):
     started = []
 
-    def make(upstream_url, server=None, upstream=None, sections=None, name="gw", env=None):
+    def make(upstream_url, server=None, upstream=None, sections=None, name="gw", env=None, raw=None):
         directory = tmp_path / f"{name}{len(started)}"
         directory.mkdir()
-        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream, sections=sections, env=env)
+        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream, sections=sections, env=env, raw=raw)
         started.append(gateway)
         return gateway
 

@@ -1,6 +1,7 @@
 """`[[agency]]` tables as a postmaster writes them: `check-config` lists what it read, names the
 line of a mistake, and `serve` runs with them."""
 import re
+import shutil
 import smtplib
 import subprocess
 import threading
@@ -55,6 +56,8 @@ def test_the_shipped_file_has_no_agency_and_its_examples_work(tmp_path):
                             for line in shipped.splitlines())
     copy = tmp_path / "thugate.toml"
     copy.write_text(uncommented + "\n")
+    # With agencies, notices are on: check-config reads the notice templates beside the file.
+    shutil.copytree(ROOT / "Config" / "notices", tmp_path / "notices")
     result = check_config(copy)
     assert result.returncode == 0, result.stderr
     assert [line.split(":")[0] for line in result.stdout.splitlines()[1:]] == [

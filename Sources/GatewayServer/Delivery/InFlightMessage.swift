@@ -2,6 +2,7 @@ import Logging
 import MIMECore
 import NIOCore
 import Policy
+import Quarantine
 import SMTPCore
 
 /// A received message between its final dot and its disposition. It is relayed, held, refused
@@ -33,6 +34,19 @@ struct InFlightMessage: ~Copyable {
             buffer = rewritten
             outcome.transforms = transforms
         }
+    }
+
+    /// Reads From and Subject into the outcome, for the notice about a refusal.
+    mutating func readHeaders() {
+        guard let header = try? buffer.prefix(maxLength: StoreQuarantine.headerBytes) else { return }
+        let (from, subject, _) = StoreQuarantine.headerFields(header)
+        outcome.headerFrom = from.map(HoldRequest.stripped)
+        outcome.subject = subject.map(HoldRequest.stripped)
+    }
+
+    /// The message is one of ThuGate's own notices (``NoticeSignature``).
+    mutating func markOwnNotice() {
+        outcome.isOwnNotice = true
     }
 
     /// Sends the message upstream with the headers of ``AddedHeaders/relayed``.

@@ -60,6 +60,13 @@ public struct MessageOutcome: Sendable, Equatable {
     public var disposition: Disposition?
     /// Milliseconds from the final dot to the disposition.
     public var milliseconds: Int64
+    /// The message is one of ThuGate's own notices (its `X-ThuGate-Notice` MAC verified): no
+    /// notice is written about it, and only the malware rules may stop it (``NoticeSignature``).
+    public var isOwnNotice = false
+    /// The header `From:` and decoded `Subject:` (control characters stripped), read only for a
+    /// message refused while notices are on: a refusal's notice names them and checks the sender.
+    public var headerFrom: String?
+    public var subject: String?
 
     public init(
         queueID: String,

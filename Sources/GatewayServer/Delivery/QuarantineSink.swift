@@ -23,15 +23,39 @@ public struct StoreQuarantine: QuarantineSink {
     /// The category of each rule's hold, each category's retention and legal hold (`[quarantine]`).
     public var lifecycle: QuarantineLifecycle
 
-    public init(store: any QuarantineStore, lifecycle: QuarantineLifecycle = QuarantineLifecycle()) {
+    /// Decides the notices written with each hold (nil: none).
+    public var planner: NoticePlanner?
+    /// Called once a hold with notices committed (wakes the notice service).
+    public var wake: (@Sendable () -> Void)?
+
+    public init(
+        store: any QuarantineStore,
+        lifecycle: QuarantineLifecycle = QuarantineLifecycle(),
+        planner: NoticePlanner? = nil,
+        wake: (@Sendable () -> Void)? = nil
+    ) {
         self.store = store
         self.lifecycle = lifecycle
+        self.planner = planner
+        self.wake = wake
     }
 
     public func hold(_ message: MessageBuffer, outcome: MessageOutcome) async throws -> String {
-        let request = try Self.request(outcome, header: message.prefix(maxLength: Self.headerBytes), now: Date(), lifecycle: lifecycle)
+        var request = try Self.request(outcome, header: message.prefix(maxLength: Self.headerBytes), now: Date(), lifecycle: lifecycle)
+        // The notices go into the outbox in the hold's own transaction: nothing else on the reply path.
+        if let planner {
+            request.notices = planner.notices(
+                for: outcome,
+                .held,
+                headerFrom: request.headerFrom,
+                subject: request.subject,
+                now: request.receivedAt
+            )
+        }
         // The session owns `message` and waits here: no other thread touches it meanwhile.
-        return try await store.hold(request, content: BufferContent(buffer: message)).id
+        let id = try await store.hold(request, content: BufferContent(buffer: message)).id
+        if !request.notices.isEmpty { wake?() }
+        return id
     }
 
     /// At most this much of the message is parsed for From, Subject and Message-ID.

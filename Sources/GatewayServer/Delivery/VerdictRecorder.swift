@@ -19,6 +19,10 @@ public final class VerdictRecorder: Sendable {
     public let interval: Duration
     public let maxPending: Int
     public let retention: Retention
+    /// Decides the notices about refused messages, written with their entries (nil: none).
+    let planner: NoticePlanner?
+    /// Called once entries with notices are written (wakes the notice service).
+    let wake: (@Sendable () -> Void)?
 
     /// How long the verdict log keeps what (`[reports]`).
     public struct Retention: Sendable {
@@ -40,18 +44,26 @@ public final class VerdictRecorder: Sendable {
         logger: Logger,
         retention: Retention = Retention(verdictDays: 35, rollupYears: 10),
         interval: Duration = .seconds(1),
-        maxPending: Int = 100_000
+        maxPending: Int = 100_000,
+        planner: NoticePlanner? = nil,
+        wake: (@Sendable () -> Void)? = nil
     ) {
         self.log = log
         self.logger = logger
         self.retention = retention
         self.interval = interval
         self.maxPending = maxPending
+        self.planner = planner
+        self.wake = wake
     }
 
     /// Notes a finished message; returns at once.
     public func record(_ outcome: MessageOutcome, at date: Date = Date()) {
-        guard let entry = VerdictEntry(outcome, at: date) else { return }
+        guard var entry = VerdictEntry(outcome, at: date) else { return }
+        // A refusal's notices go with its entry (a hold's went with the hold, in its transaction).
+        if let planner, case .refused? = outcome.disposition {
+            entry.notices = planner.notices(for: outcome, .refused, headerFrom: outcome.headerFrom, subject: outcome.subject, now: date)
+        }
         pending.withLockedValue { pending in
             if pending.entries.count < maxPending {
                 pending.entries.append(entry)
@@ -73,6 +85,7 @@ public final class VerdictRecorder: Sendable {
         guard !entries.isEmpty else { return }
         do {
             try await log.record(entries)
+            if entries.contains(where: { !$0.notices.isEmpty }) { wake?() }
         } catch {
             logger.warning("verdict log: cannot record \(entries.count) message(s), will retry: \(error)")
             pending.withLockedValue { pending in

@@ -15,6 +15,8 @@ struct GatewayContext: Sendable {
     let inspector: MessageInspector
     /// Where held messages go, when any rule quarantines.
     let quarantine: (any QuarantineSink)?
+    /// Notices: the planner, the key that recognises ThuGate's own, the service's wake-up (nil: off).
+    var notices: NoticeSetup? = nil
     /// Where every finished message is counted for the reports.
     let verdicts: VerdictRecorder?
     let tlsContext: NIOSSLContext?
@@ -209,7 +211,14 @@ final class SMTPSession {
         guard var message = self.message.take() else { return .defer(.localError) }
         let queueID = message.queueID
         do {
-            let result = try await context.inspector.inspect(try message.bytes(), envelope: envelope, large: message.isSpooled)
+            let bytes = try message.bytes()
+            let ownNotice =
+                context.notices.map { NoticeSignature.isOwnNotice(bytes, key: $0.key, logger: logger, queueID: queueID) } ?? false
+            var result = try await context.inspector.inspect(bytes, envelope: envelope, large: message.isSpooled)
+            if ownNotice {
+                message.markOwnNotice()
+                result.verdict = NoticeSignature.verdictForOwnNotice(result.verdict, findings: result.findings)
+            }
             var rewritten: MessageBuffer?
             if let normalized = result.rewritten {
                 // The rewritten message replaces the received one (memory or spool, as any other).
@@ -249,6 +258,7 @@ final class SMTPSession {
             return .hold
         case .reject(let finding)?:
             let reply = PolicyReplies.reject(finding)
+            if context.notices != nil { message.readHeaders() }
             log(message.refuse(reply))
             return .refuse(reply)
         case .tempfail(let finding)?:
