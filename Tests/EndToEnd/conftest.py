@@ -117,6 +117,9 @@ class Gateway:
         # installation's var/ (the checkout's) would be shared by every test.
         server.setdefault("pid_file", "var/thugate.pid")
         sections.setdefault("quarantine", {}).setdefault("database", "var/quarantine/quarantine.sqlite")
+        # The notices' HMAC key is made on first start when agencies are configured: this gateway's own,
+        # never the checkout's Config/notice.key (the built-in default).
+        sections.setdefault("notify", {}).setdefault("key_file", "var/notice.key")
         # A gateway killed by a test leaves its in-flight hashes in the crash journal: each gateway
         # keeps its own, or one test's SIGKILL would hold another run's identical message.
         scan.setdefault("crash_journal", "var/scan-crashes")
@@ -355,6 +358,11 @@ def programs(tmp_path_factory):
     return built
 
 
+# Tests run their gateways in their own directories: nothing may appear in the checkout's Config/
+# (a built-in default path such as the notice key resolves there).
+CONFIG_FILES_AT_START = {p.relative_to(ROOT) for p in (ROOT / "Config").rglob("*")}
+
+
 def pytest_sessionfinish(session, exitstatus):
     """A run of the end-to-end suite that ran nothing, or less than it collected, fails: a
     missing tool or an import error must never look like a green run. (pytest itself exits 5
@@ -363,6 +371,11 @@ def pytest_sessionfinish(session, exitstatus):
     stats = reporter.stats if reporter else {}
     ran = sum(len(stats.get(key, [])) for key in ("passed", "failed", "error", "xfailed", "xpassed"))
     skipped = len(stats.get("skipped", []))
+    created = {p.relative_to(ROOT) for p in (ROOT / "Config").rglob("*")} - CONFIG_FILES_AT_START
+    if created:
+        if reporter:
+            reporter.write_line(f"end-to-end: FAILED: tests wrote into the checkout: {sorted(map(str, created))}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if exitstatus == 0 and (session.testscollected == 0 or ran == 0 or skipped):
         if reporter:
             reporter.write_line(f"end-to-end: FAILED: {session.testscollected} collected, {ran} ran, {skipped} skipped; "

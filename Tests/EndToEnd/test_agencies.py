@@ -95,7 +95,8 @@ def test_serve_with_agencies_relays_and_keeps_its_log_line(tmp_path, upstream):
     config.write_text(TWO_AGENCIES.replace('hostname = "thugate.test"\n', 'hostname = "thugate.test"\n'
                                            f'spool_directory = "{tmp_path}/spool"\npid_file = "{tmp_path}/pid"\n')
                       + f'\n[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "{tmp_path}/tmp"\n'
-                      f'crash_journal = "{tmp_path}/crashes"\n[quarantine]\ndatabase = "{tmp_path}/quarantine/quarantine.sqlite"\n')
+                      f'crash_journal = "{tmp_path}/crashes"\n[quarantine]\ndatabase = "{tmp_path}/quarantine/quarantine.sqlite"\n'
+                      f'[notify]\nkey_file = "{tmp_path}/notice.key"\n')
     proc = subprocess.Popen([str(BINARY), "serve", "--config", str(config), "--listen", "127.0.0.1:0",
                              "--upstream", f"smtp://127.0.0.1:{upstream.port}"], stderr=subprocess.PIPE, text=True)
     lines, port, ready = [], [], threading.Event()
