@@ -127,9 +127,12 @@ struct ReportCommand: AsyncParsableCommand {
             case .json: JSONRenderer.render(report)
             case .html: HTMLRenderer.render(report)
             }
-        // The mail's parts are the same report (same generation time) as the output.
-        let mail = ReportMail(period: days.label, text: TableRenderer.render(report), html: HTMLRenderer.render(report))
-        if !recipients.isEmpty && mail.byteCount > ReportMail.maxBytes {
+        // The mail's parts are the same report (same generation time) as the output; rendered
+        // only to be mailed.
+        let mail =
+            recipients.isEmpty
+            ? nil : ReportMail(period: days.label, text: TableRenderer.render(report), html: HTMLRenderer.render(report))
+        if let mail, mail.byteCount > ReportMail.maxBytes {
             printError(
                 "thugate: the report of \(days.label) is \(mail.byteCount) bytes (table and HTML), more than the \(ReportMail.maxBytes) "
                     + "a mailed report may be; nothing queued: mail a shorter period, or send the -o file yourself"
@@ -142,7 +145,7 @@ struct ReportCommand: AsyncParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
-        guard !recipients.isEmpty else { return }
+        guard let mail else { return }
         try await Self.enqueue(mail, to: recipients, store: store, settings: settings)
     }
 
