@@ -165,6 +165,11 @@ let package = Package(
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
         // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
         .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
+        .executableTarget(
+            name: "thugate-storebench",
+            dependencies: ["Quarantine", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Benchmarks/StoreBench"
+        ),
         // Helpers the test targets share: a scratch directory and the real tools fixtures are made with.
         .target(name: "TestFixtures"),
         .testTarget(name: "VietTextTests", dependencies: ["VietText", "FuzzSupport"]),
