@@ -109,7 +109,10 @@ let package = Package(
         // transaction per held message (rows, chunks of the original bytes, findings, chained audit row).
         .target(
             name: "Quarantine",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // NIO handlers, upstream client, delivery, the server service.
         .target(
@@ -180,7 +183,10 @@ let package = Package(
             ]
         ),
         // Contract tests of `QuarantineStore`, run on the SQLite store (a PostgreSQL store runs the same ones).
-        .testTarget(name: "QuarantineTests", dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "QuarantineTests",
+            dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "Policy", "MIMECore", "VietText"]),
         .testTarget(
             name: "InspectionTests",

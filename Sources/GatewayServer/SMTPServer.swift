@@ -62,7 +62,9 @@ public final class SMTPServer: Service {
             inspector: inspector,
             // A message that crashed the scanner before is held whatever the rules say.
             quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? StoreQuarantine(store: try SQLiteQuarantineStore(path: config.quarantine.database)) : nil,
+                ? StoreQuarantine(
+                    store: try SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
+                ) : nil,
             tlsContext: tlsContext,
             logger: logger
         )

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -19,8 +20,8 @@ public final class SQLiteQuarantineStore: QuarantineStore {
     /// Bytes per chunk of the original message (each chunk has its own sha256).
     public static let chunkSize = 256 * 1024
 
-    private let pool: DatabasePool
-    private let actor: Actor
+    let pool: DatabasePool
+    let actor: Actor
     /// Called inside the hold transaction once every row is written, just before the commit;
     /// what it throws rolls the transaction back (the tests inject failures with it).
     private let beforeCommit: (@Sendable () throws -> Void)?
@@ -34,7 +35,8 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         readOnly: Bool = false,
         busyTimeout: TimeInterval = 10,
         actor: Actor = .current,
-        beforeCommit: (@Sendable () throws -> Void)? = nil
+        beforeCommit: (@Sendable () throws -> Void)? = nil,
+        auditLogger: Logger? = nil
     ) throws {
         self.path = path
         self.actor = actor
@@ -76,6 +78,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     try db.execute(sql: "PRAGMA synchronous = FULL")
                 }
                 try Self.migrator.migrate(pool)
+                if let auditLogger { pool.add(transactionObserver: AuditMirror(logger: auditLogger), extent: .databaseLifetime) }
             }
         } catch let error as QuarantineError {
             throw error
@@ -171,6 +174,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     """
             )
         }
+        registerReview(&migrator)
         return migrator
     }
 
@@ -287,15 +291,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
     // MARK: Read
 
     public func messages(_ query: MessageQuery) async throws -> [HeldMessage] {
-        try await read { db in
-            var sql = "SELECT * FROM messages ORDER BY received_at DESC, id DESC"
-            var arguments: StatementArguments = []
-            if let limit = query.limit {
-                sql += " LIMIT ?"
-                arguments += [limit]
-            }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Self.message(from: $0, db) }
-        }
+        try await read { db in try Self.messages(matching: query, db) }
     }
 
     public func message(_ id: String) async throws -> HeldMessage {
@@ -449,7 +445,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
     }
 
-    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch let error as QuarantineError {
@@ -459,7 +455,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         }
     }
 
-    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as QuarantineError {

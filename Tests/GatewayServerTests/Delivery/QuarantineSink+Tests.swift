@@ -44,7 +44,7 @@ import Testing
             #expect(held.request.sender == "<a@b.c>" && held.request.recipients == ["<x@y.z>", "<w@y.z>"])
             #expect(held.request.clientAddress == "192.0.2.1" && held.request.helo == "mail.client" && held.request.node == "gw.test")
             #expect(held.request.headerFrom == "Văn thư <vanthu@example.vn>")
-            #expect(held.request.subject == "Báo cáo [2J quý")
+            #expect(held.request.subject == "Báo cáo  quý")
             #expect(held.request.messageID == "<1@example.vn>")
             #expect(held.request.category == "encrypted-archive")
             #expect(held.request.findings == [HeldFinding(rule: "encrypted-archive", detail: "a.zip", part: "2")])
