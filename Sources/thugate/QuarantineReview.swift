@@ -140,7 +140,7 @@ extension QuarantineCommand {
             for message in report.bad {
                 for problem in message.problems { out += "\(message.id): \(problem)\n" }
             }
-            out += "\(report.messages) messages, \(report.bytes) bytes checked: "
+            out += "\(report.messages) message\(report.messages == 1 ? "" : "s"), \(report.bytes) bytes checked: "
             out += report.bad.isEmpty ? "every chunk matches its sha256\n" : "\(report.bad.count) damaged\n"
             writeOut(out)
             if !report.isClean {
@@ -297,7 +297,7 @@ enum TerminalStyle {
             row.enumerated().map { column, value in
                 let padded = column == row.count - 1 ? value : value.padding(toLength: widths[column], withPad: " ", startingAt: 0)
                 return index == 0 ? bold(padded, color) : (color ? style(index, column, padded) : padded)
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").trimmingTrailingSpaces
         }.joined(separator: "\n") + "\n"
     }
 }
@@ -332,5 +332,14 @@ enum AuditTable {
                 ].map { HoldRequest.stripped($0) }
             }
         return TerminalStyle.table(rows, color: color) { _, column, text in column == 4 ? TerminalStyle.yellow(text, true) : text }
+    }
+}
+
+extension String {
+    /// Without the spaces at its end (a table's empty last columns).
+    var trimmingTrailingSpaces: String {
+        var text = Substring(self)
+        while text.last == " " { text.removeLast() }
+        return String(text)
     }
 }

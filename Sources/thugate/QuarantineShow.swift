@@ -255,8 +255,9 @@ struct HeldView {
             out += section(
                 "text of part \(safe(preview.path.isEmpty ? "message" : preview.path)) (\(safe(preview.type)), \(safe(preview.charset)))"
             )
-            let body = HoldRequest.stripped(preview.text, keepingLineBreaks: true)
-            for line in body.split(separator: "\n", omittingEmptySubsequences: false) { out += "  | " + line + "\n" }
+            var lines = HoldRequest.stripped(preview.text, keepingLineBreaks: true).split(separator: "\n", omittingEmptySubsequences: false)
+            while lines.last?.allSatisfy({ $0 == " " }) == true { lines.removeLast() }
+            for line in lines { out += "  | " + line + "\n" }
             if preview.truncated {
                 out += TerminalStyle.dim("  (cut: the first \(Self.previewBytes) bytes, \(Self.previewLines) lines)", color) + "\n"
             }
