@@ -87,6 +87,8 @@ public struct HoldRequest: Sendable, Equatable {
 
     /// ``stripped(_:)``, keeping line breaks when `keepingLineBreaks`.
     public static func stripped(_ text: String, keepingLineBreaks: Bool) -> String {
+        // Most values (ids, addresses, hashes, times) are printable ASCII: nothing to do.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         enum Mode {
             case text
             /// After ESC: intermediates (0x20-0x2F) until a final byte (0x30-0x7E).

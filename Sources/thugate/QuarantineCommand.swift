@@ -313,6 +313,8 @@ enum HeldJSON {
     static func string(_ text: String) -> String { string(text, keepingLineBreaks: false) }
 
     static func string(_ text: String, keepingLineBreaks: Bool) -> String {
+        // Printable ASCII without a quote or backslash (ids, addresses, hashes, times) as it is.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in HoldRequest.stripped(text, keepingLineBreaks: keepingLineBreaks).unicodeScalars {
             switch scalar {
