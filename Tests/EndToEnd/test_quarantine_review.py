@@ -302,7 +302,9 @@ def test_list_filters(proxy, tmp_path):
     assert listed("--limit", "2") == "cb"
     assert listed("--state", "held") == "cba"
     assert listed("--state", "deleted") == ""
-    quarantine_cli(proxy.config_path, "delete", by_key["c"]["id"], "--to", "q4@tphcm.gov.vn", "--reason", "rac")
+    deleted = quarantine_cli(proxy.config_path, "delete", by_key["c"]["id"], "--to", "q4@tphcm.gov.vn", "--reason", "rac")
+    # Actions are mirrored to the log as views are.
+    assert re.search(rf"audit \d+ delete {by_key['c']['id']} by {USER}: <q4@tphcm.gov.vn>; reason: rac", deleted.stderr.decode()), deleted.stderr
     assert listed("--state", "deleted") == "c"
     assert listed("--state", "held") == "cba"
 
