@@ -57,7 +57,12 @@ struct QuarantineCommand: AsyncParsableCommand {
 
     static func fail(_ error: QuarantineError) -> ExitCode {
         printError("thugate: \(error.message)")
-        switch error.kind {
+        return exitCode(error.kind)
+    }
+
+    /// The exit code of each kind of store error.
+    static func exitCode(_ kind: QuarantineError.Kind) -> ExitCode {
+        switch kind {
         case .ambiguous: return ExitCode(65)
         case .notFound: return ExitCode(66)
         case .unavailable: return ExitCode(69)

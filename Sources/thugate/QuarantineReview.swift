@@ -31,28 +31,31 @@ extension QuarantineCommand {
         return Logger(label: "thugate.audit")
     }()
 
-    /// The store opened for writing one audit row (after the read, which is read-only). It must
-    /// exist: a read command never creates one.
-    static func auditWriter(_ path: String) throws -> SQLiteQuarantineStore {
+    /// The store opened for writing audit rows (the gateway's file; a read command never creates
+    /// one).
+    static func auditWriter(_ path: String) throws(QuarantineError) -> SQLiteQuarantineStore {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw fail(QuarantineError(.unavailable, "quarantine store \(path): no such file"))
+            throw QuarantineError(.unavailable, "quarantine store \(path): no such file")
         }
         do {
             return try SQLiteQuarantineStore(path: path, auditLogger: auditLogger)
         } catch let error as QuarantineError {
-            throw fail(error)
+            throw error
+        } catch {
+            throw QuarantineError(.unavailable, "quarantine store \(path): \(error)")
         }
     }
 
-    /// Appends the audit row for reading `message` (`view` or `export`); when it cannot be
-    /// written nothing is shown: one line, and the exit code of a busy or unavailable store.
+    /// Appends the audit row for reading `message` (`view` or `export`) after the read and before
+    /// anything is shown; when it cannot be written nothing is shown: one line, and the exit code
+    /// of a busy or unavailable store.
     static func recordAccess(_ action: String, of message: HeldMessage, detail: String, path: String) async throws -> AuditEntry {
-        let writer = try auditWriter(path)
         do {
-            return try await writer.appendAudit(action: action, messageID: message.id, detail: detail)
+            return try await auditWriter(path).appendAudit(action: action, messageID: message.id, detail: detail)
         } catch let error as QuarantineError {
-            printError("thugate: \(message.id) not shown: its \(action) could not be recorded in the audit log")
-            throw fail(error)
+            let what = action == "export" ? "not exported" : "not shown"
+            printError("thugate: \(message.id) \(what): its \(action) could not be written to the audit log: \(error.message)")
+            throw exitCode(error.kind)
         }
     }
 

@@ -156,9 +156,11 @@ def test_viewing_and_exporting_are_audited_and_mirrored_to_the_log(proxy, tmp_pa
         locker.execute("BEGIN IMMEDIATE")
         blocked = quarantine_cli(proxy.config_path, "show", mid, check=False)
         assert blocked.returncode == 75 and blocked.stdout == b"", blocked
-        assert "not shown" in blocked.stderr.decode() and "busy" in blocked.stderr.decode()
+        [line] = blocked.stderr.decode().splitlines()
+        assert line.startswith(f"thugate: {mid} not shown: its view could not be written to the audit log: ") and "busy" in line, line
         blocked = quarantine_cli(proxy.config_path, "export", mid, "-o", str(tmp_path / "blocked.eml"), check=False)
         assert blocked.returncode == 75 and not (tmp_path / "blocked.eml").exists()
+        assert f"{mid} not exported" in blocked.stderr.decode()
     finally:
         locker.rollback()
         locker.close()
