@@ -212,7 +212,7 @@ struct ListFilters {
         }
         guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-            (1...12).contains(month), (1...31).contains(day), year >= 1970
+            (1...12).contains(month), year >= 1970, (1...daysIn(month, of: year)).contains(day)
         else { return nil }
         var parts = tm()
         parts.tm_year = year - 1900
@@ -254,6 +254,15 @@ struct ListFilters {
         let seconds = mktime(&parts)
         guard seconds != -1 else { return nil }
         return Date(timeIntervalSince1970: Double(seconds))
+    }
+
+    /// Days in `month` (1-12) of `year`, Gregorian.
+    static func daysIn(_ month: Int32, of year: Int32) -> Int32 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// The addresses of agency `id` as a filter the store applies: narrowed by its domains in SQL,

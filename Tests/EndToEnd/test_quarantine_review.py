@@ -287,6 +287,7 @@ def test_list_filters(proxy, tmp_path):
     assert listed("--since", start.strftime("%Y-%m-%dT%H:%M:%SZ")) == "cba"
     assert listed("--since", (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")) == ""
     assert listed("--since", today.isoformat(), "--until", today.isoformat()) == "cba"
+    assert listed("--since", "2024-02-29", "--until", "2024-02-29T23:59:59+07:00") == ""
     assert listed("--until", (today - timedelta(days=1)).isoformat()) == ""
     assert listed("--rule", "virus") == "b"
     assert listed("--rule", "encrypted-archive") == "cba"
@@ -312,6 +313,7 @@ def test_list_filters(proxy, tmp_path):
 
     for args, needle in [(("--since", "7x"), "--since 7x: expected a duration"),
                          (("--until", "2026-13-01"), "--until 2026-13-01"),
+                         (("--since", "2026-02-29"), "--since 2026-02-29"), (("--since", "2026-11-01T25:00"), "--since 2026-11-01T25:00"),
                          (("--state", "gone"), "--state gone: expected one of held, releasing, released, failed, deleted"),
                          (("--agency", "nowhere"), "--agency nowhere: no such agency in the configuration (known: quangninh, quan4, tphcm)"),
                          (("--limit", "0"), "--limit 0"), (("--limit", "abc"), "--limit abc"),
