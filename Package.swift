@@ -109,7 +109,10 @@ let package = Package(
         // transaction per held message (rows, chunks of the original bytes, findings, chained audit row).
         .target(
             name: "Quarantine",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The periodic usage reports the regulations ask for: periods in local days (Asia/Ho_Chi_Minh), the
         // report built from the verdict log's roll-up rows, and its table, CSV, JSON and HTML forms. Pure: no I/O,
@@ -192,7 +195,10 @@ let package = Package(
             ]
         ),
         // Contract tests of `QuarantineStore`, run on the SQLite store (a PostgreSQL store runs the same ones).
-        .testTarget(name: "QuarantineTests", dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "QuarantineTests",
+            dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+        ),
         // Reports on hand-made rows, and golden files (Golden/) made from entries recorded through the SQLite verdict log.
         .testTarget(
             name: "ReportsTests",
