@@ -109,7 +109,10 @@ let package = Package(
         // transaction per held message (rows, chunks of the original bytes, findings, chained audit row).
         .target(
             name: "Quarantine",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The periodic usage reports the regulations ask for: periods in local days (Asia/Ho_Chi_Minh), the
         // report built from the verdict log's roll-up rows, and its table, CSV, JSON and HTML forms. Pure: no I/O,
@@ -165,6 +168,11 @@ let package = Package(
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
         // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
         .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
+        .executableTarget(
+            name: "thugate-storebench",
+            dependencies: ["Quarantine", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Benchmarks/StoreBench"
+        ),
         // Helpers the test targets share: a scratch directory and the real tools fixtures are made with.
         .target(name: "TestFixtures"),
         .testTarget(name: "VietTextTests", dependencies: ["VietText", "FuzzSupport"]),
@@ -187,7 +195,10 @@ let package = Package(
             ]
         ),
         // Contract tests of `QuarantineStore`, run on the SQLite store (a PostgreSQL store runs the same ones).
-        .testTarget(name: "QuarantineTests", dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "QuarantineTests",
+            dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+        ),
         // Reports on hand-made rows, and golden files (Golden/) made from entries recorded through the SQLite verdict log.
         .testTarget(
             name: "ReportsTests",

@@ -50,7 +50,7 @@ public final class SMTPServer: Service {
         // Always open: every message is counted for the reports, held or not.
         // One store per process (the notice service's too): a second one's open/close of the file
         // would drop the first one's POSIX locks.
-        let store = try store ?? SQLiteQuarantineStore(path: config.quarantine.database)
+        let store = try store ?? SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
         context = GatewayContext(
             config: config,
             sessionConfiguration: SessionConfiguration(

@@ -80,17 +80,90 @@ public struct HoldRequest: Sendable, Equatable {
     }
 
     /// Text chosen by the sender, made safe to store and to print on a terminal: every control
-    /// character (C0, DEL, C1, so ESC and CSI sequences too) removed, tabs and line breaks
-    /// made spaces.
-    public static func stripped(_ text: String) -> String {
+    /// character (C0, DEL, C1) removed together with the escape sequence it starts (ECMA-48:
+    /// `ESC [` and C1 CSI with their parameters and final byte, `ESC ]` OSC, DCS, SOS, PM and APC
+    /// strings up to BEL or ST, two- and three-byte `ESC` sequences), bidirectional overrides,
+    /// isolates and marks removed, tabs and line breaks made spaces. With `keepingLineBreaks`
+    /// (text shown as lines: a preview) CRLF, CR, LF and U+2028/U+2029 become one `\n` each.
+    /// The one sanitizer of everything the command line prints of a message.
+    /// - SeeAlso: ECMA-48 5.3 (control functions), 8.3.89 (ST); Unicode UAX #9 (bidi controls)
+    public static func stripped(_ text: String) -> String { stripped(text, keepingLineBreaks: false) }
+
+    /// ``stripped(_:)``, keeping line breaks when `keepingLineBreaks`.
+    public static func stripped(_ text: String, keepingLineBreaks: Bool) -> String {
+        // Most values (ids, addresses, hashes, times) are printable ASCII: nothing to do.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
+        enum Mode {
+            case text
+            /// After ESC: intermediates (0x20-0x2F) until a final byte (0x30-0x7E).
+            case escape
+            /// A control sequence: parameters and intermediates until a final byte (0x40-0x7E).
+            case controlSequence
+            /// A control string (OSC, DCS, SOS, PM, APC): everything until BEL or ST.
+            case controlString
+        }
         var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x09, 0x0A, 0x0D: out.append(" ")
-            case 0x00..<0x20, 0x7F..<0xA0: continue
-            // Bidirectional overrides and isolates reorder what a terminal shows.
-            case 0x202A...0x202E, 0x2066...0x2069: continue
+        var mode = Mode.text
+        var lastWasCR = false
+        func appendText(_ scalar: Unicode.Scalar) {
+            let value = scalar.value
+            defer { lastWasCR = value == 0x0D }
+            switch value {
+            case 0x0A where keepingLineBreaks && lastWasCR: return
+            case 0x0A, 0x0D, 0x2028, 0x2029: out.append(keepingLineBreaks ? "\n" : " ")
+            case 0x09: out.append(" ")
+            case 0x1B: mode = .escape
+            case 0x9B: mode = .controlSequence
+            case 0x90, 0x98, 0x9D, 0x9E, 0x9F: mode = .controlString
+            case 0x00..<0x20, 0x7F..<0xA0: return
+            // Bidirectional overrides, embeddings, isolates and marks reorder what a terminal shows.
+            case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: return
             default: out.append(scalar)
+            }
+        }
+
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            // CAN and SUB cancel a sequence (ECMA-48 8.3.6, 8.3.148); they are removed too.
+            if mode != .text && (value == 0x18 || value == 0x1A) {
+                mode = .text
+                continue
+            }
+            switch mode {
+            case .escape:
+                switch value {
+                case 0x5B: mode = .controlSequence  // [
+                case 0x5D, 0x50, 0x58, 0x5E, 0x5F: mode = .controlString  // ] P X ^ _
+                case 0x1B, 0x20...0x2F: continue
+                case 0x30...0x7E: mode = .text
+                default:
+                    // Not a sequence after all: the character is text again.
+                    mode = .text
+                    appendText(scalar)
+                }
+                continue
+            case .controlSequence:
+                switch value {
+                case 0x20...0x3F: continue
+                case 0x40...0x7E: mode = .text
+                default:
+                    mode = .text
+                    appendText(scalar)
+                }
+                continue
+            case .controlString:
+                switch value {
+                case 0x07, 0x9C: mode = .text
+                case 0x1B: mode = .escape  // ESC \ (ST) ends it; another ESC starts a new sequence
+                // A string left open would swallow the rest of the text: it ends at a line break.
+                case 0x0A, 0x0D:
+                    mode = .text
+                    appendText(scalar)
+                default: continue
+                }
+                continue
+            case .text:
+                appendText(scalar)
             }
         }
         return String(out)
@@ -163,13 +236,47 @@ public struct HeldMessage: Sendable, Equatable {
     }
 }
 
-/// Which messages ``QuarantineStore/messages(_:)`` returns.
+/// Which messages ``QuarantineStore/messages(_:)`` returns: those that match every filter set.
 public struct MessageQuery: Sendable, Equatable {
     /// At most this many, the newest.
     public var limit: Int?
+    /// Received at or after this.
+    public var since: Date?
+    /// Received before this.
+    public var until: Date?
+    /// With a finding of this rule.
+    public var rule: String?
+    /// Held for this category (the rule whose finding decided the hold).
+    public var category: String?
+    /// The envelope sender or the `From:` header contains this, ignoring case.
+    public var from: String?
+    /// A recipient contains this, ignoring case.
+    public var to: String?
+    /// The sender or a recipient is in this set (an agency's addresses).
+    public var party: PartyFilter?
+    /// A recipient is in this state.
+    public var state: RecipientState?
 
-    public init(limit: Int? = nil) {
+    public init(
+        limit: Int? = nil,
+        since: Date? = nil,
+        until: Date? = nil,
+        rule: String? = nil,
+        category: String? = nil,
+        from: String? = nil,
+        to: String? = nil,
+        party: PartyFilter? = nil,
+        state: RecipientState? = nil
+    ) {
         self.limit = limit
+        self.since = since
+        self.until = until
+        self.rule = rule
+        self.category = category
+        self.from = from
+        self.to = to
+        self.party = party
+        self.state = state
     }
 }
 

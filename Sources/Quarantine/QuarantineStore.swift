@@ -112,6 +112,20 @@ public protocol QuarantineStore: Sendable {
 
     /// When the next pending notice is due, if any.
     func nextNoticeDue() async throws -> Date?
+
+    /// Appends one audit row in a transaction of its own (reading is audited too: `view`,
+    /// `export`) and returns it once committed. Throws when it could not be written; then the
+    /// caller shows nothing.
+    func appendAudit(action: String, messageID: String?, detail: String) async throws -> AuditEntry
+
+    /// Walks the whole audit chain, oldest first, recomputing every row's hash: the first row
+    /// changed, removed (a gap in the sequence, a message without its hold row) or relinked.
+    func verifyAudit() async throws -> AuditVerification
+
+    /// The store's own integrity check (SQLite: `PRAGMA integrity_check`), then every message's
+    /// stored bytes against its chunks' sha256, its sha256 and its size. `progress` is called
+    /// with (messages checked, messages in all) as it goes.
+    func check(progress: @Sendable (Int, Int) -> Void) async throws -> StoreCheckReport
 }
 
 /// A recipient a release or delete took, by its position in the envelope.

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +35,8 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         readOnly: Bool = false,
         busyTimeout: TimeInterval = 10,
         actor: Actor = .current,
-        beforeCommit: (@Sendable () throws -> Void)? = nil
+        beforeCommit: (@Sendable () throws -> Void)? = nil,
+        auditLogger: Logger? = nil
     ) throws {
         self.path = path
         self.actor = actor
@@ -82,6 +84,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     try db.execute(sql: "PRAGMA synchronous = FULL")
                 }
                 try Self.migrator.migrate(pool)
+                if let auditLogger { pool.add(transactionObserver: AuditMirror(logger: auditLogger), extent: .databaseLifetime) }
             }
         } catch let error as QuarantineError {
             throw error
@@ -177,6 +180,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                     """
             )
         }
+        registerReview(&migrator)
         registerLifecycle(&migrator)
         Self.registerVerdicts(&migrator)
         registerOutbox(&migrator)
@@ -298,15 +302,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
     // MARK: Read
 
     public func messages(_ query: MessageQuery) async throws -> [HeldMessage] {
-        try await read { db in
-            var sql = "SELECT * FROM messages ORDER BY received_at DESC, id DESC"
-            var arguments: StatementArguments = []
-            if let limit = query.limit {
-                sql += " LIMIT ?"
-                arguments += [limit]
-            }
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Self.message(from: $0, db) }
-        }
+        try await read { db in try Self.messages(matching: query, db) }
     }
 
     public func message(_ id: String) async throws -> HeldMessage {

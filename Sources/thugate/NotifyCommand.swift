@@ -85,7 +85,7 @@ struct NotifyCommand: AsyncParsableCommand {
 /// `notify list --format json`: one object per line, fields in a fixed order starting with `id`.
 enum NoticeJSON {
     static func line(_ n: Notice) -> String {
-        let string = HeldJSON.string
+        let string: (String) -> String = { HeldJSON.string($0) }
         let event = n.request.event
         let fields: [(String, String)] = [
             ("id", string(n.id)),
@@ -131,7 +131,7 @@ enum NoticeTable {
     }
 
     /// What `quarantine show` prints of a message's notices (``QuarantineStore/notices(messageID:)``),
-    /// one line each: `notice      antoan@… officer immediate sent 2026-12-01 08:00:00 +07:00 <notice.…@…>`.
+    /// one line each: `antoan@… officer immediate sent 2026-12-01 08:00:00 +07:00 <notice.…@…>`.
     static func showLines(_ notices: [Notice]) -> [String] {
         notices.map { n in
             let when = n.sentAt.map(NoticeClock.text) ?? "due " + NoticeClock.text(n.dueAt)
@@ -139,7 +139,7 @@ enum NoticeTable {
                 n.request.recipient, n.request.role.rawValue, n.request.mode.rawValue, n.state.rawValue, when,
                 n.mailID ?? n.lastReply ?? "",
             ]
-            return "notice:".padding(toLength: 12, withPad: " ", startingAt: 0) + HoldRequest.stripped(detail.joined(separator: " "))
+            return HoldRequest.stripped(detail.joined(separator: " "))
         }
     }
 

@@ -21,11 +21,12 @@ struct QuarantineCommand: AsyncParsableCommand {
             Held mail is in the store named by [quarantine] database. An ID may be shortened to any prefix \
             that names one message, as with git. Exit codes: 0 done, 64 usage, 65 the prefix names several \
             messages, 66 no such message, 69 the store cannot be opened or read, 73 the export file exists, \
-            74 a stored chunk does not match its sha256, 75 the store is busy (try again); release: 70 the upstream did not take it for every recipient (a temporary refusal leaves the recipient held), 73 the release cannot be spooled ([server] spool_directory), 77 the category needs --force; approve: 67 the approver is the person who asked; 68 the message was purged (its bytes are gone).
+            74 a stored chunk does not match its sha256 (check: the store is damaged), 75 the store is busy (try again), \
+            76 audit --verify found the chain broken; release: 70 the upstream did not take it for every recipient (a temporary refusal leaves the recipient held), 73 the release cannot be spooled ([server] spool_directory), 77 the category needs --force; approve: 67 the approver is the person who asked; 68 the message was purged (its bytes are gone).
             """,
         subcommands: [
             List.self, Show.self, Export.self, Release.self, Delete.self, Approve.self, LiftHold.self, Resolve.self, Purge.self,
-            ImportMaildir.self,
+            ImportMaildir.self, Audit.self, Check.self,
         ]
     )
 
@@ -34,9 +35,14 @@ struct QuarantineCommand: AsyncParsableCommand {
 
         /// The store, read-only.
         func open() throws -> SQLiteQuarantineStore {
-            let path = try config.load().quarantine.database
+            try open(try config.load()).store
+        }
+
+        /// The store, read-only, with the configuration it was found in.
+        func open(_ loaded: GatewayConfig) throws -> (store: SQLiteQuarantineStore, config: GatewayConfig) {
+            let path = loaded.quarantine.database
             do {
-                return try SQLiteQuarantineStore(path: path, readOnly: true)
+                return (try SQLiteQuarantineStore(path: path, readOnly: true), loaded)
             } catch let error as QuarantineError {
                 throw QuarantineCommand.fail(error)
             }
@@ -54,7 +60,12 @@ struct QuarantineCommand: AsyncParsableCommand {
 
     static func fail(_ error: QuarantineError) -> ExitCode {
         printError("thugate: \(error.message)")
-        switch error.kind {
+        return exitCode(error.kind)
+    }
+
+    /// The exit code of each kind of store error.
+    static func exitCode(_ kind: QuarantineError.Kind) -> ExitCode {
+        switch kind {
         case .ambiguous: return ExitCode(65)
         case .notFound: return ExitCode(66)
         case .unavailable: return ExitCode(69)
@@ -90,21 +101,70 @@ struct QuarantineCommand: AsyncParsableCommand {
         @Option(help: "table (aligned, for people) or json (one object per line, for scripts).")
         var format: Format = .table
         @Option(help: "At most this many messages, the newest.")
-        var limit: Int?
+        var limit: String?
+        @Option(help: "Received since: 7d, 12h, 30m before now, or a date/time (2026-11-01, 2026-11-01T08:30, …+07:00).")
+        var since: String?
+        @Option(help: "Received before: a duration before now or a date/time; a date alone includes that day.")
+        var until: String?
+        @Option(help: "With a finding of this rule (e.g. encrypted-archive).")
+        var rule: String?
+        @Option(help: "Held for this category (the rule that decided the hold).")
+        var category: String?
+        @Option(help: "The envelope sender or the From header contains this (case ignored).")
+        var from: String?
+        @Option(help: "A recipient contains this (case ignored).")
+        var to: String?
+        @Option(help: "The sender or a recipient belongs to this [[agency]] id.")
+        var agency: String?
+        @Option(help: "A recipient is in this state: held, releasing, released, failed or deleted.")
+        var state: String?
 
-        func validate() throws {
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        /// The query the options ask for; a bad value is one line and exit 64.
+        func query(_ config: GatewayConfig, now: Date) throws -> MessageQuery {
+            var query = MessageQuery()
+            if let limit {
+                guard let n = Int(limit), n >= 1 else {
+                    throw QuarantineCommand.usage("--limit \(limit): expected a whole number, at least 1")
+                }
+                query.limit = n
+            }
+            if let since { query.since = try ListFilters.time(since, option: "--since", now: now, endOfDay: false) }
+            if let until { query.until = try ListFilters.time(until, option: "--until", now: now, endOfDay: true) }
+            if let since = query.since, let until = query.until, since >= until {
+                throw QuarantineCommand.usage("--since is not before --until: nothing can match")
+            }
+            for (name, value) in [("--rule", rule), ("--category", category), ("--from", from), ("--to", to)] {
+                if let value, value.trimmingCharacters(in: .whitespaces).isEmpty {
+                    throw QuarantineCommand.usage("\(name) must not be empty")
+                }
+            }
+            query.rule = rule
+            query.category = category
+            query.from = from
+            query.to = to
+            if let state {
+                guard let value = RecipientState(rawValue: state.lowercased()) else {
+                    throw QuarantineCommand.usage(
+                        "--state \(state): expected one of \(RecipientState.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                query.state = value
+            }
+            if let agency { query.party = try ListFilters.party(agency, in: config.agencies) }
+            return query
         }
 
         func run() async throws {
-            let store = try store.open()
-            let messages = try await QuarantineCommand.run { try await store.messages(MessageQuery(limit: limit)) }
+            let loaded = try store.config.load()
+            let query = try query(loaded, now: Date())
+            let store = try store.open(loaded).store
+            let messages = try await QuarantineCommand.run { try await store.messages(query) }
             var out = ""
             switch format {
             case .json:
                 for message in messages { out += HeldJSON.line(message) + "\n" }
             case .table:
-                out = HeldTable.render(messages)
+                out = HeldTable.render(messages, color: TerminalStyle.useColor)
             }
             writeOut(Array(out.utf8))
             if format == .table { HeldTable.warnReleasing(messages, now: Date()) }
@@ -114,21 +174,39 @@ struct QuarantineCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One held message: its envelope and findings, or its original bytes.")
 
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case text, json
+        }
+
         @OptionGroup var store: StoreOptions
         @Argument(help: "The message's id, or a prefix of it that names one message.")
         var id: String
         @Flag(help: "Write the original bytes, exactly as received, to standard output.")
         var raw = false
+        @Option(help: "text (for people) or json (one object, for scripts).")
+        var format: Format = .text
 
+        /// Reads everything (read-only, one message), then writes the `view` audit row, then
+        /// prints: if the row cannot be written nothing is printed.
         func run() async throws {
-            let store = try store.open()
+            let (store, config) = try store.open(try store.config.load())
             let message = try await QuarantineCommand.run { try await store.message(id) }
             if raw {
                 try QuarantineCommand.refuseIfPurged(message)
-                writeOut(try await QuarantineCommand.content(of: message, in: store))
-            } else {
-                writeOut(Array(HeldTable.details(message).utf8))
+                let bytes = try await QuarantineCommand.content(of: message, in: store)
+                _ = try await QuarantineCommand.recordAccess("view", of: message, detail: "raw", path: config.quarantine.database)
+                writeOut(bytes)
+                return
             }
+            // A purged message is shown from its rows: its bytes are gone.
+            let bytes = message.purgedAt == nil ? try await QuarantineCommand.content(of: message, in: store) : []
+            var trail = try await QuarantineCommand.run { try await store.audit(messageID: message.id) }
+            var view = HeldView(message: message, bytes: bytes, audit: trail)
+            view.notices = NoticeTable.showLines(try await QuarantineCommand.run { try await store.notices(messageID: message.id) })
+            let entry = try await QuarantineCommand.recordAccess("view", of: message, detail: "show", path: config.quarantine.database)
+            trail.append(entry)
+            view.audit = trail
+            writeOut(Array((format == .json ? view.json() + "\n" : view.text(color: TerminalStyle.useColor)).utf8))
         }
     }
 
@@ -143,8 +221,10 @@ struct QuarantineCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "The file to create, e.g. message.eml.")
         var output: String
 
+        /// Reads the bytes (read-only), creates the file (never over another), writes the `export`
+        /// audit row, then the bytes: if the row cannot be written the new file is removed.
         func run() async throws {
-            let store = try store.open()
+            let (store, config) = try store.open(try store.config.load())
             let message = try await QuarantineCommand.run { try await store.message(id) }
             try QuarantineCommand.refuseIfPurged(message)
             let bytes = try await QuarantineCommand.content(of: message, in: store)
@@ -155,6 +235,18 @@ struct QuarantineCommand: AsyncParsableCommand {
                 throw ExitCode(errno == EEXIST ? 73 : 74)
             }
             defer { close(fd) }
+            do {
+                let absolute = ConfigPaths.resolve(output, against: FileManager.default.currentDirectoryPath)
+                _ = try await QuarantineCommand.recordAccess(
+                    "export",
+                    of: message,
+                    detail: "to \(absolute)",
+                    path: config.quarantine.database
+                )
+            } catch {
+                unlink(output)
+                throw error
+            }
             // The umask may only take bits away; say 0600 exactly.
             fchmod(fd, 0o600)
             guard writeAll(fd, bytes), fsync(fd) == 0 else {
@@ -190,8 +282,12 @@ private func writeAll(_ fd: CInt, _ bytes: [UInt8]) -> Bool {
     }
 }
 
-private func writeOut(_ bytes: [UInt8]) {
+func writeOut(_ bytes: [UInt8]) {
     _ = writeAll(1, bytes)
+}
+
+func writeOut(_ text: String) {
+    writeOut(Array(text.utf8))
 }
 
 /// `--format json`: one object per line, fields in a fixed order starting with `id`.
@@ -238,10 +334,15 @@ enum HeldJSON {
         return "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
 
-    /// RFC 8259 string: quote, backslash and control characters escaped.
-    static func string(_ text: String) -> String {
+    /// RFC 8259 string of `text` made safe for a terminal (``HoldRequest/stripped(_:)``, line
+    /// breaks kept when `keepingLineBreaks`), then quote, backslash and line breaks escaped.
+    static func string(_ text: String) -> String { string(text, keepingLineBreaks: false) }
+
+    static func string(_ text: String, keepingLineBreaks: Bool) -> String {
+        // Printable ASCII without a quote or backslash (ids, addresses, hashes, times) as it is.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + text + "\"" }
         var out = "\""
-        for scalar in text.unicodeScalars {
+        for scalar in HoldRequest.stripped(text, keepingLineBreaks: keepingLineBreaks).unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
@@ -266,7 +367,7 @@ enum HeldJSON {
 /// The table `list` prints and the summary `show` prints. Every value the sender chose is
 /// stripped of control characters again: the output is a terminal.
 enum HeldTable {
-    static func render(_ messages: [HeldMessage]) -> String {
+    static func render(_ messages: [HeldMessage], color: Bool = false) -> String {
         let header = ["ID", "RECEIVED", "FROM", "TO", "SIZE", "RULE", "SUBJECT"]
         let rows = messages.map { m -> [String] in
             let r = m.request
@@ -275,41 +376,13 @@ enum HeldTable {
                 clip(HoldRequest.stripped($0))
             }
         }
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { row in
-            row.enumerated().map { column, value in
-                column == row.count - 1 ? value : value.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
-    }
-
-    static func details(_ m: HeldMessage) -> String {
-        let r = m.request
-        var lines = [
-            ("id", m.id), ("queue id", r.queueID), ("received", local(r.receivedAt)), ("node", r.node),
-            ("client", "\(r.helo) [\(r.clientAddress)]"), ("sender", r.sender), ("from", r.headerFrom ?? ""),
-            ("subject", r.subject ?? ""), ("message-id", r.messageID ?? ""), ("size", String(m.size)), ("sha256", m.sha256),
-            ("category", r.category), ("expires", local(r.expiresAt)), ("legal hold", r.legalHold ? "yes" : "no"),
-        ]
-        if let purged = m.purgedAt { lines.append(("purged", "\(local(purged)): the original bytes are gone (rows and audit stay)")) }
-        for recipient in m.recipients { lines.append(("recipient", recipientLine(recipient, now: Date()))) }
-        for finding in r.findings { lines.append(("finding", finding.summary)) }
-        return lines.map { "\($0.0):".padding(toLength: 12, withPad: " ", startingAt: 0) + HoldRequest.stripped($0.1) }.joined(
-            separator: "\n"
-        )
-            + "\n"
-    }
-
-    /// `<a@b.vn> held`; one left `releasing` with its age and what to do about it.
-    static func recipientLine(_ recipient: HeldRecipient, now: Date) -> String {
-        var line = "\(recipient.address) \(recipient.state.rawValue)"
-        if recipient.state == .releasing, let since = recipient.changedAt {
-            line += " since \(local(since)) (\(age(now.timeIntervalSince(since))); if no release is running, check the upstream's log, "
-            line += "then `resolve ID released|held --to ADDR --reason TEXT`)"
+        return TerminalStyle.table([header] + rows, color: color) { _, column, text in
+            switch column {
+            case 0: TerminalStyle.yellow(text, true)
+            case 5: TerminalStyle.red(text, true)
+            default: text
+            }
         }
-        if let reply = recipient.lastReply { line += ": \(reply)" }
-        return line
     }
 
     /// One stderr line per recipient left `releasing` (a release killed mid-send): never sent

@@ -43,7 +43,9 @@ extension QuarantineCommand {
                 printError("thugate: \(root) is not a Maildir (no new/ or cur/)")
                 throw ExitCode(66)
             }
-            let store = try await QuarantineCommand.run { try SQLiteQuarantineStore(path: config.quarantine.database) }
+            let store = try await QuarantineCommand.run {
+                try SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: QuarantineCommand.auditLogger)
+            }
             var files: [String] = []
             for folder in folders {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/\(folder)")) ?? []

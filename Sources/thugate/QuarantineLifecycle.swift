@@ -19,7 +19,7 @@ extension QuarantineCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw QuarantineCommand.fail(QuarantineError(.unavailable, "quarantine store \(path): no such file"))
         }
-        return try await QuarantineCommand.run { try SQLiteQuarantineStore(path: path) }
+        return try await QuarantineCommand.run { try SQLiteQuarantineStore(path: path, auditLogger: QuarantineCommand.auditLogger) }
     }
 
     struct Approve: AsyncParsableCommand {

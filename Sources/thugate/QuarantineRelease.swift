@@ -31,7 +31,9 @@ extension QuarantineCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw QuarantineCommand.fail(QuarantineError(.unavailable, "quarantine store \(path): no such file"))
             }
-            let store = try await QuarantineCommand.run { try SQLiteQuarantineStore(path: path) }
+            let store = try await QuarantineCommand.run {
+                try SQLiteQuarantineStore(path: path, auditLogger: QuarantineCommand.auditLogger)
+            }
             let message = try await QuarantineCommand.run { try await store.message(id) }
             guard !recipients.isEmpty else { return (config, store, message, nil) }
             var positions: [Int] = []

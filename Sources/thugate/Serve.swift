@@ -101,7 +101,7 @@ struct Serve: AsyncParsableCommand {
             let pidFile = try PIDFile(path: config.server.pidFile)
             defer { pidFile.remove() }
             // One store for the process: the proxy's holds and verdicts, and the outbox's sender.
-            let store = try SQLiteQuarantineStore(path: config.quarantine.database)
+            let store = try SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
             let outbox = try Self.noticeService(config: config, upstream: relay, store: store, logger: logger)
             let server = try SMTPServer(
                 config: config,

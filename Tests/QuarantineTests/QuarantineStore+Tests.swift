@@ -93,7 +93,7 @@ import Testing
 
             let read = try await store.message(held.id)
             #expect(read == held)
-            #expect(read.request.subject == "Báo cáo [31mquý IV  ")
+            #expect(read.request.subject == "Báo cáo quý IV  ")
             #expect(read.recipients.map(\.state) == [.held, .held])
             #expect(read.request.findings == request.findings)
             #expect(try await Self.content(of: held.id, in: store) == bytes)

@@ -45,7 +45,7 @@ import Testing
             #expect(held.request.sender == "<a@b.c>" && held.request.recipients == ["<x@y.z>", "<w@y.z>"])
             #expect(held.request.clientAddress == "192.0.2.1" && held.request.helo == "mail.client" && held.request.node == "gw.test")
             #expect(held.request.headerFrom == "Văn thư <vanthu@example.vn>")
-            #expect(held.request.subject == "Báo cáo [2J quý")
+            #expect(held.request.subject == "Báo cáo  quý")
             #expect(held.request.messageID == "<1@example.vn>")
             // The rule's category from [quarantine.categories]; 30 days by default, no legal hold.
             #expect(held.request.category == "archive")

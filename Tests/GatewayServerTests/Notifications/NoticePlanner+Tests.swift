@@ -115,7 +115,8 @@ import Testing
         try #require(notices.count == 1)
         let notice = notices[0]
         #expect(notice.mode == .immediate && notice.dueAt == Self.now)
-        #expect(notice.event.subject == "Hồ sơ[2J")
+        // The whole escape sequence goes, not only its ESC.
+        #expect(notice.event.subject == "Hồ sơ")
         #expect(notice.event.sender == "<vanthu@quangninh.gov.vn>" && notice.event.recipients == ["<lanhdao@quangninh.gov.vn>"])
         #expect(notice.event.findings == [HeldFinding(rule: "encrypted-archive", detail: "a.zip", part: "2")])
         let secret = Self.outcome(
