@@ -185,6 +185,7 @@ def test_a_store_from_before_the_report_column_lists_and_shows_its_notices(gatew
     [held] = held_messages(gateway.config_path)
     shown = quarantine_cli(gateway.config_path, "show", held["id"]).stdout.decode()
     assert held["id"] in shown and "encrypted-archive" in shown
+    assert re.search(r"^ +antoan@quangninh\.gov\.vn officer immediate sent ", shown, re.M), shown
     # Opened for writing (a report mailed), the store gets the column; the old row is unchanged.
     result = report(gateway.config_path, "--period", this_month(), "--mail-to", "antoan@quangninh.gov.vn")
     assert result.returncode == 0, result.stderr.decode()
