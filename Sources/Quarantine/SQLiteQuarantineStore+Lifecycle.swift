@@ -384,46 +384,7 @@ extension SQLiteQuarantineStore {
             )
             guard seen == 0 else { return nil }
             let request = normalized
-            try db.execute(
-                sql: """
-                    INSERT INTO messages (id, queue_id, node, received_at, client_address, client_name, helo, sender,
-                        header_from, subject, message_id, size, sha256, category, action, expires_at, legal_hold, chunk_size)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    id, request.queueID, request.node, Self.milliseconds(request.receivedAt), request.clientAddress,
-                    request.clientName, request.helo, request.sender, request.headerFrom, request.subject, request.messageID,
-                    content.size, request.category, request.action, Self.milliseconds(request.expiresAt), request.legalHold,
-                    Self.chunkSize,
-                ]
-            )
-            for (position, address) in request.recipients.enumerated() {
-                try db.execute(
-                    sql: "INSERT INTO recipients (message_id, position, address, state) VALUES (?, ?, ?, 'held')",
-                    arguments: [id, position, address]
-                )
-            }
-            for (seq, finding) in request.findings.enumerated() {
-                try db.execute(
-                    sql: "INSERT INTO findings (message_id, seq, rule, detail, part) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [id, seq, finding.rule, finding.detail, finding.part]
-                )
-            }
-            let chunkRow = try db.cachedStatement(sql: "INSERT INTO chunks (message_id, seq, data, sha256) VALUES (?, ?, ?, ?)")
-            var whole = SHA256()
-            var seq = 0
-            var stored = 0
-            try content.forEachChunk(maxLength: Self.chunkSize) { chunk in
-                whole.update(chunk)
-                try chunkRow.execute(arguments: [id, seq, Data(chunk), SHA256.hex(chunk)])
-                seq += 1
-                stored += chunk.count
-            }
-            guard stored == content.size else {
-                throw QuarantineError(.corrupt, "\(source): read \(stored) of \(content.size) bytes")
-            }
-            let sha256 = whole.finalize().hex
-            try db.execute(sql: "UPDATE messages SET sha256 = ? WHERE id = ?", arguments: [sha256, id])
+            let (stored, sha256) = try Self.insertHeld(db, id: id, request, content: content, what: source)
             try db.execute(
                 sql: "INSERT INTO imports (source, source_sha256, message_id) VALUES (?, ?, ?)",
                 arguments: [source, sourceSHA256, id]

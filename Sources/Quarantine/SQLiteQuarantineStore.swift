@@ -201,53 +201,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         let beforeCommit = beforeCommit
         do {
             return try await pool.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO messages (id, queue_id, node, received_at, client_address, client_name, helo, sender,
-                            header_from, subject, message_id, size, sha256, category, action, expires_at, legal_hold, chunk_size)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        id, request.queueID, request.node, Self.milliseconds(request.receivedAt), request.clientAddress,
-                        request.clientName, request.helo, request.sender, request.headerFrom, request.subject, request.messageID,
-                        content.size, request.category, request.action, Self.milliseconds(request.expiresAt), request.legalHold,
-                        Self.chunkSize,
-                    ]
-                )
-                let recipientRow = try db.cachedStatement(
-                    sql: "INSERT INTO recipients (message_id, position, address, state) VALUES (?, ?, ?, 'held')"
-                )
-                for (position, address) in request.recipients.enumerated() {
-                    try recipientRow.execute(arguments: [id, position, address])
-                }
-                let findingRow = try db.cachedStatement(
-                    sql: "INSERT INTO findings (message_id, seq, rule, detail, part) VALUES (?, ?, ?, ?, ?)"
-                )
-                for (seq, finding) in request.findings.enumerated() {
-                    try findingRow.execute(arguments: [id, seq, finding.rule, finding.detail, finding.part])
-                }
-                // The bytes go in chunk by chunk from the buffer (memory or spool file): one chunk
-                // at a time in memory, hashed as it goes.
-                let chunkRow = try db.cachedStatement(sql: "INSERT INTO chunks (message_id, seq, data, sha256) VALUES (?, ?, ?, ?)")
-                var whole = SHA256()
-                var seq = 0
-                var stored = 0
-                try content.forEachChunk(maxLength: Self.chunkSize) { chunk in
-                    whole.update(chunk)
-                    let data = Data(
-                        bytesNoCopy: UnsafeMutableRawPointer(mutating: chunk.baseAddress!),
-                        count: chunk.count,
-                        deallocator: .none
-                    )
-                    try chunkRow.execute(arguments: [id, seq, data, SHA256.hex(chunk)])
-                    seq += 1
-                    stored += chunk.count
-                }
-                guard stored == content.size else {
-                    throw QuarantineError(.corrupt, "message \(request.queueID): read \(stored) of \(content.size) bytes")
-                }
-                let sha256 = whole.finalize().hex
-                try db.execute(sql: "UPDATE messages SET sha256 = ? WHERE id = ?", arguments: [sha256, id])
+                let (stored, sha256) = try Self.insertHeld(db, id: id, request, content: content, what: "message \(request.queueID)")
                 try Self.appendAudit(
                     db,
                     actor: actor,
@@ -270,6 +224,59 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         } catch {
             throw Self.mapped(error, path: path)
         }
+    }
+
+    /// Inserts a held message's rows (message, recipients `held`, findings) and its bytes in
+    /// chunks, each hashed, read from `content` one chunk at a time; sets the message's sha256.
+    /// Inside the caller's transaction (a hold, an import). Returns the bytes stored and the sha256.
+    static func insertHeld(
+        _ db: Database,
+        id: String,
+        _ request: HoldRequest,
+        content: any HeldContent,
+        what: String
+    ) throws -> (stored: Int, sha256: String) {
+        try db.execute(
+            sql: """
+                INSERT INTO messages (id, queue_id, node, received_at, client_address, client_name, helo, sender,
+                    header_from, subject, message_id, size, sha256, category, action, expires_at, legal_hold, chunk_size)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, request.queueID, request.node, milliseconds(request.receivedAt), request.clientAddress,
+                request.clientName, request.helo, request.sender, request.headerFrom, request.subject, request.messageID,
+                content.size, request.category, request.action, milliseconds(request.expiresAt), request.legalHold, chunkSize,
+            ]
+        )
+        let recipientRow = try db.cachedStatement(
+            sql: "INSERT INTO recipients (message_id, position, address, state) VALUES (?, ?, ?, 'held')"
+        )
+        for (position, address) in request.recipients.enumerated() {
+            try recipientRow.execute(arguments: [id, position, address])
+        }
+        let findingRow = try db.cachedStatement(sql: "INSERT INTO findings (message_id, seq, rule, detail, part) VALUES (?, ?, ?, ?, ?)")
+        for (seq, finding) in request.findings.enumerated() {
+            try findingRow.execute(arguments: [id, seq, finding.rule, finding.detail, finding.part])
+        }
+        // The bytes go in chunk by chunk from the buffer (memory or spool file): one chunk at a
+        // time in memory, hashed as it goes.
+        let chunkRow = try db.cachedStatement(sql: "INSERT INTO chunks (message_id, seq, data, sha256) VALUES (?, ?, ?, ?)")
+        var whole = SHA256()
+        var seq = 0
+        var stored = 0
+        try content.forEachChunk(maxLength: chunkSize) { chunk in
+            guard let base = chunk.baseAddress, !chunk.isEmpty else { return }
+            whole.update(chunk)
+            // Not copied: SQLite copies it while binding, before the chunk's memory is reused.
+            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: chunk.count, deallocator: .none)
+            try chunkRow.execute(arguments: [id, seq, data, SHA256.hex(chunk)])
+            seq += 1
+            stored += chunk.count
+        }
+        guard stored == content.size else { throw QuarantineError(.corrupt, "\(what): read \(stored) of \(content.size) bytes") }
+        let sha256 = whole.finalize().hex
+        try db.execute(sql: "UPDATE messages SET sha256 = ? WHERE id = ?", arguments: [sha256, id])
+        return (stored, sha256)
     }
 
     /// Appends one audit row chained to the last; inside the caller's transaction, which the

@@ -170,7 +170,7 @@ public enum LocalDay {
 
     // Proleptic Gregorian calendar <-> days since 1970-01-01.
     // - SeeAlso: Howard Hinnant, "chrono-Compatible Low-Level Date Algorithms", http://howardhinnant.github.io/date_algorithms.html
-    static func civil(fromDays z: Int64) -> (Int64, Int64, Int64) {
+    public static func civil(fromDays z: Int64) -> (Int64, Int64, Int64) {
         let z = z + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

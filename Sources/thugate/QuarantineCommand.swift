@@ -408,7 +408,7 @@ enum HeldTable {
         return "\(s / 60)m \(two(s % 60))s"
     }
 
-    /// Local time, `2026-12-01 11:49:07`.
+    /// Local time with its offset, `2026-12-01 11:49:07 +07:00`.
     static func local(_ date: Date) -> String { timestamp(date, utc: false) }
 
     private static func clip(_ text: String) -> String { text.count > 60 ? String(text.prefix(59)) + "…" : text }
@@ -424,7 +424,12 @@ func timestamp(_ date: Date, utc: Bool) -> String {
     func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
     let day = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))"
     let time = "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-    guard utc else { return "\(day) \(time)" }
+    guard utc else {
+        // The zone is printed: a gateway's clock may be UTC while its people read +07:00.
+        let offset = Int(parts.tm_gmtoff) / 60
+        let sign = offset < 0 ? "-" : "+"
+        return "\(day) \(time) \(sign)\(two(Int32(abs(offset) / 60))):\(two(Int32(abs(offset) % 60)))"
+    }
     let fraction = milliseconds % 1000
     return "\(day)T\(time).\(fraction < 10 ? "00" : fraction < 100 ? "0" : "")\(fraction)Z"
 }

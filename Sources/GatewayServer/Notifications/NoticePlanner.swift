@@ -113,7 +113,7 @@ public struct NoticePlanner: Sendable, Equatable {
 /// Times as notices show them: Asia/Ho_Chi_Minh, which has been UTC+07:00 all year since 1975 (no
 /// daylight saving), so a fixed offset is exact and needs no time zone database.
 public enum NoticeClock {
-    public static let offset: TimeInterval = 7 * 3600
+    public static let offset = TimeInterval(LocalDay.offsetSeconds)
 
     /// The first `time` (local) strictly after `date`.
     public static func nextDigest(after date: Date, at time: NotifySettings.LocalTime) -> Date {
@@ -135,35 +135,24 @@ public enum NoticeClock {
 
     /// RFC 5322 3.3 date-time at +0700: `Tue, 1 Dec 2026 20:15:03 +0700`.
     public static func rfc5322(_ date: Date) -> String {
-        let local = Int((date.timeIntervalSince1970 + offset).rounded(.down))
-        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
-        let seconds = local - days * 86400
-        let (y, m, d) = civil(days)
+        let (days, seconds) = local(date)
+        let (y, m, d) = LocalDay.civil(fromDays: Int64(days))
         let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         let weekday = weekdays[((days % 7) + 7) % 7]
-        return "\(weekday), \(d) \(months[m - 1]) \(y) \(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60)) +0700"
+        return "\(weekday), \(d) \(months[Int(m) - 1]) \(y) \(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60)) +0700"
     }
 
     private static func parts(_ date: Date) -> (day: String, seconds: Int) {
-        let local = Int((date.timeIntervalSince1970 + offset).rounded(.down))
-        let days = local >= 0 ? local / 86400 : (local - 86399) / 86400
-        let (y, m, d) = civil(days)
-        return ("\(y)-\(two(m))-\(two(d))", local - days * 86400)
+        let (days, seconds) = local(date)
+        return (LocalDay.name(ofDay: Int64(days)), seconds)
     }
 
-    /// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    /// - SeeAlso: https://howardhinnant.github.io/date_algorithms.html#civil_from_days
-    static func civil(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    /// Local days since 1970-01-01 and seconds into that day (``LocalDay``'s calendar).
+    private static func local(_ date: Date) -> (days: Int, seconds: Int) {
+        let days = Int(LocalDay.number(of: date))
+        let local = Int((date.timeIntervalSince1970 + offset).rounded(.down))
+        return (days, local - days * 86400)
     }
 
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
