@@ -78,13 +78,16 @@ public struct NoticeRequest: Sendable, Equatable {
     public var event: NoticeEvent
     /// When it is first due: now for `immediate`, the digest time for `digest`.
     public var dueAt: Date
+    /// A report to mail (`thugate report --mail-to`): the row's content instead of a template's.
+    public var report: ReportMail?
 
-    public init(recipient: String, role: NoticeRole, mode: NoticeMode, event: NoticeEvent, dueAt: Date) {
+    public init(recipient: String, role: NoticeRole, mode: NoticeMode, event: NoticeEvent, dueAt: Date, report: ReportMail? = nil) {
         self.recipient = recipient
         self.role = role
         self.mode = mode
         self.event = event
         self.dueAt = dueAt
+        self.report = report
     }
 }
 

@@ -41,8 +41,8 @@ extension SQLiteQuarantineStore {
         guard !notices.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO notices (id, created_at, message_id, queue_id, rule, recipient, role, mode, event, state, due_at, digest_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                INSERT INTO notices (id, created_at, message_id, queue_id, rule, recipient, role, mode, event, state, due_at, digest_at, report)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
                 """
         )
         let encoder = JSONEncoder()
@@ -53,7 +53,7 @@ extension SQLiteQuarantineStore {
             let due = milliseconds(notice.dueAt)
             try statement.execute(arguments: [
                 HeldID.make(at: now), milliseconds(now), messageID, notice.event.queueID, notice.event.rule, notice.recipient,
-                notice.role.rawValue, notice.mode.rawValue, event, due, notice.mode == .digest ? due : nil,
+                notice.role.rawValue, notice.mode.rawValue, event, due, notice.mode == .digest ? due : nil, try reportColumn(notice),
             ])
         }
     }
@@ -239,7 +239,8 @@ extension SQLiteQuarantineStore {
                     role: NoticeRole(rawValue: row["role"]) ?? .address,
                     mode: NoticeMode(rawValue: row["mode"]) ?? .immediate,
                     event: event,
-                    dueAt: date((row["digest_at"] as Int64?) ?? row["created_at"])
+                    dueAt: date((row["digest_at"] as Int64?) ?? row["created_at"]),
+                    report: try reportValue(row)
                 ),
                 state: NoticeState(rawValue: row["state"]) ?? .pending,
                 attempts: row["attempts"],

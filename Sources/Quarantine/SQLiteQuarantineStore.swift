@@ -184,6 +184,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         registerLifecycle(&migrator)
         Self.registerVerdicts(&migrator)
         registerOutbox(&migrator)
+        registerReportMail(&migrator)
         return migrator
     }
 

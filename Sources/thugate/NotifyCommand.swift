@@ -104,6 +104,7 @@ enum NoticeJSON {
             ("sent", n.sentAt.map { string(HeldJSON.iso($0)) } ?? "null"),
             ("mail_id", n.mailID.map(string) ?? "null"),
             ("last_reply", n.lastReply.map(string) ?? "null"),
+            ("kind", string(n.kind.rawValue)),
         ]
         return "{" + fields.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
@@ -112,10 +113,11 @@ enum NoticeJSON {
 /// The table `notify list` prints; times in Asia/Ho_Chi_Minh.
 enum NoticeTable {
     static func render(_ notices: [Notice]) -> String {
-        let header = ["ID", "STATE", "CREATED", "TO", "RULE", "MODE", "TRIES", "MESSAGE", "LAST REPLY"]
+        let header = ["ID", "STATE", "KIND", "CREATED", "TO", "RULE", "MODE", "TRIES", "MESSAGE", "LAST REPLY"]
         let rows = notices.map { n -> [String] in
             [
-                n.id, n.state.rawValue, NoticeClock.text(n.createdAt), n.request.recipient, n.request.event.rule, n.request.mode.rawValue,
+                n.id, n.state.rawValue, n.kind.rawValue, NoticeClock.text(n.createdAt), n.request.recipient, n.request.event.rule,
+                n.request.mode.rawValue,
                 String(n.attempts), n.messageID ?? "-", n.lastReply ?? "",
             ].map { clip(HoldRequest.stripped($0)) }
         }

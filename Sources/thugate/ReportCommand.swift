@@ -1,6 +1,7 @@
 import ArgumentParser
 import Configuration
 import Foundation
+import GatewayServer
 import Policy
 import Quarantine
 import Reports
@@ -25,7 +26,10 @@ struct ReportCommand: AsyncParsableCommand {
             2026-Q4 (a quarter: Quận 4 QĐ 03/2013 Đ14), 2026-H2 (a half year: Hòa Bình QĐ 06/2010 Đ7 k3, Đồng Nai \
             QĐ 70/2009 Đ13), or --from 2026-10-01 --to 2026-10-15 (both days included). --by chooses the main table \
             (the HTML form has all three charts, that one first). Exit codes: 0 done, 64 usage (a bad period), 69 the \
-            store cannot be opened or read, 73 the output file exists, 74 it cannot be written, 75 the store is busy.
+            store cannot be opened or read, 73 the output file exists, 74 it cannot be written, 75 the store is busy. \
+            --mail-to ADDR (repeatable) also puts the report into the outbox, one notice per address (the table as \
+            text, the HTML file attached), and the running gateway sends it as it sends notices; a bad address is \
+            64 and a report too large to mail (over 5 MB) is 65, nothing queued.
             """
     )
 
@@ -59,6 +63,11 @@ struct ReportCommand: AsyncParsableCommand {
     var output: String?
     @Option(help: "How many senders of refused mail to list.")
     var top = 10
+    @Option(
+        name: .customLong("mail-to"),
+        help: "Also mail the report to this address (repeat for more) through the outbox; the running gateway sends it."
+    )
+    var mailTo: [String] = []
 
     func validate() throws {
         switch (period, from, to) {
@@ -79,10 +88,19 @@ struct ReportCommand: AsyncParsableCommand {
             printError("thugate: \(error)")
             throw ExitCode(64)
         }
+        let recipients = try Self.recipients(mailTo)
         let settings = try config.load()
         let store: SQLiteQuarantineStore
         do {
-            store = try SQLiteQuarantineStore(path: settings.quarantine.database, readOnly: true)
+            if recipients.isEmpty {
+                store = try SQLiteQuarantineStore(path: settings.quarantine.database, readOnly: true)
+            } else {
+                // Opened for writing (the outbox), never created: a missing store is a wrong path.
+                guard FileManager.default.fileExists(atPath: settings.quarantine.database) else {
+                    throw QuarantineError(.unavailable, "quarantine store \(settings.quarantine.database): no such file")
+                }
+                store = try SQLiteQuarantineStore(path: settings.quarantine.database)
+            }
         } catch let error as QuarantineError {
             throw QuarantineCommand.fail(error)
         }
@@ -109,12 +127,63 @@ struct ReportCommand: AsyncParsableCommand {
             case .json: JSONRenderer.render(report)
             case .html: HTMLRenderer.render(report)
             }
-        guard let output else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
+        // The mail's parts are the same report (same generation time) as the output; rendered
+        // only to be mailed.
+        let mail =
+            recipients.isEmpty
+            ? nil : ReportMail(period: days.label, text: TableRenderer.render(report), html: HTMLRenderer.render(report))
+        if let mail, mail.byteCount > ReportMail.maxBytes {
+            printError(
+                "thugate: the report of \(days.label) is \(mail.byteCount) bytes (table and HTML), more than the \(ReportMail.maxBytes) "
+                    + "a mailed report may be; nothing queued: mail a shorter period, or send the -o file yourself"
+            )
+            throw ExitCode(65)
         }
-        try Self.create(output, Array(text.utf8))
-        printError("thugate: wrote the \(format.rawValue) report for \(days.label) (\(text.utf8.count) bytes) to \(output)")
+        if let output {
+            try Self.create(output, Array(text.utf8))
+            printError("thugate: wrote the \(format.rawValue) report for \(days.label) (\(text.utf8.count) bytes) to \(output)")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        guard let mail else { return }
+        try await Self.enqueue(mail, to: recipients, store: store, settings: settings)
+    }
+
+    /// The `--mail-to` addresses, each checked (one line and 64 for a bad one, before anything is
+    /// read or written), the same address given twice once.
+    static func recipients(_ given: [String]) throws -> [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        for address in given {
+            guard ReportMail.isValidAddress(address) else {
+                printError(
+                    "thugate: --mail-to \"\(HoldRequest.stripped(address))\" is not an address (one local@domain, no spaces, "
+                        + "line breaks or angle brackets); nothing queued"
+                )
+                throw ExitCode(64)
+            }
+            if seen.insert(address.lowercased()).inserted { out.append(address) }
+        }
+        return out
+    }
+
+    /// One outbox row per address, in one transaction; says what was queued and who sends it.
+    static func enqueue(_ mail: ReportMail, to recipients: [String], store: SQLiteQuarantineStore, settings: GatewayConfig) async throws {
+        let now = Date()
+        let queued = try await QuarantineCommand.run {
+            try await store.enqueueNotices(recipients.map { NoticeRequest.report(mail, to: $0, now: now) }, messageID: nil)
+        }
+        let list = queued.map { "notice \($0.id) to <\($0.request.recipient)>" }.joined(separator: ", ")
+        printError(
+            "thugate: queued the report of \(mail.period) (\(mail.html.utf8.count) bytes of HTML attached): \(list); "
+                + "the running gateway (thugate serve) sends it through the upstream, see thugate notify list"
+        )
+        if !NoticePlanner(settings: settings.notify, agencies: settings.agencies).isActive {
+            printError(
+                "thugate: warning: this configuration's [notify] tells no one of anything, so thugate serve runs no notice "
+                    + "service: the report waits in the outbox until notices are configured"
+            )
+        }
     }
 
     /// Writes a new file (as `quarantine export` does: never replacing one; 73 when it exists).

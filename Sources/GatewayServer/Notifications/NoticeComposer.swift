@@ -142,16 +142,16 @@ public struct NoticeComposer: Sendable {
     /// the same address and day). Empty input gives nil.
     public func compose(_ notices: [Notice]) -> ComposedNotice? {
         guard let first = notices.first else { return nil }
+        // A report is always alone (immediate, no digest); only a lone row can carry one.
+        if let report = first.request.report, notices.count == 1 { return compose(report: report, notice: first) }
         let subject: String
         let body: String
-        let id: String
         let date: Date
         if notices.count == 1 && first.request.mode == .immediate {
             let values = Self.values(first)
             let template = first.request.event.outcome == "held" ? templates.held : templates.refused
             subject = NoticeTemplates.render(template.subject, values)
             body = NoticeTemplates.render(template.body, values)
-            id = first.id
             date = first.createdAt
         } else {
             let items = notices.map { NoticeTemplates.render(templates.digestItem, Self.values($0)) }.joined()
@@ -159,15 +159,74 @@ public struct NoticeComposer: Sendable {
             let values = ["day": NoticeClock.day(day), "count": String(notices.count), "items": items]
             subject = NoticeTemplates.render(templates.digest.subject, values)
             body = NoticeTemplates.render(templates.digest.body, values)
-            id = first.id
             date = day
         }
         let kind = notices.count == 1 && first.request.mode == .immediate ? "notice" : "digest"
-        let mailID = "<\(kind).\(id)@\(hostname)>"
         // Text lines end in CRLF; the body travels as base64, so no line is too long and 8-bit
         // text needs no 8BITMIME.
-        let text = body.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
-        let encoded = TransferEncoder.base64(Array(text.utf8))
+        let encoded = TransferEncoder.base64(Self.crlf(body))
+        return message(
+            kind: kind,
+            notices: notices,
+            subject: subject,
+            date: date,
+            content: ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64"],
+            body: encoded
+        )
+    }
+
+    /// A report `thugate report --mail-to` queued: `multipart/mixed`, the table form as the text
+    /// part, the HTML file as an attachment (its bytes exactly, base64), the bilingual Subject.
+    /// - SeeAlso: RFC 2046 5.1 (multipart), RFC 2183 (Content-Disposition).
+    func compose(report: ReportMail, notice: Notice) -> ComposedNotice {
+        let subject = "Báo cáo sử dụng thư điện tử \(report.period) / E-mail usage report \(report.period)"
+        let name = report.fileName
+        let intro =
+            "Báo cáo sử dụng thư điện tử \(report.period), bản in được (HTML, khổ A4) đính kèm: \(name).\n"
+            + "E-mail usage report \(report.period); the printable form (HTML, A4) is attached: \(name).\n\n"
+        // `_` is not a base64 character and `=_` cannot start a base64 line: the boundary is
+        // never in a part.
+        let boundary = "=_ThuGate.\(notice.id)"
+        var body: [UInt8] = []
+        func line(_ text: String) { body += Array((text + "\r\n").utf8) }
+        line("This is a MIME message: a text part and an HTML attachment.")
+        line("--\(boundary)")
+        line("Content-Type: text/plain; charset=utf-8")
+        line("Content-Transfer-Encoding: base64")
+        line("")
+        body += TransferEncoder.base64(Self.crlf(intro + report.text))
+        line("--\(boundary)")
+        line("Content-Type: text/html; charset=utf-8; name=\"\(name)\"")
+        line("Content-Disposition: attachment; filename=\"\(name)\"")
+        line("Content-Transfer-Encoding: base64")
+        line("")
+        body += TransferEncoder.base64(Array(report.html.utf8))
+        line("--\(boundary)--")
+        return message(
+            kind: "report",
+            notices: [notice],
+            subject: subject,
+            date: notice.createdAt,
+            content: ["Content-Type: multipart/mixed; boundary=\"\(boundary)\""],
+            body: body
+        )
+    }
+
+    /// `text` with its lines ending in CRLF, as UTF-8.
+    static func crlf(_ text: String) -> [UInt8] {
+        Array(
+            text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).joined(
+                separator: "\r\n"
+            ).utf8
+        )
+    }
+
+    /// The header section every notice has (From, To, Subject, Date, Message-ID, Auto-Submitted,
+    /// the MAC over `body`), then `content`'s MIME fields, then `body` (already encoded).
+    private func message(kind: String, notices: [Notice], subject: String, date: Date, content: [String], body: [UInt8]) -> ComposedNotice {
+        let first = notices[0]
+        let id = first.id
+        let mailID = "<\(kind).\(id)@\(hostname)>"
         let time = Int64(date.timeIntervalSince1970.rounded(.down))
         var header = ""
         header += "From: ThuGate <\(HeaderText.sanitized(from))>\r\n"
@@ -179,14 +238,13 @@ public struct NoticeComposer: Sendable {
         // Outlook and Exchange send no out-of-office or read replies to it.
         header += "X-Auto-Response-Suppress: All\r\n"
         header += "MIME-Version: 1.0\r\n"
-        header += "Content-Type: text/plain; charset=utf-8\r\n"
-        header += "Content-Transfer-Encoding: base64\r\n"
-        header += NoticeSignature.field(key: key, id: "\(kind).\(id)", time: time, body: encoded)
+        for field in content { header += field + "\r\n" }
+        header += NoticeSignature.field(key: key, id: "\(kind).\(id)", time: time, body: body)
         header += "\r\n"
         return ComposedNotice(
             recipient: first.request.recipient,
             mailID: mailID,
-            bytes: Array(header.utf8) + encoded,
+            bytes: Array(header.utf8) + body,
             noticeIDs: notices.map(\.id)
         )
     }

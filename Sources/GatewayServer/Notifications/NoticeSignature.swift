@@ -104,8 +104,9 @@ public struct NoticeKey: Sendable {
 /// - SeeAlso: RFC 2104 (HMAC), RFC 3834 (Auto-Submitted).
 public enum NoticeSignature {
     public static let fieldName = "X-ThuGate-Notice"
-    /// A notice is small; a larger body is not ThuGate's and is not hashed.
-    static let maxBody = 1 << 20
+    /// A notice is small, a mailed report at most ``ReportMail/maxBytes`` before base64; a
+    /// larger body is not ThuGate's and is not hashed.
+    static let maxBody = 8 << 20
 
     /// The header field, CRLF included.
     public static func field(key: NoticeKey, id: String, time: Int64, body: [UInt8]) -> String {
