@@ -228,13 +228,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             let message = try await QuarantineCommand.run { try await store.message(id) }
             try QuarantineCommand.refuseIfPurged(message)
             let bytes = try await QuarantineCommand.content(of: message, in: store)
-            let fd = Glibc.open(output, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                let reason = String(cString: strerror(errno))
-                printError("thugate: cannot create \(output): \(reason)")
-                throw ExitCode(errno == EEXIST ? 73 : 74)
-            }
-            defer { close(fd) }
+            let file = try NewFile(output)
             do {
                 let absolute = ConfigPaths.resolve(output, against: FileManager.default.currentDirectoryPath)
                 _ = try await QuarantineCommand.recordAccess(
@@ -244,16 +238,10 @@ struct QuarantineCommand: AsyncParsableCommand {
                     path: config.quarantine.database
                 )
             } catch {
-                unlink(output)
+                file.discard()
                 throw error
             }
-            // The umask may only take bits away; say 0600 exactly.
-            fchmod(fd, 0o600)
-            guard writeAll(fd, bytes), fsync(fd) == 0 else {
-                printError("thugate: cannot write \(output): \(String(cString: strerror(errno)))")
-                unlink(output)
-                throw ExitCode(74)
-            }
+            try file.write(bytes)
             printError("thugate: wrote \(message.id) (\(bytes.count) bytes, sha256 \(message.sha256)) to \(output)")
         }
     }
@@ -264,22 +252,6 @@ private final class Collected: @unchecked Sendable {
     // Unchecked: only the store's read closure appends, and it returns before `bytes` is read.
     var bytes: [UInt8] = []
     func append(_ chunk: UnsafeRawBufferPointer) { bytes.append(contentsOf: chunk) }
-}
-
-/// Writes all of `bytes` to `fd`, retrying short writes and EINTR.
-private func writeAll(_ fd: CInt, _ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBytes { raw in
-        var done = 0
-        while done < raw.count {
-            let n = write(fd, raw.baseAddress! + done, raw.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            done += n
-        }
-        return true
-    }
 }
 
 func writeOut(_ bytes: [UInt8]) {

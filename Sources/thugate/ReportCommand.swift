@@ -140,7 +140,7 @@ struct ReportCommand: AsyncParsableCommand {
             throw ExitCode(65)
         }
         if let output {
-            try Self.create(output, Array(text.utf8))
+            try NewFile(output).write(Array(text.utf8))
             printError("thugate: wrote the \(format.rawValue) report for \(days.label) (\(text.utf8.count) bytes) to \(output)")
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
@@ -183,33 +183,6 @@ struct ReportCommand: AsyncParsableCommand {
                 "thugate: warning: this configuration's [notify] tells no one of anything, so thugate serve runs no notice "
                     + "service: the report waits in the outbox until notices are configured"
             )
-        }
-    }
-
-    /// Writes a new file (as `quarantine export` does: never replacing one; 73 when it exists).
-    static func create(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            printError("thugate: cannot create \(path): \(String(cString: strerror(errno)))")
-            throw ExitCode(errno == EEXIST ? 73 : 74)
-        }
-        defer { close(fd) }
-        var done = 0
-        let ok = bytes.withUnsafeBytes { raw -> Bool in
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += n
-            }
-            return fsync(fd) == 0
-        }
-        guard ok else {
-            printError("thugate: cannot write \(path): \(String(cString: strerror(errno)))")
-            unlink(path)
-            throw ExitCode(74)
         }
     }
 }

@@ -98,6 +98,7 @@ def test_report_of_this_month_counts_what_the_proxy_did(gateway_factory, upstrea
     result = report(gateway.config_path, *period, "--format", "html", "-o", str(out))
     assert result.returncode == 0, result.stderr.decode()
     html = out.read_text(encoding="utf-8")
+    assert out.stat().st_mode & 0o777 == 0o600, "a report names senders: for its owner only"
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http" not in html
     assert "UBND Quận 4 &lt;&amp;&gt;" in html and "spam@bad.example" in html
     result = report(gateway.config_path, *period, "--format", "table", "-o", str(out))
