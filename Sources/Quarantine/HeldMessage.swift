@@ -344,25 +344,44 @@ public struct AuditEntry: Sendable, Equatable {
 public struct Actor: Sendable, Equatable {
     public var user: String
     public var sudoUser: String?
+    /// The user the session logged in as (the kernel's audit login uid, `/proc/self/loginuid`),
+    /// when the system sets it: it survives `sudo -i`, `su` and a changed environment.
+    public var loginUser: String?
 
-    public init(user: String, sudoUser: String?) {
+    public init(user: String, sudoUser: String?, loginUser: String? = nil) {
         self.user = HoldRequest.stripped(user)
         self.sudoUser = sudoUser.map(HoldRequest.stripped)
+        self.loginUser = loginUser.map(HoldRequest.stripped)
     }
 
     /// As the recipient rows and the release header name the actor: `alice (as root)` under sudo.
     public var name: String { sudoUser.map { "\($0) (as \(user))" } ?? user }
 
-    /// The person acting, as a two-person rule compares them: the sudo user when run as root
-    /// through sudo (root is a role several people share), else the OS user.
-    public var person: String { sudoUser ?? user }
+    /// The person acting, as a two-person rule compares them: the login user when the kernel
+    /// records one (a root shell opened with `sudo -i` is still alice's, whatever `SUDO_USER`
+    /// says), else the sudo user when run as root through sudo (root is a role several people
+    /// share), else the OS user.
+    public var person: String { loginUser ?? sudoUser ?? user }
 
-    /// This process's effective user and, only when that is root, its `SUDO_USER`: sudo sets
-    /// it for root, while any other user may set it to any name in their own environment.
+    /// This process's effective user; only when that is root, its `SUDO_USER` (sudo sets it for
+    /// root, while any other user may set it to any name in their own environment); and the
+    /// login user, when the kernel has one.
     public static var current: Actor {
-        var name = "uid \(geteuid())"
-        if let entry = getpwuid(geteuid()), let pwName = entry.pointee.pw_name { name = String(cString: pwName) }
         let sudo = geteuid() == 0 ? ProcessInfo.processInfo.environment["SUDO_USER"].flatMap { $0.isEmpty ? nil : $0 } : nil
-        return Actor(user: name, sudoUser: sudo)
+        return Actor(user: userName(geteuid()), sudoUser: sudo, loginUser: loginUID().map(userName))
+    }
+
+    private static func userName(_ uid: uid_t) -> String {
+        if let entry = getpwuid(uid), let pwName = entry.pointee.pw_name { return String(cString: pwName) }
+        return "uid \(uid)"
+    }
+
+    /// `/proc/self/loginuid`; nil where it is unset (4294967295: a daemon, a container, no PAM
+    /// login) or not there.
+    static func loginUID() -> uid_t? {
+        guard let text = try? String(contentsOfFile: "/proc/self/loginuid", encoding: .utf8),
+            let uid = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines)), uid != UInt32.max
+        else { return nil }
+        return uid_t(uid)
     }
 }

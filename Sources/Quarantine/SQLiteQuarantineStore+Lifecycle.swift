@@ -209,14 +209,17 @@ extension SQLiteQuarantineStore {
 
     /// What makes a message purgeable, for `m` in messages: the same condition lists the
     /// candidates and checks one again in its purge transaction.
+    /// Mail under legal hold keeps its bytes whatever its recipients' states (deleting it does not
+    /// let a purge take the evidence): only `lift-hold` makes it purgeable.
     private static let purgeable = """
         m.purged_at IS NULL
+        AND m.legal_hold = 0
         AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state = 'releasing')
         AND (
             (NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('held', 'failed'))
                 AND m.received_at < :decidedBefore)
             OR (EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND r.state IN ('held', 'failed'))
-                AND m.expires_at <= :now AND m.legal_hold = 0)
+                AND m.expires_at <= :now)
         )
         """
 

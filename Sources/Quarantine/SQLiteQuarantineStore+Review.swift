@@ -304,7 +304,7 @@ extension SQLiteQuarantineStore {
                 db,
                 sql: """
                     SELECT m.id FROM messages m
-                    WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.message_id = m.id AND a.action = 'hold')
+                    WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.message_id = m.id AND a.action IN ('hold', 'import'))
                     ORDER BY m.id LIMIT 1
                     """
             ) {
@@ -432,9 +432,12 @@ final class AuditMirror: TransactionObserver, @unchecked Sendable {
 }
 
 extension AuditEntry {
-    /// The log line of the row: `audit 42 view 01kb… by alice (as root): show`.
+    /// The log line of the row: `audit 42 view 01kb… by alice (as root): show [chain 9f2c…]`. The
+    /// row's chain hash is in it, so the log (kept elsewhere) anchors the chain: rows removed from
+    /// the end of the table, or the whole table recomputed, no longer match the last hash logged.
     public var logLine: String {
         let who = sudoUser.map { "\($0) (as \(actor))" } ?? actor
-        return "audit \(sequence) \(action) \(messageID ?? "-") by \(HoldRequest.stripped(who)): \(HoldRequest.stripped(detail))"
+        return
+            "audit \(sequence) \(action) \(messageID ?? "-") by \(HoldRequest.stripped(who)): \(HoldRequest.stripped(detail)) [chain \(hash)]"
     }
 }

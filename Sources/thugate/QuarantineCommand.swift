@@ -192,6 +192,12 @@ struct QuarantineCommand: AsyncParsableCommand {
             let (store, config) = try store.open(try store.config.load())
             let message = try await QuarantineCommand.run { try await store.message(id) }
             if raw {
+                // The bytes are the sender's: on a terminal they could set its title, write its
+                // clipboard (OSC 52) or fake a prompt.
+                guard isatty(STDOUT_FILENO) == 0 else {
+                    printError("thugate: show --raw writes the sender's bytes unchanged: pipe it (| less, > file) or use export -o FILE")
+                    throw ExitCode(64)
+                }
                 try QuarantineCommand.refuseIfPurged(message)
                 let bytes = try await QuarantineCommand.content(of: message, in: store)
                 _ = try await QuarantineCommand.recordAccess("view", of: message, detail: "raw", path: config.quarantine.database)

@@ -16,6 +16,9 @@ struct HeldView {
     /// Each preview at most this many bytes of text (UTF-8) and this many lines.
     static let previewBytes = 4096
     static let previewLines = 60
+    /// Bytes of a text part's decoded text looked at for its preview (HTML's tags need more than
+    /// the words shown).
+    static let previewInput = 64 * 1024
     /// Bytes libmagic is given, as the scanner gives it.
     static let sniffLength = 64 * 1024
 
@@ -112,6 +115,9 @@ struct HeldView {
                 text = lenientText(parsed.decodedBody(of: part).bytes)
                 charset += " (unknown or wrong: shown as UTF-8, else windows-1252)"
             }
+            // Only the start is shown: cut before the HTML is stripped, so a huge part costs no more
+            // than a small one.
+            if text.utf8.count > Self.previewInput { text = String(decoding: text.utf8.prefix(Self.previewInput), as: UTF8.self) }
             if part.mediaType == "text/html" { text = htmlText(text) }
             var truncated = false
             var lines = 0

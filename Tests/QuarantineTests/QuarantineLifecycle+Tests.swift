@@ -78,6 +78,14 @@ import Testing
         #expect(Actor(user: "bob", sudoUser: nil).person == "bob")
         // Only root's SUDO_USER is believed: anyone else can set it in their environment.
         if geteuid() != 0 { #expect(Actor.current.sudoUser == nil) }
+        // The kernel's login user wins over both: alice in a `sudo -i` shell with SUDO_USER
+        // unset or set to bob is still alice.
+        #expect(Actor(user: "root", sudoUser: nil, loginUser: "alice").person == "alice")
+        #expect(Actor(user: "root", sudoUser: "bob", loginUser: "alice").person == "alice")
+        let loginuid = (try? String(contentsOfFile: "/proc/self/loginuid", encoding: .utf8))?.trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
+        #expect((Actor.current.loginUser == nil) == (loginuid == nil || loginuid == "4294967295"))
     }
 
     @Test func aRecipientLeftReleasingIsResolvedByHandWithACompareAndSet() async throws {
@@ -234,6 +242,20 @@ import Testing
             #expect(try await store.messages(MessageQuery()).count == 1)
             let audit = try await store.audit(messageID: first.id)
             #expect(audit.map(\.action) == ["import"] && audit[0].detail.hasPrefix("from maildir:1.M2P3Q4_Q.host, queue L1"))
+            // An imported message's first row is its import: the chain check takes it for a hold.
+            #expect(try await store.verifyAudit().problem == nil)
+        }
+    }
+
+    @Test func mailUnderLegalHoldKeepsItsBytesWhenDeletedUntilTheHoldIsLifted() async throws {
+        try await QuarantineStoreTests.withStore { store, _ in
+            let old = Date().addingTimeInterval(-90 * Self.day)
+            let held = try await store.hold(Self.request(at: old, expires: Self.day, legalHold: true), content: HeldBytes([1, 2]))
+            _ = try await store.delete(held.id, positions: nil, reason: "xoá")
+            #expect(try await store.purgeCandidates(decidedBefore: Date(), now: Date()).isEmpty)
+            #expect(try await store.purge([], decidedBefore: Date(), now: Date()).isEmpty)
+            #expect(try await store.liftLegalHold(of: held.id, reason: "đã giải mật"))
+            #expect(try await store.purgeCandidates(decidedBefore: Date(), now: Date()).map(\.id) == [held.id])
         }
     }
 }

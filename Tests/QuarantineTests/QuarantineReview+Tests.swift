@@ -306,7 +306,9 @@ import Testing
         let logged = lines.withLockedValue { $0 }
         #expect(logged.count == 2, "\(logged)")
         #expect(logged.first?.hasPrefix("audit 1 hold \(held.id) by alice: queue 0B1C2D3F4G5H") == true)
-        #expect(logged.last == "audit 2 export \(held.id) by alice: to /tmp/x.eml")
+        // With the row's chain hash, so the log anchors the chain.
+        let trail = try await store.audit(messageID: held.id)
+        #expect(logged.last == "audit 2 export \(held.id) by alice: to /tmp/x.eml [chain \(trail.last?.hash ?? "")]")
     }
 
     // MARK: Check
