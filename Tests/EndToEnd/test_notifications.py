@@ -176,8 +176,17 @@ def test_a_notice_passing_through_again_is_recognised_and_a_copied_header_is_not
     forged = header + held_message(tmp_path, payload=b"mao danh\n")
     code, text = send(gateway, forged)
     assert code == 250 and "Held for review" in text
-    assert gateway.wait_for_log(lambda line: "X-ThuGate-Notice header ignored (MAC does not verify)" in line)
+    assert gateway.wait_for_log(lambda line: "X-ThuGate-Notice header ignored (not sent as a notice" in line)
     assert wait_until(lambda: len(notices(gateway.config_path)) == 2)
+
+    # The notice itself sent again from <> to its officer, with a Subject of the sender's own
+    # (state-secret text in a header nobody signed): not taken for a notice, inspected as any other.
+    resubjected = notice.replace(b"\r\nSubject: ", b"\r\nSubject: TUYET MAT ", 1)
+    code, text = send(gateway, resubjected, sender="", recipients=("antoan@quangninh.gov.vn",))
+    assert gateway.wait_for_log(lambda line: "X-ThuGate-Notice header ignored (MAC does not verify)" in line)
+    extra = b"X-Secret: TUYET MAT\r\n" + notice
+    code, text = send(gateway, extra, sender="", recipients=("antoan@quangninh.gov.vn",))
+    assert gateway.wait_for_log(lambda line: "X-ThuGate-Notice header ignored (unsigned field x-secret)" in line)
 
 
 def test_a_refused_notice_is_dead_and_retry_sends_it(gateway_factory, upstream, tmp_path):

@@ -239,7 +239,7 @@ public struct NoticeComposer: Sendable {
         header += "X-Auto-Response-Suppress: All\r\n"
         header += "MIME-Version: 1.0\r\n"
         for field in content { header += field + "\r\n" }
-        header += NoticeSignature.field(key: key, id: "\(kind).\(id)", time: time, body: body)
+        header += NoticeSignature.field(key: key, id: "\(kind).\(id)", time: time, header: header, body: body)
         header += "\r\n"
         return ComposedNotice(
             recipient: first.request.recipient,

@@ -4,6 +4,7 @@ import Logging
 public import MIMECore
 public import Policy
 public import Quarantine
+import SMTPCore
 
 #if canImport(Glibc)
 import Glibc
@@ -108,16 +109,54 @@ public enum NoticeSignature {
     /// larger body is not ThuGate's and is not hashed.
     static let maxBody = 8 << 20
 
-    /// The header field, CRLF included.
-    public static func field(key: NoticeKey, id: String, time: Int64, body: [UInt8]) -> String {
-        "\(fieldName): v=1; id=\(id); t=\(time); mac=\(mac(key: key, id: id, time: time, body: body).hexDigits)\r\n"
+    /// The header fields the MAC covers besides the body: who it is from and to, what it says it
+    /// is, when and which. Compared without their whitespace (a relay may refold them).
+    static let signedFields = ["From", "To", "Subject", "Date", "Message-ID", "Content-Type", "Auto-Submitted"]
+    /// The other fields a verified notice may carry: what ThuGate writes on it and what relays add
+    /// on the way (trace, authentication results). Any other field is text nobody signed: the
+    /// message is then not taken for a notice.
+    static let unsignedFields: Set<String> = [
+        "x-thugate-notice", "x-auto-response-suppress", "mime-version", "content-transfer-encoding", "received", "return-path",
+        "delivered-to", "x-original-to", "dkim-signature", "arc-seal", "arc-message-signature", "arc-authentication-results",
+        "authentication-results", "received-spf", "x-thugate-findings", "x-thugate-normalized",
+    ]
+    /// How old a notice may be and still pass as one: retries end after `give_up_after` (48 h by
+    /// default), and a copy kept for later is not a notice being delivered.
+    static let maxAge: Int64 = 7 * 86400
+
+    /// The header field, CRLF included, for a notice whose other header fields are `header`
+    /// (CRLF-terminated, as sent).
+    public static func field(key: NoticeKey, id: String, time: Int64, header: String, body: [UInt8]) -> String {
+        let headerBytes = Array((header + "\r\n").utf8)
+        let signed = headerBytes.withUnsafeBytes { raw -> String in
+            var defects: [MIMEDefect] = []
+            let section = HeaderSection.parse(raw, from: 0, to: raw.count, limits: MIMELimits(), defects: &defects)
+            return signedHeaders(section, raw) ?? ""
+        }
+        let mac = mac(key: key, id: id, time: time, headers: signed, body: body)
+        return "\(fieldName): v=1; id=\(id); t=\(time); mac=\(mac.hexDigits)\r\n"
     }
 
-    static func mac(key: NoticeKey, id: String, time: Int64, body: some Collection<UInt8>) -> [UInt8] {
-        Array(HMAC<Crypto.SHA256>.authenticationCode(for: Array(input(id: id, time: time, body: body).utf8), using: key.key))
+    static func mac(key: NoticeKey, id: String, time: Int64, headers: String, body: some Collection<UInt8>) -> [UInt8] {
+        Array(
+            HMAC<Crypto.SHA256>.authenticationCode(for: Array(input(id: id, time: time, headers: headers, body: body).utf8), using: key.key)
+        )
     }
 
-    private static func input(id: String, time: Int64, body: some Collection<UInt8>) -> String {
+    /// `name:value` lines of ``signedFields``, values unfolded and without whitespace; nil when
+    /// one of them appears twice (which one a reader shows is then anyone's guess).
+    static func signedHeaders(_ section: HeaderSection, _ bytes: UnsafeRawBufferPointer) -> String? {
+        var lines = ""
+        for name in signedFields {
+            let fields = section.fields(named: name)
+            guard fields.count <= 1 else { return nil }
+            let value = fields.first.map { String(decoding: $0.unfoldedValue(in: bytes), as: UTF8.self) } ?? ""
+            lines += name.lowercased() + ":" + value.filter { !$0.isWhitespace } + "\n"
+        }
+        return lines
+    }
+
+    private static func input(id: String, time: Int64, headers: String, body: some Collection<UInt8>) -> String {
         var hasher = Crypto.SHA256()
         var chunk: [UInt8] = []
         chunk.reserveCapacity(4096)
@@ -129,7 +168,8 @@ public enum NoticeSignature {
             }
         }
         hasher.update(data: chunk)
-        return "v=1;id=\(id);t=\(time);bh=\(Array(hasher.finalize()).hexDigits)"
+        let headerHash = Array(Crypto.SHA256.hash(data: Array(headers.utf8))).hexDigits
+        return "v=1;id=\(id);t=\(time);hh=\(headerHash);bh=\(Array(hasher.finalize()).hexDigits)"
     }
 
     public enum Check: Sendable, Equatable {
@@ -141,8 +181,16 @@ public enum NoticeSignature {
         case invalid(String)
     }
 
-    /// Checks the message `bytes` (header section and body, as received).
-    public static func check(_ bytes: UnsafeRawBufferPointer, key: NoticeKey?) -> Check {
+    /// Checks the message `bytes` (header section and body, as received) at `now`: the MAC over
+    /// the signed fields and the body, its age, and no field outside the signed and the expected.
+    /// With `envelope`, a notice must also come as the notice service sends one: from the null
+    /// sender, to the one address its signed `To:` names.
+    public static func check(
+        _ bytes: UnsafeRawBufferPointer,
+        key: NoticeKey?,
+        now: Date = Date(),
+        envelope: (sender: String, recipients: [String])? = nil
+    ) -> Check {
         var defects: [MIMEDefect] = []
         let section = HeaderSection.parse(bytes, from: 0, to: bytes.count, limits: MIMELimits(), defects: &defects)
         let fields = section.fields(named: fieldName)
@@ -160,10 +208,25 @@ public enum NoticeSignature {
         guard parameters["v"] == "1", let id = parameters["id"], !id.isEmpty, let timeText = parameters["t"], let time = Int64(timeText),
             let macText = parameters["mac"], let given = NoticeKey.bytes(hex: macText), given.count == 32
         else { return .invalid("malformed field") }
+        let age = Int64(now.timeIntervalSince1970) - time
+        guard age <= maxAge, age >= -3600 else { return .invalid("t=\(time) is not a notice being delivered now") }
+        guard let headers = signedHeaders(section, bytes) else { return .invalid("a signed field appears twice") }
+        let signed = Set(signedFields.map { $0.lowercased() })
+        for field in section.fields {
+            let name = field.name.lowercased()
+            guard signed.contains(name) || unsignedFields.contains(name) else { return .invalid("unsigned field \(name.prefix(40))") }
+        }
+        if let envelope {
+            let to = section.fields(named: "To").first.map { String(decoding: $0.unfoldedValue(in: bytes), as: UTF8.self) } ?? ""
+            let address = to.filter { !$0.isWhitespace && $0 != "<" && $0 != ">" }.lowercased()
+            guard envelope.sender.isEmpty, envelope.recipients.map({ $0.lowercased() }) == [address] else {
+                return .invalid("not sent as a notice (from <>, to its one To: address)")
+            }
+        }
         let body = UnsafeRawBufferPointer(rebasing: bytes[section.bodyStart...])
         let authenticated = HMAC<Crypto.SHA256>.isValidAuthenticationCode(
             given,
-            authenticating: Array(input(id: id, time: time, body: body).utf8),
+            authenticating: Array(input(id: id, time: time, headers: headers, body: body).utf8),
             using: key.key
         )
         return authenticated ? .valid(id: id) : .invalid("MAC does not verify")
@@ -190,8 +253,9 @@ extension NoticeSignature {
     static let malwareRules: Set<String> = ["virus", "executable", "scan-crash"]
 
     /// Whether `message` is one of ThuGate's own notices; a header that does not verify is logged.
-    static func isOwnNotice(_ message: MessageBytes, key: NoticeKey, logger: Logger, queueID: String) -> Bool {
-        switch message.withUnsafeBytes({ check($0, key: key) }) {
+    static func isOwnNotice(_ message: MessageBytes, key: NoticeKey, envelope: Envelope, logger: Logger, queueID: String) -> Bool {
+        let sent = (sender: envelope.sender.address, recipients: envelope.recipients.map(\.address))
+        switch message.withUnsafeBytes({ check($0, key: key, envelope: sent) }) {
         case .absent: return false
         case .valid(let id):
             logger.info("\(queueID): ThuGate's own notice \(id) (MAC verified): no notice about it, only malware findings stop it")

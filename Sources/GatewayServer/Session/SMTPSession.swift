@@ -213,7 +213,9 @@ final class SMTPSession {
         do {
             let bytes = try message.bytes()
             let ownNotice =
-                context.notices.map { NoticeSignature.isOwnNotice(bytes, key: $0.key, logger: logger, queueID: queueID) } ?? false
+                context.notices.map {
+                    NoticeSignature.isOwnNotice(bytes, key: $0.key, envelope: envelope, logger: logger, queueID: queueID)
+                } ?? false
             var result = try await context.inspector.inspect(bytes, envelope: envelope, large: message.isSpooled)
             if ownNotice {
                 message.markOwnNotice()

@@ -12,6 +12,13 @@ import Testing
 /// The notice as a message: the shipped templates, headers made safe from hostile values, the
 /// MAC that recognises it and refuses a copy.
 @Suite struct NoticeComposerTests {
+    /// The time a composed notice was signed at (its `t=`): the checks run as if then.
+    static func signedAt(_ bytes: [UInt8]) -> Date {
+        let text = String(decoding: bytes.prefix(8192), as: UTF8.self)
+        guard let range = text.range(of: #"; t=[0-9]+;"#, options: .regularExpression) else { return Date() }
+        return Date(timeIntervalSince1970: Double(text[range].dropFirst(4).dropLast()) ?? 0)
+    }
+
     static let templatesDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Config/notices").path
@@ -133,7 +140,7 @@ import Testing
     @Test func theMACVerifiesItsOwnNoticeAndNothingElse() throws {
         let composed = try #require(try Self.composer().compose([Self.notice()]))
         func check(_ bytes: [UInt8], key: NoticeKey? = Self.key) -> NoticeSignature.Check {
-            bytes.withUnsafeBytes { NoticeSignature.check($0, key: key) }
+            bytes.withUnsafeBytes { NoticeSignature.check($0, key: key, now: Self.signedAt(bytes)) }
         }
         #expect(check(composed.bytes) == .valid(id: "notice.01kbd3ms2v4x6z8a0c"))
         // A relay that rewraps the base64 lines changes nothing.
@@ -151,6 +158,28 @@ import Testing
         #expect(check(Array((field + "\r\n" + text).utf8)) == .invalid("2 X-ThuGate-Notice fields"))
         #expect(check(Array("X-ThuGate-Notice: v=1; id=x; t=1; mac=zz\r\n\r\nhi\r\n".utf8)) == .invalid("malformed field"))
         #expect(check(Array("Subject: hi\r\n\r\nhi\r\n".utf8)) == .absent)
+        // A captured notice sent again with other headers gains nothing: the signed fields are
+        // covered, an unsigned field of the sender's own is refused, and so is an old one.
+        let resubjected = text.replacingOccurrences(of: "\r\nSubject: ", with: "\r\nSubject: TUYỆT MẬT ")
+        #expect(check(Array(resubjected.utf8)) == .invalid("MAC does not verify"))
+        let redirected = text.replacingOccurrences(of: "\r\nTo: <", with: "\r\nTo: <x")
+        #expect(check(Array(redirected.utf8)) == .invalid("MAC does not verify"))
+        #expect(check(Array(("X-Secret: TUYỆT MẬT\r\n" + text).utf8)) == .invalid("unsigned field x-secret"))
+        #expect(check(Array(("Subject: again\r\n" + text).utf8)) == .invalid("a signed field appears twice"))
+        let traced = "Received: from relay.quangninh.gov.vn by mail.quangninh.gov.vn; Tue, 1 Dec 2026 08:00:00 +0700\r\n" + text
+        #expect(check(Array(traced.utf8)) == .valid(id: "notice.01kbd3ms2v4x6z8a0c"))
+        let signed = Self.signedAt(composed.bytes)
+        let late = composed.bytes.withUnsafeBytes { NoticeSignature.check($0, key: Self.key, now: signed.addingTimeInterval(8 * 86400)) }
+        #expect(late == .invalid("t=\(Int64(signed.timeIntervalSince1970)) is not a notice being delivered now"))
+        // As the notice service sends it: from <>, to its To: only.
+        func sent(_ sender: String, _ recipients: [String]) -> NoticeSignature.Check {
+            composed.bytes.withUnsafeBytes { NoticeSignature.check($0, key: Self.key, now: signed, envelope: (sender, recipients)) }
+        }
+        let to = composed.recipient
+        #expect(sent("", [to]) == .valid(id: "notice.01kbd3ms2v4x6z8a0c"))
+        #expect(sent("", [to.uppercased()]) == .valid(id: "notice.01kbd3ms2v4x6z8a0c"))
+        #expect(sent("a@b.vn", [to]) == .invalid("not sent as a notice (from <>, to its one To: address)"))
+        #expect(sent("", [to, "outside@example.com"]) == .invalid("not sent as a notice (from <>, to its one To: address)"))
     }
 
     @Test func onAVerifiedNoticeOnlyMalwareKeepsItsVerdict() {
@@ -195,7 +224,10 @@ import Testing
         #expect(!again)
         // The same key: what one signs, the other verifies.
         let composed = try #require(try Self.composer(key: created).compose([Self.notice()]))
-        #expect(composed.bytes.withUnsafeBytes { NoticeSignature.check($0, key: loaded) } == .valid(id: "notice.01kbd3ms2v4x6z8a0c"))
+        #expect(
+            composed.bytes.withUnsafeBytes { NoticeSignature.check($0, key: loaded, now: Self.signedAt(composed.bytes)) }
+                == .valid(id: "notice.01kbd3ms2v4x6z8a0c")
+        )
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         #expect(throws: NoticeKey.Failure.self) { try NoticeKey.loadOrCreate(path: path) }
     }

@@ -82,13 +82,14 @@ import Testing
         #expect(
             EncodedWords.decode(value("subject")) == "Báo cáo sử dụng thư điện tử 2026-11 / E-mail usage report 2026-11"
         )
-        let check = composed.bytes.withUnsafeBytes { NoticeSignature.check($0, key: NoticeComposerTests.key) }
+        let at = NoticeComposerTests.signedAt(composed.bytes)
+        let check = composed.bytes.withUnsafeBytes { NoticeSignature.check($0, key: NoticeComposerTests.key, now: at) }
         #expect(check == .valid(id: "report.01kbd3ms2v4x6z8a0c"))
         // The MAC covers the attachment: one byte of it changed and it no longer verifies.
         var changed = composed.bytes
-        let at = changed.count - 60
-        changed[at] = changed[at] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        let forged = changed.withUnsafeBytes { NoticeSignature.check($0, key: NoticeComposerTests.key) }
+        let byte = changed.count - 60
+        changed[byte] = changed[byte] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        let forged = changed.withUnsafeBytes { NoticeSignature.check($0, key: NoticeComposerTests.key, now: at) }
         #expect(forged == .invalid("MAC does not verify"))
     }
 
