@@ -67,14 +67,21 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                 // An existing file is not opened here: closing a descriptor of it would drop the POSIX
                 // locks of every SQLite connection this process already has to it (fcntl locks are
                 // per process), and another process could then checkpoint and remove the WAL under them.
-                if !FileManager.default.fileExists(atPath: path) {
-                    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+                // A link in its place is refused (the gateway may run as root): the store is a file.
+                var info = stat()
+                if lstat(path, &info) == 0 {
+                    guard info.st_mode & S_IFMT == S_IFREG else {
+                        throw QuarantineError(.unavailable, "quarantine store \(path): not a regular file (a link or a directory?)")
+                    }
+                    chmod(path, 0o640)
+                } else {
+                    let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
                     guard fd >= 0 else {
                         throw QuarantineError(.unavailable, "quarantine store \(path): \(String(cString: strerror(errno)))")
                     }
+                    fchmod(fd, 0o640)
                     close(fd)
                 }
-                chmod(path, 0o640)
             } else if !FileManager.default.fileExists(atPath: path) {
                 throw QuarantineError(.unavailable, "quarantine store \(path): no such file")
             }

@@ -320,6 +320,17 @@ import Testing
         for byte in input.utf8 { hasher.update([byte]) }
         #expect(hasher.finalize().hex == digest)
     }
+
+    @Test func aLinkWhereTheStoreShouldBeIsRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("link-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let target = directory + "/elsewhere"
+        FileManager.default.createFile(atPath: target, contents: Data())
+        try FileManager.default.createSymbolicLink(atPath: directory + "/q.sqlite", withDestinationPath: target)
+        #expect(throws: QuarantineError.self) { try SQLiteQuarantineStore(path: directory + "/q.sqlite") }
+        #expect(try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int != 0o640)
+    }
 }
 
 /// Chunks collected from a `@Sendable` reader callback.

@@ -65,11 +65,17 @@ public final class NoticeService: Service, Sendable {
         self.logger = logger
         self.pollInterval = pollInterval
         let seconds = { (amount: TimeAmount) in Double(amount.nanoseconds) / 1e9 }
-        self.lease =
+        // Long enough for every message of one claim to take its longest (they go one after
+        // another), so no other process takes a claim that is still being sent.
+        let perMessage =
             seconds(upstreamSettings.connectTimeout) + 3 * seconds(upstreamSettings.commandTimeout) + seconds(upstreamSettings.dataTimeout)
-            + 60
+        self.lease = Double(Self.claimBatch + 1) * perMessage + 60
         self.now = now
     }
+
+    /// Notices claimed at once (a digest's are claimed together, as one message): few, so that
+    /// the lease that covers sending them all stays short.
+    static let claimBatch = 4
 
     /// Makes the service look at the outbox now (a hold wrote notices).
     public func wake() { wakeup.signal() }
@@ -98,7 +104,7 @@ public final class NoticeService: Service, Sendable {
     public func runOnce() async -> Int {
         let claimed: [Notice]
         do {
-            claimed = try await store.claimDueNotices(now: now(), owner: owner, lease: lease, limit: 100)
+            claimed = try await store.claimDueNotices(now: now(), owner: owner, lease: lease, limit: Self.claimBatch)
         } catch {
             logger.error("outbox: cannot claim notices: \(error)")
             return 0
