@@ -4,6 +4,9 @@ import GRDB
 /// The outbox: notices written in the transaction of what they tell about (a hold, a verdict
 /// log entry), sent later by the gateway's notice service. One row per notice and address.
 extension SQLiteQuarantineStore {
+    /// Notices in one digest message at most.
+    public static let maxDigestNotices = 500
+
     /// Migration `v5-outbox`: the `notices` table.
     static func registerOutbox(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v5-outbox") { db in
@@ -84,12 +87,17 @@ extension SQLiteQuarantineStore {
                 let id: String = row["id"]
                 guard !seen.contains(id) else { continue }
                 if let digest = row["digest_at"] as Int64? {
-                    // The whole digest goes in one message: every notice of it still pending.
+                    // The digest goes in one message: its notices still pending, at most
+                    // `maxDigestNotices` (a flood of refusals makes several digests, each of a
+                    // size an upstream takes, not one that is refused and lost).
                     let group = try String.fetchAll(
                         db,
-                        sql:
-                            "SELECT id FROM notices WHERE recipient = ? AND digest_at = ? AND state IN ('pending', 'sending') ORDER BY rowid",
-                        arguments: [row["recipient"] as String, digest]
+                        sql: """
+                            SELECT id FROM notices WHERE recipient = ? AND digest_at = ?
+                                AND (state = 'pending' OR (state = 'sending' AND due_at <= ?))
+                            ORDER BY rowid LIMIT ?
+                            """,
+                        arguments: [row["recipient"] as String, digest, nowMS, Self.maxDigestNotices]
                     )
                     for member in group where seen.insert(member).inserted { ids.append(member) }
                 } else if seen.insert(id).inserted {

@@ -138,6 +138,21 @@ import Testing
         }
     }
 
+    @Test func aFloodOfDigestNoticesIsClaimedInDigestsOfBoundedSize() async throws {
+        try await QuarantineStoreTests.withStore { (store, _) async throws in
+            let digest = Self.start.addingTimeInterval(3600)
+            let many = SQLiteQuarantineStore.maxDigestNotices + 7
+            _ = try await store.enqueueNotices(
+                (0..<many).map { _ in Self.notice("antoan@quangninh.gov.vn", mode: .digest, due: digest) },
+                messageID: nil
+            )
+            let first = try await store.claimDueNotices(now: digest, owner: "a", lease: 60, limit: 1)
+            #expect(first.count == SQLiteQuarantineStore.maxDigestNotices)
+            let second = try await store.claimDueNotices(now: digest, owner: "a", lease: 60, limit: 1)
+            #expect(second.count == 7 && Set(second.map(\.id)).isDisjoint(with: first.map(\.id)))
+        }
+    }
+
     @Test func claimsOfAProcessThatIsGoneArePutBack() async throws {
         try await QuarantineStoreTests.withStore { (store, _) async throws in
             _ = try await store.enqueueNotices(
