@@ -134,15 +134,43 @@ extension SQLiteQuarantineStore: VerdictLog {
 
     public func expireVerdicts(before perMessage: Date, rollupsBefore rollups: Date) async throws -> Int {
         let day = LocalDay.of(rollups)
-        return try await write { db in
-            try db.execute(sql: "DELETE FROM verdicts WHERE at < ?", arguments: [Self.milliseconds(perMessage)])
-            var removed = db.changesCount
-            try db.execute(sql: "DELETE FROM daily_counts WHERE day < ?", arguments: [day])
-            removed += db.changesCount
-            try db.execute(sql: "DELETE FROM daily_senders WHERE day < ?", arguments: [day])
-            return removed + db.changesCount
+        let cutoff = Self.milliseconds(perMessage)
+        // In short transactions of `expiryBatch` rows: after a long downtime or a shorter
+        // retention there may be millions, and the gateway's holds must not wait behind them.
+        // The roll-up tables have no rowid: their rows are named by their keys.
+        let deletions: [(String, DatabaseValue)] = [
+            ("DELETE FROM verdicts WHERE seq IN (SELECT seq FROM verdicts WHERE at < ? LIMIT \(Self.expiryBatch))", cutoff.databaseValue),
+            (
+                """
+                DELETE FROM daily_counts WHERE (day, direction, agency, rule, outcome) IN
+                    (SELECT day, direction, agency, rule, outcome FROM daily_counts WHERE day < ? LIMIT \(Self.expiryBatch))
+                """,
+                day.databaseValue
+            ),
+            (
+                """
+                DELETE FROM daily_senders WHERE (day, outcome, sender) IN
+                    (SELECT day, outcome, sender FROM daily_senders WHERE day < ? LIMIT \(Self.expiryBatch))
+                """,
+                day.databaseValue
+            ),
+        ]
+        var removed = 0
+        for (sql, argument) in deletions {
+            while true {
+                let count = try await write { db in
+                    try db.execute(sql: sql, arguments: [argument])
+                    return db.changesCount
+                }
+                removed += count
+                if count < Self.expiryBatch { break }
+            }
         }
+        return removed
     }
+
+    /// Rows deleted per expiry transaction.
+    static let expiryBatch = 10_000
 
     /// The entries' verdict rows as they are stored: `(at, day, queue id, outcome, rules, held id)`,
     /// oldest first (tests, `thugate report` checks).
