@@ -28,8 +28,9 @@ extension QuarantineCommand {
             discussion: """
                 A release of a category that needs two people (approval_categories, state-secret by default) is \
                 only recorded by `release ID --force --reason`; a different person approves it here, and the \
-                release then runs as any other. The person is the sudo user when run as root through sudo, \
-                else the OS user. Exit 67 when the approver is the person who asked, 66 when nothing awaits approval.
+                release then runs as any other. The person is the user the session logged in as (the kernel's \
+                login uid), where the system records one; else the sudo user when run as root through sudo; else \
+                the OS user. Exit 67 when the approver is the person who asked, 66 when nothing awaits approval.
                 """
         )
 
