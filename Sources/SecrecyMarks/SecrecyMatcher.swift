@@ -42,8 +42,13 @@ public enum SecrecyMatcher {
         var weak: [SecrecyFinding] = []
         var declassification: DeclassificationMark?
         for (unitIndex, unit) in units.enumerated() {
+            // Every level, label and declassification stamp has an "M" (ASCII in every legacy
+            // encoding too): a unit with none is skipped before any work.
+            guard unit.text.utf8.contains(0x4D) || unit.text.utf8.contains(0x6D) else { continue }
             let normalised = normalise(unit)
             for (lineNumber, line) in normalised.lines.enumerated() {
+                // Every level, label and declassification stamp has an "M": most lines stop here.
+                guard line.utf8.contains(0x4D) || line.utf8.contains(0x6D) else { continue }
                 let place = Place(unit: unit, unitIndex: unitIndex, lineNumber: lineNumber, decoder: normalised.decoder)
                 if declassification == nil, let mark = declassificationMark(line, place) {
                     declassification = mark
@@ -78,13 +83,18 @@ public enum SecrecyMatcher {
             decoder = legacy
             text = VietConverter.toUnicode(bytes, from: legacy.encoding)
         }
-        var visible = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars where !SecrecyTables.invisible.contains(scalar.value) {
-            visible.append(scalar)
+        var stripped = text
+        // Every invisible scalar is outside ASCII and Latin Extended Additional (UTF-8 lead 0xE1):
+        // most text has none and is kept as is.
+        if text.unicodeScalars.contains(where: { SecrecyTables.invisible.contains($0.value) }) {
+            var visible = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars where !SecrecyTables.invisible.contains(scalar.value) {
+                visible.append(scalar)
+            }
+            stripped = String(visible)
         }
-        let stripped = String(visible)
         let composed = VietConverter.nfc(stripped)
-        if decoder == .unicode, composed.unicodeScalars.count != stripped.unicodeScalars.count {
+        if decoder == .unicode, !composed.utf8.elementsEqual(stripped.utf8) {
             decoder = .nfd
         }
         var lines: [String] = []
@@ -135,35 +145,36 @@ public enum SecrecyMatcher {
     /// "T Ố I  M Ậ T" → "TỐI MẬT": when every space-separated token is one letter, the letters
     /// are joined, and a wider gap than the narrowest one is a word boundary.
     static func collapseLetterSpacing(_ line: Substring) -> String {
-        var tokens: [Substring] = []
+        var tokens: [Character] = []
         var gaps: [Int] = []
-        var index = line.startIndex
-        while index < line.endIndex {
-            var gap = 0
-            while index < line.endIndex, line[index].isWhitespace {
+        var gap = 0
+        var previousWasLetter = false
+        for character in line {
+            if character.isWhitespace {
                 gap += 1
-                index = line.index(after: index)
+                previousWasLetter = false
+                continue
             }
-            guard index < line.endIndex else { break }
+            // Two non-space characters in a row: not letter-spaced (most lines stop at once).
+            guard !previousWasLetter, character.isLetter else { return String(line) }
             if !tokens.isEmpty { gaps.append(gap) }
-            let start = index
-            while index < line.endIndex, !line[index].isWhitespace { index = line.index(after: index) }
-            tokens.append(line[start..<index])
+            tokens.append(character)
+            gap = 0
+            previousWasLetter = true
         }
-        guard tokens.count >= 3, tokens.allSatisfy({ $0.count == 1 && $0.first!.isLetter }) else {
-            return String(line)
-        }
+        guard tokens.count >= 3 else { return String(line) }
         let narrowest = gaps.min() ?? 1
         var joined = String(tokens[0])
         for (gap, token) in zip(gaps, tokens.dropFirst()) {
             if gap > narrowest { joined.append(" ") }
-            joined.append(contentsOf: token)
+            joined.append(token)
         }
         return joined
     }
 
     /// Runs of white space become one space; both ends trimmed.
     static func foldSpaces(_ line: String) -> String {
+        if isFolded(line) { return line }
         var result = ""
         result.reserveCapacity(line.utf8.count)
         var pendingSpace = false
@@ -177,6 +188,22 @@ public enum SecrecyMatcher {
             }
         }
         return result
+    }
+
+    /// Already single-spaced and trimmed, by a scan of the UTF-8: no control characters, no
+    /// non-ASCII white space (leads 0xC2 for U+0085/U+00A0, 0xE1 0x9A/0xA0 for U+1680/U+180E,
+    /// 0xE2 for U+2000–U+205F, 0xE3 for U+3000), no double space at either end or inside.
+    static func isFolded(_ line: String) -> Bool {
+        var previous: UInt8 = 0x20
+        var afterE1 = false
+        for byte in line.utf8 {
+            if byte < 0x20 || byte == 0x7F || byte == 0xC2 || byte == 0xE2 || byte == 0xE3 { return false }
+            if afterE1, byte == 0x9A || byte == 0xA0 { return false }
+            if byte == 0x20, previous == 0x20 { return false }
+            afterE1 = byte == 0xE1
+            previous = byte
+        }
+        return previous != 0x20 || line.isEmpty
     }
 
     // MARK: - Matching
@@ -213,7 +240,8 @@ public enum SecrecyMatcher {
     static func finding(_ line: String, _ place: Place) -> SecrecyFinding? {
         if let field = fieldFinding(line, place) { return field }
         if place.unit.container == .subject, let tag = subjectTag(line, place) { return tag }
-        guard let core = core(of: line) else { return nil }
+        // A line that could be a stamp is short; a paragraph of running text is not one.
+        guard line.utf8.count <= SecrecyTables.stampLineBytes, let core = core(of: line) else { return nil }
         let body = withoutTrailingUrgency(core)
         guard let found = level(exactly: body) else { return nil }
         let start = line.range(of: body).map { line.distance(from: line.startIndex, to: $0.lowerBound) } ?? 0
@@ -274,7 +302,10 @@ public enum SecrecyMatcher {
     /// "Độ mật: Mật" anywhere in a line; not "Độ mật: Thường", not a list of levels after the
     /// label, not inside quotation marks.
     static func fieldFinding(_ line: String, _ place: Place) -> SecrecyFinding? {
+        // A field has a ":" or "-" after its label; most lines have neither, or no label.
+        guard line.utf8.contains(0x3A) || line.utf8.contains(0x2D) else { return nil }
         let upper = line.uppercased()
+        guard SecrecyTables.fieldLabels.contains(where: { upper.contains($0) }) else { return nil }
         // Uppercasing Vietnamese keeps the character count, so offsets carry over to `line`.
         guard upper.count == line.count else { return nil }
         let characters = Array(upper)
@@ -370,7 +401,9 @@ public enum SecrecyMatcher {
 
     /// A GIẢI MẬT stamp: a line in a stamp position that is, or starts with, the stamp in capitals.
     static func declassificationMark(_ line: String, _ place: Place) -> DeclassificationMark? {
-        guard place.unit.container != .subject, stampPlacement(place) != nil, let core = core(of: line) else { return nil }
+        guard place.unit.container != .subject, line.utf8.count <= SecrecyTables.stampLineBytes, stampPlacement(place) != nil,
+            let core = core(of: line)
+        else { return nil }
         for word in SecrecyTables.declassified where core.hasPrefix(word) {
             if let after = core.dropFirst(word.count).first, after.isLetter { continue }
             let context = String(line.prefix(2 * SecrecyTables.contextCharacters))

@@ -73,6 +73,10 @@ public enum SecrecyTables {
     /// the work on a hostile unit.
     public static let unitByteCap = 4096
 
+    /// A line longer than this (UTF-8 bytes, after normalisation) is running text, never a stamp
+    /// line: "T U Y Ệ T   M Ậ T  H Ỏ A  T Ố C" or "[ TUYỆT MẬT ] - THƯỢNG KHẨN" fit well inside it.
+    static let stampLineBytes = 96
+
     /// Only this many lines of a unit are considered.
     static let unitLineCap = 64
 

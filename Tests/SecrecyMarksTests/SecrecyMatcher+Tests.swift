@@ -2,6 +2,7 @@ import Foundation
 import FuzzSupport
 import SecrecyMarks
 import Testing
+import VietText
 
 /// The stamp positions a test puts a level in, as an extractor would report them.
 private let strongPositions: [(name: String, unit: @Sendable (String) -> TextUnit)] = [
@@ -191,6 +192,11 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
 
     /// VNI-Windows: base letter then mark byte ("MAÄT" = "MẬT", "TOÁI" = "TỐI").
     @Test func vniFont() {
+        // The literals are VietText's VNI encoding, read as Windows-1252.
+        let latin1 = { (text: String) in
+            String(String.UnicodeScalarView((VietConverter.fromUnicode(text, to: .vni) ?? []).map { Unicode.Scalar($0) }))
+        }
+        #expect(latin1("TỐI MẬT") == "TOÁI MAÄT" && latin1("mật khẩu") == "maät khaåu")
         let found = report(TextUnit("TOÁI MAÄT", container: .documentBody, page: 1, region: .topLeft, fontName: "VNI-Times"))
         #expect(found.findings.map(\.level) == [.secret])
         #expect(found.findings.first?.decoder == .vni)
