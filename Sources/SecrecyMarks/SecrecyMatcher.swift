@@ -20,9 +20,11 @@ import VietText
 ///
 /// What it never reports: a level word inside a longer phrase (mật khẩu, bảo mật, bí mật nhà
 /// nước, thân mật, mật độ, mật mã, tài liệu mật, giải mật…), a list of levels ("Tuyệt mật, Tối
-/// mật và Mật" in a regulation), a level in quotation marks, "Độ mật: Thường", urgency stamps
+/// mật và Mật" in a regulation, or list items of different levels on consecutive lines), a level
+/// in quotation marks, a mail line quoted from an earlier mail ("> MẬT": weak at most), "Độ mật: Thường", urgency stamps
 /// (HỎA TỐC, THƯỢNG KHẨN, KHẨN) and circulation notes alone, a lowercase "mật". Images carry no
-/// text here: a scanned stamp is found only if OCR made a unit of it.
+/// text here: a scanned stamp is found only if OCR made a unit of it. Look-alike letters from
+/// other scripts or full-width forms ("ＭẬＴ") are not folded (NFC, not NFKC).
 ///
 /// Each unit is normalised first (its original is kept for evidence): legacy fonts (`.VnTime`,
 /// `.VnTimeH` = TCVN3, `VNI-Times` = VNI; `UVn…` fonts are Unicode) converted through VietText,
@@ -38,15 +40,21 @@ import VietText
 public enum SecrecyMatcher {
     /// Matches the units of one document (or of one message's own text: Subject and bodies).
     public static func match(_ units: [TextUnit]) -> SecrecyReport {
-        var strong: [SecrecyFinding] = []
-        var weak: [SecrecyFinding] = []
+        // Each finding with the ordinal of its line in the whole input, so that a run of lines
+        // that are levels can be told apart as a list.
+        var found: [(finding: SecrecyFinding, line: Int)] = []
         var declassification: DeclassificationMark?
+        var ordinal = 0
         for (unitIndex, unit) in units.enumerated() {
             // Every level, label and declassification stamp has an "M" (ASCII in every legacy
             // encoding too): a unit with none is skipped before any work.
-            guard unit.text.utf8.contains(0x4D) || unit.text.utf8.contains(0x6D) else { continue }
+            guard unit.text.utf8.contains(0x4D) || unit.text.utf8.contains(0x6D) else {
+                ordinal += 1
+                continue
+            }
             let normalised = normalise(unit)
             for (lineNumber, line) in normalised.lines.enumerated() {
+                ordinal += 1
                 // Every level, label and declassification stamp has an "M": most lines stop here.
                 guard line.utf8.contains(0x4D) || line.utf8.contains(0x6D) else { continue }
                 let place = Place(unit: unit, unitIndex: unitIndex, lineNumber: lineNumber, decoder: normalised.decoder)
@@ -54,17 +62,39 @@ public enum SecrecyMatcher {
                     declassification = mark
                     continue
                 }
-                guard let finding = finding(line, place) else { continue }
-                switch finding.strength {
-                case .strong: strong.append(finding)
-                case .weak: weak.append(finding)
-                }
+                if let finding = finding(line, place) { found.append((finding, ordinal)) }
             }
         }
+        let kept = withoutLists(found)
+        let strong = kept.filter { $0.strength == .strong }
+        let weak = kept.filter { $0.strength == .weak }
         if let declassification {
             return SecrecyReport(findings: [], downgraded: strong, weak: weak, declassification: declassification)
         }
         return SecrecyReport(findings: strong, downgraded: [], weak: weak, declassification: nil)
+    }
+
+    /// Drops lines that are levels standing one after another with different levels ("TUYỆT MẬT"
+    /// / "TỐI MẬT" / "MẬT" as a regulation's list items): a stamp names one level. Fields and
+    /// Subject tags are not lines of a list.
+    static func withoutLists(_ found: [(finding: SecrecyFinding, line: Int)]) -> [SecrecyFinding] {
+        var kept: [SecrecyFinding] = []
+        var run: [(finding: SecrecyFinding, line: Int)] = []
+        func flush() {
+            if Set(run.map(\.finding.level)).count < 2 { kept += run.map(\.finding) }
+            run.removeAll()
+        }
+        for entry in found {
+            guard entry.finding.placement != .field, entry.finding.placement != .subjectTag else {
+                flush()
+                kept.append(entry.finding)
+                continue
+            }
+            if let last = run.last, last.line + 1 != entry.line { flush() }
+            run.append(entry)
+        }
+        flush()
+        return kept
     }
 
     // MARK: - Normalisation
@@ -245,7 +275,13 @@ public enum SecrecyMatcher {
         let body = withoutTrailingUrgency(core)
         guard let found = level(exactly: body) else { return nil }
         let start = line.range(of: body).map { line.distance(from: line.startIndex, to: $0.lowerBound) } ?? 0
-        let placement: SecrecyFinding.Placement? = place.unit.container == .subject ? .subjectTag : stampPlacement(place)
+        let placement: SecrecyFinding.Placement?
+        switch place.unit.container {
+        case .subject: placement = .subjectTag
+        // A line quoted from an earlier mail ("> MẬT") is not this mail's own first lines.
+        case .mailBody where line.hasPrefix(">"): placement = nil
+        default: placement = stampPlacement(place)
+        }
         if let placement {
             return make(found, .strong, placement, line, start, body.count, place)
         }

@@ -57,7 +57,9 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
     @Test func aLevelAloneOutsideAStampPositionIsWeak() {
         let found = report(
             TextUnit("MẬT", container: .tableCell, page: 5, region: .other, index: 120),
+            TextUnit("Nội dung", container: .documentBody, page: 5, index: 121),
             TextUnit("TỐI MẬT", container: .pageFooter, page: 1),
+            TextUnit("Nội dung", container: .documentBody, page: 5, index: 122),
             TextUnit("MẬT", container: .documentBody, page: 2, index: 3)
         )
         #expect(found.findings.isEmpty)
@@ -263,6 +265,44 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
             TextUnit("Độ mật: Tuyệt mật, Tối mật, Mật", container: .documentBody, index: 2),
         ])
         #expect(found.findings.isEmpty && found.weak.isEmpty)
+    }
+
+    /// The levels as list items, on lines or units of their own in capitals, where a stamp
+    /// could stand: a list, not a stamp. The same level twice (a text box read twice) stays.
+    @Test func levelsAsListItemsAreNotStamps() {
+        let items = SecrecyMatcher.match([
+            TextUnit("Các độ mật gồm:", container: .documentBody, index: 1),
+            TextUnit("- TUYỆT MẬT;", container: .documentBody, index: 2),
+            TextUnit("- TỐI MẬT;", container: .documentBody, index: 3),
+            TextUnit("- MẬT.", container: .documentBody, index: 4),
+        ])
+        #expect(items.findings.isEmpty && items.weak.isEmpty)
+        let box = report(TextUnit("TUYỆT MẬT\nTỐI MẬT\nMẬT", container: .textBox, page: 1))
+        #expect(box.findings.isEmpty)
+        let twice = SecrecyMatcher.match([
+            TextUnit("MẬT", container: .textBox, page: 1),
+            TextUnit("MẬT", container: .textBox, page: 1),
+        ])
+        #expect(twice.findings.map(\.level) == [.confidential, .confidential])
+        // Separated by other text, two stamps of two documents glued together both count.
+        let apart = SecrecyMatcher.match([
+            TextUnit("MẬT", container: .pageHeader, page: 1),
+            TextUnit("Nội dung", container: .documentBody, index: 5),
+            TextUnit("TỐI MẬT", container: .pageHeader, page: 2),
+        ])
+        #expect(apart.findings.map(\.level) == [.confidential, .secret])
+    }
+
+    @Test func quotedMailLinesAreNotTheMailsFirstLines() {
+        let quoted = SecrecyMatcher.match([
+            TextUnit("Đồng ý.", container: .mailBody, index: 0),
+            TextUnit("> MẬT", container: .mailBody, index: 2),
+        ])
+        #expect(quoted.findings.isEmpty && quoted.weak.map(\.level) == [.confidential])
+        let own = SecrecyMatcher.match([TextUnit("Kính gửi anh,\nMẬT\nNội dung", container: .mailBody, index: 0)])
+        #expect(own.findings.map(\.placement) == [.mailBodyFirstLines])
+        let late = SecrecyMatcher.match([TextUnit("MẬT", container: .mailBody, index: 30)])
+        #expect(late.findings.isEmpty && late.weak.count == 1)
     }
 
     /// Random Unicode (Vietnamese letters, marks, invisible characters, brackets, level words)
