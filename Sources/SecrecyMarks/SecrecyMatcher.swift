@@ -48,7 +48,8 @@ public enum SecrecyMatcher {
         for (unitIndex, unit) in units.enumerated() {
             // Every level, label and declassification stamp has an "M" (ASCII in every legacy
             // encoding too): a unit with none is skipped before any work.
-            guard unit.text.utf8.contains(0x4D) || unit.text.utf8.contains(0x6D) else {
+            let head = unit.text.utf8.prefix(SecrecyTables.unitByteCap)
+            guard head.contains(0x4D) || head.contains(0x6D) else {
                 ordinal += 1
                 continue
             }

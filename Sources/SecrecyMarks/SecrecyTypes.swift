@@ -8,7 +8,12 @@ public struct TextUnit: Sendable, Hashable {
         case mailBody = "mail-body"
         /// A paragraph of a document's body.
         case documentBody = "document-body"
+        /// A cell of a table in a text document (docx, odt, rtf, doc): a letterhead, a stamp box.
         case tableCell = "table-cell"
+        /// A cell of a spreadsheet (xlsx, ods, xls, csv): data, not layout. A level in one is at
+        /// most weak ("MẬT" in the "Độ mật" column of a register); a sheet's header and footer
+        /// are `pageHeader` / `pageFooter`.
+        case sheetCell = "sheet-cell"
         /// A text box or frame (DrawingML, VML, ODF frame).
         case textBox = "text-box"
         case pageHeader = "page-header"

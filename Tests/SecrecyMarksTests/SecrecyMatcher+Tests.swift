@@ -293,6 +293,29 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
         #expect(apart.findings.map(\.level) == [.confidential, .secret])
     }
 
+    /// A register of documents exported to a spreadsheet: an "Độ mật" column whose cells say
+    /// MẬT, bordered like every cell. Data, not a stamp: weak at most.
+    @Test func registerExportInASpreadsheet() {
+        var cells: [TextUnit] = []
+        for (row, values) in [
+            ["STT", "Số, ký hiệu", "Độ mật", "Trích yếu"], ["1", "15/UBND-VP", "MẬT", "V/v kế hoạch"],
+            ["2", "16/UBND-VP", "Thường", "V/v họp"], ["3", "17/UBND-VP", "TỐI MẬT", "V/v diễn tập"],
+        ].enumerated() {
+            for (column, value) in values.enumerated() {
+                cells.append(TextUnit(value, container: .sheetCell, page: 1, style: [.bordered], index: row * 4 + column))
+            }
+        }
+        let found = SecrecyMatcher.match(cells)
+        #expect(found.findings.isEmpty)
+        #expect(found.weak.map(\.level) == [.confidential, .secret])
+        // A sheet's page header is a page header.
+        #expect(report(TextUnit("MẬT", container: .pageHeader)).findings.count == 1)
+        // CSV lines of the same register.
+        let csv = ["STT;Số, ký hiệu;Độ mật;Trích yếu", "1;15/UBND-VP;Mật;V/v kế hoạch", "3;17/UBND-VP;TỐI MẬT;V/v diễn tập"]
+        let lines = SecrecyMatcher.match(csv.enumerated().map { TextUnit($1, container: .sheetCell, index: $0) })
+        #expect(lines.findings.isEmpty && lines.weak.isEmpty)
+    }
+
     @Test func quotedMailLinesAreNotTheMailsFirstLines() {
         let quoted = SecrecyMatcher.match([
             TextUnit("Đồng ý.", container: .mailBody, index: 0),
