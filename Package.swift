@@ -48,6 +48,9 @@ let package = Package(
         .executableTarget(name: "ArchiveFuzzer", dependencies: ["Archives", "FuzzSupport"]),
         // TCVN 6909:2001 text: exact legacy Vietnamese encoding converters and a detector. No I/O.
         .target(name: "VietText"),
+        // State-secret markings (issue 12): the matcher that tells a secrecy stamp (TUYỆT MẬT, TỐI MẬT, MẬT)
+        // from the many words containing "mật", on text units an extractor gives it. No I/O.
+        .target(name: "SecrecyMarks", dependencies: ["VietText"]),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
         .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText"], plugins: ["RuleRegistryPlugin"]),
@@ -166,6 +169,8 @@ let package = Package(
         ),
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
+        // Speed of the secrecy matcher on the regulations and on stamped documents (Benchmarks/RESULTS.md).
+        .executableTarget(name: "thugate-secrecybench", dependencies: ["SecrecyMarks"], path: "Benchmarks/SecrecyMarks"),
         // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
         .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
         .executableTarget(
@@ -176,6 +181,12 @@ let package = Package(
         // Helpers the test targets share: a scratch directory and the real tools fixtures are made with.
         .target(name: "TestFixtures"),
         .testTarget(name: "VietTextTests", dependencies: ["VietText", "FuzzSupport"]),
+        // The regulations' own texts (Regulations/) must give no finding: they name the levels in running text.
+        .testTarget(
+            name: "SecrecyMarksTests",
+            dependencies: ["SecrecyMarks", "VietText", "FuzzSupport"],
+            resources: [.copy("Regulations")]
+        ),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText"]),
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),

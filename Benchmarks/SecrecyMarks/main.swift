@@ -1,0 +1,49 @@
+// thugate-secrecybench REGULATIONS_DIR
+//
+// Speed of SecrecyMatcher: the regulations' paragraphs as document body units (no finding
+// expected), and small stamped documents (letterhead, stamp, body) in Unicode, NFD and .VnTimeH.
+// Prints Markdown: µs per unit and findings per run. Build with -c release.
+import Foundation
+import SecrecyMarks
+
+guard CommandLine.arguments.count == 2 else {
+    FileHandle.standardError.write(Data("usage: thugate-secrecybench REGULATIONS_DIR\n".utf8))
+    exit(2)
+}
+let directory = URL(fileURLWithPath: CommandLine.arguments[1])
+let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".txt") }.sorted()
+let paragraphs = names.flatMap { name in
+    ((try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)) ?? "")
+        .split(whereSeparator: \.isNewline).map(String.init)
+}
+let regulationUnits = paragraphs.enumerated().map { TextUnit($1, container: .documentBody, page: $0 < 40 ? 1 : 2, index: $0) }
+
+func stamped(_ stamp: String, font: String? = nil) -> [TextUnit] {
+    [
+        TextUnit("UBND TỈNH QUẢNG NINH", container: .tableCell, page: 1, region: .letterheadLeft, index: 0),
+        TextUnit("Số: 15/UBND-VP", container: .tableCell, page: 1, region: .letterheadLeft, index: 1),
+        TextUnit("V/v bảo mật hệ thống thư điện tử", container: .tableCell, page: 1, region: .letterheadLeft, index: 2),
+        TextUnit(stamp, container: .textBox, page: 1, style: [.bold, .red, .bordered], fontName: font),
+        TextUnit("HỎA TỐC", container: .textBox, page: 1, style: [.bold, .bordered]),
+    ] + paragraphs.prefix(40).enumerated().map { TextUnit($1, container: .documentBody, page: 1, index: $0 + 3) }
+}
+let cases: [(String, [TextUnit])] = [
+    ("regulations 000–004, paragraphs as body units", regulationUnits),
+    ("stamped letter, Unicode", stamped("TỐI MẬT")),
+    ("stamped letter, NFD", stamped("TỐI MẬT".decomposedStringWithCanonicalMapping)),
+    ("stamped letter, .VnTimeH bytes", stamped("t\u{E8}i m\u{CB}t", font: ".VnTimeH")),
+    ("stamped letter, letter-spaced", stamped("T Ố I  M Ậ T")),
+]
+print("| input | units | findings | µs per unit |")
+print("|---|---:|---:|---:|")
+let clock = ContinuousClock()
+for (name, units) in cases {
+    var findings = 0
+    let rounds = max(1, 200_000 / max(units.count, 1))
+    let elapsed = clock.measure {
+        for _ in 0..<rounds { findings = SecrecyMatcher.match(units).findings.count }
+    }
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let perUnit = seconds * 1e6 / Double(rounds * units.count)
+    print("| \(name) | \(units.count) | \(findings) | \(String(format: "%.2f", perUnit)) |")
+}
