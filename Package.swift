@@ -46,6 +46,8 @@ let package = Package(
         ),
         // libFuzzer targets for the zip, 7z and RAR header readers (Scripts/fuzz); built normally it replays.
         .executableTarget(name: "ArchiveFuzzer", dependencies: ["Archives", "FuzzSupport"]),
+        // libFuzzer target for the RTF text reader (Scripts/fuzz rtf); built normally it replays.
+        .executableTarget(name: "DocumentTextFuzzer", dependencies: ["DocumentText", "SecrecyMarks", "FuzzSupport"]),
         // TCVN 6909:2001 text: exact legacy Vietnamese encoding converters and a detector. No I/O.
         .target(name: "VietText"),
         // State-secret markings (issue 12): the matcher that tells a secrecy stamp (TUYỆT MẬT, TỐI MẬT, MẬT)
@@ -194,6 +196,7 @@ let package = Package(
         .testTarget(
             name: "DocumentTextTests",
             dependencies: ["DocumentText", "SecrecyMarks", "VietText"],
+            exclude: ["FuzzRegressions"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText"]),

@@ -131,6 +131,7 @@ struct RTFReader {
     /// Groups deeper than `maxDepth`: counted, not stacked.
     var excessDepth = 0
     var textBytes = 0
+    var emittedBytes = 0
     var stopped = false
 
     var ansiCodePage = 1252
@@ -362,7 +363,8 @@ struct RTFReader {
         case "line": endParagraph(state.sink)
         case "cell", "nestcell":
             flush()
-            if state.sink == .body { endCell() }
+            // A table in a header, footer or text box (a letterhead in the page header): each cell a unit of it.
+            if state.sink == .body { endCell() } else { endParagraph(state.sink) }
         case "row", "nestrow":
             flush()
             cellInRow = 0
@@ -523,7 +525,27 @@ struct RTFReader {
             return
         }
         if sink == .body { applyPendingPageBreak() }
-        var paragraph = paragraphs[sink] ?? RTFParagraph()
+        // Modified in place: a copy of the paragraph per append would make long paragraphs quadratic.
+        let current = state
+        let red = isRed(current.color)
+        RTFReader.append(
+            string,
+            to: &paragraphs[sink, default: RTFParagraph()],
+            state: current,
+            red: red,
+            fonts: fonts,
+            defaultFont: defaultFont
+        )
+    }
+
+    static func append(
+        _ string: String,
+        to paragraph: inout RTFParagraph,
+        state: RTFState,
+        red: Bool,
+        fonts: [Int: RTFFont],
+        defaultFont: Int?
+    ) {
         paragraph.text += string
         if state.frame { paragraph.frame = true }
         if state.inTable { paragraph.inTable = true }
@@ -532,7 +554,7 @@ struct RTFReader {
             var style: TextUnit.Style = []
             if state.bold { style.insert(.bold) }
             if state.caps { style.insert(.allCaps) }
-            if isRed(state.color) { style.insert(.red) }
+            if red { style.insert(.red) }
             let bordered = paragraph.style.contains(.bordered)
             if paragraph.visible {
                 paragraph.style = paragraph.style.intersection(style)
@@ -544,7 +566,6 @@ struct RTFReader {
             }
             if bordered { paragraph.style.insert(.bordered) }
         }
-        paragraphs[sink] = paragraph
     }
 
     mutating func applyPendingPageBreak() {
@@ -602,8 +623,16 @@ struct RTFReader {
         if container != .tableCell, index != nil { tableOpen = false }
         var text = paragraph.text
         while let last = text.unicodeScalars.last, last == "\n" || last == " " || last == "\t" { text.unicodeScalars.removeLast() }
+        text = VietConverter.nfc(text)
+        // The cap holds for what is returned too (NFC can lengthen some scripts' text).
+        emittedBytes += text.utf8.count
+        guard emittedBytes <= limits.maxTextBytes else {
+            problem(.textCapReached)
+            stopped = true
+            return
+        }
         let unit = TextUnit(
-            VietConverter.nfc(text),
+            text,
             container: container,
             page: container == .pageHeader || container == .pageFooter ? nil : page,
             region: region,

@@ -104,6 +104,21 @@ private func fixture(_ name: String) throws -> [UInt8] {
         #expect(byText["Three"]?.page == 3)
     }
 
+    @Test func aTableInThePageHeaderGivesHeaderUnitsPerCell() {
+        let result = rtf("{\\header\\trowd\\cellx100\\cellx200\\pard\\intbl AGENCY\\cell\\pard\\intbl M\\u7852?T\\cell\\row}Body\\par")
+        #expect(result.units.map(\.container) == [.pageHeader, .pageHeader, .documentBody])
+        #expect(texts(result) == ["AGENCY", "MẬT", "Body"])
+        #expect(SecrecyMatcher.match(result.units).findings.map(\.placement) == [.pageHeader])
+    }
+
+    @Test func longParagraphsOfManyRunsStayLinear() {
+        // 200,000 runs in one paragraph: appended in place, not copied per run.
+        let body = String(repeating: "{\\b a}b", count: 200_000) + "\\par"
+        let result = rtf(body)
+        #expect(result.isComplete)
+        #expect(result.units.first?.text.utf8.count == 400_000)
+    }
+
     @Test func millionNestedGroupsFinishNotFullyRead() {
         let depth = 1_000_000
         var input = Array("{\\rtf1 ".utf8)
