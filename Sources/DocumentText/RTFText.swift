@@ -155,6 +155,7 @@ struct RTFReader {
     var tableOpen = false
     /// `\uN` fallback characters still to skip.
     var skipCount = 0
+    var highSurrogate: Int?
 
     init(limits: RTFLimits) { self.limits = limits }
 
@@ -342,7 +343,16 @@ struct RTFReader {
             guard var value = parameter else { return }
             if value < 0 { value += 65_536 }
             flush()
-            if let scalar = Unicode.Scalar(UInt32(clamping: value)) { text(String(Character(scalar))) }
+            // A character beyond the BMP comes as two \u, its UTF-16 surrogates.
+            if (0xD800..<0xDC00).contains(value) {
+                highSurrogate = value
+            } else {
+                if (0xDC00..<0xE000).contains(value), let high = highSurrogate {
+                    value = 0x10000 + ((high - 0xD800) << 10) + (value - 0xDC00)
+                }
+                highSurrogate = nil
+                if let scalar = Unicode.Scalar(UInt32(clamping: value)) { text(String(Character(scalar))) }
+            }
             skipCount = state.unicodeSkip
         case "pard":
             state.inTable = false

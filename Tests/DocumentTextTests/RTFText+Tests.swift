@@ -33,6 +33,8 @@ private func fixture(_ name: String) throws -> [UInt8] {
         // \uc1: one fallback byte; \uc2: two (a \'hh counts as one); \uc0: none. Negative N is above 32767.
         let result = rtf("M\\u7852?T\\par{\\uc2 T\\u7888\\'3f\\'3fI}\\par{\\uc0 \\u272 \\u7897 c}\\par\\u-4064?\\par")
         #expect(texts(result) == ["MẬT", "TỐI", "Độc", "\u{F020}"])
+        // Beyond the BMP: a surrogate pair (U+1F512 as \u-10179 \u-8942); a lone surrogate is dropped.
+        #expect(texts(rtf("\\u-10179?\\u-8942?x\\par\\u-10179?y\\par")) == ["\u{1F512}x", "y"])
     }
 
     @Test func windows1258BytesWithCombiningTonesAreComposed() throws {
