@@ -5,7 +5,8 @@ import VietText
 public struct RTFLimits: Sendable, Hashable {
     /// Bytes of input read; the rest is not.
     public var maxInputBytes: Int = 64 << 20
-    /// Group nesting kept; deeper groups are read with their parent's state and the document is not fully read.
+    /// Group nesting kept; deeper groups are read as text of the group at the cap (their destinations and
+    /// formatting are not undone at their end), and the document is not fully read.
     public var maxDepth: Int = 1_000
     /// UTF-8 bytes of text extracted in all.
     public var maxTextBytes: Int = 16 << 20
@@ -297,6 +298,9 @@ struct RTFReader {
         flush()
         let starred = ignorableDestination
         ignorableDestination = false
+        // Past the depth cap a group has no state of its own to restore: a destination there would
+        // change its parent's for good and could hide the rest of the document, so it is read as text.
+        if excessDepth > 0, starred || RTFReader.destinations[word] != nil { return }
         if starred {
             flush()
             switch word {

@@ -131,6 +131,11 @@ private func fixture(_ name: String) throws -> [UInt8] {
         let result = RTFText.units(input)
         #expect(!result.isComplete)
         #expect(result.problems == [.tooDeep])
+        // A destination past the cap is read as text and does not hide what follows it.
+        let deep = String(repeating: "{", count: 1_001) + "{\\*\\hide x}" + String(repeating: "}", count: 1_001) + "After\\par"
+        let after = rtf(deep)
+        #expect(after.problems == [.tooDeep])
+        #expect(after.units.last?.text == "xAfter")
     }
 
     @Test func unbalancedAndEmptyInput() {
