@@ -46,11 +46,16 @@ let package = Package(
         ),
         // libFuzzer targets for the zip, 7z and RAR header readers (Scripts/fuzz); built normally it replays.
         .executableTarget(name: "ArchiveFuzzer", dependencies: ["Archives", "FuzzSupport"]),
+        // libFuzzer target for the RTF text reader (Scripts/fuzz rtf); built normally it replays.
+        .executableTarget(name: "DocumentTextFuzzer", dependencies: ["DocumentText", "SecrecyMarks", "FuzzSupport"]),
         // TCVN 6909:2001 text: exact legacy Vietnamese encoding converters and a detector. No I/O.
         .target(name: "VietText"),
         // State-secret markings (issue 12): the matcher that tells a secrecy stamp (TUYỆT MẬT, TỐI MẬT, MẬT)
         // from the many words containing "mật", on text units an extractor gives it. No I/O.
         .target(name: "SecrecyMarks", dependencies: ["VietText"]),
+        // Text units (paragraphs, cells, text boxes, headers, with style and font) from document formats, for
+        // the secrecy matcher (issue 12): RTF by a small bounded tokenizer. No I/O.
+        .target(name: "DocumentText", dependencies: ["SecrecyMarks", "VietText"]),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
         .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText"], plugins: ["RuleRegistryPlugin"]),
@@ -186,6 +191,13 @@ let package = Package(
             name: "SecrecyMarksTests",
             dependencies: ["SecrecyMarks", "VietText", "FuzzSupport"],
             resources: [.copy("Regulations")]
+        ),
+        // RTF fixtures made by LibreOffice from python-docx files (Fixtures/make.py), and hand-written RTF.
+        .testTarget(
+            name: "DocumentTextTests",
+            dependencies: ["DocumentText", "SecrecyMarks", "VietText"],
+            exclude: ["FuzzRegressions"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText"]),
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),

@@ -16,6 +16,7 @@ SMTP_FUZZER = BINARY.parent / "SMTPFuzzer"
 ARCHIVE_FUZZER = BINARY.parent / "ArchiveFuzzer"
 MIME_FUZZER = BINARY.parent / "MIMEFuzzer"
 SCAN_FUZZER = BINARY.parent / "ScanFuzzer"
+DOCUMENT_TEXT_FUZZER = BINARY.parent / "DocumentTextFuzzer"
 
 
 def replay(binary: Path, target: str, files: list):
@@ -51,3 +52,9 @@ def test_mime_fuzz_entry_replays_corpus_and_crashers():
 def test_scan_fuzz_entry_replays_corpus_and_crashers():
     crashers = sorted((ROOT / "Tests/ScanningTests/FuzzRegressions").glob("crash-*"))
     replay(SCAN_FUZZER, "scan", sorted((ROOT / "Corpus").iterdir()) + crashers)
+
+
+def test_rtf_fuzz_entry_replays_fixtures_and_crashers():
+    fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.rtf"))
+    crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("crash-*"))
+    replay(DOCUMENT_TEXT_FUZZER, "rtf", fixtures + crashers)
