@@ -504,20 +504,10 @@ struct RTFReader {
             decoded = VietConverter.toUnicode(bytes, from: .cp1258)
         } else {
             var scalars = String.UnicodeScalarView()
-            for byte in bytes { scalars.append(RTFReader.windows1252(byte)) }
+            for byte in bytes { scalars.append(Windows1252.scalar(byte)) }
             decoded = String(scalars)
         }
         append(decoded, to: pendingSink)
-    }
-
-    static func windows1252(_ byte: UInt8) -> Unicode.Scalar {
-        guard byte >= 0x80, byte < 0xA0 else { return Unicode.Scalar(byte) }
-        let high: [UInt32] = [
-            0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D,
-            0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,
-            0x017E, 0x0178,
-        ]
-        return Unicode.Scalar(high[Int(byte) - 0x80]) ?? Unicode.Scalar(byte)
     }
 
     /// Text from a control word (not bytes of a code page).

@@ -162,9 +162,8 @@ public enum SecrecyMatcher {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
-            if scalar.value <= 0xFF {
-                bytes.append(UInt8(scalar.value))
-            } else if let byte = SecrecyTables.cp1252High[scalar.value] {
+            // 0x80–0x9F as themselves too: a reader that took the bytes for Latin-1 left them so.
+            if let byte = Windows1252.byte(scalar) ?? (scalar.value <= 0xFF ? UInt8(scalar.value) : nil) {
                 bytes.append(byte)
             } else {
                 return nil
