@@ -38,6 +38,25 @@ BINARY = Path(os.environ.get("THUGATE_BIN", ROOT / ".build" / "release" / "thuga
 def log(text):
     print(text, file=sys.stderr, flush=True)
 
+def listening_port(proc) -> int:
+    """The port `thugate serve` (started with `--listen 127.0.0.1:0`, its log on a pipe) says it
+    listens on; then its log is drained in the background. Kills it if it never says."""
+    deadline = time.time() + 60
+    lines = []
+    port = None
+    while time.time() < deadline and port is None:
+        line = proc.stderr.readline().decode(errors="replace")
+        lines.append(line)
+        m = re.search(r"listening on [0-9.]+:(\d+)", line)
+        if m:
+            port = int(m.group(1))
+    if port is None:
+        proc.kill()
+        raise RuntimeError("thugate did not start:\n" + "".join(lines))
+    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+    return port
+
+
 
 def held_message(work: Path, n: int) -> bytes:
     payload = work / f"so-lieu-{n}.txt"
@@ -83,19 +102,7 @@ class Gateway:
             [str(BINARY), "serve", "--config", str(self.config), "--listen", "127.0.0.1:0",
              "--upstream", f"maildir:{directory}/mail"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.port = None
-        deadline = time.time() + 60
-        lines = []
-        while time.time() < deadline and self.port is None:
-            line = self.proc.stderr.readline().decode(errors="replace")
-            lines.append(line)
-            m = re.search(r"listening on [0-9.]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-        if self.port is None:
-            self.proc.kill()
-            raise RuntimeError("thugate did not start:\n" + "".join(lines))
-        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
+        self.port = listening_port(self.proc)
 
     def send(self, data: bytes):
         with smtplib.SMTP("127.0.0.1", self.port, timeout=120) as client:

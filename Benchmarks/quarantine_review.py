@@ -31,6 +31,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quarantine_hold import listening_port  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BINARY = Path(os.environ.get("THUGATE_BIN", ROOT / ".build" / "release" / "thugate"))
 
@@ -111,19 +114,7 @@ class Gateway:
             [str(BINARY), "serve", "--config", str(self.config), "--listen", "127.0.0.1:0",
              "--upstream", f"maildir:{self.config.parent}/mail"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.port = None
-        deadline = time.time() + 60
-        lines = []
-        while time.time() < deadline and self.port is None:
-            line = self.proc.stderr.readline().decode(errors="replace")
-            lines.append(line)
-            m = re.search(r"listening on [0-9.]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-        if self.port is None:
-            self.proc.kill()
-            raise RuntimeError("thugate did not start:\n" + "".join(lines))
-        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
+        self.port = listening_port(self.proc)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

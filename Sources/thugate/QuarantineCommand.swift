@@ -108,7 +108,7 @@ struct QuarantineCommand: AsyncParsableCommand {
         var until: String?
         @Option(help: "With a finding of this rule (e.g. encrypted-archive).")
         var rule: String?
-        @Option(help: "Held for this category (the rule that decided the hold).")
+        @Option(help: "Held in this category ([quarantine.categories]: archive, virus, state-secret, ...).")
         var category: String?
         @Option(help: "The envelope sender or the From header contains this (case ignored).")
         var from: String?
