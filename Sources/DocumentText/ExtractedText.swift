@@ -1,0 +1,75 @@
+public import SecrecyMarks
+
+/// The text units an extractor read from one document, and what stopped it from reading all of
+/// it. Every extractor (RTF, OOXML, ODF, OLE2, PDF, plain text, HTML) answers in this shape; a
+/// document with problems gets a "not fully checked" finding, never "clean".
+public struct ExtractedText: Sendable, Hashable {
+    public var units: [TextUnit]
+    /// Why the document was not read completely, one short line each (`"xml-too-deep:
+    /// word/document.xml deeper than 256"`), in the order met. Empty: read completely.
+    public var problems: [String]
+
+    public init(units: [TextUnit] = [], problems: [String] = []) {
+        self.units = units
+        self.problems = problems
+    }
+
+    public var isComplete: Bool { problems.isEmpty }
+}
+
+/// Bounds shared by the extractors for one document (hostile input: each is checked on real
+/// output, not on what headers declare).
+public struct ExtractionLimits: Sendable, Hashable {
+    /// Input bytes read; the rest is not.
+    public var maxInputBytes: Int = 64 << 20
+    /// UTF-8 bytes of text extracted from one document.
+    public var maxTextBytes: Int = 16 << 20
+    /// Units returned for one document.
+    public var maxUnits: Int = 200_000
+    /// XML element nesting (OOXML, ODF).
+    public var maxXMLDepth: Int = 256
+    /// Entries of a package (zip) looked at.
+    public var maxEntries: Int = 10_000
+    /// Bytes inflated from all entries of a package, counted from real output.
+    public var maxInflatedBytes: Int = 256 << 20
+    /// Inflated bytes per compressed byte for one entry past 1 MiB of output.
+    public var maxRatio: Int = 200
+    /// Sectors followed in one chain of a compound file (OLE2).
+    public var maxSectors: Int = 1 << 20
+
+    public init() {}
+}
+
+/// The formats the extractors read, by the real type libmagic gives (and the OOXML / ODF package
+/// structure, which libmagic names too).
+public enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
+    case rtf, docx, xlsx, pptx, odt, ods, odp, doc, xls, pdf, text, csv, html
+
+    /// The format of a file of real type `mimeType` (libmagic's), nil when no extractor reads it.
+    public static func of(mimeType: String?) -> DocumentFormat? {
+        switch mimeType {
+        case "text/rtf", "application/rtf": .rtf
+        case "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.ms-word.document.macroEnabled.12",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.template":
+            .docx
+        case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.ms-excel.sheet.macroEnabled.12",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.template":
+            .xlsx
+        case "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.ms-powerpoint.presentation.macroEnabled.12":
+            .pptx
+        case "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text-template": .odt
+        case "application/vnd.oasis.opendocument.spreadsheet": .ods
+        case "application/vnd.oasis.opendocument.presentation": .odp
+        case "application/msword": .doc
+        case "application/vnd.ms-excel": .xls
+        case "application/pdf": .pdf
+        case "text/plain": .text
+        case "text/csv": .csv
+        case "text/html": .html
+        default: nil
+        }
+    }
+}
