@@ -73,3 +73,11 @@ public enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
         }
     }
 }
+
+/// Reads a PDF's text in a limited helper process (a PDF engine on hostile input must not be able
+/// to take the gateway down): implemented by the scanning layer's helper pool.
+public protocol PDFTextReading: Sendable {
+    /// Text units of the PDF in `bytes`; a helper that dies or runs out of time gives a problem,
+    /// never an empty complete result.
+    func read(_ bytes: UnsafeRawBufferPointer, limits: ExtractionLimits) -> ExtractedText
+}
