@@ -261,6 +261,13 @@ final class SMTPSession {
         case .reject(let finding)?:
             let reply = PolicyReplies.reject(finding)
             if context.notices != nil { message.readHeaders() }
+            let keep = context.config.quarantine.lifecycle.keepRefused
+            if let quarantine = context.quarantine, message.findings.contains(where: { keep.contains($0.rule.rawValue) }) {
+                let outcome = await message.refuse(reply, keepingCopyIn: quarantine, logger: logger)
+                log(outcome)
+                guard case .refused = outcome.disposition else { return .defer(outcome.disposition?.reply ?? .localError) }
+                return .refuse(reply)
+            }
             log(message.refuse(reply))
             return .refuse(reply)
         case .tempfail(let finding)?:
