@@ -160,7 +160,7 @@ public final class ContentScanner: Sendable {
             report.secrecy.append(
                 secrecy.messageText(
                     of: message,
-                    part: outer?.part ?? message.partNumber(of: root),
+                    part: outer?.part ?? "",
                     name: outer.map { $0.name } ?? "(message)",
                     budget: budget
                 )

@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import Policy
 import SMTPCore
+import SecrecyMarks
 import Scanning
 
 /// What every session shares: configuration, upstream, rules, TLS, log.
@@ -217,6 +218,11 @@ final class SMTPSession {
                     NoticeSignature.isOwnNotice(bytes, key: $0.key, envelope: envelope, logger: logger, queueID: queueID)
                 } ?? false
             var result = try await context.inspector.inspect(bytes, envelope: envelope, large: message.isSpooled)
+            // A stamp a GIẢI MẬT stamp withdrew is no finding, but the officer can find it in the log.
+            for document in result.content?.secrecy ?? [] where document.report.isDowngraded {
+                let levels = Set(document.report.downgraded.map(\.level.vietnamese)).sorted().joined(separator: ", ")
+                logger.notice("\(queueID): \(document.name): \(levels) stamp declassified by a GIẢI MẬT stamp: not a state-secret finding")
+            }
             if ownNotice {
                 message.markOwnNotice()
                 result.verdict = NoticeSignature.verdictForOwnNotice(result.verdict, findings: result.findings)
