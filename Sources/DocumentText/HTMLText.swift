@@ -394,9 +394,44 @@ struct HTMLReader {
             } else if byte == 0x26 {  // &
                 position = reference(input, at: position) { reader, scalar in reader.appendScalar(scalar) }
             } else {
-                appendByte(byte)
-                position += 1
+                position = text(input, from: position)
             }
+        }
+    }
+
+    /// Reads the text up to the next "<" or "&" with the style of the element it is in (looked
+    /// up once a run, not once a byte); returns where it stopped.
+    mutating func text(_ input: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        let style = current
+        var position = start
+        var seen = false
+        while position < input.count, !stopped {
+            let byte = input[position]
+            if byte == 0x3C || byte == 0x26 { break }
+            position += 1
+            if isSpace(byte) {
+                // A new unit after a line break in `pre` takes the style again.
+                if style.pre, byte == 0x0A { seen = false }
+                space(byte, style)
+                continue
+            }
+            if !seen {
+                visible(style)
+                seen = true
+            }
+            append(CollectionOfOne(byte))
+        }
+        return position
+    }
+
+    /// White space: a line break inside `pre` ends the unit; elsewhere runs fold to one space.
+    mutating func space(_ byte: UInt8, _ style: HTMLStyle) {
+        if style.pre, byte == 0x0A {
+            flushUnit()
+        } else if style.pre, byte == 0x0D {
+            return
+        } else if !unit.bytes.isEmpty {
+            unit.pendingSpace = true
         }
     }
 
@@ -711,12 +746,7 @@ struct HTMLReader {
     mutating func appendByte(_ byte: UInt8) {
         let style = current
         if isSpace(byte) {
-            if style.pre, byte == 0x0A {
-                flushUnit()
-                return
-            }
-            if style.pre, byte == 0x0D { return }
-            if !unit.bytes.isEmpty { unit.pendingSpace = true }
+            space(byte, style)
             return
         }
         visible(style)

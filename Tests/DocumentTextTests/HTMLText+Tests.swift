@@ -122,6 +122,8 @@ private let ordinaryParagraphs = (1...10).map { "<p>Đoạn văn thứ \($0) c�
         #expect(texts(result) == ["a", "b", "c d", "e", "f", "x", "y", "z", "MẬT", "line two"])
         #expect(result.units.map(\.index) == (0..<10).map(Optional.some))
         #expect(result.units[7].style == [.bold])
+        let pre = mail("<pre style=\"color:red\">MẬT\n\nline <b>two</b></pre>")
+        #expect(pre.units.map(\.style) == [[.red], [.red]])
     }
 
     @Test func scriptsStylesCommentsAndCDATAAreSkipped() {
