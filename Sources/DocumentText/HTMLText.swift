@@ -49,7 +49,8 @@ public enum HTMLText {
         let bytes = html.utf8
         if bytes.count > limits.maxInputBytes {
             reader.problem("input-too-large: \(bytes.count) bytes, read \(limits.maxInputBytes)")
-            reader.read(Array(bytes.prefix(limits.maxInputBytes)))
+            // Cut at a character boundary: a split character would come back as a longer U+FFFD.
+            reader.read(Array(bytes.prefixString(limits.maxInputBytes).utf8))
         } else {
             reader.read(Array(bytes))
         }
@@ -329,6 +330,8 @@ struct HTMLReader {
     var tableCount = 0
     var tableDepth = 0
     var cellInRow = 0
+    /// The contents of a `<title>` (HTML's RCDATA): "<" is text, only references are read.
+    var characterReferencesOnly = false
 
     static let blocks: Set<String> = [
         "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "dir", "div",
@@ -389,7 +392,7 @@ struct HTMLReader {
         let end = input.count
         while position < end, !stopped {
             let byte = input[position]
-            if byte == 0x3C {  // <
+            if byte == 0x3C, !characterReferencesOnly {  // <
                 position = markup(input, at: position)
             } else if byte == 0x26 {  // &
                 position = reference(input, at: position) { reader, scalar in reader.appendScalar(scalar) }
@@ -407,7 +410,7 @@ struct HTMLReader {
         var seen = false
         while position < input.count, !stopped {
             let byte = input[position]
-            if byte == 0x3C || byte == 0x26 { break }
+            if byte == 0x26 || (byte == 0x3C && !characterReferencesOnly) { break }
             position += 1
             if isSpace(byte) {
                 // A new unit after a line break in `pre` takes the style again.
@@ -793,8 +796,15 @@ struct HTMLReader {
     }
 
     mutating func title(_ contents: [UInt8]) {
-        var reader = HTMLReader(container: .metadata, limits: limits)
+        // Read by a reader of its own (entities decoded, tags dropped), its text counted here.
+        var titleLimits = limits
+        titleLimits.maxTextBytes = limits.maxTextBytes - textBytes
+        var reader = HTMLReader(container: .metadata, limits: titleLimits)
+        reader.characterReferencesOnly = true
         contents.withUnsafeBufferPointer { reader.read($0) }
+        for problem in reader.problems { self.problem(problem) }
+        if reader.stopped { stopped = true }
+        textBytes += reader.textBytes
         let text = String(decoding: reader.unit.bytes, as: UTF8.self)
         guard !text.allSatisfy(\.isWhitespace) else { return }
         emit(TextUnit(text, container: .metadata))

@@ -77,6 +77,11 @@ private let ordinaryParagraphs = (1...10).map { "<p>Đoạn văn thứ \($0) c�
         #expect(report.findings.isEmpty)
         #expect(report.weak.map(\.level) == [.topSecret])
 
+        #expect(
+            mail("<title>a <b>&amp; <title>c</title>d").units == [
+                TextUnit("a <b>& <title>c", container: .metadata), TextUnit("d", container: .mailBody, index: 0),
+            ]
+        )
         let stamped = mail(try fixture("thunderbird-stamped"))
         #expect(stamped.units.first == TextUnit("Báo cáo tháng 11", container: .metadata))
         #expect(stamped.units[1].text == "tối mật")
