@@ -422,7 +422,15 @@ struct HTMLReader {
                 visible(style)
                 seen = true
             }
-            append(CollectionOfOne(byte))
+            // A character's bytes go in together, so a cap reached never cuts one.
+            let length = byte < 0xC0 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
+            if length == 1 {
+                append(CollectionOfOne(byte))
+            } else {
+                let characterEnd = min(input.count, position - 1 + length)
+                append(UnsafeBufferPointer(rebasing: input[(position - 1)..<characterEnd]))
+                position = characterEnd
+            }
         }
         return position
     }
