@@ -22,7 +22,7 @@ public enum CSVText {
             input = text.utf8.prefixString(limits.maxInputBytes)
         }
         let separator = separator(of: input)
-        var field = ""
+        var field = String.UnicodeScalarView()
         var quoted = false
         var afterQuote = false
         var textBytes = 0
@@ -30,26 +30,28 @@ public enum CSVText {
 
         func endField() {
             defer {
-                field = ""
+                field = String.UnicodeScalarView()
                 afterQuote = false
             }
-            guard !stopped, !field.allSatisfy(\.isWhitespace) else { return }
+            let text = String(field)
+            guard !stopped, !isBlank(Substring(text)) else { return }
             guard result.units.count < limits.maxUnits else {
                 result.problems.append("text-cap-reached: more than \(limits.maxUnits) units")
                 stopped = true
                 return
             }
-            textBytes += field.utf8.count
+            textBytes += text.utf8.count
             guard textBytes <= limits.maxTextBytes else {
                 result.problems.append("text-cap-reached: more than \(limits.maxTextBytes) bytes of text")
                 stopped = true
                 return
             }
-            result.units.append(TextUnit(field, container: .sheetCell, index: result.units.count))
+            result.units.append(TextUnit(text, container: .sheetCell, index: result.units.count))
         }
 
-        var iterator = input.makeIterator()
-        var lookahead: Character?
+        // Scalars, not characters: no grapheme breaking; CR LF ends a record, then an empty one.
+        var iterator = input.unicodeScalars.makeIterator()
+        var lookahead: Unicode.Scalar?
         while !stopped, let character = lookahead ?? iterator.next() {
             lookahead = nil
             if quoted {
@@ -69,7 +71,7 @@ public enum CSVText {
             }
             if character == separator {
                 endField()
-            } else if character.isNewline {
+            } else if character == "\n" || character == "\r" {
                 endField()
             } else if character == "\"", field.isEmpty, !afterQuote {
                 quoted = true
@@ -82,17 +84,17 @@ public enum CSVText {
     }
 
     /// The separator used most often outside quotes on the first line.
-    static func separator(of text: Substring) -> Character {
-        var counts: [Character: Int] = [",": 0, ";": 0, "\t": 0]
+    static func separator(of text: Substring) -> Unicode.Scalar {
+        var counts: [Unicode.Scalar: Int] = [",": 0, ";": 0, "\t": 0]
         var quoted = false
-        for character in text {
+        for character in text.unicodeScalars {
             if character == "\"" { quoted.toggle() }
             if quoted { continue }
-            if character.isNewline { break }
+            if character == "\n" || character == "\r" { break }
             if counts[character] != nil { counts[character, default: 0] += 1 }
         }
-        var best: Character = ","
-        for candidate: Character in [";", "\t"] where counts[candidate, default: 0] > counts[best, default: 0] { best = candidate }
+        var best: Unicode.Scalar = ","
+        for candidate: Unicode.Scalar in [";", "\t"] where counts[candidate, default: 0] > counts[best, default: 0] { best = candidate }
         return best
     }
 }

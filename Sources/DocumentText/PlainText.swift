@@ -20,9 +20,18 @@ public enum PlainText {
             input = text.utf8.prefixString(limits.maxInputBytes)
         }
         var textBytes = 0
-        // Character iteration takes CR LF as one newline, and splits at LF, CR, U+2028 alike.
-        for line in input.split(whereSeparator: \.isNewline) {
-            guard !line.allSatisfy(\.isWhitespace) else { continue }
+        // Split on the UTF-8 of LF and CR (CR LF gives an empty line between, skipped): no
+        // grapheme breaking over the whole text. Other line separators (U+2028, NEL) stay inside
+        // a unit, where the matcher splits lines again.
+        let bytes = input.utf8
+        var lineStart = bytes.startIndex
+        var cursor = bytes.startIndex
+        while lineStart < bytes.endIndex {
+            while cursor < bytes.endIndex, bytes[cursor] != 0x0A, bytes[cursor] != 0x0D { cursor = bytes.index(after: cursor) }
+            let line = input[lineStart..<cursor]
+            if cursor < bytes.endIndex { cursor = bytes.index(after: cursor) }
+            lineStart = cursor
+            guard !isBlank(line) else { continue }
             guard result.units.count < limits.maxUnits else {
                 result.problems.append("text-cap-reached: more than \(limits.maxUnits) units")
                 break
@@ -32,11 +41,20 @@ public enum PlainText {
                 result.problems.append("text-cap-reached: more than \(limits.maxTextBytes) bytes of text")
                 break
             }
-            let quoted = line.drop(while: { $0 == " " || $0 == "\t" }).first == ">"
+            let quoted = line.utf8.drop(while: { $0 == 0x20 || $0 == 0x09 }).first == 0x3E
             result.units.append(TextUnit(String(line), container: container, style: quoted ? .quoted : [], index: result.units.count))
         }
         return result
     }
+}
+
+/// Nothing but white space (ASCII looked at byte by byte; other text by its characters).
+func isBlank(_ text: Substring) -> Bool {
+    for byte in text.utf8 {
+        if byte >= 0x80 { return text.allSatisfy(\.isWhitespace) }
+        if byte != 0x20, byte != 0x09, byte != 0x0B, byte != 0x0C { return false }
+    }
+    return true
 }
 
 extension String.UTF8View {
