@@ -154,18 +154,9 @@ public final class ContentScanner: Sendable {
         outer: (part: String, name: String)?,
         depth: Int
     ) throws {
-        // The message's own text (Subject, attachment names, text bodies) as one document: a
-        // GIẢI MẬT line in it downgrades a stamp in its Subject.
-        if let root = message.parts.first {
-            report.secrecy.append(
-                secrecy.messageText(
-                    of: message,
-                    part: outer?.part ?? "",
-                    name: outer.map { $0.name } ?? "(message)",
-                    budget: budget
-                )
-            )
-        }
+        // The message's own text (Subject, attachment names, text bodies) as one document per
+        // message: a GIẢI MẬT line in it downgrades a stamp in its Subject.
+        report.secrecy += secrecy.messageTexts(of: message, part: outer?.part, name: outer?.name, budget: budget)
         for part in message.parts {
             // Parts are named by number as everywhere (ParsedMessage.partNumber): a single-part body is "1".
             let path = outer?.part ?? message.partNumber(of: part)

@@ -75,6 +75,12 @@ struct SecrecyReader: Sendable {
             text = ExtractedText(units: result.units, problems: result.problems.map(\.rawValue))
         case .pdf:
             text = pdf?.read(bytes, limits: limits) ?? ExtractedText(problems: ["pdf-reader: no PDF reader is configured"])
+        case .text:
+            text = PlainText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
+        case .csv:
+            text = CSVText.units(TextDecoding.string(from: bytes, charset: nil), limits: limits)
+        case .html:
+            text = HTMLText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
         default:
             return nil
         }
@@ -82,26 +88,70 @@ struct SecrecyReader: Sendable {
         return .init(part: part, name: name, format: format.rawValue, report: SecrecyMatcher.match(text.units), problems: text.problems)
     }
 
-    /// A message's own text: every Subject field (a reader may show any of them), the names of its
-    /// attachments, and its text bodies (text/plain and text/html parts that are no attachment).
-    func messageText(of message: ParsedMessage, part: String, name: String, budget: SecrecyBudget) -> ContentReport.SecrecyDocument {
-        var units: [TextUnit] = []
-        var problems: [String] = []
-        if let root = message.parts.first {
-            message.bytes.withUnsafeBytes { bytes in
-                for field in root.header.fields(named: "Subject") {
-                    let value = EncodedWords.decode(String(decoding: field.unfoldedValue(in: bytes), as: UTF8.self))
-                    units.append(TextUnit(value, container: .subject))
+    /// A message's own text, one document per message (the message and each message attached
+    /// inline as message/rfc822): every Subject field (a reader may show any of them), the names of
+    /// its attachments, and its text bodies (text/plain and text/html parts that are no
+    /// attachment), each read from the start so that "one of the first lines" holds.
+    func messageTexts(of message: ParsedMessage, part: String?, name: String?, budget: SecrecyBudget) -> [ContentReport.SecrecyDocument] {
+        guard !message.parts.isEmpty else { return [] }
+        // The part whose header section is each message's own: the root, and the child of every
+        // message/rfc822 part.
+        func owner(of index: Int) -> Int {
+            var at = index
+            while let parent = message.parts[at].parent {
+                if message.parts[parent].isMessage { return at }
+                at = parent
+            }
+            return 0
+        }
+        var owners: [Int] = [0]
+        var units: [Int: [TextUnit]] = [0: []]
+        var problems: [Int: [String]] = [:]
+        message.bytes.withUnsafeBytes { bytes in
+            for (index, candidate) in message.parts.enumerated() {
+                let own = index == 0 || candidate.parent.map { message.parts[$0].isMessage } == true
+                if own {
+                    if units[index] == nil {
+                        owners.append(index)
+                        units[index] = []
+                    }
+                    for field in candidate.header.fields(named: "Subject") {
+                        let value = EncodedWords.decode(String(decoding: field.unfoldedValue(in: bytes), as: UTF8.self))
+                        units[index, default: []].append(TextUnit(value, container: .subject))
+                    }
                 }
             }
         }
-        for candidate in message.parts where candidate.children.isEmpty {
-            if let filename = candidate.filename { units.append(TextUnit(filename, container: .attachmentName)) }
+        for (index, candidate) in message.parts.enumerated() where candidate.children.isEmpty {
+            let key = owner(of: index)
+            if let filename = candidate.filename { units[key, default: []].append(TextUnit(filename, container: .attachmentName)) }
+            guard ContentScanner.isTextBody(candidate) || candidate.isUnsplitMultipart else { continue }
+            if let exhausted = budget.exhausted {
+                problems[key, default: []].append(exhausted)
+                continue
+            }
+            let text =
+                message.decodedText(of: candidate)
+                ?? TextDecoding.string(from: message.decodedBody(of: candidate).bytes, charset: candidate.charset)
+            let read =
+                candidate.mediaType == "text/html"
+                ? HTMLText.units(text, container: .mailBody, limits: budget.documentLimits)
+                : PlainText.units(text, container: .mailBody, limits: budget.documentLimits)
+            budget.spent(read)
+            units[key, default: []] += read.units
+            problems[key, default: []] += read.problems
         }
-        let text = ExtractedText(units: units, problems: problems)
-        budget.spent(text)
-        problems = text.problems
-        return .init(part: part, name: name, format: "mail", report: SecrecyMatcher.match(units), problems: problems)
+        return owners.map { key in
+            let partName = key == 0 ? (part ?? "") : (part ?? message.partNumber(of: message.parts[key]))
+            let documentName = key == 0 ? (name ?? "(message)") : name.map { "\($0)/(attached message)" } ?? "(attached message)"
+            return .init(
+                part: partName,
+                name: documentName,
+                format: "mail",
+                report: SecrecyMatcher.match(units[key] ?? []),
+                problems: problems[key] ?? []
+            )
+        }
     }
 }
 

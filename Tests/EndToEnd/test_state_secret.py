@@ -159,3 +159,36 @@ def test_scan_reports_the_stamp_offline(tmp_path):
     # Exit 0: the file was read; the verdict is in the output.
     assert result.returncode == 0 and ": reject" in out, out
     assert "finding state-secret (part 2): MẬT stamp in cv.rtf: bordered, page 1" in out, out
+
+
+def test_a_stamp_on_the_first_lines_of_a_body_is_refused_and_one_deep_in_a_quote_is_not(gateway_factory, upstream, tmp_path):
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+    # As Thunderbird and Gmail write it: text/plain and text/html alternatives, the stamp in bold red.
+    msg = EmailMessage()
+    msg["From"] = "Văn thư <vanthu@quangninh.gov.vn>"
+    msg["To"] = "doitac@example.com"
+    msg["Subject"] = "Kế hoạch tháng 12"
+    msg.set_content("TỐI MẬT\n\nKính gửi các đồng chí.\n")
+    msg.add_alternative('<div dir="ltr"><p><b><font color="#ff0000">T&#7888;I M&#7852;T</font></b></p>'
+                        "<p>Kính gửi các đồng chí.</p></div>", subtype="html")
+    code, text = send(gateway, msg.as_bytes(policy=SMTP))
+    assert code == 554 and "TỐI MẬT stamp in the message's text: mail-body-first-lines" in text, text
+    # A message attached to a forward keeps its own Subject: a stamp there is found too.
+    inner = EmailMessage()
+    inner["From"] = "lanhdao@quangninh.gov.vn"
+    inner["Subject"] = "[TUYỆT MẬT] Phương án"
+    inner.set_content("Nội dung.\n")
+    outer = EmailMessage()
+    outer["From"] = "vanthu@quangninh.gov.vn"
+    outer["To"] = "doitac@example.com"
+    outer["Subject"] = "Fwd: Phương án"
+    outer.set_content("Chuyển tiếp.\n")
+    outer.add_attachment(inner)
+    code, text = send(gateway, outer.as_bytes(policy=SMTP))
+    assert code == 554 and "TUYỆT MẬT stamp in the attached message's Subject" in text, text
+    # Ordinary words, a level deep in the text, a quoted reply: delivered.
+    reply = message("Re: Hướng dẫn bảo mật hộp thư",
+                    body="Kính gửi anh.\nĐề nghị đặt MẬT KHẨU mạnh và giữ bí mật nhà nước theo quy định.\n"
+                         "Độ mật: Thường\n\n> MẬT\n> Nội dung thư trước.\n")
+    code, text = send(gateway, reply)
+    assert code == 250, text

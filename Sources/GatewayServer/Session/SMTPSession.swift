@@ -5,8 +5,8 @@ import NIOCore
 import NIOSSL
 import Policy
 import SMTPCore
-import SecrecyMarks
 import Scanning
+import SecrecyMarks
 
 /// What every session shares: configuration, upstream, rules, TLS, log.
 struct GatewayContext: Sendable {

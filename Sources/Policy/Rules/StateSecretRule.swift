@@ -52,7 +52,14 @@ public struct StateSecretRule: Rule {
         var place = finding.placement.rawValue
         if let page = finding.page { place += ", page \(page)" }
         if let region = finding.region, region != .other { place += ", \(region.rawValue)" }
-        let what = document.format == "mail" ? "the message's \(finding.container == .subject ? "Subject" : "text")" : document.name
+        let field = finding.container == .subject ? "Subject" : finding.container == .attachmentName ? "attachment names" : "text"
+        let what =
+            switch document.name {
+            case _ where document.format != "mail": document.name
+            case "(message)": "the message's \(field)"
+            case "(attached message)": "the attached message's \(field)"
+            default: "the \(field) of \(document.name)"
+            }
         return "\(level.vietnamese) stamp in \(what): \(place)"
     }
 }
