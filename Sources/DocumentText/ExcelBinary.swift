@@ -25,6 +25,7 @@ struct ExcelReader {
     var problems: [String] = []
     var stopped = false
     var textBytes = 0
+    var emittedBytes = 0
 
     var sst: [String] = []
     var fonts: [Font] = []
@@ -259,6 +260,13 @@ struct ExcelReader {
         guard !stopped else { return }
         let text = VietConverter.nfc(raw.trimmingWhitespace())
         guard !text.isEmpty else { return }
+        // Counted as returned: one shared string can be shown by many cells.
+        emittedBytes += text.utf8.count
+        guard emittedBytes <= limits.maxTextBytes else {
+            problem("text-cap-reached: more than \(limits.maxTextBytes) bytes of text")
+            stopped = true
+            return
+        }
         guard units.count < limits.maxUnits else {
             problem("text-cap-reached: more than \(limits.maxUnits) units")
             stopped = true

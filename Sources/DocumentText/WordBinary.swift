@@ -57,6 +57,7 @@ struct WordReader {
     var problems: [String] = []
     var stopped = false
     var textBytes = 0
+    var emittedBytes = 0
 
     var pieces: [WordPiece] = []
     var fonts: [String] = []
@@ -141,7 +142,8 @@ struct WordReader {
         var start = 0
         var ranges: [Range<Int>] = []
         for length in lengths {
-            let end = start + min(length, Int(Int32.max) - start)
+            // Each is at most Int32.max: the sum cannot overflow.
+            let end = start + length
             ranges.append(start..<end)
             start = end
         }
@@ -599,6 +601,14 @@ struct WordReader {
         }
         var text = String(decoding: paragraph.text, as: UTF16.self)
         while let last = text.unicodeScalars.last, last == "\n" || last == " " || last == "\t" { text.unicodeScalars.removeLast() }
+        text = VietConverter.nfc(text)
+        // The cap holds for what is returned too (NFC can lengthen some scripts' text).
+        emittedBytes += text.utf8.count
+        guard emittedBytes <= limits.maxTextBytes else {
+            problem("text-cap-reached: more than \(limits.maxTextBytes) bytes of text")
+            stopped = true
+            return
+        }
         let props = charProps(at: first)
         var style = extraStyle
         if props.bold { style.insert(.bold) }
@@ -608,7 +618,7 @@ struct WordReader {
         let fontName = props.font.flatMap { $0 < fonts.count ? fonts[$0] : nil }
         units.append(
             TextUnit(
-                VietConverter.nfc(text),
+                text,
                 container: container,
                 page: page,
                 region: region,

@@ -58,3 +58,11 @@ def test_rtf_fuzz_entry_replays_fixtures_and_crashers():
     fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.rtf"))
     crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("crash-*"))
     replay(DOCUMENT_TEXT_FUZZER, "rtf", fixtures + crashers)
+
+
+def test_ole2_fuzz_entry_replays_fixtures_and_crashers():
+    fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.doc")) + sorted(
+        (ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.xls")
+    )
+    crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("ole2-*"))
+    replay(DOCUMENT_TEXT_FUZZER, "ole2", fixtures + crashers)
