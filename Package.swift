@@ -175,7 +175,7 @@ let package = Package(
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
         // Speed of the secrecy matcher on the regulations and on stamped documents (Benchmarks/RESULTS.md).
-        .executableTarget(name: "thugate-secrecybench", dependencies: ["SecrecyMarks"], path: "Benchmarks/SecrecyMarks"),
+        .executableTarget(name: "thugate-secrecybench", dependencies: ["SecrecyMarks", "DocumentText"], path: "Benchmarks/SecrecyMarks"),
         // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
         .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
         .executableTarget(

@@ -79,6 +79,13 @@ struct WordReader {
     var lastWasCellMark = false
     var singlePage = true
     var bodyParagraphs = 0
+    /// The character position where each page after the first starts (as far as breaks say).
+    var pageStarts: [Int] = []
+    var paragraphStart = 0
+    /// Body units by the character position they start at, and text boxes by their anchor's: the
+    /// boxes go into the body where they are anchored (reading order).
+    var bodyStarts: [(unit: Int, cp: Int)] = []
+    var anchoredBoxes: [(unit: Int, cp: Int)] = []
 
     init(word: [UInt8], limits: ExtractionLimits) {
         self.word = word
@@ -155,7 +162,8 @@ struct WordReader {
         readNotes(ranges[1])
         readNotes(ranges[4])
         readNotes(ranges[5])
-        readBoxes(ranges[6], container: .textBox)
+        readMainBoxes(ranges[6])
+        placeAnchoredBoxes()
         readBoxes(ranges[7], container: .textBox)
     }
 
@@ -212,8 +220,9 @@ struct WordReader {
         }
     }
 
-    /// Calls `body` with each character of `range` and its byte offset in the WordDocument stream.
-    static func characters(_ pieces: [WordPiece], _ word: [UInt8], _ range: Range<Int>, _ body: (UInt16, Int) -> Bool) {
+    /// Calls `body` with each character of `range`, its byte offset in the WordDocument stream and
+    /// its character position, until it returns false.
+    static func characters(_ pieces: [WordPiece], _ word: [UInt8], _ range: Range<Int>, _ body: (UInt16, Int, Int) -> Bool) {
         guard !range.isEmpty else { return }
         // The first piece that ends after the range's start.
         var low = 0
@@ -238,7 +247,7 @@ struct WordReader {
                         offset = piece.offset + 2 * (cp - piece.cpStart)
                         character = UInt16(word[offset]) | UInt16(word[offset + 1]) << 8
                     }
-                    if !body(character, offset) { return }
+                    if !body(character, offset, cp) { return }
                 }
             }
             index += 1
@@ -591,7 +600,8 @@ struct WordReader {
         page: Int?,
         region: TextUnit.Region? = nil,
         index: Int?,
-        extraStyle: TextUnit.Style = []
+        extraStyle: TextUnit.Style = [],
+        at cp: Int? = nil
     ) {
         guard let first = paragraph.firstVisible, !stopped else { return }
         guard units.count < limits.maxUnits else {
@@ -628,6 +638,7 @@ struct WordReader {
                 index: index
             )
         )
+        if let cp { bodyStarts.append((units.count - 1, cp)) }
     }
 
     mutating func readBody(_ range: Range<Int>) {
@@ -635,7 +646,7 @@ struct WordReader {
         var cell = Paragraph()
         var fields = FieldState()
         let pieces = self.pieces
-        WordReader.characters(pieces, word, range) { character, offset in
+        WordReader.characters(pieces, word, range) { character, offset, cp in
             let (mark, text) = WordReader.classify(character, fields: &fields)
             switch mark {
             case .skip: return true
@@ -646,9 +657,12 @@ struct WordReader {
                 lastWasCellMark = false
                 endBodyParagraph(&paragraph, cell: &cell, at: offset)
                 page += 1
+                pageStarts.append(cp + 1)
+                paragraphStart = cp + 1
             case .paragraph:
                 lastWasCellMark = false
                 endBodyParagraph(&paragraph, cell: &cell, at: offset)
+                paragraphStart = cp + 1
             case .cell:
                 let props = paragraphProps(at: offset)
                 let rowEnd = props.map(\.rowEnd) ?? (lastWasCellMark && paragraph.firstVisible == nil && cell.firstVisible == nil)
@@ -660,6 +674,7 @@ struct WordReader {
                     return !stopped
                 }
                 merge(&paragraph, into: &cell, at: offset)
+                paragraphStart = cp + 1
                 bodyParagraphs += 1
                 if cellInRow == 0, !tableOpen {
                     tableOpen = true
@@ -669,7 +684,7 @@ struct WordReader {
                 // the number, the subject line (and sometimes the stamp).
                 let region: TextUnit.Region? = tableCount == 1 && page == 1 && cellInRow == 0 ? .letterheadLeft : nil
                 if cell.firstVisible != nil {
-                    emit(cell, container: .tableCell, page: page, region: region, index: bodyIndex)
+                    emit(cell, container: .tableCell, page: page, region: region, index: bodyIndex, at: paragraphStart)
                     bodyIndex += 1
                 }
                 cell = Paragraph()
@@ -679,7 +694,7 @@ struct WordReader {
             return !stopped
         }
         merge(&paragraph, into: &cell, at: nil)
-        if cell.firstVisible != nil { emit(cell, container: .documentBody, page: page, index: bodyIndex) }
+        if cell.firstVisible != nil { emit(cell, container: .documentBody, page: page, index: bodyIndex, at: paragraphStart) }
     }
 
     /// Adds a finished paragraph of a cell to the cell's text.
@@ -693,7 +708,10 @@ struct WordReader {
 
     mutating func endBodyParagraph(_ paragraph: inout Paragraph, cell: inout Paragraph, at offset: Int) {
         let props = paragraphProps(at: offset)
-        if props?.pageBreakBefore == true, bodyParagraphs > 0, cell.firstVisible == nil { page += 1 }
+        if props?.pageBreakBefore == true, bodyParagraphs > 0, cell.firstVisible == nil {
+            page += 1
+            pageStarts.append(paragraphStart)
+        }
         bodyParagraphs += 1
         if props?.inTable == true {
             // A paragraph inside a cell: the cell is one unit, ended by its cell mark.
@@ -702,7 +720,7 @@ struct WordReader {
         }
         if cell.firstVisible != nil {
             // A cell whose mark never came (a damaged table): still a cell.
-            emit(cell, container: .tableCell, page: page, index: bodyIndex)
+            emit(cell, container: .tableCell, page: page, index: bodyIndex, at: paragraphStart)
             bodyIndex += 1
             cell = Paragraph()
         }
@@ -710,7 +728,7 @@ struct WordReader {
         if paragraph.firstVisible != nil {
             tableOpen = false
             cellInRow = 0
-            emit(paragraph, container: props?.frame == true ? .textBox : .documentBody, page: page, index: bodyIndex)
+            emit(paragraph, container: props?.frame == true ? .textBox : .documentBody, page: page, index: bodyIndex, at: paragraphStart)
             bodyIndex += 1
         }
         paragraph = Paragraph()
@@ -721,7 +739,7 @@ struct WordReader {
         var paragraph = Paragraph()
         var fields = FieldState()
         let pieces = self.pieces
-        WordReader.characters(pieces, word, range) { character, offset in
+        WordReader.characters(pieces, word, range) { character, offset, cp in
             let (mark, text) = WordReader.classify(character, fields: &fields)
             switch mark {
             case .skip: break
@@ -743,9 +761,72 @@ struct WordReader {
     }
 
     mutating func readBoxes(_ range: Range<Int>, container: TextUnit.Container) {
-        // Which page a text box is anchored on is not read (PlcfSpa); a one-page document's are on page 1.
-        let page = singlePage ? 1 : nil
-        readParagraphs(range, container: container, page: page)
+        readParagraphs(range, container: container, page: singlePage ? 1 : nil)
+    }
+
+    /// The main document's text boxes, each on the page of the shape that holds it: PlcftxbxTxt
+    /// splits the story into boxes and names each box's shape (lid), PlcSpaMom anchors each shape
+    /// (spid) at a character position of the main text ([MS-DOC] 2.8.34, 2.9.323, 2.8.37).
+    mutating func readMainBoxes(_ range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        guard !singlePage, let (boxFc, boxLcb) = fcLcb(56), let (spaFc, spaLcb) = fcLcb(40), boxLcb >= 30, spaLcb >= 34 else {
+            readBoxes(range, container: .textBox)
+            return
+        }
+        let shapes = (spaLcb - 4) / 30
+        var anchors: [Int: Int] = [:]
+        for index in 0..<shapes {
+            anchors[u32(table, spaFc + 4 * (shapes + 1) + 26 * index)] = u32(table, spaFc + 4 * index)
+        }
+        let boxes = (boxLcb - 4) / 26
+        var read = range.lowerBound
+        for index in 0..<boxes {
+            let start = max(read, range.lowerBound + u32(table, boxFc + 4 * index))
+            let end = min(range.upperBound, range.lowerBound + u32(table, boxFc + 4 * (index + 1)))
+            guard start < end else { continue }
+            if start > read { readParagraphs(read..<start, container: .textBox, page: nil) }
+            let lid = u32(table, boxFc + 4 * (boxes + 1) + 22 * index + 14)
+            let first = units.count
+            readParagraphs(start..<end, container: .textBox, page: anchors[lid].map(page(at:)))
+            if let anchor = anchors[lid] { anchoredBoxes += (first..<units.count).map { ($0, anchor) } }
+            read = end
+            if stopped { return }
+        }
+        // Whatever the boxes do not cover is still read.
+        if read < range.upperBound { readParagraphs(read..<range.upperBound, container: .textBox, page: nil) }
+    }
+
+    /// Moves each anchored text box's units to just after the body unit its anchor is in.
+    mutating func placeAnchoredBoxes() {
+        guard !anchoredBoxes.isEmpty else { return }
+        let moved = Set(anchoredBoxes.map(\.unit))
+        var after: [Int: [Int]] = [:]
+        var before: [Int] = []
+        for box in anchoredBoxes.sorted(by: { $0.cp < $1.cp }) {
+            // The last body unit starting at or before the anchor.
+            var low = 0
+            var high = bodyStarts.count
+            while low < high {
+                let middle = (low + high) / 2
+                if bodyStarts[middle].cp <= box.cp { low = middle + 1 } else { high = middle }
+            }
+            if low == 0 { before.append(box.unit) } else { after[bodyStarts[low - 1].unit, default: []].append(box.unit) }
+        }
+        let firstBody = bodyStarts.first?.unit ?? units.count
+        var ordered: [TextUnit] = []
+        ordered.reserveCapacity(units.count)
+        for index in units.indices where !moved.contains(index) {
+            if index == firstBody { ordered += before.map { units[$0] } }
+            ordered.append(units[index])
+            if let boxes = after[index] { ordered += boxes.map { units[$0] } }
+        }
+        if firstBody == units.count { ordered += before.map { units[$0] } }
+        units = ordered
+    }
+
+    /// The page of main-text character position `cp`, by the breaks met.
+    func page(at cp: Int) -> Int {
+        1 + pageStarts.count { $0 <= cp }
     }
 
     /// The header story: PlcfHdd splits it into 6 separator stories, then 6 per section (even and

@@ -129,11 +129,18 @@ private func findings(_ result: ExtractedText) -> [String] {
         // The bold MẬT after the page break is on page 2: evidence, not a stamp.
         let late = try #require(result.units.last { $0.text == "MẬT" })
         #expect(late.container == .documentBody && late.page == 2)
-        #expect(SecrecyMatcher.match(result.units).weak.map(\.page) == [2])
+        // So is the text box anchored on page 2 (its page comes from its shape's anchor).
+        let weak = SecrecyMatcher.match(result.units).weak
+        #expect(weak.map(\.page) == [2, 2] && weak.map(\.container) == [.documentBody, .textBox])
         let body = result.units.filter { $0.container == .documentBody }
         #expect(body.map(\.index) == body.indices.map { Optional(4 + $0) })
         #expect(body.first?.text == "V/v triển khai kế hoạch năm 2026")
-        #expect(result.units.contains { $0.container == .textBox && $0.text == "TỐI MẬT" && $0.style.contains(.bold) })
+        // Each text box stands in the body where its shape is anchored, on that page.
+        let boxes = result.units.filter { $0.container == .textBox }
+        #expect(boxes.map(\.text) == ["TỐI MẬT", "TUYỆT MẬT"] && boxes.map(\.page) == [1, 2])
+        #expect(boxes.allSatisfy { $0.style.isSuperset(of: [.bold, .red]) })
+        let order = result.units.map(\.text)
+        #expect(order.firstIndex(of: "TỐI MẬT") == order.firstIndex(of: "V/v triển khai kế hoạch năm 2026").map { $0 + 1 })
     }
 
     @Test func wordTrapWordsAndAnOrdinaryDegreeFieldFindNothing() throws {
@@ -215,6 +222,7 @@ private func findings(_ result: ExtractedText) -> [String] {
     @Test func streamNamesAreFoundWithoutRegardToCase() throws {
         let parts = try streams(of: try fixture("libreoffice-stamped.doc"), ["WordDocument", "1Table"])
         let renamed = compoundFile([("WORDDOCUMENT", parts[0].data), ("1table", parts[1].data)])
+        #expect(findings(OLE2Text.units(renamed)) == findings(OLE2Text.units(try fixture("libreoffice-stamped.doc"))))
         #expect(findings(OLE2Text.units(renamed)).count == 3)
     }
 

@@ -5,10 +5,13 @@ headless converts them to Word 97-2003 .doc and Excel 97-2003 .xls (`soffice --h
 doc|xls`). The generated files are committed so the unit tests do not need LibreOffice; run this script
 again to remake them:
     python3 Tests/DocumentTextTests/Fixtures/make_ole2.py
+With `--bench DIR` it writes larger documents for Benchmarks/SecrecyMarks instead (not committed): the
+regulations of Tests/SecrecyMarksTests/Regulations as a letter (.doc) and as a one-column sheet (.xls).
 """
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 from docx import Document
@@ -38,7 +41,7 @@ def bold_red(paragraph, text):
 
 def word_stamped():
     """A letter: TUYỆT MẬT in the page header, MẬT in the letterhead's left cell, TỐI MẬT in a text box,
-    and a bold MẬT alone on page 2 (not a stamp position)."""
+    and on page 2 (not a stamp position) a bold MẬT alone and a text box with TUYỆT MẬT."""
     doc = Document()
     bold_red(doc.sections[0].header.paragraphs[0], "TUYỆT MẬT")
     table = doc.add_table(rows=2, cols=2)
@@ -55,6 +58,9 @@ def word_stamped():
     doc.add_page_break()
     bold_red(doc.add_paragraph(), "MẬT")
     doc.add_paragraph("Trang hai của văn bản.")
+    box = doc.add_paragraph()
+    box._p.append(parse_xml(TEXTBOX % (nsdecls("w"), "TUYỆT MẬT")))
+    doc.add_paragraph("Hết.")
     return doc
 
 
@@ -125,7 +131,42 @@ def convert(soffice, work, path, target):
     return os.path.splitext(path)[0] + "." + target.split(":")[0]
 
 
+def regulations():
+    folder = os.path.join(HERE, "..", "..", "SecrecyMarksTests", "Regulations")
+    lines = []
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".txt"):
+            with open(os.path.join(folder, name), encoding="utf-8") as f:
+                lines += [line.strip() for line in f if line.strip()]
+    return lines
+
+
+def bench(out):
+    """The regulations as a stamped letter (header, letterhead, body) and as a sheet of cells."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    lines = regulations()
+    doc = word_stamped()
+    for line in lines:
+        doc.add_paragraph(line)
+    wb = Workbook()
+    ws = wb.active
+    ws.oddHeader.center.text = "MẬT"
+    for row, line in enumerate(lines, start=1):
+        ws.cell(row=row, column=1, value=line[:32000])
+    os.makedirs(out, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        path = os.path.join(work, "regulations-letter.docx")
+        doc.save(path)
+        shutil.copy(convert(soffice, work, path, "doc"), out)
+        path = os.path.join(work, "regulations-sheet.xlsx")
+        wb.save(path)
+        shutil.copy(convert(soffice, work, path, "xls"), out)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--bench":
+        bench(sys.argv[2])
+        return
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     with tempfile.TemporaryDirectory() as work:
         for name, make in (("stamped", word_stamped), ("traps", word_traps)):
