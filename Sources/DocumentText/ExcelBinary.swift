@@ -28,6 +28,7 @@ struct ExcelReader {
     var emittedBytes = 0
 
     var sst: [String] = []
+    var codePage = 1252
     var fonts: [Font] = []
     var xfFonts: [Int] = []
     var sheet = 0
@@ -106,7 +107,7 @@ struct ExcelReader {
                 }
             case 0x0204, 0x00D6:  // LABEL, RSTRING
                 var reader = StringCursor(segments: [body.dropFirst(6)])
-                if let text = biff8 ? reader.unicodeString(lengthBytes: 2) : reader.byteString(lengthBytes: 2) {
+                if let text = biff8 ? reader.unicodeString(lengthBytes: 2) : reader.byteString(lengthBytes: 2, codePage: codePage) {
                     cell(text, xf: u16(body, 4))
                 }
             case 0x0006:  // FORMULA: a string result (0x0000 in byte 0, 0xFFFF in bytes 6-7) comes in STRING
@@ -114,7 +115,7 @@ struct ExcelReader {
             case 0x0207:  // STRING
                 if let formula = pendingFormula {
                     var reader = StringCursor(segments: [body])
-                    if let text = biff8 ? reader.unicodeString(lengthBytes: 2) : reader.byteString(lengthBytes: 1) {
+                    if let text = biff8 ? reader.unicodeString(lengthBytes: 2) : reader.byteString(lengthBytes: 1, codePage: codePage) {
                         cell(text, xf: formula)
                     }
                 }
@@ -122,12 +123,12 @@ struct ExcelReader {
             case 0x0014, 0x0015:  // HEADER, FOOTER
                 guard !body.isEmpty else { break }
                 var reader = StringCursor(segments: [body])
-                if let text = biff8 ? reader.unicodeString(lengthBytes: 2) : reader.byteString(lengthBytes: 1) {
+                if let text = biff8 ? reader.unicodeString(lengthBytes: 2) : reader.byteString(lengthBytes: 1, codePage: codePage) {
                     headerFooter(text, container: type == 0x0014 ? .pageHeader : .pageFooter)
                 }
             case 0x0085:  // BOUNDSHEET: the sheet's name
                 var reader = StringCursor(segments: [body.dropFirst(6)])
-                if let name = biff8 ? reader.unicodeString(lengthBytes: 1) : reader.byteString(lengthBytes: 1) {
+                if let name = biff8 ? reader.unicodeString(lengthBytes: 1) : reader.byteString(lengthBytes: 1, codePage: codePage) {
                     emit(name, container: .metadata, font: nil, index: nil)
                 }
             case 0x0031:  // FONT
@@ -135,11 +136,34 @@ struct ExcelReader {
                 let weight = u16(body, 6)
                 let color = u16(body, 4)
                 var reader = StringCursor(segments: [body.dropFirst(14)])
-                let name = (biff8 ? reader.unicodeString(lengthBytes: 1) : reader.byteString(lengthBytes: 1)) ?? ""
+                let name = (biff8 ? reader.unicodeString(lengthBytes: 1) : reader.byteString(lengthBytes: 1, codePage: codePage)) ?? ""
                 // Palette index 10 (and 2 of the first eight) is red (FF0000) in the default palette.
                 if fonts.count < 1 << 16 {
                     fonts.append(Font(name: name, bold: weight >= 700, red: color == 10 || color == 2, points: Double(height) / 20))
                 }
+            case 0x01B6:  // TXO: a text box or note; its text is in the CONTINUE records that follow
+                var segments: [ArraySlice<UInt8>] = []
+                var next = position
+                while next + 4 <= stream.count, Int(stream[next]) | Int(stream[next + 1]) << 8 == 0x003C {
+                    let continued = Int(stream[next + 2]) | Int(stream[next + 3]) << 8
+                    guard next + 4 + continued <= stream.count else { break }
+                    segments.append(stream[(next + 4)..<(next + 4 + continued)])
+                    next += 4 + continued
+                }
+                position = next
+                let count = u16(body, 10)
+                guard count > 0, biff8 else { break }
+                // Each record of the text starts with its own option byte (fHighByte).
+                var reader = StringCursor(segments: segments)
+                if let flags = reader.byte(), let text = reader.characters(count, highByte: flags & 0x01 != 0) {
+                    for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+                        emit(String(line), container: .textBox, font: nil, index: nil)
+                    }
+                } else {
+                    problem("xls-bad-text-box: a text box's text ends early")
+                }
+            case 0x0042:  // CODEPAGE (BIFF5/7 strings are in it)
+                codePage = u16(body, 0)
             case 0x00E0:  // XF
                 if xfFonts.count < 1 << 16 { xfFonts.append(u16(body, 0)) }
             default:
@@ -381,14 +405,18 @@ struct StringCursor {
         return characters(count, highByte: flags & 0x01 != 0)
     }
 
-    /// BIFF5/7: a count and Windows-1252 bytes.
-    mutating func byteString(lengthBytes: Int) -> String? {
+    /// BIFF5/7: a count and bytes in the workbook's code page (Windows-1258 is decoded; any
+    /// other is read as Windows-1252, which is how legacy TCVN3 / VNI bytes reach the matcher).
+    mutating func byteString(lengthBytes: Int, codePage: Int) -> String? {
         guard let count = integer(lengthBytes) else { return nil }
-        var scalars = String.UnicodeScalarView()
+        var bytes: [UInt8] = []
         for _ in 0..<count {
             guard let next = byte() else { return nil }
-            scalars.append(Windows1252.scalar(next))
+            bytes.append(next)
         }
+        if codePage == 1258 { return VietConverter.toUnicode(bytes, from: .cp1258) }
+        var scalars = String.UnicodeScalarView()
+        for byte in bytes { scalars.append(Windows1252.scalar(byte)) }
         return String(scalars)
     }
 

@@ -202,6 +202,45 @@ private func findings(_ result: ExtractedText) -> [String] {
         #expect(zip(sheet, expected).filter { $0 != $1 }.map(\.0) == [])
     }
 
+    @Test func excelTextBoxIsAStamp() throws {
+        let result = OLE2Text.units(try fixture("libreoffice-textbox.xls"))
+        #expect(result.isComplete, "\(result.problems)")
+        #expect(result.units.filter { $0.container == .textBox }.map(\.text) == ["TỐI MẬT"])
+        #expect(findings(result) == ["toi-mat@text-box"])
+        #expect(result.units.contains { $0.container == .sheetCell && $0.text == "UBND TỈNH QUẢNG NINH" })
+    }
+
+    /// A BIFF5 workbook (`Book` stream, 8-bit strings in the CODEPAGE): LibreOffice reads the format
+    /// but no longer writes it, so the records are written here ([MS-XLS] 2.4, BIFF5 layouts).
+    @Test func biff5StringsAreReadInTheirCodePageWithTheirFonts() {
+        func record(_ type: UInt16, _ body: [UInt8]) -> [UInt8] { le16(type) + le16(UInt16(body.count)) + body }
+        func font(_ name: String, bold: Bool) -> [UInt8] {
+            record(
+                0x0031,
+                le16(240) + le16(0) + le16(0x7FFF) + le16(bold ? 700 : 400) + le16(0) + [0, 0, 0, 0, UInt8(name.utf8.count)]
+                    + Array(name.utf8)
+            )
+        }
+        func xf(_ font: UInt16) -> [UInt8] { record(0x00E0, le16(font) + [UInt8](repeating: 0, count: 14)) }
+        let header: [UInt8] = Array("&C&\".VnTimeH,Bold\"tuy".utf8) + [0xD6] + Array("t m".utf8) + [0xCB, 0x74]
+        var book = record(0x0809, le16(0x0500) + le16(0x0005) + le16(0) + le16(1993))
+        book += record(0x0042, le16(1252))
+        book += font("Arial", bold: false) + font(".VnTimeH", bold: true) + xf(0) + xf(1)
+        book += record(0x0085, le32(0) + [0, 0, 6] + Array("Sheet1".utf8))
+        book += record(0x000A, [])
+        book += record(0x0809, le16(0x0500) + le16(0x0010) + le16(0) + le16(1993))
+        book += record(0x0014, [UInt8(header.count)] + header)
+        book += record(0x0204, le16(1) + le16(0) + le16(0) + le16(4) + Array("Caf".utf8) + [0xE9])
+        book += record(0x0204, le16(0) + le16(0) + le16(1) + le16(3) + [0x6D, 0xCB, 0x74])
+        book += record(0x000A, [])
+        let result = OLE2Text.units(compoundFile([("Book", book)]))
+        #expect(result.isComplete, "\(result.problems)")
+        #expect(result.units.map(\.text) == ["Sheet1", "tuy\u{D6}t m\u{CB}t", "Café", "m\u{CB}t"])
+        #expect(result.units[1].container == .pageHeader && result.units[1].fontName == ".VnTimeH")
+        #expect(result.units[3].fontName == ".VnTimeH" && result.units[3].style == [.bold] && result.units[3].fontSize == 12)
+        #expect(findings(result) == ["tuyet-mat@page-header"])
+    }
+
     // MARK: Compound files
 
     @Test func aVersion4FileWithTheSameStreamsReadsTheSame() throws {

@@ -122,6 +122,28 @@ def workbook():
     return wb
 
 
+# A sheet with a text box (a drawing shape holding TỐI MẬT), written as flat ODS.
+FODS = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+ xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
+ xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
+ office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.spreadsheet">
+ <office:body><office:spreadsheet>
+  <table:table table:name="Tờ trình">
+   <table:shapes>
+    <draw:frame svg:x="1cm" svg:y="1cm" svg:width="4cm" svg:height="1.2cm" draw:z-index="0"><draw:text-box><text:p>TỐI MẬT</text:p></draw:text-box></draw:frame>
+   </table:shapes>
+   <table:table-row><table:table-cell office:value-type="string"><text:p>UBND TỈNH QUẢNG NINH</text:p></table:table-cell></table:table-row>
+  </table:table>
+ </office:spreadsheet></office:body>
+</office:document>
+"""
+
+
 def convert(soffice, work, path, target):
     subprocess.run(
         [soffice, "--headless", "-env:UserInstallation=file://" + work + "/profile", "--convert-to", target, "--outdir", work, path],
@@ -180,6 +202,10 @@ def main():
         path = os.path.join(work, "register.xlsx")
         workbook().save(path)
         shutil.copy(convert(soffice, work, path, "xls"), os.path.join(HERE, "libreoffice-register.xls"))
+        path = os.path.join(work, "textbox.fods")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(FODS)
+        shutil.copy(convert(soffice, work, path, "xls"), os.path.join(HERE, "libreoffice-textbox.xls"))
 
 
 if __name__ == "__main__":
