@@ -369,9 +369,11 @@ struct StringCursor {
     /// `count` characters, 8-bit or 16-bit as `highByte` says, re-reading the option byte at each record boundary.
     mutating func characters(_ count: Int, highByte: Bool) -> String? {
         var wide = highByte
-        var units: [UInt16] = []
-        units.reserveCapacity(min(count, 1 << 16))
-        while units.count < count {
+        // Encoded to UTF-8 as read: decoding a UTF-16 array at the end costs more.
+        var paragraph = WordReader.Paragraph()
+        paragraph.text.reserveCapacity(min(count, 1 << 16))
+        var read = 0
+        while read < count {
             guard segment < segments.count else { return nil }
             if position >= segments[segment].endIndex {
                 segment += 1
@@ -381,22 +383,26 @@ struct StringCursor {
                 wide = flags & 0x01 != 0
                 continue
             }
+            let unit: UInt16
             if wide {
-                guard position + 1 < segments[segment].endIndex else {
+                if position + 1 < segments[segment].endIndex {
+                    unit = UInt16(segments[segment][position]) | UInt16(segments[segment][position + 1]) << 8
+                    position += 2
+                } else {
                     // A UTF-16 unit split across records: not allowed; read it as the rest goes.
                     guard let low = byte(), let high = byte() else { return nil }
-                    units.append(UInt16(low) | UInt16(high) << 8)
-                    continue
+                    unit = UInt16(low) | UInt16(high) << 8
                 }
-                units.append(UInt16(segments[segment][position]) | UInt16(segments[segment][position + 1]) << 8)
-                position += 2
             } else {
                 // Compressed characters are the low bytes of UTF-16 units (ISO-8859-1), not a code page.
-                units.append(UInt16(segments[segment][position]))
+                unit = UInt16(segments[segment][position])
                 position += 1
             }
+            WordReader.appendUTF8(unit, to: &paragraph)
+            read += 1
         }
-        return String(decoding: units, as: UTF16.self)
+        if paragraph.high != nil { WordReader.appendScalar(0xFFFD, to: &paragraph.text) }
+        return String(decoding: paragraph.text, as: UTF8.self)
     }
 
     /// XLUnicodeString (a 2-byte count) or ShortXLUnicodeString (a 1-byte count).

@@ -508,7 +508,10 @@ struct WordReader {
 
     /// A paragraph (or cell, header line, text box line) being collected.
     struct Paragraph {
-        var text: [UInt16] = []
+        /// UTF-8, encoded as the UTF-16 characters come (decoding UTF-16 at the end costs more).
+        var text: [UInt8] = []
+        /// A high surrogate waiting for its low half.
+        var high: UInt16?
         var firstVisible: Int?
         var bordered = false
         var frame = false
@@ -583,6 +586,7 @@ struct WordReader {
     }
 
     mutating func add(_ character: UInt16, at offset: Int, to paragraph: inout Paragraph) -> Bool {
+        // At most 3 UTF-8 bytes per UTF-16 unit (4 for a surrogate pair).
         textBytes += character < 0x80 ? 1 : 3
         if textBytes > limits.maxTextBytes {
             problem("text-cap-reached: more than \(limits.maxTextBytes) bytes of text")
@@ -590,8 +594,46 @@ struct WordReader {
             return false
         }
         if paragraph.firstVisible == nil, WordReader.isVisible(character) { paragraph.firstVisible = offset }
-        paragraph.text.append(character)
+        WordReader.appendUTF8(character, to: &paragraph)
         return true
+    }
+
+    static func appendUTF8(_ unit: UInt16, to paragraph: inout Paragraph) {
+        var value = UInt32(unit)
+        if let high = paragraph.high {
+            paragraph.high = nil
+            if (0xDC00..<0xE000).contains(unit) {
+                value = 0x10000 + ((UInt32(high) - 0xD800) << 10) + (UInt32(unit) - 0xDC00)
+            } else {
+                // A lone high surrogate: a replacement character, then this unit on its own.
+                appendScalar(0xFFFD, to: &paragraph.text)
+            }
+        }
+        if value >= 0xD800, value < 0xDC00 {
+            paragraph.high = unit
+            return
+        }
+        if value >= 0xDC00, value < 0xE000 { value = 0xFFFD }
+        appendScalar(value, to: &paragraph.text)
+    }
+
+    static func appendScalar(_ value: UInt32, to bytes: inout [UInt8]) {
+        switch value {
+        case 0..<0x80:
+            bytes.append(UInt8(value))
+        case 0x80..<0x800:
+            bytes.append(UInt8(0xC0 | value >> 6))
+            bytes.append(UInt8(0x80 | value & 0x3F))
+        case 0x800..<0x10000:
+            bytes.append(UInt8(0xE0 | value >> 12))
+            bytes.append(UInt8(0x80 | (value >> 6) & 0x3F))
+            bytes.append(UInt8(0x80 | value & 0x3F))
+        default:
+            bytes.append(UInt8(0xF0 | value >> 18))
+            bytes.append(UInt8(0x80 | (value >> 12) & 0x3F))
+            bytes.append(UInt8(0x80 | (value >> 6) & 0x3F))
+            bytes.append(UInt8(0x80 | value & 0x3F))
+        }
     }
 
     mutating func emit(
@@ -609,7 +651,9 @@ struct WordReader {
             stopped = true
             return
         }
-        var text = String(decoding: paragraph.text, as: UTF16.self)
+        var bytes = paragraph.text
+        if paragraph.high != nil { WordReader.appendScalar(0xFFFD, to: &bytes) }
+        var text = String(decoding: bytes, as: UTF8.self)
         while let last = text.unicodeScalars.last, last == "\n" || last == " " || last == "\t" { text.unicodeScalars.removeLast() }
         text = VietConverter.nfc(text)
         // The cap holds for what is returned too (NFC can lengthen some scripts' text).
@@ -700,6 +744,7 @@ struct WordReader {
     /// Adds a finished paragraph of a cell to the cell's text.
     func merge(_ paragraph: inout Paragraph, into cell: inout Paragraph, at offset: Int?) {
         if cell.firstVisible == nil, let first = paragraph.firstVisible { cell.firstVisible = first }
+        if paragraph.high != nil { WordReader.appendScalar(0xFFFD, to: &paragraph.text) }
         if !cell.text.isEmpty, !paragraph.text.isEmpty { cell.text.append(0x0A) }
         cell.text += paragraph.text
         cell.bordered = cell.bordered || paragraph.bordered
