@@ -71,6 +71,8 @@ public enum OLE2Text {
             let (tableName, fibProblem) = reader.tableStreamName()
             if let fibProblem {
                 reader.problem(fibProblem)
+            } else if tableName == nil {
+                reader.readOldText()
             } else if let tableName, let table = file.stream(named: tableName) {
                 reader.read(table: table)
             } else {

@@ -110,7 +110,52 @@ struct WordReader {
         let flags = u16(word, 0x0A)
         if flags & 0x0100 != 0 { return (nil, "encrypted: the Word document is encrypted (FIB fEncrypted)") }
         if flags & 0x8000 != 0 { return (nil, "encrypted: the Word document is obfuscated (FIB fObfuscated)") }
+        // Word 6 and Word 95 (nFib below 193) have another FIB and no table stream.
+        if u16(word, 2) < 193 { return (nil, nil) }
         return (flags & 0x0200 != 0 ? "1Table" : "0Table", nil)
+    }
+
+    /// A Word 6 / Word 95 document: its text is the bytes from fcMin to fcMac in the Windows code
+    /// page; read as body paragraphs without formatting (a fast-saved file's pieces come in saved
+    /// order, not reading order), and said to be incomplete.
+    mutating func readOldText() {
+        let start = u32(word, 0x18)
+        let end = min(u32(word, 0x1C), word.count)
+        problem("doc-old-format: a Word 6/95 document (nFib \(u16(word, 2))): its text read without headers, text boxes or formatting")
+        guard start < end else { return }
+        var paragraph = Paragraph()
+        var fields = FieldState()
+        for offset in start..<end where !stopped {
+            let character = UInt16(Windows1252.scalar(word[offset]).value)
+            let (mark, text) = WordReader.classify(character, fields: &fields)
+            switch mark {
+            case .skip: continue
+            case .text: _ = add(text ?? character, at: offset, to: &paragraph)
+            case .paragraph, .cell, .pageBreak:
+                // Offsets here are not those of a Word 97 FKP: no formatting is looked up.
+                if paragraph.firstVisible != nil { emitPlain(paragraph) }
+                paragraph = Paragraph()
+                if mark == .pageBreak { page += 1 }
+            }
+        }
+        if paragraph.firstVisible != nil { emitPlain(paragraph) }
+    }
+
+    mutating func emitPlain(_ paragraph: Paragraph) {
+        guard units.count < limits.maxUnits else {
+            problem("text-cap-reached: more than \(limits.maxUnits) units")
+            stopped = true
+            return
+        }
+        let text = VietConverter.nfc(String(decoding: paragraph.text, as: UTF8.self).trimmingWhitespace())
+        emittedBytes += text.utf8.count
+        guard emittedBytes <= limits.maxTextBytes else {
+            problem("text-cap-reached: more than \(limits.maxTextBytes) bytes of text")
+            stopped = true
+            return
+        }
+        units.append(TextUnit(text, container: .documentBody, page: page, index: bodyIndex))
+        bodyIndex += 1
     }
 
     /// The FIB's fc/lcb pair number `index` of FibRgFcLcb, nil when it is absent or empty.

@@ -172,6 +172,24 @@ private func findings(_ result: ExtractedText) -> [String] {
         #expect(result.units.first { $0.container == .pageHeader }?.text == "UBND TINH QUANG NINH")
     }
 
+    /// Word 6 / 95 (nFib under 193): no table stream; the text from fcMin to fcMac is read plain.
+    @Test func word95TextIsReadPlainAndSaidIncomplete() {
+        let text = Array(
+            "UBND T\u{CD}NH\rV/v k\u{EA} ho\u{B8}ch\r\u{13} PAGE \u{14}1\u{15}\u{0C}Trang hai\r".unicodeScalars.map { UInt8($0.value) }
+        )
+        var word = [UInt8](repeating: 0, count: 0x300)
+        word.replaceSubrange(0..<4, with: le16(0xA5EC) + le16(101))
+        word.replaceSubrange(0x18..<0x20, with: le32(0x300) + le32(UInt32(0x300 + text.count)))
+        word += text + [UInt8](repeating: 0, count: 4096)
+        let result = OLE2Text.units(compoundFile([("WordDocument", word)]))
+        #expect(result.units.map(\.text) == ["UBND T\u{CD}NH", "V/v k\u{EA} ho\u{B8}ch", "1", "Trang hai"])
+        #expect(result.units.map(\.page) == [1, 1, 1, 2] && result.units.map(\.index) == [0, 1, 2, 3])
+        #expect(result.problems.count == 1 && result.problems[0].hasPrefix("doc-old-format:"))
+        // A Word 97 FIB whose table stream is missing.
+        word.replaceSubrange(2..<4, with: le16(193))
+        #expect(OLE2Text.units(compoundFile([("WordDocument", word)])).problems.first?.hasPrefix("doc-no-table:") == true)
+    }
+
     // MARK: Excel workbooks written by LibreOffice
 
     @Test func excelHeaderStampIsStrongAndCellsAreDataOnly() throws {
