@@ -79,6 +79,7 @@ struct WordReader {
     var lastWasCellMark = false
     var singlePage = true
     var bodyParagraphs = 0
+    var visitBudget = 0
     /// The character position where each page after the first starts (as far as breaks say).
     var pageStarts: [Int] = []
     var paragraphStart = 0
@@ -183,6 +184,9 @@ struct WordReader {
 
     mutating func read(table: [UInt8]) {
         self.table = table
+        // Every character position is read once from its own bytes in a sound file; pieces that
+        // share bytes, or header stories that overlap, must not multiply the work.
+        visitBudget = 2 * word.count + (1 << 16)
         readPieces()
         readFonts()
         readStyles()
@@ -297,6 +301,17 @@ struct WordReader {
             }
             index += 1
         }
+    }
+
+    /// Counts one character read; false (with a problem) once more have been read than the stream could hold.
+    mutating func spend() -> Bool {
+        visitBudget -= 1
+        guard visitBudget >= 0 else {
+            problem("doc-bad-piece-table: the stories name more characters than the WordDocument stream holds")
+            stopped = true
+            return false
+        }
+        return true
     }
 
     // MARK: Fonts and styles
@@ -736,6 +751,7 @@ struct WordReader {
         var fields = FieldState()
         let pieces = self.pieces
         WordReader.characters(pieces, word, range) { character, offset, cp in
+            guard spend() else { return false }
             let (mark, text) = WordReader.classify(character, fields: &fields)
             switch mark {
             case .skip: return true
@@ -830,6 +846,7 @@ struct WordReader {
         var fields = FieldState()
         let pieces = self.pieces
         WordReader.characters(pieces, word, range) { character, offset, cp in
+            guard spend() else { return false }
             let (mark, text) = WordReader.classify(character, fields: &fields)
             switch mark {
             case .skip: break

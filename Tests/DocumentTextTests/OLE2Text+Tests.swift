@@ -338,6 +338,26 @@ private func findings(_ result: ExtractedText) -> [String] {
         #expect(!half.isComplete)
     }
 
+    /// 20,000 pieces that all name the same bytes (20 million characters from a 20 KiB stream):
+    /// the reading stops at what the stream could hold.
+    @Test func piecesSharingBytesDoNotMultiplyTheWork() throws {
+        var parts = try streams(of: try fixture("libreoffice-stamped.doc"), ["WordDocument", "1Table"])
+        let count = 20_000
+        var clx: [UInt8] = [0x02] + le32(UInt32(4 * (count + 1) + 8 * count))
+        for index in 0...count { clx += le32(UInt32(index * 1000)) }
+        // Compressed pieces (bit 30) at byte 0x800 of the WordDocument stream.
+        for _ in 0..<count { clx += le16(0) + le32(0x4000_0000 | 0x1000) + le16(0) }
+        let offset = parts[1].data.count
+        parts[1].data += clx
+        parts[0].data.replaceSubrange(0x1A2..<0x1AA, with: le32(UInt32(offset)) + le32(UInt32(clx.count)))
+        parts[0].data.replaceSubrange(0x4C..<0x50, with: le32(UInt32(count * 1000)))
+        let start = Date()
+        // Version 4: the test writer's one FAT sector then covers the 240 KiB table stream.
+        let result = OLE2Text.units(compoundFile(parts, version: 4))
+        #expect(result.problems.contains { $0.hasPrefix("doc-bad-piece-table:") }, "\(result.problems)")
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+
     @Test func encryptionIsAProblem() throws {
         var word = try streams(of: try fixture("libreoffice-stamped.doc"), ["WordDocument", "1Table"])
         word[0].data[0x0B] |= 0x01  // FIB fEncrypted
