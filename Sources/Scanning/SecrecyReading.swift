@@ -75,6 +75,14 @@ struct SecrecyReader: Sendable {
             text = ExtractedText(units: result.units, problems: result.problems.map(\.rawValue))
         case .pdf:
             text = pdf?.read(bytes, limits: limits) ?? ExtractedText(problems: ["pdf-reader: no PDF reader is configured"])
+        case .doc, .xls:
+            text = OLE2Text.units(bytes, limits: limits)
+        case .ole2:
+            // A compound file of another application (an .msi, a .ppt, an Outlook .msg) holds no
+            // text this reads: not a document here, as a picture is not.
+            let read = OLE2Text.units(bytes, limits: limits)
+            if read.units.isEmpty && read.problems.contains(where: { $0.hasPrefix("ole2-unknown") }) { return nil }
+            text = read
         case .text:
             text = PlainText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
         case .csv:
