@@ -5,9 +5,11 @@ test), the .eml writer, and LibreOffice headless conversion in batches.
 import email.policy
 import email.utils
 import os
+import re
 import shutil
 import subprocess
 import unicodedata
+import zipfile
 from email.message import EmailMessage
 
 # --- Legacy encodings -------------------------------------------------------------------------
@@ -190,8 +192,30 @@ def attach(msg: EmailMessage, data: bytes, filename: str):
 
 
 def write_eml(msg: EmailMessage, path: str):
+    """Writes `msg` with boundaries derived from its Message-ID (the email package picks random
+    ones), so the same corpus comes out byte for byte."""
+    tag = "".join(ch for ch in str(msg.get("Message-ID", "")) if ch.isdigit())[:8] or "0"
+    for index, part in enumerate(msg.walk()):
+        if part.get_content_maintype() == "multipart":
+            part.set_boundary(f"=_secrecy-eval_{tag}_{index}")
     with open(path, "wb") as f:
         f.write(msg.as_bytes(policy=email.policy.SMTP))
+
+
+def freeze_zip(path: str, date_time=(2026, 3, 2, 8, 0, 0)):
+    """Rewrites a zip (OOXML, ODF) with every entry's timestamp fixed, order and compression kept
+    (ODF's stored `mimetype` stays first): python-docx and friends stamp the current time."""
+    with zipfile.ZipFile(path) as z:
+        entries = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w") as z:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                # openpyxl sets "modified" to the time of saving whatever the properties say.
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-03-02T08:00:00Z", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=date_time)
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            z.writestr(fixed, data)
 
 
 # --- LibreOffice --------------------------------------------------------------------------------

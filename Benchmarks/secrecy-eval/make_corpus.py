@@ -105,7 +105,21 @@ def encode_stamp(word, encoding):
         return Stamp(ct.vni_text(word), run_font="VNI-Times")
     if encoding == "unaccented":
         return Stamp(ct.unaccented(word), run_font="Times New Roman")
+    if encoding == "letter-spaced":
+        return Stamp(letter_spaced(word), run_font="Times New Roman")
+    if encoding == "zero-width":
+        return Stamp(zero_width(word), run_font="Times New Roman")
     raise ValueError(encoding)
+
+
+def letter_spaced(word):
+    """"TỐI MẬT" → "T Ố I  M Ậ T": letters one space apart, words two (how a typist spreads a stamp)."""
+    return "  ".join(" ".join(part) for part in word.split(" "))
+
+
+def zero_width(word):
+    """A zero-width space inside each word ("MẬ\u200bT"): invisible, and breaks a naive search."""
+    return " ".join(part[:-1] + "\u200b" + part[-1] for part in word.split(" "))
 
 
 # --- Letters ------------------------------------------------------------------------------------
@@ -698,6 +712,8 @@ class Corpus:
             writer(path, *args, **kw)
         else:
             writer(*args, path, **kw)
+        if ext in ("docx", "xlsx", "pptx", "odt", "ods"):
+            ct.freeze_zip(path)
         return path
 
     def convert(self, source, target):
@@ -811,6 +827,17 @@ def positives(c: Corpus):
     c.case("secret", "docx", "field", "tcvn3-vntime", "stamp", "field typed in .VnTime (lowercase font)",
            c.mail_with([path]), "toi-mat")
 
+    for enc, placement, level in (("letter-spaced", "bordered", "toi-mat"), ("letter-spaced", "page-header", "tuyet-mat"),
+                                  ("zero-width", "text-box", "mat"), ("zero-width", "letterhead-left-cell", "toi-mat")):
+        word = dict((l, w) for l, w, _ in LEVELS)[level]
+        letter = Letter(rng, stamps={placement: encode_stamp(word, enc)})
+        path = c.doc(f"pos-docx-{enc}-{placement}", "docx", write_docx, letter)
+        c.case("secret", "docx", placement, enc, "stamp", "python-docx letter", c.mail_with([path]), level)
+    c.case("secret", "subject", "subject-tag", "zero-width", "stamp", "zero-width space inside the tag",
+           c.mail_with([], subject=f"[{zero_width('TỐI MẬT')}] Báo cáo tuần"), "toi-mat")
+    c.case("secret", "text-plain", "mail-body-first-line", "letter-spaced", "stamp", "letter-spaced first line",
+           c.mail_with([], body=f"{letter_spaced('MẬT')}\n\nKính gửi: Các phòng.\n"), "mat")
+
     # DOC, RTF, ODT, PDF made by LibreOffice from some of those letters.
     for target, picks in (
         ("doc", [("page-header", "mat"), ("letterhead-left-cell", "toi-mat"), ("text-box", "tuyet-mat"),
@@ -893,6 +920,8 @@ def positives(c: Corpus):
     c.case("secret", "pdf", "upper-left", "nfd", "stamp", "fpdf2, every string NFD", c.mail_with([path]), "toi-mat")
     path = c.doc("pos-pdf-unaccented", "pdf", write_pdf, Letter(rng), stamps={"upper-left": "TUYET MAT"})
     c.case("secret", "pdf", "upper-left", "unaccented", "stamp", "fpdf2", c.mail_with([path]), "tuyet-mat")
+    path = c.doc("pos-pdf-spaced", "pdf", write_pdf, Letter(rng), stamps={"upper-left": letter_spaced("TỐI MẬT")})
+    c.case("secret", "pdf", "upper-left", "letter-spaced", "stamp", "fpdf2", c.mail_with([path]), "toi-mat")
 
     # RTF in legacy code pages, by hand.
     for enc, placement, level in (("cp1258-rtf", "document-head", "mat"), ("cp1258-rtf", "page-header", "toi-mat"),
@@ -1010,6 +1039,22 @@ def negatives(c: Corpus):
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(f"{unit}\n{sentence}\n")
                 c.case("none", "txt", "document-head", "unicode", "trap", note, c.mail_with([path]))
+    # Trap words in legacy fonts and without diacritics, in stamp positions: decoding must not
+    # turn them into levels.
+    for j, (word, enc, placement) in enumerate((("MẬT KHẨU", "tcvn3-run", "bordered"), ("BẢO MẬT", "vni", "text-box"),
+                                                ("TÀI LIỆU MẬT", "tcvn3-style", "page-header"),
+                                                ("MAT KHAU", "unaccented", "letterhead-left-cell"),
+                                                ("BAO MAT", "unaccented", "text-box"), ("MẬT ONG", "nfd", "bordered"))):
+        letter = Letter(rng, stamps={placement: encode_stamp(word, enc)})
+        path = c.doc(f"neg-trap-legacy-{j}", "docx", write_docx, letter)
+        c.case("none", "docx", placement, enc, "trap", f"trap word {word!r} ({enc}) in a stamp position", c.mail_with([path]))
+    c.case("none", "text-plain", "mail-body-first-line", "unaccented", "trap", "unaccented 'mat khau' in running text",
+           c.mail_with([], body="Anh doi mat khau hop thu truoc thu Sau nhe.\nMat khau moi it nhat 8 ky tu.\n"))
+    letter = Letter(rng, stamps={"text-box": encode_stamp("TOI MAT", "unaccented"),
+                                 "bordered": encode_stamp("GIAI MAT", "unaccented")})
+    c.case("none", "docx", "text-box", "unaccented", "declassified", "TOI MAT with GIAI MAT beside it (no diacritics)",
+           c.mail_with([c.doc("neg-giaimat-unaccented", "docx", write_docx, letter)]), "toi-mat")
+
     # The regulations: each as txt, docx and pdf; all five in one message.
     regs = sorted(p for p in os.listdir(REGULATIONS) if p.endswith(".txt"))
     reg_paths = []
