@@ -152,6 +152,7 @@ MIME_TYPES = {
     "pptx": ("application", "vnd.openxmlformats-officedocument.presentationml.presentation"),
     "odt": ("application", "vnd.oasis.opendocument.text"),
     "ods": ("application", "vnd.oasis.opendocument.spreadsheet"),
+    "odp": ("application", "vnd.oasis.opendocument.presentation"),
     "pdf": ("application", "pdf"),
     "rtf": ("application", "rtf"),
     "doc": ("application", "msword"),

@@ -531,6 +531,45 @@ def write_pptx(path, stamp=None, title="Báo cáo tiến độ chuyển đổi s
     prs.save(path)
 
 
+def write_odp(path, stamp):
+    """An ODF presentation (odfpy): page 1 with a title frame and `stamp` in a text-box frame at
+    the top left; page 2 plain."""
+    from odf.draw import Frame, Page, TextBox
+    from odf.opendocument import OpenDocumentPresentation
+    from odf.style import (FontFace, MasterPage, PageLayout, PageLayoutProperties, Style, TextProperties)
+    from odf.text import P, Span
+    doc = OpenDocumentPresentation()
+    layout = PageLayout(name="PM1")
+    layout.addElement(PageLayoutProperties(pagewidth="28cm", pageheight="15.75cm", printorientation="landscape"))
+    doc.automaticstyles.addElement(layout)
+    master = MasterPage(name="Default", pagelayoutname=layout)
+    doc.masterstyles.addElement(master)
+    props = dict(fontweight="bold", color="#ff0000", fontsize="24pt")
+    if stamp.run_font:
+        doc.fontfacedecls.addElement(FontFace(name=stamp.run_font, fontfamily=stamp.run_font))
+        props["fontname"] = stamp.run_font
+    red = Style(name="T1", family="text")
+    red.addElement(TextProperties(**props))
+    doc.automaticstyles.addElement(red)
+    for number, title in ((1, "Báo cáo tiến độ chuyển đổi số"), (2, "Nhiệm vụ quý II")):
+        page = Page(name=f"page{number}", masterpagename=master)
+        frame = Frame(width="20cm", height="2cm", x="4cm", y="3cm")
+        box = TextBox()
+        box.addElement(P(text=title))
+        frame.addElement(box)
+        page.addElement(frame)
+        if number == 1:
+            frame = Frame(width="6cm", height="1.5cm", x="0.5cm", y="0.5cm")
+            box = TextBox()
+            p = P()
+            p.addElement(Span(stylename=red, text=stamp.text))
+            box.addElement(p)
+            frame.addElement(box)
+            page.addElement(frame)
+        doc.presentation.addElement(page)
+    doc.save(path)
+
+
 def write_pdf(letter, path, stamps=None, nfd_text=False):
     """The letter as a PDF from fpdf2 with DejaVu Serif embedded: agency, number and V/v top left,
     motto top right; `stamps` {placement: text}: upper-left below V/v (red, bold, double box),
@@ -708,11 +747,11 @@ class Corpus:
 
     def doc(self, name, ext, writer, *args, **kw):
         path = os.path.join(self.src, f"{name}.{ext}")
-        if writer in (write_xlsx, write_ods, write_pptx, write_text_pdf, write_text_docx):
+        if writer in (write_xlsx, write_ods, write_pptx, write_text_pdf, write_text_docx, write_odp):
             writer(path, *args, **kw)
         else:
             writer(*args, path, **kw)
-        if ext in ("docx", "xlsx", "pptx", "odt", "ods"):
+        if ext in ("docx", "xlsx", "pptx", "odt", "ods", "odp"):
             ct.freeze_zip(path)
         return path
 
@@ -906,6 +945,10 @@ def positives(c: Corpus):
     for enc in ("vni", "nfd"):
         path = c.doc(f"pos-pptx-{enc}", "pptx", write_pptx, stamp=encode_stamp("MẬT", enc))
         c.case("secret", "pptx", "text-box", enc, "stamp", "python-pptx text box on slide 1", c.mail_with([path]), "mat")
+    for enc, level in (("unicode", "toi-mat"), ("vni", "mat")):
+        word = dict((l, w) for l, w, _ in LEVELS)[level]
+        path = c.doc(f"pos-odp-{enc}", "odp", write_odp, encode_stamp(word, enc))
+        c.case("secret", "odp", "text-box", enc, "stamp", "odfpy presentation, frame on page 1", c.mail_with([path]), level)
 
     # PDF from fpdf2: upper left below V/v, the top-right circulation area, the top of every page.
     for placement in ("upper-left", "circulation-area", "page-header"):
@@ -1204,7 +1247,7 @@ def check(c: Corpus):
             openpyxl.load_workbook(path)
         elif name.endswith(".pptx"):
             pptx.Presentation(path)
-        elif name.endswith((".odt", ".ods")):
+        elif name.endswith((".odt", ".ods", ".odp")):
             load(path)
         else:
             continue
