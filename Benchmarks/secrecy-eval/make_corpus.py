@@ -16,7 +16,6 @@ timestamps inside documents aside).
 """
 import argparse
 import csv
-import io
 import json
 import os
 import random
