@@ -189,6 +189,10 @@ def evaluate(args):
                           for l, _ in benign)
     out.append(f"Benign letters: {len(benign)} messages, {benign_findings} `{SECRET_RULE}` findings, "
                f"{sum(g['unchecked'] for _, g in benign)} `{UNCHECKED_RULE}`.")
+    unreadable = [(l, g) for l, g in pairs if l["expected"] == "unchecked"]
+    if unreadable:
+        out.append(f"Unreadable documents (expected `{UNCHECKED_RULE}`): {len(unreadable)}, "
+                   f"{sum(g['unchecked'] for _, g in unreadable)} reported so.")
     levels = [(l, g) for l, g in pairs if l["expected"] == "secret" and g["secret"] and g["level"]]
     if levels:
         out.append(f"Level named in the finding's detail: {len(levels)} of the found stamps, "
@@ -196,7 +200,8 @@ def evaluate(args):
     other = Counter(rule for _, g in pairs for rule in g["rules"] if rule not in (SECRET_RULE, UNCHECKED_RULE))
     if other:
         out.append("Other rules' findings (messages): " + ", ".join(f"`{r}` {n}" for r, n in other.most_common()) + ".")
-    wrong = [(l, g) for l, g in pairs if (l["expected"] == "secret") != g["secret"] or g["error"]]
+    wrong = [(l, g) for l, g in pairs if (l["expected"] == "secret") != g["secret"] or g["error"]
+             or (l["expected"] == "unchecked") != g["unchecked"]]
     if wrong:
         out += ["", f"Misclassified ({len(wrong)}; the first {min(len(wrong), args.show)}):", "",
                 "| file | expected | format | placement | encoding | note | rules |", "|---|---|---|---|---|---|---|"]

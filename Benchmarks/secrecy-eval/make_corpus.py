@@ -11,7 +11,7 @@ python-pptx, odfpy, fpdf2 (DejaVu embedded) and LibreOffice headless (.doc, .xls
 
 Writes DIR/messages/*.eml and DIR/labels.jsonl, one object a line:
 {"file", "expected": "secret"|"none"|"unchecked", "level", "format", "placement", "encoding",
-"category", "note"}. The same seed gives the same messages and labels (the writers' own
+"category", "note"}; "unchecked" marks a document that cannot be read (an encrypted PDF). The same seed gives the same messages and labels (the writers' own
 timestamps inside documents aside).
 """
 import argparse
@@ -20,6 +20,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -965,6 +966,25 @@ def positives(c: Corpus):
     path = c.doc("pos-pdf-spaced", "pdf", write_pdf, Letter(rng), stamps={"upper-left": letter_spaced("TỐI MẬT")})
     c.case("secret", "pdf", "upper-left", "letter-spaced", "stamp", "fpdf2", c.mail_with([path]), "toi-mat")
 
+    # The urgency stamp just below the secrecy stamp (Phụ lục I), and both on one PDF line.
+    letter = Letter(rng, stamps={"document-head": encode_stamp("MẬT", "unicode")}, head_lines=[("HỎA TỐC", True)])
+    path = c.doc("pos-docx-with-urgency", "docx", write_docx, letter)
+    c.case("secret", "docx", "document-head", "unicode", "stamp", "MẬT with HỎA TỐC below it", c.mail_with([path]), "mat")
+    path = c.doc("pos-pdf-with-urgency", "pdf", write_pdf, Letter(rng), stamps={"upper-left": "TỐI MẬT   THƯỢNG KHẨN"})
+    c.case("secret", "pdf", "upper-left", "unicode", "stamp", "level and urgency on one PDF line", c.mail_with([path]), "toi-mat")
+    # Encrypted PDFs (qpdf, AES-256): with only an owner password the text is readable (a stamp
+    # to find); with a user password it is not (a "not fully checked" finding).
+    source = c.doc("pos-pdf-owner-only", "pdf", write_pdf, Letter(rng), stamps={"upper-left": "MẬT"})
+    path = os.path.join(c.src, "pos-pdf-owner-only-encrypted.pdf")
+    subprocess.run(["qpdf", "--encrypt", "", "chu-so-huu", "256", "--", source, path], check=True)
+    c.case("secret", "pdf", "upper-left", "unicode", "stamp", "AES-256 with an owner password only (text readable)",
+           c.mail_with([path]), "mat")
+    source = c.doc("unchecked-pdf-user", "pdf", write_pdf, Letter(rng), stamps={"upper-left": "TỐI MẬT"})
+    path = os.path.join(c.src, "unchecked-pdf-user-encrypted.pdf")
+    subprocess.run(["qpdf", "--encrypt", "matkhau", "chu-so-huu", "256", "--", source, path], check=True)
+    c.case("unchecked", "pdf", "upper-left", "unicode", "encrypted", "AES-256 with a user password: cannot be read",
+           c.mail_with([path]), "toi-mat")
+
     # RTF in legacy code pages, by hand.
     for enc, placement, level in (("cp1258-rtf", "document-head", "mat"), ("cp1258-rtf", "page-header", "toi-mat"),
                                   ("cp1258-rtf", "document-head", "tuyet-mat"), ("tcvn3-run", "document-head", "toi-mat"),
@@ -1182,6 +1202,9 @@ def negatives(c: Corpus):
                                  "bordered": encode_stamp("Chỉ người có tên mới được bóc bì", "unicode")})
     c.case("none", "docx", "circulation-area", "unicode", "circulation", "circulation notes without a level",
            c.mail_with([c.doc("neg-circulation", "docx", write_docx, letter)]))
+    c.case("none", "text-plain", "mail-body-first-line", "unicode", "quotation", "a stamp line quoted from an earlier mail",
+           c.mail_with([], subject="Re: Báo cáo tuần",
+                       body="Em đã nhận.\n\nVào ngày 1/3/2026, Văn phòng viết:\n> MẬT\n> Kính gửi: Các phòng.\n"))
     c.case("none", "text-plain", "none", "unicode", "quotation", "a level in quotation marks",
            c.mail_with([], body="Văn thư đóng dấu \"MẬT\" theo mẫu số 02 của Nghị định 63/2026.\n"))
     c.case("none", "text-plain", "none", "unicode", "list", "a list of the levels",
