@@ -274,9 +274,14 @@ def main():
     parser.add_argument("--adversarial-timeout", type=float, default=120)
     parser.add_argument("--show", type=int, default=40, help="misclassified messages listed")
     parser.add_argument("--markdown", help="also write the tables to this file")
+    parser.add_argument("--results", help="write each message's label and outcome here (JSON lines), to diff two builds")
     args = parser.parse_args()
     args.bin = os.path.abspath(args.bin)
-    lines, _ = evaluate(args)
+    lines, pairs = evaluate(args)
+    if args.results:
+        with open(args.results, "w", encoding="utf-8") as f:
+            for label, got in pairs:
+                f.write(json.dumps({**{k: v for k, v in label.items() if k != "path"}, "got": got}, ensure_ascii=False) + "\n")
     if args.adversarial:
         lines += adversarial(args)
     text = "\n".join(lines) + "\n"
