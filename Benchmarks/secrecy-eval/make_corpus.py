@@ -26,6 +26,7 @@ import tempfile
 import time
 import unicodedata
 import zipfile
+from collections import defaultdict
 from datetime import datetime, timezone
 from xml.sax.saxutils import escape
 
@@ -1282,8 +1283,26 @@ def check(c: Corpus):
             text = unicodedata.normalize("NFC", f.read())
         if "Kính gửi" not in text and "Kinh gui" not in text and "Kính göûi" not in text and "KÝnh göi" not in text:
             raise SystemExit(f"LibreOffice did not read the text of {path}")
-    print(f"make_corpus: {opened} documents re-opened by their writers' libraries; "
-          f"{len(rtfs)} hand-written RTF read by LibreOffice", file=sys.stderr)
+    # LibreOffice opens what python-docx, odfpy and openpyxl wrote (Impress, for .pptx/.odp, is
+    # not installed: those are re-read by python-pptx and odfpy only).
+    written = defaultdict(list)
+    for name in sorted(os.listdir(c.src)):
+        ext = name.rsplit(".", 1)[-1]
+        if ext in ("docx", "odt", "xlsx", "ods"):
+            written[ext].append(os.path.join(c.src, name))
+    read_back = 0
+    for ext, paths in written.items():
+        # One output directory per source type: "x.xlsx" and "x.ods" both become "x.csv".
+        target = "txt:Text (encoded):UTF8" if ext in ("docx", "odt") else "csv"
+        out_ext = os.path.join(c.work, "check-" + ext)
+        ct.soffice_convert(paths, target, out_ext, os.path.join(c.work, "lo-profile"))
+        for path in paths:
+            out = os.path.join(out_ext, os.path.splitext(os.path.basename(path))[0] + "." + target.split(":")[0])
+            if os.path.getsize(out) == 0:
+                raise SystemExit(f"LibreOffice read nothing from {path}")
+            read_back += 1
+    print(f"make_corpus: {opened} documents re-opened by their writers' libraries, {read_back} of them opened by "
+          f"LibreOffice; {len(rtfs)} hand-written RTF read by LibreOffice", file=sys.stderr)
 
 
 def main():
