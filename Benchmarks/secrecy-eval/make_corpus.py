@@ -142,7 +142,8 @@ class Letter:
         paragraphs = [p.format(n=n, d=d, task=self.task) for p in rng.sample(PARAGRAPHS, 3)]
         self.body = list(body_lines) + paragraphs
         self.signer = signer or rng.choice(SIGNERS)
-        self.date = f"Quảng Ninh, ngày {d} tháng 3 năm 2026"
+        province = self.agency.split("TỈNH ", 1)[-1].title()
+        self.date = f"{province}, ngày {d} tháng 3 năm 2026"
         self.to = "Kính gửi: Các sở, ban, ngành thuộc tỉnh."
 
 
