@@ -447,7 +447,7 @@ def write_odt(letter, path):
     doc.save(path)
 
 
-def write_xlsx(path, rows, header=None, header_font=None, sheet_title="Báo cáo"):
+def write_xlsx(path, rows, header=None, sheet_title="Báo cáo"):
     """A workbook with `rows`; `header` (a Stamp text) as the sheet's page header (centre)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
