@@ -323,6 +323,7 @@ struct HTMLReader {
     var stack: [HTMLElement] = []
     var openCounts: [String: Int] = [:]
     var excessDepth = 0
+    var tooDeep = false
     var sheet = StyleSheet()
     var unit = HTMLUnitBuffer()
     var index = 0
@@ -392,7 +393,7 @@ struct HTMLReader {
         let end = input.count
         while position < end, !stopped {
             let byte = input[position]
-            if byte == 0x3C, !characterReferencesOnly {  // <
+            if startsMarkup(input, position) {
                 position = markup(input, at: position)
             } else if byte == 0x26 {  // &
                 position = reference(input, at: position) { reader, scalar in reader.appendScalar(scalar) }
@@ -402,7 +403,7 @@ struct HTMLReader {
         }
     }
 
-    /// Reads the text up to the next "<" or "&" with the style of the element it is in (looked
+    /// Reads the text up to the next markup or "&" with the style of the element it is in (looked
     /// up once a run, not once a byte); returns where it stopped.
     mutating func text(_ input: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let style = current
@@ -410,29 +411,39 @@ struct HTMLReader {
         var seen = false
         while position < input.count, !stopped {
             let byte = input[position]
-            if byte == 0x26 || (byte == 0x3C && !characterReferencesOnly) { break }
-            position += 1
+            if byte == 0x26 || startsMarkup(input, position) { break }
             if isSpace(byte) {
                 // A new unit after a line break in `pre` takes the style again.
                 if style.pre, byte == 0x0A { seen = false }
                 space(byte, style)
+                position += 1
                 continue
+            }
+            // A run of visible bytes, appended at once. ASCII bytes never occur inside a UTF-8
+            // sequence, so the run ends at a character boundary and a cap reached cuts none.
+            let runStart = position
+            position += 1
+            while position < input.count {
+                let next = input[position]
+                if next == 0x26 || isSpace(next) || startsMarkup(input, position) { break }
+                position += 1
             }
             if !seen {
                 visible(style)
                 seen = true
             }
-            // A character's bytes go in together, so a cap reached never cuts one.
-            let length = byte < 0xC0 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
-            if length == 1 {
-                append(CollectionOfOne(byte))
-            } else {
-                let characterEnd = min(input.count, position - 1 + length)
-                append(UnsafeBufferPointer(rebasing: input[(position - 1)..<characterEnd]))
-                position = characterEnd
-            }
+            append(UnsafeBufferPointer(rebasing: input[runStart..<position]))
         }
         return position
+    }
+
+    /// A "<" before a letter, "!", "/" or "?" starts markup; any other "<" is text (so is every
+    /// "<" in a title).
+    @inline(__always)
+    func startsMarkup(_ input: UnsafeBufferPointer<UInt8>, _ position: Int) -> Bool {
+        guard input[position] == 0x3C, !characterReferencesOnly else { return false }
+        let next = position + 1 < input.count ? input[position + 1] : 0
+        return isASCIILetter(next) || next == 0x21 || next == 0x2F || next == 0x3F
     }
 
     /// White space: a line break inside `pre` ends the unit; elsewhere runs fold to one space.
@@ -681,8 +692,12 @@ struct HTMLReader {
             cellInRow += 1
         }
         guard stack.count < maxDepth else {
+            // Said once (not built again for each of a million elements).
+            if excessDepth == 0, !tooDeep {
+                tooDeep = true
+                problem("html-too-deep: elements nested deeper than \(maxDepth)")
+            }
             excessDepth += 1
-            problem("html-too-deep: elements nested deeper than \(maxDepth)")
             return
         }
         stack.append(HTMLElement(name: name, style: style, isCell: isCell))
