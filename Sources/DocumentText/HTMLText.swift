@@ -14,6 +14,12 @@ import VietText
 /// skipped, so "one of a mail's first lines" is the first units. The `<title>` is a `metadata`
 /// unit without an index (not a stamp position: weak at most).
 ///
+/// In a document (any container but `.mailBody`): a LibreOffice `<div title="header">` /
+/// `"footer"` or a Word `mso-element: header | footer` is a `pageHeader` / `pageFooter` unit, a
+/// VML `<v:textbox>` (Word's text boxes, inside `<!--[if gte vml 1]>`, which is read: Outlook and
+/// Word show conditional comments) a `textBox` unit, none of them with an index; body units carry
+/// the page, 1 and one more at each `page-break-before: always`.
+///
 /// Table cells: in a mail body (`container` `.mailBody`) a cell stays mail-body text, one unit a
 /// cell: mail clients lay out whole bodies with tables, and the matcher's only mail-body stamp
 /// position is the first lines. In a document (any other container) a cell is a `tableCell`, and
@@ -66,6 +72,10 @@ struct CSSDeclarations: Hashable {
     var border: Bool?
     var font: String?
     var size: Double?
+    /// `page-break-before: always`, `break-before: page`.
+    var pageBreakBefore: Bool?
+    /// `mso-element: header | footer` (Word's HTML).
+    var part: TextUnit.Container?
 
     var isEmpty: Bool { self == CSSDeclarations() }
 
@@ -77,6 +87,8 @@ struct CSSDeclarations: Hashable {
         if let border = other.border { self.border = border }
         if let font = other.font { self.font = font }
         if let size = other.size { self.size = size }
+        if let pageBreakBefore = other.pageBreakBefore { self.pageBreakBefore = pageBreakBefore }
+        if let part = other.part { self.part = part }
     }
 
     /// Parses `name: value; …` (lowercased names, `!important` ignored); unknown properties are skipped.
@@ -115,6 +127,10 @@ struct CSSDeclarations: Hashable {
             font = CSSDeclarations.firstFamily(raw[...])
         case "font-size":
             size = CSSDeclarations.points(value)
+        case "page-break-before", "break-before":
+            pageBreakBefore = value == "always" || value == "page" || value == "left" || value == "right"
+        case "mso-element":
+            part = value == "header" ? .pageHeader : value == "footer" ? .pageFooter : nil
         case "font":
             // The shorthand: `bold 14pt "Times New Roman"`; only weight and family are read.
             if value.split(separator: " ").contains(where: { $0 == "bold" || $0 == "bolder" || $0 == "700" || $0 == "800" }) {
@@ -272,6 +288,11 @@ struct HTMLStyle: Hashable {
     var bordered = false
     var quoted = false
     var pre = false
+    /// A document part the element is (a LibreOffice `<div title="header">`, a VML text box).
+    var part: TextUnit.Container?
+    /// Inside a table cell, and the cell's region.
+    var cell = false
+    var region: TextUnit.Region?
     var font: String?
     var size: Double?
 
@@ -289,7 +310,6 @@ struct HTMLStyle: Hashable {
 struct HTMLElement {
     var name: String
     var style: HTMLStyle
-    var isCell: Bool
 }
 
 /// A start or end tag as read.
@@ -311,6 +331,7 @@ struct HTMLUnitBuffer {
     var pendingSpace = false
     var isCell = false
     var region: TextUnit.Region?
+    var part: TextUnit.Container?
 }
 
 struct HTMLReader {
@@ -324,6 +345,8 @@ struct HTMLReader {
     var openCounts: [String: Int] = [:]
     var excessDepth = 0
     var tooDeep = false
+    /// The page in a document: 1, and one more at each `page-break-before`.
+    var page = 1
     var sheet = StyleSheet()
     var unit = HTMLUnitBuffer()
     var index = 0
@@ -466,6 +489,12 @@ struct HTMLReader {
                 // "<!-->" and "<!--->" are empty comments (HTML: abrupt closing).
                 if matches(input, start + 4, ">") { return start + 5 }
                 if matches(input, start + 4, "->") { return start + 6 }
+                // A conditional comment (`<!--[if gte vml 1]>`, `<!--[if mso]>`): Outlook and Word
+                // show what it holds (Word's text boxes are VML inside one), so it is read.
+                if matches(input, start + 4, "[if") {
+                    guard let close = find(input, "]>", from: start + 7) else { return unterminated("comment") }
+                    return close + 2
+                }
                 guard let close = find(input, "-->", from: start + 4) else { return unterminated("comment") }
                 return close + 3
             }
@@ -564,7 +593,7 @@ struct HTMLReader {
         return position
     }
 
-    static let keptAttributes: Set<String> = ["class", "style", "color", "face", "size", "type", "border"]
+    static let keptAttributes: Set<String> = ["class", "style", "color", "face", "size", "type", "border", "title"]
 
     mutating func unterminated(_ what: String) -> Int {
         problem("html-unterminated: a \(what) runs to the end of the input")
@@ -674,21 +703,38 @@ struct HTMLReader {
             tableDepth += 1
         }
         if name == "tr" { cellInRow = 0 }
+        let declarations = elementDeclarations(tag)
+        if declarations.pageBreakBefore == true, container != .mailBody {
+            flushUnit()
+            page += 1
+        }
         if Self.voids.contains(name) || (tag.selfClosing && !Self.blocks.contains(name)) {
             if name == "hr" || name == "br" { flushUnit() }
             return
         }
         var style = current
-        style.apply(elementDeclarations(tag))
+        style.apply(declarations)
+        if container != .mailBody {
+            // LibreOffice writes a page's header and footer as `<div title="header">`; VML holds Word's text boxes.
+            switch name == "div" ? tag.attribute("title")?.lowercased() : nil {
+            case "header"?: style.part = .pageHeader
+            case "footer"?: style.part = .pageFooter
+            default: break
+            }
+            if name == "v:textbox" { style.part = .textBox }
+            if style.part != current.part { flushUnit() }
+        } else {
+            style.part = nil
+        }
         if name == "blockquote" || tag.attribute("type")?.lowercased() == "cite" { style.quoted = true }
         if name == "pre" || name == "listing" || name == "xmp" || name == "plaintext" || name == "textarea" { style.pre = true }
         if name == "table", let border = tag.attribute("border"), border.isEmpty || (Int(border.trimmingASCIISpaces()) ?? 1) > 0 {
             style.bordered = true
         }
-        let isCell = name == "td" || name == "th"
-        if isCell {
-            unit.isCell = true
-            if container != .mailBody, tableCount == 1, tableDepth == 1, cellInRow == 0 { unit.region = .letterheadLeft }
+        if name == "td" || name == "th" {
+            style.cell = true
+            // The first table of a document is its letterhead: its left column holds the agency, the number and the subject line.
+            style.region = container != .mailBody && tableCount == 1 && tableDepth == 1 && cellInRow == 0 ? .letterheadLeft : nil
             cellInRow += 1
         }
         guard stack.count < maxDepth else {
@@ -700,7 +746,7 @@ struct HTMLReader {
             excessDepth += 1
             return
         }
-        stack.append(HTMLElement(name: name, style: style, isCell: isCell))
+        stack.append(HTMLElement(name: name, style: style))
         openCounts[name, default: 0] += 1
     }
 
@@ -742,10 +788,12 @@ struct HTMLReader {
             return
         }
         guard (openCounts[name] ?? 0) > 0 else { return }
+        let part = current.part
         while let element = stack.popLast() {
             openCounts[element.name, default: 1] -= 1
             if element.name == name { break }
         }
+        if current.part != part { flushUnit() }
     }
 
     /// Ends an open element of `targets` near the top of the stack, unless one of `stops` comes first.
@@ -762,7 +810,8 @@ struct HTMLReader {
                 }
                 return
             }
-            if stops.contains(name) { return }
+            // A namespaced element (Word's `v:textbox`, `o:p`) is not HTML's to close.
+            if stops.contains(name) || name.contains(":") { return }
             cursor -= 1
         }
     }
@@ -815,6 +864,9 @@ struct HTMLReader {
             unit.style = runStyle
             unit.font = style.font
             unit.size = style.size
+            unit.part = style.part
+            unit.isCell = style.cell
+            unit.region = style.region
         }
     }
 
@@ -838,19 +890,24 @@ struct HTMLReader {
         guard !unit.bytes.isEmpty else { return }
         let text = String(decoding: unit.bytes, as: UTF8.self)
         guard !text.allSatisfy(\.isWhitespace) else { return }
-        let unitContainer: TextUnit.Container = unit.isCell && container != .mailBody ? .tableCell : container
+        var unitContainer: TextUnit.Container = unit.isCell && container != .mailBody ? .tableCell : container
+        if let part = unit.part { unitContainer = part }
+        let isPart = unitContainer == .pageHeader || unitContainer == .pageFooter
+        // Headers, footers and text boxes stand apart from the body's reading order (as in RTFText).
+        let unitIndex: Int? = unit.part == nil ? index : nil
         emit(
             TextUnit(
                 text,
                 container: unitContainer,
-                region: unit.region,
+                page: container == .mailBody || isPart ? nil : page,
+                region: unitContainer == .tableCell ? unit.region : nil,
                 style: unit.style ?? [],
                 fontName: unit.font,
                 fontSize: unit.size,
-                index: index
+                index: unitIndex
             )
         )
-        index += 1
+        if unitIndex != nil { index += 1 }
     }
 
     mutating func emit(_ textUnit: TextUnit) {
@@ -872,6 +929,7 @@ extension HTMLStyle {
         if declarations.border == true { bordered = true }
         if let font = declarations.font { self.font = font }
         if let size = declarations.size { self.size = size }
+        if let part = declarations.part { self.part = part }
     }
 }
 
