@@ -72,6 +72,9 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
         let charsets: [String?] = [nil, "utf-8", "utf-16", "utf-16le", "windows-1258", "tcvn3", "vni", "iso-8859-1"]
         let charset = input.first.map { charsets[Int($0) % charsets.count] } ?? nil
         let text = TextDecoding.string(from: input.dropFirst(), charset: charset)
+        if let declared = TextDecoding.htmlCharset(input) {
+            precondition(!declared.isEmpty && declared.utf8.count <= 1_024, "a charset not from the head")
+        }
         var tight = ExtractionLimits()
         tight.maxTextBytes = 256
         tight.maxUnits = 16
