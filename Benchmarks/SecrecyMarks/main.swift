@@ -111,6 +111,28 @@ for (name, bytes, read) in rows {
     print("| \(name) | \(kb) | \(units.count) | \(findings) | \(String(format: "%.1f", alone)) | \(String(format: "%.1f", matched)) |")
 }
 
+// MARK: - Hostile HTML: one read each, bounded by the limits
+
+let hostile: [(String, String)] = [
+    ("10 MiB of `<`", String(repeating: "<", count: 10 << 20)),
+    ("1,000,000 nested `<div>`", String(repeating: "<div>", count: 1_000_000) + "MẬT" + String(repeating: "</div>", count: 1_000_000)),
+    ("`<!--` × 1,000,000, unterminated", String(repeating: "<!--", count: 1_000_000)),
+    ("`<p a=\"` × 1,000,000, unterminated", String(repeating: "<p a=\"", count: 1_000_000)),
+    ("`&amp` × 2,000,000 (bare references)", String(repeating: "&amp", count: 2_000_000)),
+    ("`</div>` × 2,000,000 (nothing open)", String(repeating: "</div>", count: 2_000_000)),
+]
+print("")
+print("| hostile HTML | MiB | ms | units | problems |")
+print("|---|---:|---:|---:|---|")
+for (name, html) in hostile {
+    var result = ExtractedText()
+    let elapsed = clock.measure { result = HTMLText.units(html, container: .mailBody) }
+    let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+    let mib = String(format: "%.1f", Double(html.utf8.count) / Double(1 << 20))
+    let problems = result.problems.map { String($0.prefix(while: { $0 != ":" })) }.joined(separator: ", ")
+    print("| \(name) | \(mib) | \(String(format: "%.0f", milliseconds)) | \(result.units.count) | \(problems) |")
+}
+
 if CommandLine.arguments.count == 3 {
     let folder = URL(fileURLWithPath: CommandLine.arguments[2])
     let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])

@@ -48,7 +48,7 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
 
     /// The HTML reader as a mail body and as a document, with the default limits and tight ones.
     /// Properties: the limits hold (a cap reached is said), a second read is the same, units are
-    /// not blank and are numbered 0, 1, 2… in order (the title aside), a complete read read all.
+    /// not blank and those with an index are numbered 0, 1, 2… in order, a complete read read all.
     func runHTML(_ input: UnsafeRawBufferPointer) {
         let html = String(decoding: input, as: UTF8.self)
         var tight = ExtractionLimits()
@@ -61,7 +61,7 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
                 let result = HTMLText.units(html, container: container, limits: limits)
                 checkBounds(result, limits)
                 precondition(HTMLText.units(html, container: container, limits: limits) == result, "a second read differs")
-                let indexed = result.units.filter { $0.container != .metadata }
+                let indexed = result.units.filter { $0.index != nil }
                 precondition(indexed.map(\.index) == indexed.indices.map(Optional.some), "units not numbered in order")
                 if result.isComplete {
                     precondition(html.utf8.count <= limits.maxInputBytes, "a cut input read as complete")
@@ -75,6 +75,9 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
         let charsets: [String?] = [nil, "utf-8", "utf-16", "utf-16le", "windows-1258", "tcvn3", "vni", "iso-8859-1"]
         let charset = input.first.map { charsets[Int($0) % charsets.count] } ?? nil
         let text = TextDecoding.string(from: input.dropFirst(), charset: charset)
+        if let declared = TextDecoding.htmlCharset(input) {
+            precondition(!declared.isEmpty && declared.utf8.count <= 1_024, "a charset not from the head")
+        }
         var tight = ExtractionLimits()
         tight.maxTextBytes = 256
         tight.maxUnits = 16

@@ -88,7 +88,8 @@ struct SecrecyReader: Sendable {
         case .csv:
             text = CSVText.units(TextDecoding.string(from: bytes, charset: nil), limits: limits)
         case .html:
-            text = HTMLText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
+            let charset = TextDecoding.htmlCharset(bytes)
+            text = HTMLText.units(TextDecoding.string(from: bytes, charset: charset), container: .documentBody, limits: limits)
         default:
             return nil
         }
