@@ -144,6 +144,26 @@ FODS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+# Document properties: a title, a subject, keywords and user-defined properties (an e-office
+# "Độ mật" field and a Purview-style label), written as flat ODF.
+PROPERTIES = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
+ xmlns:dc="http://purl.org/dc/elements/1.1/"
+ office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
+ <office:meta>
+  <dc:title>Kế hoạch bảo đảm an toàn thông tin</dc:title>
+  <dc:subject>Báo cáo tháng</dc:subject>
+  <meta:keyword>an toàn, bảo mật</meta:keyword>
+  <meta:user-defined meta:name="Độ mật">Tối mật</meta:user-defined>
+  <meta:user-defined meta:name="MSIP_Label_2fd1d0f0-1c2f-4d3e-9a8b-0c1d2e3f4a5b_Name">Mật</meta:user-defined>
+ </office:meta>
+ <office:body><office:text><text:p>Nội dung.</text:p></office:text></office:body>
+</office:document>
+"""
+
+
 def convert(soffice, work, path, target):
     subprocess.run(
         [soffice, "--headless", "-env:UserInstallation=file://" + work + "/profile", "--convert-to", target, "--outdir", work, path],
@@ -206,6 +226,10 @@ def main():
         with open(path, "w", encoding="utf-8") as f:
             f.write(FODS)
         shutil.copy(convert(soffice, work, path, "xls"), os.path.join(HERE, "libreoffice-textbox.xls"))
+        path = os.path.join(work, "properties.fodt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(PROPERTIES)
+        shutil.copy(convert(soffice, work, path, "doc"), os.path.join(HERE, "libreoffice-properties.doc"))
 
 
 if __name__ == "__main__":
