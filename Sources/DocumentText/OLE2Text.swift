@@ -17,6 +17,13 @@ public import SecrecyMarks
 /// document properties (title, subject, keywords, comments, category, company, user-defined
 /// properties such as `MSIP_Label_…` labels) as metadata units.
 ///
+/// Not read (yet): a `.doc`'s character styles (sprmCIstd) and its fonts for non-ASCII text when
+/// they differ from the ASCII one (rgFtc2), which page a header text box or a footnote is on,
+/// table cells of nested tables told apart from their parents, pictures and embedded objects
+/// (an embedded workbook in a `.doc` is a storage: the scanner's libclamav layers reach it), the
+/// drawing layer of an `.xls` beyond its text boxes, charts, and PowerPoint 97–2003 files. Word
+/// 6/95 documents are read as plain text and said incomplete.
+///
 /// Problems (the document was not read completely): `encrypted` (FIB fEncrypted, FILEPASS, an
 /// encrypted OOXML package in a compound file), `cfb-loop`, `cfb-bad-sector`, `cfb-truncated`,
 /// `cfb-stream-size`, `cfb-short-stream`, `cfb-too-long`, `cfb-bad-header`, `cfb-not-compound`,

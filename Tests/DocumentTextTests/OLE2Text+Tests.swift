@@ -216,6 +216,8 @@ private func findings(_ result: ExtractedText) -> [String] {
         #expect(result.units.filter { $0.container == .pageFooter }.map(\.text) == ["Trang  /", "Lưu hành nội bộ"])
         let header = try #require(result.units.first { $0.container == .pageHeader })
         #expect(header.fontName == "Times New Roman" && header.style.contains(.bold))
+        // A formula's cached string result (FORMULA then STRING).
+        #expect(result.units.contains { $0.container == .sheetCell && $0.text == "Kết quả" })
         let legacy = try #require(result.units.first { $0.fontName == ".VnTimeH" })
         #expect(legacy.text == "tuy\u{D6}t m\u{CB}t" && legacy.container == .sheetCell && legacy.style.contains(.bold))
     }

@@ -99,6 +99,7 @@ TCVN3_RTF = r"""{\rtf1\ansi\ansicpg1252\deff0
 
 def workbook():
     """A register: TỐI MẬT in the page header, a footer with codes, an "Độ mật" column, a .VnTimeH cell,
+    a formula with a string result,
     and enough shared strings (Vietnamese and ASCII) that the SST runs over several CONTINUE records."""
     wb = Workbook()
     ws = wb.active
@@ -114,6 +115,7 @@ def workbook():
     ws["A4"] = "tuy\u00d6t m\u00cbt"
     ws["A4"].font = Font(name=".VnTimeH", bold=True)
     ws["C1"] = 42
+    ws["B4"] = '=CONCATENATE("Kết ","quả")'
     for row in range(6, 606):
         ws.cell(row=row, column=1, value="Chuỗi số %d có dấu tiếng Việt" % row if row % 3 else "ascii string %d" % row)
     second = wb.create_sheet("Sổ đăng ký")
