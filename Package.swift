@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "DocumentText", dependencies: ["SecrecyMarks", "VietText"]),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
-        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText"], plugins: ["RuleRegistryPlugin"]),
+        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText", "SecrecyMarks"], plugins: ["RuleRegistryPlugin"]),
         // Build-tool plugin on Policy: runs RuleRegistry over Policy's Swift files, which writes
         // `RuleCatalog.registered` (every `static let declaration = RuleDeclaration(` in Rules/). So adding a
         // rule touches its own file, its tests and Config/thugate.toml, no list. Under Sources/ like every target.
@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Scanning",
             dependencies: [
-                "CClamAV", "CMagic", "Archives", "MIMECore", "Policy",
+                "CClamAV", "CMagic", "Archives", "MIMECore", "Policy", "DocumentText", "SecrecyMarks",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(privateSymbols)"])]
@@ -199,7 +199,7 @@ let package = Package(
             exclude: ["FuzzRegressions"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText", "SecrecyMarks", "SMTPCore"]),
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),

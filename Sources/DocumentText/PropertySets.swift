@@ -40,7 +40,7 @@ enum PropertySets {
         var bytes = 0
         for text in found {
             let text = VietConverter.nfc(text.trimmingWhitespace())
-            guard !text.isEmpty else { continue }
+            guard !text.allSatisfy(\.isWhitespace) else { continue }
             bytes += text.utf8.count
             guard bytes <= maxBytes, units.count < maxUnits else { return (units, true) }
             units.append(TextUnit(text, container: .metadata))

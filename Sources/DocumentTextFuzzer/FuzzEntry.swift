@@ -1,6 +1,6 @@
-// The fuzzing entries for the RTF and OLE2 (.doc, .xls) text readers. Scripts/fuzz builds this target with
-// `-sanitize=fuzzer,address -DFUZZING`; built normally it replays files through the same code
-// (FuzzSupport's `FuzzMain`).
+// The fuzzing entries for the document text readers (RTF, HTML, plain text and CSV, OLE2 .doc
+// and .xls). Scripts/fuzz builds this target with `-sanitize=fuzzer,address -DFUZZING`; built
+// normally it replays files through the same code (FuzzSupport's `FuzzMain`).
 import DocumentText
 import FuzzSupport
 import SecrecyMarks
@@ -8,11 +8,16 @@ import SecrecyMarks
 enum DocumentTextFuzzTarget: String, FuzzTarget {
     case rtf
     case ole2
+    case html
+    /// Plain text and CSV, decoded by `TextDecoding` with the charset the first byte picks.
+    case text
 
     func run(_ input: UnsafeRawBufferPointer) {
         switch self {
         case .rtf: runRTF(input)
         case .ole2: runOLE2(input)
+        case .html: runHTML(input)
+        case .text: runText(input)
         }
     }
 
@@ -54,9 +59,7 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
         tight.maxInputBytes = 16_384
         for limits in [ExtractionLimits(), tight] {
             let result = OLE2Text.units(bytes, limits: limits)
-            precondition(result.units.count <= limits.maxUnits, "more units than the limit")
-            let text = result.units.reduce(0) { $0 + $1.text.utf8.count }
-            precondition(text <= limits.maxTextBytes, "more text than the limit")
+            checkBounds(result, limits)
             precondition(OLE2Text.units(bytes, limits: limits) == result, "a second read differs")
             if result.isComplete {
                 precondition(bytes.count <= limits.maxInputBytes, "a cut input read as complete")
@@ -64,5 +67,57 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
             _ = SecrecyMatcher.match(result.units)
         }
         precondition(!OLE2Text.units(Array(bytes.dropFirst())).isComplete, "a file without the signature read as complete")
+    }
+
+    /// The HTML reader as a mail body and as a document, with the default limits and tight ones.
+    /// Properties: the limits hold (a cap reached is said), a second read is the same, units are
+    /// not blank and are numbered 0, 1, 2… in order (the title aside), a complete read read all.
+    func runHTML(_ input: UnsafeRawBufferPointer) {
+        let html = String(decoding: input, as: UTF8.self)
+        var tight = ExtractionLimits()
+        tight.maxHTMLDepth = 8
+        tight.maxTextBytes = 256
+        tight.maxUnits = 16
+        tight.maxInputBytes = 4_096
+        for limits in [ExtractionLimits(), tight] {
+            for container in [TextUnit.Container.mailBody, .documentBody] {
+                let result = HTMLText.units(html, container: container, limits: limits)
+                checkBounds(result, limits)
+                precondition(HTMLText.units(html, container: container, limits: limits) == result, "a second read differs")
+                let indexed = result.units.filter { $0.container != .metadata }
+                precondition(indexed.map(\.index) == indexed.indices.map(Optional.some), "units not numbered in order")
+                if result.isComplete {
+                    precondition(html.utf8.count <= limits.maxInputBytes, "a cut input read as complete")
+                }
+                _ = SecrecyMatcher.match(result.units)
+            }
+        }
+    }
+
+    func runText(_ input: UnsafeRawBufferPointer) {
+        let charsets: [String?] = [nil, "utf-8", "utf-16", "utf-16le", "windows-1258", "tcvn3", "vni", "iso-8859-1"]
+        let charset = input.first.map { charsets[Int($0) % charsets.count] } ?? nil
+        let text = TextDecoding.string(from: input.dropFirst(), charset: charset)
+        var tight = ExtractionLimits()
+        tight.maxTextBytes = 256
+        tight.maxUnits = 16
+        tight.maxInputBytes = 4_096
+        for limits in [ExtractionLimits(), tight] {
+            let plain = PlainText.units(text, container: .mailBody, limits: limits)
+            checkBounds(plain, limits)
+            precondition(plain.units.map(\.index) == plain.units.indices.map(Optional.some), "lines not numbered in order")
+            let csv = CSVText.units(text, limits: limits)
+            checkBounds(csv, limits)
+            precondition(csv.units.allSatisfy { $0.container == .sheetCell }, "a CSV field not a sheet cell")
+            _ = SecrecyMatcher.match(plain.units + csv.units)
+        }
+    }
+
+    func checkBounds(_ result: ExtractedText, _ limits: ExtractionLimits) {
+        precondition(result.units.count <= limits.maxUnits, "more units than the limit")
+        let text = result.units.reduce(0) { $0 + $1.text.utf8.count }
+        precondition(text <= limits.maxTextBytes, "more text than the limit")
+        precondition(!result.units.contains { $0.text.allSatisfy(\.isWhitespace) }, "a blank unit")
+        precondition(Set(result.problems.map { $0.prefix(while: { $0 != ":" }) }).count == result.problems.count, "a problem said twice")
     }
 }
