@@ -4,9 +4,9 @@
 // expected), and small stamped documents (letterhead, stamp, body) in Unicode, NFD and .VnTimeH.
 // Prints Markdown: µs per unit and findings per run. Then the mail-text readers (DocumentText's
 // HTMLText, PlainText, CSVText) on the same paragraphs shaped as Gmail, Outlook and Thunderbird
-// write them: µs per KB read, alone and with the matcher. With DOCUMENTS_DIR, last, the legacy
-// Office reader (OLE2Text) on each .doc / .xls there: µs per document read, and read + matched.
-// Build with -c release.
+// write them: µs per KB read, alone and with the matcher.
+// With DOCUMENTS_DIR, also the legacy Office reader (OLE2Text) on each .doc / .xls there: µs per
+// document read, and read + matched. Prints Markdown. Build with -c release.
 import DocumentText
 import Foundation
 import SecrecyMarks

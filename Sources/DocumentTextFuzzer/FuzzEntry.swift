@@ -1,23 +1,24 @@
-// The fuzzing entries for the document text readers (RTF, HTML, plain text and CSV, OLE2 .doc
-// and .xls). Scripts/fuzz builds this target with `-sanitize=fuzzer,address -DFUZZING`; built
-// normally it replays files through the same code (FuzzSupport's `FuzzMain`).
+// The fuzzing entries for the document text readers (RTF, HTML, plain text and CSV, OLE2 .doc and .xls). Scripts/fuzz
+// builds this target with
+// `-sanitize=fuzzer,address -DFUZZING`; built normally it replays files through the same code
+// (FuzzSupport's `FuzzMain`).
 import DocumentText
 import FuzzSupport
 import SecrecyMarks
 
 enum DocumentTextFuzzTarget: String, FuzzTarget {
     case rtf
-    case ole2
     case html
     /// Plain text and CSV, decoded by `TextDecoding` with the charset the first byte picks.
     case text
+    case ole2
 
     func run(_ input: UnsafeRawBufferPointer) {
         switch self {
         case .rtf: runRTF(input)
-        case .ole2: runOLE2(input)
         case .html: runHTML(input)
         case .text: runText(input)
+        case .ole2: runOLE2(input)
         }
     }
 
@@ -43,30 +44,6 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
             }
             _ = SecrecyMatcher.match(result.units)
         }
-    }
-
-    /// Reads the input as a compound file with the default limits and with tight ones, and hands
-    /// the units to the matcher. Properties: never more units or text than the limits allow, a
-    /// second read is the same, a complete read read the whole input, and a file that is not a
-    /// compound file is never complete.
-    func runOLE2(_ input: UnsafeRawBufferPointer) {
-        // The signature in front unless it is there, so the fuzzer spends its time past the header check.
-        let bytes = OLE2Text.isCompoundFile(input) ? Array(input) : [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + input
-        var tight = ExtractionLimits()
-        tight.maxSectors = 8
-        tight.maxTextBytes = 256
-        tight.maxUnits = 16
-        tight.maxInputBytes = 16_384
-        for limits in [ExtractionLimits(), tight] {
-            let result = OLE2Text.units(bytes, limits: limits)
-            checkBounds(result, limits)
-            precondition(OLE2Text.units(bytes, limits: limits) == result, "a second read differs")
-            if result.isComplete {
-                precondition(bytes.count <= limits.maxInputBytes, "a cut input read as complete")
-            }
-            _ = SecrecyMatcher.match(result.units)
-        }
-        precondition(!OLE2Text.units(Array(bytes.dropFirst())).isComplete, "a file without the signature read as complete")
     }
 
     /// The HTML reader as a mail body and as a document, with the default limits and tight ones.
@@ -119,5 +96,30 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
         precondition(text <= limits.maxTextBytes, "more text than the limit")
         precondition(!result.units.contains { $0.text.allSatisfy(\.isWhitespace) }, "a blank unit")
         precondition(Set(result.problems.map { $0.prefix(while: { $0 != ":" }) }).count == result.problems.count, "a problem said twice")
+    }
+
+    /// Reads the input as a compound file with the default limits and with tight ones, and hands
+    /// the units to the matcher. Properties: never more units or text than the limits allow, a
+    /// second read is the same, a complete read read the whole input, and a file that is not a
+    /// compound file is never complete.
+    func runOLE2(_ input: UnsafeRawBufferPointer) {
+        // The signature in front unless it is there, so the fuzzer spends its time past the header check.
+        let bytes = OLE2Text.isCompoundFile(input) ? Array(input) : [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + input
+        var tight = ExtractionLimits()
+        tight.maxSectors = 8
+        tight.maxTextBytes = 256
+        tight.maxUnits = 16
+        tight.maxInputBytes = 16_384
+        for limits in [ExtractionLimits(), tight] {
+            let result = OLE2Text.units(bytes, limits: limits)
+            // The limits, no blank unit, no problem said twice.
+            checkBounds(result, limits)
+            precondition(OLE2Text.units(bytes, limits: limits) == result, "a second read differs")
+            if result.isComplete {
+                precondition(bytes.count <= limits.maxInputBytes, "a cut input read as complete")
+            }
+            _ = SecrecyMatcher.match(result.units)
+        }
+        precondition(!OLE2Text.units(Array(bytes.dropFirst())).isComplete, "a file without the signature read as complete")
     }
 }

@@ -66,7 +66,6 @@ def test_html_and_text_fuzz_entries_replay_fixtures_and_crashers(target):
     crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob(f"{target}-*"))
     replay(DOCUMENT_TEXT_FUZZER, target, fixtures + crashers)
 
-
 def test_ole2_fuzz_entry_replays_fixtures_and_crashers():
     fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.doc")) + sorted(
         (ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.xls")
