@@ -283,7 +283,7 @@ struct ExcelReader {
     mutating func emit(_ raw: String, container: TextUnit.Container, font: Font?, index: Int?) {
         guard !stopped else { return }
         let text = VietConverter.nfc(raw.trimmingWhitespace())
-        guard !text.isEmpty else { return }
+        guard !text.allSatisfy(\.isWhitespace) else { return }
         // Counted as returned: one shared string can be shown by many cells.
         emittedBytes += text.utf8.count
         guard emittedBytes <= limits.maxTextBytes else {

@@ -13,7 +13,16 @@ public import SecrecyMarks
 /// chain, then the run's CHPX), so legacy `.VnTime` / `VNI-Times` text reaches the matcher as its
 /// characters read as Windows-1252 with the legacy font named. From an `.xls`: shared strings and
 /// the cells showing them, inline and formula strings, page headers and footers (`&` codes
-/// stripped, one unit per section), sheet names (metadata), each cell's font.
+/// stripped, one unit per section), sheet names (metadata), each cell's font. From both, the
+/// document properties (title, subject, keywords, comments, category, company, user-defined
+/// properties such as `MSIP_Label_…` labels) as metadata units.
+///
+/// Not read (yet): a `.doc`'s character styles (sprmCIstd) and its fonts for non-ASCII text when
+/// they differ from the ASCII one (rgFtc2), which page a header text box or a footnote is on,
+/// table cells of nested tables told apart from their parents, pictures and embedded objects
+/// (an embedded workbook in a `.doc` is a storage: the scanner's libclamav layers reach it), the
+/// drawing layer of an `.xls` beyond its text boxes, charts, and PowerPoint 97–2003 files. Word
+/// 6/95 documents are read as plain text and said incomplete.
 ///
 /// Problems (the document was not read completely): `encrypted` (FIB fEncrypted, FILEPASS, an
 /// encrypted OOXML package in a compound file), `cfb-loop`, `cfb-bad-sector`, `cfb-truncated`,
@@ -90,6 +99,15 @@ public enum OLE2Text {
             problems += file.problems + ["encrypted: an encrypted Office document (EncryptedPackage)"]
         case nil:
             problems += file.problems + ["ole2-unknown: a compound file with no WordDocument or Workbook stream"]
+        }
+        if kind(of: file) == .doc || kind(of: file) == .xls {
+            // The document's properties (title, subject, user-defined labels) after its text.
+            let used = units.reduce(0) { $0 + $1.text.utf8.count }
+            let properties = PropertySets.units(&file, textBytes: limits.maxTextBytes - used, units: limits.maxUnits - units.count)
+            units += properties.units
+            if properties.capped, !problems.contains(where: { $0.hasPrefix("text-cap-reached:") }) {
+                problems.append("text-cap-reached: the document properties past the text cap")
+            }
         }
         return ExtractedText(units: units, problems: problems)
     }

@@ -149,6 +149,7 @@ struct WordReader {
             return
         }
         let text = VietConverter.nfc(String(decoding: paragraph.text, as: UTF8.self).trimmingWhitespace())
+        guard !text.allSatisfy(\.isWhitespace) else { return }
         emittedBytes += text.utf8.count
         guard emittedBytes <= limits.maxTextBytes else {
             problem("text-cap-reached: more than \(limits.maxTextBytes) bytes of text")
@@ -716,6 +717,8 @@ struct WordReader {
         var text = String(decoding: bytes, as: UTF8.self)
         while let last = text.unicodeScalars.last, last == "\n" || last == " " || last == "\t" { text.unicodeScalars.removeLast() }
         text = VietConverter.nfc(text)
+        // Visible to Word's eye but blank to Swift's (an em space): no unit.
+        guard !text.allSatisfy(\.isWhitespace) else { return }
         // The cap holds for what is returned too (NFC can lengthen some scripts' text).
         emittedBytes += text.utf8.count
         guard emittedBytes <= limits.maxTextBytes else {

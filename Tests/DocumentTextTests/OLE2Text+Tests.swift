@@ -172,6 +172,18 @@ private func findings(_ result: ExtractedText) -> [String] {
         #expect(result.units.first { $0.container == .pageHeader }?.text == "UBND TINH QUANG NINH")
     }
 
+    @Test func documentPropertiesAreMetadataUnits() throws {
+        let result = OLE2Text.units(try fixture("libreoffice-properties.doc"))
+        #expect(result.isComplete, "\(result.problems)")
+        let metadata = result.units.filter { $0.container == .metadata }.map(\.text)
+        #expect(metadata.contains("Kế hoạch bảo đảm an toàn thông tin"))
+        #expect(metadata.contains("Báo cáo tháng") && metadata.contains("an toàn, bảo mật"))
+        #expect(metadata.contains("Độ mật: Tối mật"))
+        #expect(metadata.contains("MSIP_Label_2fd1d0f0-1c2f-4d3e-9a8b-0c1d2e3f4a5b_Name: Mật"))
+        // An e-office "Độ mật" field is a field wherever it stands.
+        #expect(SecrecyMatcher.match(result.units).findings.map { "\($0.level.rawValue)@\($0.placement.rawValue)" } == ["toi-mat@field"])
+    }
+
     /// Word 6 / 95 (nFib under 193): no table stream; the text from fcMin to fcMac is read plain.
     @Test func word95TextIsReadPlainAndSaidIncomplete() {
         let text = Array(
@@ -199,10 +211,13 @@ private func findings(_ result: ExtractedText) -> [String] {
         let report = SecrecyMatcher.match(result.units)
         // The .VnTimeH cell converts to TUYỆT MẬT, but a cell is data: weak. "Độ mật" / "Thường" / "Mật" are nothing.
         #expect(report.weak.map(\.level) == [.topSecret] && report.weak.first?.decoder == .tcvn3Upper)
-        #expect(result.units.filter { $0.container == .metadata }.map(\.text) == ["Công văn", "Sổ đăng ký"])
+        // The sheet names, then the document properties (openpyxl's AppVersion, kept by LibreOffice).
+        #expect(result.units.filter { $0.container == .metadata }.map(\.text) == ["Công văn", "Sổ đăng ký", "AppVersion: 3.1"])
         #expect(result.units.filter { $0.container == .pageFooter }.map(\.text) == ["Trang  /", "Lưu hành nội bộ"])
         let header = try #require(result.units.first { $0.container == .pageHeader })
         #expect(header.fontName == "Times New Roman" && header.style.contains(.bold))
+        // A formula's cached string result (FORMULA then STRING).
+        #expect(result.units.contains { $0.container == .sheetCell && $0.text == "Kết quả" })
         let legacy = try #require(result.units.first { $0.fontName == ".VnTimeH" })
         #expect(legacy.text == "tuy\u{D6}t m\u{CB}t" && legacy.container == .sheetCell && legacy.style.contains(.bold))
     }
@@ -263,7 +278,7 @@ private func findings(_ result: ExtractedText) -> [String] {
 
     @Test func aVersion4FileWithTheSameStreamsReadsTheSame() throws {
         let original = try fixture("libreoffice-stamped.doc")
-        let parts = try streams(of: original, ["WordDocument", "1Table"])
+        let parts = try streams(of: original, ["WordDocument", "1Table", PropertySets.summary, PropertySets.documentSummary])
         for version in [3, 4] {
             let repacked = compoundFile(parts, version: version)
             #expect(repacked.count % (version == 4 ? 4096 : 512) == 0)

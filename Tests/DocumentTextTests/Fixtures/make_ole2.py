@@ -99,6 +99,7 @@ TCVN3_RTF = r"""{\rtf1\ansi\ansicpg1252\deff0
 
 def workbook():
     """A register: TỐI MẬT in the page header, a footer with codes, an "Độ mật" column, a .VnTimeH cell,
+    a formula with a string result,
     and enough shared strings (Vietnamese and ASCII) that the SST runs over several CONTINUE records."""
     wb = Workbook()
     ws = wb.active
@@ -114,6 +115,7 @@ def workbook():
     ws["A4"] = "tuy\u00d6t m\u00cbt"
     ws["A4"].font = Font(name=".VnTimeH", bold=True)
     ws["C1"] = 42
+    ws["B4"] = '=CONCATENATE("Kết ","quả")'
     for row in range(6, 606):
         ws.cell(row=row, column=1, value="Chuỗi số %d có dấu tiếng Việt" % row if row % 3 else "ascii string %d" % row)
     second = wb.create_sheet("Sổ đăng ký")
@@ -140,6 +142,26 @@ FODS = """<?xml version="1.0" encoding="UTF-8"?>
    <table:table-row><table:table-cell office:value-type="string"><text:p>UBND TỈNH QUẢNG NINH</text:p></table:table-cell></table:table-row>
   </table:table>
  </office:spreadsheet></office:body>
+</office:document>
+"""
+
+
+# Document properties: a title, a subject, keywords and user-defined properties (an e-office
+# "Độ mật" field and a Purview-style label), written as flat ODF.
+PROPERTIES = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
+ xmlns:dc="http://purl.org/dc/elements/1.1/"
+ office:version="1.3" office:mimetype="application/vnd.oasis.opendocument.text">
+ <office:meta>
+  <dc:title>Kế hoạch bảo đảm an toàn thông tin</dc:title>
+  <dc:subject>Báo cáo tháng</dc:subject>
+  <meta:keyword>an toàn, bảo mật</meta:keyword>
+  <meta:user-defined meta:name="Độ mật">Tối mật</meta:user-defined>
+  <meta:user-defined meta:name="MSIP_Label_2fd1d0f0-1c2f-4d3e-9a8b-0c1d2e3f4a5b_Name">Mật</meta:user-defined>
+ </office:meta>
+ <office:body><office:text><text:p>Nội dung.</text:p></office:text></office:body>
 </office:document>
 """
 
@@ -206,6 +228,10 @@ def main():
         with open(path, "w", encoding="utf-8") as f:
             f.write(FODS)
         shutil.copy(convert(soffice, work, path, "xls"), os.path.join(HERE, "libreoffice-textbox.xls"))
+        path = os.path.join(work, "properties.fodt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(PROPERTIES)
+        shutil.copy(convert(soffice, work, path, "doc"), os.path.join(HERE, "libreoffice-properties.doc"))
 
 
 if __name__ == "__main__":
