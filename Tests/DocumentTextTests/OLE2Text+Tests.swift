@@ -180,8 +180,10 @@ private func findings(_ result: ExtractedText) -> [String] {
         #expect(metadata.contains("Báo cáo tháng") && metadata.contains("an toàn, bảo mật"))
         #expect(metadata.contains("Độ mật: Tối mật"))
         #expect(metadata.contains("MSIP_Label_2fd1d0f0-1c2f-4d3e-9a8b-0c1d2e3f4a5b_Name: Mật"))
-        // An e-office "Độ mật" field is a field wherever it stands.
-        #expect(SecrecyMatcher.match(result.units).findings.map { "\($0.level.rawValue)@\($0.placement.rawValue)" } == ["toi-mat@field"])
+        // A label a tool wrote in the document's properties is evidence (issue 12), not a stamp.
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.isEmpty)
+        #expect(report.weak.map { "\($0.level.rawValue)@\($0.container.rawValue)" }.contains("toi-mat@metadata"))
     }
 
     /// Word 6 / 95 (nFib under 193): no table stream; the text from fcMin to fcMac is read plain.
