@@ -78,6 +78,8 @@ public enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
         case "text/plain": .text
         case "text/csv": .csv
         case "text/html": .html
+        // Any other text (XML, a shell script, troff, vCard, a log) is read as plain text.
+        case let type? where type.hasPrefix("text/"): .text
         default: nil
         }
     }

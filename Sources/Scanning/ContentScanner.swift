@@ -4,6 +4,7 @@ import Foundation
 public import MIMECore
 import NIOConcurrencyHelpers
 public import Policy
+import SecrecyMarks
 
 /// Content inspection could not be done: the message must not pass unseen (451 4.7.0).
 public struct ScanError: Error, CustomStringConvertible, Sendable {
@@ -173,6 +174,8 @@ public final class ContentScanner: Sendable {
                         part: path,
                         name: name,
                         isTextBody: isTextBody,
+                        declaredType: part.mediaType,
+                        charset: part.charset,
                         engine: engine,
                         cookie: cookie,
                         budget: budget,
@@ -181,12 +184,26 @@ public final class ContentScanner: Sendable {
                     noteEncryption(bytes, part: path, name: name ?? named(own), into: &report)
                 }
                 // A message inside: a message/rfc822 leaf (base64, or past the depth limit), or an
-                // attachment libmagic calls message/rfc822.
-                if depth < Self.maxAttachedMessageDepth,
+                // attachment libmagic calls message/rfc822, or one named .eml (a message that starts
+                // with its Content-Type field is "text/plain" to libmagic).
+                let isMessage =
                     part.isMessage
-                        || (!isTextBody
-                            && report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822")
-                {
+                    || (!isTextBody
+                        && (report.objects.last(where: { $0.part == path && $0.containers.isEmpty })?.mimeType == "message/rfc822"
+                            || Self.isMessageFileName(part.filename)))
+                if isMessage && depth >= Self.maxAttachedMessageDepth {
+                    // Its text is not read for secrecy stamps: not fully checked, never clean.
+                    report.secrecy.append(
+                        .init(
+                            part: path,
+                            name: name ?? named(own),
+                            format: "mail",
+                            report: SecrecyMatcher.match([]),
+                            problems: ["message-too-deep: a message attached more than \(Self.maxAttachedMessageDepth) deep"]
+                        )
+                    )
+                }
+                if depth < Self.maxAttachedMessageDepth, isMessage {
                     let inner = MIMEParser.parse(body, limits: message.limits)
                     try scanParts(
                         of: inner,
@@ -426,6 +443,13 @@ public final class ContentScanner: Sendable {
         return false
     }
 
+    /// `.eml` (a saved message), `.mht` / `.mhtml` (a web page saved as MIME, Word's "Single File
+    /// Web Page"): read as messages whatever libmagic calls them.
+    static func isMessageFileName(_ name: String?) -> Bool {
+        guard let name = name?.lowercased() else { return false }
+        return name.hasSuffix(".eml") || name.hasSuffix(".mht") || name.hasSuffix(".mhtml")
+    }
+
     static func isTextBody(_ part: MIMEPart) -> Bool {
         part.mediaType.hasPrefix("text/") && part.filename == nil && part.disposition?.value != "attachment"
     }
@@ -435,6 +459,8 @@ public final class ContentScanner: Sendable {
         part: String,
         name: String?,
         isTextBody: Bool,
+        declaredType: String? = nil,
+        charset: String? = nil,
         engine: ClamAVEngine,
         cookie: MagicCookie,
         budget: SecrecyBudget,
@@ -457,8 +483,18 @@ public final class ContentScanner: Sendable {
                 topIsMessage = type == "message/rfc822"
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type, clamavType: layer.type))
                 inspectContainer(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, into: &report)
+                // Text libmagic cannot type (UTF-16 without a byte order mark) is read as the text
+                // its part says it is.
+                let declaredText = declaredType?.hasPrefix("text/") == true && (type == nil || type == "application/octet-stream")
                 if !isTextBody,
-                    let document = secrecy.document(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, budget: budget)
+                    let document = secrecy.document(
+                        layer.bytes ?? bytes,
+                        mimeType: declaredText ? declaredType : type,
+                        part: part,
+                        name: containerName,
+                        charset: charset,
+                        budget: budget
+                    )
                 {
                     report.secrecy.append(document)
                     documentDepth = 0
@@ -505,11 +541,23 @@ public final class ContentScanner: Sendable {
                 }
                 let displayName = (containers + [memberName ?? "(member)"]).joined(separator: "/")
                 inspectContainer(data, mimeType: type, part: part, name: displayName, into: &report)
-                if let depth = documentDepth, layer.depth > depth { return }
-                documentDepth = nil
-                if let document = secrecy.document(data, mimeType: type, part: part, name: displayName, budget: budget) {
+                let format = DocumentFormat.of(mimeType: type)
+                let isMessage = type == "message/rfc822" || (format == .text && Self.isMessageFileName(memberName))
+                if let depth = documentDepth, layer.depth > depth {
+                    // Inside a document already read: its XML, streams and text are that
+                    // document's; a document or a message embedded in it is one of its own.
+                    guard isMessage || (format != nil && format != .text && format != .csv && format != .html) else { return }
+                } else {
+                    documentDepth = nil
+                }
+                if isMessage {
+                    // A message in an archive or a document: its Subject and bodies (libclamav
+                    // takes its attachments out as layers of their own).
+                    let inner = MIMEParser.parse(Array(data))
+                    report.secrecy += secrecy.messageTexts(of: inner, part: part, name: displayName, budget: budget)
+                } else if let document = secrecy.document(data, mimeType: type, part: part, name: displayName, budget: budget) {
                     report.secrecy.append(document)
-                    documentDepth = layer.depth
+                    if documentDepth == nil { documentDepth = layer.depth }
                 }
             }
         }

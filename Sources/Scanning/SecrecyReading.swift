@@ -29,17 +29,22 @@ final class SecrecyBudget {
         self.limits = limits
     }
 
-    /// Why nothing more may be read, or nil.
+    /// At least this much of every document's text is read, whatever the message's documents
+    /// read before it took: page 1 and the first lines, where stamps stand, are never starved by
+    /// filler in an earlier attachment.
+    static let headBytes = 256 << 10
+
+    /// Why nothing more may be read (the wall budget is spent), or nil.
     var exhausted: String? {
         if ContinuousClock.now - started > limits.budget { return "time-budget: over \(limits.budget) reading this message's documents" }
-        if textBytes >= limits.maxTextBytes { return "text-cap: over \(limits.maxTextBytes) bytes of text from this message" }
         return nil
     }
 
-    /// The bounds for the next document: what is left of the message's text allowance.
+    /// The bounds for the next document: what is left of the message's text allowance, and never
+    /// less than its head.
     var documentLimits: ExtractionLimits {
         var limits = limits.document
-        limits.maxTextBytes = max(1, min(limits.maxTextBytes, self.limits.maxTextBytes - textBytes))
+        limits.maxTextBytes = min(limits.maxTextBytes, max(Self.headBytes, self.limits.maxTextBytes - textBytes))
         return limits
     }
 
@@ -59,11 +64,10 @@ struct SecrecyReader: Sendable {
         mimeType: String?,
         part: String,
         name: String,
+        charset: String? = nil,
         budget: SecrecyBudget
     ) -> ContentReport.SecrecyDocument? {
         guard let format = DocumentFormat.of(mimeType: mimeType) else { return nil }
-        // Until the PDF helper pool is wired in, PDFs are not read here.
-        if format == .pdf && pdf == nil { return nil }
         if let exhausted = budget.exhausted {
             return .init(part: part, name: name, format: format.rawValue, report: SecrecyMatcher.match([]), problems: [exhausted])
         }
@@ -84,14 +88,15 @@ struct SecrecyReader: Sendable {
             if read.units.isEmpty && read.problems.contains(where: { $0.hasPrefix("ole2-unknown") }) { return nil }
             text = read
         case .text:
-            text = PlainText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
+            text = PlainText.units(TextDecoding.string(from: bytes, charset: charset), container: .documentBody, limits: limits)
         case .csv:
-            text = CSVText.units(TextDecoding.string(from: bytes, charset: nil), limits: limits)
+            text = CSVText.units(TextDecoding.string(from: bytes, charset: charset), limits: limits)
         case .html:
-            let charset = TextDecoding.htmlCharset(bytes)
-            text = HTMLText.units(TextDecoding.string(from: bytes, charset: charset), container: .documentBody, limits: limits)
+            let declared = charset ?? TextDecoding.htmlCharset(bytes)
+            text = HTMLText.units(TextDecoding.string(from: bytes, charset: declared), container: .documentBody, limits: limits)
         default:
-            return nil
+            // A format the extractors know by type but no reader is wired for: not fully checked.
+            text = ExtractedText(problems: ["no-reader: \(format.rawValue) documents are not read"])
         }
         budget.spent(text)
         return .init(part: part, name: name, format: format.rawValue, report: SecrecyMatcher.match(text.units), problems: text.problems)
@@ -116,6 +121,7 @@ struct SecrecyReader: Sendable {
         var owners: [Int] = [0]
         var units: [Int: [TextUnit]] = [0: []]
         var problems: [Int: [String]] = [:]
+        var bodies: [(owner: Int, text: ExtractedText)] = []
         message.bytes.withUnsafeBytes { bytes in
             for (index, candidate) in message.parts.enumerated() {
                 let own = index == 0 || candidate.parent.map { message.parts[$0].isMessage } == true
@@ -148,13 +154,32 @@ struct SecrecyReader: Sendable {
             let text =
                 message.decodedText(of: candidate)
                 ?? TextDecoding.string(from: message.decodedBody(of: candidate).bytes, charset: candidate.charset)
-            let read =
-                candidate.mediaType == "text/html"
-                ? HTMLText.units(text, container: .mailBody, limits: budget.documentLimits)
-                : PlainText.units(text, container: .mailBody, limits: budget.documentLimits)
+            let limits = budget.documentLimits
+            let read: ExtractedText
+            switch candidate.mediaType {
+            case "text/html":
+                read = HTMLText.units(text, container: .mailBody, limits: limits)
+            case "text/enriched", "text/richtext":
+                // RFC 1896 formatting commands are tags as HTML's are; a line break is two newlines.
+                let lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n\n", with: "<br>")
+                read = HTMLText.units(lines, container: .mailBody, limits: limits)
+            case "text/rtf":
+                let rtf = RTFText.units(message.decodedBody(of: candidate).bytes, limits: RTFLimits(limits))
+                read = ExtractedText(
+                    units: rtf.units.map { unit in
+                        var unit = unit
+                        if unit.container == .documentBody { unit.container = .mailBody }
+                        return unit
+                    },
+                    problems: rtf.problems.map(\.rawValue)
+                )
+            default:
+                read = PlainText.units(text, container: .mailBody, limits: limits)
+            }
             budget.spent(read)
-            units[key, default: []] += read.units
-            problems[key, default: []] += read.problems
+            // Each body is matched on its own: a GIẢI MẬT line in one alternative (which the
+            // reader may never see) withdraws nothing of the other's stamp or the Subject's.
+            bodies.append((key, read))
         }
         // Text outside the parts (a preamble, an epilogue, text after base64): most readers do not
         // show it, some do; read without a place in the body, so a level there is evidence only.
@@ -168,17 +193,13 @@ struct SecrecyReader: Sendable {
                 units[owner(of: index), default: []] += read.units
             }
         }
-        return owners.map { key in
+        func document(_ key: Int, _ units: [TextUnit], _ problems: [String]) -> ContentReport.SecrecyDocument {
             let partName = key == 0 ? (part ?? "") : (part ?? message.partNumber(of: message.parts[key]))
             let documentName = key == 0 ? (name ?? "(message)") : name.map { "\($0)/(attached message)" } ?? "(attached message)"
-            return .init(
-                part: partName,
-                name: documentName,
-                format: "mail",
-                report: SecrecyMatcher.match(units[key] ?? []),
-                problems: problems[key] ?? []
-            )
+            return .init(part: partName, name: documentName, format: "mail", report: SecrecyMatcher.match(units), problems: problems)
         }
+        return owners.map { document($0, units[$0] ?? [], problems[$0] ?? []) }
+            + bodies.map { document($0.owner, $0.text.units, $0.text.problems) }
     }
 }
 

@@ -118,14 +118,16 @@ def test_a_stamp_in_a_document_is_refused_inside_a_zip_too_and_trap_words_pass(g
     gateway = start(gateway_factory, upstream.port, tmp_path)
     stamped = (FIXTURES / "libreoffice-stamped.rtf").read_bytes()
     code, text = send(gateway, message("Công văn số 12/UBND", attachment=stamped, filename="cong-van.rtf"))
-    assert code == 554 and "5.7.1" in text and "MẬT stamp in cong-van.rtf" in text, text
+    assert code == 554 and "5.7.1" in text and "MẬT stamp in the rtf attachment" in text, text
+    # The file name is not in the finding (a secret document's title is secret too): the part is.
+    assert "cong-van" not in text and "(part 2)" in text, text
     # The same document inside a zip is found as well.
     import zipfile
     archive = tmp_path / "ho-so.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("van-ban/cong-van.rtf", stamped)
     code, text = send(gateway, message("Hồ sơ", attachment=archive.read_bytes(), filename="ho-so.zip", subtype="zip"))
-    assert code == 554 and "MẬT stamp in ho-so.zip/" in text and "cong-van.rtf" in text, text
+    assert code == 554 and "MẬT stamp in a rtf inside an attachment" in text, text
     # Words that contain "mật" (MẬT KHẨU, BẢO MẬT, bí mật ...) are no stamp: delivered.
     traps = (FIXTURES / "libreoffice-traps.rtf").read_bytes()
     code, text = send(gateway, message("Hướng dẫn đặt mật khẩu và bảo mật hộp thư", attachment=traps, filename="huong-dan.rtf"))
@@ -158,7 +160,9 @@ def test_scan_reports_the_stamp_offline(tmp_path):
     out = result.stdout.decode() + result.stderr.decode()
     # Exit 0: the file was read; the verdict is in the output.
     assert result.returncode == 0 and ": reject" in out, out
-    assert "finding state-secret (part 2): MẬT stamp in cv.rtf: bordered, page 1" in out, out
+    assert "finding state-secret (part 2): MẬT stamp in the rtf attachment: bordered, page 1" in out, out
+    # For the person checking the file: every mark, with its context.
+    assert "secrecy (part 2) cv.rtf: MẬT strong bordered in document-body page 1 [unicode] «MẬT»" in out, out
 
 
 def test_a_stamp_on_the_first_lines_of_a_body_is_refused_and_one_deep_in_a_quote_is_not(gateway_factory, upstream, tmp_path):

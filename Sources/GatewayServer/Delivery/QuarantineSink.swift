@@ -68,7 +68,9 @@ public struct StoreQuarantine: QuarantineSink {
     /// category (the deciding finding's rule's), expiry and legal hold from `lifecycle`.
     static func request(_ outcome: MessageOutcome, header: [UInt8], now: Date, lifecycle: QuarantineLifecycle) -> HoldRequest {
         let fields = headerFields(header)
-        let finding = outcome.verdict?.finding
+        // Held for any reason, a message with a state-secret finding is in that category (legal
+        // hold, two people to release it).
+        let finding = outcome.findings.first { $0.rule == .stateSecret } ?? outcome.verdict?.finding
         let rules = outcome.findings.map(\.rule.rawValue)
         let decided = lifecycle.classify(decidingRule: finding?.rule.rawValue ?? rules.first, findingRules: rules, at: now)
         return HoldRequest(

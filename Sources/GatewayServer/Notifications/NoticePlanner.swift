@@ -49,7 +49,10 @@ public struct NoticePlanner: Sendable, Equatable {
     public func notices(for outcome: MessageOutcome, _ result: Result, headerFrom: String?, subject: String?, now: Date) -> [NoticeRequest]
     {
         guard !outcome.isOwnNotice else { return [] }
-        guard let finding = outcome.verdict?.finding ?? outcome.findings.first else { return [] }
+        // A state secret is told of whatever else decided the message (a malformed one with a
+        // stamped Subject): the regulations ask for that notice, not for the others.
+        let secret = outcome.findings.first { $0.rule == .stateSecret }
+        guard let finding = secret ?? outcome.verdict?.finding ?? outcome.findings.first else { return [] }
         let ruleID = finding.rule.rawValue
         guard let rule = settings.rules[ruleID], !rule.to.isEmpty else { return [] }
 
@@ -82,7 +85,8 @@ public struct NoticePlanner: Sendable, Equatable {
             sender: outcome.envelope.sender.description,
             recipients: outcome.envelope.recipients.map(\.description),
             headerFrom: headerFrom.map(HoldRequest.stripped),
-            subject: rule.includeSubject ? subject.map(HoldRequest.stripped) : nil,
+            // A stamped Subject is itself secret, whichever rule's notice this is.
+            subject: rule.includeSubject && secret == nil ? subject.map(HoldRequest.stripped) : nil,
             rule: ruleID,
             findings: outcome.findings.map { HeldFinding(rule: $0.rule.rawValue, detail: HoldRequest.stripped($0.detail), part: $0.part) }
         )

@@ -21,9 +21,9 @@ extension Finding.RuleID {
 public struct StateSecretRule: Rule {
     public static let declaration = RuleDeclaration(
         id: .stateSecret,
-        // Before every other refusing rule: when a message is refused for several reasons, the
-        // reply, the kept copy and the notices name the state secret.
-        order: 150,
+        // Before every other rule (malformed is 100): when a message is refused for several
+        // reasons, the reply, the kept copy and the notices name the state secret.
+        order: 50,
         configKey: "state_secret",
         defaultAction: .reject,
         needsContentScan: true,
@@ -47,7 +47,9 @@ public struct StateSecretRule: Rule {
         }
     }
 
-    /// `TỐI MẬT stamp in cong-van.docx: page header, page 1`.
+    /// `TỐI MẬT stamp in the docx attachment: page-header, page 1`. The document is named by its
+    /// format, not its file name: a secret document's title can be as secret as its Subject, and
+    /// the finding goes into logs and notices (the part number follows in replies).
     static func detail(level: SecrecyLevel, at finding: SecrecyFinding, in document: ContentReport.SecrecyDocument) -> String {
         var place = finding.placement.rawValue
         if let page = finding.page { place += ", page \(page)" }
@@ -55,10 +57,11 @@ public struct StateSecretRule: Rule {
         let field = finding.container == .subject ? "Subject" : finding.container == .attachmentName ? "attachment names" : "text"
         let what =
             switch document.name {
-            case _ where document.format != "mail": document.name
+            case _ where document.format != "mail":
+                document.name.contains("/") ? "a \(document.format) inside an attachment" : "the \(document.format) attachment"
             case "(message)": "the message's \(field)"
             case "(attached message)": "the attached message's \(field)"
-            default: "the \(field) of \(document.name)"
+            default: "an attached message's \(field)"
             }
         return "\(level.vietnamese) stamp in \(what): \(place)"
     }

@@ -28,7 +28,7 @@ import Testing
             TextUnit("Kế hoạch phòng thủ năm 2027", container: .documentBody, page: 1, index: 0),
         ]
         let findings = StateSecretRule().evaluate(Self.input([Self.document(units)]))
-        #expect(findings == [Finding(.stateSecret, detail: "TỐI MẬT stamp in cong-van.docx: page-header, page 1", part: "2")])
+        #expect(findings == [Finding(.stateSecret, detail: "TỐI MẬT stamp in the docx attachment: page-header, page 1", part: "2")])
     }
 
     @Test func theHighestLevelOfADocumentIsNamed() {
@@ -39,7 +39,7 @@ import Testing
             TextUnit("TUYỆT MẬT", container: .textBox, page: 1),
         ]
         let findings = StateSecretRule().evaluate(Self.input([Self.document(units)]))
-        #expect(findings.map(\.detail) == ["TUYỆT MẬT stamp in cong-van.docx: text-box, page 1"])
+        #expect(findings.map(\.detail) == ["TUYỆT MẬT stamp in the docx attachment: text-box, page 1"])
     }
 
     @Test func aSubjectTagIsTheMessagesOwn() {
