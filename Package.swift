@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Pure protocol core: grammar, framing, the session machine. No I/O.
@@ -54,8 +55,12 @@ let package = Package(
         // from the many words containing "mật", on text units an extractor gives it. No I/O.
         .target(name: "SecrecyMarks", dependencies: ["VietText"]),
         // Text units (paragraphs, cells, text boxes, headers, with style and font) from document formats, for
-        // the secrecy matcher (issue 12): RTF by a small bounded tokenizer. No I/O.
-        .target(name: "DocumentText", dependencies: ["SecrecyMarks", "VietText"]),
+        // the secrecy matcher (issue 12): RTF by a small bounded tokenizer; OOXML and ODF packages by
+        // ZIPFoundation (inflated bytes counted from real output) and expat (DTDs refused). No I/O.
+        .target(
+            name: "DocumentText",
+            dependencies: ["SecrecyMarks", "VietText", "CExpat", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
         .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText"], plugins: ["RuleRegistryPlugin"]),
@@ -77,6 +82,7 @@ let package = Package(
         .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
         .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CExpat", pkgConfig: "expat", providers: [.apt(["libexpat1-dev"])]),
         // Pure readers of zip, 7z and RAR 4/5 headers and of PDF/OOXML encryption: bounded, no libclamav.
         .target(name: "Archives", dependencies: ["CLZMA"]),
         // Content inspection: owns the libclamav engine and libmagic cookies, reads archive headers.
