@@ -58,3 +58,22 @@ def test_rtf_fuzz_entry_replays_fixtures_and_crashers():
     fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.rtf"))
     crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("crash-*"))
     replay(DOCUMENT_TEXT_FUZZER, "rtf", fixtures + crashers)
+
+
+def test_ooxml_fuzz_entry_replays_fixtures_and_crashers():
+    """The package fixtures (zips, hostile ones included) and their document parts as bare XML."""
+    import zipfile
+
+    packages = sorted((ROOT / "Tests/DocumentTextTests/Fixtures/packages").iterdir())
+    crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("ooxml-*"))
+    parts = []
+    work = ROOT / ".build" / "ooxml-replay"
+    work.mkdir(parents=True, exist_ok=True)
+    for package in packages:
+        with zipfile.ZipFile(package) as z:
+            for name in ("word/document.xml", "content.xml", "styles.xml", "ppt/slides/slide1.xml"):
+                if name in z.namelist() and z.getinfo(name).file_size <= 262144:
+                    part = work / (package.name + "." + name.replace("/", "_"))
+                    part.write_bytes(z.read(name))
+                    parts.append(part)
+    replay(DOCUMENT_TEXT_FUZZER, "ooxml", packages + parts + crashers)
