@@ -18,7 +18,7 @@ import SecrecyMarks
 /// - A notes slide's text is `documentBody` with the slide number and no index (the speaker's
 ///   notes are running text).
 ///
-/// Style: `b="1"`, `cap="all"`, `sz` (hundredths of a point), a red `a:srgbClr` fill and the
+/// Style: `b="1"`, `cap="all"` or `"small"`, `sz` (hundredths of a point), a red `a:srgbClr` fill and the
 /// `a:latin` typeface of each run; a shape outline (`a:ln` with a fill) makes its paragraphs
 /// `.bordered`. Of an `mc:AlternateContent` only the first choice is read. Styles inherited from
 /// list styles and masters are not resolved.
@@ -83,7 +83,7 @@ final class DrawingTextReader: XMLEventHandler {
         case "a:rPr":
             inRunProperties = true
             run.bold = attributes["b"] == "1" || attributes["b"] == "true"
-            run.caps = attributes["cap"] == "all"
+            run.caps = attributes["cap"] == "all" || attributes["cap"] == "small"
             if let size = attributes["sz"].flatMap(Double.init), size > 0 { run.fontSize = size / 100 }
         case "a:srgbClr" where inRunProperties: run.red = attributes["val"].map(ColorHints.isRed(hex:)) ?? false
         case "a:latin" where inRunProperties: run.fontName = attributes["typeface"]

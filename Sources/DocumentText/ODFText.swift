@@ -343,6 +343,8 @@ final class ODFPartReader: XMLEventHandler {
             }
             if let color = attributes["fo:color"] { style.properties.red = ColorHints.isRed(hex: color) }
             if let transform = attributes["fo:text-transform"] { style.properties.caps = transform == "uppercase" }
+            // Small capitals show every letter as a capital too.
+            if attributes["fo:font-variant"] == "small-caps" { style.properties.caps = true }
             if let face = attributes["style:font-name"] {
                 style.properties.fontName = sheet.fontFaces[face] ?? face
             } else if let family = attributes["fo:font-family"] {

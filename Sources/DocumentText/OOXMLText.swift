@@ -11,9 +11,10 @@ import SecrecyMarks
 /// - docx: the main document (`WordPartReader`: paragraphs, the letterhead table, text boxes
 ///   once, frames), every header and footer, footnotes, endnotes, comments, with styles resolved
 ///   through `word/styles.xml`; core and custom properties (`MetadataReader`).
-/// - xlsx: shared strings and inline / formula strings of every sheet as `sheetCell` (the font of
-///   a shared string's first run is kept, so a `.VnTime` workbook is converted); sheet headers
-///   and footers (`&L`, `&C`, `&R` sections, codes stripped) as `pageHeader` / `pageFooter`.
+/// - xlsx: shared strings, inline / formula strings of every sheet and cell comments as `sheetCell`
+///   (the font of a shared string's first run is kept, so a `.VnTime` workbook is converted);
+///   sheet headers and footers (`&L`, `&C`, `&R` sections, codes stripped) as `pageHeader` /
+///   `pageFooter`; text boxes and shapes of a sheet's drawings as `textBox` (no page).
 /// - pptx: every slide in presentation order (`DrawingTextReader`), slide layouts and masters,
 ///   notes.
 ///
@@ -109,8 +110,23 @@ public enum OOXMLText {
         for part in related(main, "sharedStrings", relationships, archive, prefix: folder + "sharedStrings") {
             archive.parse(part, with: SpreadsheetTextReader(collector: collector), stopWhen: done)
         }
-        for part in related(main, "worksheet", relationships, archive, prefix: folder + "worksheets/sheet") {
+        let sheets = related(main, "worksheet", relationships, archive, prefix: folder + "worksheets/sheet")
+        for part in sheets {
             archive.parse(part, with: SpreadsheetTextReader(collector: collector), stopWhen: done)
+        }
+        // A sheet's comments (cell notes), and the text boxes and shapes of its drawings: a stamp can be a box
+        // drawn over the sheet.
+        for sheet in sheets {
+            for relationship in RelationshipsReader.of(sheet, in: archive) {
+                switch relationship.type {
+                case "comments":
+                    archive.parse(relationship.target, with: SpreadsheetTextReader(collector: collector), stopWhen: done)
+                case "drawing":
+                    let reader = DrawingTextReader(mode: .slide, page: nil, collector: collector)
+                    archive.parse(relationship.target, with: reader, stopWhen: done)
+                default: break
+                }
+            }
         }
     }
 
@@ -204,7 +220,7 @@ final class SpreadsheetTextReader: XMLEventHandler {
         }
         switch name {
         case "x:rPh", "x:phoneticPr": skipDepth = 1
-        case "x:si", "x:is": buffer = ParagraphBuffer()
+        case "x:si", "x:is", "x:text": buffer = ParagraphBuffer()
         case "x:r": run = RunStyle()
         case "x:rPr": inRunProperties = true
         case "x:rFont" where inRunProperties: run.fontName = attributes["val"]
@@ -238,7 +254,7 @@ final class SpreadsheetTextReader: XMLEventHandler {
         case "x:rPr": inRunProperties = false
         case "x:r": run = RunStyle()
         case "x:t": if headerFooter == nil, cellType != "str" { collecting = false }
-        case "x:si", "x:is", "x:v":
+        case "x:si", "x:is", "x:text", "x:v":
             guard let paragraph = buffer, name != "x:v" || cellType == "str" else { return }
             if !paragraph.isBlank {
                 collector.add(

@@ -22,7 +22,8 @@ struct WordProperties {
     mutating func readRunProperty(_ name: String, _ attributes: XMLAttributes) -> Bool {
         switch name {
         case "w:b": bold = WordProperties.isOn(attributes)
-        case "w:caps": caps = WordProperties.isOn(attributes)
+        // Small capitals show every letter as a capital too.
+        case "w:caps", "w:smallCaps": caps = WordProperties.isOn(attributes)
         case "w:color": red = attributes["w:val"].map(ColorHints.isRed(hex:)) ?? false
         case "w:sz":
             if let value = attributes["w:val"].flatMap(Double.init), value > 0, value < 10_000 { fontSize = value / 2 }

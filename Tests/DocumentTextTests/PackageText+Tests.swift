@@ -110,6 +110,7 @@ private func describe(_ units: [TextUnit]) -> String {
         let sheet = try read("openpyxl-header.xlsx")
         #expect(sheet.units.contains { $0.container == .sheetCell && $0.text == "MẬT" })
         #expect(sheet.units.contains { $0.container == .pageFooter && $0.text == "Trang" })
+        #expect(sheet.units.contains { $0.container == .sheetCell && $0.text.hasSuffix("Kiểm tra lại trích yếu") })
         let slides = try read("python-pptx-stamped.pptx")
         #expect(slides.units.contains { $0.container == .documentBody && $0.page == 2 && $0.text.hasPrefix("Ghi chú") })
         let odp = SecrecyMatcher.match(try read("odfpy-stamped.odp").units)

@@ -237,6 +237,8 @@ def xlsx_header(path):
     ws.append(["Số", "Trích yếu", "Độ mật"])
     ws.append(["12/STTTT", "Kế hoạch năm 2026", "Thường"])
     ws.append(["13/STTTT", "Đổi mật khẩu", "MẬT"])
+    from openpyxl.comments import Comment
+    ws["B2"].comment = Comment("Kiểm tra lại trích yếu", "Văn thư")
     wb.save(path)
 
 
