@@ -118,7 +118,7 @@ final class DrawingTextReader: XMLEventHandler {
     }
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
-        guard inText else { return }
+        guard inText, let count = paragraph?.bytes.count, collector.fits(count + text.count) else { return }
         paragraph?.append(text, run)
     }
 

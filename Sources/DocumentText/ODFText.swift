@@ -285,12 +285,12 @@ final class ODFPartReader: XMLEventHandler {
     private var inAutomaticScope = false
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
-        guard !paragraphs.isEmpty else { return }
+        guard let count = paragraphs.last?.buffer.bytes.count, collector.fits(count + text.count) else { return }
         paragraphs[paragraphs.count - 1].buffer.append(text, runStyle())
     }
 
     private func append(_ text: String) {
-        guard !paragraphs.isEmpty else { return }
+        guard let count = paragraphs.last?.buffer.bytes.count, collector.fits(count + text.utf8.count) else { return }
         paragraphs[paragraphs.count - 1].buffer.append(text, runStyle())
     }
 

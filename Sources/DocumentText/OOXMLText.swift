@@ -292,7 +292,7 @@ final class SpreadsheetTextReader: XMLEventHandler {
     }
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
-        guard collecting, buffer != nil else { return }
+        guard collecting, let count = buffer?.bytes.count, collector.fits(count + text.count) else { return }
         buffer?.append(text, run)
     }
 }

@@ -26,7 +26,11 @@ final class PackageArchive {
     private struct Stop: Error {}
 
     init?(_ bytes: Data, limits: ExtractionLimits) {
-        guard let archive = try? Archive(data: bytes, accessMode: .read) else { return nil }
+        // ZIPFoundation 0.9.20 leaks its in-memory file (and the copy of the input) when it finds no end
+        // record, and looks for one with a 4-byte read at every offset: such input never reaches it.
+        guard PackageArchive.hasEndRecord(bytes), let archive = try? Archive(data: bytes, accessMode: .read) else {
+            return nil
+        }
         self.archive = archive
         self.limits = limits
         var count = 0
@@ -41,6 +45,24 @@ final class PackageArchive {
                 entries[entry.path] = entry
                 paths.append(entry.path)
             }
+        }
+    }
+
+    /// Whether ZIPFoundation will find an end of central directory record: the last "PK\u{5}\u{6}" at
+    /// least 22 bytes before the end (searched as it searches, from the end), with its comment inside
+    /// the input. Its own search gives up at the first signature whose record does not fit.
+    static func hasEndRecord(_ bytes: Data) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            guard buffer.count >= 22 else { return false }
+            var position = buffer.count - 22
+            while position >= 0 {
+                if buffer[position] == 0x50, buffer[position + 1] == 0x4B, buffer[position + 2] == 5, buffer[position + 3] == 6 {
+                    let comment = Int(buffer[position + 20]) | Int(buffer[position + 21]) << 8
+                    return position + 22 + comment <= buffer.count
+                }
+                position -= 1
+            }
+            return false
         }
     }
 

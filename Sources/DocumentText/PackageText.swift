@@ -12,6 +12,20 @@ final class UnitCollector {
 
     init(limits: ExtractionLimits) { self.limits = limits }
 
+    /// Says that one unit's text alone passed `maxTextBytes` (a paragraph of `text:s` spaces): the
+    /// readers stop, so a paragraph buffer never grows past the text budget.
+    func overflow() {
+        guard !full else { return }
+        full = true
+        problems.append("text-cap-reached: one unit has more than \(limits.maxTextBytes) bytes of text")
+    }
+
+    /// False (and the collector full) when a buffer of `count` bytes is past the text budget.
+    func fits(_ count: Int) -> Bool {
+        if count > limits.maxTextBytes { overflow() }
+        return !full
+    }
+
     func add(_ unit: TextUnit) {
         guard !full else { return }
         let size = unit.text.utf8.count

@@ -195,12 +195,12 @@ final class WordPartReader: XMLEventHandler {
     }
 
     func characters(_ text: UnsafeBufferPointer<UInt8>) {
-        guard inText, !paragraphs.isEmpty else { return }
+        guard inText, let count = paragraphs.last?.buffer.bytes.count, collector.fits(count + text.count) else { return }
         paragraphs[paragraphs.count - 1].buffer.append(text, currentRunStyle())
     }
 
     private func appendText(_ text: String) {
-        guard inRun, !paragraphs.isEmpty else { return }
+        guard inRun, let count = paragraphs.last?.buffer.bytes.count, collector.fits(count + text.utf8.count) else { return }
         paragraphs[paragraphs.count - 1].buffer.append(text, currentRunStyle())
     }
 

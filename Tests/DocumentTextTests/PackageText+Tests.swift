@@ -177,6 +177,19 @@ private func describe(_ units: [TextUnit]) -> String {
         #expect(result.problems.contains { $0.hasPrefix("zip-bomb: more than 4194304 bytes inflated") }, "\(result.problems)")
     }
 
+    /// `text:s text:c="1000"` amplifies 22 bytes of XML into 1,000 spaces: the paragraph being
+    /// collected stops at the text budget, before the zip ratio (lifted here) would.
+    @Test func aParagraphNeverGrowsPastTheTextBudget() throws {
+        var limits = ExtractionLimits()
+        limits.maxRatio = 1_000_000
+        limits.maxTextBytes = 1 << 20
+        let result = try read("hostile-spaces.odt", limits: limits)
+        #expect(result.units.isEmpty)
+        #expect(result.problems.contains { $0.hasPrefix("text-cap-reached: one unit") }, "\(result.problems)")
+        // With the default bounds the 16 MiB text budget is met after about 370 KiB of XML, before the ratio check.
+        #expect(try read("hostile-spaces.odt").problems.first?.hasPrefix("text-cap-reached: one unit") == true)
+    }
+
     @Test func capsOnUnitsAndTextAreSaid() throws {
         var limits = ExtractionLimits()
         limits.maxUnits = 3

@@ -340,6 +340,12 @@ def hostile(work):
     write_zip(os.path.join(HERE, "hostile-laughs.docx"), [("[Content_Types].xml", CONTENT_TYPES), ("word/document.xml", laughs)])
     doctype = head + '<!DOCTYPE w:document SYSTEM "http://example.invalid/w.dtd"><w:document %s><w:body><w:p><w:r><w:t>MẬT</w:t></w:r></w:p></w:body></w:document>' % W
     write_zip(os.path.join(HERE, "hostile-doctype.docx"), [("[Content_Types].xml", CONTENT_TYPES), ("word/document.xml", doctype)])
+    # 200,000 `text:s` of 1,000 spaces each in one paragraph: 4 MiB of XML that means 200 MB of text.
+    office = 'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    spaces = head + "<office:document-content %s><office:body><office:text><text:p>" % office + '<text:s text:c="1000"/>' * 200_000 + "MẬT</text:p></office:text></office:body></office:document-content>"
+    with zipfile.ZipFile(os.path.join(HERE, "hostile-spaces.odt"), "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", spaces, zipfile.ZIP_DEFLATED)
     broken = head + "<w:document %s><w:body><w:p><w:r><w:t>Số: 1</w:t></w:r></w:p><w:p></w:body></w:document>" % W
     write_zip(os.path.join(HERE, "hostile-malformed.docx"), [("[Content_Types].xml", CONTENT_TYPES), ("word/document.xml", broken)])
 
