@@ -173,37 +173,31 @@ extension DocumentFormat {
         if let known = of(mimeType: mimeType) { return known }
         // Only a zip (local header signature) is looked into.
         guard bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 else { return nil }
-        var limits = ExtractionLimits()
-        limits.maxInflatedBytes = 4096
-        guard let archive = PackageArchive(Data(bytes), limits: limits) else { return nil }
-        return packageFormat(archive)
-    }
-
-    static func packageFormat(_ archive: PackageArchive) -> DocumentFormat? {
-        if archive.entries["[Content_Types].xml"] != nil {
-            if archive.entries["word/document.xml"] != nil { return .docx }
-            if archive.entries["xl/workbook.xml"] != nil { return .xlsx }
-            if archive.entries["ppt/presentation.xml"] != nil { return .pptx }
-            // A main part elsewhere: the package relationship says which kind it is.
+        guard let listing = PackageArchive.listing(bytes, limit: ExtractionLimits().maxEntries) else { return nil }
+        let names = Set(listing.entries.map(\.path))
+        if names.contains("[Content_Types].xml") {
+            if names.contains("word/document.xml") { return .docx }
+            if names.contains("xl/workbook.xml") { return .xlsx }
+            if names.contains("ppt/presentation.xml") { return .pptx }
+            // A main part elsewhere: the package relationship says which kind it is (a small part, read).
+            var limits = ExtractionLimits()
+            limits.maxInflatedBytes = 1 << 16
+            guard let archive = PackageArchive(Array(bytes), limits: limits) else { return nil }
             for relationship in RelationshipsReader.of("", in: archive) where relationship.type == "officeDocument" {
-                if relationship.target.hasSuffix("document.xml") || relationship.target.hasPrefix("word/") { return .docx }
+                if relationship.target.hasPrefix("word/") { return .docx }
                 if relationship.target.hasPrefix("xl/") { return .xlsx }
                 if relationship.target.hasPrefix("ppt/") { return .pptx }
             }
             return nil
         }
-        if let mimetype = archive.data("mimetype", cap: 256) {
-            let type = String(decoding: mimetype, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            switch of(mimeType: type) {
-            case .odt?: return .odt
-            case .ods?: return .ods
-            case .odp?: return .odp
-            default: break
-            }
-            if type.hasPrefix("application/vnd.oasis.opendocument.text") { return .odt }
-            if type.hasPrefix("application/vnd.oasis.opendocument.spreadsheet") { return .ods }
-            if type.hasPrefix("application/vnd.oasis.opendocument.presentation") { return .odp }
-        }
+        // ODF: the first entry is `mimetype`, stored (Part 2 §3.3); read straight from the input.
+        guard let entry = listing.entries.first(where: { $0.path == "mimetype" }), entry.method == 0, entry.compressedSize <= 256,
+            let range = PackageArchive.dataRange(entry, in: bytes)
+        else { return nil }
+        let type = String(decoding: bytes[range], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if type.hasPrefix("application/vnd.oasis.opendocument.text") { return .odt }
+        if type.hasPrefix("application/vnd.oasis.opendocument.spreadsheet") { return .ods }
+        if type.hasPrefix("application/vnd.oasis.opendocument.presentation") { return .odp }
         return nil
     }
 
@@ -217,7 +211,7 @@ enum PackageInput {
         guard bytes.count <= limits.maxInputBytes else {
             return (nil, ["input-too-large: \(bytes.count) bytes, more than \(limits.maxInputBytes)"])
         }
-        guard let archive = PackageArchive(Data(bytes), limits: limits) else {
+        guard let archive = PackageArchive(Array(bytes), limits: limits) else {
             return (nil, ["zip-error: not a readable zip archive"])
         }
         return (archive, [])

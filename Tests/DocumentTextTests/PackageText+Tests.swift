@@ -198,6 +198,43 @@ private func describe(_ units: [TextUnit]) -> String {
         #expect(result.problems.contains { $0.hasPrefix("text-cap-reached:") })
     }
 
+    /// `bytes` with the central directory header of `name` changed at `offset` (from the header's start) to `value`.
+    private func patched(_ bytes: [UInt8], entry name: String, at offset: Int, _ value: [UInt8]) throws -> [UInt8] {
+        let signature: [UInt8] = [0x50, 0x4B, 1, 2]
+        var at = 0
+        while at + 46 <= bytes.count {
+            if Array(bytes[at..<(at + 4)]) == signature {
+                let length = Int(bytes[at + 28]) | Int(bytes[at + 29]) << 8
+                if String(decoding: bytes[(at + 46)..<(at + 46 + length)], as: UTF8.self) == name {
+                    var copy = bytes
+                    copy.replaceSubrange((at + offset)..<(at + offset + value.count), with: value)
+                    return copy
+                }
+            }
+            at += 1
+        }
+        Issue.record("no central directory header for \(name)")
+        return bytes
+    }
+
+    /// What ZIPFoundation 0.9.20 trapped on (an offset past the end, Tests/DocumentTextTests/FuzzRegressions/ooxml-crash-*),
+    /// an encrypted entry, and a wrong CRC: each a problem, the rest of the package still read.
+    @Test func damagedEntriesAreProblems() throws {
+        let bytes = try package("python-docx-header.docx")
+        let outside = try patched(bytes, entry: "word/document.xml", at: 42, [0x00, 0xFF, 0xFF, 0x7F])
+        let result = OOXMLText.units(outside, format: .docx)
+        #expect(result.problems.contains("zip-error: word/document.xml: data outside the archive"), "\(result.problems)")
+        #expect(result.units.contains { $0.container == .pageHeader && $0.text == "TỐI MẬT" })
+        let encrypted = try patched(bytes, entry: "word/document.xml", at: 8, [0x01, 0x00])
+        #expect(OOXMLText.units(encrypted, format: .docx).problems.contains("encrypted: word/document.xml is encrypted"))
+        let crc = try patched(bytes, entry: "word/document.xml", at: 16, [0, 0, 0, 0])
+        #expect(OOXMLText.units(crc, format: .docx).problems.contains("zip-error: word/document.xml: CRC-32 mismatch"))
+        // The central directory past the end: not a zip at all.
+        var truncated = bytes
+        truncated.removeLast(200)
+        #expect(OOXMLText.units(truncated, format: .docx).problems == ["zip-error: not a readable zip archive"])
+    }
+
     @Test func notAZipIsAProblemNotACrash() {
         let result = OOXMLText.units(Array("hello".utf8), format: .docx)
         #expect(result.units.isEmpty)

@@ -15,7 +15,7 @@ import pytest
 from conftest import BINARY
 
 LIBRARIES = ("libclamav", "libmagic", "liblzma")
-# Libraries only some binaries load (DocumentText's expat, ZIPFoundation's zlib): checked where loaded.
+# Libraries only some binaries load (DocumentText's expat and zlib): checked where loaded.
 OPTIONAL_LIBRARIES = ("libexpat", "libz")
 BINARIES = {
     "thugate": BINARY,
@@ -82,7 +82,7 @@ def test_archive_readers_link_no_scanning_library():
 
 
 def test_document_text_readers_export_nothing_expat_or_zlib_export():
-    """The OOXML / ODF readers link expat (Sources/CExpat) and ZIPFoundation's zlib: neither the unit
+    """The OOXML / ODF readers link expat (Sources/CExpat) and zlib (Sources/CZlib): neither the unit
     tests that run them nor their fuzzer (which links no libclamav, so no version script) defines a
     symbol of libexpat, libz or libclamav."""
     libclamav = loaded_libraries(BINARY)["libclamav"]

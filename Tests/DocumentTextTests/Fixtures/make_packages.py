@@ -6,10 +6,12 @@ fallback) and the Office files to .odt/.ods (odfpy writes the .odp: Debian's nog
 100,000-deep XML, billion laughs, a DOCTYPE). Each document carries one stamp in one placement, or only
 trap words. The files are committed so the unit tests need none of these tools; run again to remake them:
     python3 Tests/DocumentTextTests/Fixtures/make_packages.py
+With `--bench DIR` it writes larger documents for thugate-secrecybench to DIR instead (not committed).
 """
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import zipfile
 
@@ -350,7 +352,34 @@ def hostile(work):
     write_zip(os.path.join(HERE, "hostile-malformed.docx"), [("[Content_Types].xml", CONTENT_TYPES), ("word/document.xml", broken)])
 
 
+def bench(directory):
+    """Larger documents for thugate-secrecybench (not committed): the regulations' 715 paragraphs
+    (Tests/SecrecyMarksTests/Regulations) as a python-docx letter with a letterhead and a header, and
+    LibreOffice's .odt of it."""
+    regulations = os.path.join(os.path.dirname(HERE), "..", "..", "SecrecyMarksTests", "Regulations")
+    paragraphs = []
+    for name in sorted(os.listdir(regulations)):
+        if name.endswith(".txt"):
+            with open(os.path.join(regulations, name), encoding="utf-8") as f:
+                paragraphs += [line for line in f.read().splitlines() if line.strip()]
+    doc = Document()
+    doc.sections[0].header.paragraphs[0].text = "UBND TỈNH QUẢNG NINH"
+    letterhead(doc, ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "Số: 12/STTTT-VP", "MẬT"), ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"))
+    for text in paragraphs:
+        doc.add_paragraph(text)
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "regulations-letter.docx")
+    doc.save(path)
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    with tempfile.TemporaryDirectory() as work:
+        subprocess.run([soffice, "--headless", "-env:UserInstallation=file://" + work + "/profile", "--convert-to", "odt",
+                        "--outdir", directory, path], check=True, stdout=subprocess.DEVNULL)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--bench":
+        bench(sys.argv[2])
+        return
     os.makedirs(HERE, exist_ok=True)
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     with tempfile.TemporaryDirectory() as work:
