@@ -9,13 +9,32 @@ protocol XMLEventHandler: AnyObject {
     func characters(_ text: UnsafeBufferPointer<UInt8>)
 }
 
-/// The attributes of one start tag, names resolved like element names.
+/// The attributes of one start tag, names resolved like element names when asked for: most tags'
+/// attributes are never looked at. Valid only during the `start` call it is given to (it reads
+/// expat's own array).
 struct XMLAttributes {
-    var pairs: [(name: String, value: String)] = []
+    let raw: UnsafeMutablePointer<UnsafePointer<CChar>?>?
 
     subscript(_ name: String) -> String? {
-        for pair in pairs where pair.name == name { return pair.value }
+        guard let raw else { return nil }
+        var cursor = 0
+        while let key = raw[cursor], let value = raw[cursor + 1] {
+            if XMLNames.matches(key, name) { return String(cString: value) }
+            cursor += 2
+        }
         return nil
+    }
+
+    /// Every attribute, names resolved.
+    var pairs: [(name: String, value: String)] {
+        guard let raw else { return [] }
+        var result: [(String, String)] = []
+        var cursor = 0
+        while let key = raw[cursor], let value = raw[cursor + 1] {
+            result.append((XMLNames.resolve(key), String(cString: value)))
+            cursor += 2
+        }
+        return result
     }
 }
 
@@ -125,15 +144,7 @@ final class XMLStream {
             stop("xml-too-deep: \(part) nests elements deeper than \(maxDepth)")
             return
         }
-        var list = XMLAttributes()
-        if let attributes {
-            var cursor = 0
-            while let name = attributes[cursor], let value = attributes[cursor + 1] {
-                list.pairs.append((XMLNames.resolve(name), String(cString: value)))
-                cursor += 2
-            }
-        }
-        handler.start(XMLNames.resolve(rawName), list)
+        handler.start(XMLNames.resolve(rawName), XMLAttributes(raw: attributes))
     }
 
     private func didEnd(_ rawName: UnsafePointer<CChar>) {
@@ -177,6 +188,18 @@ enum XMLNames {
         "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0": "presentation",
         "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0": "manifest",
     ]
+
+    /// Whether the expanded name `raw` resolves to `name` ("w:val"), without building a string for
+    /// names whose local part differs (the common case).
+    static func matches(_ raw: UnsafePointer<CChar>, _ name: String) -> Bool {
+        var length = 0
+        while raw[length] != 0 { length += 1 }
+        let bytes = UnsafeRawBufferPointer(start: raw, count: length)
+        var local = name.utf8[...]
+        if let colon = name.utf8.firstIndex(of: 0x3A) { local = name.utf8[name.utf8.index(after: colon)...] }
+        guard bytes.count >= local.count, bytes.suffix(local.count).elementsEqual(local) else { return false }
+        return resolve(raw) == name
+    }
 
     /// "URI local" (expat's expanded name) → "prefix:local"; an unknown namespace keeps its URI in
     /// braces so it never matches a known name; a name in no namespace stays as it is.
