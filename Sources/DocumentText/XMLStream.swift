@@ -14,12 +14,13 @@ protocol XMLEventHandler: AnyObject {
 /// expat's own array).
 struct XMLAttributes {
     let raw: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+    let names: XMLNameResolver
 
     subscript(_ name: String) -> String? {
         guard let raw else { return nil }
         var cursor = 0
         while let key = raw[cursor], let value = raw[cursor + 1] {
-            if XMLNames.matches(key, name) { return String(cString: value) }
+            if names.matches(key, name) { return String(cString: value) }
             cursor += 2
         }
         return nil
@@ -31,7 +32,7 @@ struct XMLAttributes {
         var result: [(String, String)] = []
         var cursor = 0
         while let key = raw[cursor], let value = raw[cursor + 1] {
-            result.append((XMLNames.resolve(key), String(cString: value)))
+            result.append((names.resolve(key), String(cString: value)))
             cursor += 2
         }
         return result
@@ -56,6 +57,7 @@ final class XMLStream {
     /// Why the part was not read to its end; nil while reading, and after a complete read.
     private(set) var problem: String?
     private(set) var stopped = false
+    private let names = XMLNameResolver()
 
     init?(part: String, handler: any XMLEventHandler, maxDepth: Int) {
         // A space separates the namespace URI from the local name: no XML name has one.
@@ -144,12 +146,12 @@ final class XMLStream {
             stop("xml-too-deep: \(part) nests elements deeper than \(maxDepth)")
             return
         }
-        handler.start(XMLNames.resolve(rawName), XMLAttributes(raw: attributes))
+        handler.start(names.resolve(rawName), XMLAttributes(raw: attributes, names: names))
     }
 
     private func didEnd(_ rawName: UnsafePointer<CChar>) {
         guard !stopped else { return }
-        handler.end(XMLNames.resolve(rawName))
+        handler.end(names.resolve(rawName))
         depth -= 1
     }
 }
@@ -189,9 +191,38 @@ enum XMLNames {
         "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0": "manifest",
     ]
 
+}
+
+/// Resolves expat's expanded names ("URI local") to "prefix:local" (`XMLNames`), remembering the
+/// few namespace URIs a part uses so that a name costs a byte comparison, not a string and a hash
+/// of its URI.
+final class XMLNameResolver {
+    private var known: [(uri: [UInt8], prefix: String)] = []
+
+    func resolve(_ raw: UnsafePointer<CChar>) -> String {
+        var length = 0
+        var space = -1
+        while raw[length] != 0 {
+            if raw[length] == 0x20 { space = length }
+            length += 1
+        }
+        let bytes = UnsafeRawBufferPointer(start: raw, count: length)
+        guard space >= 0 else { return String(decoding: bytes, as: UTF8.self) }
+        let uri = UnsafeRawBufferPointer(rebasing: bytes[..<space])
+        let local = String(decoding: bytes[(space + 1)...], as: UTF8.self)
+        for entry in known where entry.uri.count == uri.count && entry.uri.elementsEqual(uri) {
+            return entry.prefix + local
+        }
+        let text = String(decoding: uri, as: UTF8.self)
+        let prefix = XMLNames.prefixes[text].map { $0 + ":" } ?? "{" + text + "}"
+        // A part uses a handful of namespaces; a hostile one with thousands is not remembered past 32.
+        if known.count < 32 { known.append((Array(uri), prefix)) }
+        return prefix + local
+    }
+
     /// Whether the expanded name `raw` resolves to `name` ("w:val"), without building a string for
     /// names whose local part differs (the common case).
-    static func matches(_ raw: UnsafePointer<CChar>, _ name: String) -> Bool {
+    func matches(_ raw: UnsafePointer<CChar>, _ name: String) -> Bool {
         var length = 0
         while raw[length] != 0 { length += 1 }
         let bytes = UnsafeRawBufferPointer(start: raw, count: length)
@@ -199,16 +230,5 @@ enum XMLNames {
         if let colon = name.utf8.firstIndex(of: 0x3A) { local = name.utf8[name.utf8.index(after: colon)...] }
         guard bytes.count >= local.count, bytes.suffix(local.count).elementsEqual(local) else { return false }
         return resolve(raw) == name
-    }
-
-    /// "URI local" (expat's expanded name) → "prefix:local"; an unknown namespace keeps its URI in
-    /// braces so it never matches a known name; a name in no namespace stays as it is.
-    static func resolve(_ raw: UnsafePointer<CChar>) -> String {
-        let expanded = String(cString: raw)
-        guard let space = expanded.utf8.lastIndex(of: 0x20) else { return expanded }
-        let uri = String(expanded[..<space])
-        let local = expanded[expanded.index(after: space)...]
-        if let prefix = prefixes[uri] { return prefix + ":" + local }
-        return "{" + uri + "}" + local
     }
 }
