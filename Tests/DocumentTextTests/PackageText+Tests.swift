@@ -157,6 +157,7 @@ private func describe(_ units: [TextUnit]) -> String {
         ("hostile-laughs.docx", "xml-dtd:"),
         ("hostile-doctype.docx", "xml-dtd:"),
         ("hostile-malformed.docx", "xml-error: word/document.xml:"),
+        ("hostile-encrypted.odt", "encrypted:"),
     ])
     func hostilePackageEndsWithItsProblem(name: String, code: String) throws {
         let clock = ContinuousClock()

@@ -348,6 +348,22 @@ def hostile(work):
     with zipfile.ZipFile(os.path.join(HERE, "hostile-spaces.odt"), "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
         z.writestr("content.xml", spaces, zipfile.ZIP_DEFLATED)
+    # An encrypted package as ODF 1.3 Part 2 §5 describes it (LibreOffice's command line cannot set a
+    # password): the manifest names encryption data for content.xml, whose bytes are then not XML.
+    manifest = (
+        head + '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="1200">'
+        '<manifest:encryption-data manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k" '
+        'manifest:checksum="AAAA"><manifest:algorithm manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc" '
+        'manifest:initialisation-vector="AAAA"/><manifest:key-derivation manifest:key-derivation-name="PBKDF2" '
+        'manifest:key-size="32" manifest:iteration-count="100000" manifest:salt="AAAA"/></manifest:encryption-data>'
+        "</manifest:file-entry></manifest:manifest>"
+    )
+    with zipfile.ZipFile(os.path.join(HERE, "hostile-encrypted.odt"), "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
+        z.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        z.writestr("content.xml", bytes(range(256)) * 4, zipfile.ZIP_DEFLATED)
     broken = head + "<w:document %s><w:body><w:p><w:r><w:t>Số: 1</w:t></w:r></w:p><w:p></w:body></w:document>" % W
     write_zip(os.path.join(HERE, "hostile-malformed.docx"), [("[Content_Types].xml", CONTENT_TYPES), ("word/document.xml", broken)])
 
