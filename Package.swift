@@ -54,8 +54,9 @@ let package = Package(
         // from the many words containing "mật", on text units an extractor gives it. No I/O.
         .target(name: "SecrecyMarks", dependencies: ["VietText"]),
         // Text units (paragraphs, cells, text boxes, headers, with style and font) from document formats, for
-        // the secrecy matcher (issue 12): RTF by a small bounded tokenizer. No I/O.
-        .target(name: "DocumentText", dependencies: ["SecrecyMarks", "VietText"]),
+        // the secrecy matcher (issue 12): RTF by a small bounded tokenizer; OOXML and ODF packages by a
+        // bounded zip reader on zlib (inflated bytes counted from real output) and expat (DTDs refused). No I/O.
+        .target(name: "DocumentText", dependencies: ["SecrecyMarks", "VietText", "CExpat", "CZlib"]),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
         .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText", "SecrecyMarks"], plugins: ["RuleRegistryPlugin"]),
@@ -77,6 +78,8 @@ let package = Package(
         .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
         .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CExpat", pkgConfig: "expat", providers: [.apt(["libexpat1-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure readers of zip, 7z and RAR 4/5 headers and of PDF/OOXML encryption: bounded, no libclamav.
         .target(name: "Archives", dependencies: ["CLZMA"]),
         // Content inspection: owns the libclamav engine and libmagic cookies, reads archive headers.
@@ -174,8 +177,13 @@ let package = Package(
         ),
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
-        // Speed of the secrecy matcher on the regulations and on stamped documents (Benchmarks/RESULTS.md).
-        .executableTarget(name: "thugate-secrecybench", dependencies: ["SecrecyMarks", "DocumentText"], path: "Benchmarks/SecrecyMarks"),
+        // Speed of the secrecy matcher on the regulations and on stamped documents, and of the OOXML / ODF
+        // readers on the package fixtures (Benchmarks/RESULTS.md).
+        .executableTarget(
+            name: "thugate-secrecybench",
+            dependencies: ["SecrecyMarks", "DocumentText"],
+            path: "Benchmarks/SecrecyMarks"
+        ),
         // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
         .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
         .executableTarget(

@@ -6,7 +6,9 @@
 // HTMLText, PlainText, CSVText) on the same paragraphs shaped as Gmail, Outlook and Thunderbird
 // write them: µs per KB read, alone and with the matcher.
 // With DOCUMENTS_DIR, also the legacy Office reader (OLE2Text) on each .doc / .xls there: µs per
-// document read, and read + matched. Prints Markdown. Build with -c release.
+// document read, and read + matched; and the OOXML / ODF readers on each package there
+// (Tests/DocumentTextTests/Fixtures/packages): µs per document and per XML part of it, units, findings.
+// Prints Markdown. Build with -c release.
 import DocumentText
 import Foundation
 import SecrecyMarks
@@ -162,4 +164,52 @@ if CommandLine.arguments.count == 3 {
                 + "\(String(format: "%.0f", micros(matched))) | \(String(format: "%.2f", perUnit)) |"
         )
     }
+}
+
+let packages = URL(fileURLWithPath: CommandLine.arguments[2])
+let packageNames = ((try? FileManager.default.contentsOfDirectory(atPath: packages.path)) ?? []).sorted()
+print("")
+print("| package | XML parts | units | findings | problems | µs per document | µs per part |")
+print("|---|---:|---:|---:|---|---:|---:|")
+for name in packageNames {
+    guard let bytes = try? Array(Data(contentsOf: packages.appendingPathComponent(name))),
+        let format = bytes.withUnsafeBytes({ DocumentFormat.of(mimeType: "application/zip", bytes: $0) })
+    else { continue }
+    // The XML parts in the central directory (a zip's names are in its file headers): what a reader may parse.
+    let parts = max(1, countXMLParts(bytes))
+    let read = {
+        [.odt, .ods, .odp].contains(format) ? ODFText.units(bytes, format: format) : OOXMLText.units(bytes, format: format)
+    }
+    var result = read()
+    let rounds = max(1, 300_000 / max(bytes.count, 1))
+    let elapsed = clock.measure {
+        for _ in 0..<rounds { result = read() }
+    }
+    let findings = SecrecyMatcher.match(result.units).findings.count
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let perDocument = seconds * 1e6 / Double(rounds)
+    let problems = result.problems.map { String($0.prefix(while: { $0 != ":" })) }.joined(separator: ", ")
+    print(
+        "| \(name) | \(parts) | \(result.units.count) | \(findings) | \(problems) | \(String(format: "%.0f", perDocument)) | "
+            + "\(String(format: "%.0f", perDocument / Double(parts))) |"
+    )
+}
+
+/// Central-directory file headers (PK\u{1}\u{2}) whose name ends in ".xml" or ".rels".
+func countXMLParts(_ bytes: [UInt8]) -> Int {
+    var count = 0
+    var offset = 0
+    while offset + 46 <= bytes.count {
+        if bytes[offset] == 0x50, bytes[offset + 1] == 0x4B, bytes[offset + 2] == 1, bytes[offset + 3] == 2 {
+            let length = Int(bytes[offset + 28]) | Int(bytes[offset + 29]) << 8
+            if offset + 46 + length <= bytes.count {
+                let name = String(decoding: bytes[(offset + 46)..<(offset + 46 + length)], as: UTF8.self)
+                if name.hasSuffix(".xml") || name.hasSuffix(".rels") { count += 1 }
+            }
+            offset += 46 + length
+        } else {
+            offset += 1
+        }
+    }
+    return count
 }

@@ -57,18 +57,24 @@ public enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
         case "text/rtf", "application/rtf": .rtf
         case "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "application/vnd.ms-word.document.macroEnabled.12",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.template":
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+            "application/vnd.ms-word.template.macroEnabled.12":
             .docx
         case "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "application/vnd.ms-excel.sheet.macroEnabled.12",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.template":
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+            "application/vnd.ms-excel.template.macroEnabled.12":
             .xlsx
         case "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-            "application/vnd.ms-powerpoint.presentation.macroEnabled.12":
+            "application/vnd.ms-powerpoint.presentation.macroEnabled.12",
+            "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+            "application/vnd.openxmlformats-officedocument.presentationml.template",
+            "application/vnd.ms-powerpoint.slideshow.macroEnabled.12":
             .pptx
         case "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text-template": .odt
-        case "application/vnd.oasis.opendocument.spreadsheet": .ods
-        case "application/vnd.oasis.opendocument.presentation": .odp
+        case "application/vnd.oasis.opendocument.spreadsheet", "application/vnd.oasis.opendocument.spreadsheet-template": .ods
+        case "application/vnd.oasis.opendocument.presentation", "application/vnd.oasis.opendocument.presentation-template":
+            .odp
         case "application/msword": .doc
         case "application/vnd.ms-excel": .xls
         case "application/CDFV2", "application/x-ole-storage", "application/vnd.ms-office", "application/CDFV2-encrypted",

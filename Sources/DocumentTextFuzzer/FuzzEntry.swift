@@ -1,4 +1,4 @@
-// The fuzzing entries for the document text readers (RTF, HTML, plain text and CSV, OLE2 .doc and .xls). Scripts/fuzz
+// The fuzzing entries for the document text readers (RTF, HTML, plain text and CSV, OLE2 .doc and .xls, OOXML and ODF packages). Scripts/fuzz
 // builds this target with
 // `-sanitize=fuzzer,address -DFUZZING`; built normally it replays files through the same code
 // (FuzzSupport's `FuzzMain`).
@@ -12,6 +12,7 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
     /// Plain text and CSV, decoded by `TextDecoding` with the charset the first byte picks.
     case text
     case ole2
+    case ooxml
 
     func run(_ input: UnsafeRawBufferPointer) {
         switch self {
@@ -19,6 +20,7 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
         case .html: runHTML(input)
         case .text: runText(input)
         case .ole2: runOLE2(input)
+        case .ooxml: runPackage(input)
         }
     }
 
@@ -124,5 +126,115 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
             _ = SecrecyMatcher.match(result.units)
         }
         precondition(!OLE2Text.units(Array(bytes.dropFirst())).isComplete, "a file without the signature read as complete")
+    }
+
+    /// A zip (it starts with "PK") is read as a package of its own format and of every other; any
+    /// other input is XML, stored (uncompressed, so the fuzzer's edits reach expat) as every part the
+    /// readers look at, in a package read as each of the six formats. With default and tight limits:
+    /// never more units or text than the limits allow, a second read is the same, the matcher runs.
+    private func runPackage(_ input: UnsafeRawBufferPointer) {
+        let bytes: [UInt8]
+        if input.starts(with: [0x50, 0x4B]) {
+            bytes = Array(input)
+        } else {
+            let parts = [
+                "[Content_Types].xml", "word/document.xml", "word/styles.xml", "word/header1.xml", "word/footnotes.xml",
+                "xl/workbook.xml", "xl/sharedStrings.xml", "xl/worksheets/sheet1.xml", "ppt/presentation.xml",
+                "ppt/slides/slide1.xml", "ppt/slideMasters/slideMaster1.xml", "docProps/core.xml", "docProps/custom.xml",
+                "content.xml", "styles.xml", "meta.xml",
+            ]
+            bytes = StoredZip.make(parts.map { ($0, Array(input)) })
+        }
+        var tight = ExtractionLimits()
+        tight.maxXMLDepth = 8
+        tight.maxUnits = 16
+        tight.maxTextBytes = 256
+        tight.maxInflatedBytes = 64 << 10
+        tight.maxEntries = 8
+        let formats: [DocumentFormat] = [.docx, .xlsx, .pptx, .odt, .ods, .odp]
+        _ = bytes.withUnsafeBytes { DocumentFormat.of(mimeType: "application/zip", bytes: $0) }
+        for limits in [ExtractionLimits(), tight] {
+            for format in formats {
+                let read = {
+                    [.odt, .ods, .odp].contains(format)
+                        ? ODFText.units(bytes, format: format, limits: limits) : OOXMLText.units(bytes, format: format, limits: limits)
+                }
+                let result = read()
+                precondition(result.units.count <= limits.maxUnits, "more units than the limit")
+                let text = result.units.reduce(0) { $0 + $1.text.utf8.count }
+                precondition(text <= limits.maxTextBytes, "more text than the limit")
+                precondition(read() == result, "a second read differs")
+                _ = SecrecyMatcher.match(result.units)
+            }
+        }
+    }
+}
+
+/// A zip of stored entries (no compression), for the fuzz entry: local headers, the central
+/// directory and its end record, with real CRC-32s (the reader checks them).
+enum StoredZip {
+    static func make(_ entries: [(name: String, data: [UInt8])]) -> [UInt8] {
+        var out: [UInt8] = []
+        var central: [UInt8] = []
+        func le16(_ value: Int, _ buffer: inout [UInt8]) { buffer += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
+        func le32(_ value: UInt32, _ buffer: inout [UInt8]) {
+            buffer += [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
+        }
+        for entry in entries {
+            let name = Array(entry.name.utf8)
+            let crc = crc32(entry.data)
+            let offset = UInt32(out.count)
+            le32(0x0403_4B50, &out)
+            le16(20, &out)
+            le16(0x0800, &out)  // UTF-8 names
+            le16(0, &out)  // stored
+            le16(0, &out)
+            le16(0x21, &out)
+            le32(crc, &out)
+            le32(UInt32(entry.data.count), &out)
+            le32(UInt32(entry.data.count), &out)
+            le16(name.count, &out)
+            le16(0, &out)
+            out += name
+            out += entry.data
+            le32(0x0201_4B50, &central)
+            le16(20, &central)
+            le16(20, &central)
+            le16(0x0800, &central)
+            le16(0, &central)
+            le16(0, &central)
+            le16(0x21, &central)
+            le32(crc, &central)
+            le32(UInt32(entry.data.count), &central)
+            le32(UInt32(entry.data.count), &central)
+            le16(name.count, &central)
+            le16(0, &central)
+            le16(0, &central)
+            le16(0, &central)
+            le16(0, &central)
+            le32(0, &central)
+            le32(offset, &central)
+            central += name
+        }
+        let directoryOffset = UInt32(out.count)
+        out += central
+        le32(0x0605_4B50, &out)
+        le16(0, &out)
+        le16(0, &out)
+        le16(entries.count, &out)
+        le16(entries.count, &out)
+        le32(UInt32(central.count), &out)
+        le32(directoryOffset, &out)
+        le16(0, &out)
+        return out
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
     }
 }

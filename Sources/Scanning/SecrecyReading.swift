@@ -67,7 +67,8 @@ struct SecrecyReader: Sendable {
         charset: String? = nil,
         budget: SecrecyBudget
     ) -> ContentReport.SecrecyDocument? {
-        guard let format = DocumentFormat.of(mimeType: mimeType) else { return nil }
+        // libmagic's type, and a zip's entries when it calls an OOXML or ODF package a zip.
+        guard let format = DocumentFormat.of(mimeType: mimeType, bytes: bytes) else { return nil }
         if let exhausted = budget.exhausted {
             return .init(part: part, name: name, format: format.rawValue, report: SecrecyMatcher.match([]), problems: [exhausted])
         }
@@ -79,6 +80,10 @@ struct SecrecyReader: Sendable {
             text = ExtractedText(units: result.units, problems: result.problems.map(\.rawValue))
         case .pdf:
             text = pdf?.read(bytes, limits: limits) ?? ExtractedText(problems: ["pdf-reader: no PDF reader is configured"])
+        case .docx, .xlsx, .pptx:
+            text = OOXMLText.units(bytes, format: format, limits: limits)
+        case .odt, .ods, .odp:
+            text = ODFText.units(bytes, format: format, limits: limits)
         case .doc, .xls:
             text = OLE2Text.units(bytes, limits: limits)
         case .ole2:

@@ -66,9 +66,29 @@ def test_html_and_text_fuzz_entries_replay_fixtures_and_crashers(target):
     crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob(f"{target}-*"))
     replay(DOCUMENT_TEXT_FUZZER, target, fixtures + crashers)
 
+
 def test_ole2_fuzz_entry_replays_fixtures_and_crashers():
     fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.doc")) + sorted(
         (ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.xls")
     )
     crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("ole2-*"))
     replay(DOCUMENT_TEXT_FUZZER, "ole2", fixtures + crashers)
+
+
+def test_ooxml_fuzz_entry_replays_fixtures_and_crashers():
+    """The package fixtures (zips, hostile ones included) and their document parts as bare XML."""
+    import zipfile
+
+    packages = sorted((ROOT / "Tests/DocumentTextTests/Fixtures/packages").iterdir())
+    crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("ooxml-*"))
+    parts = []
+    work = ROOT / ".build" / "ooxml-replay"
+    work.mkdir(parents=True, exist_ok=True)
+    for package in packages:
+        with zipfile.ZipFile(package) as z:
+            for name in ("word/document.xml", "content.xml", "styles.xml", "ppt/slides/slide1.xml"):
+                if name in z.namelist() and z.getinfo(name).file_size <= 262144:
+                    part = work / (package.name + "." + name.replace("/", "_"))
+                    part.write_bytes(z.read(name))
+                    parts.append(part)
+    replay(DOCUMENT_TEXT_FUZZER, "ooxml", packages + parts + crashers)

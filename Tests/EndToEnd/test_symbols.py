@@ -15,6 +15,8 @@ import pytest
 from conftest import BINARY
 
 LIBRARIES = ("libclamav", "libmagic", "liblzma")
+# Libraries only some binaries load (DocumentText's expat and zlib): checked where loaded.
+OPTIONAL_LIBRARIES = ("libexpat", "libz")
 BINARIES = {
     "thugate": BINARY,
     # `swift build --build-tests` puts the unit-test bundle (a Linux executable) beside thugate.
@@ -35,13 +37,13 @@ def defined_dynamic_symbols(path: Path) -> set:
     return names
 
 
-def loaded_libraries(binary: Path) -> dict:
-    """{library stem: path} of libclamav, libmagic and liblzma as the dynamic loader finds them."""
+def loaded_libraries(binary: Path, stems=LIBRARIES) -> dict:
+    """{library stem: path} of libclamav, libmagic and liblzma (or `stems`) as the dynamic loader finds them."""
     out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
     found = {}
     for line in out.splitlines():
         m = re.match(r"\s*(lib[\w+-]+)\.so[.\d]*\s+=>\s+(\S+)", line)
-        if m and m.group(1) in LIBRARIES:
+        if m and m.group(1) in stems:
             found[m.group(1)] = Path(m.group(2))
     return found
 
@@ -53,6 +55,7 @@ def test_binary_exports_no_symbol_that_a_scanning_library_exports(label):
     libraries = loaded_libraries(binary)
     assert sorted(libraries) == sorted(LIBRARIES), f"{label} does not load all of {LIBRARIES}: {libraries}"
     ours = defined_dynamic_symbols(binary)
+    libraries.update(loaded_libraries(binary, OPTIONAL_LIBRARIES))
     for stem, path in libraries.items():
         theirs = defined_dynamic_symbols(path)
         assert len(theirs) > 10, f"{path}: no dynamic symbols read"
@@ -76,3 +79,18 @@ def test_archive_readers_link_no_scanning_library():
     binary = BINARY.parent / "ArchiveFuzzer"
     assert binary.exists(), f"{binary} not built (run swift build --build-tests)"
     assert sorted(loaded_libraries(binary)) == ["liblzma"]
+
+
+def test_document_text_readers_export_nothing_expat_or_zlib_export():
+    """The OOXML / ODF readers link expat (Sources/CExpat) and zlib (Sources/CZlib): neither the unit
+    tests that run them nor their fuzzer (which links no libclamav, so no version script) defines a
+    symbol of libexpat, libz or libclamav."""
+    libclamav = loaded_libraries(BINARY)["libclamav"]
+    for binary in (BINARY.parent / "ThuGatePackageTests.xctest", BINARY.parent / "DocumentTextFuzzer"):
+        assert binary.exists(), f"{binary} not built (run swift build --build-tests)"
+        libraries = loaded_libraries(binary, OPTIONAL_LIBRARIES)
+        assert sorted(libraries) == sorted(OPTIONAL_LIBRARIES), f"{binary.name} loads {libraries}"
+        ours = defined_dynamic_symbols(binary)
+        for path in [*libraries.values(), libclamav]:
+            clash = sorted(ours & defined_dynamic_symbols(path))
+            assert not clash, f"{binary.name} exports symbols that {path.name} also exports: {clash[:20]}"
