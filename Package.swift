@@ -77,13 +77,18 @@ let package = Package(
         .systemLibrary(name: "CClamAV", pkgConfig: "libclamav", providers: [.apt(["libclamav-dev"])]),
         .systemLibrary(name: "CMagic", pkgConfig: "libmagic", providers: [.apt(["libmagic-dev"])]),
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        // poppler's GLib API: linked by the PDF helper (thugate-pdftext) ONLY, never by the gateway.
+        .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
+        // The PDF text helper (issue 12): a child process of the gateway with its own resource limits that
+        // answers framed requests (DocumentText/PDFTextFrames.swift) on stdin/stdout. The only poppler user.
+        .executableTarget(name: "thugate-pdftext", dependencies: ["CPoppler", "DocumentText", "SecrecyMarks"]),
         // Pure readers of zip, 7z and RAR 4/5 headers and of PDF/OOXML encryption: bounded, no libclamav.
         .target(name: "Archives", dependencies: ["CLZMA"]),
         // Content inspection: owns the libclamav engine and libmagic cookies, reads archive headers.
         .target(
             name: "Scanning",
             dependencies: [
-                "CClamAV", "CMagic", "Archives", "MIMECore", "Policy",
+                "CClamAV", "CMagic", "Archives", "MIMECore", "Policy", "DocumentText", "SecrecyMarks",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--version-script=\(privateSymbols)"])]
@@ -96,7 +101,7 @@ let package = Package(
         .target(
             name: "Inspection",
             dependencies: [
-                "Policy", "Scanning", "MIMECore", "Transforms", "SMTPCore",
+                "Policy", "Scanning", "MIMECore", "Transforms", "SMTPCore", "DocumentText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,7 +208,11 @@ let package = Package(
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
-        .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy", "FuzzSupport", "TestFixtures"]),
+        .testTarget(
+            name: "ScanningTests",
+            dependencies: ["Scanning", "MIMECore", "Policy", "FuzzSupport", "TestFixtures", "DocumentText", "SecrecyMarks"],
+            resources: [.copy("PDFFixtures")]
+        ),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives", "FuzzSupport", "TestFixtures"]),
         .testTarget(
             name: "GatewayServerTests",

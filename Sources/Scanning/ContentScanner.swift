@@ -1,4 +1,5 @@
 public import Archives
+public import DocumentText
 import Foundation
 public import MIMECore
 import NIOConcurrencyHelpers
@@ -74,9 +75,13 @@ public final class ContentScanner: Sendable {
     /// libmagic's text rules cost ~4.5 ms per 64 KB.
     static let sniffLength = 64 * 1024
 
-    public init(engines: EngineStore, limits: ScanLimits = ScanLimits()) {
+    /// Reads PDFs' text for the secrecy check (a pool of helper processes), nil: PDFs' text is not read.
+    public let pdfReader: (any PDFTextReading)?
+
+    public init(engines: EngineStore, limits: ScanLimits = ScanLimits(), pdfReader: (any PDFTextReading)? = nil) {
         self.engines = engines
         self.limits = limits
+        self.pdfReader = pdfReader
     }
 
     public func scan(_ message: ParsedMessage) throws(ScanError) -> ContentReport {
