@@ -1,0 +1,34 @@
+public import Inspection
+public import Scanning
+
+/// `[documents]`: how the text of documents is read for the secrecy check (issue 12). PDFs are
+/// read by helper processes (`thugate-pdftext`) with limits of their own, never in the gateway.
+public struct DocumentSettings: Sendable, Equatable {
+    /// The PDF helpers: how many, their limits, where the executable is.
+    public var pdf = PDFHelperSettings()
+
+    public init() {}
+
+    /// The PDF helper pool a gateway (or `thugate scan`) with these settings and `policy` uses:
+    /// started when content is scanned, nil otherwise. Throws when no helper can be started, so
+    /// ThuGate refuses to start rather than pass PDFs unread.
+    public func pdfReader(for policy: PolicySettings) throws(PDFHelperError) -> PDFHelperPool? {
+        guard policy.needsContentScan else { return nil }
+        return try PDFHelperPool(settings: pdf)
+    }
+}
+
+extension ConfigReader {
+    static let documentKeys: Set<String> = [
+        "pdf_helpers", "pdf_memory_mb", "pdf_cpu_seconds", "pdf_timeout_seconds", "pdf_max_pages", "pdf_helper",
+    ]
+
+    func documents(_ s: Section, into settings: inout DocumentSettings) throws(ConfigError) {
+        if let v = try s.integer("pdf_helpers", min: 1) { settings.pdf.helpers = v }
+        if let v = try s.integer("pdf_memory_mb", min: 64) { settings.pdf.memoryMB = v }
+        if let v = try s.integer("pdf_cpu_seconds", min: 1) { settings.pdf.cpuSeconds = v }
+        if let v = try s.integer("pdf_timeout_seconds", min: 1) { settings.pdf.timeoutSeconds = v }
+        if let v = try s.integer("pdf_max_pages", min: 1) { settings.pdf.maxPages = v }
+        if let v = try s.path("pdf_helper") { settings.pdf.helperPath = v }
+    }
+}
