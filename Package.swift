@@ -181,6 +181,12 @@ let package = Package(
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
         // Speed of the secrecy matcher on the regulations and on stamped documents (Benchmarks/RESULTS.md).
         .executableTarget(name: "thugate-secrecybench", dependencies: ["SecrecyMarks"], path: "Benchmarks/SecrecyMarks"),
+        // PDF text through the helper pool: helper start, ms per page, helper RSS (Benchmarks/pdf_helper.py runs it).
+        .executableTarget(
+            name: "thugate-pdfbench",
+            dependencies: ["Scanning", "DocumentText", "SecrecyMarks"],
+            path: "Benchmarks/PDFBench"
+        ),
         // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
         .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
         .executableTarget(

@@ -425,9 +425,6 @@ public final class PDFHelperPool: PDFTextReading {
         return "signal \(signal)" + (names[signal].map { " \($0)" } ?? "")
     }
 
-    static var now: UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
+    /// Monotonic nanoseconds.
+    static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
 }

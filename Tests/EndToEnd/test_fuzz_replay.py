@@ -58,3 +58,9 @@ def test_rtf_fuzz_entry_replays_fixtures_and_crashers():
     fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.rtf"))
     crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("crash-*"))
     replay(DOCUMENT_TEXT_FUZZER, "rtf", fixtures + crashers)
+
+
+def test_pdf_frames_fuzz_entry_replays_seeds_and_crashers(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "Tests/EndToEnd/pdf_frames.py"), str(tmp_path)], check=True)
+    crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("pdfframes-*"))
+    replay(DOCUMENT_TEXT_FUZZER, "pdfframes", sorted(tmp_path.iterdir()) + crashers)

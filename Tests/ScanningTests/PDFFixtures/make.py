@@ -149,7 +149,7 @@ def cyclic():
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-            stream(b"BT /F1 14 Tf 50 780 Td (MAT) Tj ET"),
+            stream(b"BT /F1 14 Tf 50 780 Td (Page one) Tj ET"),
             FONT,
         ]
     )
