@@ -20,7 +20,7 @@ public struct DocumentSettings: Sendable, Equatable {
 
 extension ConfigReader {
     static let documentKeys: Set<String> = [
-        "pdf_helpers", "pdf_memory_mb", "pdf_cpu_seconds", "pdf_timeout_seconds", "pdf_max_pages", "pdf_helper",
+        "pdf_helpers", "pdf_memory_mb", "pdf_cpu_seconds", "pdf_timeout_seconds", "pdf_max_pages", "pdf_helper", "ocr",
     ]
 
     func documents(_ s: Section, into settings: inout DocumentSettings) throws(ConfigError) {
@@ -30,5 +30,6 @@ extension ConfigReader {
         if let v = try s.integer("pdf_timeout_seconds", min: 1) { settings.pdf.timeoutSeconds = v }
         if let v = try s.integer("pdf_max_pages", min: 1) { settings.pdf.maxPages = v }
         if let v = try s.path("pdf_helper") { settings.pdf.helperPath = v }
+        if let v = try s.bool("ocr") { settings.pdf.ocr = v }
     }
 }

@@ -22,6 +22,10 @@ public struct PDFHelperSettings: Sendable, Equatable {
     public var positionedPages = 2
     /// The helper executable; empty: `thugate-pdftext` beside the running executable.
     public var helperPath = ""
+    /// OCR of the top of page 1 when it has no text (a scan), by tesseract with its Vietnamese
+    /// model, run by the helper under the helper's limits. Off by default: about a second a PDF.
+    public var ocr = false
+    public var tesseractPath = "/usr/bin/tesseract"
 
     public init() {}
 }
@@ -36,7 +40,8 @@ public struct PDFHelperError: Error, Sendable, CustomStringConvertible {
 ///
 /// Each helper is spawned with `posix_spawn` (no shell, an empty environment, stdin and stdout on
 /// pipes, stderr on /dev/null, close-on-exec on every other descriptor, signals at their defaults) and sets
-/// its own limits (address space, CPU seconds per PDF, open files, no file written, no core). A
+/// its own limits (address space, CPU seconds per PDF, open files, no file written, no core), in a
+/// process group of its own (with the OCR process it may start). A
 /// read takes a free helper (waiting for one when all are busy), sends the PDF, and waits for the
 /// answer until `timeoutSeconds`; a helper that dies, breaks the protocol or runs out of time is
 /// killed (SIGKILL), reaped and replaced, and that PDF's result carries a `pdf-helper:` problem:
@@ -93,6 +98,11 @@ public final class PDFHelperPool: PDFTextReading {
             throw PDFHelperError("PDF helper \(path) is missing or not executable (set [documents] pdf_helper)")
         }
         helperPath = path
+        if settings.ocr {
+            guard access(settings.tesseractPath, X_OK) == 0 else {
+                throw PDFHelperError("OCR is on but \(settings.tesseractPath) is missing (Debian: tesseract-ocr tesseract-ocr-vie)")
+            }
+        }
         let count = max(1, settings.helpers)
         slots = DispatchSemaphore(value: count)
         state = NIOLockedValueBox(State())
@@ -303,12 +313,15 @@ public final class PDFHelperPool: PDFTextReading {
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // A process group of its own: the wall-clock kill reaches the OCR process the helper starts.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
-        let arguments = [
-            helperPath, "--memory-mb", "\(settings.memoryMB)", "--cpu-seconds", "\(settings.cpuSeconds)",
-            "--max-input-bytes", "\(ExtractionLimits().maxInputBytes)",
-        ]
+        let arguments =
+            [
+                helperPath, "--memory-mb", "\(settings.memoryMB)", "--cpu-seconds", "\(settings.cpuSeconds)",
+                "--max-input-bytes", "\(ExtractionLimits().maxInputBytes)",
+            ] + (settings.ocr ? ["--tesseract", settings.tesseractPath] : [])
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var envp: [UnsafeMutablePointer<CChar>?] = [nil]
@@ -403,9 +416,11 @@ public final class PDFHelperPool: PDFTextReading {
         return poll(&fds, 1, 0) == 0
     }
 
-    /// SIGKILL, reap, close the pipes; the wait status.
+    /// SIGKILL to the helper's process group (the helper and its OCR process), reap, close the
+    /// pipes; the helper's wait status.
     @discardableResult
     static func kill(_ helper: Helper) -> Int32 {
+        _ = Glibc.kill(-helper.pid, SIGKILL)
         _ = Glibc.kill(helper.pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(helper.pid, &status, 0) < 0 && errno == EINTR {}

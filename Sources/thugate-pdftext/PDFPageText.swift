@@ -16,7 +16,8 @@ import SecrecyMarks
 ///
 /// - SeeAlso: Nghị định 30/2020/NĐ-CP, Phụ lục I (the layout of an administrative document).
 enum PDFPageText {
-    static func read(_ request: PDFTextRequest) -> ExtractedText {
+    /// `tesseract`: the OCR program for a first page without text (nil: no OCR).
+    static func read(_ request: PDFTextRequest, tesseract: String? = nil) -> ExtractedText {
         request.pdf.withUnsafeBytes { raw -> ExtractedText in
             guard let base = raw.baseAddress, raw.count > 0 else { return ExtractedText(problems: ["pdf-broken: empty"]) }
             // The bytes outlive the document (both end in this closure), so poppler need not copy them.
@@ -32,7 +33,7 @@ enum PDFPageText {
                 return ExtractedText(problems: ["pdf-broken: \(message)"])
             }
             defer { g_object_unref(UnsafeMutableRawPointer(document)) }
-            var reader = Reader(request: request)
+            var reader = Reader(request: request, tesseract: tesseract)
             reader.read(document)
             return reader.result
         }
@@ -40,11 +41,18 @@ enum PDFPageText {
 
     struct Reader {
         let request: PDFTextRequest
+        let tesseract: String?
         var result = ExtractedText()
         var textBytes = 0
         var full = false
+        /// Units read as text (not by OCR).
+        var textUnits = 0
+        var readByOCR = false
 
-        init(request: PDFTextRequest) { self.request = request }
+        init(request: PDFTextRequest, tesseract: String?) {
+            self.request = request
+            self.tesseract = tesseract
+        }
 
         mutating func read(_ document: OpaquePointer) {
             let pages = Int(poppler_document_get_n_pages(document))
@@ -61,10 +69,24 @@ enum PDFPageText {
                     continue
                 }
                 defer { g_object_unref(UnsafeMutableRawPointer(page)) }
+                let before = result.units.count
                 if index < request.positionedPages { readPositioned(page, number: index + 1) } else { readPlain(page, number: index + 1) }
+                textUnits += result.units.count - before
+                // A first page without text is a scan: its stamp is an image.
+                if index == 0, result.units.isEmpty, let tesseract {
+                    switch PageOCR.read(page, number: 1, tesseract: tesseract) {
+                    case .success(let units):
+                        readByOCR = true
+                        for unit in units { add(unit) }
+                    case .failure(let failure):
+                        result.problems.append("ocr-failed: page 1: \(failure.reason)")
+                    }
+                }
             }
-            if result.units.isEmpty && result.problems.isEmpty {
-                result.problems.append("pdf-no-text: no text on the pages read (a scanned image?)")
+            if textUnits == 0 && !result.problems.contains(where: { !$0.hasPrefix("ocr-failed:") }) {
+                result.problems.append(
+                    "pdf-no-text: no text on the pages read (a scanned image?)" + (readByOCR ? ", the top of page 1 read by OCR" : "")
+                )
             }
         }
 

@@ -14,17 +14,24 @@ import SecrecyMarks
 import Glibc
 #endif
 
-/// The limits from the command line (`--memory-mb`, `--cpu-seconds`, `--max-input-bytes`).
+/// The limits from the command line (`--memory-mb`, `--cpu-seconds`, `--max-input-bytes`), and
+/// `--tesseract PATH` when the top of a page without text is to be read by OCR.
 struct HelperOptions {
     var memoryMB = 512
     var cpuSeconds = 10
     var maxInputBytes = 64 << 20
     var openFiles = 32
+    var tesseract: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let name = iterator.next() {
-            guard let text = iterator.next(), let value = Int(text), value >= 0 else { fail("bad argument \(name)") }
+            guard let text = iterator.next() else { fail("bad argument \(name)") }
+            if name == "--tesseract" {
+                tesseract = text
+                continue
+            }
+            guard let value = Int(text), value >= 0 else { fail("bad argument \(name)") }
             switch name {
             case "--memory-mb": memoryMB = value
             case "--cpu-seconds": cpuSeconds = value
@@ -122,7 +129,7 @@ while true {
     setLimit(RLIMIT_CPU, soft: min(cpuHard, rlim_t(cpuSecondsUsed() + options.cpuSeconds)), hard: cpuHard)
     let text: ExtractedText
     do {
-        text = PDFPageText.read(try PDFTextRequest(decoding: payload))
+        text = PDFPageText.read(try PDFTextRequest(decoding: payload), tesseract: options.tesseract)
     } catch {
         text = ExtractedText(problems: ["pdf-request: \(error)"])
     }

@@ -18,6 +18,7 @@ import Testing
             pdf_timeout_seconds = 8
             pdf_max_pages = 10
             pdf_helper = "bin/thugate-pdftext"
+            ocr = true
             """,
             directory: "/etc/thugate"
         )
@@ -29,6 +30,7 @@ import Testing
         expected.maxPages = 10
         // Relative to the file's directory, like every path.
         expected.helperPath = "/etc/thugate/bin/thugate-pdftext"
+        expected.ocr = true
         #expect(config.documents.pdf == expected)
     }
 
@@ -44,6 +46,7 @@ import Testing
         ("[documents]\npdf_memory_mb = 16\n", "documents.pdf_memory_mb", "must be at least 64"),
         ("[documents]\npdf_timeout_seconds = \"20\"\n", "documents.pdf_timeout_seconds", "expected an integer"),
         ("[documents]\npdf_ocr = true\n", "documents.pdf_ocr", "unknown key"),
+        ("[documents]\nocr = \"yes\"\n", "documents.ocr", "expected true or false"),
         ("documents = 1\n", "documents", "expected a [documents] table"),
     ])
     func badValuesAreErrors(text: String, key: String, message: String) {

@@ -218,6 +218,72 @@ import Testing
         #expect(text.problems == ["pdf-helper: stopped, PDF not read"])
     }
 
+    /// A scanned letter (page 1 an image): without OCR it has no text and is not fully checked; with OCR the
+    /// top of page 1 is read by tesseract and its stamp is found where it stands.
+    @Test func scannedFirstPageIsReadByOCROnlyWhenOCRIsOn() throws {
+        let plain = try Self.pool()
+        defer { plain.shutdown() }
+        let unread = try Self.read(plain, "scanned-stamped")
+        #expect(unread.units.isEmpty)
+        #expect(unread.problems == ["pdf-no-text: no text on the pages read (a scanned image?)"])
+
+        let pool = try Self.pool { $0.ocr = true }
+        defer { pool.shutdown() }
+        let text = try Self.read(pool, "scanned-stamped")
+        #expect(text.problems == ["pdf-no-text: no text on the pages read (a scanned image?), the top of page 1 read by OCR"])
+        let stamp = try #require(text.units.first { $0.text == "TỐI MẬT" })
+        #expect(stamp.page == 1 && stamp.region == .topLeft && stamp.container == .pdfLine)
+        let report = SecrecyMatcher.match(text.units)
+        #expect(report.findings.map(\.level) == [.secret])
+        #expect(report.findings.first?.placement == .upperLeft)
+        // The scanned trap words are read too, and give nothing.
+        let traps = try Self.read(pool, "scanned-traps")
+        #expect(traps.units.contains { $0.text == "MẬT KHẨU" })
+        #expect(SecrecyMatcher.match(traps.units).findings.isEmpty)
+        // A PDF with text is not sent to OCR.
+        let letter = try Self.read(pool, "libreoffice-stamped")
+        #expect(letter.isComplete)
+    }
+
+    /// The wall-clock kill reaches the OCR process too (the helper's process group): here a tesseract that sleeps
+    /// first, started by a shell, so two processes below the helper are running at the deadline.
+    @Test func wallClockKillReachesTheOCRProcess() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thugate-ocr-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let slow = directory.appendingPathComponent("tesseract").path
+        try "#!/bin/sh\n/bin/sleep 30\nexec /usr/bin/tesseract \"$@\"\n".write(toFile: slow, atomically: true, encoding: .utf8)
+        chmod(slow, 0o755)
+        let pool = try Self.pool {
+            $0.ocr = true
+            $0.tesseractPath = slow
+            $0.timeoutSeconds = 1
+        }
+        defer { pool.shutdown() }
+        let helper = try #require(pool.idleHelperPIDs.first)
+        let started = Date()
+        let text = try Self.read(pool, "scanned-stamped")
+        #expect(text.problems == ["pdf-helper: timed out after 1 s, PDF not read"])
+        #expect(Date().timeIntervalSince(started) < 5)
+        usleep(200_000)
+        #expect(Self.liveMembers(ofGroup: helper).isEmpty)
+        // The replacement reads the next PDF.
+        #expect(try Self.read(pool, "fpdf2-stamped").isComplete)
+    }
+
+    /// Live (not zombie) processes of process group `group`.
+    static func liveMembers(ofGroup group: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name -> Int32? in
+            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 3, fields[0] != "Z", Int32(fields[2]) == group else { return nil }
+            return pid
+        }
+    }
+
     @Test func missingOrBrokenHelperIsAnErrorAtStart() {
         #expect(throws: PDFHelperError.self) {
             try Self.pool { $0.helperPath = "/nonexistent/thugate-pdftext" }

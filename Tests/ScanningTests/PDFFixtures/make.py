@@ -11,6 +11,8 @@ this script again to remake them:
 - fpdf2-stamped.pdf: fpdf2 with DejaVu Sans embedded (fonts-dejavu-core): TUYỆT MẬT red bold at the
   top left, "Tài liệu thu hồi" top right, three pages (page 3 only as plain text).
 - fpdf2-traps.pdf: trap words, at the top left too, in capitals.
+- scanned-stamped.pdf, scanned-traps.pdf: page 1 of the LibreOffice letters rendered to a 1-bit image by
+  pdftoppm (a scanner's output) and put alone on a page by fpdf2: no text, for the OCR of the top of page 1.
 - encrypted.pdf: fpdf2-traps.pdf encrypted by qpdf with a user password.
 - broken.pdf: the start of a PDF, cut off.
 - cyclic-pages.pdf: a page tree whose Pages node lists itself as a kid (hand-written).
@@ -117,6 +119,23 @@ def fpdf2(name, stamp):
     pdf.output(os.path.join(HERE, "fpdf2-" + name + ".pdf"))
 
 
+def scanned(work, name):
+    """Page 1 of libreoffice-NAME.pdf as a scanner gives it (pdftoppm, 150 dpi, 1 bit), alone on an A4 page
+    written by fpdf2: a PDF with no text, only the image."""
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-mono", "-f", "1", "-l", "1", os.path.join(HERE, "libreoffice-" + name + ".pdf"), os.path.join(work, "scan")],
+        check=True,
+    )
+    from PIL import Image
+
+    png = os.path.join(work, "scan.png")
+    Image.open(os.path.join(work, "scan-1.pbm")).save(png, optimize=True)
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.image(png, x=0, y=0, w=210, h=297)
+    pdf.output(os.path.join(HERE, "scanned-" + name + ".pdf"))
+
+
 def handwritten(objects, root=1):
     """A PDF of `objects` (bytes, numbered from 1) with a correct cross-reference table."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
@@ -188,6 +207,9 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         libreoffice(work, "stamped", letter(stamp=True))
         libreoffice(work, "traps", letter(stamp=False))
+    with tempfile.TemporaryDirectory() as work:
+        scanned(work, "stamped")
+        scanned(work, "traps")
     fpdf2("stamped", stamp=True)
     fpdf2("traps", stamp=False)
     subprocess.run(
