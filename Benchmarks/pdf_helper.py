@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PDF text through the helper pool (issue 12): runs thugate-pdfbench (release build) on the committed fixtures of
 Tests/ScanningTests/PDFFixtures and on two long letters made here by real writers: 50 full pages by fpdf2 (DejaVu
-Sans embedded) and 20 pages by LibreOffice from a python-docx file.
+Sans embedded) and 20 pages by LibreOffice from a python-docx file; and the OCR of a scanned letter's first page.
 
     swift build -c release --product thugate-pdfbench && swift build -c release --product thugate-pdftext
     python3 Benchmarks/pdf_helper.py
@@ -56,8 +56,8 @@ def main():
         long_lo = libreoffice_long(work, 20)
         files = [os.path.join(FIXTURES, name) for name in ("libreoffice-stamped.pdf", "fpdf2-stamped.pdf", "cyclic-pages.pdf")]
         files += [long_lo, long_fpdf]
-        run = subprocess.run([os.path.join(binary, "thugate-pdfbench"), "--memory-bomb", os.path.join(FIXTURES, "memory-bomb.pdf")]
-                             + files)
+        run = subprocess.run([os.path.join(binary, "thugate-pdfbench"), "--memory-bomb", os.path.join(FIXTURES, "memory-bomb.pdf"),
+                              "--ocr", os.path.join(FIXTURES, "scanned-stamped.pdf")] + files)
         sys.exit(run.returncode)
 
 
