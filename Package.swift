@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "thugate", targets: ["thugate"]),
+        .executable(name: "thugate-pdftext", targets: ["thugate-pdftext"]),
         .library(name: "SMTPCore", targets: ["SMTPCore"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
         .library(name: "MIMECore", targets: ["MIMECore"]),
