@@ -20,6 +20,9 @@ public struct PDFHelperSettings: Sendable, Equatable {
     public var maxPages = 50
     /// Pages read with positions, fonts and colours (the stamp's page is the first).
     public var positionedPages = 2
+    /// The largest PDF a helper accepts (its frame cap, fixed when it starts); a larger one is
+    /// refused before it is sent, whatever `ExtractionLimits.maxInputBytes` allows.
+    public var maxInputBytes = ExtractionLimits().maxInputBytes
     /// The helper executable; empty: `thugate-pdftext` beside the running executable.
     public var helperPath = ""
     /// OCR of the top of page 1 when it has no text (a scan), by tesseract with its Vietnamese
@@ -150,8 +153,9 @@ public final class PDFHelperPool: PDFTextReading {
     }
 
     public func read(_ bytes: UnsafeRawBufferPointer, limits: ExtractionLimits) -> ExtractedText {
-        guard bytes.count <= limits.maxInputBytes else {
-            return ExtractedText(problems: ["input-too-large: PDF of \(bytes.count) bytes, at most \(limits.maxInputBytes) read"])
+        let maxInput = min(limits.maxInputBytes, settings.maxInputBytes)
+        guard bytes.count <= maxInput else {
+            return ExtractedText(problems: ["input-too-large: PDF of \(bytes.count) bytes, at most \(maxInput) read"])
         }
         slots.wait()
         defer { slots.signal() }
@@ -320,7 +324,7 @@ public final class PDFHelperPool: PDFTextReading {
         let arguments =
             [
                 helperPath, "--memory-mb", "\(settings.memoryMB)", "--cpu-seconds", "\(settings.cpuSeconds)",
-                "--max-input-bytes", "\(ExtractionLimits().maxInputBytes)",
+                "--max-input-bytes", "\(settings.maxInputBytes)",
             ] + (settings.ocr ? ["--tesseract", settings.tesseractPath] : [])
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }

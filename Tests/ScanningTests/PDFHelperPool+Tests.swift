@@ -206,6 +206,12 @@ import Testing
         limits.maxInputBytes = 1000
         let large = try Self.read(pool, "libreoffice-stamped", limits: limits)
         #expect(large.units.isEmpty && large.problems[0].hasPrefix("input-too-large: "))
+        // The helper's frame cap (set when it starts) is a bound of the pool too: nothing is sent that it would refuse.
+        let small = try Self.pool { $0.maxInputBytes = 2_000 }
+        defer { small.shutdown() }
+        let refused = try Self.read(small, "libreoffice-stamped")
+        #expect(refused.problems == ["input-too-large: PDF of 26344 bytes, at most 2000 read"])
+        #expect(try Self.read(small, "broken").problems.first?.hasPrefix("pdf-broken: ") == true)
     }
 
     @Test func shutdownKillsTheHelpers() throws {
