@@ -290,6 +290,38 @@ import Testing
         }
     }
 
+    /// A helper that cannot be started any more (here: a wrapper that fails once a flag file exists) is not tried
+    /// again on every PDF: after a failed start the pool waits (1 s, doubling) and meanwhile answers "unavailable".
+    @Test func failedStartsBackOff() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("thugate-backoff-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let flag = directory.appendingPathComponent("broken").path
+        let wrapper = directory.appendingPathComponent("thugate-pdftext").path
+        let real = PDFHelperPool.besideExecutable
+        try "#!/bin/sh\nif [ -e \(flag) ]; then exit 1; fi\nexec \(real) \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        let pool = try Self.pool { $0.helperPath = wrapper }
+        defer { pool.shutdown() }
+        #expect(try Self.read(pool, "fpdf2-stamped").isComplete)
+        FileManager.default.createFile(atPath: flag, contents: Data())
+        kill(try #require(pool.idleHelperPIDs.first), SIGKILL)
+        usleep(50_000)
+        let first = try Self.read(pool, "fpdf2-stamped")
+        #expect(first.units.isEmpty)
+        #expect(first.problems.first?.hasPrefix("pdf-helper: unavailable (") == true, "\(first.problems)")
+        #expect(first.problems.first?.contains("did not start") == true, "\(first.problems)")
+        // Within the pause: no new start.
+        let second = try Self.read(pool, "fpdf2-stamped")
+        #expect(second.problems.first?.contains("restarting after a failed start") == true, "\(second.problems)")
+        #expect(pool.statistics.spawnFailures == 1)
+        // Repaired, and the pause over: the next PDF starts a helper and is read.
+        try FileManager.default.removeItem(atPath: flag)
+        usleep(1_100_000)
+        #expect(try Self.read(pool, "fpdf2-stamped").isComplete)
+        #expect(pool.idleHelperPIDs.count == 1)
+    }
+
     @Test func missingOrBrokenHelperIsAnErrorAtStart() {
         #expect(throws: PDFHelperError.self) {
             try Self.pool { $0.helperPath = "/nonexistent/thugate-pdftext" }
