@@ -25,7 +25,8 @@ extension ConfigReader {
 
     func documents(_ s: Section, into settings: inout DocumentSettings) throws(ConfigError) {
         if let v = try s.integer("pdf_helpers", min: 1) { settings.pdf.helpers = v }
-        if let v = try s.integer("pdf_memory_mb", min: 64) { settings.pdf.memoryMB = v }
+        // The helper maps about 94 MiB before it reads anything: below 128 every PDF would fail.
+        if let v = try s.integer("pdf_memory_mb", min: 128) { settings.pdf.memoryMB = v }
         if let v = try s.integer("pdf_cpu_seconds", min: 1) { settings.pdf.cpuSeconds = v }
         if let v = try s.integer("pdf_timeout_seconds", min: 1) { settings.pdf.timeoutSeconds = v }
         if let v = try s.integer("pdf_max_pages", min: 1) { settings.pdf.maxPages = v }

@@ -170,7 +170,7 @@ public final class PDFHelperPool: PDFTextReading {
             state.vacant -= 1
             return .vacant
         }
-        var helper: Helper
+        let helper: Helper
         switch checkout {
         case .closed:
             return ExtractedText(problems: ["pdf-helper: stopped, PDF not read"])

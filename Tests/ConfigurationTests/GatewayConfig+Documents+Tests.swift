@@ -43,7 +43,7 @@ import Testing
 
     @Test(arguments: [
         ("[documents]\npdf_helpers = 0\n", "documents.pdf_helpers", "must be at least 1"),
-        ("[documents]\npdf_memory_mb = 16\n", "documents.pdf_memory_mb", "must be at least 64"),
+        ("[documents]\npdf_memory_mb = 100\n", "documents.pdf_memory_mb", "must be at least 128"),
         ("[documents]\npdf_timeout_seconds = \"20\"\n", "documents.pdf_timeout_seconds", "expected an integer"),
         ("[documents]\npdf_ocr = true\n", "documents.pdf_ocr", "unknown key"),
         ("[documents]\nocr = \"yes\"\n", "documents.ocr", "expected true or false"),
