@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "DocumentText", dependencies: ["SecrecyMarks", "VietText"]),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
-        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText"], plugins: ["RuleRegistryPlugin"]),
+        .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText", "SecrecyMarks"], plugins: ["RuleRegistryPlugin"]),
         // Build-tool plugin on Policy: runs RuleRegistry over Policy's Swift files, which writes
         // `RuleCatalog.registered` (every `static let declaration = RuleDeclaration(` in Rules/). So adding a
         // rule touches its own file, its tests and Config/thugate.toml, no list. Under Sources/ like every target.
@@ -181,7 +181,7 @@ let package = Package(
         // Vietnamese detection accuracy and conversion speed (Benchmarks/viet_detect.py runs it).
         .executableTarget(name: "thugate-vietbench", dependencies: ["VietText"], path: "Benchmarks/VietText"),
         // Speed of the secrecy matcher on the regulations and on stamped documents (Benchmarks/RESULTS.md).
-        .executableTarget(name: "thugate-secrecybench", dependencies: ["SecrecyMarks"], path: "Benchmarks/SecrecyMarks"),
+        .executableTarget(name: "thugate-secrecybench", dependencies: ["SecrecyMarks", "DocumentText"], path: "Benchmarks/SecrecyMarks"),
         // PDF text through the helper pool: helper start, ms per page, helper RSS (Benchmarks/pdf_helper.py runs it).
         .executableTarget(
             name: "thugate-pdfbench",
@@ -211,7 +211,7 @@ let package = Package(
             exclude: ["FuzzRegressions"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText", "SecrecyMarks", "SMTPCore"]),
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),

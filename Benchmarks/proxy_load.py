@@ -76,7 +76,7 @@ class Sink:
 
 
 class ThuGate:
-    def __init__(self, binary, sink_port, workdir, cpu=None, rules=False):
+    def __init__(self, binary, sink_port, workdir, cpu=None, rules=False, policy_overrides=None):
         config = Path(workdir) / "bench.toml"
         # "No rules" measures the proxy itself; rules=True is the shipped policy with every check on
         # (MIME parse, libclamav, libmagic, archive headers, attachment size, TCVN 6909 text), scanning with the
@@ -86,6 +86,9 @@ class ThuGate:
         rule_names = [key for key, value in shipped.items() if value in ("reject", "tempfail", "quarantine", "tag", "off")]
         policy = (f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "/dev/shm/thugate-bench"\n' if rules
                   else "[policy]\n" + "".join(f'{name} = "off"\n' for name in rule_names) + "[text]\nnormalize = false\n")
+        # Some rules set otherwise ({"state_secret": "off"}), on top of the shipped policy.
+        if rules and policy_overrides:
+            policy += "[policy]\n" + "".join(f'{name} = "{value}"\n' for name, value in policy_overrides.items())
         config.write_text(f"""[server]
 max_connections_per_ip = 1000
 spool_directory = "{workdir}/spool"
@@ -110,11 +113,13 @@ level = "info"
         return self.proc.wait(60)
 
 
-def load(loader, port, connections, seconds, size, messages=0, cpu=None):
+def load(loader, port, connections, seconds, size, messages=0, cpu=None, message_file=None):
     args = pinned(cpu) + [loader, "--server", f"127.0.0.1:{port}", "--connections", str(connections), "--seconds", str(seconds),
             "--size", str(size)]
     if messages:
         args += ["--messages", str(messages)]
+    if message_file:
+        args += ["--message-file", str(message_file)]
     out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=seconds + 600)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -19,12 +19,20 @@ struct LoadGenerator: AsyncParsableCommand {
     @Option(help: "Seconds to run (after a 1 s warm-up).") var seconds = 10.0
     @Option(help: "Message size in bytes.") var size = 1024
     @Option(help: "Stop after this many messages in all (0: no limit).") var messages = 0
+    @Option(help: "Send this .eml file (dot-stuffed) instead of a generated message of --size bytes.")
+    var messageFile: String?
 
     func run() async throws {
         let parts = server.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--server HOST:PORT") }
         let host = String(parts[0])
-        let body = Self.message(size: size)
+        let body: ByteBuffer
+        if let messageFile {
+            guard let data = FileManager.default.contents(atPath: messageFile) else { throw ValidationError("cannot read \(messageFile)") }
+            body = ByteBuffer(bytes: data)
+        } else {
+            body = Self.message(size: size)
+        }
         let group = MultiThreadedEventLoopGroup.singleton
         let warmUpEnd = Date().addingTimeInterval(1)
         let end = warmUpEnd.addingTimeInterval(seconds)

@@ -2,7 +2,10 @@
 //
 // Speed of SecrecyMatcher: the regulations' paragraphs as document body units (no finding
 // expected), and small stamped documents (letterhead, stamp, body) in Unicode, NFD and .VnTimeH.
-// Prints Markdown: µs per unit and findings per run. Build with -c release.
+// Prints Markdown: µs per unit and findings per run. Then the mail-text readers (DocumentText's
+// HTMLText, PlainText, CSVText) on the same paragraphs shaped as Gmail, Outlook and Thunderbird
+// write them: µs per KB read, alone and with the matcher. Build with -c release.
+import DocumentText
 import Foundation
 import SecrecyMarks
 
@@ -46,4 +49,62 @@ for (name, units) in cases {
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let perUnit = seconds * 1e6 / Double(rounds * units.count)
     print("| \(name) | \(units.count) | \(findings) | \(String(format: "%.2f", perUnit)) |")
+}
+
+// MARK: - Mail text readers
+
+func escaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+}
+let outlookHead =
+    "<html xmlns:o=\"urn:schemas-microsoft-com:office:office\"><head><style><!--\np.MsoNormal, li.MsoNormal, div.MsoNormal\n"
+    + "\t{margin:0cm;font-size:11.0pt;font-family:\"Calibri\",sans-serif;}\nspan.Dumat\n\t{text-transform:uppercase;color:#C00000;}\n"
+    + "--></style></head><body lang=VI><div class=WordSection1>"
+let htmlCases: [(String, String)] = [
+    (
+        "Gmail: <div> lines, a gmail_quote of the same",
+        "<div dir=\"ltr\"><div><b><font color=\"#ff0000\">MẬT</font></b></div>"
+            + paragraphs.map { "<div>\(escaped($0))</div><div><br></div>" }.joined()
+            + "</div><div class=\"gmail_quote\"><blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex\">"
+            + paragraphs.prefix(200).map { "<div>\(escaped($0))</div>" }.joined() + "</blockquote></div>"
+    ),
+    (
+        "Outlook: MsoNormal paragraphs, class rules, <o:p>",
+        outlookHead + "<p class=MsoNormal><span class=Dumat>tối mật<o:p></o:p></span></p>"
+            + paragraphs.map { "<p class=MsoNormal><span style='font-size:12.0pt'>\(escaped($0))<o:p></o:p></span></p>" }.joined()
+            + "<p class=MsoNormal><o:p>&nbsp;</o:p></p></div></body></html>"
+    ),
+    (
+        "Thunderbird: <p> with entities (&#7853; for every ậ)",
+        "<html><head><meta charset=\"UTF-8\"></head><body><p><b>M&#7852;T</b></p>"
+            + paragraphs.map { "<p>\(escaped($0).replacingOccurrences(of: "ậ", with: "&#7853;"))<br>\n</p>\n" }.joined() + "</body></html>"
+    ),
+]
+let plainText = "MẬT\n\n" + paragraphs.joined(separator: "\n\n")
+let csvText =
+    "STT;Độ mật;Trích yếu\n"
+    + paragraphs.enumerated().map { "\($0);Mật;\"\($1.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: "\n")
+
+func perKB(_ bytes: Int, _ work: () -> Void) -> Double {
+    let rounds = max(1, (64 << 20) / max(bytes, 1))
+    let elapsed = clock.measure { for _ in 0..<rounds { work() } }
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return seconds * 1e6 / (Double(rounds) * Double(bytes) / 1024)
+}
+
+print("")
+print("| mail text | KB | units | findings | µs per KB read | µs per KB read and matched |")
+print("|---|---:|---:|---:|---:|---:|")
+var rows: [(String, Int, () -> [TextUnit])] = htmlCases.map { name, html in
+    (name, html.utf8.count, { HTMLText.units(html, container: .mailBody).units })
+}
+rows.append(("text/plain: one line a paragraph", plainText.utf8.count, { PlainText.units(plainText, container: .mailBody).units }))
+rows.append(("CSV register, `;` separated", csvText.utf8.count, { CSVText.units(csvText).units }))
+for (name, bytes, read) in rows {
+    let units = read()
+    let findings = SecrecyMatcher.match(units).findings.count
+    let alone = perKB(bytes) { _ = read() }
+    let matched = perKB(bytes) { _ = SecrecyMatcher.match(read()) }
+    let kb = String(format: "%.0f", Double(bytes) / 1024)
+    print("| \(name) | \(kb) | \(units.count) | \(findings) | \(String(format: "%.1f", alone)) | \(String(format: "%.1f", matched)) |")
 }

@@ -82,7 +82,7 @@ public struct NotifySettings: Sendable, Equatable {
     /// The HMAC-SHA256 key that marks ThuGate's own notices (`X-ThuGate-Notice`): 32 random bytes
     /// as hex, created (mode 0600) by `serve` when missing; the same file on every node.
     public var keyFile = "Config/notice.key"
-    /// The directory of the bilingual templates (`held.txt`, `refused.txt`, `digest.txt`, `digest-item.txt`).
+    /// The directory of the bilingual templates (`held.txt`, `refused.txt`, `refused-kept.txt`, `digest.txt`, `digest-item.txt`).
     public var templates = "Config/notices"
     public var digestTime = LocalTime(hour: 8, minute: 0)
     /// The wait after each failed attempt; the last one repeats.
@@ -96,14 +96,15 @@ public struct NotifySettings: Sendable, Equatable {
         "encrypted-archive": Rule(to: [.recipientAgency], mode: .digest),
         "archive-limit": Rule(to: [.officer], mode: .digest),
         "scan-crash": Rule(to: [.officer], mode: .immediate),
+        // QĐ 40/2022 (Quảng Ninh) Đ13 k9, Đ14 k10: the security officer and the sending agency.
+        "state-secret": Rule(to: [.officer, .senderAgency], mode: .immediate, includeSubject: false),
     ]
 
     public init() {}
 
     /// Rules outside the rule catalog that have findings of their own: `scan-crash` (the crash
-    /// journal) and `state-secret` (issue 12; its table is read before the rule ships so that a
-    /// configuration written for it is not refused).
-    static let otherRules = ["scan-crash", "state-secret"]
+    /// journal).
+    static let otherRules = ["scan-crash"]
 
     /// The rule id of a `[notify.KEY]` table: the rule whose `[policy]` key is KEY.
     static func ruleID(forKey key: String) -> String? {

@@ -18,6 +18,9 @@ public struct QuarantineLifecycle: Sendable, Equatable {
     public var forceCategories: Set<String> = ["virus", "executable", "state-secret"]
     /// Released only when a second, different person approves (`release`, then `approve`).
     public var approvalCategories: Set<String> = ["state-secret"]
+    /// Rule ids whose refused messages are also kept in the quarantine (committed before the
+    /// client hears the 5xx): evidence for the security officer of what was refused.
+    public var keepRefused: Set<String> = ["state-secret"]
 
     public static let defaultCategories: [String: String] = [
         "virus": "virus",
@@ -33,6 +36,8 @@ public struct QuarantineLifecycle: Sendable, Equatable {
         "mime-irregular": "mime",
         "mime-ambiguous": "mime",
         "scan-crash": "unchecked",
+        "secrecy-unchecked": "unchecked",
+        "secrecy-unchecked-outbound": "unchecked",
     ]
 
     public init() {}
@@ -109,6 +114,19 @@ extension ConfigReader {
             default: lifecycle.approvalCategories = Set(list)
             }
         }
+    }
+
+    /// `[quarantine] keep_refused`: rule ids, as `thugate quarantine list` shows them.
+    func quarantineKeepRefused(_ s: Section, into lifecycle: inout QuarantineLifecycle) throws(ConfigError) {
+        guard let list = try s.stringList("keep_refused") else { return }
+        let ruleIDs = Set(RuleCatalog.all.map(\.id.rawValue))
+        for id in list where !ruleIDs.contains(id) {
+            throw s.error(
+                "keep_refused",
+                "\"\(id)\" is no rule id (write them as `thugate quarantine list` shows them, e.g. \"state-secret\")"
+            )
+        }
+        lifecycle.keepRefused = Set(list)
     }
 
     static func isName(_ text: String) -> Bool {

@@ -100,7 +100,7 @@ public struct GatewayConfig: Sendable, Equatable {
 
     /// What the message inspector runs, as this configuration sets it.
     public var inspection: InspectionSettings {
-        InspectionSettings(policy: policy, scan: scan, text: text, mime: mime)
+        InspectionSettings(policy: policy, scan: scan, text: text, mime: mime, agencies: agencies)
     }
 }
 
@@ -352,7 +352,9 @@ extension GatewayConfig {
         try reader.section(
             table,
             "quarantine",
-            known: ["database", "directory", "categories", "retention", "legal_hold", "force_categories", "approval_categories"]
+            known: [
+                "database", "directory", "categories", "retention", "legal_hold", "force_categories", "approval_categories", "keep_refused",
+            ]
         ) { (s) throws(ConfigError) in
             // The Maildir quarantine of earlier versions: held mail now goes only to the store.
             if s.table["directory"] != nil {
@@ -366,6 +368,7 @@ extension GatewayConfig {
                 config.quarantine.database = v
             }
             try reader.quarantineLifecycle(s, into: &config.quarantine.lifecycle)
+            try reader.quarantineKeepRefused(s, into: &config.quarantine.lifecycle)
         }
         try reader.section(table, "reports", known: ["verdict_days", "rollup_years"]) { (s) throws(ConfigError) in
             if let v = try s.integer("verdict_days", min: 1) { config.reports.verdictDays = v }

@@ -36,6 +36,9 @@ public struct ExtractionLimits: Sendable, Hashable {
     public var maxRatio: Int = 200
     /// Sectors followed in one chain of a compound file (OLE2).
     public var maxSectors: Int = 1 << 20
+    /// HTML element nesting kept (deeper elements are read as text of the deepest one kept).
+    /// Browsers cap their tree near 512; long Gmail reply chains nest a few hundred deep.
+    public var maxHTMLDepth: Int = 1_024
 
     public init() {}
 }

@@ -1,4 +1,4 @@
-// The fuzzing entry for the RTF text reader. Scripts/fuzz builds this target with
+// The fuzzing entries for the document text readers (RTF, HTML, plain text and CSV) and the PDF helper's frames. Scripts/fuzz builds this target with
 // `-sanitize=fuzzer,address -DFUZZING`; built normally it replays files through the same code
 // (FuzzSupport's `FuzzMain`).
 import DocumentText
@@ -7,14 +7,25 @@ import SecrecyMarks
 
 enum DocumentTextFuzzTarget: String, FuzzTarget {
     case rtf
+    case html
+    /// Plain text and CSV, decoded by `TextDecoding` with the charset the first byte picks.
+    case text
     /// The PDF helper's framed responses as the gateway reads them (DocumentText/PDFTextFrames.swift).
     case pdfframes
+
+    func run(_ input: UnsafeRawBufferPointer) {
+        switch self {
+        case .rtf: runRTF(input)
+        case .html: runHTML(input)
+        case .text: runText(input)
+        case .pdfframes: Self.frames(input)
+        }
+    }
 
     /// Reads the input with the default limits and with tight ones (so the limit paths run too),
     /// and hands the units to the matcher. Properties: never more units or text than the limits
     /// allow (a cap reached is said), a second read is the same, a complete read has balanced groups.
-    func run(_ input: UnsafeRawBufferPointer) {
-        if self == .pdfframes { return Self.frames(input) }
+    func runRTF(_ input: UnsafeRawBufferPointer) {
         // The RTF signature in front unless it is there, so the fuzzer spends its time in the tokenizer.
         let bytes = input.starts(with: "{\\rtf".utf8) ? Array(input) : Array("{\\rtf1 ".utf8) + input
         var tight = RTFLimits()
@@ -60,5 +71,57 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
                 return
             }
         }
+    }
+
+    /// The HTML reader as a mail body and as a document, with the default limits and tight ones.
+    /// Properties: the limits hold (a cap reached is said), a second read is the same, units are
+    /// not blank and are numbered 0, 1, 2… in order (the title aside), a complete read read all.
+    func runHTML(_ input: UnsafeRawBufferPointer) {
+        let html = String(decoding: input, as: UTF8.self)
+        var tight = ExtractionLimits()
+        tight.maxHTMLDepth = 8
+        tight.maxTextBytes = 256
+        tight.maxUnits = 16
+        tight.maxInputBytes = 4_096
+        for limits in [ExtractionLimits(), tight] {
+            for container in [TextUnit.Container.mailBody, .documentBody] {
+                let result = HTMLText.units(html, container: container, limits: limits)
+                checkBounds(result, limits)
+                precondition(HTMLText.units(html, container: container, limits: limits) == result, "a second read differs")
+                let indexed = result.units.filter { $0.container != .metadata }
+                precondition(indexed.map(\.index) == indexed.indices.map(Optional.some), "units not numbered in order")
+                if result.isComplete {
+                    precondition(html.utf8.count <= limits.maxInputBytes, "a cut input read as complete")
+                }
+                _ = SecrecyMatcher.match(result.units)
+            }
+        }
+    }
+
+    func runText(_ input: UnsafeRawBufferPointer) {
+        let charsets: [String?] = [nil, "utf-8", "utf-16", "utf-16le", "windows-1258", "tcvn3", "vni", "iso-8859-1"]
+        let charset = input.first.map { charsets[Int($0) % charsets.count] } ?? nil
+        let text = TextDecoding.string(from: input.dropFirst(), charset: charset)
+        var tight = ExtractionLimits()
+        tight.maxTextBytes = 256
+        tight.maxUnits = 16
+        tight.maxInputBytes = 4_096
+        for limits in [ExtractionLimits(), tight] {
+            let plain = PlainText.units(text, container: .mailBody, limits: limits)
+            checkBounds(plain, limits)
+            precondition(plain.units.map(\.index) == plain.units.indices.map(Optional.some), "lines not numbered in order")
+            let csv = CSVText.units(text, limits: limits)
+            checkBounds(csv, limits)
+            precondition(csv.units.allSatisfy { $0.container == .sheetCell }, "a CSV field not a sheet cell")
+            _ = SecrecyMatcher.match(plain.units + csv.units)
+        }
+    }
+
+    func checkBounds(_ result: ExtractedText, _ limits: ExtractionLimits) {
+        precondition(result.units.count <= limits.maxUnits, "more units than the limit")
+        let text = result.units.reduce(0) { $0 + $1.text.utf8.count }
+        precondition(text <= limits.maxTextBytes, "more text than the limit")
+        precondition(!result.units.contains { $0.text.allSatisfy(\.isWhitespace) }, "a blank unit")
+        precondition(Set(result.problems.map { $0.prefix(while: { $0 != ":" }) }).count == result.problems.count, "a problem said twice")
     }
 }

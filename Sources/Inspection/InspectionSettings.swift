@@ -66,17 +66,22 @@ public struct InspectionSettings: Sendable, Equatable {
     public var text = TextSettings()
     /// Limits of the MIME parser (`[mime]`).
     public var mime = MIMELimits()
+    /// The agencies (`[[agency]]`): rules that care which way a message goes (state-issued mailbox
+    /// to one that is not) read the owners of its envelope addresses.
+    public var agencies = AgencyDirectory()
 
     public init(
         policy: PolicySettings = PolicySettings(),
         scan: ScanSettings = ScanSettings(),
         text: TextSettings = TextSettings(),
-        mime: MIMELimits = MIMELimits()
+        mime: MIMELimits = MIMELimits(),
+        agencies: AgencyDirectory = AgencyDirectory()
     ) {
         self.policy = policy
         self.scan = scan
         self.text = text
         self.mime = mime
+        self.agencies = agencies
     }
 
     /// The transforms run after the verdict, in order: TCVN 6909 text when `[text] normalize` is on.

@@ -24,6 +24,7 @@ public final class MessageInspector: Sendable {
     /// inspected again, after the restart (``CrashJournal``); nil when nothing is inspected.
     public let crashJournal: CrashJournal?
     private let limits: MIMELimits
+    private let agencies: AgencyDirectory
     private let pool: NIOThreadPool?
 
     /// Loads the libclamav engine when a content rule is on: a database that cannot be loaded is
@@ -42,6 +43,7 @@ public final class MessageInspector: Sendable {
     ) throws {
         self.ruleSet = ruleSet ?? settings.policy.ruleSet
         self.limits = settings.mime
+        self.agencies = settings.agencies
         self.transforms = transforms ?? settings.transforms
         // Whatever inspects a message in-process can fault on it (libclamav's parsers above all).
         let inspects = !self.ruleSet.rules.isEmpty || !self.transforms.isEmpty
@@ -92,7 +94,8 @@ public final class MessageInspector: Sendable {
     ) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
         let parsed = MIMEParser.parse(bytes, limits: limits)
         let content = try scanner?.scan(parsed)
-        let judged = ruleSet.evaluate(RuleInput(envelope: envelope, message: parsed, content: content))
+        let parties = envelope.map { agencies.parties(sender: $0.sender, recipients: $0.recipients) }
+        let judged = ruleSet.evaluate(RuleInput(envelope: envelope, message: parsed, content: content, parties: parties))
         var result = InspectionResult(verdict: judged.verdict, findings: judged.findings, content: content)
         // Transforms after the verdict: only what is delivered (or tagged) is rewritten.
         switch result.verdict {

@@ -1,3 +1,5 @@
+public import SecrecyMarks
+
 /// What content inspection (libclamav, libmagic, archive headers) found in a message: the facts
 /// the content rules judge. Built by the `Scanning` module; rules only read it.
 public struct ContentReport: Sendable, Equatable {
@@ -78,7 +80,33 @@ public struct ContentReport: Sendable, Equatable {
         }
     }
 
+    /// What the secrecy matcher found in one document (an attachment, an archive member, a
+    /// document inside an attached message) or in one message's own text (its Subject and text
+    /// bodies), and whether its text could be read completely.
+    public struct SecrecyDocument: Sendable, Equatable {
+        /// The MIME part the document is (or is inside of).
+        public var part: String
+        /// `report.zip/cong-van.docx`, or `(message)` for a message's own Subject and bodies.
+        public var name: String
+        /// `docx`, `pdf`, `mail`, ...
+        public var format: String
+        public var report: SecrecyReport
+        /// Why the text could not be read completely (empty: it was): such a document is "not fully
+        /// checked", never clean.
+        public var problems: [String]
+
+        public init(part: String, name: String, format: String, report: SecrecyReport, problems: [String] = []) {
+            self.part = part
+            self.name = name
+            self.format = format
+            self.report = report
+            self.problems = problems
+        }
+    }
+
     public var objects: [Object] = []
+    /// Every document and message text the secrecy matcher read, in the order met.
+    public var secrecy: [SecrecyDocument] = []
     public var viruses: [Virus] = []
     public var encryptedArchives: [EncryptedArchive] = []
     /// Password-protected PDF or Office documents.

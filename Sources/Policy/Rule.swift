@@ -71,11 +71,15 @@ public struct RuleInput: Sendable {
     public var message: ParsedMessage
     /// What content inspection found; nil when no content rule is on.
     public var content: ContentReport?
+    /// Who the envelope's addresses belong to (the agencies, state-issued or not); nil without an
+    /// envelope.
+    public var parties: MessageParties?
 
-    public init(envelope: Envelope?, message: ParsedMessage, content: ContentReport? = nil) {
+    public init(envelope: Envelope?, message: ParsedMessage, content: ContentReport? = nil, parties: MessageParties? = nil) {
         self.envelope = envelope
         self.message = message
         self.content = content
+        self.parties = parties
     }
 }
 

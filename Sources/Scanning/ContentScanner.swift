@@ -58,6 +58,8 @@ public struct ScanLimits: Sendable, Equatable {
     /// size, is a zip bomb.
     public var maxExpandedBytes = 1 << 30
     public var maxRatio = 100
+    /// Bounds on reading documents' text for the secrecy matcher.
+    public var secrecy = SecrecyLimits()
     public init() {}
 }
 
@@ -71,26 +73,27 @@ public final class ContentScanner: Sendable {
     public let limits: ScanLimits
     private var archiveLimits: ArchiveLimits { limits.archive }
     private let magic = MagicPool()
+    private let secrecy: SecrecyReader
+    /// Reads PDFs' text in helper processes; nil: PDFs are "not fully checked" for secrecy stamps.
+    public var pdfReader: (any PDFTextReading)? { secrecy.pdf }
     /// How much of a part libmagic looks at: types are decided by the first bytes, and
     /// libmagic's text rules cost ~4.5 ms per 64 KB.
     static let sniffLength = 64 * 1024
 
-    /// Reads PDFs' text for the secrecy check (a pool of helper processes), nil: PDFs' text is not read.
-    public let pdfReader: (any PDFTextReading)?
-
     public init(engines: EngineStore, limits: ScanLimits = ScanLimits(), pdfReader: (any PDFTextReading)? = nil) {
         self.engines = engines
         self.limits = limits
-        self.pdfReader = pdfReader
+        self.secrecy = SecrecyReader(pdf: pdfReader)
     }
 
     public func scan(_ message: ParsedMessage) throws(ScanError) -> ContentReport {
         let engine = engines.engine
         var report = ContentReport()
+        let budget = SecrecyBudget(limits: limits.secrecy)
         do {
             try magic.withCookie { cookie in
                 try scanHeaderSections(of: message, engine: engine, cookie: cookie, into: &report)
-                try scanParts(of: message, engine: engine, cookie: cookie, into: &report, outer: nil, depth: 0)
+                try scanParts(of: message, engine: engine, cookie: cookie, budget: budget, into: &report, outer: nil, depth: 0)
             }
         } catch let error as ScanError {
             throw error
@@ -146,10 +149,14 @@ public final class ContentScanner: Sendable {
         of message: ParsedMessage,
         engine: ClamAVEngine,
         cookie: MagicCookie,
+        budget: SecrecyBudget,
         into report: inout ContentReport,
         outer: (part: String, name: String)?,
         depth: Int
     ) throws {
+        // The message's own text (Subject, attachment names, text bodies) as one document per
+        // message: a GIẢI MẬT line in it downgrades a stamp in its Subject.
+        report.secrecy += secrecy.messageTexts(of: message, part: outer?.part, name: outer?.name, budget: budget)
         for part in message.parts {
             // Parts are named by number as everywhere (ParsedMessage.partNumber): a single-part body is "1".
             let path = outer?.part ?? message.partNumber(of: part)
@@ -161,7 +168,16 @@ public final class ContentScanner: Sendable {
                 // An unsplit multipart is read as text, as readers that show it do.
                 let isTextBody = Self.isTextBody(part) || part.isUnsplitMultipart
                 try body.withUnsafeBytes { bytes in
-                    try scanObject(bytes, part: path, name: name, isTextBody: isTextBody, engine: engine, cookie: cookie, into: &report)
+                    try scanObject(
+                        bytes,
+                        part: path,
+                        name: name,
+                        isTextBody: isTextBody,
+                        engine: engine,
+                        cookie: cookie,
+                        budget: budget,
+                        into: &report
+                    )
                     noteEncryption(bytes, part: path, name: name ?? named(own), into: &report)
                 }
                 // A message inside: a message/rfc822 leaf (base64, or past the depth limit), or an
@@ -176,6 +192,7 @@ public final class ContentScanner: Sendable {
                         of: inner,
                         engine: engine,
                         cookie: cookie,
+                        budget: budget,
                         into: &report,
                         outer: (path, name ?? named(own)),
                         depth: depth + 1
@@ -188,6 +205,7 @@ public final class ContentScanner: Sendable {
                         of: inner,
                         engine: engine,
                         cookie: cookie,
+                        budget: budget,
                         into: &report,
                         outer: (path, (name ?? named(own)) + " (signed content)"),
                         depth: depth + 1
@@ -208,6 +226,7 @@ public final class ContentScanner: Sendable {
                         of: message,
                         engine: engine,
                         cookie: cookie,
+                        budget: budget,
                         into: &report,
                         part: path,
                         name: name ?? named(own),
@@ -223,6 +242,7 @@ public final class ContentScanner: Sendable {
                             isTextBody: false,
                             engine: engine,
                             cookie: cookie,
+                            budget: budget,
                             into: &report
                         )
                     }
@@ -236,6 +256,7 @@ public final class ContentScanner: Sendable {
                             isTextBody: false,
                             engine: engine,
                             cookie: cookie,
+                            budget: budget,
                             into: &report
                         )
                     }
@@ -245,7 +266,16 @@ public final class ContentScanner: Sendable {
                 let text = message.bytes[segment.range]
                 let segmentName = named("(\(segment.kind.rawValue) of \(own))")
                 try text.withUnsafeBytes { bytes in
-                    try scanObject(bytes, part: path, name: segmentName, isTextBody: true, engine: engine, cookie: cookie, into: &report)
+                    try scanObject(
+                        bytes,
+                        part: path,
+                        name: segmentName,
+                        isTextBody: true,
+                        engine: engine,
+                        cookie: cookie,
+                        budget: budget,
+                        into: &report
+                    )
                     noteEncryption(bytes, part: path, name: segmentName, into: &report)
                 }
                 try scanEmbedded(
@@ -253,6 +283,7 @@ public final class ContentScanner: Sendable {
                     of: message,
                     engine: engine,
                     cookie: cookie,
+                    budget: budget,
                     into: &report,
                     part: path,
                     name: segmentName,
@@ -267,6 +298,7 @@ public final class ContentScanner: Sendable {
                             isTextBody: false,
                             engine: engine,
                             cookie: cookie,
+                            budget: budget,
                             into: &report
                         )
                     }
@@ -278,6 +310,7 @@ public final class ContentScanner: Sendable {
                     of: inner,
                     engine: engine,
                     cookie: cookie,
+                    budget: budget,
                     into: &report,
                     outer: (path, named("\(part.filename ?? own) (read another way)")),
                     depth: depth + 1
@@ -293,6 +326,7 @@ public final class ContentScanner: Sendable {
         of message: ParsedMessage,
         engine: ClamAVEngine,
         cookie: MagicCookie,
+        budget: SecrecyBudget,
         into report: inout ContentReport,
         part: String,
         name: String,
@@ -300,7 +334,7 @@ public final class ContentScanner: Sendable {
     ) throws {
         guard depth < Self.maxAttachedMessageDepth, let embedded = MIMEParser.embeddedMultipart(text) else { return }
         let inner = MIMEParser.parse(embedded, limits: message.limits)
-        try scanParts(of: inner, engine: engine, cookie: cookie, into: &report, outer: (part, name), depth: depth + 1)
+        try scanParts(of: inner, engine: engine, cookie: cookie, budget: budget, into: &report, outer: (part, name), depth: depth + 1)
     }
 
     /// ASCII-armored OpenPGP data (RFC 4880 6.2) at the start of a line, or a whole part that is
@@ -403,12 +437,17 @@ public final class ContentScanner: Sendable {
         isTextBody: Bool,
         engine: ClamAVEngine,
         cookie: MagicCookie,
+        budget: SecrecyBudget,
         into report: inout ContentReport
     ) throws {
         let containerName = name ?? "part \(part)"
         var sawTop = false
         var topIsMessage = false
         var layerError: (any Error)? = nil
+        // The depth of the layer last read as a document: the layers libclamav takes out of a
+        // document (a PDF's streams, a docx's XML, an OLE2 file's streams) come right after it,
+        // deeper, and are its text already read, not documents of their own.
+        var documentDepth: Int? = nil
         let outcome = try engine.scan(bytes, name: containerName) { layer in
             guard !layer.normalized else { return }
             if layer.depth == 0 {
@@ -418,6 +457,12 @@ public final class ContentScanner: Sendable {
                 topIsMessage = type == "message/rfc822"
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type, clamavType: layer.type))
                 inspectContainer(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, into: &report)
+                if !isTextBody,
+                    let document = secrecy.document(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, budget: budget)
+                {
+                    report.secrecy.append(document)
+                    documentDepth = 0
+                }
             } else {
                 // A message attached as a file is parsed by ThuGate itself (scanParts), with the
                 // names as the sender wrote them; libclamav's mail parser rewrites them
@@ -458,13 +503,14 @@ public final class ContentScanner: Sendable {
                         into: &report
                     )
                 }
-                inspectContainer(
-                    data,
-                    mimeType: type,
-                    part: part,
-                    name: (containers + [memberName ?? "(member)"]).joined(separator: "/"),
-                    into: &report
-                )
+                let displayName = (containers + [memberName ?? "(member)"]).joined(separator: "/")
+                inspectContainer(data, mimeType: type, part: part, name: displayName, into: &report)
+                if let depth = documentDepth, layer.depth > depth { return }
+                documentDepth = nil
+                if let document = secrecy.document(data, mimeType: type, part: part, name: displayName, budget: budget) {
+                    report.secrecy.append(document)
+                    documentDepth = layer.depth
+                }
             }
         }
         if let layerError { throw layerError }

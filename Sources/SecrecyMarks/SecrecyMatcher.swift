@@ -21,7 +21,8 @@ import VietText
 /// What it never reports: a level word inside a longer phrase (mật khẩu, bảo mật, bí mật nhà
 /// nước, thân mật, mật độ, mật mã, tài liệu mật, giải mật…), a list of levels ("Tuyệt mật, Tối
 /// mật và Mật" in a regulation, or list items of different levels on consecutive lines), a level
-/// in quotation marks, a mail line quoted from an earlier mail ("> MẬT": weak at most), "Độ mật: Thường", urgency stamps
+/// in quotation marks, a mail line quoted from an earlier mail ("> MẬT", or a unit styled
+/// `.quoted`: weak at most), "Độ mật: Thường", urgency stamps
 /// (HỎA TỐC, THƯỢNG KHẨN, KHẨN) and circulation notes alone, a lowercase "mật". Images carry no
 /// text here: a scanned stamp is found only if OCR made a unit of it. Look-alike letters from
 /// other scripts or full-width forms ("ＭẬＴ") are not folded (NFC, not NFKC).
@@ -252,6 +253,8 @@ public enum SecrecyMatcher {
     /// The stamp position the place is in, if any.
     static func stampPlacement(_ place: Place) -> SecrecyFinding.Placement? {
         let unit = place.unit
+        // Quoted text (a reply's quotation of an earlier mail) is not where this text's stamp stands.
+        if unit.style.contains(.quoted) { return nil }
         for position in SecrecyTables.stampPositions where position.containers.contains(unit.container) {
             if position.firstPageOnly, let page = unit.page, page != 1 { continue }
             if let regions = position.regions {
@@ -268,7 +271,14 @@ public enum SecrecyMatcher {
     }
 
     static func finding(_ line: String, _ place: Place) -> SecrecyFinding? {
-        if let field = fieldFinding(line, place) { return field }
+        if var field = fieldFinding(line, place) {
+            // A field quoted from an earlier mail is that mail's, not this one's: evidence only.
+            if place.unit.style.contains(.quoted) {
+                field.strength = .weak
+                field.placement = .elsewhere
+            }
+            return field
+        }
         if place.unit.container == .subject, let tag = subjectTag(line, place) { return tag }
         // A line that could be a stamp is short; a paragraph of running text is not one.
         guard line.utf8.count <= SecrecyTables.stampLineBytes, let core = core(of: line) else { return nil }

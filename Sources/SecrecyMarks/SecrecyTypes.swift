@@ -44,6 +44,10 @@ public struct TextUnit: Sendable, Hashable {
         public static let red = Style(rawValue: 4)
         /// In a box or a bordered paragraph or cell.
         public static let bordered = Style(rawValue: 8)
+        /// Quoted from another text: an HTML `blockquote` (a reply's quoted mail: Gmail's
+        /// `gmail_quote`, `type="cite"`), a plain-text line starting with ">". Never a stamp
+        /// position: a level in it is weak at most, and a GIẢI MẬT in it downgrades nothing.
+        public static let quoted = Style(rawValue: 16)
     }
 
     public var text: String

@@ -4,7 +4,9 @@ import Foundation
 import Inspection
 import MIMECore
 import Policy
+import Quarantine
 import Scanning
+import SecrecyMarks
 
 #if canImport(Glibc)
 import Glibc
@@ -16,8 +18,11 @@ struct Scan: ParsableCommand {
         abstract: "Parse messages and run the same rules as the proxy, offline.",
         discussion: """
             PATH is an .eml file or a directory (searched recursively for *.eml). JSON output is one \
-            object per line: {"file", "action", "findings": [{"rule", "detail", "part"}], "parts": [...]}. \
-            Exit status 0 when every file was read, 1 when some could not be.
+            object per line: {"file", "action", "findings": [{"rule", "detail", "part"}], "parts": [...], \
+            "objects": [...], "secrecy": [{"part", "name", "format", "marks": [{"level", "strength", "placement", \
+            "container", "page", "region", "matched", "context", "decoder"}], "declassified", "problems"}]}: \
+            secrecy lists every document with a secrecy mark (strong, weak, or downgraded by GIẢI MẬT) or \
+            one it could not read completely. Exit status 0 when every file was read, 1 when some could not be.
             """
     )
 
@@ -147,11 +152,40 @@ struct ScanReport: Encodable {
         var encryption: String?
     }
 
+    /// What the secrecy matcher saw in one document or in the message's own text: every mark,
+    /// strong, weak or withdrawn by a GIẢI MẬT stamp, with its context (for the person checking a
+    /// file; the gateway's findings, notices and logs never carry the text).
+    struct SecrecyReport: Encodable {
+        struct Mark: Encodable {
+            var level: String
+            /// `strong`, `weak`, or `downgraded` (a GIẢI MẬT stamp withdrew it).
+            var strength: String
+            var placement: String
+            var container: String
+            var page: Int?
+            var region: String?
+            var matched: String
+            var context: String
+            var decoder: String
+        }
+
+        var part: String
+        var name: String
+        var format: String
+        var marks: [Mark]
+        /// Where the GIẢI MẬT stamp is, if any.
+        var declassified: String?
+        /// Why the text could not be read completely.
+        var problems: [String]
+    }
+
     var file: String
     var action: String
     var findings: [FindingReport]
     var parts: [PartReport]
     var objects: [ObjectReport]?
+    /// Only documents with a mark or a problem.
+    var secrecy: [SecrecyReport]?
     var error: String?
 
     init(file: String, error: String) {
@@ -160,6 +194,7 @@ struct ScanReport: Encodable {
         self.findings = []
         self.parts = []
         self.objects = nil
+        self.secrecy = nil
         self.error = error
     }
 
@@ -192,6 +227,38 @@ struct ScanReport: Encodable {
                 encryption: $0.encryption
             )
         }
+        self.secrecy = result.content.map { content in
+            content.secrecy.compactMap { document in
+                let report = document.report
+                func marks(_ found: [SecrecyFinding], _ strength: String) -> [SecrecyReport.Mark] {
+                    found.map {
+                        SecrecyReport.Mark(
+                            level: $0.level.vietnamese,
+                            strength: strength,
+                            placement: $0.placement.rawValue,
+                            container: $0.container.rawValue,
+                            page: $0.page,
+                            region: $0.region?.rawValue,
+                            matched: HoldRequest.stripped($0.matched),
+                            context: HoldRequest.stripped($0.context),
+                            decoder: $0.decoder.rawValue
+                        )
+                    }
+                }
+                let all = marks(report.findings, "strong") + marks(report.downgraded, "downgraded") + marks(report.weak, "weak")
+                guard !all.isEmpty || !document.problems.isEmpty else { return nil }
+                return SecrecyReport(
+                    part: message.partNumber(document.part),
+                    name: HoldRequest.stripped(document.name),
+                    format: document.format,
+                    marks: all,
+                    declassified: report.declassification.map { mark in
+                        [mark.container.rawValue, mark.page.map { "page \($0)" }].compactMap { $0 }.joined(separator: ", ")
+                    },
+                    problems: document.problems.map(HoldRequest.stripped)
+                )
+            }
+        }
         self.error = nil
     }
 
@@ -217,6 +284,20 @@ struct ScanReport: Encodable {
             line += " \(Self.size(object.size))"
             if let encryption = object.encryption { line += " encrypted (\(encryption))" }
             lines.append(line)
+        }
+        for document in secrecy ?? [] {
+            for mark in document.marks {
+                var line = "    secrecy (part \(document.part)) \(document.name): \(mark.level) \(mark.strength) \(mark.placement)"
+                line += " in \(mark.container)\(mark.page.map { " page \($0)" } ?? "")\(mark.region.map { " \($0)" } ?? "")"
+                line += " [\(mark.decoder)] «\(mark.context)»"
+                lines.append(line)
+            }
+            if let declassified = document.declassified {
+                lines.append("    secrecy (part \(document.part)) \(document.name): GIẢI MẬT (declassified) in \(declassified)")
+            }
+            for problem in document.problems {
+                lines.append("    secrecy (part \(document.part)) \(document.name): not fully read: \(problem)")
+            }
         }
         for finding in findings {
             lines.append("  finding \(finding.rule)\(finding.part.map { " (part \($0))" } ?? ""): \(finding.detail)")

@@ -60,6 +60,13 @@ def test_rtf_fuzz_entry_replays_fixtures_and_crashers():
     replay(DOCUMENT_TEXT_FUZZER, "rtf", fixtures + crashers)
 
 
+@pytest.mark.parametrize("target", ["html", "text"])
+def test_html_and_text_fuzz_entries_replay_fixtures_and_crashers(target):
+    fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.html"))
+    crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob(f"{target}-*"))
+    replay(DOCUMENT_TEXT_FUZZER, target, fixtures + crashers)
+
+
 def test_pdf_frames_fuzz_entry_replays_seeds_and_crashers(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "Tests/EndToEnd/pdf_frames.py"), str(tmp_path)], check=True)
     crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("pdfframes-*"))

@@ -373,3 +373,34 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
         #expect(SecrecyMatcher.match([TextUnit("MẬT\n" + padding, container: .textBox, page: 1)]).findings.count == 1)
     }
 }
+
+@Suite struct QuotedStyleTests {
+    @Test func aQuotedUnitIsNeverAStampPosition() {
+        let quoted = [
+            TextUnit("TỐI MẬT", container: .mailBody, style: [.quoted], index: 0),
+            TextUnit("Kính gửi", container: .mailBody, index: 1),
+            TextUnit("Độ mật: Mật", container: .mailBody, style: [.quoted], index: 2),
+            TextUnit("Kính gửi", container: .mailBody, index: 3),
+            TextUnit("MẬT", container: .documentBody, page: 1, region: .topLeft, style: [.bold, .quoted], index: 4),
+            TextUnit("TOI MAT", container: .mailBody, style: [.quoted], index: 5),
+        ]
+        let report = SecrecyMatcher.match(quoted)
+        #expect(report.findings.isEmpty)
+        #expect(report.weak.map(\.level) == [.secret, .confidential, .confidential])
+        #expect(report.weak.allSatisfy { $0.placement == .elsewhere })
+        // Not quoted, the same units are stamps.
+        let own = quoted.map { TextUnit($0.text, container: $0.container, page: $0.page, region: $0.region, index: $0.index) }
+        #expect(SecrecyMatcher.match([own[0]]).findings.map(\.placement) == [.mailBodyFirstLines])
+        #expect(SecrecyMatcher.match([own[2]]).findings.map(\.placement) == [.field])
+        #expect(SecrecyMatcher.match([own[5]]).findings.map(\.placement) == [.mailBodyFirstLines])
+    }
+
+    @Test func aQuotedDeclassificationDowngradesNothing() {
+        let report = SecrecyMatcher.match([
+            TextUnit("MẬT", container: .mailBody, index: 0),
+            TextUnit("GIẢI MẬT", container: .mailBody, style: [.quoted], index: 1),
+        ])
+        #expect(report.declassification == nil)
+        #expect(report.findings.map(\.level) == [.confidential])
+    }
+}

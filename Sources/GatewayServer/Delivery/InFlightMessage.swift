@@ -23,6 +23,7 @@ struct InFlightMessage: ~Copyable {
     var queueID: String { outcome.queueID }
     /// Nil until inspected.
     var verdict: Verdict? { outcome.verdict }
+    var findings: [Finding] { outcome.findings }
     var isSpooled: Bool { buffer.isSpooled }
     func bytes() throws -> MessageBytes { try buffer.messageBytes() }
 
@@ -74,6 +75,22 @@ struct InFlightMessage: ~Copyable {
     /// A rule refused the message.
     consuming func refuse(_ reply: Reply) -> MessageOutcome {
         finish(.refused(reply))
+    }
+
+    /// A rule refused the message and a copy of it is kept (`[quarantine] keep_refused`): the copy
+    /// is committed before the client hears the refusal. When it cannot be written the message is
+    /// deferred with the finding's tempfail reply: a refusal nobody can review later is not given.
+    consuming func refuse(_ reply: Reply, keepingCopyIn quarantine: any QuarantineSink, logger: Logger) async -> MessageOutcome {
+        let otherwise = outcome.verdict?.finding.map(PolicyReplies.tempfail) ?? .localError
+        do {
+            let id = try await quarantine.hold(buffer, outcome: finished(nil))
+            var refused = finished(.refused(reply))
+            refused.keptCopy = id
+            return refused
+        } catch {
+            logger.error("\(outcome.queueID): cannot keep the refused message's copy in the quarantine: \(error)")
+            return finish(.deferred(otherwise))
+        }
     }
 
     /// The client is to send the message again later.

@@ -63,6 +63,9 @@ public struct MessageOutcome: Sendable, Equatable {
     /// The message is one of ThuGate's own notices (its `X-ThuGate-Notice` MAC verified): no
     /// notice is written about it, and only the malware rules may stop it (``NoticeSignature``).
     public var isOwnNotice = false
+    /// The quarantine id of the copy kept of a refused message (`[quarantine] keep_refused`); its
+    /// notices were written with the copy, in the same transaction.
+    public var keptCopy: String?
     /// The header `From:` and decoded `Subject:` (control characters stripped), read only for a
     /// message refused while notices are on: a refusal's notice names them and checks the sender.
     public var headerFrom: String?
@@ -122,6 +125,10 @@ public struct MessageOutcome: Sendable, Equatable {
         line += ", result="
         let reply = disposition?.reply
         line += reply.map { $0.isPositive ? "sent" : $0.isTransientFailure ? "deferred" : "rejected" } ?? "deferred"
+        if let keptCopy {
+            line += ", kept="
+            line += keptCopy
+        }
         if !findings.isEmpty {
             line += ", findings=\""
             line += findings.map { $0.description }.joined(separator: "; ")

@@ -44,9 +44,11 @@ public struct StoreQuarantine: QuarantineSink {
         var request = try Self.request(outcome, header: message.prefix(maxLength: Self.headerBytes), now: Date(), lifecycle: lifecycle)
         // The notices go into the outbox in the hold's own transaction: nothing else on the reply path.
         if let planner {
+            // A refused message's copy (`keep_refused`) is told of as refused, with its id.
+            let result: NoticePlanner.Result = if case .reject? = outcome.verdict { .refusedKept } else { .held }
             request.notices = planner.notices(
                 for: outcome,
-                .held,
+                result,
                 headerFrom: request.headerFrom,
                 subject: request.subject,
                 now: request.receivedAt

@@ -61,7 +61,8 @@ public final class VerdictRecorder: Sendable {
     public func record(_ outcome: MessageOutcome, at date: Date = Date()) {
         guard var entry = VerdictEntry(outcome, at: date) else { return }
         // A refusal's notices go with its entry (a hold's went with the hold, in its transaction).
-        if let planner, case .refused? = outcome.disposition {
+        // A refusal whose copy was kept told of it with the copy.
+        if let planner, case .refused? = outcome.disposition, outcome.keptCopy == nil {
             entry.notices = planner.notices(for: outcome, .refused, headerFrom: outcome.headerFrom, subject: outcome.subject, now: date)
         }
         pending.withLockedValue { pending in

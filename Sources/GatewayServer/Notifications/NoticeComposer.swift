@@ -3,7 +3,8 @@ import MIMECore
 public import Quarantine
 
 /// The bilingual (Vietnamese, English) templates of the notices, plain text files in the
-/// configuration's `notices/` directory: `held.txt`, `refused.txt` (one message each),
+/// configuration's `notices/` directory: `held.txt`, `refused.txt`, `refused-kept.txt` (a refused
+/// message whose copy is kept in the quarantine; one message each),
 /// `digest.txt` (a day's notices for one address, with `{items}`) and `digest-item.txt` (one
 /// entry of it). Each of the first three starts with a `Subject:` line and an empty line.
 /// Placeholders are `{name}`; an unknown one is refused when the templates are loaded, with the
@@ -16,6 +17,7 @@ public struct NoticeTemplates: Sendable, Equatable {
 
     public var held: Template
     public var refused: Template
+    public var refusedKept: Template
     public var digest: Template
     public var digestItem: String
 
@@ -29,14 +31,15 @@ public struct NoticeTemplates: Sendable, Equatable {
         public var description: String
     }
 
-    public init(held: Template, refused: Template, digest: Template, digestItem: String) {
+    public init(held: Template, refused: Template, refusedKept: Template, digest: Template, digestItem: String) {
         self.held = held
         self.refused = refused
+        self.refusedKept = refusedKept
         self.digest = digest
         self.digestItem = digestItem
     }
 
-    /// Reads and checks the four templates in `directory`.
+    /// Reads and checks the five templates in `directory`.
     public static func load(directory: String) throws(Failure) -> NoticeTemplates {
         func read(_ name: String) throws(Failure) -> (String, String) {
             let path = (directory as NSString).appendingPathComponent(name)
@@ -58,10 +61,11 @@ public struct NoticeTemplates: Sendable, Equatable {
         }
         let held = try message("held.txt", eventPlaceholders)
         let refused = try message("refused.txt", eventPlaceholders)
+        let refusedKept = try message("refused-kept.txt", eventPlaceholders)
         let digest = try message("digest.txt", digestPlaceholders)
         let (itemPath, item) = try read("digest-item.txt")
         try check(itemPath, item, eventPlaceholders)
-        return NoticeTemplates(held: held, refused: refused, digest: digest, digestItem: item)
+        return NoticeTemplates(held: held, refused: refused, refusedKept: refusedKept, digest: digest, digestItem: item)
     }
 
     private static func check(_ path: String, _ text: String, _ allowed: Set<String>) throws(Failure) {
@@ -149,7 +153,12 @@ public struct NoticeComposer: Sendable {
         let date: Date
         if notices.count == 1 && first.request.mode == .immediate {
             let values = Self.values(first)
-            let template = first.request.event.outcome == "held" ? templates.held : templates.refused
+            let template =
+                switch first.request.event.outcome {
+                case NoticePlanner.Result.held.rawValue: templates.held
+                case NoticePlanner.Result.refusedKept.rawValue: templates.refusedKept
+                default: templates.refused
+                }
             subject = NoticeTemplates.render(template.subject, values)
             body = NoticeTemplates.render(template.body, values)
             date = first.createdAt
@@ -252,8 +261,9 @@ public struct NoticeComposer: Sendable {
     /// The placeholders' values for one notice, each stripped of control characters.
     static func values(_ notice: Notice) -> [String: String] {
         let event = notice.request.event
-        let held = event.outcome == "held"
-        let review = held ? notice.messageID.map { "thugate quarantine show \($0)" } ?? "" : ""
+        let held = event.outcome == NoticePlanner.Result.held.rawValue
+        let kept = event.outcome == NoticePlanner.Result.refusedKept.rawValue
+        let review = held || kept ? notice.messageID.map { "thugate quarantine show \($0)" } ?? "" : ""
         let values: [String: String] = [
             "id": notice.messageID ?? "",
             "notice_id": notice.id,
@@ -266,7 +276,7 @@ public struct NoticeComposer: Sendable {
             "time": NoticeClock.text(event.receivedAt),
             "queue_id": event.queueID,
             "review": review,
-            "outcome": held ? "giữ lại / held" : "từ chối / refused",
+            "outcome": held ? "giữ lại / held" : kept ? "từ chối, lưu bản sao / refused, copy kept" : "từ chối / refused",
         ]
         return values.mapValues(HoldRequest.stripped)
     }

@@ -29,6 +29,8 @@ public struct NoticePlanner: Sendable, Equatable {
     public enum Result: String, Sendable {
         case held
         case refused
+        /// Refused, and a copy kept in the quarantine (`[quarantine] keep_refused`).
+        case refusedKept = "refused-kept"
     }
 
     /// Whether any notice can ever be written: a rule names someone, and there is an agency or a

@@ -6,6 +6,7 @@ import NIOSSL
 import Policy
 import SMTPCore
 import Scanning
+import SecrecyMarks
 
 /// What every session shares: configuration, upstream, rules, TLS, log.
 struct GatewayContext: Sendable {
@@ -217,6 +218,11 @@ final class SMTPSession {
                     NoticeSignature.isOwnNotice(bytes, key: $0.key, envelope: envelope, logger: logger, queueID: queueID)
                 } ?? false
             var result = try await context.inspector.inspect(bytes, envelope: envelope, large: message.isSpooled)
+            // A stamp a GIẢI MẬT stamp withdrew is no finding, but the officer can find it in the log.
+            for document in result.content?.secrecy ?? [] where document.report.isDowngraded {
+                let levels = Set(document.report.downgraded.map(\.level.vietnamese)).sorted().joined(separator: ", ")
+                logger.notice("\(queueID): \(document.name): \(levels) stamp declassified by a GIẢI MẬT stamp: not a state-secret finding")
+            }
             if ownNotice {
                 message.markOwnNotice()
                 result.verdict = NoticeSignature.verdictForOwnNotice(result.verdict, findings: result.findings)
@@ -261,6 +267,13 @@ final class SMTPSession {
         case .reject(let finding)?:
             let reply = PolicyReplies.reject(finding)
             if context.notices != nil { message.readHeaders() }
+            let keep = context.config.quarantine.lifecycle.keepRefused
+            if let quarantine = context.quarantine, message.findings.contains(where: { keep.contains($0.rule.rawValue) }) {
+                let outcome = await message.refuse(reply, keepingCopyIn: quarantine, logger: logger)
+                log(outcome)
+                guard case .refused = outcome.disposition else { return .defer(outcome.disposition?.reply ?? .localError) }
+                return .refuse(reply)
+            }
             log(message.refuse(reply))
             return .refuse(reply)
         case .tempfail(let finding)?:

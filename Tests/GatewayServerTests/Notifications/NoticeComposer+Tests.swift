@@ -195,7 +195,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("notices-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in ["held.txt", "refused.txt", "digest.txt", "digest-item.txt"] {
+        for name in ["held.txt", "refused.txt", "refused-kept.txt", "digest.txt", "digest-item.txt"] {
             try FileManager.default.copyItem(atPath: Self.templatesDirectory + "/" + name, toPath: directory + "/" + name)
         }
         try "Subject: {rule}\n\nline\n{body_of_message}\n".write(toFile: directory + "/held.txt", atomically: true, encoding: .utf8)

@@ -1,0 +1,165 @@
+public import DocumentText
+import Foundation
+import MIMECore
+public import Policy
+import SecrecyMarks
+
+/// What one message's documents may cost the secrecy reading (hostile input: a message of many
+/// documents must not hold a scan thread for long).
+public struct SecrecyLimits: Sendable, Equatable {
+    /// Bounds for each document.
+    public var document = ExtractionLimits()
+    /// Wall time for reading every document of one message; the documents met after it are not
+    /// read and are "not fully checked".
+    public var budget: Duration = .seconds(20)
+    /// UTF-8 bytes of text extracted from all documents of one message.
+    public var maxTextBytes = 16 << 20
+
+    public init() {}
+}
+
+/// The secrecy reading of one message while it is scanned: time and text spent so far. Used by
+/// one scan on one thread.
+final class SecrecyBudget {
+    let limits: SecrecyLimits
+    let started = ContinuousClock.now
+    var textBytes = 0
+
+    init(limits: SecrecyLimits) {
+        self.limits = limits
+    }
+
+    /// Why nothing more may be read, or nil.
+    var exhausted: String? {
+        if ContinuousClock.now - started > limits.budget { return "time-budget: over \(limits.budget) reading this message's documents" }
+        if textBytes >= limits.maxTextBytes { return "text-cap: over \(limits.maxTextBytes) bytes of text from this message" }
+        return nil
+    }
+
+    /// The bounds for the next document: what is left of the message's text allowance.
+    var documentLimits: ExtractionLimits {
+        var limits = limits.document
+        limits.maxTextBytes = max(1, min(limits.maxTextBytes, self.limits.maxTextBytes - textBytes))
+        return limits
+    }
+
+    func spent(_ text: ExtractedText) {
+        textBytes += text.units.reduce(0) { $0 + $1.text.utf8.count }
+    }
+}
+
+/// Reads the text of documents and of a message's own Subject and bodies for the secrecy matcher:
+/// the dispatch from a real type to its extractor.
+struct SecrecyReader: Sendable {
+    var pdf: (any PDFTextReading)?
+
+    /// The document's text and what the matcher found, or nil when no extractor reads its type.
+    func document(
+        _ bytes: UnsafeRawBufferPointer,
+        mimeType: String?,
+        part: String,
+        name: String,
+        budget: SecrecyBudget
+    ) -> ContentReport.SecrecyDocument? {
+        guard let format = DocumentFormat.of(mimeType: mimeType) else { return nil }
+        // Until the PDF helper pool is wired in, PDFs are not read here.
+        if format == .pdf && pdf == nil { return nil }
+        if let exhausted = budget.exhausted {
+            return .init(part: part, name: name, format: format.rawValue, report: SecrecyMatcher.match([]), problems: [exhausted])
+        }
+        let limits = budget.documentLimits
+        let text: ExtractedText
+        switch format {
+        case .rtf:
+            let result = RTFText.units(bytes, limits: RTFLimits(limits))
+            text = ExtractedText(units: result.units, problems: result.problems.map(\.rawValue))
+        case .pdf:
+            text = pdf?.read(bytes, limits: limits) ?? ExtractedText(problems: ["pdf-reader: no PDF reader is configured"])
+        case .text:
+            text = PlainText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
+        case .csv:
+            text = CSVText.units(TextDecoding.string(from: bytes, charset: nil), limits: limits)
+        case .html:
+            text = HTMLText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
+        default:
+            return nil
+        }
+        budget.spent(text)
+        return .init(part: part, name: name, format: format.rawValue, report: SecrecyMatcher.match(text.units), problems: text.problems)
+    }
+
+    /// A message's own text, one document per message (the message and each message attached
+    /// inline as message/rfc822): every Subject field (a reader may show any of them), the names of
+    /// its attachments, and its text bodies (text/plain and text/html parts that are no
+    /// attachment), each read from the start so that "one of the first lines" holds.
+    func messageTexts(of message: ParsedMessage, part: String?, name: String?, budget: SecrecyBudget) -> [ContentReport.SecrecyDocument] {
+        guard !message.parts.isEmpty else { return [] }
+        // The part whose header section is each message's own: the root, and the child of every
+        // message/rfc822 part.
+        func owner(of index: Int) -> Int {
+            var at = index
+            while let parent = message.parts[at].parent {
+                if message.parts[parent].isMessage { return at }
+                at = parent
+            }
+            return 0
+        }
+        var owners: [Int] = [0]
+        var units: [Int: [TextUnit]] = [0: []]
+        var problems: [Int: [String]] = [:]
+        message.bytes.withUnsafeBytes { bytes in
+            for (index, candidate) in message.parts.enumerated() {
+                let own = index == 0 || candidate.parent.map { message.parts[$0].isMessage } == true
+                if own {
+                    if units[index] == nil {
+                        owners.append(index)
+                        units[index] = []
+                    }
+                    for field in candidate.header.fields(named: "Subject") {
+                        let value = EncodedWords.decode(String(decoding: field.unfoldedValue(in: bytes), as: UTF8.self))
+                        units[index, default: []].append(TextUnit(value, container: .subject))
+                    }
+                }
+            }
+        }
+        for (index, candidate) in message.parts.enumerated() where candidate.children.isEmpty {
+            let key = owner(of: index)
+            if let filename = candidate.filename { units[key, default: []].append(TextUnit(filename, container: .attachmentName)) }
+            guard ContentScanner.isTextBody(candidate) || candidate.isUnsplitMultipart else { continue }
+            if let exhausted = budget.exhausted {
+                problems[key, default: []].append(exhausted)
+                continue
+            }
+            let text =
+                message.decodedText(of: candidate)
+                ?? TextDecoding.string(from: message.decodedBody(of: candidate).bytes, charset: candidate.charset)
+            let read =
+                candidate.mediaType == "text/html"
+                ? HTMLText.units(text, container: .mailBody, limits: budget.documentLimits)
+                : PlainText.units(text, container: .mailBody, limits: budget.documentLimits)
+            budget.spent(read)
+            units[key, default: []] += read.units
+            problems[key, default: []] += read.problems
+        }
+        return owners.map { key in
+            let partName = key == 0 ? (part ?? "") : (part ?? message.partNumber(of: message.parts[key]))
+            let documentName = key == 0 ? (name ?? "(message)") : name.map { "\($0)/(attached message)" } ?? "(attached message)"
+            return .init(
+                part: partName,
+                name: documentName,
+                format: "mail",
+                report: SecrecyMatcher.match(units[key] ?? []),
+                problems: problems[key] ?? []
+            )
+        }
+    }
+}
+
+extension RTFLimits {
+    init(_ limits: ExtractionLimits) {
+        self.init()
+        maxInputBytes = limits.maxInputBytes
+        maxTextBytes = limits.maxTextBytes
+        maxUnits = limits.maxUnits
+    }
+}

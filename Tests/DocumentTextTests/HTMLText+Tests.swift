@@ -1,0 +1,236 @@
+import DocumentText
+import Foundation
+import SecrecyMarks
+import Testing
+
+private func fixture(_ name: String) throws -> String {
+    let url = try #require(Bundle.module.url(forResource: name, withExtension: "html", subdirectory: "Fixtures"))
+    return try String(contentsOf: url, encoding: .utf8)
+}
+
+private func mail(_ html: String) -> ExtractedText { HTMLText.units(html, container: .mailBody) }
+private func texts(_ result: ExtractedText) -> [String] { result.units.map(\.text) }
+
+/// Ten ordinary paragraphs: what pushes a later line out of a mail's first lines.
+private let ordinaryParagraphs = (1...10).map { "<p>Đoạn văn thứ \($0) của thư, nói về công việc thường ngày.</p>" }.joined()
+
+@Suite struct HTMLTextTests {
+    // MARK: Mail clients
+
+    @Test func gmailStampOnTheFirstLineIsStrong() throws {
+        let result = mail(try fixture("gmail-stamped"))
+        #expect(result.isComplete)
+        #expect(result.units.first?.text == "MẬT")
+        #expect(result.units.first?.style == [.bold, .red])
+        #expect(result.units.map(\.index) == Array(0..<result.units.count).map(Optional.some))
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.map(\.level) == [.confidential])
+        #expect(report.findings.first?.placement == .mailBodyFirstLines)
+        // "mật khẩu", "bảo mật" in the body: nothing.
+        #expect(report.weak.isEmpty)
+    }
+
+    @Test func gmailQuotedStampAndFieldAreNotThisMailsStamp() throws {
+        let result = mail(try fixture("gmail-reply-quoted"))
+        #expect(result.isComplete)
+        #expect(texts(result).first == "Đã nhận, cảm ơn anh.")
+        let stamp = try #require(result.units.first { $0.text == "TỐI MẬT" })
+        #expect(stamp.style.contains(.quoted))
+        #expect(stamp.index! < 8)
+        #expect(!result.units[0].style.contains(.quoted))
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.isEmpty)
+        #expect(report.weak.map(\.level) == [.secret, .secret])
+        // Unquoted, the same mail's stamp is strong: the quote is what makes it weak.
+        let unquoted = try fixture("gmail-reply-quoted").replacingOccurrences(of: "blockquote", with: "div")
+        #expect(SecrecyMatcher.match(mail(unquoted).units).findings.map(\.placement) == [.mailBodyFirstLines, .field])
+    }
+
+    @Test func outlookClassRuleWithTextTransformGivesCapitals() throws {
+        let result = mail(try fixture("outlook-stamped"))
+        #expect(result.isComplete)
+        // The `<o:p>&nbsp;</o:p>` paragraphs are blank: skipped, and not counted.
+        #expect(
+            texts(result) == [
+                "tối mật", "Kính gửi anh Nam,", "Gửi anh báo cáo về mật độ dân cư và bảo mật hệ thống.", "Trân trọng,", "Trần Thị Bình",
+            ]
+        )
+        #expect(result.units[0].style == [.bold, .allCaps, .red])
+        #expect(result.units[0].fontName == "Calibri")
+        #expect(result.units[0].fontSize == 11)
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.map(\.level) == [.secret])
+        #expect(report.findings.first?.placement == .mailBodyFirstLines)
+    }
+
+    @Test func thunderbirdCiteQuoteIsWeakAndTitleIsMetadata() throws {
+        let reply = mail(try fixture("thunderbird-reply"))
+        #expect(reply.isComplete)
+        #expect(
+            texts(reply) == [
+                "Cảm ơn anh, em đã nhận.", "Vào 30/11/2026 09:15, Nguyễn Văn An viết:", "TUYỆT MẬT",
+                "Kính gửi: Sở Thông tin và Truyền thông",
+            ]
+        )
+        #expect(reply.units[2].style == [.bold, .red, .quoted])
+        let report = SecrecyMatcher.match(reply.units)
+        #expect(report.findings.isEmpty)
+        #expect(report.weak.map(\.level) == [.topSecret])
+
+        #expect(
+            mail("<title>a <b>&amp; <title>c</title>d").units == [
+                TextUnit("a <b>& <title>c", container: .metadata), TextUnit("d", container: .mailBody, index: 0),
+            ]
+        )
+        let stamped = mail(try fixture("thunderbird-stamped"))
+        #expect(stamped.units.first == TextUnit("Báo cáo tháng 11", container: .metadata))
+        #expect(stamped.units[1].text == "tối mật")
+        #expect(stamped.units[1].index == 0)
+        #expect(SecrecyMatcher.match(stamped.units).findings.map(\.level) == [.secret])
+    }
+
+    @Test func entityEncodedStampIsStrong() {
+        let result = mail("<div dir=\"ltr\"><p>T&#7888;I M&#x1EAC;T</p><p>K&iacute;nh g&#7917;i</p></div>")
+        #expect(texts(result) == ["TỐI MẬT", "Kính gửi"])
+        #expect(SecrecyMatcher.match(result.units).findings.map(\.level) == [.secret])
+    }
+
+    @Test func boldRedFontStampAsTheFirstLine() {
+        let result = mail("<b><font color=\"#ff0000\">MẬT</font></b><br>Kính gửi: các đơn vị<br>")
+        #expect(result.units.first == TextUnit("MẬT", container: .mailBody, style: [.bold, .red], index: 0))
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.map(\.placement) == [.mailBodyFirstLines])
+    }
+
+    @Test func theSameStampDeepInTheBodyIsWeak() {
+        let result = mail("<div dir=\"ltr\">" + ordinaryParagraphs + "<p><b>MẬT</b></p></div>")
+        #expect(result.units.last?.index == 10)
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.isEmpty)
+        #expect(report.weak.map(\.level) == [.confidential])
+    }
+
+    @Test func trapWordsAreNothingEvenInCapitalsOnTheFirstLine() {
+        for trap in [
+            "MẬT KHẨU", "Bảo mật", "bí mật nhà nước", "mật", "<span style=\"text-transform:uppercase\">mật khẩu</span>", "TÀI LIỆU MẬT",
+        ] {
+            let report = SecrecyMatcher.match(mail("<p>\(trap)</p><p>Kính gửi</p>").units)
+            #expect(report.findings.isEmpty, "\(trap)")
+            #expect(report.weak.isEmpty, "\(trap)")
+        }
+    }
+
+    // MARK: Tokenizer
+
+    @Test func blocksAndBreaksEndUnitsAndSpacesFold() {
+        let result = mail("<p>a<br>b</p><div>c\n  <span> d</span></div><ul><li>e<li>f</ul>x<hr>y<h1>z</h1><pre>MẬT\nline two</pre>")
+        #expect(texts(result) == ["a", "b", "c d", "e", "f", "x", "y", "z", "MẬT", "line two"])
+        #expect(result.units.map(\.index) == (0..<10).map(Optional.some))
+        #expect(result.units[7].style == [.bold])
+        let pre = mail("<pre style=\"color:red\">MẬT\n\nline <b>two</b></pre>")
+        #expect(pre.units.map(\.style) == [[.red], [.red]])
+    }
+
+    @Test func scriptsStylesCommentsAndCDATAAreSkipped() {
+        let result = mail(
+            "<!DOCTYPE html><script>document.write('<p>MẬT</p>')</script ><style>p{color:red}</style><!-- MẬT --><!--> -->"
+                + "<![CDATA[MẬT]]><?xml MẬT?><!--[if !mso]><!--><p>Text</p><!--<![endif]--><template>MẬT</template>"
+        )
+        #expect(texts(result) == ["-->", "Text"])
+        #expect(result.units[1].style == [.red])
+    }
+
+    @Test func entitiesNamedNumericAndInvalid() {
+        let result = mail(
+            "<p>&Agrave;&acirc;&ecirc;&ocirc;&abreve;&dstrok;&amp;&lt;&nbsp;&copy2026 &#x1EA0;&#0;&#x110000;&#xD800;&#150;&notanentity;&#;&</p>"
+        )
+        #expect(texts(result) == ["Àâêôăđ&<\u{A0}©2026 Ạ\u{FFFD}\u{FFFD}\u{FFFD}–¬anentity;&#;&"])
+    }
+
+    @Test func implicitlyClosedParagraphsDoNotLeakTheirStyle() {
+        let result = mail("<p style=\"text-transform:uppercase\">Công văn<p>mật<div style='font-weight:700'>A</div>B")
+        #expect(texts(result) == ["Công văn", "mật", "A", "B"])
+        #expect(result.units.map(\.style) == [[.allCaps], [], [.bold], []])
+        #expect(SecrecyMatcher.match(result.units).weak.isEmpty)
+    }
+
+    @Test func colorsBordersAndFonts() {
+        let result = mail(
+            "<p style=\"color:#C00000\">a</p><p style=\"color: rgb(255, 0, 0)\">b</p><p style=\"color:#00f\">c</p>"
+                + "<div style=\"border:double windowtext 1.5pt;padding:1pt\"><p>d</p></div>"
+                + "<div style=\"border:none;border-top:solid #E1E1E1 1.0pt\">e</div>"
+                + "<p><font face=\".VnTimeH\" size=\"4\">M\u{CB}T</font></p><p style='font-family:\"VNI-Times\";font-size:14pt'>f</p>"
+        )
+        #expect(result.units.map(\.style) == [[.red], [.red], [], [.bordered], [], [], []])
+        #expect(result.units[5].fontName == ".VnTimeH")
+        #expect(result.units[5].fontSize == 13.5)
+        #expect(result.units[6].fontName == "VNI-Times")
+        #expect(result.units[6].fontSize == 14)
+        // The legacy .VnTimeH bytes are converted by the matcher: "MËT" reads "MẬT".
+        #expect(SecrecyMatcher.match(result.units).findings.map(\.decoder) == [.tcvn3Upper])
+    }
+
+    @Test func cellsAreMailBodyInAMailAndLetterheadCellsInADocument() {
+        let html =
+            "<table border=0><tr><td>UBND TỈNH QUẢNG NINH</td><td>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</td></tr>"
+            + "<tr><td>Số: 12/UBND-VP<td>Quảng Ninh, ngày 1 tháng 12 năm 2026</tr>"
+            + "<tr><td><b>MẬT</b></td><td></td></tr></table><p>Kính gửi</p>"
+        let inMail = mail(html)
+        #expect(inMail.units.allSatisfy { $0.container == .mailBody && $0.region == nil })
+        #expect(SecrecyMatcher.match(inMail.units).findings.map(\.placement) == [.mailBodyFirstLines])
+        let document = HTMLText.units(html, container: .documentBody)
+        #expect(document.units.map(\.container) == [.tableCell, .tableCell, .tableCell, .tableCell, .tableCell, .documentBody])
+        #expect(document.units.map(\.region) == [.letterheadLeft, nil, .letterheadLeft, nil, .letterheadLeft, nil])
+        #expect(SecrecyMatcher.match(document.units).findings.map(\.placement) == [.letterheadLeftCell])
+    }
+
+    // MARK: Hostile input
+
+    @Test func tenMegabytesOfOpeningBracketsAreText() {
+        let result = mail(String(repeating: "<", count: 10 << 20))
+        #expect(result.isComplete)
+        #expect(result.units.count == 1)
+        #expect(result.units[0].text.utf8.count == 10 << 20)
+    }
+
+    @Test func unterminatedCommentsTagsAndAttributesStopWithAProblem() {
+        for html in [
+            "<p>Before</p><!-- " + String(repeating: "<!-- a ", count: 100_000), "<p>Before</p><div class=\"x", "<p>Before</p><p",
+            "<p>Before</p><script>MẬT",
+        ] {
+            let result = mail(html)
+            #expect(texts(result) == ["Before"])
+            #expect(result.problems.count == 1)
+            #expect(result.problems.first?.hasPrefix("html-unterminated:") == true)
+        }
+    }
+
+    @Test func aMillionNestedDivsAreCappedNotRecursed() {
+        let html =
+            String(repeating: "<div style=\"color:red\">", count: 1_000_000) + "MẬT" + String(repeating: "</div>", count: 1_000_000)
+            + "after"
+        let result = mail(html)
+        #expect(texts(result) == ["MẬT", "after"])
+        #expect(result.units[0].style == [.red])
+        #expect(result.units[1].style == [])
+        #expect(result.problems.map { $0.prefix(14) } == ["html-too-deep:"])
+    }
+
+    @Test func limitsHold() {
+        var limits = ExtractionLimits()
+        limits.maxUnits = 3
+        let many = HTMLText.units(String(repeating: "<p>x</p>", count: 10), container: .mailBody, limits: limits)
+        #expect(many.units.count == 3)
+        #expect(many.problems.first?.hasPrefix("text-cap-reached:") == true)
+        limits = ExtractionLimits()
+        limits.maxTextBytes = 10
+        let long = HTMLText.units("<p>0123456789abc</p>", container: .mailBody, limits: limits)
+        #expect(long.problems.first?.hasPrefix("text-cap-reached:") == true)
+        #expect(long.units.reduce(0) { $0 + $1.text.utf8.count } <= 10)
+        limits = ExtractionLimits()
+        limits.maxInputBytes = 8
+        let cut = HTMLText.units("<p>abcdefghij</p>", container: .mailBody, limits: limits)
+        #expect(cut.problems.first?.hasPrefix("input-too-large:") == true)
+        #expect(texts(cut) == ["abcde"])
+    }
+}

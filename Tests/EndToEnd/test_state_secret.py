@@ -1,0 +1,194 @@
+"""State-secret stamps, as a sender and the security officer meet them: mail sent with smtplib to the
+real proxy is refused with 554 5.7.1 when its Subject or a document bears a secrecy stamp (TUYỆT MẬT,
+TỐI MẬT, MẬT where a stamp stands), a copy is kept in the quarantine under legal hold, and the officer
+and the sending agency are told through the outbox and the real upstream (aiosmtpd), without the
+Subject or any of the document; the notices survive a gateway killed while the upstream was down.
+Ordinary words containing "mật" pass. Documents are made by real writers (LibreOffice)."""
+
+import email
+import json
+import smtplib
+import subprocess
+import time
+from email.message import EmailMessage
+from email.policy import SMTP, default as default_policy
+
+from conftest import BINARY, ROOT, held_messages, quarantine_cli
+
+FIXTURES = ROOT / "Tests" / "DocumentTextTests" / "Fixtures"
+
+AGENCY = """
+[[agency]]
+id = "quangninh"
+name = "UBND tỉnh Quảng Ninh"
+domains = ["quangninh.gov.vn", "*.quangninh.gov.vn"]
+officer = ["antoan@quangninh.gov.vn"]
+notify = ["vanthu-tonghop@quangninh.gov.vn"]
+"""
+
+
+def start(gateway_factory, upstream_port, tmp_path, store=None):
+    notify = {
+        "retry": ["1s"],
+        "templates": str(ROOT / "Config" / "notices"),
+        "from": "thugate@quangninh.gov.vn",
+        # Shared by every gateway of a test: the restarted one reads the same key.
+        "key_file": str(tmp_path / "notice.key"),
+    }
+    sections = {"notify": notify}
+    if store is not None:
+        sections["quarantine"] = {"database": str(store)}
+    url = f"smtp://127.0.0.1:{upstream_port}"
+    return gateway_factory(url, upstream={"url": url, "connect_timeout": "2s"}, sections=sections, raw=AGENCY)
+
+
+def message(subject, body="Kính gửi các đồng chí.\n", attachment=None, filename=None, maintype="application", subtype="rtf"):
+    msg = EmailMessage()
+    msg["From"] = "Văn thư <vanthu@quangninh.gov.vn>"
+    msg["To"] = "doitac@example.com"
+    msg["Subject"] = subject
+    msg["Message-ID"] = "<cv-2026-1@quangninh.gov.vn>"
+    msg.set_content(body)
+    if attachment is not None:
+        msg.add_attachment(attachment, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes(policy=SMTP)
+
+
+def send(gateway, data, sender="vanthu@quangninh.gov.vn", recipients=("doitac@example.com",)):
+    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=120) as client:
+        client.ehlo("client.test")
+        client.mail(sender)
+        for rcpt in recipients:
+            client.rcpt(rcpt)
+        try:
+            code, text = client.data(data)
+        except smtplib.SMTPDataError as error:
+            code, text = error.smtp_code, error.smtp_error
+        return code, text.decode("utf-8", "replace")
+
+
+def wait_until(predicate, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def notices(config_path, *flags):
+    result = subprocess.run([str(BINARY), "notify", "list", "--format", "json", *flags, "--config", str(config_path)],
+                            capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return [json.loads(line) for line in result.stdout.decode().splitlines()]
+
+
+def test_a_stamped_subject_is_refused_kept_under_legal_hold_and_the_officer_told(gateway_factory, upstream, tmp_path):
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+    code, text = send(gateway, message("[TỐI MẬT] Kế hoạch phòng thủ khu vực 2027", body="NOI-DUNG-MAT-123\n"))
+    assert code == 554 and "5.7.1" in text, text
+    assert "dấu chỉ độ mật" in text and "state-secret stamp" in text and "117/2025/QH15" in text, text
+    assert "TỐI MẬT stamp in the message's Subject: subject-tag" in text, text
+    # Nothing went upstream but the notices; a copy is in the quarantine, under legal hold.
+    [kept] = held_messages(gateway.config_path)
+    assert kept["category"] == "state-secret" and kept["legal_hold"] is True, kept
+    assert [f["rule"] for f in kept["findings"]] == ["state-secret"], kept
+    assert wait_until(lambda: len(upstream.messages) >= 2), gateway.log_lines
+    time.sleep(0.5)
+    assert len(upstream.messages) == 2
+    assert sorted(m["rcpt_tos"][0] for m in upstream.messages) == ["antoan@quangninh.gov.vn", "vanthu-tonghop@quangninh.gov.vn"]
+    for m in upstream.messages:
+        raw = m["content"]
+        parsed = email.message_from_bytes(raw, policy=default_policy)
+        assert "Thư bị từ chối, bản sao được lưu giữ" in str(parsed["Subject"]) and "state-secret" in str(parsed["Subject"])
+        body = parsed.get_content()
+        assert kept["id"] in body and f"thugate quarantine show {kept['id']}" in body
+        assert "TỐI MẬT stamp" in body and "doitac@example.com" in body
+        # Neither the Subject (it carries the stamp itself) nor the body text.
+        assert "Kế hoạch phòng thủ" not in body and "(không hiển thị / withheld)" in body
+        assert b"NOI-DUNG-MAT-123" not in raw
+    # One refusal in the log, naming the kept copy.
+    assert gateway.wait_for_log(lambda line: "result=rejected" in line and f"kept={kept['id']}" in line), gateway.log_lines
+    # The officer sees the notices sent for it.
+    shown = quarantine_cli(gateway.config_path, "show", kept["id"]).stdout.decode()
+    assert "antoan@quangninh.gov.vn" in shown and "state-secret" in shown
+
+
+def test_a_stamp_in_a_document_is_refused_inside_a_zip_too_and_trap_words_pass(gateway_factory, upstream, tmp_path):
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+    stamped = (FIXTURES / "libreoffice-stamped.rtf").read_bytes()
+    code, text = send(gateway, message("Công văn số 12/UBND", attachment=stamped, filename="cong-van.rtf"))
+    assert code == 554 and "5.7.1" in text and "MẬT stamp in cong-van.rtf" in text, text
+    # The same document inside a zip is found as well.
+    import zipfile
+    archive = tmp_path / "ho-so.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("van-ban/cong-van.rtf", stamped)
+    code, text = send(gateway, message("Hồ sơ", attachment=archive.read_bytes(), filename="ho-so.zip", subtype="zip"))
+    assert code == 554 and "MẬT stamp in ho-so.zip/" in text and "cong-van.rtf" in text, text
+    # Words that contain "mật" (MẬT KHẨU, BẢO MẬT, bí mật ...) are no stamp: delivered.
+    traps = (FIXTURES / "libreoffice-traps.rtf").read_bytes()
+    code, text = send(gateway, message("Hướng dẫn đặt mật khẩu và bảo mật hộp thư", attachment=traps, filename="huong-dan.rtf"))
+    assert code == 250, text
+    assert wait_until(lambda: any(m["rcpt_tos"] == ["doitac@example.com"] for m in upstream.messages))
+    assert len(held_messages(gateway.config_path)) == 2
+
+
+def test_state_secret_notices_survive_a_kill_while_the_upstream_is_down(gateway_factory, upstream, tmp_path):
+    store = tmp_path / "store.sqlite"
+    upstream.data_reply = "451 4.3.0 Try again later"
+    down = start(gateway_factory, upstream.port, tmp_path, store=store)
+    code, _ = send(down, message("MẬT - Báo cáo tình hình an ninh"))
+    assert code == 554
+    assert down.wait_for_log(lambda line: "outbox: notice" in line and "not sent" in line), down.log_lines
+    down.kill()
+    assert upstream.messages == []
+    upstream.data_reply = None
+    up = start(gateway_factory, upstream.port, tmp_path, store=store)
+    assert wait_until(lambda: len(upstream.messages) >= 2), up.log_lines
+    time.sleep(2.5)  # retry intervals: a second copy would have come
+    assert sorted(m["rcpt_tos"][0] for m in upstream.messages) == ["antoan@quangninh.gov.vn", "vanthu-tonghop@quangninh.gov.vn"]
+    assert {n["state"] for n in notices(up.config_path)} == {"sent"}
+
+
+def test_scan_reports_the_stamp_offline(tmp_path):
+    eml = tmp_path / "cv.eml"
+    eml.write_bytes(message("Công văn", attachment=(FIXTURES / "libreoffice-stamped.rtf").read_bytes(), filename="cv.rtf"))
+    result = subprocess.run([str(BINARY), "scan", str(eml)], capture_output=True, timeout=120)
+    out = result.stdout.decode() + result.stderr.decode()
+    # Exit 0: the file was read; the verdict is in the output.
+    assert result.returncode == 0 and ": reject" in out, out
+    assert "finding state-secret (part 2): MẬT stamp in cv.rtf: bordered, page 1" in out, out
+
+
+def test_a_stamp_on_the_first_lines_of_a_body_is_refused_and_one_deep_in_a_quote_is_not(gateway_factory, upstream, tmp_path):
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+    # As Thunderbird and Gmail write it: text/plain and text/html alternatives, the stamp in bold red.
+    msg = EmailMessage()
+    msg["From"] = "Văn thư <vanthu@quangninh.gov.vn>"
+    msg["To"] = "doitac@example.com"
+    msg["Subject"] = "Kế hoạch tháng 12"
+    msg.set_content("TỐI MẬT\n\nKính gửi các đồng chí.\n")
+    msg.add_alternative('<div dir="ltr"><p><b><font color="#ff0000">T&#7888;I M&#7852;T</font></b></p>'
+                        "<p>Kính gửi các đồng chí.</p></div>", subtype="html")
+    code, text = send(gateway, msg.as_bytes(policy=SMTP))
+    assert code == 554 and "TỐI MẬT stamp in the message's text: mail-body-first-lines" in text, text
+    # A message attached to a forward keeps its own Subject: a stamp there is found too.
+    inner = EmailMessage()
+    inner["From"] = "lanhdao@quangninh.gov.vn"
+    inner["Subject"] = "[TUYỆT MẬT] Phương án"
+    inner.set_content("Nội dung.\n")
+    outer = EmailMessage()
+    outer["From"] = "vanthu@quangninh.gov.vn"
+    outer["To"] = "doitac@example.com"
+    outer["Subject"] = "Fwd: Phương án"
+    outer.set_content("Chuyển tiếp.\n")
+    outer.add_attachment(inner)
+    code, text = send(gateway, outer.as_bytes(policy=SMTP))
+    assert code == 554 and "TUYỆT MẬT stamp in the attached message's Subject" in text, text
+    # Ordinary words, a level deep in the text, a quoted reply: delivered.
+    reply = message("Re: Hướng dẫn bảo mật hộp thư",
+                    body="Kính gửi anh.\nĐề nghị đặt MẬT KHẨU mạnh và giữ bí mật nhà nước theo quy định.\n"
+                         "Độ mật: Thường\n\n> MẬT\n> Nội dung thư trước.\n")
+    code, text = send(gateway, reply)
+    assert code == 250, text
