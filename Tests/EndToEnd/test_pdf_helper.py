@@ -13,6 +13,8 @@ from pathlib import Path
 
 from conftest import BINARY, ROOT
 
+PDF_FIXTURES = ROOT / "Tests" / "ScanningTests" / "PDFFixtures"
+
 HELPER = BINARY.parent / "thugate-pdftext"
 
 
@@ -90,3 +92,31 @@ def test_missing_helper_stops_the_gateway_from_starting(tmp_path):
     )
     assert run.returncode != 0
     assert "nowhere/thugate-pdftext is missing or not executable" in run.stderr
+
+
+def test_a_stamped_pdf_is_refused_through_the_proxy_and_a_trap_pdf_passes(gateway_factory, upstream, tmp_path):
+    """The whole path: smtplib → thugate serve → its PDF helper (poppler) → the matcher → 554 5.7.1."""
+    from test_state_secret import message, send, start, wait_until
+
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+    stamped = (PDF_FIXTURES / "libreoffice-stamped.pdf").read_bytes()
+    code, text = send(gateway, message("Công văn số 12/UBND", attachment=stamped, filename="cong-van.pdf", subtype="pdf"))
+    assert code == 554 and "5.7.1" in text and "TỐI MẬT stamp in cong-van.pdf" in text, text
+    traps = (PDF_FIXTURES / "fpdf2-traps.pdf").read_bytes()
+    code, text = send(gateway, message("Hướng dẫn đổi mật khẩu", attachment=traps, filename="huong-dan.pdf", subtype="pdf"))
+    assert code == 250, text
+    assert wait_until(lambda: any(m["rcpt_tos"] == ["doitac@example.com"] for m in upstream.messages))
+
+
+def test_scan_says_a_pdf_that_killed_its_helper_was_not_read(tmp_path):
+    from test_state_secret import message
+
+    eml = tmp_path / "bomb.eml"
+    eml.write_bytes(message("Tài liệu", attachment=(PDF_FIXTURES / "memory-bomb.pdf").read_bytes(), filename="bom.pdf", subtype="pdf"))
+    config = tmp_path / "thugate.toml"
+    config.write_text(f'[scan]\nsignatures = "{ROOT / "Config" / "signatures"}"\ntemporary_directory = "tmp"\n'
+                      '[documents]\npdf_memory_mb = 256\n')
+    result = subprocess.run([str(BINARY), "scan", "--config", str(config), str(eml)], capture_output=True, timeout=120, cwd=tmp_path)
+    out = result.stdout.decode() + result.stderr.decode()
+    assert result.returncode == 0, out
+    assert "pdf-helper: died while reading the PDF" in out, out
