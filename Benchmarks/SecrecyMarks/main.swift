@@ -1,16 +1,18 @@
-// thugate-secrecybench REGULATIONS_DIR
+// thugate-secrecybench REGULATIONS_DIR [DOCUMENTS_DIR]
 //
 // Speed of SecrecyMatcher: the regulations' paragraphs as document body units (no finding
 // expected), and small stamped documents (letterhead, stamp, body) in Unicode, NFD and .VnTimeH.
 // Prints Markdown: µs per unit and findings per run. Then the mail-text readers (DocumentText's
 // HTMLText, PlainText, CSVText) on the same paragraphs shaped as Gmail, Outlook and Thunderbird
-// write them: µs per KB read, alone and with the matcher. Build with -c release.
+// write them: µs per KB read, alone and with the matcher.
+// With DOCUMENTS_DIR, also the legacy Office reader (OLE2Text) on each .doc / .xls there: µs per
+// document read, and read + matched. Prints Markdown. Build with -c release.
 import DocumentText
 import Foundation
 import SecrecyMarks
 
-guard CommandLine.arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: thugate-secrecybench REGULATIONS_DIR\n".utf8))
+guard (2...3).contains(CommandLine.arguments.count) else {
+    FileHandle.standardError.write(Data("usage: thugate-secrecybench REGULATIONS_DIR [DOCUMENTS_DIR]\n".utf8))
     exit(2)
 }
 let directory = URL(fileURLWithPath: CommandLine.arguments[1])
@@ -107,4 +109,57 @@ for (name, bytes, read) in rows {
     let matched = perKB(bytes) { _ = SecrecyMatcher.match(read()) }
     let kb = String(format: "%.0f", Double(bytes) / 1024)
     print("| \(name) | \(kb) | \(units.count) | \(findings) | \(String(format: "%.1f", alone)) | \(String(format: "%.1f", matched)) |")
+}
+
+// MARK: - Hostile HTML: one read each, bounded by the limits
+
+let hostile: [(String, String)] = [
+    ("10 MiB of `<`", String(repeating: "<", count: 10 << 20)),
+    ("1,000,000 nested `<div>`", String(repeating: "<div>", count: 1_000_000) + "MẬT" + String(repeating: "</div>", count: 1_000_000)),
+    ("`<!--` × 1,000,000, unterminated", String(repeating: "<!--", count: 1_000_000)),
+    ("`<p a=\"` × 1,000,000, unterminated", String(repeating: "<p a=\"", count: 1_000_000)),
+    ("`&amp` × 2,000,000 (bare references)", String(repeating: "&amp", count: 2_000_000)),
+    ("`</div>` × 2,000,000 (nothing open)", String(repeating: "</div>", count: 2_000_000)),
+]
+print("")
+print("| hostile HTML | MiB | ms | units | problems |")
+print("|---|---:|---:|---:|---|")
+for (name, html) in hostile {
+    var result = ExtractedText()
+    let elapsed = clock.measure { result = HTMLText.units(html, container: .mailBody) }
+    let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+    let mib = String(format: "%.1f", Double(html.utf8.count) / Double(1 << 20))
+    let problems = result.problems.map { String($0.prefix(while: { $0 != ":" })) }.joined(separator: ", ")
+    print("| \(name) | \(mib) | \(String(format: "%.0f", milliseconds)) | \(result.units.count) | \(problems) |")
+}
+
+if CommandLine.arguments.count == 3 {
+    let folder = URL(fileURLWithPath: CommandLine.arguments[2])
+    let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+        .filter { $0.hasSuffix(".doc") || $0.hasSuffix(".xls") }.sorted()
+    print("")
+    print("| document | KiB | units | findings | µs per document read | µs read + matched | µs per unit read |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in files {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent(name)) else { continue }
+        let bytes = Array(data)
+        // About 50 MB read per row, at least 20 rounds.
+        let rounds = max(20, 50_000_000 / max(bytes.count, 1))
+        var units = 0
+        let read = clock.measure {
+            for _ in 0..<rounds { units = OLE2Text.units(bytes).units.count }
+        }
+        var findings = 0
+        let matched = clock.measure {
+            for _ in 0..<rounds { findings = SecrecyMatcher.match(OLE2Text.units(bytes).units).findings.count }
+        }
+        func micros(_ duration: Duration) -> Double {
+            (Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) * 1e6 / Double(rounds)
+        }
+        let perUnit = micros(read) / Double(max(units, 1))
+        print(
+            "| \(name) | \(bytes.count / 1024) | \(units) | \(findings) | \(String(format: "%.0f", micros(read))) | "
+                + "\(String(format: "%.0f", micros(matched))) | \(String(format: "%.2f", perUnit)) |"
+        )
+    }
 }

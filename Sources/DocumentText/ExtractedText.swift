@@ -47,6 +47,9 @@ public struct ExtractionLimits: Sendable, Hashable {
 /// structure, which libmagic names too).
 public enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
     case rtf, docx, xlsx, pptx, odt, ods, odp, doc, xls, pdf, text, csv, html
+    /// A compound file (OLE2) libmagic did not name as Word or Excel: `OLE2Text` tells by its
+    /// streams (a `.doc`, an `.xls`, an encrypted OOXML package, or something it does not read).
+    case ole2
 
     /// The format of a file of real type `mimeType` (libmagic's), nil when no extractor reads it.
     public static func of(mimeType: String?) -> DocumentFormat? {
@@ -68,6 +71,9 @@ public enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
         case "application/vnd.oasis.opendocument.presentation": .odp
         case "application/msword": .doc
         case "application/vnd.ms-excel": .xls
+        case "application/CDFV2", "application/x-ole-storage", "application/vnd.ms-office", "application/CDFV2-encrypted",
+            "application/CDFV2-corrupt":
+            .ole2
         case "application/pdf": .pdf
         case "text/plain": .text
         case "text/csv": .csv

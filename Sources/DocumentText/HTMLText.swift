@@ -14,6 +14,12 @@ import VietText
 /// skipped, so "one of a mail's first lines" is the first units. The `<title>` is a `metadata`
 /// unit without an index (not a stamp position: weak at most).
 ///
+/// In a document (any container but `.mailBody`): a LibreOffice `<div title="header">` /
+/// `"footer"` or a Word `mso-element: header | footer` is a `pageHeader` / `pageFooter` unit, a
+/// VML `<v:textbox>` (Word's text boxes, inside `<!--[if gte vml 1]>`, which is read: Outlook and
+/// Word show conditional comments) a `textBox` unit, none of them with an index; body units carry
+/// the page, 1 and one more at each `page-break-before: always`.
+///
 /// Table cells: in a mail body (`container` `.mailBody`) a cell stays mail-body text, one unit a
 /// cell: mail clients lay out whole bodies with tables, and the matcher's only mail-body stamp
 /// position is the first lines. In a document (any other container) a cell is a `tableCell`, and
@@ -66,6 +72,10 @@ struct CSSDeclarations: Hashable {
     var border: Bool?
     var font: String?
     var size: Double?
+    /// `page-break-before: always`, `break-before: page`.
+    var pageBreakBefore: Bool?
+    /// `mso-element: header | footer` (Word's HTML).
+    var part: TextUnit.Container?
 
     var isEmpty: Bool { self == CSSDeclarations() }
 
@@ -77,6 +87,8 @@ struct CSSDeclarations: Hashable {
         if let border = other.border { self.border = border }
         if let font = other.font { self.font = font }
         if let size = other.size { self.size = size }
+        if let pageBreakBefore = other.pageBreakBefore { self.pageBreakBefore = pageBreakBefore }
+        if let part = other.part { self.part = part }
     }
 
     /// Parses `name: value; …` (lowercased names, `!important` ignored); unknown properties are skipped.
@@ -115,6 +127,10 @@ struct CSSDeclarations: Hashable {
             font = CSSDeclarations.firstFamily(raw[...])
         case "font-size":
             size = CSSDeclarations.points(value)
+        case "page-break-before", "break-before":
+            pageBreakBefore = value == "always" || value == "page" || value == "left" || value == "right"
+        case "mso-element":
+            part = value == "header" ? .pageHeader : value == "footer" ? .pageFooter : nil
         case "font":
             // The shorthand: `bold 14pt "Times New Roman"`; only weight and family are read.
             if value.split(separator: " ").contains(where: { $0 == "bold" || $0 == "bolder" || $0 == "700" || $0 == "800" }) {
@@ -272,6 +288,11 @@ struct HTMLStyle: Hashable {
     var bordered = false
     var quoted = false
     var pre = false
+    /// A document part the element is (a LibreOffice `<div title="header">`, a VML text box).
+    var part: TextUnit.Container?
+    /// Inside a table cell, and the cell's region.
+    var cell = false
+    var region: TextUnit.Region?
     var font: String?
     var size: Double?
 
@@ -289,7 +310,6 @@ struct HTMLStyle: Hashable {
 struct HTMLElement {
     var name: String
     var style: HTMLStyle
-    var isCell: Bool
 }
 
 /// A start or end tag as read.
@@ -311,6 +331,7 @@ struct HTMLUnitBuffer {
     var pendingSpace = false
     var isCell = false
     var region: TextUnit.Region?
+    var part: TextUnit.Container?
 }
 
 struct HTMLReader {
@@ -323,6 +344,9 @@ struct HTMLReader {
     var stack: [HTMLElement] = []
     var openCounts: [String: Int] = [:]
     var excessDepth = 0
+    var tooDeep = false
+    /// The page in a document: 1, and one more at each `page-break-before`.
+    var page = 1
     var sheet = StyleSheet()
     var unit = HTMLUnitBuffer()
     var index = 0
@@ -392,7 +416,7 @@ struct HTMLReader {
         let end = input.count
         while position < end, !stopped {
             let byte = input[position]
-            if byte == 0x3C, !characterReferencesOnly {  // <
+            if startsMarkup(input, position) {
                 position = markup(input, at: position)
             } else if byte == 0x26 {  // &
                 position = reference(input, at: position) { reader, scalar in reader.appendScalar(scalar) }
@@ -402,7 +426,7 @@ struct HTMLReader {
         }
     }
 
-    /// Reads the text up to the next "<" or "&" with the style of the element it is in (looked
+    /// Reads the text up to the next markup or "&" with the style of the element it is in (looked
     /// up once a run, not once a byte); returns where it stopped.
     mutating func text(_ input: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let style = current
@@ -410,29 +434,39 @@ struct HTMLReader {
         var seen = false
         while position < input.count, !stopped {
             let byte = input[position]
-            if byte == 0x26 || (byte == 0x3C && !characterReferencesOnly) { break }
-            position += 1
+            if byte == 0x26 || startsMarkup(input, position) { break }
             if isSpace(byte) {
                 // A new unit after a line break in `pre` takes the style again.
                 if style.pre, byte == 0x0A { seen = false }
                 space(byte, style)
+                position += 1
                 continue
+            }
+            // A run of visible bytes, appended at once. ASCII bytes never occur inside a UTF-8
+            // sequence, so the run ends at a character boundary and a cap reached cuts none.
+            let runStart = position
+            position += 1
+            while position < input.count {
+                let next = input[position]
+                if next == 0x26 || isSpace(next) || startsMarkup(input, position) { break }
+                position += 1
             }
             if !seen {
                 visible(style)
                 seen = true
             }
-            // A character's bytes go in together, so a cap reached never cuts one.
-            let length = byte < 0xC0 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
-            if length == 1 {
-                append(CollectionOfOne(byte))
-            } else {
-                let characterEnd = min(input.count, position - 1 + length)
-                append(UnsafeBufferPointer(rebasing: input[(position - 1)..<characterEnd]))
-                position = characterEnd
-            }
+            append(UnsafeBufferPointer(rebasing: input[runStart..<position]))
         }
         return position
+    }
+
+    /// A "<" before a letter, "!", "/" or "?" starts markup; any other "<" is text (so is every
+    /// "<" in a title).
+    @inline(__always)
+    func startsMarkup(_ input: UnsafeBufferPointer<UInt8>, _ position: Int) -> Bool {
+        guard input[position] == 0x3C, !characterReferencesOnly else { return false }
+        let next = position + 1 < input.count ? input[position + 1] : 0
+        return isASCIILetter(next) || next == 0x21 || next == 0x2F || next == 0x3F
     }
 
     /// White space: a line break inside `pre` ends the unit; elsewhere runs fold to one space.
@@ -455,6 +489,12 @@ struct HTMLReader {
                 // "<!-->" and "<!--->" are empty comments (HTML: abrupt closing).
                 if matches(input, start + 4, ">") { return start + 5 }
                 if matches(input, start + 4, "->") { return start + 6 }
+                // A conditional comment (`<!--[if gte vml 1]>`, `<!--[if mso]>`): Outlook and Word
+                // show what it holds (Word's text boxes are VML inside one), so it is read.
+                if matches(input, start + 4, "[if") {
+                    guard let close = find(input, "]>", from: start + 7) else { return unterminated("comment") }
+                    return close + 2
+                }
                 guard let close = find(input, "-->", from: start + 4) else { return unterminated("comment") }
                 return close + 3
             }
@@ -553,7 +593,7 @@ struct HTMLReader {
         return position
     }
 
-    static let keptAttributes: Set<String> = ["class", "style", "color", "face", "size", "type", "border"]
+    static let keptAttributes: Set<String> = ["class", "style", "color", "face", "size", "type", "border", "title"]
 
     mutating func unterminated(_ what: String) -> Int {
         problem("html-unterminated: a \(what) runs to the end of the input")
@@ -663,29 +703,50 @@ struct HTMLReader {
             tableDepth += 1
         }
         if name == "tr" { cellInRow = 0 }
+        let declarations = elementDeclarations(tag)
+        if declarations.pageBreakBefore == true, container != .mailBody {
+            flushUnit()
+            page += 1
+        }
         if Self.voids.contains(name) || (tag.selfClosing && !Self.blocks.contains(name)) {
             if name == "hr" || name == "br" { flushUnit() }
             return
         }
         var style = current
-        style.apply(elementDeclarations(tag))
+        style.apply(declarations)
+        if container != .mailBody {
+            // LibreOffice writes a page's header and footer as `<div title="header">`; VML holds Word's text boxes.
+            switch name == "div" ? tag.attribute("title")?.lowercased() : nil {
+            case "header"?: style.part = .pageHeader
+            case "footer"?: style.part = .pageFooter
+            default: break
+            }
+            if name == "v:textbox" { style.part = .textBox }
+            if style.part != current.part { flushUnit() }
+        } else {
+            style.part = nil
+        }
         if name == "blockquote" || tag.attribute("type")?.lowercased() == "cite" { style.quoted = true }
         if name == "pre" || name == "listing" || name == "xmp" || name == "plaintext" || name == "textarea" { style.pre = true }
         if name == "table", let border = tag.attribute("border"), border.isEmpty || (Int(border.trimmingASCIISpaces()) ?? 1) > 0 {
             style.bordered = true
         }
-        let isCell = name == "td" || name == "th"
-        if isCell {
-            unit.isCell = true
-            if container != .mailBody, tableCount == 1, tableDepth == 1, cellInRow == 0 { unit.region = .letterheadLeft }
+        if name == "td" || name == "th" {
+            style.cell = true
+            // The first table of a document is its letterhead: its left column holds the agency, the number and the subject line.
+            style.region = container != .mailBody && tableCount == 1 && tableDepth == 1 && cellInRow == 0 ? .letterheadLeft : nil
             cellInRow += 1
         }
         guard stack.count < maxDepth else {
+            // Said once (not built again for each of a million elements).
+            if excessDepth == 0, !tooDeep {
+                tooDeep = true
+                problem("html-too-deep: elements nested deeper than \(maxDepth)")
+            }
             excessDepth += 1
-            problem("html-too-deep: elements nested deeper than \(maxDepth)")
             return
         }
-        stack.append(HTMLElement(name: name, style: style, isCell: isCell))
+        stack.append(HTMLElement(name: name, style: style))
         openCounts[name, default: 0] += 1
     }
 
@@ -727,10 +788,12 @@ struct HTMLReader {
             return
         }
         guard (openCounts[name] ?? 0) > 0 else { return }
+        let part = current.part
         while let element = stack.popLast() {
             openCounts[element.name, default: 1] -= 1
             if element.name == name { break }
         }
+        if current.part != part { flushUnit() }
     }
 
     /// Ends an open element of `targets` near the top of the stack, unless one of `stops` comes first.
@@ -747,7 +810,8 @@ struct HTMLReader {
                 }
                 return
             }
-            if stops.contains(name) { return }
+            // A namespaced element (Word's `v:textbox`, `o:p`) is not HTML's to close.
+            if stops.contains(name) || name.contains(":") { return }
             cursor -= 1
         }
     }
@@ -800,6 +864,9 @@ struct HTMLReader {
             unit.style = runStyle
             unit.font = style.font
             unit.size = style.size
+            unit.part = style.part
+            unit.isCell = style.cell
+            unit.region = style.region
         }
     }
 
@@ -823,19 +890,24 @@ struct HTMLReader {
         guard !unit.bytes.isEmpty else { return }
         let text = String(decoding: unit.bytes, as: UTF8.self)
         guard !text.allSatisfy(\.isWhitespace) else { return }
-        let unitContainer: TextUnit.Container = unit.isCell && container != .mailBody ? .tableCell : container
+        var unitContainer: TextUnit.Container = unit.isCell && container != .mailBody ? .tableCell : container
+        if let part = unit.part { unitContainer = part }
+        let isPart = unitContainer == .pageHeader || unitContainer == .pageFooter
+        // Headers, footers and text boxes stand apart from the body's reading order (as in RTFText).
+        let unitIndex: Int? = unit.part == nil ? index : nil
         emit(
             TextUnit(
                 text,
                 container: unitContainer,
-                region: unit.region,
+                page: container == .mailBody || isPart ? nil : page,
+                region: unitContainer == .tableCell ? unit.region : nil,
                 style: unit.style ?? [],
                 fontName: unit.font,
                 fontSize: unit.size,
-                index: index
+                index: unitIndex
             )
         )
-        index += 1
+        if unitIndex != nil { index += 1 }
     }
 
     mutating func emit(_ textUnit: TextUnit) {
@@ -857,6 +929,7 @@ extension HTMLStyle {
         if declarations.border == true { bordered = true }
         if let font = declarations.font { self.font = font }
         if let size = declarations.size { self.size = size }
+        if let part = declarations.part { self.part = part }
     }
 }
 

@@ -51,4 +51,39 @@ public enum TextDecoding {
         if position < bytes.endIndex { text.append("\u{FFFD}") }
         return VietConverter.nfc(text)
     }
+
+    /// The charset an HTML file declares in its first 1,024 bytes (`<meta charset="…">` or
+    /// `<meta http-equiv="Content-Type" content="text/html; charset=…">`), lowercased; nil when
+    /// none does. For an .html attachment whose MIME part names no charset.
+    ///
+    /// - SeeAlso: WHATWG HTML, 13.2.3.2 "Determining the character encoding" (the prescan, simplified:
+    ///   the first `charset=` inside a `<meta` tag).
+    public static func htmlCharset(_ bytes: some Collection<UInt8>) -> String? {
+        let head = Array(bytes.prefix(1_024)).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        var position = 0
+        while let meta = firstIndex(of: Array("<meta".utf8), in: head, from: position) {
+            let tagEnd = head[meta...].firstIndex(of: 0x3E) ?? head.endIndex
+            position = meta + 5
+            guard let found = firstIndex(of: Array("charset".utf8), in: Array(head[meta..<tagEnd]), from: 0) else { continue }
+            var cursor = meta + found + 7
+            while cursor < tagEnd, head[cursor] == 0x20 { cursor += 1 }
+            guard cursor < tagEnd, head[cursor] == 0x3D else { continue }
+            cursor += 1
+            while cursor < tagEnd, head[cursor] == 0x20 || head[cursor] == 0x22 || head[cursor] == 0x27 { cursor += 1 }
+            let start = cursor
+            while cursor < tagEnd, ![0x20, 0x22, 0x27, 0x3B, 0x2F, 0x3E].contains(head[cursor]) { cursor += 1 }
+            if cursor > start { return String(decoding: head[start..<cursor], as: UTF8.self) }
+        }
+        return nil
+    }
+
+    static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        var position = start
+        while position + needle.count <= haystack.count {
+            if haystack[position..<(position + needle.count)].elementsEqual(needle) { return position }
+            position += 1
+        }
+        return nil
+    }
 }

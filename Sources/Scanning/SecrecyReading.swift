@@ -75,12 +75,21 @@ struct SecrecyReader: Sendable {
             text = ExtractedText(units: result.units, problems: result.problems.map(\.rawValue))
         case .pdf:
             text = pdf?.read(bytes, limits: limits) ?? ExtractedText(problems: ["pdf-reader: no PDF reader is configured"])
+        case .doc, .xls:
+            text = OLE2Text.units(bytes, limits: limits)
+        case .ole2:
+            // A compound file of another application (an .msi, a .ppt, an Outlook .msg) holds no
+            // text this reads: not a document here, as a picture is not.
+            let read = OLE2Text.units(bytes, limits: limits)
+            if read.units.isEmpty && read.problems.contains(where: { $0.hasPrefix("ole2-unknown") }) { return nil }
+            text = read
         case .text:
             text = PlainText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
         case .csv:
             text = CSVText.units(TextDecoding.string(from: bytes, charset: nil), limits: limits)
         case .html:
-            text = HTMLText.units(TextDecoding.string(from: bytes, charset: nil), container: .documentBody, limits: limits)
+            let charset = TextDecoding.htmlCharset(bytes)
+            text = HTMLText.units(TextDecoding.string(from: bytes, charset: charset), container: .documentBody, limits: limits)
         default:
             return nil
         }
@@ -119,6 +128,12 @@ struct SecrecyReader: Sendable {
                         let value = EncodedWords.decode(String(decoding: field.unfoldedValue(in: bytes), as: UTF8.self))
                         units[index, default: []].append(TextUnit(value, container: .subject))
                     }
+                    // Labels a classification tool wrote (Microsoft Purview's `msip_labels`, Titus and
+                    // others' `X-*-Classification`): evidence, never a stamp position of their own.
+                    for field in candidate.header.fields where Self.isClassificationHeader(field.name) {
+                        let value = EncodedWords.decode(String(decoding: field.unfoldedValue(in: bytes), as: UTF8.self))
+                        units[index, default: []].append(TextUnit(value, container: .metadata))
+                    }
                 }
             }
         }
@@ -141,6 +156,18 @@ struct SecrecyReader: Sendable {
             units[key, default: []] += read.units
             problems[key, default: []] += read.problems
         }
+        // Text outside the parts (a preamble, an epilogue, text after base64): most readers do not
+        // show it, some do; read without a place in the body, so a level there is evidence only.
+        for (index, candidate) in message.parts.enumerated() {
+            for segment in message.scannedSegments(of: candidate) {
+                guard budget.exhausted == nil else { break }
+                let text = TextDecoding.string(from: message.bytes[segment.range], charset: nil)
+                var read = PlainText.units(text, container: .mailBody, limits: budget.documentLimits)
+                for unit in read.units.indices { read.units[unit].index = nil }
+                budget.spent(read)
+                units[owner(of: index), default: []] += read.units
+            }
+        }
         return owners.map { key in
             let partName = key == 0 ? (part ?? "") : (part ?? message.partNumber(of: message.parts[key]))
             let documentName = key == 0 ? (name ?? "(message)") : name.map { "\($0)/(attached message)" } ?? "(attached message)"
@@ -152,6 +179,15 @@ struct SecrecyReader: Sendable {
                 problems: problems[key] ?? []
             )
         }
+    }
+}
+
+extension SecrecyReader {
+    /// `msip_labels` (Microsoft Purview sensitivity labels), `X-Classification`,
+    /// `X-Security-Classification`, `X-Titus-Classification` and the like.
+    static func isClassificationHeader(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower == "msip_labels" || (lower.hasPrefix("x-") && lower.hasSuffix("classification"))
     }
 }
 

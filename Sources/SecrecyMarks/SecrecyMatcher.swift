@@ -77,8 +77,8 @@ public enum SecrecyMatcher {
     }
 
     /// Drops lines that are levels standing one after another with different levels ("TUYỆT MẬT"
-    /// / "TỐI MẬT" / "MẬT" as a regulation's list items): a stamp names one level. Fields and
-    /// Subject tags are not lines of a list.
+    /// / "TỐI MẬT" / "MẬT" as a regulation's list items, in one kind of container): a stamp names
+    /// one level. Fields and Subject tags are not lines of a list.
     static func withoutLists(_ found: [(finding: SecrecyFinding, line: Int)]) -> [SecrecyFinding] {
         var kept: [SecrecyFinding] = []
         var run: [(finding: SecrecyFinding, line: Int)] = []
@@ -92,7 +92,9 @@ public enum SecrecyMatcher {
                 kept.append(entry.finding)
                 continue
             }
-            if let last = run.last, last.line + 1 != entry.line { flush() }
+            // A list is lines of one kind of place: a header's TUYỆT MẬT right before a text box's
+            // TỐI MẬT are two stamps, not a list.
+            if let last = run.last, last.line + 1 != entry.line || last.finding.container != entry.finding.container { flush() }
             run.append(entry)
         }
         flush()
@@ -272,8 +274,9 @@ public enum SecrecyMatcher {
 
     static func finding(_ line: String, _ place: Place) -> SecrecyFinding? {
         if var field = fieldFinding(line, place) {
-            // A field quoted from an earlier mail is that mail's, not this one's: evidence only.
-            if place.unit.style.contains(.quoted) {
+            // A field quoted from an earlier mail is that mail's, not this one's; one in document
+            // properties or a classification header is a label a tool wrote: evidence only.
+            if place.unit.style.contains(.quoted) || place.unit.container == .metadata {
                 field.strength = .weak
                 field.placement = .elsewhere
             }

@@ -120,6 +120,52 @@ private let ordinaryParagraphs = (1...10).map { "<p>Đoạn văn thứ \($0) c�
         }
     }
 
+    // MARK: Documents saved as HTML
+
+    @Test func libreOfficeLetterHeaderLetterheadAndBorderedStamp() throws {
+        let result = HTMLText.units(try fixture("libreoffice-stamped"), container: .documentBody)
+        #expect(result.isComplete)
+        #expect(result.units.first == TextUnit("Ủy ban nhân dân tỉnh Quảng Ninh", container: .pageHeader, fontName: "Cambria"))
+        let stamp = try #require(result.units.first { $0.text == "MẬT" })
+        #expect(stamp.style == [.bold, .red, .bordered])
+        #expect(stamp.container == .documentBody && stamp.page == 1 && stamp.fontSize == 14)
+        #expect(result.units.filter { $0.region == .letterheadLeft }.map(\.text) == ["SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "Số: 12/STTTT-VP"])
+        #expect(result.units.last?.page == 2)
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.map(\.level) == [.confidential])
+        #expect(report.findings.first?.placement == .bordered)
+    }
+
+    @Test func libreOfficeTrapsAndTextBox() throws {
+        let traps = SecrecyMatcher.match(HTMLText.units(try fixture("libreoffice-traps"), container: .documentBody).units)
+        #expect(traps.findings.isEmpty && traps.weak.isEmpty)
+        let box = HTMLText.units(try fixture("libreoffice-textbox"), container: .documentBody)
+        let report = SecrecyMatcher.match(box.units)
+        #expect(report.findings.map(\.level) == [.secret])
+        #expect(report.findings.first?.placement == .documentHead)
+    }
+
+    @Test func wordVMLTextBoxInAConditionalCommentAndWordHeaders() {
+        let html =
+            "<div class=WordSection1><p class=MsoNormal>Số: 15/UBND-VP<!--[if gte vml 1]><v:shape id=\"_x0000_s1026\" type=\"#_x0000_t202\">"
+            + "<v:textbox><![if !mso]><table cellpadding=0 cellspacing=0 width=\"100%\"><tr><td><![endif]><div><p class=MsoNormal>"
+            + "<b><span style='color:red'>TUYỆT MẬT<o:p></o:p></span></b></p></div><![if !mso]></td></tr></table><![endif]></v:textbox>"
+            + "</v:shape><![endif]--><![if !vml]><img width=120 height=40 src=\"image001.png\"><![endif]></p>"
+            + "<div style='mso-element:header' id=h1><p class=MsoHeader>TUYỆT MẬT</p></div>"
+            + "<br clear=all style='page-break-before:always'><p class=MsoNormal>Trang 2</p></div>"
+        let result = HTMLText.units(html, container: .documentBody)
+        #expect(result.isComplete)
+        #expect(result.units.map(\.text) == ["Số: 15/UBND-VP", "TUYỆT MẬT", "TUYỆT MẬT", "Trang 2"])
+        #expect(result.units.map(\.container) == [.documentBody, .textBox, .pageHeader, .documentBody])
+        #expect(result.units.map(\.index) == [0, nil, nil, 1])
+        #expect(result.units.map(\.page) == [1, 1, nil, 2])
+        let placements = SecrecyMatcher.match(result.units).findings.map(\.placement)
+        #expect(placements == [.textBox, .pageHeader])
+        // In a mail none of that applies: all mail-body lines, in order.
+        let inMail = mail(html)
+        #expect(inMail.units.allSatisfy { $0.container == .mailBody && $0.page == nil })
+    }
+
     // MARK: Tokenizer
 
     @Test func blocksAndBreaksEndUnitsAndSpacesFold() {

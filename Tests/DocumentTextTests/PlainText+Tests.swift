@@ -1,4 +1,5 @@
 import DocumentText
+import Foundation
 import SecrecyMarks
 import Testing
 import VietText
@@ -108,5 +109,18 @@ import VietText
         #expect(TextDecoding.string(from: Array(Self.letter.utf8), charset: nil) == Self.letter)
         #expect(TextDecoding.string(from: Array("M\u{1EA0}\u{302}T".utf8), charset: "utf-8") == "MẬT")
         #expect(TextDecoding.string(from: [0x63, 0x61, 0x66, 0xE9, 0x20, 0x80], charset: "iso-8859-2") == "café €")
+    }
+
+    @Test func htmlDeclaresItsCharsetInAMetaTag() throws {
+        #expect(TextDecoding.htmlCharset(Array("<html><head><META charset=\"Windows-1258\"></head>".utf8)) == "windows-1258")
+        let outlook = "<html><head><meta http-equiv=Content-Type content=\"text/html; charset=us-ascii\"><meta name=Generator>"
+        #expect(TextDecoding.htmlCharset(Array(outlook.utf8)) == "us-ascii")
+        let libreOffice = try String(
+            contentsOf: #require(Bundle.module.url(forResource: "libreoffice-stamped", withExtension: "html", subdirectory: "Fixtures")),
+            encoding: .utf8
+        )
+        #expect(TextDecoding.htmlCharset(Array(libreOffice.utf8)) == "utf-8")
+        #expect(TextDecoding.htmlCharset(Array("<p>charset=koi8-r</p><meta name=x>".utf8)) == nil)
+        #expect(TextDecoding.htmlCharset(Array((String(repeating: " ", count: 1_100) + "<meta charset=utf-8>").utf8)) == nil)
     }
 }

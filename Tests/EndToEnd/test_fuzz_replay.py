@@ -67,6 +67,14 @@ def test_html_and_text_fuzz_entries_replay_fixtures_and_crashers(target):
     replay(DOCUMENT_TEXT_FUZZER, target, fixtures + crashers)
 
 
+def test_ole2_fuzz_entry_replays_fixtures_and_crashers():
+    fixtures = sorted((ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.doc")) + sorted(
+        (ROOT / "Tests/DocumentTextTests/Fixtures").glob("*.xls")
+    )
+    crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("ole2-*"))
+    replay(DOCUMENT_TEXT_FUZZER, "ole2", fixtures + crashers)
+
+
 def test_pdf_frames_fuzz_entry_replays_seeds_and_crashers(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "Tests/EndToEnd/pdf_frames.py"), str(tmp_path)], check=True)
     crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("pdfframes-*"))

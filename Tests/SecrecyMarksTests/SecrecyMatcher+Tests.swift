@@ -133,7 +133,9 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
         #expect(found.findings.first?.placement == .field)
         #expect(found.findings.first?.matched == "Độ mật: Tối mật")
         #expect(report(TextUnit("ĐỘ MẬT: MẬT ĐỘ KHẨN: KHẨN", container: .documentBody, index: 99)).findings.count == 1)
-        #expect(report(TextUnit("Độ mật: Tuyệt mật", container: .metadata)).findings.map(\.level) == [.topSecret])
+        // In document properties or a classification header a label tool wrote it: evidence only.
+        let label = report(TextUnit("Độ mật: Tuyệt mật", container: .metadata))
+        #expect(label.findings.isEmpty && label.weak.map(\.level) == [.topSecret])
     }
 
     @Test func urgencyOnlyDocument() {
@@ -291,6 +293,12 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
             TextUnit("TỐI MẬT", container: .pageHeader, page: 2),
         ])
         #expect(apart.findings.map(\.level) == [.confidential, .secret])
+        // Two places one after the other (a header's stamp, then a text box's): two stamps.
+        let places = SecrecyMatcher.match([
+            TextUnit("TUYỆT MẬT", container: .pageHeader, page: 1),
+            TextUnit("TỐI MẬT", container: .textBox, page: 1),
+        ])
+        #expect(places.findings.map(\.level) == [.topSecret, .secret])
     }
 
     /// A register of documents exported to a spreadsheet: an "Độ mật" column whose cells say
