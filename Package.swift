@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "thugate", targets: ["thugate"]),
+        .executable(name: "thugate-pdftext", targets: ["thugate-pdftext"]),
         .library(name: "SMTPCore", targets: ["SMTPCore"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
         .library(name: "MIMECore", targets: ["MIMECore"]),
@@ -80,6 +81,11 @@ let package = Package(
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(name: "CExpat", pkgConfig: "expat", providers: [.apt(["libexpat1-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // poppler's GLib API: linked by the PDF helper (thugate-pdftext) ONLY, never by the gateway.
+        .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
+        // The PDF text helper (issue 12): a child process of the gateway with its own resource limits that
+        // answers framed requests (DocumentText/PDFTextFrames.swift) on stdin/stdout. The only poppler user.
+        .executableTarget(name: "thugate-pdftext", dependencies: ["CPoppler", "DocumentText", "SecrecyMarks"]),
         // Pure readers of zip, 7z and RAR 4/5 headers and of PDF/OOXML encryption: bounded, no libclamav.
         .target(name: "Archives", dependencies: ["CLZMA"]),
         // Content inspection: owns the libclamav engine and libmagic cookies, reads archive headers.
@@ -99,7 +105,7 @@ let package = Package(
         .target(
             name: "Inspection",
             dependencies: [
-                "Policy", "Scanning", "MIMECore", "Transforms", "SMTPCore",
+                "Policy", "Scanning", "MIMECore", "Transforms", "SMTPCore", "DocumentText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,6 +190,12 @@ let package = Package(
             dependencies: ["SecrecyMarks", "DocumentText"],
             path: "Benchmarks/SecrecyMarks"
         ),
+        // PDF text through the helper pool: helper start, ms per page, helper RSS (Benchmarks/pdf_helper.py runs it).
+        .executableTarget(
+            name: "thugate-pdfbench",
+            dependencies: ["Scanning", "DocumentText", "SecrecyMarks"],
+            path: "Benchmarks/PDFBench"
+        ),
         // Usage report build and render times on a year of synthetic roll-ups (Benchmarks/report_year.py runs the CLI).
         .executableTarget(name: "thugate-reportbench", dependencies: ["Reports", "Quarantine"], path: "Benchmarks/ReportBench"),
         .executableTarget(
@@ -211,7 +223,11 @@ let package = Package(
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
-        .testTarget(name: "ScanningTests", dependencies: ["Scanning", "MIMECore", "Policy", "FuzzSupport", "TestFixtures"]),
+        .testTarget(
+            name: "ScanningTests",
+            dependencies: ["Scanning", "MIMECore", "Policy", "FuzzSupport", "TestFixtures", "DocumentText", "SecrecyMarks"],
+            resources: [.copy("PDFFixtures")]
+        ),
         .testTarget(name: "ArchivesTests", dependencies: ["Archives", "FuzzSupport", "TestFixtures"]),
         .testTarget(
             name: "GatewayServerTests",

@@ -73,5 +73,6 @@ extension GatewayConfig {
         apply(&quarantine.database)
         apply(&notify.keyFile)
         apply(&notify.templates)
+        apply(&documents.pdf.helperPath)
     }
 }

@@ -93,6 +93,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var logLevel = "info"
     /// `[notify]`: notices of findings (who, how, the outbox's retries).
     public var notify = NotifySettings()
+    /// `[documents]`: reading documents' text (the PDF helpers).
+    public var documents = DocumentSettings()
 
     public init() {}
 
@@ -389,8 +391,14 @@ extension GatewayConfig {
         }
         if let value = table["agency"] { config.agencies = try reader.agencies(value) }
         if let value = table["notify"] { try reader.notify(value, into: &config.notify) }
+        try reader.section(table, "documents", known: ConfigReader.documentKeys) { (s) throws(ConfigError) in
+            try reader.documents(s, into: &config.documents)
+            try reader.documentBudget(s, into: &config.scan.limits.secrecy)
+        }
         for key in table.keys
-        where !["server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify"].contains(key) {
+        where !["server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify", "documents"]
+            .contains(key)
+        {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
         }
         return config

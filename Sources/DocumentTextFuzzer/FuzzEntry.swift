@@ -1,5 +1,5 @@
-// The fuzzing entries for the document text readers (RTF, HTML, plain text and CSV, OLE2 .doc and .xls, OOXML and ODF packages). Scripts/fuzz
-// builds this target with
+// The fuzzing entries for the document text readers (RTF, HTML, plain text and CSV, OLE2 .doc and .xls, OOXML and
+// ODF packages) and the PDF helper's frames. Scripts/fuzz builds this target with
 // `-sanitize=fuzzer,address -DFUZZING`; built normally it replays files through the same code
 // (FuzzSupport's `FuzzMain`).
 import DocumentText
@@ -13,6 +13,8 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
     case text
     case ole2
     case ooxml
+    /// The PDF helper's framed responses as the gateway reads them (DocumentText/PDFTextFrames.swift).
+    case pdfframes
 
     func run(_ input: UnsafeRawBufferPointer) {
         switch self {
@@ -21,6 +23,7 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
         case .text: runText(input)
         case .ole2: runOLE2(input)
         case .ooxml: runPackage(input)
+        case .pdfframes: Self.frames(input)
         }
     }
 
@@ -45,6 +48,35 @@ enum DocumentTextFuzzTarget: String, FuzzTarget {
                 precondition(bytes.count <= limits.maxInputBytes, "a cut input read as complete")
             }
             _ = SecrecyMatcher.match(result.units)
+        }
+    }
+
+    /// The input as a stream from a helper, cut into reads by its first byte. Properties: no payload above the
+    /// cap is returned; whatever decodes as a response encodes to bytes that decode to the same encoding.
+    static func frames(_ input: UnsafeRawBufferPointer) {
+        guard let first = input.first else { return }
+        let chunk = Int(first % 64) + 1
+        let stream = Array(input.dropFirst())
+        var reader = PDFFrameReader(maxPayload: 1 << 16)
+        var offset = 0
+        while offset < stream.count {
+            reader.append(stream[offset..<min(stream.count, offset + chunk)])
+            offset += chunk
+            do {
+                while let payload = try reader.next() {
+                    precondition(payload.count <= 1 << 16, "a payload above the cap")
+                    _ = try? PDFTextRequest(decoding: payload)
+                    guard let response = try? PDFTextResponse(decoding: payload) else { continue }
+                    let once = response.encoded()
+                    guard let again = try? PDFTextResponse(decoding: once) else {
+                        preconditionFailure("an encoded response does not decode")
+                    }
+                    precondition(again.encoded() == once, "a response does not survive a second round")
+                    _ = SecrecyMatcher.match(response.text.units)
+                }
+            } catch {
+                return
+            }
         }
     }
 

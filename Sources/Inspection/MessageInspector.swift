@@ -1,3 +1,4 @@
+public import DocumentText
 import Foundation
 public import Logging
 public import MIMECore
@@ -31,12 +32,14 @@ public final class MessageInspector: Sendable {
     /// `useCrashJournal`: `thugate serve` keeps one (`[scan] crash_journal`); `thugate scan` does
     /// not, since a person runs it once and sees it stop: nothing retries a message into a loop,
     /// and the gateway's journal slots are its own. `ruleSet` and `transforms` replace the ones
-    /// the settings describe.
+    /// the settings describe. `pdfReader` reads PDFs' text (the PDF helper pool); the caller
+    /// owns it and shuts it down.
     public init(
         settings: InspectionSettings,
         ruleSet: RuleSet? = nil,
         transforms: [any MessageTransform]? = nil,
-        useCrashJournal: Bool = false
+        useCrashJournal: Bool = false,
+        pdfReader: (any PDFTextReading)? = nil
     ) throws {
         self.ruleSet = ruleSet ?? settings.policy.ruleSet
         self.limits = settings.mime
@@ -47,7 +50,7 @@ public final class MessageInspector: Sendable {
         crashJournal = useCrashJournal && inspects ? try CrashJournal(path: settings.scan.crashJournal) : nil
         if settings.policy.needsContentScan {
             let engines = try EngineStore(settings: settings.scan.clamav)
-            scanner = ContentScanner(engines: engines, limits: settings.scan.limits)
+            scanner = ContentScanner(engines: engines, limits: settings.scan.limits, pdfReader: pdfReader)
             let threads = settings.scan.threads > 0 ? settings.scan.threads : System.coreCount
             let pool = NIOThreadPool(numberOfThreads: threads)
             pool.start()

@@ -79,7 +79,11 @@ struct SecrecyReader: Sendable {
             let result = RTFText.units(bytes, limits: RTFLimits(limits))
             text = ExtractedText(units: result.units, problems: result.problems.map(\.rawValue))
         case .pdf:
-            text = pdf?.read(bytes, limits: limits) ?? ExtractedText(problems: ["pdf-reader: no PDF reader is configured"])
+            var read = pdf?.read(bytes, limits: limits) ?? ExtractedText(problems: ["pdf-reader: no PDF reader is configured"])
+            // A scanned page is a picture: its stamp is not read (unless OCR is on), as in an image
+            // attachment; said in the README, not held as "not fully checked".
+            read.problems.removeAll { $0.hasPrefix("pdf-no-text") }
+            text = read
         case .docx, .xlsx, .pptx:
             text = OOXMLText.units(bytes, format: format, limits: limits)
         case .odt, .ods, .odp:

@@ -5,6 +5,7 @@ import Inspection
 import MIMECore
 import Policy
 import Quarantine
+import Scanning
 import SecrecyMarks
 
 #if canImport(Glibc)
@@ -38,12 +39,15 @@ struct Scan: ParsableCommand {
     func run() throws {
         let config = try options.load()
         let inspector: MessageInspector
+        let pdfReader: PDFHelperPool?
         do {
-            inspector = try MessageInspector(settings: config.inspection)
+            pdfReader = try config.documents.pdfReader(for: config.policy)
+            inspector = try MessageInspector(settings: config.inspection, pdfReader: pdfReader)
         } catch {
             printError("thugate scan: cannot load the content scanner: \(error)")
             throw ExitCode(78)
         }
+        defer { pdfReader?.shutdown() }
         let files = try paths.flatMap(Self.messageFiles)
         let showProgress = files.count >= 50
         var lastProgress = Date()

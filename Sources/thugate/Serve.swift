@@ -74,7 +74,13 @@ struct Serve: AsyncParsableCommand {
             ClamAVEngine.setMessageHandler { isError, message in
                 if isError { clamavLogger.error("\(message)") } else { clamavLogger.warning("\(message)") }
             }
-            let inspector = try MessageInspector(settings: config.inspection, useCrashJournal: true)
+            // The PDF helpers start before the first message and are killed when the gateway stops.
+            let pdfReader = try config.documents.pdfReader(for: config.policy)
+            defer { pdfReader?.shutdown() }
+            if let pdfReader {
+                logger.notice("PDF text: \(pdfReader.settings.helpers) helper(s) \(pdfReader.helperPath), \(pdfReader.settings.memoryMB) MiB each")
+            }
+            let inspector = try MessageInspector(settings: config.inspection, useCrashJournal: true, pdfReader: pdfReader)
             if let engine = inspector.scanner?.engines.engine {
                 logger.notice(
                     "libclamav \(ClamAVEngine.libraryVersion): \(engine.signatureCount) signatures from \(engine.settings.databaseDirectory)"

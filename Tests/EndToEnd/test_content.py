@@ -20,9 +20,13 @@ import pytest
 from conftest import BINARY, ROOT, findings_text, held_messages, held_raw, send_message as send
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" \
-      b"trailer << /Root 1 0 R /Size 3 >>\n%%EOF\n"
-ENCRYPTED_PDF = PDF.replace(b"/Size 3 >>", b"/Size 3 /Encrypt 5 0 R /ID [<0123> <0123>] >>")
+# One page of text: the PDF helper reads it completely (a PDF with no page or no text is "not fully checked").
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n" \
+      b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>" \
+      b" endobj\n4 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n" \
+      b"5 0 obj << /Length 47 >> stream\nBT /F1 12 Tf 72 720 Td (Bao cao thang 11) Tj ET\nendstream endobj\n" \
+      b"trailer << /Root 1 0 R /Size 6 >>\n%%EOF\n"
+ENCRYPTED_PDF = PDF.replace(b"/Size 6 >>", b"/Size 6 /Encrypt 9 0 R /ID [<0123> <0123>] >>")
 
 
 def run(*command, cwd):

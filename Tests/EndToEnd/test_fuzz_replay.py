@@ -92,3 +92,9 @@ def test_ooxml_fuzz_entry_replays_fixtures_and_crashers():
                     part.write_bytes(z.read(name))
                     parts.append(part)
     replay(DOCUMENT_TEXT_FUZZER, "ooxml", packages + parts + crashers)
+
+
+def test_pdf_frames_fuzz_entry_replays_seeds_and_crashers(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "Tests/EndToEnd/pdf_frames.py"), str(tmp_path)], check=True)
+    crashers = sorted((ROOT / "Tests/DocumentTextTests/FuzzRegressions").glob("pdfframes-*"))
+    replay(DOCUMENT_TEXT_FUZZER, "pdfframes", sorted(tmp_path.iterdir()) + crashers)
