@@ -50,7 +50,8 @@ let starts = 30
 let startTime = clock.measure {
     for _ in 0..<starts { pool(1).shutdown() }
 }
-print("helper start (posix_spawn to its ready frame, then kill and reap): \(String(format: "%.2f", seconds(startTime) * 1000 / Double(starts))) ms, mean of \(starts)")
+let startMilliseconds = String(format: "%.2f", seconds(startTime) * 1000 / Double(starts))
+print("helper start (posix_spawn to its ready frame, then kill and reap): \(startMilliseconds) ms, mean of \(starts)")
 print("")
 
 let readers = pool(1)

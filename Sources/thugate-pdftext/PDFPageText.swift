@@ -127,7 +127,9 @@ enum PDFPageText {
             var count = 0
             for scalar in scalars where scalar != "\n" { count += 1 }
             if count >= Self.popplerPageCharacters {
-                result.problems.append("pdf-page-text-cap: page \(page) holds \(Self.popplerPageCharacters) characters or more, the rest not read")
+                result.problems.append(
+                    "pdf-page-text-cap: page \(page) holds \(Self.popplerPageCharacters) characters or more, the rest not read"
+                )
             }
         }
 
@@ -154,7 +156,8 @@ enum PDFPageText {
             defer { g_free(rectangles) }
             // The layout has one rectangle per character of the text; when they disagree (a
             // damaged page), lines get no region rather than a wrong one.
-            let boxes = hasLayout && Int(count) == scalars.count ? rectangles.map { UnsafeBufferPointer(start: $0, count: Int(count)) } : nil
+            let boxes =
+                hasLayout && Int(count) == scalars.count ? rectangles.map { UnsafeBufferPointer(start: $0, count: Int(count)) } : nil
 
             var attributes = [Attribute]()
             let list = poppler_page_get_text_attributes(page)

@@ -78,7 +78,8 @@ struct Serve: AsyncParsableCommand {
             let pdfReader = try config.documents.pdfReader(for: config.policy)
             defer { pdfReader?.shutdown() }
             if let pdfReader {
-                logger.notice("PDF text: \(pdfReader.settings.helpers) helper(s) \(pdfReader.helperPath), \(pdfReader.settings.memoryMB) MiB each")
+                let helpers = pdfReader.settings.helpers
+                logger.notice("PDF text: \(helpers) helper(s) \(pdfReader.helperPath), \(pdfReader.settings.memoryMB) MiB each")
             }
             let inspector = try MessageInspector(settings: config.inspection, useCrashJournal: true, pdfReader: pdfReader)
             if let engine = inspector.scanner?.engines.engine {

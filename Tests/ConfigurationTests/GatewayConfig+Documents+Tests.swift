@@ -1,6 +1,6 @@
 import Foundation
-import Policy
 import Inspection
+import Policy
 import Scanning
 import Testing
 

@@ -33,7 +33,13 @@ import Testing
     }
 
     @Test func requestRoundTrips() throws {
-        let request = PDFTextRequest(pdf: Array("%PDF-1.7 body".utf8), maxPages: 50, positionedPages: 2, maxTextBytes: 1 << 20, maxUnits: 1000)
+        let request = PDFTextRequest(
+            pdf: Array("%PDF-1.7 body".utf8),
+            maxPages: 50,
+            positionedPages: 2,
+            maxTextBytes: 1 << 20,
+            maxUnits: 1000
+        )
         let framed = PDFTextFrames.frame(request.encoded())
         var reader = PDFFrameReader(maxPayload: 1 << 20)
         reader.append(framed)
