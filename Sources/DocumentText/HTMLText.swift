@@ -22,7 +22,10 @@ import VietText
 ///
 /// Table cells: in a mail body (`container` `.mailBody`) a cell stays mail-body text, one unit a
 /// cell: mail clients lay out whole bodies with tables, and the matcher's only mail-body stamp
-/// position is the first lines. In a document (any other container) a cell is a `tableCell`, and
+/// position is the first lines. The units of a table with two or more cells in a row (a register:
+/// STT | Số | Độ mật | Đơn vị; a letterhead pasted from a letter) are data and get no index, nor
+/// do those of the tables inside it, and the lines after it are numbered as if it were not there;
+/// a one-cell table (a box drawn around a stamp) keeps its units' indices. In a document (any other container) a cell is a `tableCell`, and
 /// the first cell of each row of the first table has the region `letterheadLeft` (the letterhead
 /// of a letter saved as HTML by Word or LibreOffice).
 ///
@@ -32,14 +35,18 @@ import VietText
 /// `#f00`, `#c00000`, `rgb(255,0,0)`, `crimson`…), `.bordered` (inside an element with a `border`
 /// or `border-style` that is not `none`, or a `<table border>`), `.quoted` (inside a
 /// `blockquote` — Gmail's `gmail_quote`, Apple Mail's and Thunderbird's `type="cite"` — or any
-/// element with `type="cite"`). Declarations come from the `style` attribute and from simple rules
+/// element with `type="cite"`), `.hidden` (inside an element with `display: none`, `mso-hide:
+/// all` or the `hidden` attribute, which nothing inside undoes; `visibility: hidden | collapse`
+/// not undone by a `visibility: visible`; a `font-size` under 1 pt); a unit some of whose runs are
+/// hidden, not all, is `.partlyHidden`. Declarations come from the `style` attribute and from simple rules
 /// (`tag`, `.class`, `tag.class` selectors) of the `<style>` blocks read so far. The font is the
 /// first family of the first visible run (`font-family`, `<font face>`), so legacy `.VnTime` /
 /// `VNI-Times` text reaches the matcher as typed; the size is in points (`pt`, `px`, `<font size>`).
 ///
 /// What is skipped: tags and attributes, comments (`<!-- -->`, conditional comments included),
 /// `<!DOCTYPE>`, CDATA sections, processing instructions, the contents of `script`, `style`,
-/// `template`, `noframes` and `iframe`. Text a style hides (`display: none`) is read like any text.
+/// `template`, `noframes` and `iframe`. Text a style hides (`display: none`) is read like any
+/// text, styled `.hidden`.
 /// Outlook's reply header ("From: … Sent: …") is not a quotation mark: the original it introduces
 /// is read as the body's own text.
 ///
@@ -76,6 +83,10 @@ struct CSSDeclarations: Hashable {
     var pageBreakBefore: Bool?
     /// `mso-element: header | footer` (Word's HTML).
     var part: TextUnit.Container?
+    /// `display: none`, `mso-hide: all`: the element and all inside it are not shown.
+    var removed: Bool?
+    /// `visibility: hidden | collapse` (true) or `visible` (false): inherited, undone inside.
+    var invisible: Bool?
 
     var isEmpty: Bool { self == CSSDeclarations() }
 
@@ -89,6 +100,8 @@ struct CSSDeclarations: Hashable {
         if let size = other.size { self.size = size }
         if let pageBreakBefore = other.pageBreakBefore { self.pageBreakBefore = pageBreakBefore }
         if let part = other.part { self.part = part }
+        if let removed = other.removed { self.removed = removed }
+        if let invisible = other.invisible { self.invisible = invisible }
     }
 
     /// Parses `name: value; …` (lowercased names, `!important` ignored); unknown properties are skipped.
@@ -131,6 +144,12 @@ struct CSSDeclarations: Hashable {
             pageBreakBefore = value == "always" || value == "page" || value == "left" || value == "right"
         case "mso-element":
             part = value == "header" ? .pageHeader : value == "footer" ? .pageFooter : nil
+        case "display":
+            removed = value == "none"
+        case "mso-hide":
+            removed = value == "all"
+        case "visibility":
+            invisible = value == "hidden" || value == "collapse"
         case "font":
             // The shorthand: `bold 14pt "Times New Roman"`; only weight and family are read.
             if value.split(separator: " ").contains(where: { $0 == "bold" || $0 == "bolder" || $0 == "700" || $0 == "800" }) {
@@ -148,10 +167,12 @@ struct CSSDeclarations: Hashable {
         return unquoted.isEmpty ? nil : unquoted
     }
 
-    /// `14pt`, `18.5px`, `1.2em` (nil) → points.
+    /// `14pt`, `18.5px`, `1.2em` (nil) → points; a zero size in any unit (`0`, `0em`, `0%`) → 0.
     static func points(_ value: String) -> Double? {
         if value.hasSuffix("pt"), let number = Double(value.dropLast(2)) { return number }
         if value.hasSuffix("px"), let number = Double(value.dropLast(2)) { return number * 0.75 }
+        let number = value.prefix(while: { $0.isASCII && ($0.isNumber || $0 == ".") })
+        if !number.isEmpty, Double(number) == 0 { return 0 }
         return nil
     }
 }
@@ -287,6 +308,10 @@ struct HTMLStyle: Hashable {
     var red = false
     var bordered = false
     var quoted = false
+    /// `display: none`, `mso-hide: all`, the `hidden` attribute: nothing inside undoes it.
+    var removed = false
+    /// `visibility: hidden`.
+    var invisible = false
     var pre = false
     /// A document part the element is (a LibreOffice `<div title="header">`, a VML text box).
     var part: TextUnit.Container?
@@ -303,6 +328,8 @@ struct HTMLStyle: Hashable {
         if red { style.insert(.red) }
         if bordered { style.insert(.bordered) }
         if quoted { style.insert(.quoted) }
+        // A size under 1 pt is no text a reader reads.
+        if removed || invisible || (size ?? 12) < 1 { style.insert(.hidden) }
         return style
     }
 }
@@ -332,6 +359,15 @@ struct HTMLUnitBuffer {
     var isCell = false
     var region: TextUnit.Region?
     var part: TextUnit.Container?
+    /// One of the runs is hidden.
+    var anyHidden = false
+}
+
+/// A table open in a mail body: where its units start, and its widest row so far.
+struct HTMLMailTable {
+    var firstUnit: Int
+    var cellsInRow = 0
+    var columns = 0
 }
 
 struct HTMLReader {
@@ -354,6 +390,10 @@ struct HTMLReader {
     var tableCount = 0
     var tableDepth = 0
     var cellInRow = 0
+    /// The tables open in a mail body, outermost first, up to `maxMailTables`; `untrackedTables` more.
+    var mailTables: [HTMLMailTable] = []
+    var untrackedTables = 0
+    static let maxMailTables = 64
     /// The contents of a `<title>` (HTML's RCDATA): "<" is text, only references are read.
     var characterReferencesOnly = false
 
@@ -409,6 +449,8 @@ struct HTMLReader {
     mutating func read(_ input: [UInt8]) {
         input.withUnsafeBufferPointer { read($0) }
         flushUnit()
+        // Tables never closed end with the input.
+        while !mailTables.isEmpty { endMailTable() }
     }
 
     mutating func read(_ input: UnsafeBufferPointer<UInt8>) {
@@ -593,7 +635,7 @@ struct HTMLReader {
         return position
     }
 
-    static let keptAttributes: Set<String> = ["class", "style", "color", "face", "size", "type", "border", "title"]
+    static let keptAttributes: Set<String> = ["class", "style", "color", "face", "size", "type", "border", "title", "hidden"]
 
     mutating func unterminated(_ what: String) -> Int {
         problem("html-unterminated: a \(what) runs to the end of the input")
@@ -701,8 +743,23 @@ struct HTMLReader {
         if name == "table" {
             tableCount += 1
             tableDepth += 1
+            if container == .mailBody {
+                if mailTables.count < Self.maxMailTables {
+                    mailTables.append(HTMLMailTable(firstUnit: units.count))
+                } else {
+                    untrackedTables += 1
+                }
+            }
         }
-        if name == "tr" { cellInRow = 0 }
+        if name == "tr" {
+            cellInRow = 0
+            if untrackedTables == 0, !mailTables.isEmpty { mailTables[mailTables.count - 1].cellsInRow = 0 }
+        }
+        if name == "td" || name == "th", untrackedTables == 0, var table = mailTables.popLast() {
+            table.cellsInRow += 1
+            table.columns = max(table.columns, table.cellsInRow)
+            mailTables.append(table)
+        }
         let declarations = elementDeclarations(tag)
         if declarations.pageBreakBefore == true, container != .mailBody {
             flushUnit()
@@ -727,6 +784,7 @@ struct HTMLReader {
             style.part = nil
         }
         if name == "blockquote" || tag.attribute("type")?.lowercased() == "cite" { style.quoted = true }
+        if tag.attribute("hidden") != nil { style.removed = true }
         if name == "pre" || name == "listing" || name == "xmp" || name == "plaintext" || name == "textarea" { style.pre = true }
         if name == "table", let border = tag.attribute("border"), border.isEmpty || (Int(border.trimmingASCIISpaces()) ?? 1) > 0 {
             style.bordered = true
@@ -781,7 +839,14 @@ struct HTMLReader {
 
     mutating func endTag(_ name: String) {
         if Self.blocks.contains(name) { flushUnit() }
-        if name == "table", tableDepth > 0 { tableDepth -= 1 }
+        if name == "table", tableDepth > 0 {
+            tableDepth -= 1
+            if untrackedTables > 0 {
+                untrackedTables -= 1
+            } else if !mailTables.isEmpty {
+                endMailTable()
+            }
+        }
         if excessDepth > 0 {
             // Past the depth cap the elements were not kept: one of them ends.
             excessDepth -= 1
@@ -855,9 +920,23 @@ struct HTMLReader {
         unit.bytes.append(contentsOf: bytes)
     }
 
+    /// Ends the innermost open mail-body table: a table of two or more columns is data, its units
+    /// (those of the tables inside it too) lose their index, so none is "one of the first lines",
+    /// and the lines after it are numbered as if it were not there.
+    mutating func endMailTable() {
+        guard let table = mailTables.popLast() else { return }
+        guard table.columns >= 2 else { return }
+        for position in table.firstUnit..<units.count where units[position].index != nil {
+            units[position].index = nil
+            // No unit after the table is out yet: the next one takes the first index it left.
+            index -= 1
+        }
+    }
+
     /// A visible character in `style`: the unit's style is what all its runs share; its font the first run's.
     mutating func visible(_ style: HTMLStyle) {
         let runStyle = style.unitStyle
+        if runStyle.contains(.hidden) { unit.anyHidden = true }
         if let shared = unit.style {
             if shared != runStyle { unit.style = shared.intersection(runStyle) }
         } else {
@@ -895,13 +974,15 @@ struct HTMLReader {
         let isPart = unitContainer == .pageHeader || unitContainer == .pageFooter
         // Headers, footers and text boxes stand apart from the body's reading order (as in RTFText).
         let unitIndex: Int? = unit.part == nil ? index : nil
+        var style = unit.style ?? []
+        if unit.anyHidden, !style.contains(.hidden) { style.insert(.partlyHidden) }
         emit(
             TextUnit(
                 text,
                 container: unitContainer,
                 page: container == .mailBody || isPart ? nil : page,
                 region: unitContainer == .tableCell ? unit.region : nil,
-                style: unit.style ?? [],
+                style: style,
                 fontName: unit.font,
                 fontSize: unit.size,
                 index: unitIndex
@@ -930,6 +1011,9 @@ extension HTMLStyle {
         if let font = declarations.font { self.font = font }
         if let size = declarations.size { self.size = size }
         if let part = declarations.part { self.part = part }
+        // `display: none` takes the element out with all inside it: a `display: block` inside does not show it.
+        if declarations.removed == true { removed = true }
+        if let invisible = declarations.invisible { self.invisible = invisible }
     }
 }
 

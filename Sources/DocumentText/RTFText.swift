@@ -48,8 +48,8 @@ public struct RTFResult: Sendable, Hashable {
 /// annotations (as body units without an index). Text is `\'hh` in the code page of the current
 /// font (`\fcharset` 163 = Windows-1258, composed to NFC; 0 and 1 = the document's `\ansicpg`;
 /// Windows-1252 otherwise), `\uN` with its `\ucN` fallback skipped. The style of a unit is what
-/// all its visible runs share (`\b`, `\caps`, a red `\cf`), plus `\box` / `\brdr*` / `\chbrdr`
-/// borders; its font is the one of its first visible run, so legacy `.VnTime` / `VNI-Times`
+/// all its visible runs share (`\b`, `\caps`, a red `\cf`, hidden text `\v`), plus `\box` /
+/// `\brdr*` / `\chbrdr` borders, and `.partlyHidden` when some of its runs are hidden, not all; its font is the one of its first visible run, so legacy `.VnTime` / `VNI-Times`
 /// text reaches the matcher as its bytes read as Windows-1252.
 ///
 /// What is skipped: `\*` destinations and the known ones that are not text (font, colour and
@@ -98,6 +98,8 @@ struct RTFState {
     var halfPoints = 24
     var font: Int?
     var charBorder = false
+    /// `\v`: hidden text.
+    var hidden = false
     var unicodeSkip = 1
     // Paragraph properties.
     var inTable = false
@@ -114,6 +116,8 @@ struct RTFParagraph {
     var fontSize: Double?
     var frame = false
     var inTable = false
+    /// One of the visible runs is hidden (`\v`).
+    var anyHidden = false
 }
 
 struct RTFFont {
@@ -335,6 +339,7 @@ struct RTFReader {
         case "cf": state.color = parameter ?? 0
         case "fs": state.halfPoints = parameter ?? 24
         case "chbrdr": state.charBorder = true
+        case "v": state.hidden = parameter != 0
         case "plain":
             state.bold = false
             state.caps = false
@@ -342,6 +347,7 @@ struct RTFReader {
             state.halfPoints = 24
             state.font = defaultFont
             state.charBorder = false
+            state.hidden = false
         case "uc": state.unicodeSkip = max(0, min(parameter ?? 1, 16))
         case "u":
             guard var value = parameter else { return }
@@ -559,6 +565,10 @@ struct RTFReader {
             if state.bold { style.insert(.bold) }
             if state.caps { style.insert(.allCaps) }
             if red { style.insert(.red) }
+            if state.hidden {
+                style.insert(.hidden)
+                paragraph.anyHidden = true
+            }
             let bordered = paragraph.style.contains(.bordered)
             if paragraph.visible {
                 paragraph.style = paragraph.style.intersection(style)
@@ -628,6 +638,8 @@ struct RTFReader {
         var text = paragraph.text
         while let last = text.unicodeScalars.last, last == "\n" || last == " " || last == "\t" { text.unicodeScalars.removeLast() }
         text = VietConverter.nfc(text)
+        var style = paragraph.style
+        if paragraph.anyHidden, !style.contains(.hidden) { style.insert(.partlyHidden) }
         // The cap holds for what is returned too (NFC can lengthen some scripts' text).
         emittedBytes += text.utf8.count
         guard emittedBytes <= limits.maxTextBytes else {
@@ -640,7 +652,7 @@ struct RTFReader {
             container: container,
             page: container == .pageHeader || container == .pageFooter ? nil : page,
             region: region,
-            style: paragraph.style,
+            style: style,
             fontName: paragraph.fontName,
             fontSize: paragraph.fontSize,
             index: index

@@ -16,7 +16,8 @@ import VietText
 /// - **Weak** (evidence only): a level in capitals with diacritics standing alone as a unit
 ///   anywhere else (a cell in the middle of a table, a paragraph deep in the body, a footer).
 /// - **Downgraded**: strong findings of a document that also bears a GIẢI MẬT stamp in a stamp
-///   position. They are reported for the log, not as findings.
+///   position, shown (a unit styled `.hidden` or `.partlyHidden` gives no GIẢI MẬT stamp; a hidden
+///   level still counts). They are reported for the log, not as findings.
 ///
 /// What it never reports: a level word inside a longer phrase (mật khẩu, bảo mật, bí mật nhà
 /// nước, thân mật, mật độ, mật mã, tài liệu mật, giải mật…), a list of levels ("Tuyệt mật, Tối
@@ -448,10 +449,12 @@ public enum SecrecyMatcher {
         return make((found.level, found.accented), .strong, .subjectTag, line, start, found.length, place)
     }
 
-    /// A GIẢI MẬT stamp: a line in a stamp position that is, or starts with, the stamp in capitals.
+    /// A GIẢI MẬT stamp: a line in a stamp position that is, or starts with, the stamp in capitals,
+    /// and that a reader sees: a hidden (or partly hidden) one would withdraw a stamp the reader
+    /// sees alone.
     static func declassificationMark(_ line: String, _ place: Place) -> DeclassificationMark? {
-        guard place.unit.container != .subject, line.utf8.count <= SecrecyTables.stampLineBytes, stampPlacement(place) != nil,
-            let core = core(of: line)
+        guard place.unit.container != .subject, place.unit.style.isDisjoint(with: [.hidden, .partlyHidden]),
+            line.utf8.count <= SecrecyTables.stampLineBytes, stampPlacement(place) != nil, let core = core(of: line)
         else { return nil }
         for word in SecrecyTables.declassified where core.hasPrefix(word) {
             if let after = core.dropFirst(word.count).first, after.isLetter { continue }

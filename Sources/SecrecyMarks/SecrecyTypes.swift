@@ -48,6 +48,14 @@ public struct TextUnit: Sendable, Hashable {
         /// `gmail_quote`, `type="cite"`), a plain-text line starting with ">". Never a stamp
         /// position: a level in it is weak at most, and a GIẢI MẬT in it downgrades nothing.
         public static let quoted = Style(rawValue: 16)
+        /// Not shown: every visible run of the unit is hidden (HTML `display: none`,
+        /// `visibility: hidden`, `font-size: 0`, `mso-hide: all`, the `hidden` attribute; RTF
+        /// `\v`). Hidden text is still read: a hidden stamp counts as a shown one, but a hidden
+        /// GIẢI MẬT withdraws nothing (a reader sees only the stamp).
+        public static let hidden = Style(rawValue: 32)
+        /// Some of the unit's visible runs are hidden, not all (`<span style="display:none">GIẢI
+        /// </span>MẬT` shows "MẬT"): a GIẢI MẬT in it withdraws nothing either.
+        public static let partlyHidden = Style(rawValue: 64)
     }
 
     public var text: String

@@ -223,7 +223,14 @@ private let ordinaryParagraphs = (1...10).map { "<p>Đoạn văn thứ \($0) c�
             + "<tr><td><b>MẬT</b></td><td></td></tr></table><p>Kính gửi</p>"
         let inMail = mail(html)
         #expect(inMail.units.allSatisfy { $0.container == .mailBody && $0.region == nil })
-        #expect(SecrecyMatcher.match(inMail.units).findings.map(\.placement) == [.mailBodyFirstLines])
+        // A table of two columns in a mail body is data (a register's "MẬT" cell looks the same):
+        // weak at most; the line after it is the mail's first.
+        #expect(inMail.units.map(\.index) == [nil, nil, nil, nil, nil, 0])
+        let mailReport = SecrecyMatcher.match(inMail.units)
+        #expect(mailReport.findings.isEmpty && mailReport.weak.map(\.level) == [.confidential])
+        // The stamp below the letterhead, as a letter puts it, is one of the mail's first lines.
+        let below = mail(html.replacingOccurrences(of: "<tr><td><b>MẬT</b></td><td></td></tr>", with: "") + "<p><b>MẬT</b></p>")
+        #expect(SecrecyMatcher.match(below.units).findings.map(\.placement) == [.mailBodyFirstLines])
         let document = HTMLText.units(html, container: .documentBody)
         #expect(document.units.map(\.container) == [.tableCell, .tableCell, .tableCell, .tableCell, .tableCell, .documentBody])
         #expect(document.units.map(\.region) == [.letterheadLeft, nil, .letterheadLeft, nil, .letterheadLeft, nil])
@@ -278,5 +285,142 @@ private let ordinaryParagraphs = (1...10).map { "<p>Đoạn văn thứ \($0) c�
         let cut = HTMLText.units("<p>abcdefghij</p>", container: .mailBody, limits: limits)
         #expect(cut.problems.first?.hasPrefix("input-too-large:") == true)
         #expect(texts(cut) == ["abcde"])
+    }
+}
+
+/// A mail stamped MẬT on its first line, then `stamp` (a GIẢI MẬT, maybe hidden) on the second.
+private func stampedThen(_ stamp: String, head: String = "") -> SecrecyReport {
+    SecrecyMatcher.match(mail(head + "<p><b>MẬT</b></p>" + stamp + "<p>Kính gửi: các đơn vị</p>").units)
+}
+
+/// The units with their indices numbered again in reading order, as they were before register
+/// tables lost theirs: what would have made the cells "first lines".
+private func renumbered(_ units: [TextUnit]) -> [TextUnit] {
+    var next = 0
+    return units.map { unit in
+        var unit = unit
+        guard unit.container == .mailBody else { return unit }
+        unit.index = next
+        next += 1
+        return unit
+    }
+}
+
+extension HTMLTextTests {
+    // MARK: Hidden text
+
+    @Test(arguments: [
+        "<p style=\"display:none\">GIẢI MẬT</p>",
+        "<p style=\"visibility: hidden\">GIẢI MẬT</p>",
+        "<p><span style=\"font-size:0\">GIẢI MẬT</span></p>",
+        "<p style=\"font-size:0px;line-height:0\">GIẢI MẬT</p>",
+        "<p class=MsoNormal><span style='mso-hide:all'>GIẢI MẬT<o:p></o:p></span></p>",
+        "<p hidden>GIẢI MẬT</p>",
+        "<div class=\"pre\">GIẢI MẬT</div>",
+        // `display: none` is not undone inside; `visibility: hidden` is undone by `visible` only.
+        "<div style=\"display:none\"><p style=\"display:block\">GIẢI MẬT</p></div>",
+        "<div style=\"visibility:hidden\"><p style=\"color:red\">GIẢI MẬT</p></div>",
+    ])
+    func hiddenDeclassificationWithdrawsNoStamp(hidden: String) {
+        let units = mail("<style>.pre { display: none !important; }</style><p><b>MẬT</b></p>" + hidden).units
+        let stamp = units.first { $0.text.contains("GIẢI") }
+        #expect(stamp?.style.contains(.hidden) == true, "\(hidden)")
+        let report = stampedThen(hidden, head: "<style>.pre { display: none !important; }</style>")
+        #expect(report.declassification == nil, "\(hidden)")
+        #expect(report.findings.map(\.level) == [.confidential], "\(hidden)")
+        #expect(report.findings.first?.placement == .mailBodyFirstLines)
+    }
+
+    @Test func partlyHiddenDeclassificationWithdrawsNoStamp() {
+        // A reader sees "." alone; the unit's text is "GIẢI MẬT .".
+        let units = mail("<p><b>MẬT</b></p><p><span style=\"display:none\">GIẢI MẬT</span> .</p>").units
+        #expect(units[1].style.contains(.partlyHidden) && !units[1].style.contains(.hidden))
+        let report = stampedThen("<p><span style=\"display:none\">GIẢI MẬT</span> .</p>")
+        #expect(report.declassification == nil)
+        #expect(report.findings.map(\.level) == [.confidential])
+    }
+
+    @Test func shownDeclassificationStillDowngrades() {
+        for shown in [
+            "<p><b>GIẢI MẬT</b></p>", "<p style=\"display:block;visibility:visible;font-size:14pt\">GIẢI MẬT</p>",
+            "<div style=\"visibility:hidden\"><p style=\"visibility:visible\">GIẢI MẬT</p></div>",
+            "<div style=\"font-size:0\"><span style=\"font-size:12pt\">GIẢI MẬT</span></div>",
+        ] {
+            let report = stampedThen(shown)
+            #expect(report.declassification?.matched == "GIẢI MẬT", "\(shown)")
+            #expect(report.findings.isEmpty, "\(shown)")
+            #expect(report.downgraded.map(\.level) == [.confidential], "\(shown)")
+        }
+    }
+
+    @Test func aHiddenStampStillCounts() {
+        // Hidden text is read: a stamp a style hides is erring toward catching.
+        let result = mail("<p style=\"display:none\"><b>TỐI MẬT</b></p><p>Kính gửi</p>")
+        #expect(result.units.first?.style == [.bold, .hidden])
+        #expect(SecrecyMatcher.match(result.units).findings.map(\.placement) == [.mailBodyFirstLines])
+    }
+
+    // MARK: Tables in a mail body
+
+    @Test(arguments: ["gmail-register", "outlook-register"])
+    func aRegisterTableInTheFirstLinesIsNoStamp(name: String) throws {
+        let result = mail(try fixture(name))
+        #expect(result.isComplete)
+        let cells = result.units.filter { $0.text == "MẬT" }
+        #expect(cells.count == 2)
+        #expect(cells.allSatisfy { $0.index == nil && $0.container == .mailBody })
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.isEmpty)
+        #expect(report.weak.map(\.level) == [.confidential, .confidential])
+        // The lines around the table are numbered as if it were not there.
+        let first = try #require(result.units.first { $0.container == .mailBody })
+        #expect(first.index == 0)
+        let after = try #require(result.units.first { $0.text == "Trân trọng," })
+        #expect(after.index == (name == "gmail-register" ? 2 : 1))
+        // Numbered as before, the first MẬT cell is among the first lines: the fix is what makes it data.
+        #expect(SecrecyMatcher.match(renumbered(result.units)).findings.map(\.placement) == [.mailBodyFirstLines])
+    }
+
+    @Test func aOneCellBoxKeepsItsIndexAndIsAStamp() {
+        for box in [
+            "<table border=\"1\"><tr><td><b>MẬT</b></td></tr></table>",
+            "<table style=\"border-collapse:collapse\"><tbody><tr><td style=\"border:3px double #c00000;padding:4px\"><b>MẬT</b></td></tr></tbody></table>",
+        ] {
+            let result = mail(box + "<p>Kính gửi: các đơn vị</p><p>Nội dung thư.</p>")
+            #expect(result.units.first == TextUnit("MẬT", container: .mailBody, style: [.bold, .bordered], index: 0), "\(box)")
+            let report = SecrecyMatcher.match(result.units)
+            #expect(report.findings.map(\.placement) == [.mailBodyFirstLines], "\(box)")
+            #expect(report.findings.first?.strength == .strong)
+        }
+        let plain = SecrecyMatcher.match(mail("<p>MẬT</p><p>Kính gửi: các đơn vị</p>").units)
+        #expect(plain.findings.map(\.placement) == [.mailBodyFirstLines])
+    }
+
+    @Test func columnsInAnyRowMakeTheWholeTableData() {
+        // A title row of one cell, then rows of four: every unit of the table is data, and so is a
+        // box drawn inside one of its cells.
+        let register =
+            "<table border=1><tr><td colspan=4><b>MẬT</b></td></tr>"
+            + "<tr><td>1</td><td>12/STTTT-VP</td><td><table border=1><tr><td>MẬT</td></tr></table></td><td>Văn phòng</td></tr>"
+        let closed = mail(register + "</table><p>Kính gửi</p>")
+        #expect(closed.units.filter { $0.text == "MẬT" }.allSatisfy { $0.index == nil })
+        #expect(closed.units.last?.index == 0)
+        #expect(SecrecyMatcher.match(closed.units).findings.isEmpty)
+        // A table never closed ends with the input, the same.
+        let unclosed = mail(register)
+        #expect(unclosed.units.allSatisfy { $0.index == nil })
+        // A one-column layout table around the body: its lines keep their indices; the register inside it is data.
+        let layout = mail(
+            "<table width=\"100%\"><tr><td><p><b>TỐI MẬT</b></p><table><tr><td>Độ mật</td><td>MẬT</td></tr></table>"
+                + "<p>Kính gửi</p></td></tr></table>"
+        )
+        #expect(layout.units.map(\.index) == [0, nil, nil, 1])
+        #expect(SecrecyMatcher.match(layout.units).findings.map(\.level) == [.secret])
+    }
+
+    @Test func tablesNestedPastTheTrackedDepthFinish() {
+        let deep = String(repeating: "<table><tr><td>", count: 5_000) + "MẬT" + String(repeating: "<td>x", count: 3)
+        let result = mail(deep)
+        #expect(result.units.contains { $0.text == "MẬT" })
     }
 }

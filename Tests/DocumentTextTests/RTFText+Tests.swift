@@ -213,3 +213,47 @@ private func fixture(_ name: String) throws -> [UInt8] {
         #expect(report.findings.map(\.level) == [.confidential])
     }
 }
+
+extension RTFTextTests {
+    // MARK: Hidden text
+
+    @Test func hiddenTextIsStyledHiddenWhenAllItsRunsAre() {
+        let result = rtf(
+            "\\pard{\\v GI\\u7842?I M\\u7852?T}\\par\\pard\\v sec\\v0 ret\\par"
+                + "\\pard\\v hidden\\plain shown\\par\\pard\\v all\\v1  hidden\\par"
+        )
+        #expect(texts(result) == ["GIẢI MẬT", "secret", "hiddenshown", "all hidden"])
+        #expect(result.units.map(\.style) == [.hidden, .partlyHidden, .partlyHidden, .hidden])
+    }
+
+    @Test func aHiddenDeclassificationWithdrawsNoStamp() {
+        let stamp = "\\pard\\box\\brdrdb{\\b\\cf1 M\\u7852?T}\\par"
+        let header = "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\froman Times New Roman;}}{\\colortbl;\\red255\\green0\\blue0;}"
+        for hidden in ["\\pard{\\v GI\\u7842?I M\\u7852?T}\\par", "\\pard{\\v GI\\u7842?I M\\u7852?T} .\\par"] {
+            let report = SecrecyMatcher.match(rtf(stamp + hidden + "\\pard K\\'ednh g\\u7917?i\\par", header: header).units)
+            #expect(report.declassification == nil, "\(hidden)")
+            #expect(report.findings.map(\.level) == [.confidential], "\(hidden)")
+        }
+        let shown = SecrecyMatcher.match(rtf(stamp + "\\pard GI\\u7842?I M\\u7852?T\\par", header: header).units)
+        #expect(shown.findings.isEmpty && shown.downgraded.map(\.level) == [.confidential])
+    }
+
+    /// The same letter made by python-docx and LibreOffice (Fixtures/make.py), its GIẢI MẬT stamp
+    /// shown (`\v0`) or hidden (`w:vanish`, `\v`).
+    @Test func libreOfficeHiddenDeclassification() throws {
+        let hidden = RTFText.units(try fixture("libreoffice-declassified-hidden"))
+        #expect(hidden.isComplete)
+        let mark = try #require(hidden.units.first { $0.text == "GIẢI MẬT" })
+        #expect(mark.style.isSuperset(of: [.hidden, .bold, .red, .bordered]))
+        let report = SecrecyMatcher.match(hidden.units)
+        #expect(report.declassification == nil)
+        #expect(report.findings.map(\.level) == [.confidential])
+
+        let shown = RTFText.units(try fixture("libreoffice-declassified"))
+        #expect(shown.units.first { $0.text == "GIẢI MẬT" }.map { !$0.style.contains(.hidden) } == true)
+        let downgraded = SecrecyMatcher.match(shown.units)
+        #expect(downgraded.findings.isEmpty)
+        #expect(downgraded.downgraded.map(\.level) == [.confidential])
+        #expect(downgraded.declassification?.matched == "GIẢI MẬT")
+    }
+}

@@ -412,3 +412,23 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
         #expect(report.findings.map(\.level) == [.confidential])
     }
 }
+
+extension SecrecyMatcherTests {
+    @Test func aHiddenDeclassificationDowngradesNothingAndAHiddenStampCounts() {
+        for style: TextUnit.Style in [.hidden, .partlyHidden, [.hidden, .bordered]] {
+            let report = SecrecyMatcher.match([
+                TextUnit("MẬT", container: .documentBody, page: 1, style: [.bordered], index: 0),
+                TextUnit("GIẢI MẬT", container: .textBox, page: 1, style: style),
+            ])
+            #expect(report.declassification == nil)
+            #expect(report.findings.map(\.level) == [.confidential])
+        }
+        let hiddenStamp = SecrecyMatcher.match([TextUnit("TỐI MẬT", container: .textBox, page: 1, style: .hidden)])
+        #expect(hiddenStamp.findings.map(\.placement) == [.textBox])
+        let shown = SecrecyMatcher.match([
+            TextUnit("MẬT", container: .documentBody, page: 1, style: [.bordered], index: 0),
+            TextUnit("GIẢI MẬT", container: .textBox, page: 1, style: [.bordered]),
+        ])
+        #expect(shown.isDowngraded)
+    }
+}

@@ -78,6 +78,30 @@ def traps():
     return doc
 
 
+def declassified(hidden):
+    """A letter stamped MẬT with a GIẢI MẬT stamp below it, shown or as hidden text (`w:vanish`, RTF `\\v`)."""
+    doc = Document()
+    letterhead(doc, ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "Số: 15/STTTT-VP"), ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"))
+    stamp_paragraph(doc, "MẬT")
+    stamp = stamp_paragraph(doc, "GIẢI MẬT")
+    stamp.runs[0].font.hidden = hidden
+    doc.add_paragraph("V/v triển khai kế hoạch năm 2026")
+    doc.add_paragraph("Kính gửi: Các phòng, ban thuộc Sở.")
+    return doc
+
+
+def declassified_fixtures(soffice, work):
+    for name, hidden in (("declassified", False), ("declassified-hidden", True)):
+        path = os.path.join(work, name + ".docx")
+        declassified(hidden).save(path)
+        subprocess.run(
+            [soffice, "--headless", "-env:UserInstallation=file://" + work + "/profile", "--convert-to", "rtf", "--outdir", work, path],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        shutil.copy(os.path.join(work, name + ".rtf"), os.path.join(HERE, "libreoffice-" + name + ".rtf"))
+
+
 FODT = """<?xml version="1.0" encoding="UTF-8"?>
 <office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
  xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"
@@ -122,6 +146,7 @@ def main():
             stdout=subprocess.DEVNULL,
         )
         shutil.copy(os.path.join(work, "textbox.rtf"), os.path.join(HERE, "libreoffice-textbox.rtf"))
+        declassified_fixtures(soffice, work)
 
 
 if __name__ == "__main__":
