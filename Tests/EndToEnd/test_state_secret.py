@@ -196,3 +196,110 @@ def test_a_stamp_on_the_first_lines_of_a_body_is_refused_and_one_deep_in_a_quote
                          "Độ mật: Thường\n\n> MẬT\n> Nội dung thư trước.\n")
     code, text = send(gateway, reply)
     assert code == 250, text
+
+
+def docx(tmp_path, name, header=None, paragraphs=(), table=None):
+    """A letter written by python-docx: an optional page header, a letterhead table, paragraphs."""
+    from docx import Document
+    doc = Document()
+    if header is not None:
+        doc.sections[0].header.paragraphs[0].text = header
+    if table is not None:
+        t = doc.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                t.cell(r, c).text = value
+    for text in paragraphs:
+        doc.add_paragraph(text)
+    path = tmp_path / name
+    doc.save(path)
+    return path.read_bytes()
+
+
+LETTER = ["V/v triển khai kế hoạch năm 2027", "Kính gửi: Các sở, ban, ngành.",
+          "Đề nghị các đơn vị đặt MẬT KHẨU mạnh, bảo mật hộp thư và giữ bí mật nhà nước theo quy định."]
+
+
+def test_documents_by_real_writers_stamped_refused_ordinary_delivered(gateway_factory, upstream, tmp_path):
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+    docx_type = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+    stamped = docx(tmp_path, "ke-hoach.docx", header="TỐI MẬT", paragraphs=LETTER,
+                   table=[["UBND TỈNH QUẢNG NINH\nSố: 12/KH-UBND", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]])
+    code, text = send(gateway, message("Kế hoạch", attachment=stamped, filename="ke-hoach.docx",
+                                       maintype=docx_type[0], subtype=docx_type[1]))
+    assert code == 554 and "TỐI MẬT stamp in the docx attachment: page-header" in text, text
+    ordinary = docx(tmp_path, "huong-dan.docx", header="UBND TỈNH QUẢNG NINH", paragraphs=LETTER)
+    code, text = send(gateway, message("Hướng dẫn", attachment=ordinary, filename="huong-dan.docx",
+                                       maintype=docx_type[0], subtype=docx_type[1]))
+    assert code == 250, text
+    # A register of documents exported by openpyxl: its "Độ mật" column says Mật. Data, not a stamp.
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["STT", "Số, ký hiệu", "Trích yếu", "Độ mật"])
+    sheet.append([1, "12/KH-UBND", "Kế hoạch chuyển đổi số", "Mật"])
+    sheet.append([2, "13/TB-UBND", "Thông báo lịch họp", "Thường"])
+    register = tmp_path / "so-cong-van.xlsx"
+    book.save(register)
+    code, text = send(gateway, message("Sổ công văn đến", attachment=register.read_bytes(), filename="so-cong-van.xlsx",
+                                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    assert code == 250, text
+    # The stamped letter inside a saved message inside a zip: found there too.
+    import zipfile
+    inner = message("Chuyển tiếp", attachment=stamped, filename="ke-hoach.docx", maintype=docx_type[0], subtype=docx_type[1])
+    archive = tmp_path / "thu.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("thu-chuyen-tiep.eml", inner)
+    code, text = send(gateway, message("Hồ sơ", attachment=archive.read_bytes(), filename="thu.zip", subtype="zip"))
+    assert code == 554 and "TỐI MẬT stamp" in text, text
+
+
+def test_a_hidden_declassification_withdraws_nothing_and_a_visible_one_does(gateway_factory, upstream, tmp_path):
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+
+    def html(body):
+        msg = EmailMessage()
+        msg["From"] = "vanthu@quangninh.gov.vn"
+        msg["To"] = "doitac@example.com"
+        msg["Subject"] = "Tài liệu"
+        msg.set_content(body, subtype="html")
+        return msg.as_bytes(policy=SMTP)
+
+    code, text = send(gateway, html('<p><b>MẬT</b></p><p style="display:none">GIẢI MẬT</p><p>Kính gửi.</p>'))
+    assert code == 554, text
+    code, text = send(gateway, html("<p><b>MẬT</b></p><p><b>GIẢI MẬT</b></p><p>Kính gửi.</p>"))
+    assert code == 250, text
+    assert gateway.wait_for_log(lambda line: "declassified by a GIẢI MẬT stamp: not a state-secret finding" in line)
+
+
+def test_a_stamp_beside_a_malformed_message_still_tells_the_officer(gateway_factory, upstream, tmp_path):
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+    partial = (b"From: vanthu@quangninh.gov.vn\r\nTo: doitac@example.com\r\nSubject: [TUYET MAT] Phuong an\r\n"
+               b"MIME-Version: 1.0\r\nContent-Type: message/partial; id=\"a@b\"; number=1; total=2\r\n\r\n"
+               b"Subject: x\r\n\r\nphan mot\r\n")
+    code, text = send(gateway, partial)
+    assert code == 554 and "TUYỆT MẬT stamp in the message's Subject" in text, text
+    [kept] = held_messages(gateway.config_path)
+    assert kept["category"] == "state-secret" and kept["legal_hold"] is True
+    assert wait_until(lambda: len(upstream.messages) >= 2), gateway.log_lines
+    for m in upstream.messages:
+        body = email.message_from_bytes(m["content"], policy=default_policy).get_content()
+        assert "state-secret" in body and "Phuong an" not in body
+
+
+def test_a_document_that_cannot_be_read_is_held_when_it_leaves_the_state_system(gateway_factory, upstream, tmp_path):
+    gateway = start(gateway_factory, upstream.port, tmp_path)
+    bomb = (FIXTURES / "packages" / "hostile-bomb.docx").read_bytes()
+    data = message("Báo cáo", attachment=bomb, filename="bao-cao.docx",
+                   subtype="vnd.openxmlformats-officedocument.wordprocessingml.document")
+    # From a state mailbox to one that is not: held for review.
+    code, text = send(gateway, data)
+    assert code == 250 and "Held for review" in text, text
+    [held] = held_messages(gateway.config_path)
+    assert [f["rule"] for f in held["findings"]] == ["secrecy-unchecked-outbound"], held
+    # Inside the state system: delivered, tagged.
+    code, text = send(gateway, data, recipients=("lanhdao@quangninh.gov.vn",))
+    assert code == 250 and "Held" not in text, text
+    assert wait_until(lambda: any(m["rcpt_tos"] == ["lanhdao@quangninh.gov.vn"] for m in upstream.messages))
+    delivered = next(m for m in upstream.messages if m["rcpt_tos"] == ["lanhdao@quangninh.gov.vn"])["content"]
+    assert b"secrecy-unchecked" in delivered
