@@ -11,10 +11,10 @@ public struct DocumentSettings: Sendable, Equatable {
     public init() {}
 
     /// The PDF helper pool a gateway (or `thugate scan`) with these settings and `policy` uses:
-    /// started when content is scanned, nil otherwise. Throws when no helper can be started, so
+    /// started when a rule reads documents' text, nil otherwise. Throws when no helper can be started, so
     /// ThuGate refuses to start rather than pass PDFs unread.
     public func pdfReader(for policy: PolicySettings) throws(PDFHelperError) -> PDFHelperPool? {
-        guard policy.needsContentScan else { return nil }
+        guard policy.needsContentScan, policy.readsDocumentText else { return nil }
         return try PDFHelperPool(settings: pdf)
     }
 }

@@ -17,6 +17,13 @@ public struct PolicySettings: Sendable, Equatable {
         set { actions[rule] = newValue }
     }
 
+    /// The rules that read documents' text (the secrecy stamps).
+    public static let documentTextRules: [Finding.RuleID] = [.stateSecret, .secrecyUnchecked, .secrecyUncheckedOutbound]
+
+    /// Whether any rule reads documents' text: when none does, no document is read (and no PDF
+    /// helper started).
+    public var readsDocumentText: Bool { Self.documentTextRules.contains { self[$0] != .off } }
+
     /// Whether any rule needs libclamav and libmagic.
     public var needsContentScan: Bool {
         RuleCatalog.all.contains { $0.needsContentScan && self[$0.id] != .off }

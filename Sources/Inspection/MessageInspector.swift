@@ -50,7 +50,9 @@ public final class MessageInspector: Sendable {
         crashJournal = useCrashJournal && inspects ? try CrashJournal(path: settings.scan.crashJournal) : nil
         if settings.policy.needsContentScan {
             let engines = try EngineStore(settings: settings.scan.clamav)
-            scanner = ContentScanner(engines: engines, limits: settings.scan.limits, pdfReader: pdfReader)
+            var limits = settings.scan.limits
+            limits.secrecy.enabled = settings.policy.readsDocumentText
+            scanner = ContentScanner(engines: engines, limits: limits, pdfReader: pdfReader)
             let threads = settings.scan.threads > 0 ? settings.scan.threads : System.coreCount
             let pool = NIOThreadPool(numberOfThreads: threads)
             pool.start()

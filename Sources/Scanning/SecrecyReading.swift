@@ -14,6 +14,8 @@ public struct SecrecyLimits: Sendable, Equatable {
     public var budget: Duration = .seconds(20)
     /// UTF-8 bytes of text extracted from all documents of one message.
     public var maxTextBytes = 16 << 20
+    /// Whether documents are read at all: off when every rule that reads them is off.
+    public var enabled = true
 
     public init() {}
 }
@@ -68,7 +70,7 @@ struct SecrecyReader: Sendable {
         budget: SecrecyBudget
     ) -> ContentReport.SecrecyDocument? {
         // libmagic's type, and a zip's entries when it calls an OOXML or ODF package a zip.
-        guard let format = DocumentFormat.of(mimeType: mimeType, bytes: bytes) else { return nil }
+        guard budget.limits.enabled, let format = DocumentFormat.of(mimeType: mimeType, bytes: bytes) else { return nil }
         if let exhausted = budget.exhausted {
             return .init(part: part, name: name, format: format.rawValue, report: SecrecyMatcher.match([]), problems: [exhausted])
         }
@@ -116,7 +118,7 @@ struct SecrecyReader: Sendable {
     /// its attachments, and its text bodies (text/plain and text/html parts that are no
     /// attachment), each read from the start so that "one of the first lines" holds.
     func messageTexts(of message: ParsedMessage, part: String?, name: String?, budget: SecrecyBudget) -> [ContentReport.SecrecyDocument] {
-        guard !message.parts.isEmpty else { return [] }
+        guard budget.limits.enabled, !message.parts.isEmpty else { return [] }
         // The part whose header section is each message's own: the root, and the child of every
         // message/rfc822 part.
         func owner(of index: Int) -> Int {
