@@ -349,13 +349,70 @@ public enum SecrecyMatcher {
         return nil
     }
 
+    /// Whether the normalised `line` may hold a field label ("Độ mật", "DO MAT" in any case): "đ"
+    /// or "d", then "ộ" or "o", spaces, then "m". Checked on the bytes before the line is
+    /// uppercased, which costs more than everything else the matcher does with a line of text.
+    static func mayHoldFieldLabel(_ line: String) -> Bool {
+        var line = line
+        return line.withUTF8 { b in
+            var i = 0
+            while i < b.count {
+                var j: Int
+                if b[i] == 0xC4, i + 1 < b.count, b[i + 1] == 0x90 || b[i + 1] == 0x91 {
+                    j = i + 2
+                } else if b[i] == 0x44 || b[i] == 0x64 {
+                    j = i + 1
+                } else {
+                    i += 1
+                    continue
+                }
+                if j + 2 < b.count, b[j] == 0xE1, b[j + 1] == 0xBB, b[j + 2] == 0x98 || b[j + 2] == 0x99 {
+                    j += 3
+                } else if j < b.count, b[j] == 0x4F || b[j] == 0x6F {
+                    j += 1
+                } else {
+                    i += 1
+                    continue
+                }
+                var spaces = 0
+                while j < b.count, b[j] == 0x20 {
+                    j += 1
+                    spaces += 1
+                }
+                if spaces > 0, j < b.count, b[j] == 0x4D || b[j] == 0x6D { return true }
+                i += 1
+            }
+            return false
+        }
+    }
+
+    /// Whether `needle`'s UTF-8 bytes occur in `haystack`'s (both NFC: a byte match is a
+    /// character match).
+    static func containsBytes(_ haystack: String, _ needle: String) -> Bool {
+        let needle = Array(needle.utf8)
+        guard let first = needle.first else { return true }
+        var haystack = haystack
+        return haystack.withUTF8 { bytes in
+            guard bytes.count >= needle.count else { return false }
+            var i = 0
+            while i <= bytes.count - needle.count {
+                if bytes[i] == first, needle.indices.allSatisfy({ bytes[i + $0] == needle[$0] }) { return true }
+                i += 1
+            }
+            return false
+        }
+    }
+
     /// "Độ mật: Mật" anywhere in a line; not "Độ mật: Thường", not a list of levels after the
     /// label, not inside quotation marks.
     static func fieldFinding(_ line: String, _ place: Place) -> SecrecyFinding? {
         // A field has a ":" or "-" after its label; most lines have neither, or no label.
         guard line.utf8.contains(0x3A) || line.utf8.contains(0x2D) else { return nil }
+        guard mayHoldFieldLabel(line) else { return nil }
         let upper = line.uppercased()
-        guard SecrecyTables.fieldLabels.contains(where: { upper.contains($0) }) else { return nil }
+        // A byte search: Foundation's `contains` folds every character of every line (it was a
+        // quarter of a plain mail's secrecy check).
+        guard SecrecyTables.fieldLabels.contains(where: { containsBytes(upper, $0) }) else { return nil }
         // Uppercasing Vietnamese keeps the character count, so offsets carry over to `line`.
         guard upper.count == line.count else { return nil }
         let characters = Array(upper)
