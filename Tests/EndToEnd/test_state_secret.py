@@ -14,17 +14,10 @@ from email.message import EmailMessage
 from email.policy import SMTP, default as default_policy
 
 from conftest import BINARY, ROOT, held_messages, quarantine_cli
+from test_notifications import AGENCY, notices, wait_until
 
 FIXTURES = ROOT / "Tests" / "DocumentTextTests" / "Fixtures"
 
-AGENCY = """
-[[agency]]
-id = "quangninh"
-name = "UBND tỉnh Quảng Ninh"
-domains = ["quangninh.gov.vn", "*.quangninh.gov.vn"]
-officer = ["antoan@quangninh.gov.vn"]
-notify = ["vanthu-tonghop@quangninh.gov.vn"]
-"""
 
 
 def start(gateway_factory, upstream_port, tmp_path, store=None):
@@ -65,22 +58,6 @@ def send(gateway, data, sender="vanthu@quangninh.gov.vn", recipients=("doitac@ex
         except smtplib.SMTPDataError as error:
             code, text = error.smtp_code, error.smtp_error
         return code, text.decode("utf-8", "replace")
-
-
-def wait_until(predicate, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def notices(config_path, *flags):
-    result = subprocess.run([str(BINARY), "notify", "list", "--format", "json", *flags, "--config", str(config_path)],
-                            capture_output=True, timeout=60)
-    assert result.returncode == 0, result.stderr.decode(errors="replace")
-    return [json.loads(line) for line in result.stdout.decode().splitlines()]
 
 
 def test_a_stamped_subject_is_refused_kept_under_legal_hold_and_the_officer_told(gateway_factory, upstream, tmp_path):
