@@ -6,7 +6,6 @@ Subject or any of the document; the notices survive a gateway killed while the u
 Ordinary words containing "mật" pass. Documents are made by real writers (LibreOffice)."""
 
 import email
-import json
 import smtplib
 import subprocess
 import time
