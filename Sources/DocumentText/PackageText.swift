@@ -50,19 +50,25 @@ struct RunStyle: Hashable {
 
 /// One paragraph (or cell, line, text box paragraph) being collected, as UTF-8 bytes. Its style is
 /// what all its visible runs share; its font and size are those of its first visible run (so
-/// legacy `.VnTime` / `VNI-Times` text reaches the matcher with its font, as in `RTFText`).
+/// legacy `.VnTime` / `VNI-Times` text reaches the matcher with its font, as in `RTFText`). When
+/// its runs mix a Unicode font and a legacy one, or two legacy encodings, the legacy runs are
+/// converted and the font is the first Unicode run's (`LegacyRuns`).
 struct ParagraphBuffer {
     var bytes: [UInt8] = []
     private var shared: TextUnit.Style?
-    private(set) var fontName: String?
+    private var firstFont: String?
     private(set) var fontSize: Double?
+    private var legacy = LegacyRuns()
 
     var isBlank: Bool { !bytes.contains { $0 > 0x20 } }
 
     mutating func append(_ text: UnsafeBufferPointer<UInt8>, _ run: RunStyle) {
+        let start = bytes.count
         bytes.append(contentsOf: text)
+        let visible = text.contains(where: { $0 > 0x20 })
+        legacy.add(font: run.fontName, bytes: start..<bytes.count, visible: visible)
         // Only visible text decides the style: a bold space does not make a paragraph bold.
-        guard text.contains(where: { $0 > 0x20 }) else { return }
+        guard visible else { return }
         var style: TextUnit.Style = []
         if run.bold { style.insert(.bold) }
         if run.caps { style.insert(.allCaps) }
@@ -71,7 +77,7 @@ struct ParagraphBuffer {
             shared = current.intersection(style)
         } else {
             shared = style
-            fontName = run.fontName
+            firstFont = run.fontName
             fontSize = run.fontSize
         }
     }
@@ -82,7 +88,8 @@ struct ParagraphBuffer {
     }
 
     var style: TextUnit.Style { shared ?? [] }
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    var fontName: String? { legacy.fontName(first: firstFont) }
+    var text: String { legacy.converted(bytes) ?? String(decoding: bytes, as: UTF8.self) }
 }
 
 enum ColorHints {

@@ -43,14 +43,16 @@ public struct RTFResult: Sendable, Hashable {
 /// recursion: groups are kept on an explicit stack, bounded by `RTFLimits`.
 ///
 /// What is read: the body's paragraphs (`\par`, `\line` end a unit), table cells (`\cell`,
-/// `\nestcell`), page headers and footers (`\header*`, `\footer*`), text boxes (`\shptxt` of a
+/// `\nestcell`; a `\par` or `\line` in one is a line of the cell), page headers and footers (`\header*`, `\footer*`), text boxes (`\shptxt` of a
 /// shape, `\dptxbxtext`) and frames (`\pos*`, `\absw`, `\absh` paragraphs), footnotes and
 /// annotations (as body units without an index). Text is `\'hh` in the code page of the current
 /// font (`\fcharset` 163 = Windows-1258, composed to NFC; 0 and 1 = the document's `\ansicpg`;
 /// Windows-1252 otherwise), `\uN` with its `\ucN` fallback skipped. The style of a unit is what
 /// all its visible runs share (`\b`, `\caps`, a red `\cf`, hidden text `\v`), plus `\box` /
 /// `\brdr*` / `\chbrdr` borders, and `.partlyHidden` when some of its runs are hidden, not all; its font is the one of its first visible run, so legacy `.VnTime` / `VNI-Times`
-/// text reaches the matcher as its bytes read as Windows-1252.
+/// text reaches the matcher as its bytes read as Windows-1252. A unit whose runs mix a Unicode
+/// font and a legacy one (a letterhead cell with its stamp in `VNI-Times`) has its legacy runs
+/// converted and the font of its first Unicode run (`LegacyRuns`).
 ///
 /// What is skipped: `\*` destinations and the known ones that are not text (font, colour and
 /// style tables, `\info`, pictures, objects, theme data, field instructions, list text) and
@@ -114,6 +116,7 @@ struct RTFParagraph {
     var style: TextUnit.Style = []
     var fontName: String?
     var fontSize: Double?
+    var legacy = LegacyRuns()
     var frame = false
     var inTable = false
     /// One of the visible runs is hidden (`\v`).
@@ -380,7 +383,15 @@ struct RTFReader {
             } else {
                 endParagraph(state.sink)
             }
-        case "line": endParagraph(state.sink)
+        case "line":
+            flush()
+            // A line break in a cell is a line of the cell, as `\par` there: the cell stays one
+            // unit with its region (a letterhead's left cell).
+            if state.sink == .body, paragraphs[.body]?.inTable == true || state.inTable {
+                text("\n")
+            } else {
+                endParagraph(state.sink)
+            }
         case "cell", "nestcell":
             flush()
             // A table in a header, footer or text box (a letterhead in the page header): each cell a unit of it.
@@ -556,11 +567,15 @@ struct RTFReader {
         fonts: [Int: RTFFont],
         defaultFont: Int?
     ) {
+        let start = paragraph.text.utf8.count
         paragraph.text += string
         if state.frame { paragraph.frame = true }
         if state.inTable { paragraph.inTable = true }
         if state.paragraphBorder || state.charBorder { paragraph.style.insert(.bordered) }
-        if string.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) {
+        let visible = string.unicodeScalars.contains(where: { !$0.properties.isWhitespace })
+        let font = (state.font ?? defaultFont).flatMap { fonts[$0]?.name }
+        paragraph.legacy.add(font: font, bytes: start..<paragraph.text.utf8.count, visible: visible)
+        if visible {
             var style: TextUnit.Style = []
             if state.bold { style.insert(.bold) }
             if state.caps { style.insert(.allCaps) }
@@ -575,7 +590,7 @@ struct RTFReader {
             } else {
                 paragraph.visible = true
                 paragraph.style = style
-                paragraph.fontName = (state.font ?? defaultFont).flatMap { fonts[$0]?.name }
+                paragraph.fontName = font
                 paragraph.fontSize = Double(state.halfPoints) / 2
             }
             if bordered { paragraph.style.insert(.bordered) }
@@ -635,7 +650,8 @@ struct RTFReader {
         }
         // A body paragraph after a table ends it.
         if container != .tableCell, index != nil { tableOpen = false }
-        var text = paragraph.text
+        // Legacy runs of a unit that mixes fonts are converted here, each by its own font.
+        var text = paragraph.legacy.converted(Array(paragraph.text.utf8)) ?? paragraph.text
         while let last = text.unicodeScalars.last, last == "\n" || last == " " || last == "\t" { text.unicodeScalars.removeLast() }
         text = VietConverter.nfc(text)
         var style = paragraph.style
@@ -653,7 +669,7 @@ struct RTFReader {
             page: container == .pageHeader || container == .pageFooter ? nil : page,
             region: region,
             style: style,
-            fontName: paragraph.fontName,
+            fontName: paragraph.legacy.fontName(first: paragraph.fontName),
             fontSize: paragraph.fontSize,
             index: index
         )

@@ -45,7 +45,9 @@ struct WordRun {
 /// the stories (main text, footnotes, headers, annotations, endnotes, text boxes, header text
 /// boxes), paragraph marks, table cell marks, page breaks and fields, and for each unit the
 /// character formatting of its first visible run (font through SttbfFfn, bold, caps, red, size),
-/// resolved through the paragraph's style chain (STSH) and the run's CHPX.
+/// resolved through the paragraph's style chain (STSH) and the run's CHPX. A unit whose runs mix
+/// a Unicode font and a legacy one (a letterhead cell with its stamp in `.VnTime`) has its legacy
+/// runs converted and the font of its first Unicode run (`LegacyRuns`).
 ///
 /// - SeeAlso: [MS-DOC] Word (.doc) Binary File Format, 2.5 (FIB), 2.8 (PLCs), 2.9.38 (Clx),
 ///   2.4.1 (retrieving text), 2.9.44 / 2.9.175 (ChpxFkp, PapxFkp), 2.9.271 (STSH), 2.6 (sprms).
@@ -61,6 +63,11 @@ struct WordReader {
 
     var pieces: [WordPiece] = []
     var fonts: [String] = []
+    /// Some font of the document is a legacy Vietnamese one: only then is each run's font looked
+    /// up as its characters are read (`LegacyRuns`).
+    var hasLegacyFont = false
+    /// The font of the last run looked up, and the WordDocument byte range it holds for.
+    var fontSpan: (range: Range<Int>, font: String?)?
     var defaultFont: Int?
     /// Each style's character properties once resolved; its paragraph properties' "in table" bit.
     var styleChp: [Int: WordCharProps] = [:]
@@ -341,6 +348,7 @@ struct WordReader {
             }
             fonts.append(String(decoding: name, as: UTF16.self))
         }
+        hasLegacyFont = fonts.contains { SecrecyMatcher.legacyDecoder(forFont: $0) != nil }
     }
 
     mutating func readStyles() {
@@ -557,6 +565,19 @@ struct WordReader {
         return props
     }
 
+    /// The font of the character at byte `offset` of the WordDocument stream, looked up once per
+    /// run: the range where its paragraph run and its character run (FKP) overlap has one font.
+    mutating func font(at offset: Int) -> String? {
+        if let span = fontSpan, span.range.contains(offset) { return span.font }
+        let paragraph = run(at: offset, paragraph: true)
+        let characters = run(at: offset, paragraph: false)
+        let lower = max(paragraph?.start ?? offset, characters?.start ?? offset, 0)
+        let upper = max(min(paragraph?.end ?? offset + 1, characters?.end ?? offset + 1), lower)
+        let font = charProps(at: offset).font.flatMap { $0 < fonts.count ? fonts[$0] : nil }
+        fontSpan = (lower..<upper, font)
+        return font
+    }
+
     mutating func charProps(at offset: Int) -> WordCharProps {
         let istd = paragraphProps(at: offset)?.istd ?? 0
         let style = styleProps(istd)
@@ -576,6 +597,8 @@ struct WordReader {
         var firstVisible: Int?
         var bordered = false
         var frame = false
+        /// The runs in legacy fonts, when the document has such a font.
+        var legacy = LegacyRuns()
     }
 
     /// Fields: the instructions (between 0x13 and 0x14) are dropped, the result kept.
@@ -654,8 +677,11 @@ struct WordReader {
             stopped = true
             return false
         }
-        if paragraph.firstVisible == nil, WordReader.isVisible(character) { paragraph.firstVisible = offset }
+        let visible = WordReader.isVisible(character)
+        if paragraph.firstVisible == nil, visible { paragraph.firstVisible = offset }
+        let start = paragraph.text.count
         WordReader.appendUTF8(character, to: &paragraph)
+        if hasLegacyFont { paragraph.legacy.add(font: font(at: offset), bytes: start..<paragraph.text.count, visible: visible) }
         return true
     }
 
@@ -714,7 +740,8 @@ struct WordReader {
         }
         var bytes = paragraph.text
         if paragraph.high != nil { WordReader.appendScalar(0xFFFD, to: &bytes) }
-        var text = String(decoding: bytes, as: UTF8.self)
+        // Legacy runs of a unit that mixes fonts are converted here, each by its own font.
+        var text = paragraph.legacy.converted(bytes) ?? String(decoding: bytes, as: UTF8.self)
         while let last = text.unicodeScalars.last, last == "\n" || last == " " || last == "\t" { text.unicodeScalars.removeLast() }
         text = VietConverter.nfc(text)
         // Visible to Word's eye but blank to Swift's (an em space): no unit.
@@ -732,7 +759,7 @@ struct WordReader {
         if props.caps { style.insert(.allCaps) }
         if props.red { style.insert(.red) }
         if paragraph.bordered { style.insert(.bordered) }
-        let fontName = props.font.flatMap { $0 < fonts.count ? fonts[$0] : nil }
+        let fontName = paragraph.legacy.fontName(first: props.font.flatMap { $0 < fonts.count ? fonts[$0] : nil })
         units.append(
             TextUnit(
                 text,
@@ -810,6 +837,7 @@ struct WordReader {
         if cell.firstVisible == nil, let first = paragraph.firstVisible { cell.firstVisible = first }
         if paragraph.high != nil { WordReader.appendScalar(0xFFFD, to: &paragraph.text) }
         if !cell.text.isEmpty, !paragraph.text.isEmpty { cell.text.append(0x0A) }
+        cell.legacy.append(paragraph.legacy, at: cell.text.count)
         cell.text += paragraph.text
         cell.bordered = cell.bordered || paragraph.bordered
         paragraph = Paragraph()

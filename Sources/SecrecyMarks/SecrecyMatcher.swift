@@ -114,9 +114,9 @@ public enum SecrecyMatcher {
         let capped = cap(unit.text)
         var decoder = SecrecyDecoder.unicode
         var text = capped
-        if let legacy = legacyDecoder(forFont: unit.fontName), let bytes = windows1252Bytes(capped) {
+        if let legacy = legacyDecoder(forFont: unit.fontName), let unicode = unicode(fromLegacy: capped, legacy) {
             decoder = legacy
-            text = VietConverter.toUnicode(bytes, from: legacy.encoding)
+            text = unicode
         }
         var stripped = text
         // Every invisible scalar is outside ASCII and Latin Extended Additional (UTF-8 lead 0xE1):
@@ -151,13 +151,25 @@ public enum SecrecyMatcher {
         return String(text[..<end])
     }
 
-    static func legacyDecoder(forFont font: String?) -> SecrecyDecoder? {
+    /// The legacy encoding text set in `font` is stored in (`.VnTime` → TCVN3, `.VnTimeH` → TCVN3
+    /// uppercase, `VNI-Times` → VNI, by `SecrecyTables.legacyFonts`); nil for a Unicode font
+    /// (`UVnTime`, `Times New Roman`) or none. Extractors use it to convert the legacy runs of a
+    /// unit that mixes fonts, so they and the matcher decide alike.
+    public static func legacyDecoder(forFont font: String?) -> SecrecyDecoder? {
         guard let font = font?.lowercased() else { return nil }
         let name = font.drop(while: { $0 == " " })
         for entry in SecrecyTables.legacyFonts where name.hasPrefix(entry.prefix) {
             return entry.decoder
         }
         return nil
+    }
+
+    /// Text set in a legacy font, read as Windows-1252 characters (how `TextUnit.text` holds it),
+    /// converted to Unicode with `decoder`'s encoding; nil when a character could not have come
+    /// from a byte (the text is Unicode after all).
+    public static func unicode(fromLegacy text: String, _ decoder: SecrecyDecoder) -> String? {
+        guard let bytes = windows1252Bytes(text) else { return nil }
+        return VietConverter.toUnicode(bytes, from: decoder.encoding)
     }
 
     /// The bytes legacy text was read from, when it was read as Windows-1252; nil when a

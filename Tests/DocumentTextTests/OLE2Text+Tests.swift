@@ -172,6 +172,22 @@ private func findings(_ result: ExtractedText) -> [String] {
         #expect(result.units.first { $0.container == .pageHeader }?.text == "UBND TINH QUANG NINH")
     }
 
+    /// LibreOffice's .doc of a python-docx letterhead whose left cell is in a Unicode font, but for
+    /// the subject line typed in `.VnTime` and, after a line break (a vertical tab), TUYỆT MẬT in
+    /// `.VnTimeH`: each legacy run converted by its own font, the cell one unit in a Unicode font.
+    @Test func wordLetterheadCellMixingUnicodeAndTCVN3() throws {
+        let result = OLE2Text.units(try fixture("libreoffice-mixed-fonts.doc"))
+        #expect(result.isComplete, "\(result.problems)")
+        let cell = try #require(result.units.first)
+        #expect(cell.text == "UBND TỈNH QUẢNG NINH\nSố: 16/STTTT-VP\nV/v triển khai kế hoạch\nTUYỆT MẬT")
+        #expect(cell.container == .tableCell && cell.region == .letterheadLeft)
+        #expect(SecrecyMatcher.legacyDecoder(forFont: cell.fontName) == nil)
+        #expect(findings(result) == ["tuyet-mat@letterhead-left-cell"])
+        // The right cell's "mật khẩu" in .VnTime beside Unicode text is read, and is nothing.
+        #expect(result.units.map(\.text).contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nHướng dẫn đổi mật khẩu"))
+        #expect(SecrecyMatcher.match(result.units).weak.isEmpty)
+    }
+
     @Test func documentPropertiesAreMetadataUnits() throws {
         let result = OLE2Text.units(try fixture("libreoffice-properties.doc"))
         #expect(result.isComplete, "\(result.problems)")

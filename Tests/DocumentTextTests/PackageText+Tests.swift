@@ -38,6 +38,8 @@ private func describe(_ units: [TextUnit]) -> String {
         ("odfpy-frame.odt", .confidential, .textBox),
         ("libreoffice-header.ods", .confidential, .pageHeader),
         ("odfpy-stamped.odp", .secret, .textBox),
+        ("python-docx-mixed-fonts.docx", .topSecret, .letterheadLeftCell),
+        ("libreoffice-mixed-fonts.odt", .topSecret, .letterheadLeftCell),
     ])
     func stampIsFoundOnceWithItsPlacement(name: String, level: SecrecyLevel, placement: SecrecyFinding.Placement) throws {
         let result = try read(name)
@@ -73,6 +75,21 @@ private func describe(_ units: [TextUnit]) -> String {
         #expect(unit.style.contains(.bold))
         let finding = try #require(SecrecyMatcher.match(result.units).findings.first)
         #expect(finding.decoder == .tcvn3Upper)
+    }
+
+    /// A paragraph of the letterhead's left cell: the number in a Unicode font, a line break, then
+    /// TUYỆT MẬT in `.VnTimeH`; in the right cell "mật khẩu" in `.VnTime` after Unicode text. The
+    /// legacy runs are converted, each by its font, and the unit's font is a Unicode one.
+    @Test(arguments: ["python-docx-mixed-fonts.docx", "libreoffice-mixed-fonts.odt"])
+    func paragraphMixingUnicodeAndLegacyRunsIsConverted(name: String) throws {
+        let result = try read(name)
+        let stamp = try #require(result.units.first { $0.text.hasPrefix("Số: 16/") }, "\(describe(result.units))")
+        #expect(stamp.text == "Số: 16/STTTT-VP\nTUYỆT MẬT")
+        #expect(stamp.region == .letterheadLeft)
+        #expect(SecrecyMatcher.legacyDecoder(forFont: stamp.fontName) == nil)
+        #expect(result.units.contains { $0.text == "Hướng dẫn đổi mật khẩu" && $0.region == .topRight })
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.map(\.matched) == ["TUYỆT MẬT"] && report.weak.isEmpty)
     }
 
     @Test func letterheadCellsHaveTheirRegions() throws {

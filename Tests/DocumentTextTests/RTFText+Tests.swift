@@ -215,6 +215,50 @@ private func fixture(_ name: String) throws -> [UInt8] {
 }
 
 extension RTFTextTests {
+    // MARK: Units that mix a Unicode font and a legacy one
+
+    /// LibreOffice's RTF of a python-docx letterhead: the left cell's number in a Unicode font, a
+    /// line break (`\line`), then TỐI MẬT typed in `VNI-Times`.
+    @Test func libreOfficeLetterheadCellMixingUnicodeAndVNI() throws {
+        let result = RTFText.units(try fixture("libreoffice-mixed-fonts"))
+        #expect(result.isComplete)
+        let cell = try #require(result.units.first)
+        // One unit, the line break a line of it, the VNI run converted, the font a Unicode one.
+        #expect(cell.text == "UBND TỈNH QUẢNG NINH\nSố: 17/STTTT-VP\nTỐI MẬT\nV/v triển khai kế hoạch")
+        #expect(cell.container == .tableCell && cell.region == .letterheadLeft)
+        #expect(cell.fontName == "Cambria")
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.map(\.level) == [.secret])
+        #expect(report.findings.map(\.placement) == [.letterheadLeftCell])
+        #expect(report.findings.first?.matched == "TỐI MẬT")
+    }
+
+    @Test func legacyRunsOfAMixedUnitAreConvertedEachByItsFont() throws {
+        // Legacy bytes as a Word user's RTF holds them: \'hh in a font of charset 0.
+        func legacy(_ text: String, _ encoding: VietEncoding) throws -> String {
+            let bytes = try #require(VietConverter.fromUnicode(text, to: encoding))
+            return bytes.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "\\'" + String($0, radix: 16) }.joined()
+        }
+        let header =
+            "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Times New Roman;}{\\f1\\fcharset0 VNI-Times;}"
+            + "{\\f2\\fcharset0 .VnTimeH;}{\\f3\\fcharset0 .VnTime;}}"
+        // A letterhead cell: the agency in .VnTimeH, the number in Unicode, a line break, TỐI MẬT in
+        // VNI; a paragraph "Đổi mật khẩu" with its last words in .VnTime; one all in VNI.
+        let cell =
+            "{\\f2 \(try legacy("ỦY BAN", .tcvn3Upper))}\\par S\\u7889?: 1\\line{\\f1\\b \(try legacy("TỐI MẬT", .vni))}\\cell"
+        let body =
+            "\\trowd\\cellx3000\\cellx6000\\pard\\intbl \(cell)\\pard\\intbl X\\cell\\row"
+            + "\\pard \\u272?\\u7893?i {\\f3 \(try legacy("mật khẩu", .tcvn3))}\\par{\\f1 \(try legacy("Mật", .vni))}\\par"
+        let result = rtf(body, header: header)
+        #expect(texts(result) == ["ỦY BAN\nSố: 1\nTỐI MẬT", "X", "Đổi mật khẩu", "Ma\u{E4}t"])
+        #expect(result.units.map(\.fontName) == ["Times New Roman", "Times New Roman", "Times New Roman", "VNI-Times"])
+        #expect(result.units.first?.region == .letterheadLeft)
+        let report = SecrecyMatcher.match(result.units)
+        #expect(report.findings.map(\.placement) == [.letterheadLeftCell])
+        #expect(report.findings.map(\.level) == [.secret])
+        #expect(report.weak.isEmpty)
+    }
+
     // MARK: Hidden text
 
     @Test func hiddenTextIsStyledHiddenWhenAllItsRunsAre() {

@@ -78,6 +78,27 @@ def traps():
     return doc
 
 
+def mixed_fonts():
+    """A letterhead whose left cell mixes fonts: the agency and the number in a Unicode font, a line
+    break (RTF `\\line`), then TỐI MẬT typed in the legacy VNI font (`VNI-Times` "TOÁI MAÄT" read as
+    Windows-1252), bold and red."""
+    doc = Document()
+    table = doc.add_table(rows=1, cols=2)
+    left, right = table.cell(0, 0), table.cell(0, 1)
+    left.text = "UBND TỈNH QUẢNG NINH"
+    p = left.add_paragraph()
+    p.add_run("Số: 17/STTTT-VP").add_break()
+    run = p.add_run("TO\u00c1I MA\u00c4T")
+    run.font.name = "VNI-Times"
+    run.bold = True
+    run.font.color.rgb = RGBColor(0xFF, 0, 0)
+    left.add_paragraph("V/v triển khai kế hoạch")
+    right.text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    right.add_paragraph("Độc lập - Tự do - Hạnh phúc")
+    doc.add_paragraph("Kính gửi: Các phòng, ban thuộc Sở.")
+    return doc
+
+
 def declassified(hidden):
     """A letter stamped MẬT with a GIẢI MẬT stamp below it, shown or as hidden text (`w:vanish`, RTF `\\v`)."""
     doc = Document()
@@ -127,7 +148,7 @@ FODT = """<?xml version="1.0" encoding="UTF-8"?>
 def main():
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     with tempfile.TemporaryDirectory() as work:
-        for name, make in (("stamped", stamped), ("traps", traps)):
+        for name, make in (("stamped", stamped), ("traps", traps), ("mixed-fonts", mixed_fonts)):
             path = os.path.join(work, name + ".docx")
             make().save(path)
             subprocess.run(

@@ -81,6 +81,29 @@ def word_traps():
     return doc
 
 
+def word_mixed_fonts():
+    """A letterhead whose left cell mixes fonts: the agency and the number in a Unicode font, the
+    subject line typed in the TCVN3 lowercase font (`.VnTime` "V/v triÓn khai kÕ ho¹ch"), a line break
+    (a vertical tab in the .doc), then TUYỆT MẬT in the TCVN3 capitals font (`.VnTimeH` "TUYÖT MËT"),
+    bold and red; the right cell's "mật khẩu" in `.VnTime` ("mËt khÈu") beside Unicode text is no stamp."""
+    doc = Document()
+    table = doc.add_table(rows=1, cols=2)
+    left, right = table.cell(0, 0), table.cell(0, 1)
+    left.text = "UBND TỈNH QUẢNG NINH"
+    left.add_paragraph("Số: 16/STTTT-VP")
+    p = left.add_paragraph()
+    run = p.add_run("V/v tri\u00d3n khai k\u00d5 ho\u00b9ch")
+    run.font.name = ".VnTime"
+    run.add_break()
+    bold_red(p, "TUY\u00d6T M\u00cbT").font.name = ".VnTimeH"
+    right.text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    p = right.add_paragraph("Hướng dẫn đổi ")
+    p.add_run("m\u00cbt kh\u00c8u").font.name = ".VnTime"
+    doc.add_paragraph("Kính gửi: Các phòng, ban thuộc Sở.")
+    doc.add_paragraph("Sở Thông tin và Truyền thông đề nghị các đơn vị thực hiện nội dung sau.")
+    return doc
+
+
 # TCVN3 bytes (as RTF \'hh in a charset-0 font, which is how these documents were typed):
 # "tuyÖt mËt" in .VnTimeH shows TUYỆT MẬT; "mËt khÈu" in .VnTime is "mật khẩu".
 TCVN3_RTF = r"""{\rtf1\ansi\ansicpg1252\deff0
@@ -213,7 +236,7 @@ def main():
         return
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     with tempfile.TemporaryDirectory() as work:
-        for name, make in (("stamped", word_stamped), ("traps", word_traps)):
+        for name, make in (("stamped", word_stamped), ("traps", word_traps), ("mixed-fonts", word_mixed_fonts)):
             path = os.path.join(work, name + ".docx")
             make().save(path)
             shutil.copy(convert(soffice, work, path, "doc"), os.path.join(HERE, "libreoffice-" + name + ".doc"))

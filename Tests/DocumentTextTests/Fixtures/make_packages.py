@@ -114,6 +114,29 @@ def docx_vntime():
     return doc
 
 
+def docx_mixed_fonts():
+    """A letterhead whose left cell mixes fonts in one paragraph: the number in a Unicode font, a line
+    break, then TUYỆT MẬT typed in the legacy TCVN3 capitals font (`.VnTimeH` bytes "TUYÖT MËT" read as
+    Windows-1252), as when a stamp is copied from an old document; the right cell's "mật khẩu" in the
+    lowercase `.VnTime` ("mËt khÈu") beside Unicode text is no stamp."""
+    doc = Document()
+    table = letterhead(
+        doc,
+        ("UBND TỈNH QUẢNG NINH", "SỞ THÔNG TIN VÀ TRUYỀN THÔNG"),
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"),
+    )
+    p = table.cell(0, 0).add_paragraph()
+    p.add_run("Số: 16/STTTT-VP").add_break()
+    run = p.add_run("TUY\u00d6T M\u00cbT")
+    run.font.name = ".VnTimeH"
+    run.bold = True
+    run.font.color.rgb = RGBColor(0xFF, 0, 0)
+    p = table.cell(0, 1).add_paragraph("Hướng dẫn đổi ")
+    p.add_run("m\u00cbt kh\u00c8u").font.name = ".VnTime"
+    body(doc, 6)
+    return doc
+
+
 def docx_traps():
     doc = Document()
     doc.sections[0].header.paragraphs[0].text = "Độ mật: Thường"
@@ -410,7 +433,7 @@ def main():
             shutil.copy(os.path.join(work, base + "." + target_format.split(":")[0]), os.path.join(HERE, name))
 
         for name, make in (("header", docx_header), ("letterhead", docx_letterhead), ("bordered", docx_bordered),
-                           ("vntime", docx_vntime), ("traps", docx_traps)):
+                           ("vntime", docx_vntime), ("traps", docx_traps), ("mixed-fonts", docx_mixed_fonts)):
             path = os.path.join(HERE, "python-docx-%s.docx" % name)
             make().save(path)
         label(os.path.join(HERE, "python-docx-traps.docx"), os.path.join(HERE, "python-docx-labelled.docx"))
@@ -426,6 +449,7 @@ def main():
         odt_frame(os.path.join(HERE, "odfpy-frame.odt"))
         convert(os.path.join(HERE, "python-docx-letterhead.docx"), "odt", "libreoffice-letterhead.odt")
         convert(os.path.join(HERE, "python-docx-traps.docx"), "odt", "libreoffice-traps.odt")
+        convert(os.path.join(HERE, "python-docx-mixed-fonts.docx"), "odt", "libreoffice-mixed-fonts.odt")
         convert(os.path.join(HERE, "openpyxl-header.xlsx"), "ods", "libreoffice-header.ods")
         odp_odfpy(os.path.join(HERE, "odfpy-stamped.odp"))
         hostile(work)
