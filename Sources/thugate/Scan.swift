@@ -5,6 +5,7 @@ import Inspection
 import MIMECore
 import Policy
 import Quarantine
+import SMTPCore
 import Scanning
 import SecrecyMarks
 
@@ -18,7 +19,8 @@ struct Scan: ParsableCommand {
         abstract: "Parse messages and run the same rules as the proxy, offline.",
         discussion: """
             PATH is an .eml file or a directory (searched recursively for *.eml). JSON output is one \
-            object per line: {"file", "action", "findings": [{"rule", "detail", "part"}], "parts": [...], \
+            object per line: {"file", "action", "envelope": {"source", "mail_from", "rcpt_to"}, "findings": \
+            [{"rule", "detail", "part"}], "parts": [...], \
             "objects": [...], "secrecy": [{"part", "name", "format", "marks": [{"level", "strength", "placement", \
             "container", "page", "region", "matched", "context", "decoder"}], "declassified", "problems"}]}: \
             secrecy lists every document with a secrecy mark (strong, weak, or downgraded by GIẢI MẬT) or \
@@ -32,6 +34,15 @@ struct Scan: ParsableCommand {
 
     @Option(help: "text (a tree of the parts, for people) or json (one object per line).")
     var format: Format = .text
+
+    @Option(help: "The envelope sender to judge the messages with (<> for the null sender).")
+    var mailFrom: String?
+
+    @Option(
+        help:
+            "An envelope recipient (repeat for several). Without --mail-from / --rcpt-to the envelope comes from the message's X-ThuGate-Envelope-From/-To (an exported held message) or Return-Path and Delivered-To / X-Original-To fields, and otherwise there is none."
+    )
+    var rcptTo: [String] = []
 
     @Argument(help: "Files or directories of .eml files.")
     var paths: [String]
@@ -69,8 +80,11 @@ struct Scan: ParsableCommand {
                 continue
             }
             do {
-                let (result, message) = try inspector.inspectBlocking(bytes, envelope: nil)
-                emit(ScanReport(file: file, result: result, message: message), encoder: encoder)
+                let judged = ScanEnvelope.make(mailFrom: mailFrom, rcptTo: rcptTo, message: bytes)
+                let (result, message) = try inspector.inspectBlocking(bytes, envelope: judged.envelope)
+                var report = ScanReport(file: file, result: result, message: message)
+                report.envelope = ScanReport.EnvelopeReport(judged)
+                emit(report, encoder: encoder)
             } catch {
                 failures += 1
                 emit(ScanReport(file: file, error: "content scan failed: \(error)"), encoder: encoder)
@@ -179,8 +193,29 @@ struct ScanReport: Encodable {
         var problems: [String]
     }
 
+    /// The envelope the message was judged with, and where it came from.
+    struct EnvelopeReport: Encodable {
+        /// `options`, `x-thugate-envelope`, `return-path/delivered-to` or `none`.
+        var source: String
+        var mailFrom: String?
+        var rcptTo: [String]
+
+        init(_ judged: ScanEnvelope) {
+            source = judged.source.rawValue
+            mailFrom = judged.envelope.map { "<\($0.sender.address)>" }
+            rcptTo = judged.envelope?.recipients.map { "<\($0.address)>" } ?? []
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case source
+            case mailFrom = "mail_from"
+            case rcptTo = "rcpt_to"
+        }
+    }
+
     var file: String
     var action: String
+    var envelope: EnvelopeReport?
     var findings: [FindingReport]
     var parts: [PartReport]
     var objects: [ObjectReport]?
@@ -266,6 +301,9 @@ struct ScanReport: Encodable {
     var text: String {
         if let error { return "\(file): error: \(error)" }
         var lines = ["\(file): \(action)"]
+        if let envelope, envelope.source != ScanEnvelope.Source.none.rawValue {
+            lines.append("  envelope (\(envelope.source)): \(envelope.mailFrom ?? "<>") → \(envelope.rcptTo.joined(separator: ", "))")
+        }
         for part in parts {
             let root = part.part == "0" || parts.count == 1
             let depth = root ? 0 : part.part.split(separator: ".").count

@@ -6,6 +6,7 @@ Subject or any of the document; the notices survive a gateway killed while the u
 Ordinary words containing "mật" pass. Documents are made by real writers (LibreOffice)."""
 
 import email
+import json
 import smtplib
 import subprocess
 import time
@@ -279,3 +280,27 @@ def test_a_document_that_cannot_be_read_is_held_when_it_leaves_the_state_system(
     assert wait_until(lambda: any(m["rcpt_tos"] == ["lanhdao@quangninh.gov.vn"] for m in upstream.messages))
     delivered = next(m for m in upstream.messages if m["rcpt_tos"] == ["lanhdao@quangninh.gov.vn"])["content"]
     assert b"secrecy-unchecked" in delivered
+
+
+def test_scan_judges_with_the_envelope_it_is_given_or_finds(tmp_path):
+    bomb = (FIXTURES / "packages" / "hostile-bomb.docx").read_bytes()
+    eml = tmp_path / "bao-cao.eml"
+    eml.write_bytes(message("Báo cáo", attachment=bomb, filename="bao-cao.docx",
+                            subtype="vnd.openxmlformats-officedocument.wordprocessingml.document"))
+
+    def scan(*args, path=eml):
+        result = subprocess.run([str(BINARY), "scan", "--format", "json", *args, str(path)], capture_output=True, timeout=120)
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        return json.loads(result.stdout.decode().splitlines()[-1])
+
+    out = scan("--mail-from", "vanthu@quangninh.gov.vn", "--rcpt-to", "doitac@example.com")
+    assert out["envelope"] == {"source": "options", "mail_from": "<vanthu@quangninh.gov.vn>", "rcpt_to": ["<doitac@example.com>"]}
+    assert out["action"] == "quarantine" and [f["rule"] for f in out["findings"]] == ["secrecy-unchecked-outbound"], out
+    inside = scan("--mail-from", "vanthu@quangninh.gov.vn", "--rcpt-to", "lanhdao@hoabinh.gov.vn")
+    assert inside["action"] == "accept" and [f["rule"] for f in inside["findings"]] == ["secrecy-unchecked"], inside
+    # No options: a delivering MTA's Return-Path and Delivered-To, and the output says so.
+    traced = tmp_path / "traced.eml"
+    traced.write_bytes(b"Return-Path: <vanthu@quangninh.gov.vn>\r\nDelivered-To: doitac@example.com\r\n" + eml.read_bytes())
+    out = scan(path=traced)
+    assert out["envelope"]["source"] == "return-path/delivered-to" and out["action"] == "quarantine", out
+    assert scan()["envelope"] == {"source": "none", "rcpt_to": []}
