@@ -6,7 +6,8 @@ import TOMLKit
 extension ConfigReader {
     /// `[[agency]]` tables: each needs `id`, `name` and `domains`; `local_part_suffixes`, `addresses`,
     /// `officer` and `notify` are optional. Ids are unique, and no address is claimed by two agencies.
-    func agencies(_ value: any TOMLValueConvertible) throws(ConfigError) -> AgencyDirectory {
+    /// The directory carries `domains` (`[domains]`).
+    func agencies(_ value: any TOMLValueConvertible, domains: StateDomains) throws(ConfigError) -> AgencyDirectory {
         guard let array = value.array else {
             throw ConfigError(file: file, line: line(of: "agency", in: nil), key: "agency", message: "expected [[agency]] tables")
         }
@@ -67,7 +68,7 @@ extension ConfigReader {
             sections.append(s)
         }
         do {
-            return try AgencyDirectory(agencies)
+            return try AgencyDirectory(agencies, domains: domains)
         } catch {
             let key: String
             switch error.kind {
@@ -77,6 +78,37 @@ extension ConfigReader {
             }
             throw sections[error.index].error(key, error.description)
         }
+    }
+
+    static let domainKeys: Set<String> = ["own", "state_suffixes"]
+
+    /// `[domains]`: `own` (the deployment's own domains) and `state_suffixes` (`gov.vn` unless
+    /// set), each a list of lowercase domains without `*.` (each covers its subdomains). A key
+    /// not in the file keeps its value in `domains`.
+    func domains(_ s: Section, into domains: inout StateDomains) throws(ConfigError) {
+        func entries(_ key: String, example: String) throws(ConfigError) -> [String]? {
+            guard let list = try s.stringList(key) else { return nil }
+            for text in list where !StateDomains.isValidEntry(text) {
+                let why: String
+                if text.hasPrefix("*.") {
+                    why = "write \"\(text.dropFirst(2))\": a domain here covers its subdomains already"
+                } else if StateDomains.isValidEntry(text.lowercased()) {
+                    why = "write it in lowercase, \"\(text.lowercased())\""
+                } else if text.hasSuffix("."), StateDomains.isValidEntry(String(text.dropLast())) {
+                    why = "write it without the final dot, \"\(text.dropLast())\""
+                } else {
+                    why =
+                        "expected a domain of at least two labels (ASCII letters, digits, inner hyphens; an IDN as its xn-- form),"
+                        + " e.g. \"\(example)\""
+                }
+                throw s.error(key, "\"\(text)\" is not a domain: \(why)")
+            }
+            return list
+        }
+        let own = try entries("own", example: "hoabinh.gov.vn") ?? domains.own
+        let suffixes = try entries("state_suffixes", example: "gov.vn") ?? domains.stateSuffixes
+        // Both lists hold only entries checked above, so this never fails.
+        if let read = StateDomains(own: own, stateSuffixes: suffixes) { domains = read }
     }
 
     /// Notification addresses: each a mailbox with a domain, as a RCPT TO path would take it.

@@ -89,7 +89,14 @@ public struct GatewayConfig: Sendable, Equatable {
     /// Limits of the MIME parser (`[mime]`).
     public var mime = MIMELimits()
     /// `[[agency]]`: the agencies whose mail passes through, and the address lookup. None built in.
+    /// It carries `[domains]` (``domains``).
     public var agencies = AgencyDirectory()
+    /// `[domains]`: the deployment's own domains and the state-issued suffixes (`gov.vn`). Kept in
+    /// ``agencies`` (one copy), so every owner it answers is judged by them.
+    public var domains: StateDomains {
+        get { agencies.domains }
+        set { agencies.domains = newValue }
+    }
     public var logLevel = "info"
     /// `[notify]`: notices of findings (who, how, the outbox's retries).
     public var notify = NotifySettings()
@@ -389,16 +396,20 @@ extension GatewayConfig {
                 config.logLevel = v
             }
         }
-        if let value = table["agency"] { config.agencies = try reader.agencies(value) }
+        try reader.section(table, "domains", known: ConfigReader.domainKeys) { (s) throws(ConfigError) in
+            try reader.domains(s, into: &config.agencies.domains)
+        }
+        if let value = table["agency"] { config.agencies = try reader.agencies(value, domains: config.agencies.domains) }
         if let value = table["notify"] { try reader.notify(value, into: &config.notify) }
         try reader.section(table, "documents", known: ConfigReader.documentKeys) { (s) throws(ConfigError) in
             try reader.documents(s, into: &config.documents)
             try reader.documentBudget(s, into: &config.scan.limits.secrecy)
         }
-        for key in table.keys
-        where !["server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify", "documents"]
-            .contains(key)
-        {
+        let sections = [
+            "server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify", "documents",
+            "domains",
+        ]
+        for key in table.keys where !sections.contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
         }
         return config

@@ -15,7 +15,9 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         let config = try options.load()
         print("\(options.config ?? "built-in defaults"): OK (listen \(config.server.listen), upstream \(config.upstream.url))")
-        // One line per agency: what it claims and who is told, so a typo in a domain shows here.
+        // `[domains]` when it says more than the built-in gov.vn, then one line per agency: what it
+        // claims and who is told, so a typo in a domain shows here.
+        if config.domains != StateDomains() { print(Self.line(config.domains)) }
         for agency in config.agencies.agencies {
             print(Self.line(agency))
         }
@@ -28,6 +30,12 @@ struct CheckConfig: ParsableCommand {
             printError("thugate: \(error)")
             throw ExitCode(78)
         }
+    }
+
+    /// `domains: own hoabinh.gov.vn; state-issued gov.vn, hoabinh.vn`
+    static func line(_ domains: StateDomains) -> String {
+        func list(_ items: [String]) -> String { items.isEmpty ? "-" : items.joined(separator: ", ") }
+        return "domains: own \(list(domains.own)); state-issued \(list(domains.stateSuffixes))"
     }
 
     /// `agency quangninh "UBND tỉnh Quảng Ninh": quangninh.gov.vn, *.quangninh.gov.vn; officer a@b; notify -`

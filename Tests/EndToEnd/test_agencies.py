@@ -129,3 +129,16 @@ def test_serve_with_agencies_relays_and_keeps_its_log_line(tmp_path, upstream):
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def test_check_config_prints_the_domains_and_names_a_bad_entry(tmp_path):
+    config = tmp_path / "thugate.toml"
+    config.write_text(TWO_AGENCIES + '\n[domains]\nown = ["hoabinh.gov.vn"]\nstate_suffixes = ["gov.vn", "dcs.vn"]\n')
+    result = check_config(config)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "domains: own hoabinh.gov.vn; state-issued gov.vn, dcs.vn"
+    config.write_text('[domains]\nown = []\n\nstate_suffixes = ["*.gov.vn"]\n')
+    result = check_config(config)
+    assert result.returncode == 78
+    assert (f'{config}:4: domains.state_suffixes: "*.gov.vn" is not a domain: write "gov.vn": a domain here covers '
+            'its subdomains already') in result.stderr

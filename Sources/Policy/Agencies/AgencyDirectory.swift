@@ -109,8 +109,9 @@ public struct DomainPattern: Sendable, Hashable, CustomStringConvertible {
 public struct AddressOwner: Sendable, Hashable {
     /// The id of the configured agency that claims the address.
     public var agency: String?
-    /// Issued by a state agency: a configured agency's, or any address under `gov.vn` (configured
-    /// or not). The forwarding rule (QĐ 40/2022 Đ14 k8) and the reports tell these apart.
+    /// Issued by a state agency: a configured agency's, or any address at a domain of
+    /// ``StateDomains`` (`[domains]`: the own domains and the state suffixes, `gov.vn` by default),
+    /// configured or not. The forwarding rule (QĐ 40/2022 Đ14 k8) and the reports tell these apart.
     public var stateIssued: Bool
 
     public init(agency: String?, stateIssued: Bool) {
@@ -179,6 +180,9 @@ public struct MessageParties: Sendable, Equatable {
 /// `*.gov.vn`. Local parts are compared without case, a quoted one (`"an.q4"@tphcm.gov.vn`,
 /// RFC 5321 4.1.2) by its content. `<>`, an address without a domain (`<postmaster>`) and one with
 /// an address literal belong to no agency.
+///
+/// It carries ``domains`` (`[domains]`), so every owner it answers says whether the address is
+/// state-issued as the configuration has it.
 /// - SeeAlso: RFC 5321 4.1.2 (`Mailbox`, `Quoted-string`), 4.5.5 (the null reverse path).
 public struct AgencyDirectory: Sendable, Equatable {
     /// Two agencies claim the same addresses.
@@ -214,20 +218,24 @@ public struct AgencyDirectory: Sendable, Equatable {
     }
 
     public let agencies: [Agency]
+    /// The own domains and the state suffixes (`[domains]`): which addresses outside the agencies
+    /// are state-issued.
+    public var domains: StateDomains
     /// Pattern → (suffix, or "" for the whole domain) → index in `agencies`.
     private let claims: [DomainPattern: [String: Int]]
     /// `local@domain`, lowercased, local part unquoted → index in `agencies`.
     private let mailboxes: [String: Int]
 
-    public init() {
+    public init(domains: StateDomains = StateDomains()) {
         agencies = []
+        self.domains = domains
         claims = [:]
         mailboxes = [:]
     }
 
     /// Throws on two agencies (or one, twice) claiming the same addresses. Duplicate ids are the
     /// caller's to report: they cannot be told apart here.
-    public init(_ agencies: [Agency]) throws(Conflict) {
+    public init(_ agencies: [Agency], domains: StateDomains = StateDomains()) throws(Conflict) {
         var claims: [DomainPattern: [String: Int]] = [:]
         var mailboxes: [String: Int] = [:]
         for (index, agency) in agencies.enumerated() {
@@ -255,11 +263,12 @@ public struct AgencyDirectory: Sendable, Equatable {
             }
         }
         self.agencies = agencies
+        self.domains = domains
         self.claims = claims
         self.mailboxes = mailboxes
     }
 
-    public static func == (a: AgencyDirectory, b: AgencyDirectory) -> Bool { a.agencies == b.agencies }
+    public static func == (a: AgencyDirectory, b: AgencyDirectory) -> Bool { a.agencies == b.agencies && a.domains == b.domains }
 
     public subscript(id: String) -> Agency? { agencies.first { $0.id == id } }
 
@@ -289,19 +298,11 @@ public struct AgencyDirectory: Sendable, Equatable {
     public func owner(of address: MailAddress) -> AddressOwner {
         if let agency = agency(for: address) { return AddressOwner(agency: agency.id, stateIssued: true) }
         guard let (_, domain) = Self.split(address) else { return .outside }
-        return AddressOwner(agency: nil, stateIssued: Self.isStateDomain(domain))
+        return AddressOwner(agency: nil, stateIssued: domains.isStateIssued(domain: domain))
     }
 
     public func parties(sender: MailAddress, recipients: [MailAddress]) -> MessageParties {
         MessageParties(sender: owner(of: sender), recipients: recipients.map(owner(of:)))
-    }
-
-    /// `gov.vn` and every domain under it: all of `*.gov.vn` is state-issued.
-    /// - SeeAlso: QĐ 40/2022 (Quảng Ninh) Đ14 k8; QĐ 70/2009 (Đồng Nai) Đ11 k2.
-    public static func isStateDomain(_ domain: String) -> Bool {
-        var d = domain.lowercased()
-        if d.hasSuffix(".") { d.removeLast() }
-        return d == "gov.vn" || d.hasSuffix(".gov.vn")
     }
 
     /// The local part (unquoted, lowercased) and the domain (lowercased, without a final dot), or

@@ -6,7 +6,7 @@ extension Finding.RuleID {
 
 /// A document that could not be fully checked for state-secret stamps (see
 /// ``SecrecyUncheckedRule``), sent from a state-issued mailbox (a configured agency's, or any
-/// under `gov.vn`) to at least one mailbox that is not: where an unseen stamp would leave the
+/// under a ``StateDomains`` entry, `gov.vn` by default) to at least one mailbox that is not: where an unseen stamp would leave the
 /// state system, so it is held for review by default.
 /// - SeeAlso: QĐ 40/2022/QĐ-UBND (Quảng Ninh) Đ11 k2, Đ14 k8; Luật 117/2025/QH15.
 public struct SecrecyUncheckedOutboundRule: Rule {

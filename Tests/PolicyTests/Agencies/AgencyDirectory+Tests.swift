@@ -96,7 +96,62 @@ import Testing
         ("gmail.com", false), ("govvn.vn", false), ("xgov.vn", false), ("gov.vn.evil.com", false), ("", false),
     ])
     func stateDomains(domain: String, state: Bool) {
-        #expect(AgencyDirectory.isStateDomain(domain) == state)
+        #expect(StateDomains().isStateIssued(domain: domain) == state)
+        #expect(AgencyDirectory().domains.isStateIssued(domain: domain) == state)
+        #expect(!StateDomains().isOwn(domain: domain))
+    }
+
+    static let hoaBinh = StateDomains(own: ["hoabinh.gov.vn", "hoabinh.vn"], stateSuffixes: ["gov.vn", "dcs.vn"])!
+
+    @Test(arguments: [
+        // Own domains: the domain itself and every domain under it.
+        ("hoabinh.gov.vn", true, true), ("sotttt.hoabinh.gov.vn", true, true), ("HoaBinh.VN.", true, true),
+        ("a.b.hoabinh.vn", true, true), ("xhoabinh.vn", false, false), ("hoabinh.vn.evil.com", false, false),
+        // Under a state suffix but not the deployment's own.
+        ("dongnai.gov.vn", false, true), ("gov.vn", false, true),
+        // An added suffix.
+        ("dcs.vn", false, true), ("tinhuy.dcs.vn", false, true), ("xdcs.vn", false, false),
+        ("gmail.com", false, false), ("vn", false, false), ("", false, false),
+    ])
+    func ownDomainsAndAddedSuffixes(domain: String, own: Bool, state: Bool) {
+        #expect(Self.hoaBinh.isOwn(domain: domain) == own)
+        #expect(Self.hoaBinh.isStateIssued(domain: domain) == state)
+    }
+
+    @Test func anOwnDomainOutsideTheSuffixesIsStateIssued() throws {
+        let domains = try #require(StateDomains(own: ["ubnd-hoabinh.vn"], stateSuffixes: []))
+        #expect(domains.isStateIssued(domain: "mail.ubnd-hoabinh.vn"))
+        #expect(!domains.isStateIssued(domain: "hoabinh.gov.vn"))
+        let directory = try AgencyDirectory([Self.quangNinh], domains: domains)
+        // A configured agency's address is state-issued whatever the suffixes say.
+        #expect(directory.owner(of: MailAddress("an@quangninh.gov.vn")) == AddressOwner(agency: "quangninh", stateIssued: true))
+        #expect(directory.owner(of: MailAddress("an@ubnd-hoabinh.vn")) == AddressOwner(agency: nil, stateIssued: true))
+        #expect(directory.owner(of: MailAddress("an@dongnai.gov.vn")) == .outside)
+    }
+
+    @Test func theDirectoryJudgesPartiesByItsDomains() throws {
+        let directory = try AgencyDirectory([Self.quangNinh], domains: Self.hoaBinh)
+        let parties = directory.parties(
+            sender: MailAddress("a@quangninh.gov.vn"),
+            recipients: [MailAddress("b@tinhuy.dcs.vn"), MailAddress("c@gmail.com"), MailAddress("d@hoabinh.vn")]
+        )
+        #expect(parties.recipients.map(\.stateIssued) == [true, false, true])
+        #expect(parties.recipientAgencies == [nil, nil, nil])
+        #expect(Self.directory().parties(sender: MailAddress("a@tinhuy.dcs.vn"), recipients: []).sender == .outside)
+        // Equal directories have equal domains.
+        #expect(try AgencyDirectory([Self.quangNinh], domains: Self.hoaBinh) == directory)
+        #expect(try AgencyDirectory([Self.quangNinh]) != directory)
+    }
+
+    @Test(arguments: [
+        ("hoabinh.gov.vn", true), ("xn--bcher-kva.vn", true), ("a-b.vn", true),
+        ("HoaBinh.gov.vn", false), ("*.gov.vn", false), ("gov.vn.", false), ("vn", false), ("", false),
+        ("hoa binh.vn", false), ("-a.vn", false), ("a..vn", false), ("[1.2.3.4]", false), ("hòabình.vn", false),
+    ])
+    func entriesAreLowercaseHostNames(text: String, valid: Bool) {
+        #expect(StateDomains.isValidEntry(text) == valid)
+        #expect((StateDomains(own: [text]) != nil) == valid)
+        #expect((StateDomains(own: [], stateSuffixes: [text]) != nil) == valid)
     }
 
     @Test func ownersAreStateIssuedForEveryGovVNAddress() {
