@@ -156,8 +156,8 @@ public enum ForwardingSignals {
     /// `Auto-Submitted: auto-generated`. Exchange writes the same on out-of-office and rule
     /// replies, so an automatic reply is excluded first.
     ///
-    /// - SeeAlso: real blocks in zammad/zammad spec (the Exchange-style `X-MS-Exchange-Inbox-Rules-Loop`
-    ///   regular message), the Mailbox Rules Agent block in a public PHP auto-reply test
+    /// - SeeAlso: zammad/zammad spec/models/channel/filter/out_of_office_check_spec.rb (an
+    ///   `X-MS-Exchange-Inbox-Rules-Loop` alone is a regular message), the Mailbox Rules Agent block in a public PHP auto-reply test
     ///   (`X-MS-Exchange-Inbox-Rules-Loop: …@selwyn.govt.nz`, `auto-submitted: auto-generated`);
     ///   the agent names (Mailbox Rules Agent, Transport Rule Agent, Journal Agent) in
     ///   Exchange's `CheckAndStampInSubmission` (X-MS-Exchange-Generated-Message-Source).
@@ -334,8 +334,9 @@ public enum ForwardingSignals {
     /// a message (`In-Reply-To`). A rule that redirects keeps the original From; one that
     /// forwards starts a new message without `In-Reply-To`.
     ///
-    /// - SeeAlso: RFC 3834 5.2; Znuny4OTRS-OutOfOfficeFilter and zammad's out-of-office check
-    ///   (the same header list).
+    /// - SeeAlso: RFC 3834 5.2; zammad/zammad app/models/channel/filter/out_of_office_check.rb
+    ///   (its Exchange test, `X-Auto-Response-Suppress: All` with the Rules-Loop stamp, is not taken:
+    ///   rule forwards can carry that pair too).
     static func isAutoReply(_ fields: HeaderReader) -> Bool {
         if fields.values("Auto-Submitted").contains(where: { autoSubmittedKeyword($0) == "auto-replied" }) { return true }
         if fields.values("Precedence").contains(where: { $0.lowercased() == "auto_reply" }) { return true }
