@@ -32,7 +32,8 @@ public enum ForwardingSignals {
         in bytes: UnsafeRawBufferPointer
     ) -> [ForwardingEvidence] {
         let fields = HeaderReader(header: header, bytes: bytes)
-        return evidence(sender: sender, recipients: recipients, fields: fields, exclusions: exclusions(sender: sender, fields: fields))
+        let excluded = exclusions(sender: sender, recipients: recipients, fields: fields)
+        return evidence(sender: sender, recipients: recipients, fields: fields, exclusions: excluded)
     }
 
     /// The same, on a parsed message; calendar replies are found in any part.
@@ -44,25 +45,33 @@ public enum ForwardingSignals {
         guard let root = message.parts.first else { return [] }
         return message.bytes.withUnsafeBytes { bytes in
             let fields = HeaderReader(header: root.header, bytes: bytes)
-            var excluded = exclusions(sender: sender, fields: fields)
+            var excluded = exclusions(sender: sender, recipients: recipients, fields: fields)
             if !excluded.contains(.calendarReply), message.parts.contains(where: isCalendarReply) { excluded.append(.calendarReply) }
             return evidence(sender: sender, recipients: recipients, fields: fields, exclusions: excluded)
         }
     }
 
-    /// Which negatives of issue 13 the message is (none for most mail).
+    /// Which negatives of issue 13 the message is (none for most mail). The recipients, when
+    /// given, let a VERP envelope sender (one recipient encoded in it) be recognized.
     public static func exclusions(
         envelopeSender sender: MailAddress?,
+        recipients: [MailAddress] = [],
         header: HeaderSection,
         in bytes: UnsafeRawBufferPointer
     ) -> [ForwardingExclusion] {
-        exclusions(sender: sender, fields: HeaderReader(header: header, bytes: bytes))
+        exclusions(sender: sender, recipients: recipients, fields: HeaderReader(header: header, bytes: bytes))
     }
 
     /// The same, on a parsed message; calendar replies are found in any part.
-    public static func exclusions(envelopeSender sender: MailAddress?, message: ParsedMessage) -> [ForwardingExclusion] {
+    public static func exclusions(
+        envelopeSender sender: MailAddress?,
+        recipients: [MailAddress] = [],
+        message: ParsedMessage
+    ) -> [ForwardingExclusion] {
         guard let root = message.parts.first else { return [] }
-        var excluded = message.bytes.withUnsafeBytes { exclusions(sender: sender, fields: HeaderReader(header: root.header, bytes: $0)) }
+        var excluded = message.bytes.withUnsafeBytes {
+            exclusions(sender: sender, recipients: recipients, fields: HeaderReader(header: root.header, bytes: $0))
+        }
         if !excluded.contains(.calendarReply), message.parts.contains(where: isCalendarReply) { excluded.append(.calendarReply) }
         return excluded
     }
@@ -316,7 +325,7 @@ public enum ForwardingSignals {
 
     // MARK: - Exclusions
 
-    static func exclusions(sender: MailAddress?, fields: HeaderReader) -> [ForwardingExclusion] {
+    static func exclusions(sender: MailAddress?, recipients: [MailAddress], fields: HeaderReader) -> [ForwardingExclusion] {
         var found: [ForwardingExclusion] = []
         if isAutoReply(fields) { found.append(.autoReply) }
         if sender?.isNull == true { found.append(.nullSender) }
@@ -324,7 +333,7 @@ public enum ForwardingSignals {
         if type?.value.lowercased() == "multipart/report" { found.append(.report) }
         if let type, type.value.lowercased() == "text/calendar", type["method"]?.uppercased() == "REPLY" { found.append(.calendarReply) }
         if isMailingList(fields) { found.append(.mailingList) }
-        if isBulk(fields, sender: sender) { found.append(.bulk) }
+        if isBulk(fields, sender: sender, recipients: recipients) { found.append(.bulk) }
         return found
     }
 
@@ -363,9 +372,24 @@ public enum ForwardingSignals {
     ///
     /// - SeeAlso: rspamd/rspamd rules/misc.lua (the `ENVFROM_VERP` check, exempting SRS and
     ///   Google's `+caf_=`); https://datatracker.ietf.org/doc/html/draft-levine-smtp-batv-01.
-    static func isBulk(_ fields: HeaderReader, sender: MailAddress?) -> Bool {
+    static func isBulk(_ fields: HeaderReader, sender: MailAddress?, recipients: [MailAddress]) -> Bool {
         if fields.values("Precedence").contains(where: { ["bulk", "junk"].contains($0.lowercased()) }) { return true }
-        return sender.map(isBounceAddress) ?? false
+        guard let sender else { return false }
+        return isBounceAddress(sender) || isVERP(sender, recipients: recipients)
+    }
+
+    /// VERP: the one recipient, its `@` written `=`, inside the sender's local part
+    /// (`list-bounces+nvb=hoabinh.gov.vn@lists.example`). Gmail's `+caf_=` and SRS encode an
+    /// address the same way and are signals, not bounces.
+    ///
+    /// - SeeAlso: rspamd/rspamd rules/misc.lua `ENVFROM_VERP`; https://cr.yp.to/proto/verp.txt.
+    static func isVERP(_ sender: MailAddress, recipients: [MailAddress]) -> Bool {
+        // VERP is one envelope per recipient.
+        guard recipients.count == 1, let at = sender.address.lastIndex(of: "@") else { return false }
+        let local = sender.address[..<at].lowercased()
+        let verp = recipients[0].address.lowercased().replacing("@", with: "=")
+        guard !verp.isEmpty, local.contains(verp) else { return false }
+        return !local.contains("+caf_=") && !local.hasPrefix("srs0") && !local.hasPrefix("srs1") && !local.contains("+srs=")
     }
 
     /// An ESP/VERP bounce address (never SRS or Gmail forwarding, which are signals).

@@ -550,6 +550,31 @@ enum ForwardingFixture {
         #expect(!ForwardingSignals.isBounceAddress(MailAddress("SRS0=h=t=example.com=a@f.example")))
     }
 
+    /// VERP: an envelope per recipient, the recipient encoded in the bounce address, with a
+    /// Delivered-To the list host kept: bulk, so the weak trace goes; Gmail's `+caf_=` encodes the
+    /// same way and stays a signal.
+    @Test func verpSender() {
+        let text = "Delivered-To: tin@lists.example.vn\nFrom: Ban tin <tin@example.vn>\nSubject: x\n\nx\n"
+        let verp = "tin+nvb=hoabinh.gov.vn@lists.example.vn"
+        #expect(ForwardingFixture.evidence(text, from: verp, to: ["nvb@hoabinh.gov.vn"]).isEmpty)
+        #expect(
+            ForwardingSignals.exclusions(
+                envelopeSender: MailAddress(verp),
+                recipients: [MailAddress("nvb@hoabinh.gov.vn")],
+                message: ForwardingFixture.message(text)
+            ) == [.bulk]
+        )
+        // With two recipients it is not VERP, and the Delivered-To elsewhere is evidence again.
+        #expect(
+            ForwardingFixture.evidence(text, from: verp, to: ["nvb@hoabinh.gov.vn", "x@hoabinh.gov.vn"]).map(\.signal) == [
+                .deliveredElsewhere
+            ]
+        )
+        #expect(
+            !ForwardingSignals.isVERP(MailAddress("a+caf_=nvb=hoabinh.gov.vn@gmail.com"), recipients: [MailAddress("nvb@hoabinh.gov.vn")])
+        )
+    }
+
     // MARK: - Reading values
 
     @Test func cafSenderDecoding() {
