@@ -97,7 +97,9 @@ public final class MessageInspector: Sendable {
         let parsed = MIMEParser.parse(bytes, limits: limits)
         let content = try scanner?.scan(parsed)
         let parties = envelope.map { agencies.parties(sender: $0.sender, recipients: $0.recipients) }
-        let judged = ruleSet.evaluate(RuleInput(envelope: envelope, message: parsed, content: content, parties: parties))
+        let judged = ruleSet.evaluate(
+            RuleInput(envelope: envelope, message: parsed, content: content, parties: parties, agencies: agencies)
+        )
         var result = InspectionResult(verdict: judged.verdict, findings: judged.findings, content: content)
         // Transforms after the verdict: only what is delivered (or tagged) is rewritten.
         switch result.verdict {

@@ -74,12 +74,22 @@ public struct RuleInput: Sendable {
     /// Who the envelope's addresses belong to (the agencies, state-issued or not); nil without an
     /// envelope.
     public var parties: MessageParties?
+    /// The agencies and the state-issued domains (`[[agency]]`, `[domains]`), for rules that judge
+    /// mailboxes other than the envelope's (a forwarder named in a header).
+    public var agencies: AgencyDirectory
 
-    public init(envelope: Envelope?, message: ParsedMessage, content: ContentReport? = nil, parties: MessageParties? = nil) {
+    public init(
+        envelope: Envelope?,
+        message: ParsedMessage,
+        content: ContentReport? = nil,
+        parties: MessageParties? = nil,
+        agencies: AgencyDirectory = AgencyDirectory()
+    ) {
         self.envelope = envelope
         self.message = message
         self.content = content
         self.parties = parties
+        self.agencies = agencies
     }
 }
 

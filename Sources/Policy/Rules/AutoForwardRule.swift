@@ -1,0 +1,71 @@
+import MIMECore
+import SMTPCore
+
+extension Finding.RuleID {
+    public static let autoForward = Finding.RuleID(rawValue: "auto-forward")
+}
+
+/// Mail a machine forwarded between a state-issued mailbox and one that is not, either way: a
+/// forwarding system's trace (``ForwardingSignals``: Gmail, Exchange, Zimbra, Sieve, `.forward`,
+/// SRS, `Auto-Submitted: auto-forwarded`, `Resent-*`) on a message whose forwarding mailbox and a
+/// recipient are on the two sides of the state system. The forwarding mailbox is the one the trace
+/// names, else the envelope sender (a forwarder rewrites it to its own). A person's "Fwd:",
+/// replies, auto-replies, reports, calendar replies, lists and bulk mail are no evidence, and
+/// forwarding between two state-issued mailboxes is allowed. Which mailboxes are state-issued is
+/// `[domains]` and `[[agency]]`.
+///
+/// The whole message is refused when any recipient is on the other side (refusing only those
+/// recipients is a later step).
+/// - SeeAlso: QĐ 40/2022/QĐ-UBND (Quảng Ninh) Đ14 k8: no automatic forwarding from the official
+///   mailbox to mailboxes not issued by a state agency, or the reverse.
+public struct AutoForwardRule: Rule {
+    public static let declaration = RuleDeclaration(
+        id: .autoForward,
+        order: 1300,
+        configKey: "auto_forward",
+        defaultAction: .reject,
+        needsContentScan: false,
+        refusal: Refusal(
+            550,
+            EnhancedStatus(5, 7, 1),
+            vi: "Không được tự động chuyển tiếp thư giữa hộp thư công vụ và hộp thư ngoài hệ thống nhà nước",
+            en: "Automatic forwarding between state and non-state mailboxes is not allowed",
+            article: "QĐ 40/2022 Đ14 k8",
+            namesPart: false
+        )
+    ) { _ in AutoForwardRule() }
+
+    public init() {}
+
+    public func evaluate(_ input: RuleInput) -> [Finding] {
+        guard let envelope = input.envelope, let parties = input.parties, !envelope.recipients.isEmpty else { return [] }
+        let evidence = ForwardingSignals.evidence(envelopeSender: envelope.sender, recipients: envelope.recipients, message: input.message)
+        guard !evidence.isEmpty else { return [] }
+        // The forwarding mailbox: the one a trace names (its domain for SRS), else the envelope sender.
+        let named = evidence.compactMap(\.forwarder).first
+        let forwarderState: Bool
+        let forwarder: String
+        if let named {
+            forwarder = named
+            let domain = named.split(separator: "@", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            forwarderState =
+                named.hasPrefix("@")
+                ? input.agencies.domains.isStateIssued(domain: domain) : input.agencies.owner(of: MailAddress(named)).stateIssued
+        } else {
+            forwarder = envelope.sender.address
+            forwarderState = parties.sender.stateIssued
+        }
+        let across = zip(envelope.recipients, parties.recipients).filter { $0.1.stateIssued != forwarderState }.map(\.0.address)
+        guard !across.isEmpty else { return [] }
+        let signals = Array(Set(evidence.map(\.signal.rawValue))).sorted().joined(separator: ", ")
+        let direction = forwarderState ? "from the state mailbox" : "from the non-state mailbox"
+        let to = across.prefix(5).map { "<\($0)>" }.joined(separator: ", ") + (across.count > 5 ? " and \(across.count - 5) more" : "")
+        return [
+            Finding(
+                .autoForward,
+                detail:
+                    "automatically forwarded (\(signals)) \(direction) <\(forwarder)> to \(forwarderState ? "non-state" : "state") \(to)"
+            )
+        ]
+    }
+}
