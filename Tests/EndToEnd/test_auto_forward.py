@@ -4,27 +4,13 @@ into a state mailbox, is refused with 550 5.7.1; a forward between state mailbox
 "Fwd:" are delivered unchanged. Header blocks are shaped after what each system writes (see
 Sources/Policy/Forwarding)."""
 
-import smtplib
-
 from conftest import strip_trace
+from test_state_secret import send
 
 
 def start(gateway_factory, upstream):
     url = f"smtp://127.0.0.1:{upstream.port}"
     return gateway_factory(url, upstream={"url": url})
-
-
-def send(gateway, data, sender, recipients):
-    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=60) as client:
-        client.ehlo("mx.test")
-        client.mail(sender)
-        for rcpt in recipients:
-            client.rcpt(rcpt)
-        try:
-            code, text = client.data(data)
-        except smtplib.SMTPDataError as error:
-            code, text = error.smtp_code, error.smtp_error
-        return code, text.decode("utf-8", "replace")
 
 
 def message(headers, body=b"Kinh gui anh.\r\n"):
