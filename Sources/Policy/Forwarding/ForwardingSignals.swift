@@ -100,6 +100,19 @@ public enum ForwardingSignals {
             found += srsSender(sender)
             found += autoSubmittedForwarded(fields)
             found += resent(fields)
+        } else if exclusions.allSatisfy({ $0 == .mailingList || $0 == .bulk }) {
+            // A list message or bulk mail that a `.forward` or an alias sent on: the forwarder's
+            // SRS sender is no list's or sender's, and a Delivered-To naming a mailbox other than the
+            // list's own address or the sender's is where it was delivered before it was forwarded.
+            // The list's own addresses, and the sender's (a VERP bounce address `list+rcpt=…@host`
+            // is the list's mailbox with a detail).
+            var list = listAddresses(fields)
+            if let sender, !sender.isNull { list.insert(normalizedMailbox(sender.address)) }
+            found += deliveredElsewhere(fields, recipients: recipients).filter { evidence in
+                guard let mailbox = evidence.forwarder else { return false }
+                return !list.contains(normalizedMailbox(mailbox))
+            }
+            found += srsSender(sender)
         }
         return found
     }
@@ -268,6 +281,27 @@ public enum ForwardingSignals {
             found.append(ForwardingEvidence(.deliveredElsewhere, field: "Delivered-To", value: clip(value), forwarder: mailbox))
         }
         return found
+    }
+
+    /// The list's own mailboxes: `List-Post: <mailto:list@host>` and `List-Id: <list.host>` read
+    /// as `list@host` (RFC 2369, RFC 2919), normalized like a Delivered-To mailbox.
+    static func listAddresses(_ fields: HeaderReader) -> Set<String> {
+        var addresses = Set<String>()
+        for value in fields.values("List-Post") {
+            for token in value.split(whereSeparator: { $0 == "<" || $0 == ">" || $0 == "," || $0 == " " }) {
+                let lower = token.lowercased()
+                guard lower.hasPrefix("mailto:") else { continue }
+                let mailbox = lower.dropFirst("mailto:".count).prefix { $0 != "?" }
+                if mailbox.contains("@") { addresses.insert(normalizedMailbox(String(mailbox))) }
+            }
+        }
+        for value in fields.values("List-Id") {
+            guard let open = value.lastIndex(of: "<"), let close = value.lastIndex(of: ">"), open < close else { continue }
+            let id = value[value.index(after: open)..<close]
+            guard let dot = id.firstIndex(of: ".") else { continue }
+            addresses.insert(normalizedMailbox("\(id[..<dot])@\(id[id.index(after: dot)...])"))
+        }
+        return addresses
     }
 
     /// SRS (Sender Rewriting Scheme) replaces the envelope sender of a forwarded message with

@@ -525,6 +525,32 @@ enum ForwardingFixture {
         #expect(ForwardingFixture.exclusions(text, from: "thongbao-bounces+canhan=gmail.com@lists.hoabinh.gov.vn").contains(.mailingList))
     }
 
+    /// The same list's message delivered to a member's state mailbox, whose `.forward` (postsrsd)
+    /// sends it on to Gmail: the member's Delivered-To and the SRS sender still count; the list's own
+    /// Delivered-To does not.
+    @Test func aListMessageForwardedByDotForward() {
+        let text = """
+            Delivered-To: canbo@hoabinh.gov.vn
+            Delivered-To: thongbao@lists.hoabinh.gov.vn
+            From: Văn phòng <vanphong@hoabinh.gov.vn>
+            To: thongbao@lists.hoabinh.gov.vn
+            Subject: [Thong bao] Lịch họp
+            List-Id: Thong bao <thongbao.lists.hoabinh.gov.vn>
+            List-Post: <mailto:thongbao@lists.hoabinh.gov.vn>
+            Precedence: list
+
+            x
+
+            """
+        let found = ForwardingFixture.evidence(
+            text,
+            from: "SRS0=HHH=TT=lists.hoabinh.gov.vn=thongbao-bounces@hoabinh.gov.vn",
+            to: ["canbo.canhan@gmail.com"]
+        )
+        #expect(found.map(\.signal) == [.deliveredElsewhere, .srsSender])
+        #expect(found.first?.forwarder == "canbo@hoabinh.gov.vn")
+    }
+
     /// A newsletter through an ESP: VERP bounce envelope sender unlike From, no other trace.
     @Test func espBulkMail() {
         let text = """
