@@ -37,6 +37,20 @@ public struct AutoForwardRule: Rule {
 
     public init() {}
 
+    /// The first To or Cc mailbox of the header that is none of the envelope's recipients.
+    static func addressedMailbox(_ message: ParsedMessage, notIn recipients: [MailAddress]) -> String? {
+        guard let root = message.parts.first else { return nil }
+        let envelope = Set(recipients.map { $0.address.lowercased() })
+        for name in ["To", "Cc"] {
+            guard let value = message.headerValue(name, of: root) else { continue }
+            for mailbox in AddressList.parse(value) where !mailbox.address.isEmpty {
+                let address = mailbox.address.lowercased()
+                if !envelope.contains(address) { return address }
+            }
+        }
+        return nil
+    }
+
     public func evaluate(_ input: RuleInput) -> [Finding] {
         guard let envelope = input.envelope, let parties = input.parties, !envelope.recipients.isEmpty else { return [] }
         let evidence = ForwardingSignals.evidence(envelopeSender: envelope.sender, recipients: envelope.recipients, message: input.message)
@@ -51,6 +65,12 @@ public struct AutoForwardRule: Rule {
             forwarderState =
                 named.hasPrefix("@")
                 ? input.agencies.domains.isStateIssued(domain: domain) : input.agencies.owner(of: MailAddress(named)).stateIssued
+        } else if let addressed = Self.addressedMailbox(input.message, notIn: envelope.recipients) {
+            // No trace names it (Exchange's Organization-AutoForwarded, Auto-Submitted): the mailbox
+            // the message was written to and is no longer going to is the one that forwarded it,
+            // whatever envelope sender the forwarder kept.
+            forwarder = addressed
+            forwarderState = input.agencies.owner(of: MailAddress(addressed)).stateIssued
         } else {
             forwarder = envelope.sender.address
             forwarderState = parties.sender.stateIssued

@@ -59,6 +59,21 @@ import Testing
         #expect(AutoForwardRule().evaluate(own).isEmpty)
     }
 
+    /// On-premises Exchange keeps the author's envelope sender and names no forwarder: the
+    /// mailbox the message was written to, and is no longer going to, forwarded it.
+    @Test func aTraceNamingNoForwarderIsJudgedByTheAddressedMailbox() {
+        let lines = [
+            "X-MS-Exchange-Organization-AutoForwarded: true",
+            "From: ban@example.com",
+            "To: lethic@quangninh.gov.vn",
+            "Subject: Hỏi",
+        ]
+        let out = AutoForwardRule().evaluate(Self.input(lines, from: "ban@example.com", to: ["lethic.qn@gmail.com"]))
+        #expect(out.map(\.detail).first?.contains("from the state mailbox <lethic@quangninh.gov.vn>") == true)
+        let between = AutoForwardRule().evaluate(Self.input(lines, from: "ban@example.com", to: ["nguyenvana@quangninh.gov.vn"]))
+        #expect(between.isEmpty)
+    }
+
     @Test func noTraceOrNoEnvelopeIsNothing() {
         let byHand = Self.input(
             ["From: vanthu@hoabinh.gov.vn", "Subject: Fwd: Lịch họp"],
