@@ -97,10 +97,7 @@ struct CompoundFile {
     }
 
     mutating func problem(_ text: String) {
-        // One line per kind of problem: a hostile file could otherwise make millions.
-        let code = text.prefix(while: { $0 != ":" })
-        if problems.contains(where: { $0.hasPrefix(code + ":") }) { return }
-        problems.append(text)
+        ExtractedText.add(text, to: &problems)
     }
 
     /// Byte offset of sector `sector`, nil when it lies (partly) past the end of the file.

@@ -34,7 +34,7 @@ final class DrawingTextReader: XMLEventHandler {
     let collector: UnitCollector
 
     private var skipDepth = 0
-    private var alternates: [Bool] = []
+    private var alternates = AlternateContent()
     private var placeholders: [String?] = []
     private var bordered: [Bool] = []
     private var paragraph: ParagraphBuffer?
@@ -57,14 +57,11 @@ final class DrawingTextReader: XMLEventHandler {
             skipDepth += 1
             return
         }
+        if alternates.skips(name) {
+            skipDepth = 1
+            return
+        }
         switch name {
-        case "mc:AlternateContent": alternates.append(false)
-        case "mc:Choice", "mc:Fallback":
-            if alternates.last == true {
-                skipDepth = 1
-            } else if !alternates.isEmpty {
-                alternates[alternates.count - 1] = true
-            }
         case "p:sp", "p:graphicFrame", "p:cxnSp":
             placeholders.append(nil)
             bordered.append(false)
@@ -98,8 +95,8 @@ final class DrawingTextReader: XMLEventHandler {
             skipDepth -= 1
             return
         }
+        alternates.ends(name)
         switch name {
-        case "mc:AlternateContent": _ = alternates.popLast()
         case "p:sp", "p:graphicFrame", "p:cxnSp":
             _ = placeholders.popLast()
             _ = bordered.popLast()

@@ -43,9 +43,7 @@ struct ExcelReader {
     }
 
     mutating func problem(_ text: String) {
-        let code = text.prefix(while: { $0 != ":" })
-        if problems.contains(where: { $0.hasPrefix(code + ":") }) { return }
-        problems.append(text)
+        ExtractedText.add(text, to: &problems)
     }
 
     func u16(_ bytes: ArraySlice<UInt8>, _ offset: Int) -> Int {

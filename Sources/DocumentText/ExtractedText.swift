@@ -15,6 +15,13 @@ public struct ExtractedText: Sendable, Hashable {
     }
 
     public var isComplete: Bool { problems.isEmpty }
+
+    /// Adds `problem` to `problems` unless one of its kind (the code before its first `:`) is
+    /// there already: one line per kind, since a hostile file could otherwise make millions.
+    static func add(_ problem: String, to problems: inout [String]) {
+        let code = problem.prefix(while: { $0 != ":" })
+        if !problems.contains(where: { $0.hasPrefix(code + ":") }) { problems.append(problem) }
+    }
 }
 
 /// Bounds shared by the extractors for one document (hostile input: each is checked on real

@@ -438,8 +438,7 @@ struct HTMLReader {
     }
 
     mutating func problem(_ text: String) {
-        let code = text.prefix(while: { $0 != ":" })
-        if !problems.contains(where: { $0.hasPrefix(code + ":") }) { problems.append(text) }
+        ExtractedText.add(text, to: &problems)
     }
 
     var current: HTMLStyle { stack.last?.style ?? HTMLStyle() }

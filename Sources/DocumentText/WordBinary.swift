@@ -101,9 +101,7 @@ struct WordReader {
     }
 
     mutating func problem(_ text: String) {
-        let code = text.prefix(while: { $0 != ":" })
-        if problems.contains(where: { $0.hasPrefix(code + ":") }) { return }
-        problems.append(text)
+        ExtractedText.add(text, to: &problems)
     }
 
     func u16(_ bytes: [UInt8], _ offset: Int) -> Int { Int(CompoundFile.u16(bytes, offset) ?? 0) }

@@ -60,7 +60,7 @@ final class WordPartReader: XMLEventHandler {
     private var topLevelTables = 0
 
     private var skipDepth = 0
-    private var alternates: [Bool] = []
+    private var alternates = AlternateContent()
     private var paragraphs: [Paragraph] = []
     private var tables: [Table] = []
     private var cells: [Cell] = []
@@ -92,15 +92,11 @@ final class WordPartReader: XMLEventHandler {
             skipDepth += 1
             return
         }
+        if alternates.skips(name) {
+            skipDepth = 1
+            return
+        }
         switch name {
-        case "mc:AlternateContent": alternates.append(false)
-        case "mc:Choice", "mc:Fallback":
-            // The first branch is read; the others hold the same content for older readers.
-            if alternates.last == true {
-                skipDepth = 1
-            } else if !alternates.isEmpty {
-                alternates[alternates.count - 1] = true
-            }
         case "w:delText", "w:instrText", "w:del":
             skipDepth = 1
         case "w:p":
@@ -170,8 +166,8 @@ final class WordPartReader: XMLEventHandler {
             skipDepth -= 1
             return
         }
+        alternates.ends(name)
         switch name {
-        case "mc:AlternateContent": _ = alternates.popLast()
         case "w:p":
             guard let paragraph = paragraphs.popLast() else { return }
             emit(paragraph)
