@@ -78,8 +78,7 @@ struct SecrecyReader: Sendable {
         let text: ExtractedText
         switch format {
         case .rtf:
-            let result = RTFText.units(bytes, limits: RTFLimits(limits))
-            text = ExtractedText(units: result.units, problems: result.problems.map(\.rawValue))
+            text = RTFText.extracted(bytes, limits: limits)
         case .pdf:
             var read = pdf?.read(bytes, limits: limits) ?? ExtractedText(problems: ["pdf-reader: no PDF reader is configured"])
             // A scanned page is a picture: its stamp is not read (unless OCR is on), as in an image
@@ -166,7 +165,7 @@ struct SecrecyReader: Sendable {
                 message.decodedText(of: candidate)
                 ?? TextDecoding.string(from: message.decodedBody(of: candidate).bytes, charset: candidate.charset)
             let limits = budget.documentLimits
-            let read: ExtractedText
+            var read: ExtractedText
             switch candidate.mediaType {
             case "text/html":
                 read = HTMLText.units(text, container: .mailBody, limits: limits)
@@ -175,15 +174,10 @@ struct SecrecyReader: Sendable {
                 let lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n\n", with: "<br>")
                 read = HTMLText.units(lines, container: .mailBody, limits: limits)
             case "text/rtf":
-                let rtf = RTFText.units(message.decodedBody(of: candidate).bytes, limits: RTFLimits(limits))
-                read = ExtractedText(
-                    units: rtf.units.map { unit in
-                        var unit = unit
-                        if unit.container == .documentBody { unit.container = .mailBody }
-                        return unit
-                    },
-                    problems: rtf.problems.map(\.rawValue)
-                )
+                read = RTFText.extracted(message.decodedBody(of: candidate).bytes, limits: limits)
+                for index in read.units.indices where read.units[index].container == .documentBody {
+                    read.units[index].container = .mailBody
+                }
             default:
                 read = PlainText.units(text, container: .mailBody, limits: limits)
             }
@@ -223,11 +217,14 @@ extension SecrecyReader {
     }
 }
 
-extension RTFLimits {
-    init(_ limits: ExtractionLimits) {
-        self.init()
-        maxInputBytes = limits.maxInputBytes
-        maxTextBytes = limits.maxTextBytes
-        maxUnits = limits.maxUnits
+extension RTFText {
+    /// The RTF reader in the shape every other extractor answers in, under the shared bounds.
+    static func extracted(_ bytes: some Collection<UInt8>, limits: ExtractionLimits) -> ExtractedText {
+        var rtf = RTFLimits()
+        rtf.maxInputBytes = limits.maxInputBytes
+        rtf.maxTextBytes = limits.maxTextBytes
+        rtf.maxUnits = limits.maxUnits
+        let result = units(bytes, limits: rtf)
+        return ExtractedText(units: result.units, problems: result.problems.map(\.rawValue))
     }
 }
