@@ -358,10 +358,13 @@ def vacation(seed, frm, to, kind):
     return frm, [to], render(head, "Cảm ơn bạn, tôi sẽ trả lời sau.\n")
 
 
-def exchange_oof(seed, frm, to, null=True, in_reply=True):
+def exchange_oof(seed, frm, to, null=True, in_reply=True, template=None):
+    """An Exchange out-of-office reply; `template`: an inbox rule's "reply using a specific
+    message" with that subject (a real on-premises Exchange 2013 one has the mailbox as envelope
+    sender and no In-Reply-To: /work/notes/exchange-samples.md S3)."""
     _, _, omid, subject = original(seed, to, frm)
     ms = f"SEYPR06MB{int(h(seed,4),16) % 9999:04d}.apcprd06.prod.outlook.com"
-    head = [("From", f"Nguyen Van A <{frm}>"), ("To", f"<{to}>"), ("Subject", f"Automatic reply: {subject}"),
+    head = [("From", f"Nguyen Van A <{frm}>"), ("To", f"<{to}>"), ("Subject", template or f"Automatic reply: {subject}"),
             ("Thread-Topic", subject), ("Thread-Index", b64ish(seed + "oof", 32)), ("Date", DATE.format(12, 0)),
             ("Message-ID", f"<{h(seed+'oof')}@{ms}>")]
     if in_reply:
@@ -570,7 +573,10 @@ def cases():
         add(name, exchange_oof(name, frm, to, null=False), "deliver", "", "none", "exchange-oof", "Exchange OOF sent with the mailbox as envelope sender, In-Reply-To")
         name = f"neg/exchange-oof-noreplyto-{local(frm)}"
         add(name, exchange_oof(name, frm, to, null=False, in_reply=False), "deliver", "", "none", "exchange-oof",
-            "edge (open question in the research): OOF with the mailbox as sender and no In-Reply-To (the original had no Message-ID)")
+            "OOF with the mailbox as sender and no In-Reply-To, only Exchange's parent id (as a template reply)")
+        name = f"neg/exchange-template-reply-{local(frm)}"
+        add(name, exchange_oof(name, frm, to, null=False, in_reply=False, template="Hồ sơ đã được tiếp nhận"), "deliver", "", "none",
+            "exchange-oof", "an inbox rule's template reply: mailbox as sender, no In-Reply-To, parent id (real on-premises sample S3)")
     for about, rcpt in [(False, GMAIL_PERSONAL), (True, GMAIL_PERSONAL), (True, GOV_OTHER), (False, OUT_TARGET)]:
         name = f"neg/dsn-{'forwarded' if about else 'plain'}-{domain(rcpt).split('.')[0]}"
         add(name, dsn(name, about, rcpt), "deliver", "", "none", "dsn",
@@ -596,6 +602,15 @@ def cases():
                                      (OUT_PERSON, GOV_USER, "nguyenvana+congvan@hoabinh.gov.vn", "Delivered-To the recipient's +detail")]:
         name = f"neg/plain-{local(frm)}-{domain(to).split('.')[0]}{'-dt' if delivered else ''}{'-detail' if delivered and '+' in delivered else ''}"
         add(name, plain(name, frm, to, delivered), "deliver", "", "none", "plain", note)
+    # Microsoft 365 rewrites the envelope of ordinary mail relayed from an on-premises server whose
+    # sender domain the tenant has not accepted (a real patch mail: exchange-samples.md S5).
+    for frm, to in [("dev@corp-partner.example.com", GOV_USER), (GOV_USER, "doitac@example.com")]:
+        name = f"neg/m365-hybrid-relay-{domain(to).split('.')[0]}"
+        _, rcpt, raw = plain(name, frm, to)
+        tenant = "hoabinhgov.onmicrosoft.com" if frm == GOV_USER else "corppartner.onmicrosoft.com"
+        raw = b"X-MS-Exchange-CrossTenant-FromEntityHeader: HybridOnPrem\n" + raw
+        add(name, (f"bounces+SRS={h(name, 5)}={b64ish(name, 2).upper()}@{tenant}", rcpt, raw), "deliver", "", "none", "relay",
+            "an ordinary letter relayed from on-premises through Microsoft 365 with its bounces+SRS= sender")
     return out
 
 

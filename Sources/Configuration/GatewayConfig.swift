@@ -315,6 +315,8 @@ extension GatewayConfig {
                     if let v = try s.size(parameter.key, min: min) { config.policy.parameters[parameter.key] = .size(v) }
                 case .strings:
                     if let v = try s.stringList(parameter.key) { config.policy.parameters[parameter.key] = .strings(v) }
+                case .mailboxes:
+                    if let v = try s.mailboxList(parameter.key) { config.policy.parameters[parameter.key] = .strings(v) }
                 }
             }
         }
@@ -517,6 +519,19 @@ struct ConfigReader {
                 out.append(s)
             }
             return out
+        }
+
+        /// Mailboxes `local@domain` or `@domain`, lowercased.
+        func mailboxList(_ key: String) throws(ConfigError) -> [String]? {
+            guard let list = try stringList(key) else { return nil }
+            return try list.map { (entry) throws(ConfigError) in
+                let parts = entry.split(separator: "@", omittingEmptySubsequences: false)
+                let domain = parts.last ?? ""
+                guard parts.count == 2, domain.contains("."), !domain.hasPrefix("."), !domain.hasSuffix("."),
+                    entry.allSatisfy({ !$0.isWhitespace && $0 != "<" && $0 != ">" })
+                else { throw error(key, "\"\(entry)\" is not a mailbox (local@domain) or a domain (@domain)") }
+                return entry.lowercased()
+            }
         }
 
         func choice<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) throws(ConfigError) -> E? where E.RawValue == String {

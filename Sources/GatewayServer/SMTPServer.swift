@@ -62,7 +62,8 @@ public final class SMTPServer: Service {
                 bareLineEndings: server.bareLineEndings,
                 tlsAvailable: tlsContext != nil,
                 commandTimeout: server.commandTimeout,
-                dataTimeout: server.dataTimeout
+                dataTimeout: server.dataTimeout,
+                recipientPolicy: RulesAtRecipient(ruleSet: inspector.ruleSet, agencies: config.agencies)
             ),
             upstream: upstream,
             inspector: inspector,

@@ -52,6 +52,8 @@ public struct RuleParameter: Sendable {
         case size(min: Int)
         /// A list of non-empty strings.
         case strings
+        /// A list of mailboxes, each `local@domain` or `@domain` (every mailbox of the domain).
+        case mailboxes
     }
 
     public var key: String

@@ -19,7 +19,23 @@ struct RuleScanner {
         var line: Int
     }
 
-    private(set) var conformances: [Conformance] = []
+    /// Every type header with what it inherits (`Policy.` dropped), and whether it is a protocol.
+    private var headers: [(conformance: Conformance, inherited: [String], isProtocol: Bool)] = []
+
+    /// The types that conform to `Rule`, directly or through a protocol that refines it
+    /// (`protocol RecipientRule: Rule`, wherever in the files it is declared). The protocols
+    /// themselves are no rules.
+    var conformances: [Conformance] {
+        var ruleNames: Set<String> = ["Rule"]
+        while true {
+            let refined = headers.filter {
+                $0.isProtocol && !ruleNames.contains($0.conformance.type) && $0.inherited.contains(where: ruleNames.contains)
+            }
+            guard !refined.isEmpty else { break }
+            ruleNames.formUnion(refined.map(\.conformance.type))
+        }
+        return headers.filter { !$0.isProtocol && $0.inherited.contains(where: ruleNames.contains) }.map(\.conformance)
+    }
     private(set) var declarations: [Declaration] = []
     /// `static let declaration` or `static var declaration` not written in the form the
     /// scanner reads, by type: the place to point at when the type's declaration is missing.
@@ -73,8 +89,10 @@ struct RuleScanner {
             } else if token.kind == .word, Self.typeKeywords.contains(token.text),
                 let header = typeHeader(tokens, at: i, enclosing: scopes.last?.type)
             {
-                if header.conformsToRule {
-                    conformances.append(Conformance(type: header.type, file: file, line: token.line))
+                if !header.inherited.isEmpty {
+                    headers.append(
+                        (Conformance(type: header.type, file: file, line: token.line), header.inherited, token.text == "protocol")
+                    )
                 }
                 // Only a header that reaches its body's `{` opens a scope.
                 if header.end < tokens.count, tokens[header.end].isPunctuation("{") {
@@ -110,9 +128,9 @@ struct RuleScanner {
     }
 
     /// Reads `struct Name<…>: A, B where … {` from the keyword to the `{` (exclusive): the
-    /// qualified name and whether `Rule` is among the inherited types. Nil when the keyword is no
-    /// type declaration (`class func`).
-    private func typeHeader(_ tokens: [Token], at start: Int, enclosing: String?) -> (type: String, conformsToRule: Bool, end: Int)? {
+    /// qualified name and the inherited types (`Policy.Rule` read as `Rule`). Nil when the keyword
+    /// is no type declaration (`class func`).
+    private func typeHeader(_ tokens: [Token], at start: Int, enclosing: String?) -> (type: String, inherited: [String], end: Int)? {
         var i = start + 1
         guard i < tokens.count, tokens[i].kind == .word, !Self.notTypeNames.contains(tokens[i].text) else { return nil }
         var name = tokens[i].text
@@ -122,14 +140,15 @@ struct RuleScanner {
             name += "." + tokens[i + 1].text
             i += 2
         }
-        var conformsToRule = false
+        var inherited: [String] = []
         var angles = 0
         var item: [String] = []
         var inInheritance = false
         func endItem() {
             // `Rule`, `Policy.Rule`, `@preconcurrency Rule`: attributes are not the type.
-            let words = item.filter { $0 != "." }
-            if words == ["Rule"] || words == ["Policy", "Rule"] { conformsToRule = true }
+            var words = item.filter { $0 != "." }
+            if words.count == 2, words[0] == "Policy" { words.removeFirst() }
+            if words.count == 1 { inherited.append(words[0]) }
             item = []
         }
         while i < tokens.count, !tokens[i].isPunctuation("{") {
@@ -157,7 +176,7 @@ struct RuleScanner {
         }
         if inInheritance { endItem() }
         let qualified = enclosing.map { "\($0).\(name)" } ?? name
-        return (qualified, conformsToRule, i)
+        return (qualified, inherited, i)
     }
 
     /// The index of the `(` of `static let declaration = RuleDeclaration(` (a type annotation

@@ -19,12 +19,15 @@ struct Scan: ParsableCommand {
         abstract: "Parse messages and run the same rules as the proxy, offline.",
         discussion: """
             PATH is an .eml file or a directory (searched recursively for *.eml). JSON output is one \
-            object per line: {"file", "action", "envelope": {"source", "mail_from", "rcpt_to"}, "findings": \
+            object per line: {"file", "action", "envelope": {"source", "mail_from", "rcpt_to", "rcpt_refused"}, "findings": \
             [{"rule", "detail", "part"}], "parts": [...], \
             "objects": [...], "secrecy": [{"part", "name", "format", "marks": [{"level", "strength", "placement", \
             "container", "page", "region", "matched", "context", "decoder"}], "declassified", "problems"}]}: \
             secrecy lists every document with a secrecy mark (strong, weak, or downgraded by GIẢI MẬT) or \
-            one it could not read completely. Exit status 0 when every file was read, 1 when some could not be.
+            one it could not read completely. Recipients the envelope alone refuses (auto_forward with an SRS \
+            or +caf_= sender, official_only) are refused as the proxy does at RCPT: listed in rcpt_refused, \
+            their findings first, and the message judged for the others. \
+            Exit status 0 when every file was read, 1 when some could not be.
             """
     )
 
@@ -80,10 +83,13 @@ struct Scan: ParsableCommand {
                 continue
             }
             do {
-                let judged = ScanEnvelope.make(mailFrom: mailFrom, rcptTo: rcptTo, message: bytes)
+                var judged = ScanEnvelope.make(mailFrom: mailFrom, rcptTo: rcptTo, message: bytes)
+                // As the proxy does at RCPT: the recipients the envelope alone refuses never reach the message.
+                let refused = judged.refuseRecipients(ruleSet: inspector.ruleSet, agencies: config.agencies)
                 let (result, message) = try inspector.inspectBlocking(bytes, envelope: judged.envelope)
                 var report = ScanReport(file: file, result: result, message: message)
-                report.envelope = ScanReport.EnvelopeReport(judged)
+                report.envelope = ScanReport.EnvelopeReport(judged, refused: refused)
+                report.refusedAtRecipient(refused, all: judged.envelope?.recipients.isEmpty == true)
                 emit(report, encoder: encoder)
             } catch {
                 failures += 1
@@ -198,18 +204,32 @@ struct ScanReport: Encodable {
         /// `options`, `x-thugate-envelope`, `return-path/delivered-to` or `none`.
         var source: String
         var mailFrom: String?
+        /// The recipients the message was judged for (those not refused at RCPT).
         var rcptTo: [String]
+        /// The recipients the proxy would refuse at RCPT, before the message.
+        var rcptRefused: [String]
 
-        init(_ judged: ScanEnvelope) {
+        init(_ judged: ScanEnvelope, refused: [ScanEnvelope.RecipientRefusal] = []) {
             source = judged.source.rawValue
             mailFrom = judged.envelope.map { "<\($0.sender.address)>" }
             rcptTo = judged.envelope?.recipients.map { "<\($0.address)>" } ?? []
+            rcptRefused = refused.map { "<\($0.recipient.address)>" }
         }
 
         enum CodingKeys: String, CodingKey {
             case source
             case mailFrom = "mail_from"
             case rcptTo = "rcpt_to"
+            case rcptRefused = "rcpt_refused"
+        }
+    }
+
+    /// The RCPT refusals come first among the findings (`part` null); with no recipient left, the
+    /// message is refused as the strongest of them says.
+    mutating func refusedAtRecipient(_ refused: [ScanEnvelope.RecipientRefusal], all: Bool) {
+        findings = refused.map { FindingReport(rule: $0.finding.rule.rawValue, detail: $0.finding.detail, part: nil) } + findings
+        if all, let strongest = refused.max(by: { $0.action < $1.action }) {
+            action = strongest.action == .reject ? "reject" : "tempfail"
         }
     }
 
@@ -303,6 +323,7 @@ struct ScanReport: Encodable {
         var lines = ["\(file): \(action)"]
         if let envelope, envelope.source != ScanEnvelope.Source.none.rawValue {
             lines.append("  envelope (\(envelope.source)): \(envelope.mailFrom ?? "<>") → \(envelope.rcptTo.joined(separator: ", "))")
+            if !envelope.rcptRefused.isEmpty { lines.append("  refused at RCPT: \(envelope.rcptRefused.joined(separator: ", "))") }
         }
         for part in parts {
             let root = part.part == "0" || parts.count == 1

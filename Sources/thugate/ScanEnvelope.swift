@@ -1,5 +1,6 @@
 import Foundation
 import MIMECore
+import Policy
 import SMTPCore
 
 /// The envelope `thugate scan` judges a message with, and where it was taken from: the rules that
@@ -20,6 +21,31 @@ struct ScanEnvelope {
 
     var envelope: Envelope?
     var source: Source
+
+    /// A recipient the rules that judge at RCPT refuse (``RecipientRule``), as the proxy would.
+    struct RecipientRefusal {
+        var recipient: MailAddress
+        var action: PolicyAction
+        var finding: Finding
+    }
+
+    /// Takes out of the envelope the recipients the proxy would refuse at RCPT, in the proxy's
+    /// order (each judged with the ones accepted before it), and returns them.
+    mutating func refuseRecipients(ruleSet: RuleSet, agencies: AgencyDirectory) -> [RecipientRefusal] {
+        guard var envelope, ruleSet.judgesRecipients else { return [] }
+        let asked = envelope.recipients
+        envelope.recipients = []
+        var refused: [RecipientRefusal] = []
+        for recipient in asked {
+            if let (action, finding) = ruleSet.judge(recipient: recipient, envelope: envelope, agencies: agencies) {
+                refused.append(RecipientRefusal(recipient: recipient, action: action, finding: finding))
+            } else {
+                envelope.recipients.append(recipient)
+            }
+        }
+        self.envelope = envelope
+        return refused
+    }
 
     /// From the options when any is given; else from the message's own header section.
     static func make(mailFrom: String?, rcptTo: [String], message bytes: MessageBytes) -> ScanEnvelope {

@@ -233,6 +233,12 @@ import Testing
             #expect(try GatewayConfig.parse("[policy]\n\(key) = [\"a\", \"b\"]\n").policy.parameters[key] == .strings(["a", "b"]))
             #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\n\(key) = \"a\"\n") }
             #expect(throws: ConfigError.self) { try GatewayConfig.parse("[policy]\n\(key) = [\"\"]\n") }
+        case .mailboxes:
+            let read = try GatewayConfig.parse("[policy]\n\(key) = [\"Q4@TPHCM.gov.vn\", \"@motcua.dongnai.gov.vn\"]\n")
+            #expect(read.policy.parameters[key] == .strings(["q4@tphcm.gov.vn", "@motcua.dongnai.gov.vn"]))
+            for bad in ["q4", "q4@", "a@b@c.vn", "<q4@tphcm.gov.vn>", "q4@localhost", "q 4@tphcm.gov.vn"] {
+                #expect(throws: ConfigError.self, "\(bad)") { try GatewayConfig.parse("[policy]\n\(key) = [\"\(bad)\"]\n") }
+            }
         }
         #expect(GatewayConfig().policy.parameters[key] == parameter.defaultValue)
     }

@@ -24,6 +24,7 @@ class Upstream:
 
     def __init__(self, tls_context=None, require_starttls=False, smtputf8=True):
         self.messages = []          # dicts: mail_from, rcpt_tos, content (bytes), mail_options
+        self.recipients_seen = []   # every RCPT address, accepted or not
         self.connections = 0
         self.closed = 0
         self.refuse_recipients = {}  # address -> reply
@@ -41,6 +42,7 @@ class Upstream:
 
     # aiosmtpd handler hooks
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.recipients_seen.append(address)
         if address in self.refuse_recipients:
             return self.refuse_recipients[address]
         envelope.rcpt_tos.append(address)

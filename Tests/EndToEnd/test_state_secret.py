@@ -294,7 +294,8 @@ def test_scan_judges_with_the_envelope_it_is_given_or_finds(tmp_path):
         return json.loads(result.stdout.decode().splitlines()[-1])
 
     out = scan("--mail-from", "vanthu@quangninh.gov.vn", "--rcpt-to", "doitac@example.com")
-    assert out["envelope"] == {"source": "options", "mail_from": "<vanthu@quangninh.gov.vn>", "rcpt_to": ["<doitac@example.com>"]}
+    assert out["envelope"] == {"source": "options", "mail_from": "<vanthu@quangninh.gov.vn>", "rcpt_to": ["<doitac@example.com>"],
+                               "rcpt_refused": []}
     assert out["action"] == "quarantine" and [f["rule"] for f in out["findings"]] == ["secrecy-unchecked-outbound"], out
     inside = scan("--mail-from", "vanthu@quangninh.gov.vn", "--rcpt-to", "lanhdao@hoabinh.gov.vn")
     assert inside["action"] == "accept" and [f["rule"] for f in inside["findings"]] == ["secrecy-unchecked"], inside
@@ -303,4 +304,4 @@ def test_scan_judges_with_the_envelope_it_is_given_or_finds(tmp_path):
     traced.write_bytes(b"Return-Path: <vanthu@quangninh.gov.vn>\r\nDelivered-To: doitac@example.com\r\n" + eml.read_bytes())
     out = scan(path=traced)
     assert out["envelope"]["source"] == "return-path/delivered-to" and out["action"] == "quarantine", out
-    assert scan()["envelope"] == {"source": "none", "rcpt_to": []}
+    assert scan()["envelope"] == {"source": "none", "rcpt_to": [], "rcpt_refused": []}

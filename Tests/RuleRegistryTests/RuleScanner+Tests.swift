@@ -94,6 +94,22 @@ import Testing
         #expect(errors.last?.hasPrefix("\(Self.rulesFolder)X.swift:1: error: Outer.Thing conforms to Rule") == true)
     }
 
+    /// A protocol that refines `Rule` is no rule, and a type conforming to it is one, wherever the
+    /// protocol is declared (the files come in any order).
+    @Test func aProtocolRefiningRuleIsNoRuleButItsConformersAre() throws {
+        let refining = "public protocol RecipientRule: Rule {\n    func judge() -> Int\n}\n"
+        let twice = "protocol Deeper: Policy.RecipientRule {}\n"
+        let result = try register([
+            ("B.swift", rule("BRule", id: "b", order: "200", conformance: ": Deeper")),
+            ("/p/Sources/Policy/Deeper.swift", twice),
+            ("A.swift", rule("ARule", id: "a", order: "100", conformance: ": Sendable, RecipientRule")),
+            ("/p/Sources/Policy/RecipientRule.swift", refining),
+        ]).get()
+        #expect(result.map(\.type) == ["ARule", "BRule"])
+        let missing = errors([("/p/Sources/Policy/RecipientRule.swift", refining), ("C.swift", "struct CRule: RecipientRule {}\n")])
+        #expect(missing.count == 1 && missing.first?.contains("CRule conforms to Rule but has no") == true, "\(missing)")
+    }
+
     @Test func twoRulesWithOneOrderOrOneIDFail() {
         let errors = errors([
             ("A.swift", rule("ARule", id: "a", order: "100")),

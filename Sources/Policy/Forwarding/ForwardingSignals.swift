@@ -51,6 +51,14 @@ public enum ForwardingSignals {
         }
     }
 
+    /// The traces MAIL FROM alone carries (Gmail's `+caf_=` sender, SRS): known at RCPT, before
+    /// any header, so no exclusion applies. A list or bulk message sent on keeps them in the
+    /// whole-message check too; the automatic replies and reports that cancel an SRS sender there
+    /// go with the null sender (RFC 3834 3.3, RFC 3464), which has neither.
+    public static func envelopeEvidence(sender: MailAddress) -> [ForwardingEvidence] {
+        gmailForwardingSender(sender) + srsSender(sender)
+    }
+
     /// Which negatives of issue 13 the message is (none for most mail). The recipients, when
     /// given, let a VERP envelope sender (one recipient encoded in it) be recognized.
     public static func exclusions(
@@ -95,6 +103,10 @@ public enum ForwardingSignals {
         found += zimbraForwarded(fields)
         found += sieveRedirect(fields)
         // Weak traces: list servers, notifications and bounces carry them as well.
+        // Microsoft 365's `bounces+SRS=` sender is also written on plain relays from on-premises
+        // servers: it names the forwarder's domain only beside Exchange's own forwarding stamp.
+        let exchangeStamped = found.contains { $0.signal == .exchangeForwardingLoop || $0.signal == .exchangeInboxRule }
+        if exchangeStamped { found += exchangeSRSSender(sender) }
         if exclusions.isEmpty {
             found += deliveredElsewhere(fields, recipients: recipients)
             found += srsSender(sender)
@@ -306,19 +318,45 @@ public enum ForwardingSignals {
 
     /// SRS (Sender Rewriting Scheme) replaces the envelope sender of a forwarded message with
     /// `SRS0=hash=tt=origdomain=origlocal@forwarder` (`SRS1=` after a second hop); postsrsd and
-    /// libsrs2 allow `+` or `-` after `SRS0`. Microsoft 365 writes
-    /// `bounces+SRS=hash=tt=origdomain=origlocal@tenant`. Only the forwarder's domain is known.
+    /// libsrs2 allow `+` or `-` after `SRS0`. Only the forwarder's domain is known.
     ///
     /// - SeeAlso: roehling/postsrsd README (`SRS0+xxxx=yy=example.com=alice@yourdomain.org`);
-    ///   https://www.libsrs2.net/srs/srs.pdf (Shevek, the scheme);
-    ///   https://learn.microsoft.com/office365/troubleshoot/antispam/sender-rewriting-scheme.
+    ///   https://www.libsrs2.net/srs/srs.pdf (Shevek, the scheme).
     static func srsSender(_ sender: MailAddress?) -> [ForwardingEvidence] {
         guard let address = sender?.address, let at = address.lastIndex(of: "@") else { return [] }
         let local = address[..<at].lowercased()
-        let srs = ["srs0=", "srs0+", "srs0-", "srs1=", "srs1+", "srs1-"].contains { local.hasPrefix($0) } || local.contains("+srs=")
-        guard srs else { return [] }
-        let domain = address[address.index(after: at)...].lowercased()
-        return [ForwardingEvidence(.srsSender, field: "MAIL FROM", value: clip(address), forwarder: "@" + domain)]
+        guard ["srs0=", "srs0+", "srs0-", "srs1=", "srs1+", "srs1-"].contains(where: { local.hasPrefix($0) }) else { return [] }
+        return [
+            ForwardingEvidence(
+                .srsSender,
+                field: "MAIL FROM",
+                value: clip(address),
+                forwarder: "@" + address[address.index(after: at)...].lowercased()
+            )
+        ]
+    }
+
+    /// Microsoft 365 writes `bounces+SRS=hash=tt@tenant` (the tenant's onmicrosoft.com or own
+    /// domain) when a mailbox, an inbox rule or a transport rule forwards, but also on ordinary
+    /// mail relayed from on-premises servers whose sender domain the tenant has not accepted:
+    /// alone it is no evidence, so it is read only beside Exchange's forwarding stamps.
+    ///
+    /// - SeeAlso: https://learn.microsoft.com/exchange/reference/sender-rewriting-scheme; a human
+    ///   patch relayed with `X-MailFrom: bounces+SRS=…@amdcloud.onmicrosoft.com` and
+    ///   `X-MS-Exchange-CrossTenant-FromEntityHeader: HybridOnPrem` in a public alsa-devel archive
+    ///   (/work/notes/exchange-samples.md, S5).
+    static func exchangeSRSSender(_ sender: MailAddress?) -> [ForwardingEvidence] {
+        guard let address = sender?.address, let at = address.lastIndex(of: "@"), address[..<at].lowercased().contains("+srs=") else {
+            return []
+        }
+        return [
+            ForwardingEvidence(
+                .srsSender,
+                field: "MAIL FROM",
+                value: clip(address),
+                forwarder: "@" + address[address.index(after: at)...].lowercased()
+            )
+        ]
     }
 
     /// `Auto-Submitted: auto-forwarded`: not registered by RFC 3834 (which defines `no`,
@@ -385,12 +423,35 @@ public enum ForwardingSignals {
         if fields.values("Precedence").contains(where: { $0.lowercased() == "auto_reply" }) { return true }
         if !fields.values("X-Autoreply").isEmpty || !fields.values("X-Autorespond").isEmpty { return true }
         let ruleMade = fields.values("X-MS-Exchange-Generated-Message-Source").contains { $0.lowercased() == "mailbox rules agent" }
-        if ruleMade, !fields.values("In-Reply-To").isEmpty {
+        if ruleMade, answersAMessage(fields) {
             let from = fields.values("From").flatMap { AddressList.parse($0) }.map { $0.address.lowercased() }
             let loops = fields.values("X-MS-Exchange-Inbox-Rules-Loop").flatMap(mailboxTokens)
             if let from = from.first, loops.isEmpty || loops.contains(from) { return true }
         }
         return false
+    }
+
+    /// Whether a message the Mailbox Rules Agent made answers another: `In-Reply-To` (an
+    /// out-of-office reply), or Exchange's `X-MS-Exchange-Parent-Message-Id` on a message that
+    /// is not a forward (a rule's template reply has no `In-Reply-To`, and may go with the
+    /// mailbox as envelope sender; a rule's forward starts a new message, "FW: …", from the same
+    /// parent). The subject is read only to keep a forward's stamp, never as evidence itself.
+    ///
+    /// - SeeAlso: /work/notes/exchange-samples.md: S1 (Exchange Online OOF, null sender,
+    ///   In-Reply-To), S3 (on-premises Exchange 2013 template reply, `Return-Path` the mailbox, no
+    ///   In-Reply-To, parent id), camilord utilus EmailUtilusTest.php.
+    static func answersAMessage(_ fields: HeaderReader) -> Bool {
+        if !fields.values("In-Reply-To").isEmpty { return true }
+        guard !fields.values("X-MS-Exchange-Parent-Message-Id").isEmpty else { return false }
+        return !(fields.values("Subject").first.map(isForwardSubject) ?? false)
+    }
+
+    /// `FW:`, `Fwd:` and the prefixes Exchange and Outlook write in other languages (`TR:`,
+    /// `WG:`, `RV:`, `I:`, `VS:`, `VB:`, `Doorst:`, `ПЕРЕСЛ:`, `転送:`, `Chuyển tiếp:`).
+    static func isForwardSubject(_ subject: String) -> Bool {
+        let head = subject.drop(while: { $0 == " " || $0 == "\t" }).prefix(16).lowercased()
+        let prefixes = ["fw:", "fwd:", "tr:", "wg:", "rv:", "i:", "vs:", "vb:", "doorst:", "пересл:", "転送:", "chuyển tiếp:"]
+        return prefixes.contains { head.hasPrefix($0) }
     }
 
     /// RFC 2919 `List-Id`, RFC 2369 `List-Post`, or `Precedence: list` (RFC 3834 2 asks

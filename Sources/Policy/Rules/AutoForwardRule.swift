@@ -1,5 +1,5 @@
 import MIMECore
-import SMTPCore
+public import SMTPCore
 
 extension Finding.RuleID {
     public static let autoForward = Finding.RuleID(rawValue: "auto-forward")
@@ -14,11 +14,13 @@ extension Finding.RuleID {
 /// forwarding between two state-issued mailboxes is allowed. Which mailboxes are state-issued is
 /// `[domains]` and `[[agency]]`.
 ///
-/// The whole message is refused when any recipient is on the other side (refusing only those
-/// recipients is a later step).
+/// Only the recipients across the edge are refused when MAIL FROM already shows the forwarder
+/// (Gmail's `+caf_=` sender, SRS): at RCPT, one by one. What only the header shows is known after
+/// DATA, when SMTP can refuse only the whole message: the reply then says that the recipients on
+/// the forwarder's side were refused with it.
 /// - SeeAlso: QĐ 40/2022/QĐ-UBND (Quảng Ninh) Đ14 k8: no automatic forwarding from the official
 ///   mailbox to mailboxes not issued by a state agency, or the reverse.
-public struct AutoForwardRule: Rule {
+public struct AutoForwardRule: RecipientRule {
     public static let declaration = RuleDeclaration(
         id: .autoForward,
         order: 1300,
@@ -51,20 +53,36 @@ public struct AutoForwardRule: Rule {
         return nil
     }
 
+    /// Whether a trace's forwarder is state-issued: a mailbox, or `@domain` for SRS.
+    static func isStateIssued(forwarder: String, agencies: AgencyDirectory) -> Bool {
+        guard forwarder.hasPrefix("@") else { return agencies.owner(of: MailAddress(forwarder)).stateIssued }
+        return agencies.domains.isStateIssued(domain: String(forwarder.dropFirst()))
+            || agencies.owner(of: MailAddress("postmaster" + forwarder)).stateIssued
+    }
+
+    /// At RCPT: refused when MAIL FROM is a forwarder's and this recipient is on the other side.
+    public func evaluate(recipient: MailAddress, envelope: Envelope, agencies: AgencyDirectory) -> Finding? {
+        let evidence = ForwardingSignals.envelopeEvidence(sender: envelope.sender)
+        guard let forwarder = evidence.compactMap(\.forwarder).first else { return nil }
+        let forwarderState = Self.isStateIssued(forwarder: forwarder, agencies: agencies)
+        guard agencies.owner(of: recipient).stateIssued != forwarderState else { return nil }
+        return Finding(
+            .autoForward,
+            detail: Self.detail(evidence, forwarder: forwarder, fromState: forwarderState, across: [recipient.address])
+                + "; only this recipient is refused"
+        )
+    }
+
     public func evaluate(_ input: RuleInput) -> [Finding] {
         guard let envelope = input.envelope, let parties = input.parties, !envelope.recipients.isEmpty else { return [] }
         let evidence = ForwardingSignals.evidence(envelopeSender: envelope.sender, recipients: envelope.recipients, message: input.message)
         guard !evidence.isEmpty else { return [] }
         // The forwarding mailbox: the one a trace names (its domain for SRS), else the envelope sender.
-        let named = evidence.compactMap(\.forwarder).first
         let forwarderState: Bool
         let forwarder: String
-        if let named {
+        if let named = evidence.compactMap(\.forwarder).first {
             forwarder = named
-            let domain = named.split(separator: "@", omittingEmptySubsequences: false).last.map(String.init) ?? ""
-            forwarderState =
-                named.hasPrefix("@")
-                ? input.agencies.domains.isStateIssued(domain: domain) : input.agencies.owner(of: MailAddress(named)).stateIssued
+            forwarderState = Self.isStateIssued(forwarder: named, agencies: input.agencies)
         } else if let addressed = Self.addressedMailbox(input.message, notIn: envelope.recipients) {
             // No trace names it (Exchange's Organization-AutoForwarded, Auto-Submitted): the mailbox
             // the message was written to and is no longer going to is the one that forwarded it,
@@ -77,15 +95,17 @@ public struct AutoForwardRule: Rule {
         }
         let across = zip(envelope.recipients, parties.recipients).filter { $0.1.stateIssued != forwarderState }.map(\.0.address)
         guard !across.isEmpty else { return [] }
+        var detail = Self.detail(evidence, forwarder: forwarder, fromState: forwarderState, across: across)
+        let others = envelope.recipients.count - across.count
+        if others > 0 { detail += refusedForAll(envelope.recipients.count, others: others) }
+        return [Finding(.autoForward, detail: detail)]
+    }
+
+    /// `automatically forwarded (srs-sender) from the state mailbox <@hoabinh.gov.vn> to non-state <a@gmail.com>`.
+    static func detail(_ evidence: [ForwardingEvidence], forwarder: String, fromState: Bool, across: [String]) -> String {
         let signals = Array(Set(evidence.map(\.signal.rawValue))).sorted().joined(separator: ", ")
-        let direction = forwarderState ? "from the state mailbox" : "from the non-state mailbox"
+        let direction = fromState ? "from the state mailbox" : "from the non-state mailbox"
         let to = across.prefix(5).map { "<\($0)>" }.joined(separator: ", ") + (across.count > 5 ? " and \(across.count - 5) more" : "")
-        return [
-            Finding(
-                .autoForward,
-                detail:
-                    "automatically forwarded (\(signals)) \(direction) <\(forwarder)> to \(forwarderState ? "non-state" : "state") \(to)"
-            )
-        ]
+        return "automatically forwarded (\(signals)) \(direction) <\(forwarder)> to \(fromState ? "non-state" : "state") \(to)"
     }
 }

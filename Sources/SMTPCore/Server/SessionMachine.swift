@@ -15,6 +15,9 @@ public struct SessionConfiguration: Sendable {
     public var commandTimeout: TimeAmount
     /// How long the client may stay silent between two pieces of message data.
     public var dataTimeout: TimeAmount
+    /// Policy the envelope alone decides, asked for each recipient before the upstream hears of
+    /// it (the rules that refuse at RCPT); nil: none.
+    public var recipientPolicy: (any RecipientPolicy)?
 
     public init(
         hostname: String,
@@ -25,8 +28,10 @@ public struct SessionConfiguration: Sendable {
         bareLineEndings: BareLineEndingPolicy = .reject,
         tlsAvailable: Bool = false,
         commandTimeout: TimeAmount = SMTPDefaults.commandTimeout,
-        dataTimeout: TimeAmount = SMTPDefaults.dataTimeout
+        dataTimeout: TimeAmount = SMTPDefaults.dataTimeout,
+        recipientPolicy: (any RecipientPolicy)? = nil
     ) {
+        self.recipientPolicy = recipientPolicy
         self.hostname = hostname
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
@@ -59,6 +64,25 @@ public enum SMTPDefaults {
     public static let commandTimeout = TimeAmount.minutes(5)
     /// RFC 5321 4.5.3.2.5 asks 3 minutes between two blocks of data.
     public static let dataTimeout = TimeAmount.minutes(3)
+}
+
+/// Why a recipient is refused at RCPT, before the upstream hears of it.
+public struct RecipientRefusal: Sendable, Equatable {
+    public var reply: Reply
+    /// What the log says about it (the rule and its finding); nil for the protocol's own limits.
+    public var reason: String?
+
+    public init(_ reply: Reply, reason: String? = nil) {
+        self.reply = reply
+        self.reason = reason
+    }
+}
+
+/// Policy that the envelope alone decides, one recipient at a time: MAIL FROM, the recipients
+/// accepted so far and the one asked for. Asked once per RCPT, and once more for a pipelined one
+/// when the lookahead decides whether it goes upstream with MAIL: it must be pure and cheap.
+public protocol RecipientPolicy: Sendable {
+    func refusal(of recipient: MailAddress, in envelope: Envelope) -> RecipientRefusal?
 }
 
 /// The transaction as it stands: what the client asked and what the upstream accepted.
@@ -160,6 +184,8 @@ public struct SessionMachine: Sendable {
         case startTLS(Reply)
         /// Write the reply and close the connection.
         case close(Reply)
+        /// The recipient policy refused a recipient: log why, then run the action (the reply).
+        indirect case refusedRecipient(MailAddress, reason: String, then: Action)
     }
 
     public let configuration: SessionConfiguration
@@ -185,6 +211,16 @@ public struct SessionMachine: Sendable {
         switch state {
         case .awaitingMail, .transaction, .awaitingRecipient, .data, .inspecting, .relaying, .holding: return true
         case .greeted, .ready, .closed: return false
+        }
+    }
+
+    /// MAIL FROM of the open transaction; nil outside one.
+    public var envelopeSender: MailAddress? {
+        switch state {
+        case .awaitingMail(let e), .transaction(let e), .awaitingRecipient(let e, _), .data(let e), .inspecting(let e),
+            .relaying(let e), .holding(let e):
+            return e.sender
+        case .greeted, .ready, .closed: return nil
         }
     }
 
@@ -288,7 +324,9 @@ public struct SessionMachine: Sendable {
             return counted(.needMail)
         case (.rcpt(let recipient), .transaction(let envelope)):
             if let refusal = Self.refusal(of: recipient, after: envelope.recipients.count, in: envelope, configuration: configuration) {
-                return counted(refusal)
+                let action = counted(refusal.reply)
+                guard let reason = refusal.reason else { return action }
+                return .refusedRecipient(recipient, reason: reason, then: action)
             }
             state = .awaitingRecipient(envelope, recipient)
             // Passed on with MAIL already: its reply is known.
@@ -337,16 +375,17 @@ public struct SessionMachine: Sendable {
     }
 
     /// Why this session refuses a recipient itself, before the upstream hears of it; nil when
-    /// it goes upstream. The one rule for RCPT, whether pipelined behind MAIL or not.
+    /// it goes upstream. The one rule for RCPT, whether pipelined behind MAIL or not: the
+    /// protocol's limits first, then the recipient policy.
     static func refusal(
         of recipient: MailAddress,
         after accepted: Int,
         in envelope: Envelope,
         configuration: SessionConfiguration
-    ) -> Reply? {
-        if accepted >= configuration.maxRecipients { return .tooManyRecipients }
-        if !recipient.isASCII && !envelope.parameters.smtpUTF8 { return .smtpUTF8Required }
-        return nil
+    ) -> RecipientRefusal? {
+        if accepted >= configuration.maxRecipients { return RecipientRefusal(.tooManyRecipients) }
+        if !recipient.isASCII && !envelope.parameters.smtpUTF8 { return RecipientRefusal(.smtpUTF8Required) }
+        return configuration.recipientPolicy?.refusal(of: recipient, in: envelope)
     }
 
     /// A graceful shutdown began: a session between transactions ends now; one with a message

@@ -428,6 +428,48 @@ enum ForwardingFixture {
         #expect(ForwardingFixture.evidence(text, from: "nvb@hoabinh.gov.vn", to: ["canhan@gmail.com"]).isEmpty)
     }
 
+    /// An on-premises Exchange 2013 template reply ("reply using a specific message"), shaped
+    /// after a real one (/work/notes/exchange-samples.md S3): the mailbox as envelope sender, no
+    /// In-Reply-To, the parent id; it answers and forwards nothing. A rule's forward from the same
+    /// parent ("FW: …") keeps its stamp.
+    @Test func exchangeTemplateReplyWithoutInReplyToIsAnAnswerAndARuleForwardIsNot() {
+        func text(_ subject: String) -> String {
+            """
+            Return-Path: <xaydung_hoso@hoabinh.gov.vn>
+            From: BCA <xaydung_hoso@hoabinh.gov.vn>
+            To: <doanhnghiep@example.com>
+            Subject: \(subject)
+            Message-ID: <8e2a1c@EXCH01.hoabinh.local>
+            X-Auto-Response-Suppress: All
+            X-MS-Exchange-Inbox-Rules-Loop: Xaydung_Hoso@hoabinh.gov.vn
+            x-ms-exchange-parent-message-id: <7895a7aa177b6668da30d8332fd365b6@example.com>
+            auto-submitted: auto-generated
+            x-ms-exchange-generated-message-source: Mailbox Rules Agent
+            Content-Type: text/plain; charset="utf-8"
+
+            Chúng tôi đã nhận hồ sơ.
+
+            """
+        }
+        let sender = "xaydung_hoso@hoabinh.gov.vn"
+        #expect(ForwardingFixture.evidence(text("Hoa Binh Autoreply"), from: sender, to: ["doanhnghiep@example.com"]).isEmpty)
+        #expect(ForwardingFixture.exclusions(text("Trả lời tự động: Hồ sơ"), from: sender).contains(.autoReply))
+        for forward in ["FW: Hồ sơ", "TR: Hồ sơ", " Fwd: Hồ sơ"] {
+            let found = ForwardingFixture.evidence(text(forward), from: sender, to: ["canhan@gmail.com"])
+            #expect(found.map(\.signal).contains(.exchangeInboxRule), "\(forward)")
+        }
+    }
+
+    /// Microsoft 365's `bounces+SRS=` sender alone is a relay from on-premises as often as a
+    /// forward (S5): no evidence without Exchange's forwarding stamp.
+    @Test func microsoft365SRSAloneIsNoEvidence() {
+        let text =
+            "From: Dev <dev@corp-partner.example.com>\nTo: list@hoabinh.gov.vn\nSubject: patch\n"
+            + "X-MS-Exchange-CrossTenant-FromEntityHeader: HybridOnPrem\n\nx\n"
+        #expect(ForwardingFixture.evidence(text, from: "bounces+SRS=HnE87=C7@amdcloud.onmicrosoft.com", to: ["a@hoabinh.gov.vn"]).isEmpty)
+        #expect(ForwardingSignals.envelopeEvidence(sender: MailAddress("bounces+SRS=HnE87=C7@amdcloud.onmicrosoft.com")).isEmpty)
+    }
+
     /// Transport rules and journaling are the organization's own copies, not an inbox rule.
     @Test func exchangeTransportAndJournalAgents() {
         for agent in ["Transport Rule Agent", "Journal Agent", "DC Pre Content Filter Agent"] {

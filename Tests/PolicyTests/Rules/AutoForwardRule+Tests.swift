@@ -31,7 +31,9 @@ import Testing
         )
         #expect(
             found.map(\.detail) == [
-                "automatically forwarded (zimbra-forwarded) from the state mailbox <lanhdao@hoabinh.gov.vn> to non-state <lanhdao.canhan@gmail.com>"
+                "automatically forwarded (zimbra-forwarded) from the state mailbox <lanhdao@hoabinh.gov.vn> to non-state"
+                    + " <lanhdao.canhan@gmail.com>; the message is refused for all 2 recipients, the 1 other too: SMTP answers"
+                    + " the message data once, so send it to that one again on its own"
             ]
         )
     }
@@ -82,5 +84,47 @@ import Testing
         )
         #expect(AutoForwardRule().evaluate(byHand).isEmpty)
         #expect(AutoForwardRule().evaluate(RuleFixture.input()).isEmpty)
+    }
+
+    static func envelope(_ sender: String) -> Envelope {
+        Envelope(heloName: "mx.test", esmtp: true, sender: MailAddress(sender), parameters: MailParameters())
+    }
+
+    /// At RCPT, before any header: a forwarder's MAIL FROM (SRS, Gmail's `+caf_=`) refuses the
+    /// recipients on the other side of the edge, one by one, and no others.
+    @Test func atRCPTAForwardersSenderRefusesOnlyTheRecipientsAcrossTheEdge() throws {
+        let rule = AutoForwardRule()
+        let agencies = AgencyDirectory()
+        let srs = Self.envelope("SRS0=HHH=TT=example.org=ban@hoabinh.gov.vn")
+        let refused = try #require(rule.evaluate(recipient: MailAddress("lanhdao.canhan@gmail.com"), envelope: srs, agencies: agencies))
+        #expect(
+            refused.detail
+                == "automatically forwarded (srs-sender) from the state mailbox <@hoabinh.gov.vn> to non-state"
+                + " <lanhdao.canhan@gmail.com>; only this recipient is refused"
+        )
+        #expect(rule.evaluate(recipient: MailAddress("pho@hoabinh.gov.vn"), envelope: srs, agencies: agencies) == nil)
+        let caf = Self.envelope("canbo.ca.nhan+caf_=canbo=quangninh.gov.vn@gmail.com")
+        #expect(rule.evaluate(recipient: MailAddress("canbo@quangninh.gov.vn"), envelope: caf, agencies: agencies) != nil)
+        #expect(rule.evaluate(recipient: MailAddress("ban@example.com"), envelope: caf, agencies: agencies) == nil)
+        // A person's sender, a bounce address and the null sender are not known forwarders.
+        for sender in ["vanthu@hoabinh.gov.vn", "bounces+123-abc=hoabinh.gov.vn@em.sendgrid.net", ""] {
+            #expect(rule.evaluate(recipient: MailAddress("a@gmail.com"), envelope: Self.envelope(sender), agencies: agencies) == nil)
+        }
+    }
+
+    /// The rule set asks the RCPT rules only under an action that refuses.
+    @Test func theRuleSetJudgesRecipientsOnlyUnderARefusingAction() {
+        let srs = Self.envelope("SRS0=HHH=TT=example.org=ban@hoabinh.gov.vn")
+        let gmail = MailAddress("a@gmail.com")
+        for action in [PolicyAction.tag, .quarantine, .off] {
+            let set = RuleSet(rules: [(AutoForwardRule(), action)])
+            #expect(!set.judgesRecipients)
+            #expect(set.judge(recipient: gmail, envelope: srs, agencies: AgencyDirectory()) == nil)
+        }
+        for action in [PolicyAction.tempfail, .reject] {
+            let set = RuleSet(rules: [(AutoForwardRule(), action)])
+            #expect(set.judgesRecipients)
+            #expect(set.judge(recipient: gmail, envelope: srs, agencies: AgencyDirectory())?.action == action)
+        }
     }
 }

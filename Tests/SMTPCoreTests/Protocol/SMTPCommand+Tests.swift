@@ -71,4 +71,14 @@ import Testing
         #expect(try parse("RCPT TO:<u@[IPv6:2001:db8::1]>") == .rcpt(MailAddress("u@[IPv6:2001:db8::1]")))
         #expect(try parse("MAIL FROM:<\"\"@[192.0.2.1]>") == .mail(MailAddress("\"\"@[192.0.2.1]"), MailParameters()))
     }
+
+    /// SRS senders of VERP addresses pass RFC 5321's 64-octet local part, and Postfix takes them:
+    /// so does ThuGate, up to the whole path's 256 octets.
+    @Test func localPartsPastSixtyFourOctetsAreTakenAsPostfixTakesThem() throws {
+        let srs = "SRS0=HHbQ=TT=em1234.example.com=bounces+4711-ab12-nguyenvana=hoabinh.gov.vn@hoabinh.gov.vn"
+        #expect(try parse("MAIL FROM:<\(srs)>") == .mail(MailAddress(srs), MailParameters()))
+        let local = String(repeating: "a", count: 256)
+        #expect(try parse("RCPT TO:<\(local)@hoabinh.gov.vn>") == .rcpt(MailAddress("\(local)@hoabinh.gov.vn")))
+        #expect(throws: SMTPCommandError(.badRecipientAddress)) { try parse("RCPT TO:<a\(local)@hoabinh.gov.vn>") }
+    }
 }

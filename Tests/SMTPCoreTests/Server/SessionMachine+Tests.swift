@@ -342,3 +342,88 @@ import Testing
         #expect(m.shutdownRequested() == .close(.shuttingDown))
     }
 }
+
+/// The recipient policy: what the envelope alone decides is refused at RCPT, before the upstream
+/// hears of the recipient, and only that recipient.
+@Suite struct RecipientPolicyTests {
+    /// Refuses recipients in one domain when MAIL FROM is in another (a stand-in for the rules).
+    struct RefuseDomain: RecipientPolicy {
+        var sender: String
+        var domain: String
+        func refusal(of recipient: MailAddress, in envelope: Envelope) -> RecipientRefusal? {
+            guard envelope.sender.address.hasSuffix(sender), recipient.address.hasSuffix(domain) else { return nil }
+            return RecipientRefusal(.custom(550, EnhancedStatus(5, 7, 1), "not this one"), reason: "test-rule: \(recipient.address)")
+        }
+    }
+
+    private func machine(maxErrors: Int = 20) -> SessionMachine {
+        var m = SessionMachine(
+            configuration: SessionConfiguration(
+                hostname: "gw.test",
+                maxErrors: maxErrors,
+                recipientPolicy: RefuseDomain(sender: "@fwd.example", domain: "@gmail.com")
+            )
+        )
+        _ = m.received(.ehlo("c"))
+        return m
+    }
+
+    private let refused = Reply.custom(550, EnhancedStatus(5, 7, 1), "not this one")
+
+    @Test func aRecipientThePolicyRefusesNeverGoesUpstreamAndTheOthersDo() {
+        var m = machine()
+        _ = m.received(.mail(MailAddress("srs0=x@fwd.example"), MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        #expect(m.received(.rcpt(MailAddress("a@hoabinh.gov.vn"))) == .forwardRecipient(MailAddress("a@hoabinh.gov.vn")))
+        _ = m.recipientReplied(.recipientOK)
+        let action = m.received(.rcpt(MailAddress("b@gmail.com")))
+        #expect(action == .refusedRecipient(MailAddress("b@gmail.com"), reason: "test-rule: b@gmail.com", then: .reply(refused)))
+        #expect(m.errors == 1, "counted like any refused RCPT (Postfix's error limit)")
+        #expect(m.received(.data) == .receiveData)
+        guard case .inspect(let envelope) = m.dataEnded(DataOutcome()) else {
+            Issue.record("expected inspect")
+            return
+        }
+        #expect(envelope.recipients == [MailAddress("a@hoabinh.gov.vn")])
+    }
+
+    @Test func anotherSenderIsNotAsked() {
+        var m = machine()
+        _ = m.received(.mail(MailAddress("person@example.org"), MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        #expect(m.received(.rcpt(MailAddress("b@gmail.com"))) == .forwardRecipient(MailAddress("b@gmail.com")))
+    }
+
+    @Test func aPipelinedRecipientThePolicyRefusesIsNotSentEarly() {
+        var m = machine()
+        var input = InboundFramer()
+        input.append(
+            ByteBuffer(string: "MAIL FROM:<srs0=x@fwd.example>\r\nRCPT TO:<a@hoabinh.gov.vn>\r\nRCPT TO:<b@gmail.com>\r\nDATA\r\n")
+        )
+        let mail = m.nextCommand(from: &input)
+        guard case .forwardMail(_, let early) = mail else {
+            Issue.record("expected forwardMail, got \(String(describing: mail))")
+            return
+        }
+        #expect(early == [.rcpt(MailAddress("a@hoabinh.gov.vn"))])
+        #expect(m.mailReplied([.senderOK, .recipientOK]) == .reply(.senderOK))
+        #expect(m.nextCommand(from: &input) == .reply(.recipientOK))
+        #expect(
+            m.nextCommand(from: &input)
+                == .refusedRecipient(MailAddress("b@gmail.com"), reason: "test-rule: b@gmail.com", then: .reply(refused))
+        )
+        #expect(m.nextCommand(from: &input) == .receiveData)
+    }
+
+    @Test func atTheErrorLimitTheRefusalClosesTheSessionAndIsStillLogged() {
+        var m = machine(maxErrors: 1)
+        _ = m.received(.mail(MailAddress("srs0=x@fwd.example"), MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        let action = m.received(.rcpt(MailAddress("b@gmail.com")))
+        #expect(
+            action
+                == .refusedRecipient(MailAddress("b@gmail.com"), reason: "test-rule: b@gmail.com", then: .abortTransaction(.tooManyErrors))
+        )
+        #expect(m.state == .closed)
+    }
+}
