@@ -353,10 +353,14 @@ extension GatewayConfig {
                 config.scan.crashJournal = v
             }
         }
+        var internalDomainsGiven = false
         try reader.section(table, "text", known: ["normalize", "dkim_signed", "internal_domains"]) { (s) throws(ConfigError) in
             if let v = try s.bool("normalize") { config.text.normalize = v }
             if let v = try s.choice("dkim_signed", TCVNNormalizer.DKIMSigned.self) { config.text.dkimSigned = v }
-            if let v = try s.stringList("internal_domains") { config.text.internalDomains = v.map { $0.lowercased() } }
+            if let v = try s.stringList("internal_domains") {
+                config.text.internalDomains = v.map { $0.lowercased() }
+                internalDomainsGiven = true
+            }
         }
         try reader.section(
             table,
@@ -401,6 +405,9 @@ extension GatewayConfig {
         try reader.section(table, "domains", known: ConfigReader.domainKeys) { (s) throws(ConfigError) in
             try reader.domains(s, into: &config.agencies.domains)
         }
+        // Not given: the deployment's own domains are its internal ones (`[text] dkim_signed =
+        // "normalize-internal"`), kept in one place.
+        if !internalDomainsGiven, config.text.internalDomains.isEmpty { config.text.internalDomains = config.agencies.domains.own }
         if let value = table["agency"] { config.agencies = try reader.agencies(value, domains: config.agencies.domains) }
         if let value = table["notify"] { try reader.notify(value, into: &config.notify) }
         try reader.section(table, "documents", known: ConfigReader.documentKeys) { (s) throws(ConfigError) in

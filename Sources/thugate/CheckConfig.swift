@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import GatewayServer
+import Inspection
 import Policy
 
 struct CheckConfig: ParsableCommand {
@@ -20,6 +21,11 @@ struct CheckConfig: ParsableCommand {
         if config.domains != StateDomains() { print(Self.line(config.domains)) }
         for agency in config.agencies.agencies {
             print(Self.line(agency))
+        }
+        // The mailboxes that refuse senders outside the state system at RCPT, when the rule runs.
+        let official = config.policy.parameters.officialOnlyMailboxes
+        if !official.isEmpty, config.policy[.officialOnly] != .off {
+            print("official-only (\(config.policy[.officialOnly].rawValue)): \(official.joined(separator: ", "))")
         }
         // What `serve` reads besides the file when notices are on: the templates, an existing key.
         guard NoticePlanner(settings: config.notify, agencies: config.agencies).isActive else { return }

@@ -42,6 +42,18 @@ import Testing
         #expect(parties.recipients.map(\.stateIssued) == [true, true, false])
     }
 
+    /// `[text] internal_domains` (whose DKIM-signed mail `normalize-internal` converts) defaults
+    /// to the deployment's own domains; a list given is kept as written.
+    @Test func internalDomainsDefaultToTheOwnDomains() throws {
+        let config = try GatewayConfig.parse("[text]\ndkim_signed = \"normalize-internal\"\n[domains]\nown = [\"hoabinh.gov.vn\"]\n")
+        #expect(config.text.internalDomains == ["hoabinh.gov.vn"])
+        let given = try GatewayConfig.parse(
+            "[domains]\nown = [\"hoabinh.gov.vn\"]\n[text]\ninternal_domains = [\"sotttt.hoabinh.gov.vn\"]\n"
+        )
+        #expect(given.text.internalDomains == ["sotttt.hoabinh.gov.vn"])
+        #expect(try GatewayConfig.parse("").text.internalDomains.isEmpty)
+    }
+
     @Test func aKeyLeftOutKeepsItsDefault() throws {
         let config = try GatewayConfig.parse("[domains]\nown = [\"hoabinh.gov.vn\"]\n")
         #expect(config.domains.stateSuffixes == ["gov.vn"])

@@ -249,3 +249,15 @@ def test_scan_refuses_at_rcpt_as_the_proxy_does(tmp_path):
     assert report["action"] == "reject" and [f["rule"] for f in report["findings"]] == ["official-only"], report
     text = scan("--mail-from", "phuong1.q4@gmail.com", "--rcpt-to", "q4@tphcm.gov.vn", path, config=config).stdout
     assert "refused at RCPT: <q4@tphcm.gov.vn>" in text and "finding official-only: sender <phuong1.q4@gmail.com>" in text, text
+
+
+def test_check_config_names_the_official_only_mailboxes_and_refuses_a_bad_one(tmp_path):
+    from conftest import BINARY
+    config = tmp_path / "official.toml"
+    config.write_text('[policy]\nofficial_only_mailboxes = ["q4@tphcm.gov.vn", "@motcua.dongnai.gov.vn"]\n')
+    run = subprocess.run([str(BINARY), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0 and "official-only (reject): q4@tphcm.gov.vn, @motcua.dongnai.gov.vn" in run.stdout, run
+    config.write_text('[policy]\nofficial_only_mailboxes = ["q4 at tphcm.gov.vn"]\n')
+    run = subprocess.run([str(BINARY), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 78, run
+    assert ':2: policy.official_only_mailboxes: "q4 at tphcm.gov.vn" is not a mailbox' in run.stderr, run.stderr

@@ -125,6 +125,20 @@ def test_dkim_signed_message_is_reported_not_changed(proxy, upstream):
     assert "legacy-encoding(1): tcvn3 found, not converted (signed message)" in message["X-ThuGate-Findings"]
 
 
+def test_dkim_signed_mail_from_an_own_domain_is_normalized_when_asked(gateway_factory, upstream):
+    """`dkim_signed = "normalize-internal"` with no internal_domains: the [domains] own domains are
+    the internal ones; another domain's signed mail is still only reported."""
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", sections={
+        "text": {"dkim_signed": "normalize-internal"}, "domains": {"own": ["quangninh.gov.vn"]}})
+    signature = b"DKIM-Signature: v=1; a=rsa-sha256; d=quangninh.gov.vn; s=mail; b=abc\r\n"
+    content = relay(gateway, upstream, raw_message(tcvn3(TEXT), extra_headers=signature))
+    assert message_from_bytes(content)["X-ThuGate-Normalized"] is not None
+    assert body_text(content) == unicodedata.normalize("NFC", TEXT)
+    outside = raw_message(tcvn3(TEXT), extra_headers=signature).replace(b"vanthu@quangninh.gov.vn", b"vanthu@example.org")
+    content = relay(gateway, upstream, outside)
+    assert content.endswith(outside) and message_from_bytes(content)["X-ThuGate-Normalized"] is None
+
+
 @pytest.mark.parametrize("name,body,charset", [
     ("french-latin1", "Le comité a décidé de reporter la réunion à jeudi. Où est le café ? Ça va très bien.\r\n", "iso-8859-1"),
     ("german-latin1", "Sehr geehrte Damen und Herren, die Größe der Übung ist schön. Grüße aus München.\r\n", "iso-8859-1"),
