@@ -326,14 +326,7 @@ public enum ForwardingSignals {
         guard let address = sender?.address, let at = address.lastIndex(of: "@") else { return [] }
         let local = address[..<at].lowercased()
         guard ["srs0=", "srs0+", "srs0-", "srs1=", "srs1+", "srs1-"].contains(where: { local.hasPrefix($0) }) else { return [] }
-        return [
-            ForwardingEvidence(
-                .srsSender,
-                field: "MAIL FROM",
-                value: clip(address),
-                forwarder: "@" + address[address.index(after: at)...].lowercased()
-            )
-        ]
+        return [srsEvidence(address, at: at)]
     }
 
     /// Microsoft 365 writes `bounces+SRS=hash=tt@tenant` (the tenant's onmicrosoft.com or own
@@ -349,14 +342,17 @@ public enum ForwardingSignals {
         guard let address = sender?.address, let at = address.lastIndex(of: "@"), address[..<at].lowercased().contains("+srs=") else {
             return []
         }
-        return [
-            ForwardingEvidence(
-                .srsSender,
-                field: "MAIL FROM",
-                value: clip(address),
-                forwarder: "@" + address[address.index(after: at)...].lowercased()
-            )
-        ]
+        return [srsEvidence(address, at: at)]
+    }
+
+    /// An SRS sender as evidence: the forwarder is known by its domain only, `@domain`.
+    static func srsEvidence(_ address: String, at: String.Index) -> ForwardingEvidence {
+        ForwardingEvidence(
+            .srsSender,
+            field: "MAIL FROM",
+            value: clip(address),
+            forwarder: "@" + address[address.index(after: at)...].lowercased()
+        )
     }
 
     /// `Auto-Submitted: auto-forwarded`: not registered by RFC 3834 (which defines `no`,
