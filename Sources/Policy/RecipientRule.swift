@@ -1,24 +1,24 @@
 public import SMTPCore
 
-/// A rule that can judge a recipient from the envelope alone (MAIL FROM and the RCPT), before any
-/// message data: the proxy refuses that recipient at RCPT when the rule's action refuses
+/// A rule that can judge a recipient from MAIL FROM and the RCPT alone, before any message data
+/// (nothing else, so that a pipelined RCPT is judged alike whenever it is asked): the proxy refuses that recipient at RCPT when the rule's action refuses
 /// (`reject`, `tempfail`), and the others in the transaction go on. Its ``Rule/evaluate(_:)``
 /// still judges the whole message: in `thugate scan`, with the other actions, and for what only
 /// the header shows.
 public protocol RecipientRule: Rule {
-    /// The finding for this recipient of this envelope; nil when the envelope alone clears it.
-    func evaluate(recipient: MailAddress, envelope: Envelope, agencies: AgencyDirectory) -> Finding?
+    /// The finding for this recipient of this sender; nil when the two alone clear it.
+    func evaluate(recipient: MailAddress, sender: MailAddress, agencies: AgencyDirectory) -> Finding?
 }
 
 extension RuleSet {
     /// What the rules that judge at RCPT find about one recipient, with the action that refuses
     /// it: the strongest action among those that found something, the first in order among
     /// equals (as for a message). Nil when no rule whose action refuses finds anything.
-    public func judge(recipient: MailAddress, envelope: Envelope, agencies: AgencyDirectory) -> (action: PolicyAction, finding: Finding)? {
+    public func judge(recipient: MailAddress, sender: MailAddress, agencies: AgencyDirectory) -> (action: PolicyAction, finding: Finding)? {
         var strongest: (action: PolicyAction, finding: Finding)?
         for (rule, action) in rules where action >= .tempfail {
             guard let rule = rule as? any RecipientRule,
-                let finding = rule.evaluate(recipient: recipient, envelope: envelope, agencies: agencies)
+                let finding = rule.evaluate(recipient: recipient, sender: sender, agencies: agencies)
             else { continue }
             if strongest == nil || action > strongest!.action { strongest = (action, finding) }
         }

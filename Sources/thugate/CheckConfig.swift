@@ -4,6 +4,7 @@ import Foundation
 import GatewayServer
 import Inspection
 import Policy
+import Transforms
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,11 @@ struct CheckConfig: ParsableCommand {
         if config.domains != StateDomains() { print(Self.line(config.domains)) }
         for agency in config.agencies.agencies {
             print(Self.line(agency))
+        }
+        // Whose DKIM-signed mail the text conversion rewrites, when it is asked to.
+        if config.text.dkimSigned == .normalizeInternal {
+            let list = config.text.internalDomains.isEmpty ? "-" : config.text.internalDomains.joined(separator: ", ")
+            print("text: DKIM-signed mail converted when From is under \(list)")
         }
         // The mailboxes that refuse senders outside the state system at RCPT, when the rule runs.
         let official = config.policy.parameters.officialOnlyMailboxes

@@ -30,14 +30,14 @@ struct ScanEnvelope {
     }
 
     /// Takes out of the envelope the recipients the proxy would refuse at RCPT, in the proxy's
-    /// order (each judged with the ones accepted before it), and returns them.
+    /// order (each judged by MAIL FROM and itself, as the proxy judges it), and returns them.
     mutating func refuseRecipients(ruleSet: RuleSet, agencies: AgencyDirectory) -> [RecipientRefusal] {
         guard var envelope, ruleSet.judgesRecipients else { return [] }
         let asked = envelope.recipients
         envelope.recipients = []
         var refused: [RecipientRefusal] = []
         for recipient in asked {
-            if let (action, finding) = ruleSet.judge(recipient: recipient, envelope: envelope, agencies: agencies) {
+            if let (action, finding) = ruleSet.judge(recipient: recipient, sender: envelope.sender, agencies: agencies) {
                 refused.append(RecipientRefusal(recipient: recipient, action: action, finding: finding))
             } else {
                 envelope.recipients.append(recipient)

@@ -130,6 +130,28 @@ def test_an_srs_forward_refuses_only_the_recipient_across_the_edge_at_rcpt(gatew
     assert gateway.wait_for_log(lambda l: "NOQUEUE: reject: RCPT to=<lanhdao.canhan@gmail.com>" in l and "550 5.7.1 auto-forward: " in l)
 
 
+def test_a_pipelined_srs_forward_refuses_the_recipient_across_before_anything_goes_upstream(gateway_factory, upstream):
+    """MAIL, three RCPTs and DATA in one write (RFC 2920): the outside recipient is not passed
+    upstream with MAIL, and its 550 comes in its turn among the replies."""
+    from conftest import RawClient
+    gateway = start(gateway_factory, upstream)
+    client = RawClient(gateway.connect())
+    assert client.reply()[0] == 220
+    client.send(b"EHLO client.test\r\n")
+    assert client.reply()[0] == 250
+    client.send(b"MAIL FROM:<SRS0=HHbQ=TT=example.com=doitac@hoabinh.gov.vn>\r\nRCPT TO:<pho@hoabinh.gov.vn>\r\n"
+                b"RCPT TO:<lanhdao.canhan@gmail.com>\r\nRCPT TO:<vanthu@hoabinh.gov.vn>\r\nDATA\r\n")
+    codes = [code for code, _ in client.replies(5)]
+    assert codes == [250, 250, 550, 250, 354], codes
+    data = message(["From: doitac@example.com", "To: lanhdao@hoabinh.gov.vn", "Subject: Ho so"])
+    client.send(data + b".\r\n")
+    assert client.reply()[0] == 250
+    client.send(b"QUIT\r\n")
+    client.close()
+    assert "lanhdao.canhan@gmail.com" not in upstream.recipients_seen
+    assert upstream.messages[-1]["rcpt_tos"] == ["pho@hoabinh.gov.vn", "vanthu@hoabinh.gov.vn"]
+
+
 def labelled_set(tmp_path):
     out = tmp_path / "fwdset"
     subprocess.run([sys.executable, str(ROOT / "Benchmarks" / "forwarding-eval" / "make_set.py"), "--out", str(out)],

@@ -134,6 +134,8 @@ def test_dkim_signed_mail_from_an_own_domain_is_normalized_when_asked(gateway_fa
     content = relay(gateway, upstream, raw_message(tcvn3(TEXT), extra_headers=signature))
     assert message_from_bytes(content)["X-ThuGate-Normalized"] is not None
     assert body_text(content) == unicodedata.normalize("NFC", TEXT)
+    check = subprocess.run([str(BINARY), "check-config", "--config", str(gateway.config_path)], capture_output=True, text=True)
+    assert "text: DKIM-signed mail converted when From is under quangninh.gov.vn" in check.stdout, check
     outside = raw_message(tcvn3(TEXT), extra_headers=signature).replace(b"vanthu@quangninh.gov.vn", b"vanthu@example.org")
     content = relay(gateway, upstream, outside)
     assert content.endswith(outside) and message_from_bytes(content)["X-ThuGate-Normalized"] is None

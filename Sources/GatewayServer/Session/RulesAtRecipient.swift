@@ -15,8 +15,8 @@ struct RulesAtRecipient: RecipientPolicy {
         self.agencies = agencies
     }
 
-    func refusal(of recipient: MailAddress, in envelope: Envelope) -> RecipientRefusal? {
-        guard let (action, finding) = ruleSet.judge(recipient: recipient, envelope: envelope, agencies: agencies) else { return nil }
+    func refusal(of recipient: MailAddress, from sender: MailAddress) -> RecipientRefusal? {
+        guard let (action, finding) = ruleSet.judge(recipient: recipient, sender: sender, agencies: agencies) else { return nil }
         let reply = action == .reject ? PolicyReplies.reject(finding) : PolicyReplies.tempfail(finding)
         // Postfix's shape: the code and status, then why (`550 5.7.1 auto-forward: …`).
         return RecipientRefusal(reply, reason: "\(reply.code) \(reply.status.map { "\($0) " } ?? "")\(finding)")

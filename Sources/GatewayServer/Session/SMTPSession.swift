@@ -124,10 +124,10 @@ final class SMTPSession {
                 try await startTLS(reply)
             case .close(let reply):
                 queue(reply)
-            case .refusedRecipient(let recipient, let reason, let then):
+            case .refusedRecipient(let recipient, let sender, let reason, let reply):
                 // Postfix's shape for a refusal before any queue file: NOQUEUE.
-                logger.info("NOQUEUE: reject: RCPT to=<\(recipient.address)> from=<\(machine.envelopeSender?.address ?? "")>: \(reason)")
-                next = then
+                logger.info("NOQUEUE: reject: RCPT to=<\(recipient.address)> from=<\(sender.address)>: \(reason)")
+                queue(reply)
             }
         }
     }

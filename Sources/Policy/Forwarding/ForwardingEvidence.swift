@@ -65,11 +65,13 @@ public struct ForwardingEvidence: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Why a message is not automatic forwarding even though it may carry some of the traces: what
-/// the issue lists as "what is not". A weak trace (a `Delivered-To` elsewhere, SRS, `Resent-*`,
+/// the issue lists as "what is not". A weak trace (a `Delivered-To` elsewhere, `Resent-*`,
 /// `Auto-Submitted: auto-forwarded`) is also what list servers, bounces and notifications carry,
-/// so any exclusion removes it; a forwarder's own stamp (Gmail, Exchange, Zimbra, Sieve) is
-/// removed only by what explains that stamp (an Exchange automatic reply carries the inbox-rule
-/// headers too).
+/// so any exclusion removes it (a list's or bulk mail's `Delivered-To` elsewhere survives); a
+/// forwarder's own stamp (Gmail, Exchange, Zimbra, Sieve) is removed only by what explains that
+/// stamp (an Exchange automatic reply carries the inbox-rule headers too). MAIL FROM's traces
+/// (Gmail's `+caf_=`, SRS) are never removed: the RCPT stage, which sees no header, judges them
+/// alike.
 public enum ForwardingExclusion: String, Sendable, CaseIterable {
     /// An automatic reply (vacation, out of office): `Auto-Submitted: auto-replied`,
     /// `Precedence: auto_reply`, `X-Autoreply`, `X-Autorespond`, or an Exchange rule-made reply.

@@ -52,9 +52,8 @@ public enum ForwardingSignals {
     }
 
     /// The traces MAIL FROM alone carries (Gmail's `+caf_=` sender, SRS): known at RCPT, before
-    /// any header, so no exclusion applies. A list or bulk message sent on keeps them in the
-    /// whole-message check too; the automatic replies and reports that cancel an SRS sender there
-    /// go with the null sender (RFC 3834 3.3, RFC 3464), which has neither.
+    /// any header, and counted after DATA whatever the header shows, so that both stages judge a
+    /// sender alike.
     public static func envelopeEvidence(sender: MailAddress) -> [ForwardingEvidence] {
         gmailForwardingSender(sender) + srsSender(sender)
     }
@@ -96,6 +95,9 @@ public enum ForwardingSignals {
         // A forwarder's own stamps: only an automatic reply explains the Exchange rule headers
         // (Exchange writes them on out-of-office and rule replies too).
         found += gmailForwardedHeaders(fields)
+        // MAIL FROM's traces count whatever the header shows, as at RCPT where no header is known:
+        // a forwarder rewrote the sender of whatever it sent on (an auto-reply, a list message).
+        // SRS names only a domain: it comes last, after the traces that name a mailbox.
         found += gmailForwardingSender(sender)
         if !exclusions.contains(.autoReply) && !exclusions.contains(.nullSender) { found += exchangeInboxRule(fields) }
         found += exchangeForwardingLoop(fields)
@@ -109,13 +111,12 @@ public enum ForwardingSignals {
         if exchangeStamped { found += exchangeSRSSender(sender) }
         if exclusions.isEmpty {
             found += deliveredElsewhere(fields, recipients: recipients)
-            found += srsSender(sender)
             found += autoSubmittedForwarded(fields)
             found += resent(fields)
         } else if exclusions.allSatisfy({ $0 == .mailingList || $0 == .bulk }) {
-            // A list message or bulk mail that a `.forward` or an alias sent on: the forwarder's
-            // SRS sender is no list's or sender's, and a Delivered-To naming a mailbox other than the
-            // list's own address or the sender's is where it was delivered before it was forwarded.
+            // A list message or bulk mail that a `.forward` or an alias sent on: a Delivered-To
+            // naming a mailbox other than the list's own address or the sender's is where it was
+            // delivered before it was forwarded.
             // The list's own addresses, and the sender's (a VERP bounce address `list+rcpt=…@host`
             // is the list's mailbox with a detail).
             var list = listAddresses(fields)
@@ -124,8 +125,8 @@ public enum ForwardingSignals {
                 guard let mailbox = evidence.forwarder else { return false }
                 return !list.contains(normalizedMailbox(mailbox))
             }
-            found += srsSender(sender)
         }
+        found += srsSender(sender)
         return found
     }
 
@@ -442,12 +443,28 @@ public enum ForwardingSignals {
         return !(fields.values("Subject").first.map(isForwardSubject) ?? false)
     }
 
-    /// `FW:`, `Fwd:` and the prefixes Exchange and Outlook write in other languages (`TR:`,
-    /// `WG:`, `RV:`, `I:`, `VS:`, `VB:`, `Doorst:`, `ПЕРЕСЛ:`, `転送:`, `Chuyển tiếp:`).
+    /// `FW:`, `Fwd:` and the prefixes Outlook and Exchange write for a forward in other languages
+    /// (a space before the colon allowed, as French typography writes it): Vietnamese `CT:`
+    /// (chuyển tiếp) and `Chuyển tiếp:`, French `TR:`, German `WG:`, Spanish `RV:`, Portuguese
+    /// `ENC:`, Italian `I:`, Dutch `Doorst:`, Danish/Norwegian `VS:`, Swedish `VB:`, Finnish `VL:`,
+    /// Polish `PD:`, Hungarian `TOV:`, Turkish `İLT:`, Russian `Пересл:`, Chinese `转发:`/`轉寄:`,
+    /// Japanese `転送:`, Korean `전달:`. A miss only lets a rule's forward pass as a reply.
+    ///
+    /// The list is gathered from mail clients' localizations and not checked against each: a
+    /// prefix wrongly listed only keeps a template reply's stamp (a false refusal of an
+    /// automatic reply with that subject), one missing lets a rule's forward pass.
+    /// - SeeAlso: /work/notes/review-13b.md, point 7.
     static func isForwardSubject(_ subject: String) -> Bool {
         let head = subject.drop(while: { $0 == " " || $0 == "\t" }).prefix(16).lowercased()
-        let prefixes = ["fw:", "fwd:", "tr:", "wg:", "rv:", "i:", "vs:", "vb:", "doorst:", "пересл:", "転送:", "chuyển tiếp:"]
-        return prefixes.contains { head.hasPrefix($0) }
+        let prefixes = [
+            "fw", "fwd", "ct", "chuyển tiếp", "tr", "wg", "rv", "enc", "i", "doorst", "vs", "vb", "vl", "pd", "tov", "i̇lt", "ilt",
+            "пересл", "转发", "轉寄", "転送", "전달",
+        ]
+        return prefixes.contains { prefix in
+            guard head.hasPrefix(prefix) else { return false }
+            let rest = head.dropFirst(prefix.count).drop(while: { $0 == " " || $0 == "\u{00A0}" })
+            return rest.hasPrefix(":") || rest.hasPrefix("：")
+        }
     }
 
     /// RFC 2919 `List-Id`, RFC 2369 `List-Post`, or `Precedence: list` (RFC 3834 2 asks

@@ -61,9 +61,11 @@ public struct AutoForwardRule: RecipientRule {
     }
 
     /// At RCPT: refused when MAIL FROM is a forwarder's and this recipient is on the other side.
-    public func evaluate(recipient: MailAddress, envelope: Envelope, agencies: AgencyDirectory) -> Finding? {
-        let evidence = ForwardingSignals.envelopeEvidence(sender: envelope.sender)
-        guard let forwarder = evidence.compactMap(\.forwarder).first else { return nil }
+    /// A recipient with no domain (`postmaster`, RFC 5321 4.5.1) or an address literal is this
+    /// site's own or no one's: never judged.
+    public func evaluate(recipient: MailAddress, sender: MailAddress, agencies: AgencyDirectory) -> Finding? {
+        let evidence = ForwardingSignals.envelopeEvidence(sender: sender)
+        guard let forwarder = evidence.compactMap(\.forwarder).first, AgencyDirectory.split(recipient) != nil else { return nil }
         let forwarderState = Self.isStateIssued(forwarder: forwarder, agencies: agencies)
         guard agencies.owner(of: recipient).stateIssued != forwarderState else { return nil }
         return Finding(
@@ -93,7 +95,9 @@ public struct AutoForwardRule: RecipientRule {
             forwarder = envelope.sender.address
             forwarderState = parties.sender.stateIssued
         }
-        let across = zip(envelope.recipients, parties.recipients).filter { $0.1.stateIssued != forwarderState }.map(\.0.address)
+        let across = zip(envelope.recipients, parties.recipients).filter {
+            AgencyDirectory.split($0.0) != nil && $0.1.stateIssued != forwarderState
+        }.map(\.0.address)
         guard !across.isEmpty else { return [] }
         var detail = Self.detail(evidence, forwarder: forwarder, fromState: forwarderState, across: across)
         let others = envelope.recipients.count - across.count

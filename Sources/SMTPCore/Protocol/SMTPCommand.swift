@@ -208,7 +208,8 @@ extension SMTPCommand {
         return nil
     }
 
-    /// The longest local part accepted (RFC 5321 4.5.3.1.3's whole path).
+    /// The longest local part accepted: ThuGate's own cap, the length RFC 5321 4.5.3.1.3 allows a
+    /// whole path.
     static let maxLocalPart = 256
 
     /// A mailbox is `local-part@domain` (RFC 5321 4.1.2, RFC 6531 3.3 for UTF-8); `postmaster`
@@ -218,9 +219,9 @@ extension SMTPCommand {
         guard let at = address.lastIndex(of: UInt8(ascii: "@")) else { throw SMTPCommandError(.syntax) }
         let local = address[..<at]
         let domain = address[(at + 1)...]
-        // RFC 5321 4.5.3.1.1 gives a local part 64 octets, but 4.5.3.1 asks servers to impose no
-        // such limit where they can: SRS senders of long or VERP addresses are longer, and Postfix
-        // and Exim accept them. A whole path stays within 256 + 255 octets.
+        // RFC 5321 4.5.3.1.1 gives a local part 64 octets, but 4.5.3.1 asks to avoid such limits
+        // where possible: SRS senders of long or VERP addresses are longer, and Postfix accepts
+        // them. ThuGate's own cap (`maxLocalPart`) bounds what it keeps.
         guard !local.isEmpty, !domain.isEmpty, local.count <= maxLocalPart, domain.count <= 255 else { throw SMTPCommandError(.syntax) }
         let quotedLocal = local.count >= 2 && local.first == UInt8(ascii: "\"") && local.last == UInt8(ascii: "\"")
         for byte in local {

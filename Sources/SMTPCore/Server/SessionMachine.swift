@@ -78,11 +78,12 @@ public struct RecipientRefusal: Sendable, Equatable {
     }
 }
 
-/// Policy that the envelope alone decides, one recipient at a time: MAIL FROM, the recipients
-/// accepted so far and the one asked for. Asked once per RCPT, and once more for a pipelined one
-/// when the lookahead decides whether it goes upstream with MAIL: it must be pure and cheap.
+/// Policy that MAIL FROM and the recipient alone decide, one recipient at a time. Nothing else
+/// (not the recipients accepted so far) goes in, so that a pipelined RCPT judged when the
+/// lookahead decides whether it goes upstream with MAIL is judged the same when its turn comes.
+/// Asked at least twice for a pipelined recipient: it must be pure and cheap.
 public protocol RecipientPolicy: Sendable {
-    func refusal(of recipient: MailAddress, in envelope: Envelope) -> RecipientRefusal?
+    func refusal(of recipient: MailAddress, from sender: MailAddress) -> RecipientRefusal?
 }
 
 /// The transaction as it stands: what the client asked and what the upstream accepted.
@@ -184,8 +185,8 @@ public struct SessionMachine: Sendable {
         case startTLS(Reply)
         /// Write the reply and close the connection.
         case close(Reply)
-        /// The recipient policy refused a recipient: log why, then run the action (the reply).
-        indirect case refusedRecipient(MailAddress, reason: String, then: Action)
+        /// The recipient policy refused a recipient of this sender: log why, then write the reply.
+        case refusedRecipient(MailAddress, from: MailAddress, reason: String, reply: Reply)
     }
 
     public let configuration: SessionConfiguration
@@ -196,6 +197,8 @@ public struct SessionMachine: Sendable {
     public private(set) var lookahead = PipelineLookahead()
     /// The upstream's reply to the command being handled, when it went upstream with MAIL.
     private var answeredEarly: Reply?
+    /// Recipients of the open transaction the recipient policy refused.
+    private var policyRefusals = 0
 
     public init(configuration: SessionConfiguration) {
         self.configuration = configuration
@@ -211,16 +214,6 @@ public struct SessionMachine: Sendable {
         switch state {
         case .awaitingMail, .transaction, .awaitingRecipient, .data, .inspecting, .relaying, .holding: return true
         case .greeted, .ready, .closed: return false
-        }
-    }
-
-    /// MAIL FROM of the open transaction; nil outside one.
-    public var envelopeSender: MailAddress? {
-        switch state {
-        case .awaitingMail(let e), .transaction(let e), .awaitingRecipient(let e, _), .data(let e), .inspecting(let e),
-            .relaying(let e), .holding(let e):
-            return e.sender
-        case .greeted, .ready, .closed: return nil
         }
     }
 
@@ -318,15 +311,20 @@ public struct SessionMachine: Sendable {
             if !sender.isASCII && !parameters.smtpUTF8 { return counted(.smtpUTF8Required) }
             let envelope = Envelope(heloName: helo, esmtp: esmtp, sender: sender, parameters: parameters)
             state = .awaitingMail(envelope)
+            policyRefusals = 0
             return .forwardMail(envelope, pipelined: [])
 
         case (.rcpt, .greeted), (.rcpt, .ready):
             return counted(.needMail)
         case (.rcpt(let recipient), .transaction(let envelope)):
-            if let refusal = Self.refusal(of: recipient, after: envelope.recipients.count, in: envelope, configuration: configuration) {
-                let action = counted(refusal.reply)
-                guard let reason = refusal.reason else { return action }
-                return .refusedRecipient(recipient, reason: reason, then: action)
+            let asked = envelope.recipients.count + policyRefusals
+            if let refusal = Self.refusal(of: recipient, after: asked, in: envelope, configuration: configuration) {
+                guard let reason = refusal.reason else { return counted(refusal.reply) }
+                // A policy's answer, not the client's error: it does not count toward the error
+                // limit (a forwarder's alias of 30 outside mailboxes must not be cut off), but it
+                // counts toward the recipients a transaction may ask for.
+                policyRefusals += 1
+                return .refusedRecipient(recipient, from: envelope.sender, reason: reason, reply: refusal.reply)
             }
             state = .awaitingRecipient(envelope, recipient)
             // Passed on with MAIL already: its reply is known.
@@ -385,7 +383,7 @@ public struct SessionMachine: Sendable {
     ) -> RecipientRefusal? {
         if accepted >= configuration.maxRecipients { return RecipientRefusal(.tooManyRecipients) }
         if !recipient.isASCII && !envelope.parameters.smtpUTF8 { return RecipientRefusal(.smtpUTF8Required) }
-        return configuration.recipientPolicy?.refusal(of: recipient, in: envelope)
+        return configuration.recipientPolicy?.refusal(of: recipient, from: envelope.sender)
     }
 
     /// A graceful shutdown began: a session between transactions ends now; one with a message

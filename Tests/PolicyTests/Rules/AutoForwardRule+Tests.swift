@@ -96,19 +96,25 @@ import Testing
         let rule = AutoForwardRule()
         let agencies = AgencyDirectory()
         let srs = Self.envelope("SRS0=HHH=TT=example.org=ban@hoabinh.gov.vn")
-        let refused = try #require(rule.evaluate(recipient: MailAddress("lanhdao.canhan@gmail.com"), envelope: srs, agencies: agencies))
+        let refused = try #require(
+            rule.evaluate(recipient: MailAddress("lanhdao.canhan@gmail.com"), sender: srs.sender, agencies: agencies)
+        )
         #expect(
             refused.detail
                 == "automatically forwarded (srs-sender) from the state mailbox <@hoabinh.gov.vn> to non-state"
                 + " <lanhdao.canhan@gmail.com>; only this recipient is refused"
         )
-        #expect(rule.evaluate(recipient: MailAddress("pho@hoabinh.gov.vn"), envelope: srs, agencies: agencies) == nil)
+        #expect(rule.evaluate(recipient: MailAddress("pho@hoabinh.gov.vn"), sender: srs.sender, agencies: agencies) == nil)
         let caf = Self.envelope("canbo.ca.nhan+caf_=canbo=quangninh.gov.vn@gmail.com")
-        #expect(rule.evaluate(recipient: MailAddress("canbo@quangninh.gov.vn"), envelope: caf, agencies: agencies) != nil)
-        #expect(rule.evaluate(recipient: MailAddress("ban@example.com"), envelope: caf, agencies: agencies) == nil)
+        #expect(rule.evaluate(recipient: MailAddress("canbo@quangninh.gov.vn"), sender: caf.sender, agencies: agencies) != nil)
+        #expect(rule.evaluate(recipient: MailAddress("ban@example.com"), sender: caf.sender, agencies: agencies) == nil)
         // A person's sender, a bounce address and the null sender are not known forwarders.
+        // The bare postmaster (RFC 5321 4.5.1) and an address literal are never judged.
+        for recipient in ["postmaster", "Postmaster", "u@[192.0.2.1]"] {
+            #expect(rule.evaluate(recipient: MailAddress(recipient), sender: srs.sender, agencies: agencies) == nil, "\(recipient)")
+        }
         for sender in ["vanthu@hoabinh.gov.vn", "bounces+123-abc=hoabinh.gov.vn@em.sendgrid.net", ""] {
-            #expect(rule.evaluate(recipient: MailAddress("a@gmail.com"), envelope: Self.envelope(sender), agencies: agencies) == nil)
+            #expect(rule.evaluate(recipient: MailAddress("a@gmail.com"), sender: MailAddress(sender), agencies: agencies) == nil)
         }
     }
 
@@ -119,12 +125,12 @@ import Testing
         for action in [PolicyAction.tag, .quarantine, .off] {
             let set = RuleSet(rules: [(AutoForwardRule(), action)])
             #expect(!set.judgesRecipients)
-            #expect(set.judge(recipient: gmail, envelope: srs, agencies: AgencyDirectory()) == nil)
+            #expect(set.judge(recipient: gmail, sender: srs.sender, agencies: AgencyDirectory()) == nil)
         }
         for action in [PolicyAction.tempfail, .reject] {
             let set = RuleSet(rules: [(AutoForwardRule(), action)])
             #expect(set.judgesRecipients)
-            #expect(set.judge(recipient: gmail, envelope: srs, agencies: AgencyDirectory())?.action == action)
+            #expect(set.judge(recipient: gmail, sender: srs.sender, agencies: AgencyDirectory())?.action == action)
         }
     }
 }

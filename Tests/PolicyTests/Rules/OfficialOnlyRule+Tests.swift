@@ -27,25 +27,29 @@ import Testing
     }
 
     @Test func atRCPTASenderOutsideTheStateSystemIsRefusedForTheOfficialMailboxOnly() throws {
-        let gmail = envelope("phuong1.q4@gmail.com")
-        let refused = try #require(rule.evaluate(recipient: MailAddress("q4@TPHCM.gov.vn"), envelope: gmail, agencies: agencies))
+        let gmail = MailAddress("phuong1.q4@gmail.com")
+        let refused = try #require(rule.evaluate(recipient: MailAddress("q4@TPHCM.gov.vn"), sender: gmail, agencies: agencies))
         #expect(
             refused.detail
                 == "sender <phuong1.q4@gmail.com> is not a state-issued mailbox; <q4@TPHCM.gov.vn> takes mail only from"
                 + " state-issued mailboxes; only this recipient is refused"
         )
-        // A subaddress is the same mailbox; every mailbox of a listed domain.
-        #expect(rule.evaluate(recipient: MailAddress("q4+hopthu@tphcm.gov.vn"), envelope: gmail, agencies: agencies) != nil)
-        #expect(rule.evaluate(recipient: MailAddress("tiepnhan@motcua.dongnai.gov.vn"), envelope: gmail, agencies: agencies) != nil)
+        // As Postfix delivers it: a quoted local part, another case, a subaddress; every mailbox of
+        // a listed domain.
+        for same in ["\"q4\"@tphcm.gov.vn", "\"Q4+x\"@tphcm.gov.vn", "Q4@tphcm.gov.vn."] {
+            #expect(rule.evaluate(recipient: MailAddress(same), sender: gmail, agencies: agencies) != nil, "\(same)")
+        }
+        #expect(rule.evaluate(recipient: MailAddress("q4+hopthu@tphcm.gov.vn"), sender: gmail, agencies: agencies) != nil)
+        #expect(rule.evaluate(recipient: MailAddress("tiepnhan@motcua.dongnai.gov.vn"), sender: gmail, agencies: agencies) != nil)
         // Other mailboxes, state senders and the null sender (a report, judged after DATA) pass.
-        #expect(rule.evaluate(recipient: MailAddress("q5@tphcm.gov.vn"), envelope: gmail, agencies: agencies) == nil)
+        #expect(rule.evaluate(recipient: MailAddress("q5@tphcm.gov.vn"), sender: gmail, agencies: agencies) == nil)
         #expect(
-            rule.evaluate(recipient: MailAddress("q4@tphcm.gov.vn"), envelope: envelope("vp@phuong1.q4.tphcm.gov.vn"), agencies: agencies)
+            rule.evaluate(recipient: MailAddress("q4@tphcm.gov.vn"), sender: MailAddress("vp@phuong1.q4.tphcm.gov.vn"), agencies: agencies)
                 == nil
         )
-        #expect(rule.evaluate(recipient: MailAddress("q4@tphcm.gov.vn"), envelope: envelope(""), agencies: agencies) == nil)
+        #expect(rule.evaluate(recipient: MailAddress("q4@tphcm.gov.vn"), sender: MailAddress(""), agencies: agencies) == nil)
         #expect(
-            OfficialOnlyRule(mailboxes: []).evaluate(recipient: MailAddress("q4@tphcm.gov.vn"), envelope: gmail, agencies: agencies) == nil
+            OfficialOnlyRule(mailboxes: []).evaluate(recipient: MailAddress("q4@tphcm.gov.vn"), sender: gmail, agencies: agencies) == nil
         )
     }
 
@@ -62,6 +66,13 @@ import Testing
                     + " answers the message data once, so send it to that one again on its own"
             ]
         )
+        // A state portal relaying a citizen's form says so in Sender: it answers for the message.
+        let portal = input(
+            ["From: Cong dan <congdan@gmail.com>", "Sender: Cong dich vu cong <dvc@tphcm.gov.vn>", "Subject: De nghi"],
+            from: "dvc@tphcm.gov.vn",
+            to: ["q4@tphcm.gov.vn"]
+        )
+        #expect(rule.evaluate(portal).isEmpty)
         // `thugate scan` and non-refusing actions judge the envelope sender here too.
         let gmail = input(["From: phuong1.q4@gmail.com"], from: "phuong1.q4@gmail.com", to: ["q4@tphcm.gov.vn"])
         #expect(rule.evaluate(gmail).first?.detail.hasPrefix("sender <phuong1.q4@gmail.com> is not") == true)

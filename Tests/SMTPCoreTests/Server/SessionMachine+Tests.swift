@@ -350,16 +350,17 @@ import Testing
     struct RefuseDomain: RecipientPolicy {
         var sender: String
         var domain: String
-        func refusal(of recipient: MailAddress, in envelope: Envelope) -> RecipientRefusal? {
-            guard envelope.sender.address.hasSuffix(sender), recipient.address.hasSuffix(domain) else { return nil }
+        func refusal(of recipient: MailAddress, from mailFrom: MailAddress) -> RecipientRefusal? {
+            guard mailFrom.address.hasSuffix(sender), recipient.address.hasSuffix(domain) else { return nil }
             return RecipientRefusal(.custom(550, EnhancedStatus(5, 7, 1), "not this one"), reason: "test-rule: \(recipient.address)")
         }
     }
 
-    private func machine(maxErrors: Int = 20) -> SessionMachine {
+    private func machine(maxRecipients: Int = 100, maxErrors: Int = 20) -> SessionMachine {
         var m = SessionMachine(
             configuration: SessionConfiguration(
                 hostname: "gw.test",
+                maxRecipients: maxRecipients,
                 maxErrors: maxErrors,
                 recipientPolicy: RefuseDomain(sender: "@fwd.example", domain: "@gmail.com")
             )
@@ -377,8 +378,16 @@ import Testing
         #expect(m.received(.rcpt(MailAddress("a@hoabinh.gov.vn"))) == .forwardRecipient(MailAddress("a@hoabinh.gov.vn")))
         _ = m.recipientReplied(.recipientOK)
         let action = m.received(.rcpt(MailAddress("b@gmail.com")))
-        #expect(action == .refusedRecipient(MailAddress("b@gmail.com"), reason: "test-rule: b@gmail.com", then: .reply(refused)))
-        #expect(m.errors == 1, "counted like any refused RCPT (Postfix's error limit)")
+        #expect(
+            action
+                == .refusedRecipient(
+                    MailAddress("b@gmail.com"),
+                    from: MailAddress("srs0=x@fwd.example"),
+                    reason: "test-rule: b@gmail.com",
+                    reply: refused
+                )
+        )
+        #expect(m.errors == 0, "a policy's answer is not the client's error")
         #expect(m.received(.data) == .receiveData)
         guard case .inspect(let envelope) = m.dataEnded(DataOutcome()) else {
             Issue.record("expected inspect")
@@ -410,20 +419,38 @@ import Testing
         #expect(m.nextCommand(from: &input) == .reply(.recipientOK))
         #expect(
             m.nextCommand(from: &input)
-                == .refusedRecipient(MailAddress("b@gmail.com"), reason: "test-rule: b@gmail.com", then: .reply(refused))
+                == .refusedRecipient(
+                    MailAddress("b@gmail.com"),
+                    from: MailAddress("srs0=x@fwd.example"),
+                    reason: "test-rule: b@gmail.com",
+                    reply: refused
+                )
         )
         #expect(m.nextCommand(from: &input) == .receiveData)
     }
 
-    @Test func atTheErrorLimitTheRefusalClosesTheSessionAndIsStillLogged() {
-        var m = machine(maxErrors: 1)
+    /// A forwarder's alias of many outside mailboxes is not cut off by the error limit; the
+    /// refusals count toward the recipients one transaction may ask for.
+    @Test func policyRefusalsDoNotReachTheErrorLimitButCountTowardTheRecipientCap() {
+        var m = machine(maxRecipients: 30, maxErrors: 2)
         _ = m.received(.mail(MailAddress("srs0=x@fwd.example"), MailParameters()))
         _ = m.mailReplied(.senderOK)
-        let action = m.received(.rcpt(MailAddress("b@gmail.com")))
-        #expect(
-            action
-                == .refusedRecipient(MailAddress("b@gmail.com"), reason: "test-rule: b@gmail.com", then: .abortTransaction(.tooManyErrors))
-        )
-        #expect(m.state == .closed)
+        for i in 0..<25 {
+            guard case .refusedRecipient = m.received(.rcpt(MailAddress("o\(i)@gmail.com"))) else {
+                Issue.record("recipient \(i) not refused by the policy")
+                return
+            }
+        }
+        #expect(m.state != .closed && m.errors == 0)
+        for i in 0..<5 {
+            #expect(m.received(.rcpt(MailAddress("s\(i)@hoabinh.gov.vn"))) == .forwardRecipient(MailAddress("s\(i)@hoabinh.gov.vn")))
+            _ = m.recipientReplied(.recipientOK)
+        }
+        #expect(m.received(.rcpt(MailAddress("late@hoabinh.gov.vn"))) == .reply(.tooManyRecipients))
+        // A new transaction starts the count again.
+        _ = m.received(.rset)
+        _ = m.received(.mail(MailAddress("srs0=x@fwd.example"), MailParameters()))
+        _ = m.mailReplied(.senderOK)
+        #expect(m.received(.rcpt(MailAddress("s@hoabinh.gov.vn"))) == .forwardRecipient(MailAddress("s@hoabinh.gov.vn")))
     }
 }
