@@ -13,6 +13,11 @@ let package = Package(
         .library(name: "SMTPCore", targets: ["SMTPCore"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
         .library(name: "MIMECore", targets: ["MIMECore"]),
+        // For the micro-benchmarks (Benchmarks/Micro, a package of its own).
+        .library(name: "VietText", targets: ["VietText"]),
+        .library(name: "Archives", targets: ["Archives"]),
+        .library(name: "DocumentText", targets: ["DocumentText"]),
+        .library(name: "SecrecyMarks", targets: ["SecrecyMarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
