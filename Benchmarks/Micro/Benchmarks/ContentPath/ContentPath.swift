@@ -119,7 +119,10 @@ enum Inputs {
         var names: [String] = []
         for i in 0..<20 {
             let name = "bao-cao-\(i).txt"
-            FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data(repeating: UInt8(65 + i), count: 4096))
+            FileManager.default.createFile(
+                atPath: directory.appendingPathComponent(name).path,
+                contents: Data(repeating: UInt8(65 + i), count: 4096)
+            )
             names.append(name)
         }
         let zip = Process()
