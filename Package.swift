@@ -162,18 +162,6 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
-        // SMTP load generator for Benchmarks/: N connections, latency of every message.
-        .executableTarget(
-            name: "thugate-load",
-            dependencies: [
-                "SMTPCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            path: "Benchmarks/LoadGenerator"
-        ),
         // MIME parse benchmark (Benchmarks/mime_parse.py runs it beside Python's email package).
         .executableTarget(name: "thugate-mimebench", dependencies: ["MIMECore"], path: "Benchmarks/MIMEBench"),
         // Per-stage content-inspection benchmark (Benchmarks/content_scan.py runs it).
@@ -257,6 +245,14 @@ let package = Package(
         .testTarget(
             name: "InspectionTests",
             dependencies: ["Inspection", "Transforms", "Policy", "MIMECore", "Scanning", "SMTPCore", "VietText"]
+        ),
+        // `thugate bench`: argument checks, the corpus manifest, the tallies, the load client against its sink.
+        .testTarget(
+            name: "thugateTests",
+            dependencies: [
+                "thugate", "Configuration", "Inspection", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(
             name: "ConfigurationTests",

@@ -111,7 +111,10 @@ public final class MessageInspector: Sendable {
         times: inout StageTimes?
     ) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
         let parsed = StageTimes.measure(\.parse, &times) { MIMEParser.parse(bytes, limits: limits) }
-        let content = try StageTimes.measure(\.contentScan, &times) { () throws(ScanError) in try scanner?.scan(parsed) }
+        var content: ContentReport?
+        if let scanner {
+            content = try StageTimes.measure(\.contentScan, &times) { () throws(ScanError) in try scanner.scan(parsed) }
+        }
         let parties = envelope.map { agencies.parties(sender: $0.sender, recipients: $0.recipients) }
         let judged = StageTimes.measure(\.rules, &times) {
             ruleSet.evaluate(RuleInput(envelope: envelope, message: parsed, content: content, parties: parties, agencies: agencies))
