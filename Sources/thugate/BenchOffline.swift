@@ -87,7 +87,9 @@ struct OfflineBench {
         let refused = judged.refuseRecipients(ruleSet: inspector.ruleSet, agencies: agencies)
         var times: StageTimes? = StageTimes()
         do {
-            let (result, _) = try inspector.inspectBlocking(bytes, envelope: judged.envelope, times: &times)
+            let ((result, _), content) = try ContentStageTimes.measuring { () throws(ScanError) in
+                try inspector.inspectBlocking(bytes, envelope: judged.envelope, times: &times)
+            }
             var action = result.verdict.action
             // As `thugate scan` (and the proxy at RCPT): with every recipient refused, the strongest refusal decides.
             if judged.envelope?.recipients.isEmpty == true, let strongest = refused.max(by: { $0.action < $1.action }) {
@@ -100,7 +102,8 @@ struct OfflineBench {
                 action: action,
                 rules: rules,
                 expected: expected,
-                times: times ?? StageTimes()
+                times: times ?? StageTimes(),
+                content: content
             )
         } catch {
             tally.record(
@@ -160,6 +163,8 @@ struct OfflineReport: Encodable {
     var wrongFiles: [OfflineTally.Wrong]
     /// The stage names in the order they run (for the text form; JSON objects have no order).
     private var stageOrder: [String]
+    /// The stages inside content_scan.
+    private var contentStages: Set<String>
 
     init(_ tally: OfflineTally, corpus: String, workers: Int, elapsed: Duration) {
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, 1e-9)
@@ -171,9 +176,12 @@ struct OfflineReport: Encodable {
         self.seconds = seconds
         messagesPerSecond = Double(tally.messages) / seconds
         mbPerSecond = Double(tally.bytes) / 1e6 / seconds
-        let named = tally.stages.named
+        // The content scan's own stages right after it (they are part of it).
+        var named = tally.stages.named
+        named.insert(contentsOf: tally.content.named, at: 2)
         stages = Dictionary(uniqueKeysWithValues: named.map { ($0.name, Self.seconds($0.duration)) })
         stageOrder = named.map(\.name)
+        contentStages = Set(tally.content.named.map(\.name))
         verdicts = tally.verdicts
         correct = tally.correct
         wrong = tally.wrongCount
@@ -208,11 +216,17 @@ struct OfflineReport: Encodable {
             String(format: "%.1f messages/s, %.2f MB/s", messagesPerSecond, mbPerSecond),
             "time per stage (summed over the workers, ms per message):",
         ]
-        let total = stages.values.reduce(0, +)
-        for name in stageOrder {
-            let value = stages[name] ?? 0
+        let total = stages.filter { !contentStages.contains($0.key) }.values.reduce(0, +)
+        let content = stages["content_scan"] ?? 0
+        let other = content - stages.filter { contentStages.contains($0.key) }.values.reduce(0, +)
+        var order = stageOrder
+        if let last = order.lastIndex(where: contentStages.contains) { order.insert("content_other", at: last + 1) }
+        for name in order {
+            // content_other: the content scan less its timed stages (ThuGate's own scanning code, MIME re-reads).
+            let value = name == "content_other" ? max(0, other) : stages[name] ?? 0
+            let inner = contentStages.contains(name) || name == "content_other"
             lines.append(
-                "  " + name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                (inner ? "    " : "  ") + name.padding(toLength: inner ? 16 : 18, withPad: " ", startingAt: 0)
                     + String(
                         format: "%9.3f s  %8.3f ms  %5.1f %%",
                         value,

@@ -1,4 +1,5 @@
 import Inspection
+import Scanning
 
 /// What an offline bench saw, summed: one per worker, merged at the end (``merge(_:)``), so the
 /// workers share nothing while they run.
@@ -28,6 +29,8 @@ struct OfflineTally: Sendable, Equatable {
     /// Messages that could not be read or inspected (their verdict is `error`).
     var errors = 0
     var stages = StageTimes()
+    /// Inside ``StageTimes/contentScan``: libmagic, libclamav, archive headers, document text, the matcher.
+    var content = ContentStageTimes()
     /// Messages per action (`accept`, `quarantine`, `tempfail`, `reject`, `error`).
     var verdicts: [String: Int] = [:]
     /// Per expected action, for the messages the manifest has an expectation for.
@@ -45,13 +48,15 @@ struct OfflineTally: Sendable, Equatable {
         action: String,
         rules: Set<String>,
         expected: ManifestEntry.Expected?,
-        times: StageTimes = StageTimes()
+        times: StageTimes = StageTimes(),
+        content: ContentStageTimes = ContentStageTimes()
     ) {
         messages += 1
         self.bytes += bytes
         if action == "error" { errors += 1 }
         verdicts[action, default: 0] += 1
         stages += times
+        self.content += content
         guard let expected else { return }
         let missing = expected.rules.filter { !rules.contains($0) }
         if action == expected.action && missing.isEmpty {
@@ -67,6 +72,7 @@ struct OfflineTally: Sendable, Equatable {
         bytes += other.bytes
         errors += other.errors
         stages += other.stages
+        content += other.content
         verdicts.merge(other.verdicts, uniquingKeysWith: +)
         checked.merge(other.checked) { Checked(right: $0.right + $1.right, wrong: $0.wrong + $1.wrong) }
         wrong += other.wrong

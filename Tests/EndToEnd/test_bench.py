@@ -68,7 +68,9 @@ def test_offline_counts_verdicts_and_names_the_wrong_one(corpus):
     assert report["bytes"] == sum(p.stat().st_size for p in corpus.glob("*.eml"))
     for key in ["messages_per_second", "mb_per_second", "seconds"]:
         assert isinstance(report[key], (int, float))
-    assert set(report["stages"]) == {"parse", "content_scan", "rules", "transforms"}
+    assert set(report["stages"]) == {"parse", "content_scan", "libmagic", "libclamav", "archive_headers", "text_extraction",
+                                   "secrecy_matcher", "rules", "transforms"}
+    assert report["stages"]["libclamav"] > 0 and report["stages"]["libmagic"] > 0
     assert report["verdicts"] == {"accept": 5, "reject": 1}
     assert report["checked"] == 6 and report["correct"] == 5 and report["wrong"] == 1
     assert report["by_expected"] == {"accept": {"right": 4, "wrong": 0}, "reject": {"right": 1, "wrong": 1}}
