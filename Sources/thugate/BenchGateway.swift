@@ -24,6 +24,8 @@ final class LocalGateway: @unchecked Sendable {
         var peakRSSMB: Double?
         /// User plus system CPU time of the child, in seconds.
         var cpuSeconds: Double?
+        /// `cpuSeconds` per message sent, the warm-up's included (set by the report).
+        var cpuMsPerMessage: Double?
         var pid: Int32
         /// Messages the built-in sink received (relayed by the gateway).
         var sinkMessages: Int
@@ -32,6 +34,7 @@ final class LocalGateway: @unchecked Sendable {
             case pid
             case peakRSSMB = "peak_rss_mb"
             case cpuSeconds = "cpu_seconds"
+            case cpuMsPerMessage = "cpu_ms_per_message"
             case sinkMessages = "sink_messages"
         }
     }
@@ -160,6 +163,7 @@ final class LocalGateway: @unchecked Sendable {
         let figures = Figures(
             peakRSSMB: Self.peakRSS(pid: pid).map { Double($0) / 1024 },
             cpuSeconds: Self.cpuSeconds(pid: pid),
+            cpuMsPerMessage: nil,
             pid: pid,
             sinkMessages: sink.received.messages
         )

@@ -77,6 +77,8 @@ struct LoadBench: Sendable {
     struct Result: Sendable {
         var tally: LoadTally
         var elapsed: Duration
+        /// Messages started, the warm-up's included (what the gateway's CPU time was spent on).
+        var started: Int
     }
 
     func run() async -> Result {
@@ -95,7 +97,7 @@ struct LoadBench: Sendable {
             return all
         }
         progress.stop()
-        return Result(tally: tally, elapsed: ContinuousClock.now - state.measuredFrom)
+        return Result(tally: tally, elapsed: ContinuousClock.now - state.measuredFrom, started: state.taken)
     }
 
     /// One client: a connection after another until the plan is used up.

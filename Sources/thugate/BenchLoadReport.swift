@@ -27,6 +27,8 @@ struct LoadReport: Encodable {
     var replies: [String: Int]
     var errors: [String: Int]
     var gateway: LocalGateway.Figures?
+    /// Messages started, the warm-up's included.
+    var started: Int
 
     /// The latencies (µs) summarized with HdrHistogram at 3 significant digits; a latency past an
     /// hour is counted as an hour.
@@ -57,10 +59,13 @@ struct LoadReport: Encodable {
         replies = Dictionary(uniqueKeysWithValues: tally.replies.map { (String($0.key), $0.value) })
         errors = tally.errors
         self.gateway = gateway
+        started = result.started
+        // The gateway's CPU time covers the warm-up too: per message of all it was sent.
+        if let cpu = gateway?.cpuSeconds, result.started > 0 { self.gateway?.cpuMsPerMessage = cpu * 1000 / Double(result.started) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case mode, server, connections, messages, accepted, failures, seconds, replies, errors, gateway
+        case mode, server, connections, messages, accepted, failures, seconds, replies, errors, gateway, started
         case perConnection = "per_connection"
         case messagesPerSecond = "messages_per_second"
         case mbPerSecond = "mb_per_second"
@@ -79,6 +84,7 @@ struct LoadReport: Encodable {
         try values.encode(connections, forKey: .connections)
         try values.encode(perConnection, forKey: .perConnection)
         try values.encode(messages, forKey: .messages)
+        try values.encode(started, forKey: .started)
         try values.encode(accepted, forKey: .accepted)
         try values.encode(failures, forKey: .failures)
         try values.encode(seconds, forKey: .seconds)
@@ -123,8 +129,8 @@ struct LoadReport: Encodable {
         if let gateway {
             var line = "gateway (pid \(gateway.pid)):"
             if let rss = gateway.peakRSSMB { line += String(format: " peak RSS %.1f MiB,", rss) }
-            if let cpu = gateway.cpuSeconds {
-                line += String(format: " CPU %.2f s (%.2f ms per message),", cpu, messages > 0 ? cpu * 1000 / Double(messages) : 0)
+            if let cpu = gateway.cpuSeconds, let perMessage = gateway.cpuMsPerMessage {
+                line += String(format: " CPU %.2f s (%.2f ms per message of the %d sent),", cpu, perMessage, started)
             }
             line += " sink received \(gateway.sinkMessages)"
             lines.append(line)

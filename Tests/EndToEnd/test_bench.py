@@ -125,7 +125,8 @@ def test_smtp_self_starts_its_own_gateway_and_sink(corpus):
     assert report["replies"]["250"] == 5 and sum(report["replies"].values()) == 6
     gateway = report["gateway"]
     assert gateway["sink_messages"] == 5
-    assert gateway["peak_rss_mb"] > 0 and gateway["cpu_seconds"] >= 0
+    assert gateway["peak_rss_mb"] > 0 and gateway["cpu_seconds"] >= 0 and gateway["cpu_ms_per_message"] >= 0
+    assert report["started"] == 6
 
 
 def test_smtp_self_for_a_duration_counts_what_the_sink_got(corpus):

@@ -190,7 +190,7 @@ import Testing
             plan: .messages(100),
             timeout: .seconds(1)
         )
-        let report = LoadReport(.init(tally: tally, elapsed: .seconds(4)), bench: bench, gateway: nil)
+        let report = LoadReport(.init(tally: tally, elapsed: .seconds(4), started: 100), bench: bench, gateway: nil)
         #expect(report.messagesPerSecond == 25 && report.messageBytes == 1_000 && report.failures == 0)
         // HdrHistogram at 3 significant digits: within 0.1 % of the exact values.
         #expect(abs(report.latencyMs.p50 - 50) < 0.1 && abs(report.latencyMs.p99 - 99) < 0.1 && abs(report.latencyMs.max - 100) < 0.1)
