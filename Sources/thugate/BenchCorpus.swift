@@ -73,9 +73,10 @@ struct BenchCorpus: Sendable {
 
     /// A manifest line that cannot be used, with its line number.
     struct ManifestError: Error, CustomStringConvertible, Equatable {
-        var line: Int
+        /// 1-based; nil when the error is about the manifest as a whole.
+        var line: Int?
         var reason: String
-        var description: String { "\(BenchCorpus.manifestName) line \(line): \(reason)" }
+        var description: String { "\(BenchCorpus.manifestName)\(line.map { " line \($0)" } ?? ""): \(reason)" }
     }
 
     /// The manifest's entries, in order; blank lines are skipped. A file named twice, an absolute
@@ -118,10 +119,7 @@ struct BenchCorpus: Sendable {
         for entry in entries { byPath[(path as NSString).appendingPathComponent(entry.file)] = entry }
         let present = Set(files)
         if let missing = entries.first(where: { !present.contains((path as NSString).appendingPathComponent($0.file)) }) {
-            throw ManifestError(
-                line: entries.firstIndex(of: missing).map { $0 + 1 } ?? 0,
-                reason: "\(missing.file) is not an .eml file in \(path)"
-            )
+            throw ManifestError(line: nil, reason: "\(missing.file) is not an .eml file in \(path)")
         }
         return BenchCorpus(path: path, messages: files.map { Message(path: $0, entry: byPath[$0]) }, hasManifest: true)
     }
