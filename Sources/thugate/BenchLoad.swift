@@ -165,7 +165,8 @@ struct LoadBench: Sendable {
                         tally.record(reply: code, bytes: prepared[index].bytes, latencyMicros: Self.micros(clock.now - started))
                     }
                     sent += 1
-                    guard sent < perConnection, let following = state.next() else { break }
+                    // 421: the server is closing the connection (RFC 5321 §3.8); the next message goes on a new one.
+                    guard code != 421, sent < perConnection, let following = state.next() else { break }
                     pending = (following, clock.now)
                 }
                 try await outbound.write(ByteBuffer(string: "QUIT\r\n"))
