@@ -13,7 +13,8 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Offline (no --smtp): every message of --corpus goes through the proxy's inspection (parse, \
             content scan, rules, transforms) with the configuration's rules, on --workers threads; prints \
-            messages/s, MB/s (10^6 bytes), the time per stage, the verdicts, and, when the corpus has a \
+            messages/s, MB/s (10^6 bytes), the time per stage (parse, content_scan and inside it libmagic, \
+            libclamav, archive_headers, text_extraction, secrecy_matcher; rules, transforms), the verdicts, and, when the corpus has a \
             manifest.jsonl, the verdicts checked against it (right: the expected action and every expected \
             rule among the findings). JSON: {"mode": "offline", "messages", "bytes", "seconds", \
             "messages_per_second", "mb_per_second", "stages": {name: seconds}, "verdicts": {action: count}, \
@@ -26,7 +27,8 @@ struct Bench: AsyncParsableCommand {
             envelope, for --duration seconds or --messages messages (default: the corpus once). Prints \
             messages/s, MB/s, the latency of each message (MAIL sent to the reply that ended it) at p50, \
             p90, p99 and max, messages by reply code, errors, and with --smtp self the gateway's peak RSS \
-            and CPU time. JSON: {"mode": "smtp", "messages", "accepted", "failures", "seconds", \
+            and CPU time (--config is then the gateway's configuration, used as it is; without it, the \
+            built-in defaults with a temporary spool, quarantine and journal). JSON: {"mode": "smtp", "messages", "accepted", "failures", "seconds", \
             "messages_per_second", "mb_per_second", "latency_ms": {"p50", "p90", "p99", "max"}, "p50_ms", \
             "p90_ms", "p99_ms", "max_ms", "replies": {code: count}, "errors": {reason: count}, "gateway"}.
 
@@ -50,7 +52,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "End to end: the gateway to load, HOST:PORT, or `self` (one started here with a built-in sink).")
     var smtp: String?
 
-    @Option(help: "End to end: concurrent SMTP connections.")
+    @Option(help: "End to end: concurrent SMTP connections (default 10).")
     var connections: Int?
 
     @Option(help: "End to end: seconds to send for (after --warm-up).")
@@ -59,13 +61,13 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "End to end: messages to send in all (default, without --duration: each corpus message once).")
     var messages: Int?
 
-    @Option(help: "End to end: messages per SMTP connection before QUIT and a new connection.")
+    @Option(help: "End to end: messages per SMTP connection before QUIT and a new connection (default 1).")
     var perConnection: Int?
 
     @Option(help: "End to end, with --duration: seconds of load sent first and not measured.")
     var warmUp: Double?
 
-    @Option(help: "End to end: seconds to wait for a reply before the connection counts as an error.")
+    @Option(help: "End to end: seconds to wait for a reply before the connection counts as an error (default 60).")
     var timeout: Double?
 
     /// The end-to-end target: a gateway elsewhere, or one this command starts.
