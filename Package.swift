@@ -164,19 +164,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        // SMTP load generator for Benchmarks/: N connections, latency of every message.
-        .executableTarget(
-            name: "thugate-load",
-            dependencies: [
-                "SMTPCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            path: "Benchmarks/LoadGenerator"
+            ]
         ),
         // MIME parse benchmark (Benchmarks/mime_parse.py runs it beside Python's email package).
         .executableTarget(name: "thugate-mimebench", dependencies: ["MIMECore"], path: "Benchmarks/MIMEBench"),
@@ -261,6 +250,14 @@ let package = Package(
         .testTarget(
             name: "InspectionTests",
             dependencies: ["Inspection", "Transforms", "Policy", "MIMECore", "Scanning", "SMTPCore", "VietText"]
+        ),
+        // `thugate bench`: argument checks, the corpus manifest, the tallies, the load client against its sink.
+        .testTarget(
+            name: "thugateTests",
+            dependencies: [
+                "thugate", "Configuration", "Inspection", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(
             name: "ConfigurationTests",

@@ -28,12 +28,15 @@ def cpu_seconds(pid):
 
 
 def release_binaries(tree):
-    for product in ["thugate", "thugate-load"]:
-        # Build output goes to stderr with the progress: stdout is the Markdown table.
-        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=tree, check=True, stdout=sys.stderr)
+    """The tree's release thugate, and the load generator: this tree's `thugate bench --smtp`
+    (the same one for every build compared; an older tree may not have `bench`)."""
+    # Build output goes to stderr with the progress: stdout is the Markdown table.
+    subprocess.run(["swift", "build", "-c", "release", "--product", "thugate"], cwd=tree, check=True, stdout=sys.stderr)
     bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=tree, check=True,
                              capture_output=True, text=True).stdout.strip()
-    return f"{bin_dir}/thugate", f"{bin_dir}/thugate-load"
+    if tree != ROOT:
+        return f"{bin_dir}/thugate", release_binaries(ROOT)[1]
+    return f"{bin_dir}/thugate", f"{bin_dir}/thugate"
 
 
 def base_tree(rev):

@@ -41,7 +41,7 @@ def main():
     # Absolute: ThuGate runs in a temporary directory.
     builds = {name: str(Path(path).resolve()) for name, path in (b.split("=", 1) for b in args.builds)}
     loader = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True,
-                            text=True).stdout.strip() + "/thugate-load"
+                            text=True).stdout.strip() + "/thugate"  # `thugate bench --smtp`
     add_probes()
     rows = {}
     with tempfile.TemporaryDirectory() as work:

@@ -113,14 +113,24 @@ level = "info"
         return self.proc.wait(60)
 
 
+def sized_message(path, size):
+    """A plain message of about `size` bytes (76-character lines), as the old thugate-load made."""
+    text = "From: load@quangninh.gov.vn\r\nTo: sink@quangninh.gov.vn\r\nSubject: load test\r\n\r\n"
+    line = "x" * 76 + "\r\n"
+    text += line * max(0, (size - len(text)) // len(line))
+    path.write_text(text)
+    return path
+
+
 def load(loader, port, connections, seconds, size, messages=0, cpu=None, message_file=None):
-    args = pinned(cpu) + [loader, "--server", f"127.0.0.1:{port}", "--connections", str(connections), "--seconds", str(seconds),
-            "--size", str(size)]
-    if messages:
-        args += ["--messages", str(messages)]
-    if message_file:
-        args += ["--message-file", str(message_file)]
-    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=seconds + 600)
+    """`thugate bench --smtp` (the `loader` is the thugate binary): connections kept open for the
+    whole run, as thugate-load did; --messages N in all, or --seconds after a 1 s warm-up."""
+    with tempfile.TemporaryDirectory() as work:
+        corpus = message_file or sized_message(Path(work) / "message.eml", size)
+        args = pinned(cpu) + [loader, "bench", "--smtp", f"127.0.0.1:{port}", "--corpus", str(corpus),
+                              "--connections", str(connections), "--per-connection", "100000000", "--format", "json"]
+        args += ["--messages", str(messages)] if messages else ["--duration", str(seconds), "--warm-up", "1"]
+        out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=seconds + 600)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -136,10 +146,10 @@ def main():
 
     log("building release binaries ...")
     subprocess.run(["swift", "build", "-c", "release", "--product", "thugate"], cwd=ROOT, check=True)
-    subprocess.run(["swift", "build", "-c", "release", "--product", "thugate-load"], cwd=ROOT, check=True)
     bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
                              capture_output=True, text=True).stdout.strip()
-    binary, loader = f"{bin_dir}/thugate", f"{bin_dir}/thugate-load"
+    # The load generator is `thugate bench --smtp`.
+    binary = loader = f"{bin_dir}/thugate"
 
     print(f"Machine: {os.cpu_count()} cores; {args.connections} connections; {args.size}-byte messages for "
           f"{args.seconds:.0f} s after a 1 s warm-up; 5 MB run: {args.big_messages} messages; "

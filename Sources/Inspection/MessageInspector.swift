@@ -76,7 +76,18 @@ public final class MessageInspector: Sendable {
         _ bytes: MessageBytes,
         envelope: Envelope?
     ) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
-        guard let crashJournal else { return try inspectUnguarded(bytes, envelope: envelope) }
+        var untimed: StageTimes? = nil
+        return try inspectBlocking(bytes, envelope: envelope, times: &untimed)
+    }
+
+    /// ``inspectBlocking(_:envelope:)`` that also adds each stage's duration to `times` when it is
+    /// not nil (`thugate bench`); with nil no clock is read, so the proxy pays nothing.
+    public func inspectBlocking(
+        _ bytes: MessageBytes,
+        envelope: Envelope?,
+        times: inout StageTimes?
+    ) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
+        guard let crashJournal else { return try inspectUnguarded(bytes, envelope: envelope, times: &times) }
         let digest = bytes.withUnsafeBytes(CrashJournal.digest)
         guard !crashJournal.hasCrashed(digest) else {
             // Not inspected again, not delivered unseen: held, whatever the rules say.
@@ -87,23 +98,31 @@ public final class MessageInspector: Sendable {
             )
             return (InspectionResult(verdict: .quarantine(finding), findings: [finding]), MIMEParser.parse([UInt8]()))
         }
-        return try crashJournal.whileScanning(digest) { () throws(ScanError) in try inspectUnguarded(bytes, envelope: envelope) }
+        var journaled = times
+        defer { times = journaled }
+        return try crashJournal.whileScanning(digest) { () throws(ScanError) in
+            try inspectUnguarded(bytes, envelope: envelope, times: &journaled)
+        }
     }
 
     private func inspectUnguarded(
         _ bytes: MessageBytes,
-        envelope: Envelope?
+        envelope: Envelope?,
+        times: inout StageTimes?
     ) throws(ScanError) -> (result: InspectionResult, message: ParsedMessage) {
-        let parsed = MIMEParser.parse(bytes, limits: limits)
-        let content = try scanner?.scan(parsed)
+        let parsed = StageTimes.measure(\.parse, &times) { MIMEParser.parse(bytes, limits: limits) }
+        var content: ContentReport?
+        if let scanner {
+            content = try StageTimes.measure(\.contentScan, &times) { () throws(ScanError) in try scanner.scan(parsed) }
+        }
         let parties = envelope.map { agencies.parties(sender: $0.sender, recipients: $0.recipients) }
-        let judged = ruleSet.evaluate(
-            RuleInput(envelope: envelope, message: parsed, content: content, parties: parties, agencies: agencies)
-        )
+        let judged = StageTimes.measure(\.rules, &times) {
+            ruleSet.evaluate(RuleInput(envelope: envelope, message: parsed, content: content, parties: parties, agencies: agencies))
+        }
         var result = InspectionResult(verdict: judged.verdict, findings: judged.findings, content: content)
         // Transforms after the verdict: only what is delivered (or tagged) is rewritten.
         switch result.verdict {
-        case .pass, .tag: transform(parsed, into: &result)
+        case .pass, .tag: StageTimes.measure(\.transforms, &times) { transform(parsed, into: &result) }
         case .quarantine, .tempfail, .reject: break
         }
         return (result, parsed)

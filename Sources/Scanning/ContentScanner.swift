@@ -482,7 +482,9 @@ public final class ContentScanner: Sendable {
                 let type = realType(layer.bytes ?? bytes, isTextBody: isTextBody, cookie)
                 topIsMessage = type == "message/rfc822"
                 report.objects.append(.init(part: part, name: name, size: bytes.count, mimeType: type, clamavType: layer.type))
-                inspectContainer(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, into: &report)
+                ContentStageTimes.time(\.archiveHeaders) {
+                    inspectContainer(layer.bytes ?? bytes, mimeType: type, part: part, name: containerName, into: &report)
+                }
                 // Text libmagic cannot type (UTF-16 without a byte order mark) is read as the text
                 // its part says it is.
                 let declaredText = declaredType?.hasPrefix("text/") == true && (type == nil || type == "application/octet-stream")
@@ -540,7 +542,9 @@ public final class ContentScanner: Sendable {
                     )
                 }
                 let displayName = (containers + [memberName ?? "(member)"]).joined(separator: "/")
-                inspectContainer(data, mimeType: type, part: part, name: displayName, into: &report)
+                ContentStageTimes.time(\.archiveHeaders) {
+                    inspectContainer(data, mimeType: type, part: part, name: displayName, into: &report)
+                }
                 let format = DocumentFormat.of(mimeType: type)
                 let isMessage = type == "message/rfc822" || (format == .text && Self.isMessageFileName(memberName))
                 if let depth = documentDepth, layer.depth > depth {

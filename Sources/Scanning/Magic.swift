@@ -22,6 +22,6 @@ public final class MagicCookie: @unchecked Sendable {
     /// so it is copied at once).
     public func mimeType(_ bytes: UnsafeRawBufferPointer) -> String? {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return "application/x-empty" }
-        return magic_buffer(cookie, base, bytes.count).map { String(cString: $0) }
+        return ContentStageTimes.time(\.libmagic) { magic_buffer(cookie, base, bytes.count).map { String(cString: $0) } }
     }
 }

@@ -69,6 +69,19 @@ struct SecrecyReader: Sendable {
         charset: String? = nil,
         budget: SecrecyBudget
     ) -> ContentReport.SecrecyDocument? {
+        ContentStageTimes.time(\.textExtraction) {
+            readDocument(bytes, mimeType: mimeType, part: part, name: name, charset: charset, budget: budget)
+        }
+    }
+
+    private func readDocument(
+        _ bytes: UnsafeRawBufferPointer,
+        mimeType: String?,
+        part: String,
+        name: String,
+        charset: String?,
+        budget: SecrecyBudget
+    ) -> ContentReport.SecrecyDocument? {
         // libmagic's type, and a zip's entries when it calls an OOXML or ODF package a zip.
         guard budget.limits.enabled, let format = DocumentFormat.of(mimeType: mimeType, bytes: bytes) else { return nil }
         if let exhausted = budget.exhausted {
@@ -109,7 +122,8 @@ struct SecrecyReader: Sendable {
             text = ExtractedText(problems: ["no-reader: \(format.rawValue) documents are not read"])
         }
         budget.spent(text)
-        return .init(part: part, name: name, format: format.rawValue, report: SecrecyMatcher.match(text.units), problems: text.problems)
+        let report = ContentStageTimes.time(\.secrecyMatcher) { SecrecyMatcher.match(text.units) }
+        return .init(part: part, name: name, format: format.rawValue, report: report, problems: text.problems)
     }
 
     /// A message's own text, one document per message (the message and each message attached
@@ -117,6 +131,15 @@ struct SecrecyReader: Sendable {
     /// its attachments, and its text bodies (text/plain and text/html parts that are no
     /// attachment), each read from the start so that "one of the first lines" holds.
     func messageTexts(of message: ParsedMessage, part: String?, name: String?, budget: SecrecyBudget) -> [ContentReport.SecrecyDocument] {
+        ContentStageTimes.time(\.textExtraction) { readMessageTexts(of: message, part: part, name: name, budget: budget) }
+    }
+
+    private func readMessageTexts(
+        of message: ParsedMessage,
+        part: String?,
+        name: String?,
+        budget: SecrecyBudget
+    ) -> [ContentReport.SecrecyDocument] {
         guard budget.limits.enabled, !message.parts.isEmpty else { return [] }
         // The part whose header section is each message's own: the root, and the child of every
         // message/rfc822 part.
@@ -201,7 +224,8 @@ struct SecrecyReader: Sendable {
         func document(_ key: Int, _ units: [TextUnit], _ problems: [String]) -> ContentReport.SecrecyDocument {
             let partName = key == 0 ? (part ?? "") : (part ?? message.partNumber(of: message.parts[key]))
             let documentName = key == 0 ? (name ?? "(message)") : name.map { "\($0)/(attached message)" } ?? "(attached message)"
-            return .init(part: partName, name: documentName, format: "mail", report: SecrecyMatcher.match(units), problems: problems)
+            let report = ContentStageTimes.time(\.secrecyMatcher) { SecrecyMatcher.match(units) }
+            return .init(part: partName, name: documentName, format: "mail", report: report, problems: problems)
         }
         return owners.map { document($0, units[$0] ?? [], problems[$0] ?? []) }
             + bodies.map { document($0.owner, $0.text.units, $0.text.problems) }
