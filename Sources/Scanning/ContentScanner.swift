@@ -80,6 +80,11 @@ public final class ContentScanner: Sendable {
     /// How much of a part libmagic looks at: types are decided by the first bytes, and
     /// libmagic's text rules cost ~4.5 ms per 64 KB.
     static let sniffLength = 64 * 1024
+    /// How much of text libmagic looks at: its text rules (regular expressions, run on text
+    /// only) read at most 8 KB from where they start (libmagic's `regex_max`), and the time they
+    /// take grows with what they are handed. Past 8 KB only whole-file checks (JSON, a
+    /// JavaScript guess) change their answer, and then to a `text/` type that is read as text.
+    static let textSniffLength = 8 * 1024
 
     public init(engines: EngineStore, limits: ScanLimits = ScanLimits(), pdfReader: (any PDFTextReading)? = nil) {
         self.engines = engines
@@ -686,7 +691,15 @@ public final class ContentScanner: Sendable {
     /// libmagic's type, with its executable guesses checked against the header structure
     /// (``ExecutableFormat``): a COM guess from two leading bytes is not an executable.
     private func sniff(_ bytes: UnsafeRawBufferPointer, _ cookie: MagicCookie) -> String? {
-        ExecutableFormat.checkedType(cookie.mimeType(UnsafeRawBufferPointer(rebasing: bytes.prefix(Self.sniffLength))), of: bytes)
+        let length = Self.looksLikeText(bytes.prefix(Self.textSniffLength)) ? Self.textSniffLength : Self.sniffLength
+        return ExecutableFormat.checkedType(cookie.mimeType(UnsafeRawBufferPointer(rebasing: bytes.prefix(length))), of: bytes)
+    }
+
+    /// Bytes libmagic's text tests accept in any of its text encodings (ASCII, UTF-8, ISO-8859,
+    /// "extended" 8-bit: `file_looks_*` in encoding.c): no control characters other than BEL,
+    /// BS, tab, LF, VT, FF, CR and ESC, no DEL. Binary formats (and UTF-16) fail at once.
+    static func looksLikeText(_ bytes: Slice<UnsafeRawBufferPointer>) -> Bool {
+        !bytes.contains { $0 < 0x20 ? !(0x07...0x0D).contains($0) && $0 != 0x1B : $0 == 0x7F }
     }
 
     /// Whether a text body could be something else in disguise: libmagic's text rules are its
