@@ -99,7 +99,8 @@ import Testing
         var message = "From: a@b.vn\nContent-Type: multipart/mixed; boundary=X\n\n"
         for attachment in attachments {
             message += "--X\nContent-Type: application/octet-stream; name=\"\(attachment.name)\"\n"
-            message += "Content-Transfer-Encoding: base64\n\n\(Data(attachment.body.utf8).base64EncodedString(options: .lineLength76Characters))\n"
+            let encoded = Data(attachment.body.utf8).base64EncodedString(options: .lineLength76Characters)
+            message += "Content-Transfer-Encoding: base64\n\n\(encoded)\n"
         }
         message += "--X--\n"
         let scanner = ContentScanner(engines: try EngineStore(settings: Self.settings()))
