@@ -81,6 +81,37 @@ import Testing
         #expect(([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1] as [UInt8]).withUnsafeBytes(ContentScanner.mayBeBinary))
     }
 
+    @Test func textIsSniffedFromItsFirstKilobytes() throws {
+        let text = Array("Kính gửi các đơn vị,\r\n\t\u{1B}[1m".utf8)
+        #expect(text.withUnsafeBytes { ContentScanner.looksLikeText($0[...]) })
+        #expect(!Array("PK\u{3}\u{4}".utf8).withUnsafeBytes { ContentScanner.looksLikeText($0[...]) })
+        #expect(!([0xFF, 0xFE, 0x4B, 0x00] as [UInt8]).withUnsafeBytes { ContentScanner.looksLikeText($0[...]) })
+        #expect(!Array("abc\u{7F}".utf8).withUnsafeBytes { ContentScanner.looksLikeText($0[...]) })
+        // Attachments far longer than the text prefix keep the types libmagic gives the whole file.
+        let line = "Sở Thông tin và Truyền thông đề nghị các đơn vị triển khai kế hoạch năm 2026.\n"
+        let long = String(repeating: line, count: 600)
+        let attachments: [(name: String, body: String, type: String)] = [
+            ("a.txt", long, "text/plain"),
+            ("b.dat", "<!DOCTYPE html>\n<html><body><p>\n" + long + "</p></body></html>\n", "text/html"),
+            ("c.dat", "#!/bin/sh\n" + String(repeating: "echo \"\(line.dropLast())\"\n", count: 600), "text/x-shellscript"),
+            ("d.dat", "Return-Path: <a@b.vn>\nFrom: a@b.vn\nSubject: x\n\n" + long, "message/rfc822"),
+        ]
+        var message = "From: a@b.vn\nContent-Type: multipart/mixed; boundary=X\n\n"
+        for attachment in attachments {
+            message += "--X\nContent-Type: application/octet-stream; name=\"\(attachment.name)\"\n"
+            let encoded = Data(attachment.body.utf8).base64EncodedString(options: .lineLength76Characters)
+            message += "Content-Transfer-Encoding: base64\n\n\(encoded)\n"
+        }
+        message += "--X--\n"
+        let scanner = ContentScanner(engines: try EngineStore(settings: Self.settings()))
+        let report = try scanner.scan(Self.parse(message))
+        for attachment in attachments {
+            #expect(attachment.body.utf8.count > 4 * ContentScanner.textSniffLength)
+            let object = report.objects.first { $0.name == attachment.name && $0.containers.isEmpty }
+            #expect(object?.mimeType == attachment.type, "\(attachment.name)")
+        }
+    }
+
     @Test func scannerReportsVirusAndObjectsPerPart() throws {
         let scanner = ContentScanner(engines: try EngineStore(settings: Self.settings()))
         let message = Self.parse(
