@@ -515,7 +515,12 @@ public final class ContentScanner: Sendable {
                     layerError = ScanError("libclamav gave no bytes for \(layer.name ?? "a member") in part \(part)")
                     return
                 }
-                let type = sniff(data, cookie)
+                // Inside a document already read, a stream that starts as plain text (a PDF's
+                // content streams) is that document's text, and libmagic's text rules, its
+                // slowest (about 1 ms a call), would only call it text. Anything binary, and any
+                // text that could be a document or a message of its own, is still typed.
+                let insideDocument = documentDepth.map { layer.depth > $0 } ?? false
+                let type = insideDocument && Self.isPlainStreamText(data) ? "text/plain" : sniff(data, cookie)
                 // Named by archive path only: layers libclamav decompressed (the tar in a .gz)
                 // have no name of their own, and it names some by the temporary file it wrote.
                 let containers = [containerName] + layer.ancestors.dropFirst().compactMap { Self.storedName($0) }
@@ -724,6 +729,24 @@ public final class ContentScanner: Sendable {
             return true
         }
         return head.contains { $0 < 0x09 || ($0 > 0x0D && $0 < 0x20) }
+    }
+
+    /// Whether a stream taken out of a document is plain text and nothing else: it starts as
+    /// plain text (``mayBeBinary(_:)`` is false: no executable, archive or document signature, no
+    /// control characters in its first 512 bytes) and not as a text format that is a document
+    /// or a message of its own: RTF (`{\rtf`), markup (`<`: HTML, XML, SVG), a header section
+    /// (`Field-Name:` on its first line: an attached message) or PostScript (`%!`).
+    static func isPlainStreamText(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !mayBeBinary(bytes) else { return false }
+        var head = bytes.prefix(512)[...]
+        if head.starts(with: [0xEF, 0xBB, 0xBF]) { head = head.dropFirst(3) }
+        head = head.drop { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        if head.starts(with: Array("{\\rtf".utf8)) || head.first == UInt8(ascii: "<") || head.starts(with: Array("%!".utf8)) {
+            return false
+        }
+        // RFC 5322 2.2: a field name is printable ASCII but the colon, then the colon.
+        let name = head.prefix { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }
+        return !(name.count > 0 && head.dropFirst(name.count).first == UInt8(ascii: ":"))
     }
 
     /// The name a layer was stored under in its archive, or nil when it has none: libclamav

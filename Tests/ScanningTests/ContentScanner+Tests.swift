@@ -81,6 +81,23 @@ import Testing
         #expect(([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1] as [UInt8]).withUnsafeBytes(ContentScanner.mayBeBinary))
     }
 
+    /// Streams taken out of a document: a PDF's content stream is plain text and not typed again;
+    /// what could be a document or message of its own, or anything binary, is.
+    @Test func onlyPlainStreamTextSkipsLibmagic() {
+        func plain(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes(ContentScanner.isPlainStreamText) }
+        #expect(plain("q 0.1 0 0 0.1 0 0 cm\nBT /F1 12 Tf 72 712 Td (Ke hoach) Tj ET\nQ\n"))
+        #expect(plain("/GS1 gs\n0 0 0 rg\n"))
+        for other in [
+            "{\\rtf1\\ansi TỐI MẬT}", "  <html><body>x</body></html>", "\u{FEFF}<?xml version=\"1.0\"?><a/>",
+            "From: a@b.vn\r\nSubject: x\r\n\r\nbody", "Received: from x\r\n", "%!PS-Adobe-3.0\n", "#!/bin/sh\necho\n",
+            "%PDF-1.7\n", "MZ\u{90}\u{0}",
+        ] {
+            #expect(!plain(other), "\(other)")
+        }
+        #expect(!([0x50, 0x4B, 3, 4, 20, 0] as [UInt8]).withUnsafeBytes(ContentScanner.isPlainStreamText))
+        #expect(!(Array("text".utf8) + [0x00, 0x01]).withUnsafeBytes(ContentScanner.isPlainStreamText))
+    }
+
     @Test func textIsSniffedFromItsFirstKilobytes() throws {
         let text = Array("Kính gửi các đơn vị,\r\n\t\u{1B}[1m".utf8)
         #expect(text.withUnsafeBytes { ContentScanner.looksLikeText($0[...]) })
