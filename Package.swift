@@ -224,7 +224,7 @@ let package = Package(
         ),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText", "SecrecyMarks", "SMTPCore"]),
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "DocumentText", "Archives", "VietText"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "DocumentText", "SecrecyMarks", "Archives", "VietText"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(

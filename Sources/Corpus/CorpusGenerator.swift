@@ -293,7 +293,8 @@ struct MessageBuilder {
 
         func notice(_ builder: inout MessageBuilder) -> (String, String) {
             let notice = builder.random.pick(VietnameseText.notices)
-            let title = "Thông báo: " + notice.split(separator: ";").first!.split(separator: " ").prefix(9).joined(separator: " ")
+            let words = notice.split(separator: ";")[0].split(separator: " ").prefix(9).joined(separator: " ")
+            let title = words.hasPrefix("Thông báo") ? words : "Thông báo: " + words
             return (title, "Kính gửi: Các phòng, đơn vị trực thuộc\n\n\(notice)\n\nTrân trọng./.\n\n")
         }
 
@@ -364,7 +365,7 @@ struct MessageBuilder {
             let original = recipients[0]
             subject = "Re: V/v \(topic.summary)"
             let originalDate = CorpusDate(workday: max(0, index / 60 - random.int(0...2)), secondsIntoDay: random.int(7...16) * 3600)
-            let quoted = "\(agency.name) gửi kèm văn bản về việc \(topic.summary).\n\n\(topic.body)\n\nTrân trọng."
+            let quoted = "Kính gửi các đơn vị,\n\nGửi kèm văn bản về việc \(topic.summary).\n\n\(topic.body)\n\nTrân trọng."
             text =
                 random.pick(VietnameseText.replies)
                 + "\n\nVào \(originalDate.time) \(originalDate.weekdayName), \(originalDate.short), \(original.name) <\(original.address)> đã viết:\n"
@@ -513,8 +514,10 @@ struct MessageBuilder {
         fields.append(
             (
                 "X-Mailer",
-                senderHost.hasSuffix(".gov.vn")
-                    ? "Zimbra 8.8.15_GA_4508 (ZimbraWebClient - GC120 (Win)/8.8.15_GA_4481)" : "Mozilla Thunderbird 115.8.0"
+                legacy != nil
+                    ? "Microsoft Outlook Express 6.00.2900.5512"
+                    : senderHost.hasSuffix(".gov.vn")
+                        ? "Zimbra 8.8.15_GA_4508 (ZimbraWebClient - GC120 (Win)/8.8.15_GA_4481)" : "Mozilla Thunderbird 115.8.0"
             )
         )
         let file = CorpusGenerator.fileName(index)

@@ -129,8 +129,9 @@ enum MIMEWriter {
         var current: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            // 12 characters of "=?UTF-8?B?" and "?=": 63 base64 characters hold 45 bytes (47 with padding).
-            if current.count + bytes.count > 45 {
+            // 36 bytes are 48 base64 characters: a 60-character word, which fits on a folded line
+            // after the longest field name this writes.
+            if current.count + bytes.count > 36 {
                 words.append("=?UTF-8?B?" + Data(current).base64EncodedString() + "?=")
                 current = []
             }
@@ -166,7 +167,8 @@ enum MIMEWriter {
         var lines: [String] = []
         var line = ""
         for word in field.split(separator: " ", omittingEmptySubsequences: false) {
-            if !line.isEmpty && line.utf8.count + 1 + word.utf8.count > 76 {
+            // Never right after the field name: "Subject:" alone on a line says nothing.
+            if !line.isEmpty && !(lines.isEmpty && line.hasSuffix(":")) && line.utf8.count + 1 + word.utf8.count > 76 {
                 lines.append(line)
                 line = " " + word
             } else {
