@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from conftest import BINARY
+from conftest import BINARY, ROOT
 
 SEED, COUNT = 7, 120
 # Every violation kind at least once (8 kinds, 12 violations), the oversize one included.
@@ -121,3 +121,13 @@ def test_a_bad_mix_is_refused(tmp_path):
     result = subprocess.run([str(BINARY), "corpus", "generate", "--seed", "1", "--count", "3", "--out", str(tmp_path),
                              "--mix", "viruses=0.1"], capture_output=True, text=True)
     assert result.returncode != 0 and "unknown key viruses" in result.stderr
+
+
+def test_the_committed_sample_is_what_the_generator_writes(tmp_path):
+    """Corpus/generated/ (README.md there says how it was made) stays in step with the generator."""
+    sample = ROOT / "Corpus" / "generated"
+    manifest = generate(tmp_path, seed=1, count=40, mix="violations=0.2,oversize=0")
+    assert (sample / "manifest.jsonl").read_text() == (tmp_path / "manifest.jsonl").read_text()
+    for entry in manifest:
+        assert (sample / entry["file"]).read_bytes() == (tmp_path / entry["file"]).read_bytes(), entry["file"]
+    assert sorted(p.name for p in sample.glob("*.eml")) == [e["file"] for e in manifest]
