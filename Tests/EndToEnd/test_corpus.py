@@ -104,7 +104,19 @@ def test_the_attachments_open_in_the_real_tools_and_never_repeat(corpus, tmp_pat
                 listing = subprocess.run(["7z", "l", "-slt", str(target)], capture_output=True, text=True, check=True).stdout
                 encrypted = "Encrypted = +" in listing
                 assert encrypted == (entry["kind"] == "encrypted-zip"), entry["file"]
-                if not encrypted:
+                if encrypted:
+                    # The password the message gives opens it (ZipCrypto, as 7-Zip reads it); a wrong one does not.
+                    body = email.message_from_bytes((out / entry["file"]).read_bytes(), policy=email.policy.default)
+                    text = body.get_body(("plain",)).get_content()
+                    password = text.split("Mật khẩu giải nén: ")[1].split()[0]
+                    assert "Method = ZipCrypto" in listing
+                    subprocess.run(["7z", "t", f"-p{password}", str(target)], capture_output=True, check=True)
+                    assert subprocess.run(["7z", "t", "-pwrong", str(target)], capture_output=True).returncode != 0
+                    unpacked = tmp_path / f"unpacked-{entry['file']}"
+                    subprocess.run(["7z", "x", "-y", f"-p{password}", f"-o{unpacked}", str(target)], capture_output=True, check=True)
+                    [document] = unpacked.glob("*.docx")
+                    assert "Mã định danh văn bản" in "\n".join(p.text for p in docx.Document(str(document)).paragraphs)
+                else:
                     assert zipfile.ZipFile(target).testzip() is None
             if extension in opened:
                 kind = subprocess.run(["file", "-b", "--mime-type", str(target)], capture_output=True, text=True).stdout.strip()
