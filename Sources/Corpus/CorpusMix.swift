@@ -21,8 +21,9 @@ public struct CorpusMix: Sendable, Equatable {
     public var lists = 0.04
     /// A 5–19 MB attachment; nil: 0.005 from 1,000 messages on, none below.
     public var large: Double? = nil
-    /// Whether the rotation of violations includes the oversize one (a > 20 MB attachment).
-    public var oversize = true
+    /// Whether the rotation of violations includes the oversize one (a > 20 MB attachment); nil:
+    /// when the corpus has large messages, so a small corpus stays small.
+    public var oversize: Bool? = nil
 
     public init() {}
 
@@ -55,6 +56,8 @@ public struct CorpusMix: Sendable, Equatable {
     }
 
     func largeShare(count: Int) -> Double { large ?? (count >= 1000 ? 0.005 : 0) }
+
+    func includesOversize(count: Int) -> Bool { oversize ?? (largeShare(count: count) > 0) }
 }
 
 public struct MixError: Error, CustomStringConvertible, Sendable {
@@ -104,7 +107,7 @@ public enum MessageKind: String, Sendable, CaseIterable {
 public func corpusPlan(seed: UInt64, count: Int, mix: CorpusMix) -> [MessageKind] {
     func share(_ value: Double) -> Int { Int((value * Double(count)).rounded()) }
     var kinds: [MessageKind] = []
-    let violationKinds = MessageKind.violations.filter { mix.oversize || $0 != .oversize }
+    let violationKinds = MessageKind.violations.filter { mix.includesOversize(count: count) || $0 != .oversize }
     for index in 0..<share(mix.violations) { kinds.append(violationKinds[index % violationKinds.count]) }
     let legacy: [MessageKind] = [.legacyTCVN3, .legacyVNI, .legacyCP1258]
     for index in 0..<share(mix.legacy) { kinds.append(legacy[index % legacy.count]) }

@@ -25,7 +25,8 @@ struct CorpusCommand: ParsableCommand {
                 in turn), legacy (0.08: TCVN3, VNI, Windows-1258 text), attachments (0.40: công văn with \
                 .docx/.pdf/.xlsx), images (0.05: a scanned page), replies (0.12), forwards (0.05), lists \
                 (0.04: 25-120 recipients), large (a 5-19 MB attachment; 0.005 from 1,000 messages on, else \
-                none), and oversize (1, or 0 to leave the > 20 MB violation out).
+                none), and oversize (1 or 0: whether the > 20 MB violation takes its turn; by default only \
+                when there are large messages).
                 """
         )
 

@@ -43,12 +43,16 @@ import VietText
         #expect(kinds.prefix(80).filter(\.isViolation).count < 40)
     }
 
-    @Test func smallCorporaHaveNoLargeMessagesAndOversizeCanBeLeftOut() throws {
-        let small = CorpusGenerator(seed: 1, count: 40, mix: try CorpusMix(parsing: "violations=0.25,oversize=0"))
+    @Test func smallCorporaHaveNoLargeOrOversizeMessagesUnlessAsked() throws {
+        let small = CorpusGenerator(seed: 1, count: 40, mix: try CorpusMix(parsing: "violations=0.25"))
         #expect(!small.kinds.contains(.large) && !small.kinds.contains(.oversize))
         #expect(small.kinds.filter(\.isViolation).count == 10)
         let largest = (0..<40).map { small.message(at: $0).bytes.count }.max() ?? 0
         #expect(largest < 1 << 20)
+        let asked = CorpusGenerator(seed: 1, count: 40, mix: try CorpusMix(parsing: "violations=0.2,oversize=1,large=0.05"))
+        #expect(asked.kinds.filter { $0 == .oversize }.count == 1 && asked.kinds.filter { $0 == .large }.count == 2)
+        let noOversize = CorpusGenerator(seed: 1, count: 1000, mix: try CorpusMix(parsing: "oversize=0"))
+        #expect(!noOversize.kinds.contains(.oversize) && noOversize.kinds.contains(.large))
     }
 
     @Test(arguments: ["viruses=0.1", "violations=2", "violations", "legacy=0.6,attachments=0.6"])
