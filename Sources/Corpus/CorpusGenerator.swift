@@ -392,6 +392,13 @@ struct MessageBuilder {
 
                 """
             if random.chance(0.5) { attachments.append((wordDocument(topic, from: sender), docxType, "\(fileStem(topic.summary)).docx")) }
+            if random.chance(0.25) {
+                // Forwarded by hand to the official's own personal mailbox: a person's "Fwd:" is no
+                // automatic forwarding (auto_forward), and a readable document is checked whole.
+                let local = VietnameseText.ascii(sender.name).lowercased().split(separator: " ").joined(separator: ".")
+                recipients = [Person(name: sender.name, title: "", address: "\(local)\(random.int(1...99))@gmail.com")]
+                text = "Gửi để đọc trên điện thoại.\n\n" + text
+            }
         case .virus, .virusZip, .executable:
             subject = "V/v \(topic.summary)"
             text = "Kính gửi: \(recipients[0].name)\n\nGửi anh/chị tài liệu kèm theo.\n\nTrân trọng.\n\n"
