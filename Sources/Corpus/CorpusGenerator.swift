@@ -274,23 +274,47 @@ struct MessageBuilder {
 
     // MARK: - Messages
 
+    /// What a message is made of before it is written out.
+    struct Draft {
+        var sender: Person
+        var recipients: [Person]
+        /// The To field's people when not every recipient is named there (Bcc, a list).
+        var visibleTo: [Person]? = nil
+        var subject = ""
+        var text = ""
+        var attachments: [(bytes: [UInt8], type: String, name: String)] = []
+        var extraFields: [(String, String)] = []
+        /// The legacy encoding of the text and the charset label its client gave it.
+        var legacy: (VietEncoding, String)? = nil
+        var html = false
+    }
+
     mutating func build() -> GeneratedMessage {
-        let senderDomain = domain(agency, in: province)
-        var sender = person(in: agency, province: province)
+        let sender = person(in: agency, province: province)
         var recipients: [Person] = []
         for _ in 0..<random.int(1...3) {
             let other = otherAgency()
             recipients.append(random.chance(0.5) ? office(other, in: province) : person(in: other, province: province))
         }
-        var subject: String
-        var text: String
-        var attachments: [(bytes: [UInt8], type: String, name: String)] = []
-        var extraFields: [(String, String)] = []
-        var visibleTo: [Person]? = nil
-        var legacy: (VietEncoding, String)? = nil
-        var html = false
+        var draft = Draft(sender: sender, recipients: recipients)
         let topic = random.pick(VietnameseText.subjects)
+        compose(&draft, topic: topic)
+        address(&draft)
+        if kind == .secretSubject { draft.subject = "[TỐI MẬT] " + draft.subject }
+        if !draft.text.hasSuffix("\n\n") { draft.text += "\n" }
+        if draft.sender.title.isEmpty == false { draft.text += signature(draft.sender) + "\n" }
+        switch kind {
+        case .legacyTCVN3: draft.legacy = (.tcvn3, "iso-8859-1")
+        case .legacyVNI: draft.legacy = (.vni, "windows-1252")
+        case .legacyCP1258: draft.legacy = (.cp1258, "windows-1258")
+        default: break
+        }
 
+        return assemble(draft)
+    }
+
+    /// The subject, text and attachments of the message's kind.
+    private mutating func compose(_ draft: inout Draft, topic: (summary: String, body: String)) {
         func notice(_ builder: inout MessageBuilder) -> (String, String) {
             let notice = builder.random.pick(VietnameseText.notices)
             let words = notice.split(separator: ";")[0].split(separator: " ").prefix(9).joined(separator: " ")
@@ -300,14 +324,14 @@ struct MessageBuilder {
 
         switch kind {
         case .notice, .list, .legacyTCVN3, .legacyVNI, .legacyCP1258, .secretSubject:
-            (subject, text) = notice(&self)
-            html = kind == .notice && random.chance(0.3)
+            (draft.subject, draft.text) = notice(&self)
+            draft.html = kind == .notice && random.chance(0.3)
         case .meeting:
             let topicName = random.pick(VietnameseText.meetingTopics)
             let day = CorpusDate(workday: index / 60 + random.int(1...4), secondsIntoDay: random.int(7...16) * 3600)
-            subject = "Lịch \(topicName) \(day.weekdayName.lowercased()) \(day.short)"
+            draft.subject = "Lịch \(topicName) \(day.weekdayName.lowercased()) \(day.short)"
             let chair = person(in: agency, province: province)
-            text = """
+            draft.text = """
                 Kính gửi: Các đồng chí lãnh đạo và trưởng các phòng
 
                 \(agency.name) trân trọng thông báo lịch \(topicName) như sau:
@@ -320,64 +344,69 @@ struct MessageBuilder {
 
                 """
             if random.chance(0.3) {
-                attachments.append(
-                    (workbook(from: sender), xlsxType, "Lịch công tác tuần \(day.short.replacingOccurrences(of: "/", with: "-")).xlsx")
+                draft.attachments.append(
+                    (
+                        workbook(from: draft.sender), xlsxType,
+                        "Lịch công tác tuần \(day.short.replacingOccurrences(of: "/", with: "-")).xlsx"
+                    )
                 )
             }
         case .congvan, .encryptedZip, .secretDocument:
-            subject = "V/v \(topic.summary)"
-            text =
-                "Kính gửi: \(recipients[0].name)\n\n\(agency.name) gửi kèm \(number.dropFirst(4)) ngày \(date.short) về việc \(topic.summary).\n\nĐề nghị quý cơ quan nghiên cứu, thực hiện.\n\nTrân trọng./.\n\n"
+            draft.subject = "V/v \(topic.summary)"
+            draft.text =
+                "Kính gửi: \(draft.recipients[0].name)\n\n\(agency.name) gửi kèm \(number.dropFirst(4)) ngày \(date.short) về việc \(topic.summary).\n\nĐề nghị quý cơ quan nghiên cứu, thực hiện.\n\nTrân trọng./.\n\n"
             let stem = fileStem(topic.summary)
             if kind == .secretDocument {
-                attachments.append((wordDocument(topic, from: sender, stamp: "TỐI MẬT"), docxType, "\(stem).docx"))
+                draft.attachments.append((wordDocument(topic, from: draft.sender, stamp: "TỐI MẬT"), docxType, "\(stem).docx"))
             } else if kind == .encryptedZip {
                 var zip = ZipWriter(year: date.year, month: date.month, day: date.day, hour: date.hour, minute: date.minute)
                 let password = random.token(8)
-                zip.add("\(stem).docx", wordDocument(topic, from: sender), password: password, salt: random.bytes(11))
-                zip.add("\(stem).pdf", pdfDocument(topic, from: sender), password: password, salt: random.bytes(11))
-                attachments.append((zip.finished(), "application/zip", "\(stem).zip"))
+                zip.add("\(stem).docx", wordDocument(topic, from: draft.sender), password: password, salt: random.bytes(11))
+                zip.add("\(stem).pdf", pdfDocument(topic, from: draft.sender), password: password, salt: random.bytes(11))
+                draft.attachments.append((zip.finished(), "application/zip", "\(stem).zip"))
                 // As people do: the password in the same mail (so a test can open the archive with it).
-                text += "Mật khẩu giải nén: \(password)\n\n"
+                draft.text += "Mật khẩu giải nén: \(password)\n\n"
             } else {
                 let choice = random.int(0...5)
-                if choice != 1 { attachments.append((wordDocument(topic, from: sender), docxType, "\(stem).docx")) }
-                if choice == 1 || choice >= 3 { attachments.append((pdfDocument(topic, from: sender), "application/pdf", "\(stem).pdf")) }
+                if choice != 1 { draft.attachments.append((wordDocument(topic, from: draft.sender), docxType, "\(stem).docx")) }
+                if choice == 1 || choice >= 3 {
+                    draft.attachments.append((pdfDocument(topic, from: draft.sender), "application/pdf", "\(stem).pdf"))
+                }
                 if choice == 2 || choice == 5 {
-                    attachments.append(
+                    draft.attachments.append(
                         (
-                            workbook(from: sender), xlsxType,
+                            workbook(from: draft.sender), xlsxType,
                             "Biểu mẫu kèm theo \(number.dropFirst(4).replacingOccurrences(of: "/", with: "-")).xlsx"
                         )
                     )
                 }
             }
         case .scan, .large, .oversize:
-            subject = "Bản scan \(number.dropFirst(4)) V/v \(topic.summary)"
-            text =
-                "Kính gửi: \(recipients[0].name)\n\nVăn thư gửi bản scan văn bản đã ký, đóng dấu để các đơn vị theo dõi.\n\nTrân trọng.\n\n"
+            draft.subject = "Bản scan \(number.dropFirst(4)) V/v \(topic.summary)"
+            draft.text =
+                "Kính gửi: \(draft.recipients[0].name)\n\nVăn thư gửi bản scan văn bản đã ký, đóng dấu để các đơn vị theo dõi.\n\nTrân trọng.\n\n"
             let name = "Scan_\(date.pdfDigits.prefix(8))_\(date.pdfDigits.suffix(6)).png"
             switch kind {
-            case .large: attachments.append((bigImage(bytes: random.int(5_000_000...19_000_000)), "image/png", name))
-            case .oversize: attachments.append((bigImage(bytes: random.int(21_500_000...23_000_000)), "image/png", name))
-            default: attachments.append((scannedImage(), "image/png", name))
+            case .large: draft.attachments.append((bigImage(bytes: random.int(5_000_000...19_000_000)), "image/png", name))
+            case .oversize: draft.attachments.append((bigImage(bytes: random.int(21_500_000...23_000_000)), "image/png", name))
+            default: draft.attachments.append((scannedImage(), "image/png", name))
             }
         case .reply:
-            let original = recipients[0]
-            subject = "Re: V/v \(topic.summary)"
+            let original = draft.recipients[0]
+            draft.subject = "Re: V/v \(topic.summary)"
             let originalDate = CorpusDate(workday: max(0, index / 60 - random.int(0...2)), secondsIntoDay: random.int(7...16) * 3600)
             let quoted = "Kính gửi các đơn vị,\n\nGửi kèm văn bản về việc \(topic.summary).\n\n\(topic.body)\n\nTrân trọng."
-            text =
+            draft.text =
                 random.pick(VietnameseText.replies)
                 + "\n\nVào \(originalDate.time) \(originalDate.weekdayName), \(originalDate.short), \(original.name) <\(original.address)> đã viết:\n"
                 + quoted.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n") + "\n\n"
             let inReplyTo = "<\(originalDate.pdfDigits).\(random.token(10))@\(original.address.split(separator: "@")[1])>"
-            extraFields += [("In-Reply-To", inReplyTo), ("References", inReplyTo)]
-            recipients = [original]
+            draft.extraFields += [("In-Reply-To", inReplyTo), ("References", inReplyTo)]
+            draft.recipients = [original]
         case .forward:
             let original = office(otherAgency(), in: province)
-            subject = "Fwd: V/v \(topic.summary)"
-            text = """
+            draft.subject = "Fwd: V/v \(topic.summary)"
+            draft.text = """
                 Chuyển các đồng chí nghiên cứu, tham mưu xử lý.
 
                 ---------- Forwarded message ---------
@@ -391,38 +420,43 @@ struct MessageBuilder {
                 Trân trọng./.
 
                 """
-            if random.chance(0.5) { attachments.append((wordDocument(topic, from: sender), docxType, "\(fileStem(topic.summary)).docx")) }
+            if random.chance(0.5) {
+                draft.attachments.append((wordDocument(topic, from: draft.sender), docxType, "\(fileStem(topic.summary)).docx"))
+            }
             if random.chance(0.25) {
                 // Forwarded by hand to the official's own personal mailbox: a person's "Fwd:" is no
                 // automatic forwarding (auto_forward), and a readable document is checked whole.
-                let local = VietnameseText.ascii(sender.name).lowercased().split(separator: " ").joined(separator: ".")
-                recipients = [Person(name: sender.name, title: "", address: "\(local)\(random.int(1...99))@gmail.com")]
-                text = "Gửi để đọc trên điện thoại.\n\n" + text
+                let local = VietnameseText.ascii(draft.sender.name).lowercased().split(separator: " ").joined(separator: ".")
+                draft.recipients = [Person(name: draft.sender.name, title: "", address: "\(local)\(random.int(1...99))@gmail.com")]
+                draft.text = "Gửi để đọc trên điện thoại.\n\n" + draft.text
             }
         case .virus, .virusZip, .executable:
-            subject = "V/v \(topic.summary)"
-            text = "Kính gửi: \(recipients[0].name)\n\nGửi anh/chị tài liệu kèm theo.\n\nTrân trọng.\n\n"
+            draft.subject = "V/v \(topic.summary)"
+            draft.text = "Kính gửi: \(draft.recipients[0].name)\n\nGửi anh/chị tài liệu kèm theo.\n\nTrân trọng.\n\n"
             // The standard string, then a line of this message's own: libclamav's cache of clean files
             // must never answer for another message's file.
             let test = Array((eicar + "\r\n" + documentID + "\r\n").utf8)
             switch kind {
-            case .virus: attachments.append((test, "text/plain", "tai-lieu-\(index + 1).txt"))
+            case .virus: draft.attachments.append((test, "text/plain", "tai-lieu-\(index + 1).txt"))
             case .virusZip:
                 var zip = ZipWriter(year: date.year, month: date.month, day: date.day)
-                zip.add("\(fileStem(topic.summary)).docx", wordDocument(topic, from: sender))
+                zip.add("\(fileStem(topic.summary)).docx", wordDocument(topic, from: draft.sender))
                 zip.add("eicar.com.txt", test)
-                attachments.append(
+                draft.attachments.append(
                     (zip.finished(), "application/zip", "Tài liệu \(date.short.replacingOccurrences(of: "/", with: "-")).zip")
                 )
             default:
                 let program = ExecutableWriter.pe32(timestamp: UInt32(truncatingIfNeeded: random.next()), filler: random.bytes(0x1F0))
-                attachments.append((program, "application/octet-stream", "Cai dat phan mem \(index + 1).exe"))
+                draft.attachments.append((program, "application/octet-stream", "Cai dat phan mem \(index + 1).exe"))
             }
         case .autoForward:
-            (subject, text) = notice(&self)
+            (draft.subject, draft.text) = notice(&self)
         }
 
-        // Who sends and who receives, by kind.
+    }
+
+    /// Who sends and who receives, where the kind decides it.
+    private mutating func address(_ draft: inout Draft) {
         switch kind {
         case .list:
             let count = random.int(25...120)
@@ -436,59 +470,53 @@ struct MessageBuilder {
                     many.append(person(in: random.pick(VietnameseText.agencies), province: province))
                 }
             }
-            recipients = many
-            sender = office(.init(name: "Văn phòng UBND tỉnh", code: "UBND-VP", subdomain: "", mailbox: "vanphong"), in: province)
-            visibleTo = Array(many.prefix(30))
-            subject = "[Thông báo chung] " + subject
+            draft.recipients = many
+            draft.sender = office(.init(name: "Văn phòng UBND tỉnh", code: "UBND-VP", subdomain: "", mailbox: "vanphong"), in: province)
+            draft.visibleTo = Array(many.prefix(30))
+            draft.subject = "[Thông báo chung] " + draft.subject
         case .autoForward:
             // A Zimbra mailbox redirect: the state mailbox's owner forwards everything to a
             // personal Gmail; the envelope sender stays the colleague's.
             let owner = person(in: agency, province: province)
-            extraFields.append(("X-Zimbra-Forwarded", owner.address))
+            draft.extraFields.append(("X-Zimbra-Forwarded", owner.address))
             let gmail = VietnameseText.ascii(owner.name).lowercased().replacingOccurrences(of: " ", with: ".") + ".canhan@gmail.com"
-            visibleTo = [owner]
-            sender = office(agency, in: province)
-            recipients = [Person(name: owner.name, title: "", address: gmail)]
+            draft.visibleTo = [owner]
+            draft.sender = office(agency, in: province)
+            draft.recipients = [Person(name: owner.name, title: "", address: gmail)]
         case .notice where random.chance(0.15):
             // A citizen writes to an office from a personal mailbox.
             let writer = citizen()
-            sender = writer
-            recipients = [office(agency, in: province)]
-            subject = "Đề nghị hướng dẫn thủ tục hành chính"
-            text =
+            draft.sender = writer
+            draft.recipients = [office(agency, in: province)]
+            draft.subject = "Đề nghị hướng dẫn thủ tục hành chính"
+            draft.text =
                 "Kính gửi \(agency.name),\n\nTôi là \(writer.name), xin được hướng dẫn hồ sơ thủ tục cấp phép theo quy định.\n\nXin cảm ơn.\n\n"
         default:
-            if kind == .meeting || kind == .notice { recipients.append(person(in: agency, province: province)) }
+            if kind == .meeting || kind == .notice { draft.recipients.append(person(in: agency, province: province)) }
         }
 
-        if kind == .secretSubject { subject = "[TỐI MẬT] " + subject }
-        if !text.hasSuffix("\n\n") { text += "\n" }
-        if sender.title.isEmpty == false { text += signature(sender) + "\n" }
-        switch kind {
-        case .legacyTCVN3: legacy = (.tcvn3, "iso-8859-1")
-        case .legacyVNI: legacy = (.vni, "windows-1252")
-        case .legacyCP1258: legacy = (.cp1258, "windows-1258")
-        default: break
-        }
+    }
 
+    /// The MIME message and its manifest entry.
+    private mutating func assemble(_ draft: Draft) -> GeneratedMessage {
         // The text body.
         let textEncoding: MIMEWriter.TextEncoding = random.pick([.quotedPrintable, .quotedPrintable, .base64, .eightBit])
         var body: MIMEWriter.Entity
-        if let (encoding, charset) = legacy {
+        if let (encoding, charset) = draft.legacy {
             body = .legacyText(
-                Self.legacyBytes(text, encoding),
+                Self.legacyBytes(draft.text, encoding),
                 charset: charset,
                 encoding: random.chance(0.5) ? .quotedPrintable : .eightBit
             )
-        } else if html {
-            let paragraphs = text.split(separator: "\n\n").map {
+        } else if draft.html {
+            let paragraphs = draft.text.split(separator: "\n\n").map {
                 "<p>" + OfficeWriter.escape(String($0)).replacingOccurrences(of: "\n", with: "<br>") + "</p>"
             }
             body = .multipart(
                 subtype: "alternative",
                 boundary: boundary(),
                 [
-                    .text(text, subtype: "plain", encoding: textEncoding),
+                    .text(draft.text, subtype: "plain", encoding: textEncoding),
                     .text(
                         "<html><body>" + paragraphs.joined(separator: "\n") + "</body></html>",
                         subtype: "html",
@@ -497,32 +525,34 @@ struct MessageBuilder {
                 ]
             )
         } else {
-            body = .text(text, subtype: "plain", encoding: textEncoding)
+            body = .text(draft.text, subtype: "plain", encoding: textEncoding)
         }
-        if !attachments.isEmpty {
+        if !draft.attachments.isEmpty {
             body = .multipart(
                 subtype: "mixed",
                 boundary: boundary(),
-                [body] + attachments.map { .attachment($0.bytes, type: $0.type, filename: $0.name) }
+                [body] + draft.attachments.map { .attachment($0.bytes, type: $0.type, filename: $0.name) }
             )
         }
 
-        let senderHost = sender.address.split(separator: "@").last.map(String.init) ?? senderDomain
+        let senderHost = draft.sender.address.split(separator: "@").last.map(String.init) ?? domain(agency, in: province)
         var fields: [(String, String)] = [
             ("Date", date.rfc5322),
-            ("From", MIMEWriter.address(sender.name, sender.address)),
+            ("From", MIMEWriter.address(draft.sender.name, draft.sender.address)),
             (
                 "To",
-                (visibleTo ?? recipients).map { MIMEWriter.address($0.name.isEmpty ? nil : $0.name, $0.address) }.joined(separator: ", ")
+                (draft.visibleTo ?? draft.recipients).map { MIMEWriter.address($0.name.isEmpty ? nil : $0.name, $0.address) }.joined(
+                    separator: ", "
+                )
             ),
-            ("Subject", MIMEWriter.encodedWords(subject)),
+            ("Subject", MIMEWriter.encodedWords(draft.subject)),
             ("Message-ID", messageID(senderHost)),
         ]
-        fields += extraFields
+        fields += draft.extraFields
         fields.append(
             (
                 "X-Mailer",
-                legacy != nil
+                draft.legacy != nil
                     ? "Microsoft Outlook Express 6.00.2900.5512"
                     : senderHost.hasSuffix(".gov.vn")
                         ? "Zimbra 8.8.15_GA_4508 (ZimbraWebClient - GC120 (Win)/8.8.15_GA_4481)" : "Mozilla Thunderbird 115.8.0"
@@ -532,8 +562,8 @@ struct MessageBuilder {
         let (action, rules) = kind.expected
         let entry = ManifestEntry(
             file: file,
-            mailFrom: sender.address,
-            rcptTo: recipients.map(\.address),
+            mailFrom: draft.sender.address,
+            rcptTo: draft.recipients.map(\.address),
             kind: kind,
             action: action,
             rules: rules
