@@ -158,7 +158,7 @@ let package = Package(
             name: "thugate",
             dependencies: [
                 "GatewayServer", "Configuration", "Inspection", "Transforms", "MIMECore", "Policy", "Scanning", "VietText",
-                "Quarantine", "Reports",
+                "Quarantine", "Reports", "Corpus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -197,6 +197,9 @@ let package = Package(
             dependencies: ["Quarantine", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Benchmarks/StoreBench"
         ),
+        // The benchmark corpus of issue 14 (`thugate corpus generate`): provincial mail with its expected
+        // verdicts, from a seed. Faithful writers of zip (ZipCrypto too), OOXML, PDF, PNG and PE32. No I/O.
+        .target(name: "Corpus", dependencies: ["FuzzSupport", "VietText", "CZlib"]),
         // Helpers the test targets share: a scratch directory and the real tools fixtures are made with.
         .target(name: "TestFixtures"),
         .testTarget(name: "VietTextTests", dependencies: ["VietText", "FuzzSupport"]),
@@ -215,6 +218,7 @@ let package = Package(
         ),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "MIMECore", "VietText", "SecrecyMarks", "SMTPCore"]),
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "DocumentText", "SecrecyMarks", "Archives", "VietText"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(

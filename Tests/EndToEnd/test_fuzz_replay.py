@@ -46,12 +46,12 @@ def test_archive_fuzz_entry_replays_real_archives_and_crashers(target, tmp_path)
 def test_mime_fuzz_entry_replays_corpus_and_crashers():
     crashers = sorted((ROOT / "Tests/MIMECoreTests/FuzzRegressions").glob("crash-*"))
     assert crashers, "the MIME crashers are gone"
-    replay(MIME_FUZZER, "mime", sorted((ROOT / "Corpus").iterdir()) + crashers)
+    replay(MIME_FUZZER, "mime", sorted((ROOT / "Corpus").glob("*.eml")) + crashers)
 
 
 def test_scan_fuzz_entry_replays_corpus_and_crashers():
     crashers = sorted((ROOT / "Tests/ScanningTests/FuzzRegressions").glob("crash-*"))
-    replay(SCAN_FUZZER, "scan", sorted((ROOT / "Corpus").iterdir()) + crashers)
+    replay(SCAN_FUZZER, "scan", sorted((ROOT / "Corpus").glob("*.eml")) + crashers)
 
 
 def test_rtf_fuzz_entry_replays_fixtures_and_crashers():

@@ -16,7 +16,7 @@ def scan(*args, config=None):
 
 
 def test_scan_json_reports_every_corpus_message():
-    result = scan("--format", "json", CORPUS)
+    result = scan("--format", "json", *sorted(CORPUS.glob("*.eml")))
     assert result.returncode == 0, result.stderr
     reports = [json.loads(line) for line in result.stdout.splitlines()]
     files = sorted(p.name for p in CORPUS.glob("*.eml"))
@@ -75,7 +75,7 @@ def test_scan_of_a_missing_path_fails_clearly(tmp_path):
 
 def test_proxy_and_scan_agree_on_every_corpus_message(gateway, upstream, tmp_path):
     """The same pipeline: what scan calls reject the proxy refuses, what it accepts arrives."""
-    result = scan("--format", "json", CORPUS)
+    result = scan("--format", "json", *sorted(CORPUS.glob("*.eml")))
     for line in result.stdout.splitlines():
         report = json.loads(line)
         data = open(report["file"], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
@@ -151,7 +151,7 @@ def python_leaves(data: bytes):
 
 def test_leaf_parts_agree_with_pythons_email_package():
     """An independent parser as the reference: same leaves, same types, same decoded sizes."""
-    result = scan("--format", "json", CORPUS)
+    result = scan("--format", "json", *sorted(CORPUS.glob("*.eml")))
     for line in result.stdout.splitlines():
         report = json.loads(line)
         if report["action"] == "reject" or any(f["rule"] in ("mime-irregular", "mime-ambiguous") for f in report["findings"]):
