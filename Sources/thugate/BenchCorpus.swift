@@ -5,7 +5,8 @@ import Foundation
 /// decide about it.
 struct ManifestEntry: Decodable, Equatable, Sendable {
     struct Expected: Decodable, Equatable, Sendable {
-        /// `accept`, `quarantine`, `tempfail` or `reject`, as `thugate scan` prints the verdict.
+        /// `accept`, `tag` (delivered with findings: `thugate scan`'s `accept` with findings),
+        /// `quarantine`, `tempfail` or `reject`.
         var action: String
         /// Rule ids that must be among the findings (`thugate scan`'s `rule`).
         var rules: [String]

@@ -96,6 +96,8 @@ struct OfflineBench {
                 action = strongest.action == .reject ? "reject" : "tempfail"
             }
             let rules = Set(refused.map(\.finding.rule.rawValue) + result.findings.map(\.rule.rawValue))
+            // Delivered with findings (an X-ThuGate-Findings header): the manifest's `tag`.
+            if action == "accept", !rules.isEmpty { action = "tag" }
             tally.record(
                 file: message.path,
                 bytes: bytes.count,

@@ -134,3 +134,19 @@ def test_smtp_self_for_a_duration_counts_what_the_sink_got(corpus):
     assert report["messages"] > 0 and report["errors"] == {}
     assert report["messages"] == sum(report["replies"].values())
     assert report["gateway"]["sink_messages"] == report["accepted"] == report["replies"]["250"]
+
+
+def test_bench_over_a_generated_corpus_finds_every_verdict_right(tmp_path):
+    """`thugate corpus generate` and `thugate bench` together: every message of a generated
+    corpus (notices, công văn with documents, legacy text, replies, lists and each kind of
+    violation) gets the verdict its manifest expects, `tag` included."""
+    out = tmp_path / "corpus"
+    subprocess.run([str(BINARY), "corpus", "generate", "--seed", "5", "--count", "80", "--out", str(out),
+                    "--mix", "violations=0.15,legacy=0.15"], check=True, capture_output=True, timeout=300)
+    run = subprocess.run([str(BINARY), "bench", "--corpus", str(out), "--format", "json", "--workers", "2"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["messages"] == 80 and report["checked"] == 80, report
+    assert report["wrong"] == 0, report["wrong_files"]
+    assert {"tag", "reject", "quarantine", "accept"} <= set(report["by_expected"]), report["by_expected"]
