@@ -301,7 +301,7 @@ def message(size, index, rng, eicar=False):
     if size == "small":
         msg.set_content(vietnamese_text(rng, 3600, token))
     elif size == "medium":
-        msg.set_content(vietnamese_text(rng, 1500, token))
+        msg.set_content(vietnamese_text(rng, 7000, token))
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("bao-cao.txt", vietnamese_text(rng, 59 * 1024, token))
@@ -340,26 +340,34 @@ def built_in_corpus(work, sizes, count):
 def run_load(tool, port, corpus, connections, seconds):
     """One measured run; returns {"messages_per_second", "messages", "failures", "p50_ms", "p99_ms"}.
 
-    `thugate-load` sends one message (the corpus's first file) over and over; `thugate bench`
-    (tool "…/thugate bench") sends the whole corpus round robin."""
+    `thugate bench` (tool "…/thugate bench") sends the corpus round robin, one message per
+    connection, pipelining only when the server announces it. `thugate-load` (the tool before
+    it) sends the corpus's first file over and over on each connection, always pipelined: servers
+    that do not announce PIPELINING (clamsmtpd) cut it off."""
     if Path(tool[0]).name == "thugate-load":
         first = sorted(Path(corpus).glob("*.eml"))[0]
         args = tool + ["--server", f"127.0.0.1:{port}", "--connections", connections, "--seconds", seconds,
                        "--message-file", first]
     else:
         args = tool + ["--smtp", f"127.0.0.1:{port}", "--corpus", corpus, "--connections", connections,
-                       "--duration", seconds, "--format", "json"]
+                       "--duration", seconds, "--warm-up", 1, "--format", "json"]
     out = subprocess.run(in_namespace(args), capture_output=True, text=True, timeout=seconds + 900)
     if out.returncode != 0:
         raise RuntimeError(f"load tool failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
-    report = json.loads(out.stdout.strip().splitlines()[-1])
-    latency = report.get("latency_ms", {}) if isinstance(report.get("latency_ms"), dict) else {}
+    try:
+        report = json.loads(out.stdout)
+    except ValueError:
+        report = json.loads(out.stdout.strip().splitlines()[-1])
+    failures = report.get("failures", 0)
+    rate = float(report["messages_per_second"])
+    if "accepted" in report and report.get("seconds"):
+        rate = report["accepted"] / report["seconds"]  # replies other than 250 are not throughput
     return {
-        "messages_per_second": float(report["messages_per_second"]),
-        "messages": int(report.get("messages", report.get("sent", 0))),
-        "failures": int(report.get("failures", report.get("errors", 0)) or 0),
-        "p50_ms": report.get("p50_ms", latency.get("p50")),
-        "p99_ms": report.get("p99_ms", latency.get("p99")),
+        "messages_per_second": rate,
+        "messages": int(report.get("accepted", report.get("messages", 0))),
+        "failures": int(failures) + sum((report.get("errors") or {}).values()),
+        "p50_ms": report.get("p50_ms"),
+        "p99_ms": report.get("p99_ms"),
     }
 
 
@@ -657,6 +665,15 @@ def measure(system, sink, tool, corpus, connections, seconds):
     return result
 
 
+def default_load_tool(thugate, bin_dir):
+    """`thugate bench` when this checkout has it (issue 14), else the older thugate-load."""
+    if subprocess.run([thugate, "bench", "--help"], capture_output=True).returncode == 0:
+        return f"{shlex.quote(thugate)} bench"
+    subprocess.run(["swift", "build", "-c", "release", "--product", "thugate-load"], cwd=ROOT, check=True,
+                   stdout=sys.stderr)
+    return shlex.quote(f"{bin_dir}/thugate-load")
+
+
 def versions(options, systems):
     packages = sorted({p for s in systems for p in PACKAGES[s]} | {"libclamav12"})
     rows = [(p, package_version(p) or "not installed") for p in packages]
@@ -699,14 +716,14 @@ def main():
         signal.signal(signum, _terminate)
 
     if not options.thugate or not options.load_tool:
-        log("building release binaries (thugate, thugate-pdftext, thugate-load) ...")
-        for product in ("thugate", "thugate-pdftext", "thugate-load"):
+        log("building release binaries ...")
+        for product in ("thugate", "thugate-pdftext"):
             subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
                            stdout=sys.stderr)
         bin_dir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
                                  capture_output=True, text=True).stdout.strip()
         options.thugate = options.thugate or f"{bin_dir}/thugate"
-        options.load_tool = options.load_tool or f"{bin_dir}/thugate-load"
+        options.load_tool = options.load_tool or default_load_tool(options.thugate, bin_dir)
     options.load_tool = shlex.split(options.load_tool)
 
     if not options.no_install:
@@ -722,10 +739,15 @@ def main():
         make_namespace()
         sink = Sink(work)
 
-        smoke_rows, results = [], {}
+        smoke_rows, results, problems = [], {}, []
         for name in systems:
             log(f"{name}: starting ...")
-            system = CLASSES[name](work, sink, options)
+            try:
+                system = CLASSES[name](work, sink, options)
+            except Exception as error:  # one system that does not start must not cost the others
+                log(f"{name}: did not start: {error}")
+                problems.append(f"{LABELS[name]}: did not start: {error}")
+                continue
             try:
                 if name != "direct":
                     outcome, clean_ok, eicar_ok = smoke(system, sink, work)
@@ -733,15 +755,21 @@ def main():
                     log(f"{name}: smoke clean {outcome['clean']} EICAR {outcome['EICAR']} "
                         f"-> {'ok' if clean_ok and eicar_ok else 'FAILED'}")
                     if not (clean_ok and eicar_ok):
-                        raise RuntimeError(f"{name} failed the smoke test: {outcome}")
+                        problems.append(f"{LABELS[name]}: failed the smoke test, not measured")
+                        continue
                 if options.smoke_only:
                     continue
                 for size, corpus in corpora.items():
                     for c in connections:
                         for rep in range(1, options.reps + 1):
                             log(f"{name}: {size}, {c} connections, rep {rep} ...")
-                            r = measure(system, sink, options.load_tool, corpus, c, options.seconds)
-                            log(f"  {r['messages_per_second']:.1f} messages/s, {r['messages']} sent, "
+                            try:
+                                r = measure(system, sink, options.load_tool, corpus, c, options.seconds)
+                            except (RuntimeError, subprocess.SubprocessError, ValueError, KeyError) as error:
+                                log(f"  failed: {error}")
+                                problems.append(f"{LABELS[name]} {size} c={c} rep {rep}: {str(error)[:300]}")
+                                continue
+                            log(f"  {r['messages_per_second']:.1f} messages/s, {r['messages']} accepted, "
                                 f"{r['failures']} failures, {r['arrived']} at the sink")
                             results.setdefault((name, size, c), []).append(r)
                 system_rss = {proc: peak_rss_mb(pid) for proc, pid in system.processes.items()}
@@ -751,7 +779,7 @@ def main():
                             r.setdefault("rss", system_rss)
             finally:
                 system.stop()
-        report = tables(options, systems, corpora, connections, results, smoke_rows)
+        report = tables(options, systems, corpora, connections, results, smoke_rows, problems)
         print(report)
         if options.markdown:
             options.markdown.write_text(report)
@@ -759,7 +787,7 @@ def main():
         cleanup()
 
 
-def tables(options, systems, corpora, connections, results, smoke_rows):
+def tables(options, systems, corpora, connections, results, smoke_rows, problems):
     out = []
     columns = [(size, c) for size in corpora for c in connections]
     out.append(f"Machine: {os.cpu_count()} cores, every process on 127.0.0.1 in a network namespace, "
@@ -820,6 +848,8 @@ def tables(options, systems, corpora, connections, results, smoke_rows):
         for name, outcome, clean_ok, eicar_ok in smoke_rows:
             cells = [f"`{outcome[k][0][:60]}`, {outcome[k][1]} at the sink" for k in ("clean", "EICAR")]
             out.append(f"| {LABELS[name]} | {cells[0]} | {cells[1]} | {'yes' if clean_ok and eicar_ok else 'NO'} |")
+    if problems:
+        out.append("\nProblems:\n\n" + "\n".join(f"- {p}" for p in problems))
     out.append("\n| component | version |")
     out.append("|---|---|")
     for name, version in versions(options, systems):
