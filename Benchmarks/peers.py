@@ -739,6 +739,8 @@ def main():
         parser.error("run as root: it installs packages and makes a network namespace")
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _terminate)
+    # Ctrl-C even when started from a shell that ignores SIGINT for background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     if not options.thugate or not options.load_tool:
         log("building release binaries ...")
@@ -885,4 +887,8 @@ def tables(options, systems, corpora, connections, results, smoke_rows, problems
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted; everything started was stopped")
+        sys.exit(130)
