@@ -3,7 +3,7 @@
 the same concurrency, the same sink (Postfix's smtp-sink), every process inside a network
 namespace with only loopback.
 
-    Benchmarks/peers.py [--systems direct,thugate,clamsmtp,postfix-milter] [--sizes small,medium,large]
+    Benchmarks/peers.py [--systems direct,thugate,clamsmtp,postfix-milter,amavis] [--sizes small,medium,large]
                         [--corpus DIR] [--connections 1,10,50] [--seconds 10] [--reps 2]
                         [--load-tool CMD] [--thugate BIN] [--markdown FILE] [--smoke-only]
 
@@ -18,7 +18,9 @@ Systems:
 - postfix-milter: a private Postfix instance (`postfix -c DIR start`, its own queue) with
   smtpd_milters to clamav-milter (Debian's configuration, OnInfected Reject) on its own clamd,
   relayhost the sink. Store and forward: its rate is end to end, messages counted arriving at
-  the sink (smtp-sink -c) from the start of the load until the queue has drained.
+  the sink (smtp-sink -c) from the start of the load until the queue has drained;
+- amavis: amavisd-new (`amavisd -c FILE foreground`, its default 2 children, virus check only,
+  D_REJECT) on its own clamd, forwarding to the sink.
 
 Before the measured runs a smoke step sends one clean and one EICAR message to each system and
 checks that the clean one reaches the sink and the EICAR one is refused. Messages: --corpus DIR
@@ -53,19 +55,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMESPACE = "thugate-peers"
-SINK_PORT, THUGATE_PORT, CLAMSMTP_PORT, POSTFIX_PORT = 2600, 2601, 2602, 2603
-SYSTEMS = ["direct", "thugate", "clamsmtp", "postfix-milter"]
+SINK_PORT, THUGATE_PORT, CLAMSMTP_PORT, POSTFIX_PORT, AMAVIS_PORT = 2600, 2601, 2602, 2603, 2604
+SYSTEMS = ["direct", "thugate", "clamsmtp", "postfix-milter", "amavis"]
 LABELS = {
     "direct": "client → sink directly",
     "thugate": "ThuGate, shipped defaults (every rule on)",
     "clamsmtp": "clamsmtp + clamd (inline)",
     "postfix-milter": "Postfix + clamav-milter (store and forward, end to end)",
+    "amavis": "amavisd-new + clamd (inline)",
 }
 PACKAGES = {
     "direct": ["postfix"],
     "thugate": ["postfix"],
     "clamsmtp": ["postfix", "clamsmtp", "clamav-daemon"],
     "postfix-milter": ["postfix", "clamav-daemon", "clamav-milter"],
+    "amavis": ["postfix", "clamav-daemon", "amavisd-new"],
 }
 # The daemons the Debian packages would start; any that appear during the install are stopped.
 SERVICE_NAMES = {"clamd", "clamsmtpd", "freshclam", "clamav-milter", "master", "amavisd-new", "amavisd"}
@@ -195,6 +199,25 @@ def cpu_seconds(pid):
 
 # ---------------------------------------------------------------------------------------------
 # Setup: packages, namespace.
+
+def tree_cpu(pid):
+    """CPU so far of a pre-forking server: its own, its reaped children's (cutime, cstime) and
+    its live children's."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    ticks = sum(int(f) for f in fields[11:15])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(child[1]) == pid:
+                ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
 
 def package_version(name):
     out = subprocess.run(["dpkg-query", "-W", "-f=${Status}\t${Version}", name], capture_output=True, text=True)
@@ -591,23 +614,11 @@ message_size_limit = 36700160
         self.processes = {"clamd": self.clamd.proc.pid, "clamav-milter": self.milter.pid, "postfix": self.cpu}
 
     def cpu(self):
-        """Postfix's CPU so far: master's own and its reaped children's, plus its live children's
-        (smtpd, cleanup, qmgr, smtp, ...); a child that exited was reaped by master."""
+        """Postfix's CPU so far: master's, with its children's (smtpd, cleanup, qmgr, smtp, ...)."""
         try:
-            master = int((self.queue / "pid" / "master.pid").read_text().split()[0])
-            fields = Path(f"/proc/{master}/stat").read_text().rsplit(")", 1)[1].split()
+            return tree_cpu(int((self.queue / "pid" / "master.pid").read_text().split()[0]))
         except (OSError, ValueError, IndexError):
             return float("nan")
-        ticks = sum(int(f) for f in fields[11:15])
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    child = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(child[1]) == master:
-                    ticks += int(child[11]) + int(child[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
 
     def queued(self):
         for name in ("incoming", "active", "deferred", "maildrop"):
@@ -627,7 +638,69 @@ message_size_limit = 36700160
         stop_process(self.clamd.proc)
 
 
-CLASSES = {"direct": Direct, "thugate": ThuGateSystem, "clamsmtp": ClamSMTP, "postfix-milter": PostfixMilter}
+AMAVISD_CONF = """\
+use strict;
+$MYHOME = '{home}/var';
+$TEMPBASE = '{home}/tmp';
+$db_home = '{home}/db';
+$pid_file = '{home}/var/amavisd.pid';
+$lock_file = '{home}/var/amavisd.lock';
+$LOGFILE = '{home}/var/amavis.log';
+$do_syslog = 0;
+$log_level = 0;
+$daemon_user = 'amavis';
+$daemon_group = 'amavis';
+$myhostname = 'amavis-peer.localdomain';
+$mydomain = 'localdomain';
+# amavisd's own default: two scanning children.
+$max_servers = 2;
+$inet_socket_bind = '127.0.0.1';
+$inet_socket_port = {port};
+@inet_acl = qw(127.0.0.1);
+$forward_method = 'smtp:[127.0.0.1]:{sink}';
+$notify_method = $forward_method;
+# No SpamAssassin, no DKIM, no notices: the virus scan only, as the other peers.
+@bypass_spam_checks_maps = (1);
+$enable_dkim_verification = 0;
+$enable_dkim_signing = 0;
+$final_virus_destiny = D_REJECT;
+$final_banned_destiny = D_PASS;
+$final_spam_destiny = D_PASS;
+$final_bad_header_destiny = D_PASS;
+$virus_admin = undef;
+$QUARANTINEDIR = undef;
+$virus_quarantine_method = undef;
+@av_scanners = (['ClamAV-clamd', \\&ask_daemon, ["CONTSCAN {{}}\\n", '{socket}'],
+  qr/\\bOK$/m, qr/\\bFOUND$/m, qr/^.*?: (?!Infected Archive)(.*) FOUND$/m ]);
+@av_scanners_backup = ();
+1;
+"""
+
+
+class Amavis:
+    """amavisd-new (its own decoders, one clamd) as an inline SMTP proxy in front of the sink."""
+    port = AMAVIS_PORT
+    store_and_forward = False
+
+    def __init__(self, work, sink, options):
+        home = Path(work) / "amavis"
+        self.clamd = Clamd(home / "clamd")
+        for name in ("var", "tmp", "db"):
+            (home / name).mkdir()
+            shutil.chown(home / name, "amavis", "amavis")
+        # amavisd refuses a configuration file it could write itself: root's, in root's directory.
+        config = home / "amavisd.conf"
+        config.write_text(AMAVISD_CONF.format(home=home, port=AMAVIS_PORT, sink=SINK_PORT, socket=self.clamd.socket))
+        self.proc = start(["amavisd", "-c", config, "foreground"], "amavisd", home / "amavisd.out")
+        wait_port(AMAVIS_PORT, timeout=120, proc=self.proc)
+        self.processes = {"clamd": self.clamd.proc.pid, "amavisd": lambda: tree_cpu(self.proc.pid)}
+
+    def stop(self):
+        stop_process(self.proc, grace=30)
+        stop_process(self.clamd.proc)
+
+
+CLASSES = {"amavis": Amavis, "direct": Direct, "thugate": ThuGateSystem, "clamsmtp": ClamSMTP, "postfix-milter": PostfixMilter}
 
 
 # ---------------------------------------------------------------------------------------------
