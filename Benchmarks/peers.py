@@ -32,7 +32,6 @@ stopped at the end, on failure and on Ctrl-C too: the namespace, the daemons, th
 directories. Progress goes to stderr; the Markdown tables to stdout (and --markdown FILE)."""
 import argparse
 import atexit
-import base64
 import io
 import json
 import os
@@ -41,7 +40,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
