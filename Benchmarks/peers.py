@@ -797,7 +797,7 @@ def main():
     parser.add_argument("--connections", default="1,10,50")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--reps", type=int, default=2, help="repetitions; the tables give medians")
-    parser.add_argument("--load-tool", help="load command (default: the release thugate-load)")
+    parser.add_argument("--load-tool", help="load command, e.g. \"BIN/thugate bench\" (default: the release `thugate bench` when it exists, else thugate-load)")
     parser.add_argument("--thugate", help="thugate binary (default: build release in this checkout)")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     parser.add_argument("--smoke-only", action="store_true", help="only the clean/EICAR check of each system")
