@@ -40,6 +40,8 @@ final class PackageArchive {
     var problems: [String] = []
     /// Set when a zip bound was reached: nothing more is read.
     private(set) var exhausted = false
+    /// The relationships read so far, by source part (`RelationshipsReader.of`).
+    var relationships: [String: [(id: String, type: String, target: String)]] = [:]
     /// Element and attribute names, resolved once for all the parts.
     private let names = XMLNameResolver()
     /// The inflater's output, 64 KiB, allocated for the first deflated entry and kept for the next.
