@@ -245,6 +245,7 @@ final class XMLNameResolver {
             let uri = String(decoding: UnsafeRawBufferPointer(start: raw, count: uriLength), as: UTF8.self)
             return (XMLNames.prefixes[uri].map { $0 + ":" } ?? "{" + uri + "}") + String(decoding: local, as: UTF8.self)
         }
+        // FNV-1a of the local part.
         var hash: UInt32 = 2_166_136_261
         for byte in local { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let slot = Int(hash % UInt32(XMLNameResolver.slots))
@@ -255,7 +256,8 @@ final class XMLNameResolver {
             return cached
         }
         let name = known[index].prefix + String(decoding: local, as: UTF8.self)
-        known[index].names[slot] = name
+        // Real names are short; a hostile part's megabyte-long ones are not kept.
+        if local.count <= 64 { known[index].names[slot] = name }
         return name
     }
 
