@@ -40,6 +40,14 @@ final class PackageArchive {
     var problems: [String] = []
     /// Set when a zip bound was reached: nothing more is read.
     private(set) var exhausted = false
+    /// The relationships read so far, by source part (`RelationshipsReader.of`).
+    var relationships: [String: [(id: String, type: String, target: String)]] = [:]
+    /// Element and attribute names, resolved once for all the parts.
+    private let names = XMLNameResolver()
+    /// The inflater's output, 64 KiB, allocated for the first deflated entry and kept for the next.
+    private var inflateBuffer: UnsafeMutableRawBufferPointer?
+
+    deinit { inflateBuffer?.deallocate() }
 
     /// Nil when `bytes` has no readable end record and central directory (not a zip).
     init?(_ bytes: [UInt8], limits: ExtractionLimits) {
@@ -249,22 +257,22 @@ final class PackageArchive {
         guard let base = data.baseAddress, data.count > 0 else { return "empty deflate stream" }
         stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(data.count)
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        return buffer.withUnsafeMutableBytes { out -> String? in
-            guard let outBase = out.baseAddress else { return "no buffer" }
-            while true {
-                stream.next_out = outBase.assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = uInt(out.count)
-                let status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                let produced = out.count - Int(stream.avail_out)
-                if produced > 0, !take(UnsafeRawBufferPointer(start: outBase, count: produced)) { return nil }
-                switch status {
-                case Z_STREAM_END: return nil
-                case Z_OK: continue
-                case Z_BUF_ERROR where produced > 0: continue
-                case Z_BUF_ERROR: return "deflate stream truncated"
-                default: return stream.msg.map { String(cString: $0) } ?? "inflate error \(status)"
-                }
+        // Taken while in use, so that a nested read (none today) would get its own.
+        let out = inflateBuffer.take() ?? UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { if inflateBuffer == nil { inflateBuffer = out } else { out.deallocate() } }
+        guard let outBase = out.baseAddress else { return "no buffer" }
+        while true {
+            stream.next_out = outBase.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(out.count)
+            let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+            let produced = out.count - Int(stream.avail_out)
+            if produced > 0, !take(UnsafeRawBufferPointer(start: outBase, count: produced)) { return nil }
+            switch status {
+            case Z_STREAM_END: return nil
+            case Z_OK: continue
+            case Z_BUF_ERROR where produced > 0: continue
+            case Z_BUF_ERROR: return "deflate stream truncated"
+            default: return stream.msg.map { String(cString: $0) } ?? "inflate error \(status)"
             }
         }
     }
@@ -290,7 +298,7 @@ final class PackageArchive {
     @discardableResult
     func parse(_ path: String, with handler: some XMLEventHandler, stopWhen shouldStop: () -> Bool = { false }) -> Bool {
         guard entries[path] != nil, !exhausted else { return false }
-        guard let stream = XMLStream(part: path, handler: handler, maxDepth: limits.maxXMLDepth) else {
+        guard let stream = XMLStream(part: path, handler: handler, maxDepth: limits.maxXMLDepth, names: names) else {
             problems.append("xml-error: \(path): parser not created")
             return true
         }

@@ -130,12 +130,15 @@ final class RelationshipsReader: XMLEventHandler {
     func end(_ name: String) {}
     func characters(_ text: UnsafeBufferPointer<UInt8>) {}
 
-    /// The relationships of `part` (its `_rels/NAME.rels`), empty when it has none.
+    /// The relationships of `part` (its `_rels/NAME.rels`), empty when it has none. Read once per
+    /// package: the package's own are asked for by the main part's lookup and by the properties'.
     static func of(_ part: String, in archive: PackageArchive) -> [(id: String, type: String, target: String)] {
+        if let known = archive.relationships[part] { return known }
         let folder = PackagePaths.folder(of: part)
         let name = String(part.dropFirst(folder.count))
         let reader = RelationshipsReader(base: folder)
         archive.parse(folder + "_rels/" + name + ".rels", with: reader)
+        archive.relationships[part] = reader.relationships
         return reader.relationships
     }
 }

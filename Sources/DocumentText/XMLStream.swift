@@ -1,4 +1,5 @@
 import CExpat
+import Foundation
 
 /// What a part reader gets from `XMLStream`: elements by namespace-resolved name (`w:p`,
 /// `text:p`: the prefix is ThuGate's own for the namespace, whatever the document calls it), and
@@ -7,6 +8,15 @@ protocol XMLEventHandler: AnyObject {
     func start(_ name: String, _ attributes: XMLAttributes)
     func end(_ name: String)
     func characters(_ text: UnsafeBufferPointer<UInt8>)
+    /// Read right after `start`: true when nothing inside the element just started can matter to
+    /// the reader, so `XMLStream` hands it none of the element's children or text (their nesting is
+    /// still counted against the depth bound, and expat still checks them) and then the element's
+    /// `end`. Names are not even resolved in there: a styles part is mostly such subtrees.
+    var skipsChildren: Bool { get }
+}
+
+extension XMLEventHandler {
+    var skipsChildren: Bool { false }
 }
 
 /// The attributes of one start tag, names resolved like element names when asked for: most tags'
@@ -57,15 +67,19 @@ final class XMLStream {
     /// Why the part was not read to its end; nil while reading, and after a complete read.
     private(set) var problem: String?
     private(set) var stopped = false
-    private let names = XMLNameResolver()
+    private let names: XMLNameResolver
+    /// The depth of the element whose children the handler skips (`skipsChildren`); 0: none.
+    private var skipFrom = 0
 
-    init?(part: String, handler: any XMLEventHandler, maxDepth: Int) {
+    /// `names` may be shared by the parts of one package (they name the same elements).
+    init?(part: String, handler: any XMLEventHandler, maxDepth: Int, names: XMLNameResolver = XMLNameResolver()) {
         // A space separates the namespace URI from the local name: no XML name has one.
         guard let parser = XML_ParserCreateNS(nil, 0x20) else { return nil }
         self.parser = parser
         self.handler = handler
         self.part = part
         self.maxDepth = maxDepth
+        self.names = names
         XML_SetUserData(parser, Unmanaged.passUnretained(self).toOpaque())
         // Amplification of entity expansion over input bounded (expat's default factor, checked from
         // 1 MiB of output): no entity can be declared without a DTD, this holds if that ever changes.
@@ -85,7 +99,7 @@ final class XMLStream {
         XML_SetCharacterDataHandler(parser) { userData, text, length in
             guard let userData, let text, length > 0 else { return }
             let stream = Unmanaged<XMLStream>.fromOpaque(userData).takeUnretainedValue()
-            guard !stream.stopped else { return }
+            guard !stream.stopped, stream.skipFrom == 0 else { return }
             text.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
                 stream.handler.characters(UnsafeBufferPointer(start: $0, count: Int(length)))
             }
@@ -146,11 +160,18 @@ final class XMLStream {
             stop("xml-too-deep: \(part) nests elements deeper than \(maxDepth)")
             return
         }
+        guard skipFrom == 0 else { return }
         handler.start(names.resolve(rawName), XMLAttributes(raw: attributes, names: names))
+        if handler.skipsChildren { skipFrom = depth }
     }
 
     private func didEnd(_ rawName: UnsafePointer<CChar>) {
         guard !stopped else { return }
+        if skipFrom > 0, depth > skipFrom {
+            depth -= 1
+            return
+        }
+        skipFrom = 0
         handler.end(names.resolve(rawName))
         depth -= 1
     }
@@ -194,41 +215,86 @@ enum XMLNames {
 }
 
 /// Resolves expat's expanded names ("URI local") to "prefix:local" (`XMLNames`), remembering the
-/// few namespace URIs a part uses so that a name costs a byte comparison, not a string and a hash
-/// of its URI.
+/// few namespace URIs a part uses and, per namespace, the names already resolved: a styles part
+/// names the same few dozen elements and attributes thousands of times, so a repeated name costs
+/// a length, a hash of its local part and two `memcmp`s, not the decoding and joining of two
+/// strings.
 final class XMLNameResolver {
-    private var known: [(uri: [UInt8], prefix: String)] = []
+    private struct Namespace {
+        var uri: [UInt8]
+        var prefix: String
+        /// Resolved names by a hash of the local part (a collision replaces the slot); the local part
+        /// is the name's UTF-8 past the prefix.
+        var names: [String?] = Array(repeating: nil, count: XMLNameResolver.slots)
+    }
+
+    static let slots = 128
+    private var known: [Namespace] = []
+    private var last = 0
 
     func resolve(_ raw: UnsafePointer<CChar>) -> String {
-        var length = 0
-        var space = -1
-        while raw[length] != 0 {
-            if raw[length] == 0x20 { space = length }
-            length += 1
+        let length = strlen(raw)
+        // The local part is short: the separator is found from the end.
+        var space = length
+        while space > 0, raw[space - 1] != 0x20 { space -= 1 }
+        guard space > 0 else { return String(decoding: UnsafeRawBufferPointer(start: raw, count: length), as: UTF8.self) }
+        let uriLength = space - 1
+        let local = UnsafeRawBufferPointer(start: raw + space, count: length - space)
+        let index = namespace(UnsafeRawBufferPointer(start: raw, count: uriLength))
+        guard let index else {
+            let uri = String(decoding: UnsafeRawBufferPointer(start: raw, count: uriLength), as: UTF8.self)
+            return (XMLNames.prefixes[uri].map { $0 + ":" } ?? "{" + uri + "}") + String(decoding: local, as: UTF8.self)
         }
-        let bytes = UnsafeRawBufferPointer(start: raw, count: length)
-        guard space >= 0 else { return String(decoding: bytes, as: UTF8.self) }
-        let uri = UnsafeRawBufferPointer(rebasing: bytes[..<space])
-        let local = String(decoding: bytes[(space + 1)...], as: UTF8.self)
-        for entry in known where entry.uri.count == uri.count && entry.uri.elementsEqual(uri) {
-            return entry.prefix + local
+        // FNV-1a of the local part.
+        var hash: UInt32 = 2_166_136_261
+        for byte in local { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let slot = Int(hash % UInt32(XMLNameResolver.slots))
+        let prefixLength = known[index].prefix.utf8.count
+        if var cached = known[index].names[slot],
+            cached.withUTF8({ XMLNameResolver.same(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: $0[prefixLength...])), local) })
+        {
+            return cached
         }
+        let name = known[index].prefix + String(decoding: local, as: UTF8.self)
+        // Real names are short; a hostile part's megabyte-long ones are not kept.
+        if local.count <= 64 { known[index].names[slot] = name }
+        return name
+    }
+
+    static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let left = a.baseAddress, let right = b.baseAddress else { return true }
+        return memcmp(left, right, a.count) == 0
+    }
+
+    /// The index in `known` of namespace `uri`, remembered on first sight; nil past 32 namespaces (a
+    /// hostile part with thousands is not remembered).
+    private func namespace(_ uri: UnsafeRawBufferPointer) -> Int? {
+        func equal(_ entry: Namespace) -> Bool { entry.uri.withUnsafeBytes { XMLNameResolver.same($0, uri) } }
+        if last < known.count, equal(known[last]) { return last }
+        if let index = known.indices.first(where: { equal(known[$0]) }) {
+            last = index
+            return index
+        }
+        guard known.count < 32 else { return nil }
         let text = String(decoding: uri, as: UTF8.self)
-        let prefix = XMLNames.prefixes[text].map { $0 + ":" } ?? "{" + text + "}"
-        // A part uses a handful of namespaces; a hostile one with thousands is not remembered past 32.
-        if known.count < 32 { known.append((Array(uri), prefix)) }
-        return prefix + local
+        known.append(Namespace(uri: Array(uri), prefix: XMLNames.prefixes[text].map { $0 + ":" } ?? "{" + text + "}"))
+        last = known.count - 1
+        return last
     }
 
     /// Whether the expanded name `raw` resolves to `name` ("w:val"), without building a string for
     /// names whose local part differs (the common case).
     func matches(_ raw: UnsafePointer<CChar>, _ name: String) -> Bool {
-        var length = 0
-        while raw[length] != 0 { length += 1 }
-        let bytes = UnsafeRawBufferPointer(start: raw, count: length)
-        var local = name.utf8[...]
-        if let colon = name.utf8.firstIndex(of: 0x3A) { local = name.utf8[name.utf8.index(after: colon)...] }
-        guard bytes.count >= local.count, bytes.suffix(local.count).elementsEqual(local) else { return false }
-        return resolve(raw) == name
+        let length = strlen(raw)
+        var probe = name
+        let localMatches = probe.withUTF8 { utf8 -> Bool in
+            let start = utf8.firstIndex(of: 0x3A).map { $0 + 1 } ?? 0
+            let count = utf8.count - start
+            guard length >= count else { return false }
+            guard count > 0, let base = utf8.baseAddress else { return true }
+            return memcmp(raw + (length - count), base + start, count) == 0
+        }
+        return localMatches && resolve(raw) == name
     }
 }

@@ -52,6 +52,15 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("secrecy matcher, the same letter's text") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(SecrecyMatcher.match(units)) }
     }
+
+    let xlsx = Inputs.fixture("packages/openpyxl-register.xlsx")
+    Benchmark("OOXML text, openpyxl register workbook") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(OOXMLText.units(xlsx, format: .xlsx)) }
+    }
+    let odt = Inputs.fixture("packages/libreoffice-letterhead.odt")
+    Benchmark("ODF text, LibreOffice letterhead") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(ODFText.units(odt, format: .odt)) }
+    }
 }
 
 /// The inputs, made once before the benchmarks run.
