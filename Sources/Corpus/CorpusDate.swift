@@ -1,3 +1,5 @@
+import Foundation
+
 /// A local time in Việt Nam (UTC+7, no daylight saving): message dates, document dates, zip
 /// entry times. Counted from 2026-03-02, a Monday, so a corpus has the same dates everywhere.
 struct CorpusDate {
@@ -13,27 +15,24 @@ struct CorpusDate {
     /// `workday` working days after Monday 2 March 2026, at `secondsIntoDay` after midnight.
     init(workday: Int, secondsIntoDay: Int) {
         let days = workday / 5 * 7 + workday % 5
-        // Days since 1970-01-01 of 2026-03-02.
-        let epochDay = 20514 + days
-        (year, month, day) = Self.civil(epochDay)
-        weekday = (epochDay + 4) % 7
-        hour = secondsIntoDay / 3600
-        minute = secondsIntoDay / 60 % 60
-        second = secondsIntoDay % 60
+        // Seconds since 1970 of 2026-03-02 00:00 UTC+7, read with a fixed calendar and zone.
+        let instant = Date(timeIntervalSince1970: TimeInterval((20514 + days) * 86_400 + secondsIntoDay - 7 * 3600))
+        let parts = Self.calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: instant)
+        year = parts.year ?? 0
+        month = parts.month ?? 1
+        day = parts.day ?? 1
+        hour = parts.hour ?? 0
+        minute = parts.minute ?? 0
+        second = parts.second ?? 0
+        weekday = (parts.weekday ?? 1) - 1
     }
 
-    /// Howard Hinnant's days-to-civil.
-    private static func civil(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
+    /// Gregorian, UTC+7: the same dates on every machine whatever its locale and zone.
+    private static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 7 * 3600) ?? .gmt
+        return calendar
+    }()
 
     private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 

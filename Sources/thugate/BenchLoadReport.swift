@@ -103,10 +103,7 @@ struct LoadReport: Encodable {
     }
 
     var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Numbers, strings and dictionaries of them only: encoding cannot fail.
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        BenchJSON.line(self)
     }
 
     var text: String {

@@ -22,15 +22,7 @@ struct OfflineBench {
 
     func run() async throws {
         let config = try options.load()
-        let inspector: MessageInspector
-        let pdfReader: PDFHelperPool?
-        do {
-            pdfReader = try config.documents.pdfReader(for: config.policy)
-            inspector = try MessageInspector(settings: config.inspection, pdfReader: pdfReader)
-        } catch {
-            printError("thugate bench: cannot load the content scanner: \(error)")
-            throw ExitCode(78)
-        }
+        let (inspector, pdfReader) = try Scan.inspector(for: config, command: "thugate bench")
         defer { pdfReader?.shutdown() }
         let agencies = config.agencies
         let messages = corpus.messages
@@ -205,10 +197,7 @@ struct OfflineReport: Encodable {
     }
 
     var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Numbers, strings and dictionaries of them only: encoding cannot fail.
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        BenchJSON.line(self)
     }
 
     var text: String {
@@ -250,5 +239,15 @@ struct OfflineReport: Encodable {
             if wrong > wrongFiles.count { lines.append("  … and \(wrong - wrongFiles.count) more") }
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// One JSON object on one line, keys sorted, as both bench reports print it.
+enum BenchJSON {
+    static func line(_ report: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Numbers, strings and dictionaries of them only: encoding cannot fail.
+        return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)
     }
 }

@@ -52,15 +52,7 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
-        let inspector: MessageInspector
-        let pdfReader: PDFHelperPool?
-        do {
-            pdfReader = try config.documents.pdfReader(for: config.policy)
-            inspector = try MessageInspector(settings: config.inspection, pdfReader: pdfReader)
-        } catch {
-            printError("thugate scan: cannot load the content scanner: \(error)")
-            throw ExitCode(78)
-        }
+        let (inspector, pdfReader) = try Self.inspector(for: config, command: "thugate scan")
         defer { pdfReader?.shutdown() }
         let files = try paths.flatMap(Self.messageFiles)
         let showProgress = files.count >= 50
@@ -98,6 +90,18 @@ struct Scan: ParsableCommand {
         }
         if showProgress { printError("thugate scan: \(files.count)/\(files.count) messages") }
         if failures > 0 { throw ExitCode.failure }
+    }
+
+    /// The proxy's inspection with its PDF helpers (the caller shuts them down), as `scan` and
+    /// `bench` run it; exit 78 (EX_CONFIG) when the content scanner cannot load.
+    static func inspector(for config: GatewayConfig, command: String) throws -> (MessageInspector, PDFHelperPool?) {
+        do {
+            let pdfReader = try config.documents.pdfReader(for: config.policy)
+            return (try MessageInspector(settings: config.inspection, pdfReader: pdfReader), pdfReader)
+        } catch {
+            printError("\(command): cannot load the content scanner: \(error)")
+            throw ExitCode(78)
+        }
     }
 
     private func emit(_ report: ScanReport, encoder: JSONEncoder) {
