@@ -229,8 +229,18 @@ final class XMLNameResolver {
     }
 
     static let slots = 128
+    /// The longest namespace URI remembered (real ones are under 100 bytes): at most 32 namespaces
+    /// × 128 cached names of at most 64 + 512 bytes stay per package.
+    static let maxRememberedURI = 512
     private var known: [Namespace] = []
     private var last = 0
+
+    /// The bytes the remembered namespaces and names hold (for the tests of the bounds).
+    var rememberedBytes: Int {
+        known.reduce(0) { sum, entry in
+            sum + entry.uri.count + entry.prefix.utf8.count + entry.names.reduce(0) { $0 + ($1?.utf8.count ?? 0) }
+        }
+    }
 
     func resolve(_ raw: UnsafePointer<CChar>) -> String {
         let length = strlen(raw)
@@ -267,8 +277,10 @@ final class XMLNameResolver {
         return memcmp(left, right, a.count) == 0
     }
 
-    /// The index in `known` of namespace `uri`, remembered on first sight; nil past 32 namespaces (a
-    /// hostile part with thousands is not remembered).
+    /// The index in `known` of namespace `uri`, remembered on first sight; nil past 32 namespaces
+    /// or for a URI longer than ``maxRememberedURI`` (a hostile part's thousands of namespaces, or
+    /// its megabyte-long URIs, are resolved each time, never kept: the names cached under a
+    /// namespace carry its prefix, so a long one would be copied into every slot).
     private func namespace(_ uri: UnsafeRawBufferPointer) -> Int? {
         func equal(_ entry: Namespace) -> Bool { entry.uri.withUnsafeBytes { XMLNameResolver.same($0, uri) } }
         if last < known.count, equal(known[last]) { return last }
@@ -276,7 +288,7 @@ final class XMLNameResolver {
             last = index
             return index
         }
-        guard known.count < 32 else { return nil }
+        guard known.count < 32, uri.count <= XMLNameResolver.maxRememberedURI else { return nil }
         let text = String(decoding: uri, as: UTF8.self)
         known.append(Namespace(uri: Array(uri), prefix: XMLNames.prefixes[text].map { $0 + ":" } ?? "{" + text + "}"))
         last = known.count - 1

@@ -7,6 +7,10 @@ import Testing
 
 @testable import thugate
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `thugate bench`'s pure parts: which arguments go together, the manifest, the tallies; and the
 /// load client against the built-in sink over a real socket.
 @Suite struct BenchTests {
@@ -231,10 +235,31 @@ import Testing
         #expect(sink.received.messages == 11)
     }
 
+    /// A port bound and never listened on: connections to it are refused, and no other test can
+    /// take it while the socket is open (a port freed by a stopped server could be reused).
+    static func boundPortThatRefuses() throws -> (descriptor: Int32, port: Int) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            close(descriptor)
+            throw POSIXError(.EADDRINUSE)
+        }
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
     @Test func aServerThatIsNotThereCountsErrors() async throws {
-        let sink = try await BenchSink.start()
-        let port = sink.port
-        await sink.stop()
+        let (descriptor, port) = try Self.boundPortThatRefuses()
+        defer { close(descriptor) }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-none-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
