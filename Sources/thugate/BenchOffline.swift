@@ -82,11 +82,8 @@ struct OfflineBench {
             let ((result, _), content) = try ContentStageTimes.measuring { () throws(ScanError) in
                 try inspector.inspectBlocking(bytes, envelope: judged.envelope, times: &times)
             }
-            var action = result.verdict.action
             // As `thugate scan` (and the proxy at RCPT): with every recipient refused, the strongest refusal decides.
-            if judged.envelope?.recipients.isEmpty == true, let strongest = refused.max(by: { $0.action < $1.action }) {
-                action = strongest.action == .reject ? "reject" : "tempfail"
-            }
+            var action = judged.actionWhenAllRefused(refused) ?? result.verdict.action
             let rules = Set(refused.map(\.finding.rule.rawValue) + result.findings.map(\.rule.rawValue))
             // Delivered with findings (an X-ThuGate-Findings header): the manifest's `tag`.
             if action == "accept", !rules.isEmpty { action = "tag" }

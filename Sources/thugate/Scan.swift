@@ -81,7 +81,7 @@ struct Scan: ParsableCommand {
                 let (result, message) = try inspector.inspectBlocking(bytes, envelope: judged.envelope)
                 var report = ScanReport(file: file, result: result, message: message)
                 report.envelope = ScanReport.EnvelopeReport(judged, refused: refused)
-                report.refusedAtRecipient(refused, all: judged.envelope?.recipients.isEmpty == true)
+                report.refusedAtRecipient(refused, in: judged)
                 emit(report, encoder: encoder)
             } catch {
                 failures += 1
@@ -230,11 +230,9 @@ struct ScanReport: Encodable {
 
     /// The RCPT refusals come first among the findings (`part` null); with no recipient left, the
     /// message is refused as the strongest of them says.
-    mutating func refusedAtRecipient(_ refused: [ScanEnvelope.RecipientRefusal], all: Bool) {
+    mutating func refusedAtRecipient(_ refused: [ScanEnvelope.RecipientRefusal], in judged: ScanEnvelope) {
         findings = refused.map { FindingReport(rule: $0.finding.rule.rawValue, detail: $0.finding.detail, part: nil) } + findings
-        if all, let strongest = refused.max(by: { $0.action < $1.action }) {
-            action = strongest.action == .reject ? "reject" : "tempfail"
-        }
+        if let refusal = judged.actionWhenAllRefused(refused) { action = refusal }
     }
 
     var file: String

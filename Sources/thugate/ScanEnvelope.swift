@@ -29,6 +29,14 @@ struct ScanEnvelope {
         var finding: Finding
     }
 
+    /// What becomes of a message whose every recipient was refused at RCPT (`refused` by
+    /// ``refuseRecipients(ruleSet:agencies:)``): the strongest refusal's action, `reject` or
+    /// `tempfail`; nil while a recipient is left.
+    func actionWhenAllRefused(_ refused: [RecipientRefusal]) -> String? {
+        guard envelope?.recipients.isEmpty == true, let strongest = refused.max(by: { $0.action < $1.action }) else { return nil }
+        return strongest.action == .reject ? "reject" : "tempfail"
+    }
+
     /// Takes out of the envelope the recipients the proxy would refuse at RCPT, in the proxy's
     /// order (each judged by MAIL FROM and itself, as the proxy judges it), and returns them.
     mutating func refuseRecipients(ruleSet: RuleSet, agencies: AgencyDirectory) -> [RecipientRefusal] {
