@@ -276,14 +276,7 @@ public struct AgencyDirectory: Sendable, Equatable {
     public func agency(for address: MailAddress) -> Agency? {
         guard !agencies.isEmpty, let (local, domain) = Self.split(address) else { return nil }
         if let index = mailboxes["\(local)@\(domain)"] { return agencies[index] }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        // The domain itself, then each parent for `*.` patterns, most specific first.
-        var candidates: [DomainPattern] = []
-        if let exact = DomainPattern(domain) { candidates.append(exact) }
-        for drop in 1..<max(labels.count - 1, 1) {
-            if let parent = DomainPattern("*." + labels.dropFirst(drop).joined(separator: ".")) { candidates.append(parent) }
-        }
-        for pattern in candidates {
+        for pattern in Self.patterns(covering: domain) {
             guard let bySuffix = claims[pattern] else { continue }
             var best: (length: Int, index: Int)?
             for (suffix, index) in bySuffix where suffix.isEmpty || (local.count > suffix.count && local.hasSuffix(suffix)) {
@@ -292,6 +285,28 @@ public struct AgencyDirectory: Sendable, Equatable {
             if let best { return agencies[best.index] }
         }
         return nil
+    }
+
+    /// The patterns that can claim `domain`: the domain itself, then each parent for `*.`
+    /// patterns, most specific first.
+    static func patterns(covering domain: String) -> [DomainPattern] {
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        var candidates: [DomainPattern] = []
+        if let exact = DomainPattern(domain) { candidates.append(exact) }
+        for drop in 1..<max(labels.count - 1, 1) {
+            if let parent = DomainPattern("*." + labels.dropFirst(drop).joined(separator: ".")) { candidates.append(parent) }
+        }
+        return candidates
+    }
+
+    /// Whether mailboxes at `domain` are state-issued: `[domains]` makes it so, or an agency claims
+    /// every mailbox of the domain (a claim without a local-part suffix). For a forwarder known by
+    /// its domain only (SRS).
+    public func isStateIssued(domain: String) -> Bool {
+        var domain = domain.lowercased()
+        if domain.hasSuffix(".") { domain.removeLast() }
+        if domains.isStateIssued(domain: domain) { return true }
+        return Self.patterns(covering: domain).contains { claims[$0]?.keys.contains("") == true }
     }
 
     /// The agency of `address` and whether it is state-issued.

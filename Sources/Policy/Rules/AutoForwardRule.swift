@@ -56,8 +56,7 @@ public struct AutoForwardRule: RecipientRule {
     /// Whether a trace's forwarder is state-issued: a mailbox, or `@domain` for SRS.
     static func isStateIssued(forwarder: String, agencies: AgencyDirectory) -> Bool {
         guard forwarder.hasPrefix("@") else { return agencies.owner(of: MailAddress(forwarder)).stateIssued }
-        return agencies.domains.isStateIssued(domain: String(forwarder.dropFirst()))
-            || agencies.owner(of: MailAddress("postmaster" + forwarder)).stateIssued
+        return agencies.isStateIssued(domain: String(forwarder.dropFirst()))
     }
 
     /// At RCPT: refused when MAIL FROM is a forwarder's and this recipient is on the other side.

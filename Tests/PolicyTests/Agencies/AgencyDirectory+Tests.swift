@@ -62,6 +62,18 @@ import Testing
         #expect(directory.agency(for: MailAddress("an@bộ.gov.vn"))?.id == "govvn")
     }
 
+    /// A domain alone (an SRS forwarder's) is state-issued when `[domains]` says so or an agency
+    /// claims every mailbox of it; a claim of some mailboxes only (a local-part suffix) is not enough.
+    @Test func aDomainAloneIsStateIssuedByTheDomainsOrAWholeDomainClaim() throws {
+        let congan = Agency(id: "congan", name: "Công an tỉnh", domains: [DomainPattern("*.congan-hb.vn")!])
+        let partial = Agency(id: "p", name: "P", domains: [DomainPattern("example.vn")!], localPartSuffixes: [".q4"])
+        let directory = try AgencyDirectory([congan, partial])
+        #expect(directory.isStateIssued(domain: "hoabinh.gov.vn"))
+        #expect(directory.isStateIssued(domain: "mail.congan-hb.vn."))
+        #expect(!directory.isStateIssued(domain: "example.vn"))
+        #expect(!directory.isStateIssued(domain: "gmail.com"))
+    }
+
     /// Quận 4's office is `q4@tphcm.gov.vn` (QĐ 03/2013 Đ6), which the `.q4` suffix does not cover.
     @Test func aListedMailboxComesFirst() throws {
         let quan4 = Agency(
