@@ -520,7 +520,7 @@ public final class ContentScanner: Sendable {
                 // slowest (about 1 ms a call), would only call it text. Anything binary, and any
                 // text that could be a document or a message of its own, is still typed.
                 let insideDocument = documentDepth.map { layer.depth > $0 } ?? false
-                let type = insideDocument && Self.isPlainStreamText(data) ? "text/plain" : sniff(data, cookie)
+                let type = insideDocument ? Self.streamType(data) ?? sniff(data, cookie) : sniff(data, cookie)
                 // Named by archive path only: layers libclamav decompressed (the tar in a .gz)
                 // have no name of their own, and it names some by the temporary file it wrote.
                 let containers = [containerName] + layer.ancestors.dropFirst().compactMap { Self.storedName($0) }
@@ -748,6 +748,109 @@ public final class ContentScanner: Sendable {
         let name = head.prefix { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: ":") }
         return !(name.count > 0 && head.dropFirst(name.count).first == UInt8(ascii: ":"))
     }
+
+    /// The type of a stream taken out of a document already read, when it is that document's own
+    /// syntax and nothing else: plain text (``isPlainStreamText(_:)``) or PDF syntax
+    /// (``isPDFSyntax(_:)``: a page's content stream, whose strings hold glyph codes as raw bytes,
+    /// or a dictionary). nil: libmagic types it.
+    static func streamType(_ bytes: UnsafeRawBufferPointer) -> String? {
+        if isPlainStreamText(bytes) { return "text/plain" }
+        guard isPDFSyntax(bytes) else { return nil }
+        return looksLikeText(bytes.prefix(textSniffLength)) ? "text/plain" : "application/octet-stream"
+    }
+
+    /// The keywords a stream of PDF syntax may hold: every content stream operator (ISO 32000-1
+    /// Annex A, Table A.1; `'` and `"` included), and the object keywords (7.3: `true`, `false`,
+    /// `null`, `R`, `obj`, `endobj`).
+    static let pdfKeywords: Set<[UInt8]> = Set(
+        ("b B b* B* BDC BI BMC BT BX c cm CS cs d d0 d1 Do DP EI EMC ET EX f F f* G g gs h i ID j J K k l m M MP n q Q re RG rg ri s S "
+            + "SC sc SCN scn sh T* Tc Td TD Tf Tj TJ TL Tm Tr Ts Tw Tz v w W W* y ' \" true false null R obj endobj").split(separator: " ")
+            .map { Array($0.utf8) }
+    )
+
+    /// Whether the first ``pdfSyntaxPrefix`` bytes of a stream are PDF tokens and nothing else
+    /// (ISO 32000-1 7.2–7.3, 7.8.2): numbers, names, literal strings (balanced parentheses,
+    /// backslash escapes, any bytes inside: a Type 0 font's glyph codes), hex strings,
+    /// dictionaries, arrays and ``pdfKeywords``; inline image data (after `ID`) ends the check.
+    /// No executable, archive or document format starts so: each begins with a signature of
+    /// bytes outside this syntax (`MZ` then a control byte, `\x7FELF`, `PK\x03\x04`, an OLE2
+    /// header, a NUL-padded tar name), so libmagic, about 0.4 ms a call on such a stream, would
+    /// only call it data or text. A comment first (`%!PS`, `%PDF`) is not taken.
+    static func isPDFSyntax(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let end = min(bytes.count, pdfSyntaxPrefix)
+        var i = 0
+        var tokens = 0
+        func isWhite(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C }
+        func isRegular(_ b: UInt8) -> Bool {
+            b > 0x20 && b < 0x7F && !"()<>[]{}/%".utf8.contains(b)
+        }
+        while i < end {
+            let b = bytes[i]
+            if isWhite(b) {
+                i += 1
+                continue
+            }
+            tokens += 1
+            switch b {
+            case UInt8(ascii: "("):
+                var depth = 1
+                i += 1
+                while i < end, depth > 0 {
+                    switch bytes[i] {
+                    case UInt8(ascii: "\\"): i += 1
+                    case UInt8(ascii: "("): depth += 1
+                    case UInt8(ascii: ")"): depth -= 1
+                    default: break
+                    }
+                    i += 1
+                }
+            case UInt8(ascii: "<"):
+                if i + 1 < end, bytes[i + 1] == UInt8(ascii: "<") {
+                    i += 2
+                    continue
+                }
+                i += 1
+                while i < end, bytes[i] != UInt8(ascii: ">") {
+                    guard isWhite(bytes[i]) || (bytes[i] < 0x80 && UnicodeScalar(bytes[i]).properties.isASCIIHexDigit) else { return false }
+                    i += 1
+                }
+                i += 1
+            case UInt8(ascii: ">"):
+                // Only as `>>`, or cut by the prefix.
+                if i + 1 >= end { return end < bytes.count }
+                guard bytes[i + 1] == UInt8(ascii: ">") else { return false }
+                i += 2
+            case UInt8(ascii: "["), UInt8(ascii: "]"):
+                i += 1
+            case UInt8(ascii: "/"):
+                i += 1
+                while i < end, isRegular(bytes[i]) { i += 1 }
+            case UInt8(ascii: "%"):
+                guard tokens > 1 else { return false }
+                while i < end, bytes[i] != 0x0A, bytes[i] != 0x0D { i += 1 }
+            default:
+                guard isRegular(b) else { return false }
+                let start = i
+                while i < end, isRegular(bytes[i]) { i += 1 }
+                let token = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+                if token.allSatisfy({
+                    (0x30...0x39).contains($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+")
+                }) {
+                    continue
+                }
+                // A keyword cut by the prefix is not judged.
+                if i >= end, end < bytes.count { return true }
+                let keyword = Array(token)
+                guard pdfKeywords.contains(keyword) else { return false }
+                // Inline image data follows `ID` (8.9.7): bytes of any value.
+                if keyword == Array("ID".utf8) { return true }
+            }
+        }
+        return tokens > 0
+    }
+
+    /// How much of a stream ``isPDFSyntax(_:)`` reads.
+    static let pdfSyntaxPrefix = 1024
 
     /// The name a layer was stored under in its archive, or nil when it has none: libclamav
     /// passes no name for what it decompressed (the tar inside a .gz) and, for some formats, the

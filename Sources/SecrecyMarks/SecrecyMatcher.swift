@@ -133,12 +133,48 @@ public enum SecrecyMatcher {
             decoder = .nfd
         }
         var lines: [String] = []
-        for raw in composed.split(whereSeparator: \.isNewline).prefix(SecrecyTables.unitLineCap) {
+        for raw in Self.lines(of: composed, limit: SecrecyTables.unitLineCap) {
             var line = foldSpaces(collapseLetterSpacing(Substring(raw)))
             if unit.style.contains(.allCaps) { line = line.uppercased() }
             if !line.isEmpty { lines.append(line) }
         }
         return Normalised(lines: lines, decoder: decoder)
+    }
+
+    /// The lines of `text`, split where `Character.isNewline` would split it, empty lines dropped,
+    /// by a scan of the UTF-8 (a newline is always a grapheme of its own, UAX #29 GB4/GB5, so
+    /// scalars and characters split alike): LF, VT, FF, CR (CR LF gives an empty line, dropped),
+    /// NEL (C2 85), LINE and PARAGRAPH SEPARATOR (E2 80 A8/A9). At most `limit` lines. Walking
+    /// the characters cost a fifth of the matcher's time on long text.
+    static func lines(of text: String, limit: Int = .max) -> [Substring] {
+        let utf8 = text.utf8
+        var result: [Substring] = []
+        var start = utf8.startIndex
+        var index = utf8.startIndex
+        while index != utf8.endIndex, result.count < limit {
+            let byte = utf8[index]
+            var width = 0
+            if (0x0A...0x0D).contains(byte) {
+                width = 1
+            } else if byte == 0xC2 || byte == 0xE2 {
+                let next = utf8.index(after: index)
+                if byte == 0xC2, next != utf8.endIndex, utf8[next] == 0x85 {
+                    width = 2
+                } else if byte == 0xE2, next != utf8.endIndex, utf8[next] == 0x80 {
+                    let third = utf8.index(after: next)
+                    if third != utf8.endIndex, utf8[third] == 0xA8 || utf8[third] == 0xA9 { width = 3 }
+                }
+            }
+            guard width > 0 else {
+                index = utf8.index(after: index)
+                continue
+            }
+            if start != index { result.append(text[start..<index]) }
+            index = utf8.index(index, offsetBy: width)
+            start = index
+        }
+        if start != utf8.endIndex, result.count < limit { result.append(text[start..<utf8.endIndex]) }
+        return result
     }
 
     /// The first `unitByteCap` UTF-8 bytes of `text`, cut at a character boundary.
@@ -343,7 +379,7 @@ public enum SecrecyMatcher {
     /// stamp with no wider word gap ("T Ố I M Ậ T" → "TỐIMẬT") still matches.
     static func level(exactly text: String) -> (level: SecrecyLevel, accented: Bool)? {
         let key = text.filter { $0 != " " }
-        for entry in SecrecyTables.levels where entry.word.filter({ $0 != " " }) == key {
+        for entry in SecrecyTables.levelKeys where entry.key == key {
             return (entry.level, entry.accented)
         }
         return nil

@@ -19,6 +19,11 @@ public enum SecrecyTables {
         ("MAT", .confidential, false),
     ]
 
+    /// The levels with their spaces removed (`SecrecyMatcher.level(exactly:)` compares so).
+    static let levelKeys: [(key: String, level: SecrecyLevel, accented: Bool)] = levels.map {
+        ($0.word.filter { $0 != " " }, $0.level, $0.accented)
+    }
+
     /// The declassification stamp (and its "already declassified" wording). In the same document
     /// it downgrades every finding.
     static let declassified: [String] = ["GIẢI MẬT", "ĐÃ GIẢI MẬT", "GIAI MAT", "DA GIAI MAT"]

@@ -110,7 +110,9 @@ enum PDFPageText {
             let text = String(cString: raw)
             checkCap(text.unicodeScalars, page: number)
             var index = 0
-            for line in text.split(separator: "\n") where !full {
+            // Split by scalars: a line end is its own character (UAX #29 GB4/GB5), and walking
+            // characters costs more than the rest of a page's Swift side.
+            for line in text.unicodeScalars.split(separator: "\n") where !full {
                 let text = line.trimmingWhitespace
                 guard !text.isEmpty else { continue }
                 add(TextUnit(text, container: .pdfLine, page: number, region: .other, index: index))
@@ -198,7 +200,7 @@ enum PDFPageText {
                 if let boxes, width > 0, height > 0 {
                     var top = Double.infinity
                     var left = Double.infinity
-                    for i in range where !scalars[i].properties.isWhitespace {
+                    for i in range where !scalars[i].isWhitespace {
                         top = min(top, boxes[i].y1)
                         left = min(left, boxes[i].x1)
                     }
@@ -263,14 +265,25 @@ enum PDFPageText {
     }
 }
 
-extension StringProtocol {
+extension Unicode.Scalar {
+    /// White space by Unicode, ASCII decided without the property tables.
+    var isWhitespace: Bool {
+        value < 0x80 ? value == 0x20 || (0x09...0x0D).contains(value) : properties.isWhitespace
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String { self[...].unicodeScalars.trimmingWhitespace }
+}
+
+extension Substring {
+    var trimmingWhitespace: String { unicodeScalars.trimmingWhitespace }
+}
+
+extension Substring.UnicodeScalarView {
+    /// The scalars without white space at either end.
     var trimmingWhitespace: String {
-        let scalars = Array(unicodeScalars)
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[first...last])
-        return String(view)
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
     }
 }

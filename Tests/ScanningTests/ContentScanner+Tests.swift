@@ -98,6 +98,37 @@ import Testing
         #expect(!(Array("text".utf8) + [0x00, 0x01]).withUnsafeBytes(ContentScanner.isPlainStreamText))
     }
 
+    /// PDF syntax inside a document: content streams with raw glyph codes, dictionaries, inline
+    /// images; anything that starts as another format is not taken for it.
+    @Test func pdfSyntaxIsToldFromOtherFormats() {
+        func syntax(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes(ContentScanner.isPDFSyntax) }
+        func syntax(_ text: String) -> Bool { syntax(Array(text.utf8)) }
+        let glyphs: [UInt8] = [0x00, 0x12, 0x00, 0x5C, 0x29, 0x00, 0x28, 0x0A, 0xFF, 0x29]  // "\)" escaped, "(" and ")" balanced
+        #expect(syntax(Array("2 J\n0.57 w\nBT /F1 10.00 Tf ET\nBT 31.18 803.46 Td (".utf8) + glyphs + Array(") Tj ET\n".utf8)))
+        #expect(syntax("/Span <</MCID 0 >>BDC q 0 0 0 rg [(A) -12.5 <0041 00 42>] TJ EMC Q T* 1 0 0 1 0 0 cm /Im1 Do"))
+        #expect(syntax("\n<<\n/Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources 5 0 R /Group << /S /Transparency >>\n>>\n"))
+        #expect(syntax(Array("q BI /W 2 /H 2 /BPC 8 /CS /G ID ".utf8) + [0x00, 0xFF, 0x4D, 0x5A] + Array(" EI Q".utf8)))
+        #expect(syntax("0.5 g % a comment\n10 10 m 20 20 l S"))
+        // Cut by the prefix inside a keyword or a string: what was read is judged.
+        #expect(syntax(Array(repeating: Array("1 0 0 1 20 30 cm ".utf8), count: 70).flatMap { $0 } + Array("Tj".utf8)))
+        for other in [
+            "MZ\u{90}\u{0}\u{3}", "%PDF-1.7\n", "%!PS-Adobe-3.0\n", "{\\rtf1\\ansi x}", "<html><body>x</body></html>",
+            "<?xml version=\"1.0\"?><a/>", "From: a@b.vn\r\nSubject: x\r\n", "#!/bin/sh\necho x\n", "hello world",
+            "q Q exec", "{ 360 mul sin }", "", "   ", "BT (x) Tj ET >", "PK\u{3}\u{4}\u{14}\u{0}",
+        ] {
+            #expect(!syntax(other), "\(other)")
+        }
+        #expect(!syntax([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]))
+        #expect(!syntax([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]))
+        // A tar header: a file name that reads as tokens, then NUL padding.
+        #expect(!syntax(Array("q Q BT ET".utf8) + [UInt8](repeating: 0, count: 91) + Array("0000644\u{0}".utf8)))
+        #expect(Array("BT (a) Tj ET".utf8).withUnsafeBytes(ContentScanner.streamType) == "text/plain")
+        #expect(
+            (Array("BT (".utf8) + [0x01] + Array(") Tj ET".utf8)).withUnsafeBytes(ContentScanner.streamType) == "application/octet-stream"
+        )
+        #expect(Array("MZ\u{90}\u{0}".utf8).withUnsafeBytes(ContentScanner.streamType) == nil)
+    }
+
     @Test func textIsSniffedFromItsFirstKilobytes() throws {
         let text = Array("Kính gửi các đơn vị,\r\n\t\u{1B}[1m".utf8)
         #expect(text.withUnsafeBytes { ContentScanner.looksLikeText($0[...]) })

@@ -2,6 +2,7 @@ import Foundation
 import FuzzSupport
 import MIMECore
 import Policy
+import SecrecyMarks
 import TestFixtures
 import Testing
 
@@ -372,5 +373,75 @@ import Testing
         )
         let findings = ExecutableRule().evaluate(RuleInput(envelope: nil, message: message, content: report))
         #expect(findings.map(\.detail) == ["chay.com is *.com", "anh.jpg is application/vnd.microsoft.portable-executable"])
+    }
+
+    /// A PDF the helper reads, with a page whose content stream holds glyph codes as raw bytes
+    /// (as fpdf2 and other writers of Type 0 fonts put them) and a program attached as an embedded
+    /// file: the content stream is PDF syntax and not sent to libmagic, the program still is,
+    /// and the executable rule names it inside the PDF.
+    @Test func programEmbeddedInAReadPDFIsFoundBesideItsContentStreams() throws {
+        let pe = try Self.program("pe64.exe")
+        let content =
+            Array("q 0.57 w\nBT /F1 14 Tf 31.18 803.46 Td (TOI MAT) Tj ET\nBT /F1 10 Tf 31.18 700 Td (".utf8)
+            + [0x00, 0x01, 0x00, 0x5C, 0x28, 0x00, 0x02, 0x0A, 0x00, 0x03] + Array(") Tj ET\nQ\n".utf8)
+        var pdf = Array("%PDF-1.7\n%\u{E2}\u{E3}\u{CF}\u{D3}\n".utf8)
+        var offsets: [Int] = []
+        func object(_ body: [UInt8]) {
+            offsets.append(pdf.count)
+            pdf += Array("\(offsets.count) 0 obj\n".utf8) + body + Array("\nendobj\n".utf8)
+        }
+        func stream(_ dictionary: String, _ bytes: [UInt8]) -> [UInt8] {
+            Array("<< \(dictionary) /Length \(bytes.count) >>\nstream\n".utf8) + bytes + Array("\nendstream".utf8)
+        }
+        object(Array("<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(setup.exe) 5 0 R] >> >> >>".utf8))
+        object(Array("<< /Type /Pages /Kids [3 0 R] /Count 1 >>".utf8))
+        object(
+            Array(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>"
+                    .utf8
+            )
+        )
+        object(stream("", content))
+        object(Array("<< /Type /Filespec /F (setup.exe) /UF (setup.exe) /EF << /F 6 0 R >> >>".utf8))
+        object(stream("/Type /EmbeddedFile /Subtype /application#2Fx-msdownload", pe))
+        let xref = pdf.count
+        pdf += Array("xref\n0 \(offsets.count + 1)\n0000000000 65535 f \n".utf8)
+        for offset in offsets { pdf += Array((String(repeating: "0", count: 10 - String(offset).count) + "\(offset) 00000 n \n").utf8) }
+        pdf += Array("trailer\n<< /Size \(offsets.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n".utf8)
+        #expect(content.withUnsafeBytes(ContentScanner.isPDFSyntax))
+        #expect(!pe.withUnsafeBytes(ContentScanner.isPDFSyntax))
+
+        var settings = PDFHelperSettings()
+        settings.helpers = 1
+        let pool = try PDFHelperPool(settings: settings)
+        defer { pool.shutdown() }
+        let scanner = ContentScanner(engines: try EngineStore(settings: ContentScannerTests.settings()), pdfReader: pool)
+        let message = ContentScannerTests.parse(
+            """
+            From: a@b.vn
+            Content-Type: multipart/mixed; boundary=X
+
+            --X
+            Content-Type: application/pdf; name="cong-van.pdf"
+            Content-Transfer-Encoding: base64
+
+            \(Data(pdf).base64EncodedString(options: .lineLength76Characters))
+            --X--
+
+            """
+        )
+        let report = try scanner.scan(message)
+        // The PDF was read as a document: the helper gave its page's text to the secrecy check.
+        let read = try #require(report.secrecy.first { $0.name == "cong-van.pdf" }, "\(report.secrecy)")
+        #expect(read.report.findings.map(\.level) == [.secret], "\(read)")
+        let inside = report.objects.filter { $0.containers == ["cong-van.pdf"] }
+        #expect(inside.contains { $0.mimeType == "application/vnd.microsoft.portable-executable" }, "\(inside.map(\.mimeType))")
+        // libclamav hands the stream on with the end of line before `endstream`.
+        #expect(
+            inside.contains { (content.count...content.count + 2).contains($0.size) && $0.mimeType == "application/octet-stream" },
+            "\(inside.map { ($0.size, $0.mimeType) })"
+        )
+        let findings = ExecutableRule().evaluate(RuleInput(envelope: nil, message: message, content: report))
+        #expect(findings.contains { $0.detail.contains("portable-executable") }, "\(findings.map(\.detail))")
     }
 }

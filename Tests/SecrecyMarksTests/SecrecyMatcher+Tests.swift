@@ -45,6 +45,27 @@ private func report(_ units: TextUnit...) -> SecrecyReport { SecrecyMatcher.matc
         }
     }
 
+    /// Lines are split on every newline Unicode names (LF, VT, FF, CR, CR LF, NEL, U+2028,
+    /// U+2029), as `Character.isNewline` splits them: a stamp on a line of its own after any of
+    /// them is found, and the line number (the unit's index plus the line) places it.
+    @Test(arguments: ["\n", "\r\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}", "\n\n\r\n"])
+    func everyNewlineSplitsLines(separator: String) {
+        let text = "CÔNG VĂN\(separator)MẬT\(separator)V/v báo cáo \u{2027} mật khẩu"
+        let found = report(TextUnit(text, container: .mailBody, index: 0))
+        #expect(found.findings.map(\.level) == [.confidential], "separator \(separator.unicodeScalars.map { $0.value })")
+        #expect(found.findings.first?.matched == "MẬT")
+        // Past the mail body's first lines the same stamp is no longer in a stamp position.
+        let late = report(
+            TextUnit(
+                Array(repeating: "Nội dung", count: 40).joined(separator: separator) + separator + "MẬT",
+                container: .mailBody,
+                index: 0
+            )
+        )
+        #expect(late.findings.isEmpty)
+        #expect(late.weak.map(\.level) == [.confidential])
+    }
+
     @Test func unaccentedCountsOnlyInAStrongPosition() {
         let strong = report(TextUnit("TOI MAT", container: .textBox, page: 1))
         #expect(strong.findings.map(\.level) == [.secret])
