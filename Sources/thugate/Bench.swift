@@ -70,6 +70,14 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "End to end: seconds to wait for a reply before the connection counts as an error (default 60).")
     var timeout: Double?
 
+    @Option(
+        help: """
+            End to end: open every connection first (greeted, EHLO answered), hold them idle this many seconds, \
+            read the gateway's RSS, then send on all at once (the idle-then-active burst; one message per connection).
+            """
+    )
+    var hold: Double?
+
     /// The end-to-end target: a gateway elsewhere, or one this command starts.
     enum Target: Equatable {
         case remote(HostPort)
@@ -88,6 +96,7 @@ struct Bench: AsyncParsableCommand {
             let endToEnd: [(String, Bool)] = [
                 ("--connections", connections != nil), ("--duration", duration != nil), ("--messages", messages != nil),
                 ("--per-connection", perConnection != nil), ("--warm-up", warmUp != nil), ("--timeout", timeout != nil),
+                ("--hold", hold != nil),
             ]
             if let (name, _) = endToEnd.first(where: \.1) { throw ValidationError("\(name) needs --smtp") }
             return
@@ -104,6 +113,13 @@ struct Bench: AsyncParsableCommand {
             guard warmUp >= 0 && warmUp <= 3_600 else { throw ValidationError("--warm-up must be 0 to 3600 s") }
         }
         if let timeout, !(timeout > 0 && timeout <= 3_600) { throw ValidationError("--timeout must be over 0 and at most 3600 s") }
+        if let hold {
+            guard hold >= 0 && hold <= 3_600 else { throw ValidationError("--hold must be 0 to 3600 s") }
+            if duration != nil { throw ValidationError("--hold sends one burst: give --messages (or neither), not --duration") }
+            if let messages, messages < (connections ?? 10) {
+                throw ValidationError("--hold needs at least one message per connection (--messages ≥ --connections)")
+            }
+        }
     }
 
     func run() async throws {
@@ -120,8 +136,12 @@ struct Bench: AsyncParsableCommand {
         case nil:
             try await OfflineBench(corpus: corpus, workers: workers ?? System.coreCount, format: format, options: options).run()
         case .remote(let server):
+            OpenFiles.raise(to: (connections ?? 10) + 256)
             try await load(corpus, at: server, gateway: nil)
         case .local:
+            // Each connection is a socket here and two in the gateway (client and upstream), and
+            // the built-in sink is here too.
+            OpenFiles.raise(to: 2 * (connections ?? 10) + 256)
             let gateway = try await LocalGateway.start(config: options.config, connections: connections ?? 10)
             do {
                 try await load(corpus, at: gateway.address, gateway: gateway)
@@ -136,10 +156,13 @@ struct Bench: AsyncParsableCommand {
         let plan: LoadBench.Plan =
             if let duration {
                 .duration(warmUp: .milliseconds(Int64((warmUp ?? 0) * 1000)), measured: .milliseconds(Int64(duration * 1000)))
+            } else if hold != nil {
+                // One message per held connection (more round robin after, when asked).
+                .messages(messages ?? (connections ?? 10))
             } else {
                 .messages(messages ?? corpus.messages.count)
             }
-        let bench = try LoadBench(
+        var bench = try LoadBench(
             corpus: corpus,
             server: server,
             connections: connections ?? 10,
@@ -147,7 +170,9 @@ struct Bench: AsyncParsableCommand {
             plan: plan,
             timeout: .milliseconds(Int64((timeout ?? 60) * 1000))
         )
-        let result = await bench.run()
+        bench.hold = hold.map { .milliseconds(Int64($0 * 1000)) }
+        let pid = gateway?.pid
+        let result = await bench.run(gatewayRSS: { pid.flatMap { LocalGateway.currentRSS(pid: $0) }.map { Double($0) / 1024 } })
         let local = await gateway?.finish()
         LoadBench.printReport(result, bench: bench, gateway: local, json: format == .json)
     }

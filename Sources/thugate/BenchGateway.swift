@@ -181,10 +181,17 @@ final class LocalGateway: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    var pid: Int32 { process.processIdentifier }
+
     /// VmHWM from /proc/PID/status, in KiB (`proc(5)`).
-    static func peakRSS(pid: Int32) -> Int? {
+    static func peakRSS(pid: Int32) -> Int? { status(pid: pid, field: "VmHWM:") }
+
+    /// VmRSS from /proc/PID/status, in KiB.
+    static func currentRSS(pid: Int32) -> Int? { status(pid: pid, field: "VmRSS:") }
+
+    static func status(pid: Int32, field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        return status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { line in
+        return status.split(separator: "\n").first { $0.hasPrefix(field) }.flatMap { line in
             line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
         }
     }

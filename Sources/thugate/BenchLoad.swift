@@ -39,6 +39,8 @@ struct LoadBench: Sendable {
     let perConnection: Int
     let plan: Plan
     let timeout: Duration
+    /// `--hold`: how long every connection is held idle before the burst (nil: no hold).
+    var hold: Duration? = nil
 
     /// Reads every corpus message into memory first, so that the client's disk reads and
     /// dot-stuffing are not in the measurement.
@@ -79,32 +81,64 @@ struct LoadBench: Sendable {
         var elapsed: Duration
         /// Messages started, the warm-up's included (what the gateway's CPU time was spent on).
         var started: Int
+        /// The idle phase, with `--hold`.
+        var hold: HoldFigures? = nil
     }
 
-    func run() async -> Result {
+    /// `gatewayRSS`: the local gateway's RSS in MiB now (read at the end of a hold).
+    func run(gatewayRSS: @escaping @Sendable () -> Double? = { nil }) async -> Result {
         let state = PlanState(plan: plan, count: prepared.count)
+        let gate = hold.map { _ in HoldGate(connections: connections) }
         let progress = BenchProgress(
             label: "thugate bench",
             total: { if case .messages(let count) = plan { return count } else { return nil } }(),
             done: { state.taken }
         )
-        let tally = await withTaskGroup(of: LoadTally.self) { group in
+        let began = ContinuousClock.now
+        let (tally, figures) = await withTaskGroup(of: (LoadTally?, HoldFigures?).self) { group in
             for _ in 0..<connections {
-                group.addTask { await self.client(state) }
+                group.addTask { (await self.client(state, gate: gate), nil) }
+            }
+            if let gate, let hold {
+                group.addTask {
+                    let idle = await gate.waitForAll(until: began + self.timeout)
+                    let established = ContinuousClock.now - began
+                    try? await Task.sleep(for: hold)
+                    let rss = gatewayRSS()
+                    gate.open()
+                    return (
+                        nil,
+                        HoldFigures(
+                            idleConnections: idle,
+                            establishSeconds: OfflineReport.seconds(established),
+                            holdSeconds: OfflineReport.seconds(hold),
+                            idleRSSMB: rss
+                        )
+                    )
+                }
             }
             var all = LoadTally()
-            for await tally in group { all.merge(tally) }
-            return all
+            var figures: HoldFigures?
+            for await (tally, hold) in group {
+                if let tally { all.merge(tally) }
+                if let hold { figures = hold }
+            }
+            return (all, figures)
         }
         progress.stop()
-        return Result(tally: tally, elapsed: ContinuousClock.now - state.measuredFrom, started: state.taken)
+        // After a hold, the burst is timed from the gate's opening.
+        let from = gate?.openedAt ?? state.measuredFrom
+        return Result(tally: tally, elapsed: ContinuousClock.now - from, started: state.taken, hold: figures)
     }
 
-    /// One client: a connection after another until the plan is used up.
-    private func client(_ state: PlanState) async -> LoadTally {
+    /// One client: a connection after another until the plan is used up. With a hold gate, the
+    /// first connection waits at it after EHLO.
+    private func client(_ state: PlanState, gate: HoldGate?) async -> LoadTally {
         var tally = LoadTally()
+        var gate = gate
         while let first = state.next() {
-            if await !connection(first: first, state, into: &tally) {
+            defer { gate = nil }
+            if await !connection(first: first, state, gate: gate, into: &tally) {
                 // Connection refused or reset: do not spin on a server that is not there.
                 try? await Task.sleep(for: .milliseconds(20))
             }
@@ -113,10 +147,12 @@ struct LoadBench: Sendable {
     }
 
     /// Sends `first` and up to `perConnection - 1` more on one connection; false when it could not connect.
-    private func connection(first: Int, _ state: PlanState, into tally: inout LoadTally) async -> Bool {
+    private func connection(first: Int, _ state: PlanState, gate: HoldGate?, into tally: inout LoadTally) async -> Bool {
         let clock = ContinuousClock()
         var pending: (index: Int, started: ContinuousClock.Instant)? = (first, clock.now)
         var connected = false
+        var atGate = false
+        defer { if let gate, !atGate { gate.arriveWithoutWaiting() } }
         do {
             let timeout = TimeAmount.nanoseconds(
                 Int64(self.timeout.components.seconds) * 1_000_000_000 + self.timeout.components.attoseconds / 1_000_000_000
@@ -155,6 +191,10 @@ struct LoadBench: Sendable {
                     ehlo = try await next()
                 }
                 let features = Set(ehlo.lines.dropFirst().compactMap { $0.split(separator: " ").first.map { $0.uppercased() } })
+                if let gate {
+                    atGate = true
+                    await gate.arriveAndWait()
+                }
                 var sent = 0
                 while let (index, _) = pending {
                     let started = clock.now

@@ -29,6 +29,8 @@ struct LoadReport: Encodable {
     var gateway: LocalGateway.Figures?
     /// Messages started, the warm-up's included.
     var started: Int
+    /// The idle phase of `--hold`.
+    var hold: HoldFigures?
 
     /// The latencies (µs) summarized with HdrHistogram at 3 significant digits; a latency past an
     /// hour is counted as an hour.
@@ -60,12 +62,13 @@ struct LoadReport: Encodable {
         errors = tally.errors
         self.gateway = gateway
         started = result.started
+        hold = result.hold
         // The gateway's CPU time covers the warm-up too: per message of all it was sent.
         if let cpu = gateway?.cpuSeconds, result.started > 0 { self.gateway?.cpuMsPerMessage = cpu * 1000 / Double(result.started) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case mode, server, connections, messages, accepted, failures, seconds, replies, errors, gateway, started
+        case mode, server, connections, messages, accepted, failures, seconds, replies, errors, gateway, started, hold
         case perConnection = "per_connection"
         case messagesPerSecond = "messages_per_second"
         case mbPerSecond = "mb_per_second"
@@ -100,6 +103,7 @@ struct LoadReport: Encodable {
         try values.encode(replies, forKey: .replies)
         try values.encode(errors, forKey: .errors)
         try values.encodeIfPresent(gateway, forKey: .gateway)
+        try values.encodeIfPresent(hold, forKey: .hold)
     }
 
     var json: String {
@@ -107,7 +111,18 @@ struct LoadReport: Encodable {
     }
 
     var text: String {
-        var lines = [
+        var lines: [String] = []
+        if let hold {
+            var line = String(
+                format: "held %d connections idle (open, greeted, EHLO answered in %.2f s) for %.1f s",
+                hold.idleConnections,
+                hold.establishSeconds,
+                hold.holdSeconds
+            )
+            if let rss = hold.idleRSSMB { line += String(format: ", gateway RSS %.1f MiB while idle", rss) }
+            lines.append(line + "; then all sent at once:")
+        }
+        lines += [
             "\(server): \(messages) messages on \(connections) connections (\(perConnection) per connection), "
                 + String(format: "%.2f s", seconds),
             String(format: "%.1f messages/s, %.2f MB/s, %d bytes per message", messagesPerSecond, mbPerSecond, messageBytes),

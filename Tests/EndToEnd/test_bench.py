@@ -136,6 +136,33 @@ def test_smtp_self_for_a_duration_counts_what_the_sink_got(corpus):
     assert report["gateway"]["sink_messages"] == report["accepted"] == report["replies"]["250"]
 
 
+def test_hold_opens_every_connection_before_the_burst(corpus):
+    """--hold: 30 connections opened, greeted and answered to EHLO, held idle, then one message
+    each; the gateway's RSS is read while they are idle."""
+    report = bench_json("--smtp", "self", "--corpus", corpus, "--connections", 30, "--hold", 0.5)
+    hold = report["hold"]
+    assert hold["idle_connections"] == 30 and hold["hold_seconds"] == 0.5
+    assert hold["idle_rss_mb"] > 0 and hold["idle_rss_mb"] <= report["gateway"]["peak_rss_mb"]
+    # One message per connection, round robin over six files: EICAR five times.
+    assert report["messages"] == 30 and report["accepted"] == 25 and report["errors"] == {}
+    assert report["gateway"]["sink_messages"] == 25
+
+
+def test_hold_holds_them_all_at_once(corpus, gateway_factory, upstream):
+    """A gateway that takes 12 connections at once: held at once, 20 connections meet its limit
+    (the 8 refused at connect answer 421), which one connection after another would not."""
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", server={"max_connections": 12})
+    report = bench_json("--smtp", f"127.0.0.1:{gateway.port}", "--corpus", corpus, "--connections", 20, "--hold", 0.5)
+    assert report["hold"]["idle_connections"] == 20
+    assert report["replies"].get("421") == 8, report
+    assert report["messages"] == 20 and "gateway" not in report
+
+
+def test_hold_is_one_burst(corpus):
+    result = bench("--smtp", "self", "--corpus", corpus, "--hold", 1, "--duration", 2, check=False)
+    assert result.returncode != 0 and "--hold sends one burst" in result.stderr
+
+
 def test_bench_over_a_generated_corpus_finds_every_verdict_right(tmp_path):
     """`thugate corpus generate` and `thugate bench` together: every message of a generated
     corpus (notices, công văn with documents, legacy text, replies, lists and each kind of
