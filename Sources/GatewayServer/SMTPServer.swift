@@ -88,7 +88,10 @@ public final class SMTPServer: Service {
         let listen = config.server.listen
         let logger = context.logger
         let serverChannel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 512)
+            // Room for a burst of connects (thousands of clients at once): a full accept queue
+            // drops the handshake's last ACK, and the client waits for a greeting that never
+            // comes. The kernel caps it at net.core.somaxconn (4096 since Linux 5.4).
+            .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: listen.host, port: listen.port) { channel in
