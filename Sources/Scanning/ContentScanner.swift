@@ -771,15 +771,29 @@ public final class ContentScanner: Sendable {
     /// Whether the first ``pdfSyntaxPrefix`` bytes of a stream are PDF tokens and nothing else
     /// (ISO 32000-1 7.2–7.3, 7.8.2): numbers, names, literal strings (balanced parentheses,
     /// backslash escapes, any bytes inside: a Type 0 font's glyph codes), hex strings,
-    /// dictionaries, arrays and ``pdfKeywords``; inline image data (after `ID`) ends the check.
+    /// dictionaries, arrays and ``pdfKeywords``; inline image data (after `BI` … `ID`) ends the
+    /// check. A string still open at the end of the stream, a control byte outside a string, and
+    /// the signatures libmagic finds past the start (tar, cpio, ISO 9660) are not taken.
     /// No executable, archive or document format starts so: each begins with a signature of
     /// bytes outside this syntax (`MZ` then a control byte, `\x7FELF`, `PK\x03\x04`, an OLE2
     /// header, a NUL-padded tar name), so libmagic, about 0.4 ms a call on such a stream, would
     /// only call it data or text. A comment first (`%!PS`, `%PDF`) is not taken.
     static func isPDFSyntax(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // Formats libmagic knows by bytes past the start: tar ("ustar" at 257), ISO 9660 ("CD001" at
+        // 32769, 34817, 36865), and cpio, whose header starts with octal digits (one number token).
+        func has(_ magic: String, at offset: Int) -> Bool {
+            let magic = Array(magic.utf8)
+            return bytes.count >= offset + magic.count && bytes[offset..<offset + magic.count].elementsEqual(magic)
+        }
+        if has("ustar", at: 257) || [0x8001, 0x8801, 0x9001].contains(where: { has("CD001", at: $0) })
+            || ["070707", "070701", "070702"].contains(where: { has($0, at: 0) })
+        {
+            return false
+        }
         let end = min(bytes.count, pdfSyntaxPrefix)
         var i = 0
         var tokens = 0
+        var inlineImage = false
         func isWhite(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C }
         func isRegular(_ b: UInt8) -> Bool {
             b > 0x20 && b < 0x7F && !"()<>[]{}/%".utf8.contains(b)
@@ -804,6 +818,12 @@ public final class ContentScanner: Sendable {
                     }
                     i += 1
                 }
+                // A string still open at the end of the stream is not PDF syntax. One cut by the
+                // prefix is taken (a line of glyph codes often crosses it): a tar, cpio or ISO
+                // image led by tokens is refused by its signature above; an old (v7) tar header,
+                // which has none, made printable and led by tokens, would be typed as data, while
+                // libclamav still takes its members out and each is typed on its own.
+                if depth > 0 && end == bytes.count { return false }
             case UInt8(ascii: "<"):
                 if i + 1 < end, bytes[i + 1] == UInt8(ascii: "<") {
                     i += 2
@@ -827,7 +847,11 @@ public final class ContentScanner: Sendable {
                 while i < end, isRegular(bytes[i]) { i += 1 }
             case UInt8(ascii: "%"):
                 guard tokens > 1 else { return false }
-                while i < end, bytes[i] != 0x0A, bytes[i] != 0x0D { i += 1 }
+                while i < end, bytes[i] != 0x0A, bytes[i] != 0x0D {
+                    // A comment is text: a control byte in one is not PDF syntax.
+                    guard bytes[i] >= 0x20 || bytes[i] == 0x09 else { return false }
+                    i += 1
+                }
             default:
                 guard isRegular(b) else { return false }
                 let start = i
@@ -842,8 +866,9 @@ public final class ContentScanner: Sendable {
                 if i >= end, end < bytes.count { return true }
                 let keyword = Array(token)
                 guard pdfKeywords.contains(keyword) else { return false }
-                // Inline image data follows `ID` (8.9.7): bytes of any value.
-                if keyword == Array("ID".utf8) { return true }
+                // Inline image data follows `BI` <dictionary> `ID` (8.9.7): bytes of any value.
+                if keyword == Array("BI".utf8) { inlineImage = true }
+                if keyword == Array("ID".utf8) { return inlineImage }
             }
         }
         return tokens > 0

@@ -116,6 +116,10 @@ struct Bench: AsyncParsableCommand {
         if let hold {
             guard hold >= 0 && hold <= 3_600 else { throw ValidationError("--hold must be 0 to 3600 s") }
             if duration != nil { throw ValidationError("--hold sends one burst: give --messages (or neither), not --duration") }
+            // A held connection reads nothing while it waits: its reply timeout covers the hold.
+            if hold + 1 >= (timeout ?? 60) {
+                throw ValidationError("--hold must be at least 1 s shorter than --timeout (default 60 s), which covers the idle wait")
+            }
             if let messages, messages < (connections ?? 10) {
                 throw ValidationError("--hold needs at least one message per connection (--messages ≥ --connections)")
             }

@@ -13,6 +13,7 @@ final class HoldGate: @unchecked Sendable {
     private let lock = NSLock()
     private let expected: Int
     private var arrivedCount = 0
+    private var heldCount = 0
     private var waiting: [CheckedContinuation<Void, Never>] = []
     private var opened: ContinuousClock.Instant?
 
@@ -23,6 +24,7 @@ final class HoldGate: @unchecked Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resume = lock.withLock { () -> Bool in
                 arrivedCount += 1
+                heldCount += 1
                 if opened != nil { return true }
                 waiting.append(continuation)
                 return false
@@ -37,12 +39,15 @@ final class HoldGate: @unchecked Sendable {
     /// Connections at the idle point (or given up) so far.
     var arrived: Int { lock.withLock { arrivedCount } }
 
-    /// Waits until every connection arrived or `deadline` passed; the count that did.
+    /// Connections that reached the idle point (greeted, EHLO answered) so far.
+    var held: Int { lock.withLock { heldCount } }
+
+    /// Waits until every connection arrived or `deadline` passed; the count held idle.
     func waitForAll(until deadline: ContinuousClock.Instant) async -> Int {
         while arrived < expected && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return arrived
+        return held
     }
 
     /// Lets every waiting connection (and any that arrives later) send.
@@ -56,6 +61,11 @@ final class HoldGate: @unchecked Sendable {
     }
 
     var openedAt: ContinuousClock.Instant? { lock.withLock { opened } }
+
+    /// Returns once the gate is open.
+    func waitUntilOpen() async {
+        while openedAt == nil { try? await Task.sleep(for: .milliseconds(20)) }
+    }
 }
 
 /// What the bench reports about the idle phase of `--hold`.

@@ -142,6 +142,8 @@ struct LoadBench: Sendable {
                 // Connection refused or reset: do not spin on a server that is not there.
                 try? await Task.sleep(for: .milliseconds(20))
             }
+            // A first connection that never reached the gate: the next one waits for the burst too.
+            if let gate { await gate.waitUntilOpen() }
         }
         return tally
     }

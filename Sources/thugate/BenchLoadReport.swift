@@ -114,7 +114,7 @@ struct LoadReport: Encodable {
         var lines: [String] = []
         if let hold {
             var line = String(
-                format: "held %d connections idle (open, greeted, EHLO answered in %.2f s) for %.1f s",
+                format: "held %d connections idle (open, greeted, EHLO answered; the wait for them %.2f s) for %.1f s",
                 hold.idleConnections,
                 hold.establishSeconds,
                 hold.holdSeconds

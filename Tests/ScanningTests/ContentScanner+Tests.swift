@@ -120,6 +120,22 @@ import Testing
         }
         #expect(!syntax([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]))
         #expect(!syntax([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]))
+        // Formats typed by bytes past the start, led by PDF tokens.
+        let lead = Array("q Q ".utf8) + [UInt8](repeating: 0x20, count: 1100)
+        var tar = lead
+        tar.replaceSubrange(257..<262, with: Array("ustar".utf8))
+        #expect(!syntax(tar))
+        var iso = [UInt8](repeating: 0x20, count: 0x8001 + 5)
+        iso.replaceSubrange(0..<2, with: Array("q ".utf8))
+        iso.replaceSubrange(0x8001..<0x8006, with: Array("CD001".utf8))
+        #expect(!syntax(iso))
+        #expect(!syntax("070707000001000002100644000000000000000001000000000000000000000000600000000000 q"))
+        #expect(syntax("070708000001000002100644000000000000000001000000000000000000000000600000000000 q"))
+        // `ID` outside an inline image, a string open at the end of the prefix, a control byte in a comment.
+        #expect(!syntax(Array("q ID ".utf8) + [0x00, 0x00]))
+        #expect(!syntax(Array("q (".utf8) + [UInt8](repeating: 0, count: 100)))
+        #expect(syntax(Array("q (".utf8) + [UInt8](repeating: 0, count: 1100) + Array(") Tj".utf8)))
+        #expect(!syntax(Array("q % x".utf8) + [0x00, 0x01] + Array("\n Q".utf8)))
         // A tar header: a file name that reads as tokens, then NUL padding.
         #expect(!syntax(Array("q Q BT ET".utf8) + [UInt8](repeating: 0, count: 91) + Array("0000644\u{0}".utf8)))
         #expect(Array("BT (a) Tj ET".utf8).withUnsafeBytes(ContentScanner.streamType) == "text/plain")
