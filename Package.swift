@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "thugate", targets: ["thugate"]),
         .executable(name: "thugate-pdftext", targets: ["thugate-pdftext"]),
         .library(name: "SMTPCore", targets: ["SMTPCore"]),
+        .library(name: "MilterCore", targets: ["MilterCore"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
         .library(name: "MIMECore", targets: ["MIMECore"]),
         // For the micro-benchmarks (Benchmarks/Micro, a package of its own).
@@ -65,6 +66,8 @@ let package = Package(
         .target(name: "DocumentText", dependencies: ["SecrecyMarks", "VietText", "CExpat", "CZlib"]),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
+        // The milter protocol (issue 15), pure: the frame codec and the command and response bytes. No I/O.
+        .target(name: "MilterCore"),
         .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText", "SecrecyMarks"], plugins: ["RuleRegistryPlugin"]),
         // Build-tool plugin on Policy: runs RuleRegistry over Policy's Swift files, which writes
         // `RuleCatalog.registered` (every `static let declaration = RuleDeclaration(` in Rules/). So adding a
@@ -220,6 +223,7 @@ let package = Package(
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "DocumentText", "SecrecyMarks", "Archives", "VietText"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
+        .testTarget(name: "MilterCoreTests", dependencies: ["MilterCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(
             name: "ScanningTests",
