@@ -795,9 +795,7 @@ public final class ContentScanner: Sendable {
         var tokens = 0
         var inlineImage = false
         func isWhite(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 || b == 0x0C }
-        func isRegular(_ b: UInt8) -> Bool {
-            b > 0x20 && b < 0x7F && !"()<>[]{}/%".utf8.contains(b)
-        }
+        func isRegular(_ b: UInt8) -> Bool { b > 0x20 && b < 0x7F && !pdfDelimiters.contains(b) }
         while i < end {
             let b = bytes[i]
             if isWhite(b) {
@@ -867,12 +865,17 @@ public final class ContentScanner: Sendable {
                 let keyword = Array(token)
                 guard pdfKeywords.contains(keyword) else { return false }
                 // Inline image data follows `BI` <dictionary> `ID` (8.9.7): bytes of any value.
-                if keyword == Array("BI".utf8) { inlineImage = true }
-                if keyword == Array("ID".utf8) { return inlineImage }
+                if keyword == beginInlineImage { inlineImage = true }
+                if keyword == inlineImageData { return inlineImage }
             }
         }
         return tokens > 0
     }
+
+    /// PDF delimiters (ISO 32000-1 7.2.2), and the two keywords of an inline image.
+    private static let pdfDelimiters = Set("()<>[]{}/%".utf8)
+    private static let beginInlineImage = Array("BI".utf8)
+    private static let inlineImageData = Array("ID".utf8)
 
     /// How much of a stream ``isPDFSyntax(_:)`` reads.
     static let pdfSyntaxPrefix = 1024
