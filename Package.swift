@@ -64,10 +64,11 @@ let package = Package(
         // the secrecy matcher (issue 12): RTF by a small bounded tokenizer; OOXML and ODF packages by a
         // bounded zip reader on zlib (inflated bytes counted from real output) and expat (DTDs refused). No I/O.
         .target(name: "DocumentText", dependencies: ["SecrecyMarks", "VietText", "CExpat", "CZlib"]),
+        // The milter protocol (issue 15), pure: the frame codec, the command and response packets, option
+        // negotiation and the filter's session machine (packets in, actions out). No I/O.
+        .target(name: "MilterCore", dependencies: ["SMTPCore"]),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
-        // The milter protocol (issue 15), pure: the frame codec and the command and response bytes. No I/O.
-        .target(name: "MilterCore"),
         .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText", "SecrecyMarks"], plugins: ["RuleRegistryPlugin"]),
         // Build-tool plugin on Policy: runs RuleRegistry over Policy's Swift files, which writes
         // `RuleCatalog.registered` (every `static let declaration = RuleDeclaration(` in Rules/). So adding a
@@ -147,7 +148,7 @@ let package = Package(
         .target(
             name: "GatewayServer",
             dependencies: [
-                "SMTPCore", "Policy", "MIMECore", "Scanning", "Inspection", "Configuration", "Quarantine",
+                "SMTPCore", "MilterCore", "Policy", "MIMECore", "Scanning", "Inspection", "Configuration", "Quarantine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -223,7 +224,7 @@ let package = Package(
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "DocumentText", "SecrecyMarks", "Archives", "VietText"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
-        .testTarget(name: "MilterCoreTests", dependencies: ["MilterCore"]),
+        .testTarget(name: "MilterCoreTests", dependencies: ["MilterCore", "SMTPCore"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(
             name: "ScanningTests",
