@@ -65,6 +65,10 @@ public struct GatewayConfig: Sendable, Equatable {
         public var database = "var/quarantine/quarantine.sqlite"
         /// Categories, retention, legal hold and who decides a release (`GatewayConfig+Quarantine.swift`).
         public var lifecycle = QuarantineLifecycle()
+        /// Where `thugate quarantine release` delivers; nil: the upstream. In milter mode, a port of
+        /// the MTA that calls no milter (Postfix `127.0.0.1:10025` with `-o smtpd_milters=`), so a
+        /// released message is not held again.
+        public var releaseTo: UpstreamURL?
     }
 
     /// `[reports]`: the verdict log behind `thugate report`, kept in the quarantine store's file.
@@ -102,6 +106,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var notify = NotifySettings()
     /// `[documents]`: reading documents' text (the PDF helpers).
     public var documents = DocumentSettings()
+    /// `[milter]`: the milter server (`serve --mode milter|both`).
+    public var milter = Milter()
 
     public init() {}
 
@@ -367,6 +373,7 @@ extension GatewayConfig {
             "quarantine",
             known: [
                 "database", "directory", "categories", "retention", "legal_hold", "force_categories", "approval_categories", "keep_refused",
+                "release_to",
             ]
         ) { (s) throws(ConfigError) in
             // The Maildir quarantine of earlier versions: held mail now goes only to the store.
@@ -382,6 +389,19 @@ extension GatewayConfig {
             }
             try reader.quarantineLifecycle(s, into: &config.quarantine.lifecycle)
             try reader.quarantineKeepRefused(s, into: &config.quarantine.lifecycle)
+            if let v = try s.string("release_to") {
+                if v.isEmpty {
+                    config.quarantine.releaseTo = nil
+                } else {
+                    guard let url = UpstreamURL(parsing: v), case .smtp = url else {
+                        throw s.error("release_to", "expected \"smtp://HOST:PORT\" (empty: release through the upstream)")
+                    }
+                    config.quarantine.releaseTo = url
+                }
+            }
+        }
+        try reader.section(table, "milter", known: ConfigReader.milterKeys) { (s) throws(ConfigError) in
+            try reader.milter(s, into: &config.milter)
         }
         try reader.section(table, "reports", known: ["verdict_days", "rollup_years"]) { (s) throws(ConfigError) in
             if let v = try s.integer("verdict_days", min: 1) { config.reports.verdictDays = v }
@@ -416,7 +436,7 @@ extension GatewayConfig {
         }
         let sections = [
             "server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify", "documents",
-            "domains",
+            "domains", "milter",
         ]
         for key in table.keys where !sections.contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")

@@ -46,41 +46,14 @@ public final class SMTPServer: Service {
             )
             tlsContext = try NIOSSLContext(configuration: tls)
         }
-        let server = config.server
-        // Always open: every message is counted for the reports, held or not.
-        // One store per process (the notice service's too): a second one's open/close of the file
-        // would drop the first one's POSIX locks.
-        let store = try store ?? SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
-        context = GatewayContext(
+        context = try GatewayContext(
             config: config,
-            sessionConfiguration: SessionConfiguration(
-                hostname: server.hostname,
-                maxMessageSize: server.maxMessageSize,
-                maxRecipients: server.maxRecipients,
-                maxErrors: server.maxErrors,
-                maxLineLength: server.maxLineLength,
-                bareLineEndings: server.bareLineEndings,
-                tlsAvailable: tlsContext != nil,
-                commandTimeout: server.commandTimeout,
-                dataTimeout: server.dataTimeout,
-                recipientPolicy: RulesAtRecipient(ruleSet: inspector.ruleSet, agencies: config.agencies)
-            ),
             upstream: upstream,
             inspector: inspector,
-            // A message that crashed the scanner before is held whatever the rules say.
-            quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
-                ? StoreQuarantine(store: store, lifecycle: config.quarantine.lifecycle, planner: notices?.planner, wake: notices?.wake)
-                : nil,
+            logger: logger,
             notices: notices,
-            verdicts: VerdictRecorder(
-                log: store,
-                logger: logger,
-                retention: .init(verdictDays: config.reports.verdictDays, rollupYears: config.reports.rollupYears),
-                planner: notices?.planner,
-                wake: notices?.wake
-            ),
-            tlsContext: tlsContext,
-            logger: logger
+            store: store,
+            tlsContext: tlsContext
         )
     }
 
@@ -222,5 +195,55 @@ struct SessionRegistry {
         guard channels.removeValue(forKey: ObjectIdentifier(channel)) != nil else { return }
         perIP[ip, default: 1] -= 1
         if perIP[ip] == 0 { perIP[ip] = nil }
+    }
+}
+
+extension GatewayContext {
+    /// What the SMTP proxy's sessions and the milter's share, from the configuration.
+    init(
+        config: GatewayConfig,
+        upstream: any Upstream,
+        inspector: MessageInspector,
+        logger: Logger,
+        notices: NoticeSetup?,
+        store: SQLiteQuarantineStore?,
+        tlsContext: NIOSSLContext?
+    ) throws {
+        let server = config.server
+        // Always open: every message is counted for the reports, held or not.
+        // One store per process (the notice service's too): a second one's open/close of the file
+        // would drop the first one's POSIX locks.
+        let store = try store ?? SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
+        self.init(
+            config: config,
+            sessionConfiguration: SessionConfiguration(
+                hostname: server.hostname,
+                maxMessageSize: server.maxMessageSize,
+                maxRecipients: server.maxRecipients,
+                maxErrors: server.maxErrors,
+                maxLineLength: server.maxLineLength,
+                bareLineEndings: server.bareLineEndings,
+                tlsAvailable: tlsContext != nil,
+                commandTimeout: server.commandTimeout,
+                dataTimeout: server.dataTimeout,
+                recipientPolicy: RulesAtRecipient(ruleSet: inspector.ruleSet, agencies: config.agencies)
+            ),
+            upstream: upstream,
+            inspector: inspector,
+            // A message that crashed the scanner before is held whatever the rules say.
+            quarantine: inspector.ruleSet.rules.contains { $0.action == .quarantine } || inspector.crashJournal != nil
+                ? StoreQuarantine(store: store, lifecycle: config.quarantine.lifecycle, planner: notices?.planner, wake: notices?.wake)
+                : nil,
+            notices: notices,
+            verdicts: VerdictRecorder(
+                log: store,
+                logger: logger,
+                retention: .init(verdictDays: config.reports.verdictDays, rollupYears: config.reports.rollupYears),
+                planner: notices?.planner,
+                wake: notices?.wake
+            ),
+            tlsContext: tlsContext,
+            logger: logger
+        )
     }
 }

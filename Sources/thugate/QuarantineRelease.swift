@@ -152,7 +152,8 @@ extension QuarantineCommand {
             let header = ReleasedHeader.field(id: message.id, by: Actor.current.name, date: rfc5322Date())
             let outcomes: [ReleaseOutcome]
             do {
-                switch config.upstream.url {
+                // `[quarantine] release_to` (a port of the MTA that calls no milter) or the upstream.
+                switch config.quarantine.releaseTo ?? config.upstream.url {
                 case .smtp(let target):
                     outcomes = try await Self.deliver(
                         spooled.buffer,

@@ -13,10 +13,12 @@ import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the SMTP gateway.",
+        abstract: "Run the SMTP gateway (and/or the milter).",
         discussion: """
             Listens for SMTP clients and relays every message to the upstream server, answering 250 \
-            only once the upstream accepted it. SIGTERM stops accepting, lets messages in flight \
+            only once the upstream accepted it. With --mode milter (or both) it also answers an MTA \
+            (Postfix smtpd_milters, Sendmail INPUT_MAIL_FILTER) at [milter] listen, with the same \
+            rules, transforms and quarantine. SIGTERM stops accepting, lets messages in flight \
             finish (bounded by server.shutdown_timeout) and exits 0.
             """
     )
@@ -28,6 +30,20 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "smtp://HOST:PORT or maildir:DIR. Overrides upstream.url.")
     var upstream: String?
+
+    /// What the gateway serves: the SMTP proxy, the milter, or both (one inspection path).
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case proxy, milter, both
+    }
+
+    @Option(help: "proxy (an SMTP proxy in front of the MTA), milter (a filter the MTA calls), or both.")
+    var mode: Mode = .proxy
+
+    @Option(
+        name: .customLong("milter-listen"),
+        help: "unix:PATH or inet:127.0.0.1:PORT (loopback only; may be given more than once). Overrides milter.listen."
+    )
+    var milterListen: [String] = []
 
     func run() async throws {
         var config = try options.load()
@@ -44,6 +60,21 @@ struct Serve: AsyncParsableCommand {
                 config.upstream.url = .maildir(ConfigPaths.resolve(directory, against: FileManager.default.currentDirectoryPath))
             } else {
                 config.upstream.url = url
+            }
+        }
+
+        if !milterListen.isEmpty {
+            config.milter.listen = try milterListen.map { text in
+                guard let address = MilterListenAddress(parsing: text) else {
+                    throw ValidationError(
+                        "--milter-listen: expected unix:PATH or inet:127.0.0.1:PORT (a loopback address: the milter protocol has no authentication)"
+                    )
+                }
+                // A path on the command line is relative to where the command is typed.
+                if case .unix(let path) = address {
+                    return .unix(ConfigPaths.resolve(path, against: FileManager.default.currentDirectoryPath))
+                }
+                return address
             }
         }
 
@@ -110,25 +141,43 @@ struct Serve: AsyncParsableCommand {
             // One store for the process: the proxy's holds and verdicts, and the outbox's sender.
             let store = try SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
             let outbox = try Self.noticeService(config: config, upstream: relay, store: store, logger: logger)
-            let server = try SMTPServer(
-                config: config,
-                upstream: relay,
-                inspector: inspector,
-                group: group,
-                logger: logger,
-                notices: outbox?.setup,
-                store: store
-            )
+            var servers: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if mode != .milter {
+                let server = try SMTPServer(
+                    config: config,
+                    upstream: relay,
+                    inspector: inspector,
+                    group: group,
+                    logger: logger,
+                    notices: outbox?.setup,
+                    store: store
+                )
+                servers.append(.init(service: server))
+            }
+            if mode != .proxy {
+                let milter = try MilterServer(
+                    config: config,
+                    upstream: relay,
+                    inspector: inspector,
+                    group: group,
+                    logger: logger,
+                    notices: outbox?.setup,
+                    store: store
+                )
+                servers.append(.init(service: milter))
+            }
             // The notice service is last, so it stops first: the server's shutdown closes the
             // upstream pool both use.
             let services = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: server)] + (outbox.map { [.init(service: $0.service)] } ?? []),
+                    services: servers + (outbox.map { [.init(service: $0.service)] } ?? []),
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )
             )
             try await services.run()
+            // The proxy closes the upstream pool it shares with the notices; without it, this does.
+            if mode == .milter { await relay.shutdown() }
             await inspector.shutdown()
         } catch {
             logger.critical("cannot run: \(error)")

@@ -105,7 +105,7 @@ class Upstream:
 class Gateway:
     """A running `thugate serve` process."""
 
-    def __init__(self, tmp_path, upstream_url, server=None, upstream=None, sections=None, env=None, raw=None):
+    def __init__(self, tmp_path, upstream_url, server=None, upstream=None, sections=None, env=None, raw=None, args=()):
         self.tmp = tmp_path
         server = dict(server or {})
         server.setdefault("spool_directory", str(tmp_path / "spool"))
@@ -146,10 +146,13 @@ class Gateway:
         self.log_lines = []
         self.proc = subprocess.Popen(
             [str(BINARY), "serve", "--config", str(self.config_path), "--listen", "127.0.0.1:0",
-             "--upstream", upstream_url],
+             "--upstream", upstream_url, *args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
             env={**os.environ, **env} if env else None)
         self._listening = threading.Event()
+        # `--mode milter`: the milter's listener is what is waited for (no SMTP port).
+        self._milter_only = "milter" in args and args[list(args).index("milter") - 1] == "--mode"
+        self.milter_port = None
         threading.Thread(target=self._read_log, daemon=True).start()
         if not self._listening.wait(30):
             self.kill()
@@ -159,10 +162,17 @@ class Gateway:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.log_lines.append(line)
+            m = re.search(r"milter listening on inet:[0-9.]+:(\d+)", line)
+            if m:
+                self.milter_port = int(m.group(1))
+                if self._milter_only:
+                    self._listening.set()
+                continue
             m = re.search(r"listening on [0-9.]+:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
-                self._listening.set()
+                if not self._milter_only:
+                    self._listening.set()
 
     def wait_for_log(self, predicate, timeout=10):
         """True once a log line matching `predicate` was read (the log is read by a thread)."""
@@ -197,10 +207,11 @@ def upstream():
 def gateway_factory(tmp_path):
     started = []
 
-    def make(upstream_url, server=None, upstream=None, sections=None, name="gw", env=None, raw=None):
+    def make(upstream_url, server=None, upstream=None, sections=None, name="gw", env=None, raw=None, args=()):
         directory = tmp_path / f"{name}{len(started)}"
         directory.mkdir()
-        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream, sections=sections, env=env, raw=raw)
+        gateway = Gateway(directory, upstream_url, server=server, upstream=upstream, sections=sections, env=env, raw=raw,
+                          args=args)
         started.append(gateway)
         return gateway
 

@@ -44,8 +44,7 @@ struct AddedHeaders {
         switch outcome.verdict {
         case .pass?, .tag?, nil:
             if !outcome.findings.isEmpty {
-                // Findings are built from message content: no CR or LF may end the header early.
-                header += "X-ThuGate-Findings: \(Self.text(findingsText))\r\n"
+                header += "X-ThuGate-Findings:\(Self.findings(outcome.findings))\r\n"
             }
         case .quarantine?, .tempfail?, .reject?:
             break
@@ -53,7 +52,11 @@ struct AddedHeaders {
         return header
     }
 
-    private var findingsText: String { outcome.findings.map(\.description).joined(separator: "; ") }
+    /// The `X-ThuGate-Findings` value, with its leading space. Findings are built from message
+    /// content: no CR or LF may end the header early.
+    static func findings(_ findings: [Finding]) -> String {
+        " " + text(findings.map(\.description).joined(separator: "; "))
+    }
 
     /// A header value built from what the sender chose (file and member names, addresses): no
     /// control characters, and short enough that the line stays under 998 octets.

@@ -72,6 +72,12 @@ struct InFlightMessage: ~Copyable {
         }
     }
 
+    /// Given back to the MTA that called ThuGate as a milter, which delivers it (or, `inMTAHold`,
+    /// keeps it in its hold queue): the reply is what ThuGate told the MTA.
+    consuming func handedBack(_ reply: Reply, inMTAHold: Bool = false) -> MessageOutcome {
+        finish(inMTAHold ? .held(id: "mta-hold:\(outcome.queueID)", reply) : .relayed(reply))
+    }
+
     /// A rule refused the message.
     consuming func refuse(_ reply: Reply) -> MessageOutcome {
         finish(.refused(reply))

@@ -50,9 +50,12 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
 
     private let deadline: ClientDeadline
     private var check: Scheduled<Void>?
+    /// Says `421 4.4.2` before closing (SMTP); a milter connection is closed without a word.
+    private let saysGoodbye: Bool
 
-    init(deadline: ClientDeadline) {
+    init(deadline: ClientDeadline, saysGoodbye: Bool = true) {
         self.deadline = deadline
+        self.saysGoodbye = saysGoodbye
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -87,10 +90,12 @@ final class ClientTimeoutHandler: ChannelInboundHandler {
             schedule(context: context, at: deadline)
             return
         }
-        var buffer = context.channel.allocator.buffer(capacity: 128)
-        Reply.commandTimeout.write(into: &buffer)
-        // Best effort: a client that does not read must not keep the connection by not reading.
-        context.writeAndFlush(wrapInboundOut(buffer), promise: nil)
+        if saysGoodbye {
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            Reply.commandTimeout.write(into: &buffer)
+            // Best effort: a client that does not read must not keep the connection by not reading.
+            context.writeAndFlush(wrapInboundOut(buffer), promise: nil)
+        }
         context.close(promise: nil)
     }
 }

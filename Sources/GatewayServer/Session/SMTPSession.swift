@@ -213,77 +213,16 @@ final class SMTPSession {
     /// Inspects the message and says what becomes of it; a refused or deferred one is disposed
     /// of here, a relayed or held one waits for the machine's word.
     private func inspect(_ envelope: Envelope) async -> MessageDecision {
-        guard var message = self.message.take() else { return .defer(.localError) }
-        let queueID = message.queueID
-        do {
-            let bytes = try message.bytes()
-            let ownNotice =
-                context.notices.map {
-                    NoticeSignature.isOwnNotice(bytes, key: $0.key, envelope: envelope, logger: logger, queueID: queueID)
-                } ?? false
-            var result = try await context.inspector.inspect(bytes, envelope: envelope, large: message.isSpooled)
-            // A stamp a GIẢI MẬT stamp withdrew is no finding, but the officer can find it in the log.
-            for document in result.content?.secrecy ?? [] where document.report.isDowngraded {
-                let levels = Set(document.report.downgraded.map(\.level.vietnamese)).sorted().joined(separator: ", ")
-                logger.notice("\(queueID): \(document.name): \(levels) stamp declassified by a GIẢI MẬT stamp: not a state-secret finding")
-            }
-            if ownNotice {
-                message.markOwnNotice()
-                result.verdict = NoticeSignature.verdictForOwnNotice(result.verdict, findings: result.findings)
-            }
-            var rewritten: MessageBuffer?
-            if let normalized = result.rewritten {
-                // The rewritten message replaces the received one (memory or spool, as any other).
-                let buffer = MessageBuffer(
-                    threshold: context.config.server.memoryThreshold,
-                    spoolDirectory: context.config.server.spoolDirectory
-                )
-                try normalized.withUnsafeBytes { try buffer.append($0) }
-                rewritten = buffer
-            }
-            message.inspected(
-                verdict: result.verdict,
-                findings: result.findings,
-                rewritten: rewritten,
-                transforms: result.transforms.map(\.name)
-            )
-        } catch let error as ScanError {
-            // Fail closed: what could not be scanned is deferred, never accepted.
-            logger.error("\(queueID): content scan failed: \(error)")
-            let outcome = message.defer(PolicyReplies.scanFailed)
-            context.verdicts?.record(outcome)
-            return .defer(PolicyReplies.scanFailed)
-        } catch {
-            // Never accept what could not be checked.
-            logger.error("\(queueID): cannot inspect message: \(error)")
-            let outcome = message.defer(.localError)
-            context.verdicts?.record(outcome)
-            return .defer(.localError)
-        }
-        let verdict = message.verdict
-        switch verdict {
-        case .pass?, .tag?, nil:
+        guard let message = self.message.take() else { return .defer(.localError) }
+        switch await context.judge(message, envelope: envelope, logger: logger) {
+        case .relay(let message, _):
             self.message = consume message
             return .relay
-        case .quarantine?:
+        case .hold(let message):
             self.message = consume message
             return .hold
-        case .reject(let finding)?:
-            let reply = PolicyReplies.reject(finding)
-            if context.notices != nil { message.readHeaders() }
-            let keep = context.config.quarantine.lifecycle.keepRefused
-            if let quarantine = context.quarantine, message.findings.contains(where: { keep.contains($0.rule.rawValue) }) {
-                let outcome = await message.refuse(reply, keepingCopyIn: quarantine, logger: logger)
-                log(outcome)
-                guard case .refused = outcome.disposition else { return .defer(outcome.disposition?.reply ?? .localError) }
-                return .refuse(reply)
-            }
-            log(message.refuse(reply))
-            return .refuse(reply)
-        case .tempfail(let finding)?:
-            let reply = PolicyReplies.tempfail(finding)
-            log(message.defer(reply))
-            return .defer(reply)
+        case .done(let decision):
+            return decision
         }
     }
 
@@ -303,9 +242,7 @@ final class SMTPSession {
     }
 
     private func log(_ outcome: MessageOutcome) {
-        // The line as it is: an interpolation would copy it into a new string.
-        logger.info(Logger.Message(stringLiteral: outcome.logLine))
-        context.verdicts?.record(outcome)
+        context.record(outcome, logger: logger)
     }
 
     // MARK: Output

@@ -1,0 +1,243 @@
+"""ThuGate as Postfix's milter (issue 15): a real Postfix 3.7 on loopback (postfix.py) calls
+`thugate serve --mode milter`, a real SMTP client (smtplib) sends to Postfix, and an aiosmtpd sink
+receives what Postfix delivers. Every rule, transform and quarantine acts as in proxy mode; the
+client hears ThuGate's reply through Postfix."""
+import smtplib
+import subprocess
+import time
+import unicodedata
+
+import pytest
+
+import samples
+from conftest import BINARY, findings_text, held_messages, quarantine_cli
+from postfix import Postfix
+from test_quarantine import held_message
+from test_text import SUBJECT, TEXT, body_text, message_from_bytes, raw_message, tcvn3
+
+# Date and Message-ID given: Postfix adds them when missing, and only its Received: is expected.
+CLEAN = (b"From: Van thu <vanthu@quangninh.gov.vn>\r\nTo: lanhdao@quangninh.gov.vn\r\nSubject: Lich hop\r\n"
+         b"Date: Wed, 02 Dec 2026 08:00:00 +0700\r\n"
+         b"Message-ID: <lich-hop-1@quangninh.gov.vn>\r\nMIME-Version: 1.0\r\n"
+         b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+         + "Kính gửi các đồng chí,\r\nLịch họp tuần sau.\r\n.dòng bắt đầu bằng dấu chấm\r\n".encode())
+
+
+def milter_gateway(gateway_factory, upstream, sections=None, env=None, mode="milter"):
+    url = f"smtp://127.0.0.1:{upstream.port}"
+    gateway = gateway_factory(url, upstream={"url": url}, sections=sections, env=env,
+                              args=("--mode", mode, "--milter-listen", "inet:127.0.0.1:0"))
+    deadline = time.time() + 10
+    while gateway.milter_port is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert gateway.milter_port, gateway.log_lines
+    return gateway
+
+
+@pytest.fixture
+def postfix_factory():
+    started = []
+
+    def make(gateway, upstream, extra=None):
+        instance = Postfix(f"inet:127.0.0.1:{gateway.milter_port}", upstream.port, extra=extra)
+        started.append(instance)
+        return instance
+
+    yield make
+    for instance in started:
+        instance.stop()
+
+
+def send(postfix, data, sender="vanthu@quangninh.gov.vn", recipients=("lanhdao@quangninh.gov.vn",), port=None):
+    """Sends through Postfix; returns (code, text) of the reply to the message data."""
+    with smtplib.SMTP("127.0.0.1", port or postfix.port, timeout=120) as client:
+        client.ehlo("client.test")
+        client.mail(sender)
+        for recipient in recipients:
+            client.rcpt(recipient)
+        code, text = client.data(data)
+        return code, text.decode("utf-8", "replace")
+
+
+def delivered_without_postfix_header(content: bytes) -> bytes:
+    """What Postfix delivered without the one Received: header it adds."""
+    assert content.startswith(b"Received: from client.test"), content[:300]
+    end = content.index(b"\r\n")
+    while content[end + 2:end + 3] in (b"\t", b" "):
+        end = content.index(b"\r\n", end + 2)
+    return content[end + 2:]
+
+
+def test_clean_mail_is_delivered_with_only_postfixs_own_header(gateway_factory, upstream, postfix_factory):
+    gateway = milter_gateway(gateway_factory, upstream)
+    postfix = postfix_factory(gateway, upstream)
+    code, _ = send(postfix, CLEAN)
+    assert code == 250
+    upstream.wait_for_messages(1, timeout=30)
+    assert delivered_without_postfix_header(upstream.messages[0]["content"]) == CLEAN
+    # ThuGate logged it under Postfix's queue id, with the client Postfix saw.
+    queue_id = upstream.messages[0]["content"].split(b"with ESMTP id ")[1].split(b"\r\n")[0].split()[0].decode()
+    assert gateway.wait_for_log(lambda line: f"{queue_id}: client=client.test[127.0.0.1]" in line and "result=sent" in line), \
+        gateway.log_lines
+
+
+def test_eicar_is_refused_with_thugates_reply(gateway_factory, upstream, postfix_factory):
+    gateway = milter_gateway(gateway_factory, upstream)
+    postfix = postfix_factory(gateway, upstream)
+    data = CLEAN.replace(b"Lich hop", b"Virus").replace("Lịch họp tuần sau.".encode(), samples.EICAR)
+    code, text = send(postfix, data)
+    assert code == 554
+    assert text.startswith("5.7.0 ") and "ThuGate.Test.EICAR.UNOFFICIAL" in text, text
+    # The same bilingual text the proxy gives (UTF-8: Postfix passes it on).
+    assert "virus" in text.lower() and " / " in text
+    time.sleep(1)
+    assert upstream.messages == []
+    assert "milter-reject: END-OF-MESSAGE" in postfix.log_text()
+
+
+def test_encrypted_zip_is_discarded_by_postfix_held_by_thugate_and_released_through_10025(
+        gateway_factory, upstream, postfix_factory, tmp_path):
+    gateway = milter_gateway(gateway_factory, upstream)
+    postfix = postfix_factory(gateway, upstream)
+    # Releases go back through the Postfix port that calls no milter.
+    config = gateway.config_path
+    config.write_text(config.read_text().replace("[quarantine]", f'[quarantine]\nrelease_to = "smtp://127.0.0.1:{postfix.reinject_port}"'))
+    # Dated: Postfix adds a missing Date: (and shows it to the milter).
+    data = b"Date: Wed, 02 Dec 2026 08:00:00 +0700\r\n" + held_message(tmp_path)
+    code, _ = send(postfix, data)
+    assert code == 250, "the client's part is done: the message is held"
+    held = held_messages(config)
+    assert len(held) == 1 and "encrypted-archive" in findings_text(held[0])
+    assert "milter-discard: END-OF-MESSAGE" in postfix.log_text()
+    time.sleep(1)
+    assert upstream.messages == []
+    # Byte for byte what the client sent (Postfix shows a milter no header of its own).
+    raw = quarantine_cli(config, "show", held[0]["id"], "--raw").stdout
+    assert raw == data
+    quarantine_cli(config, "release", held[0]["id"], "--reason", "mật khẩu đã hỏi người gửi")
+    upstream.wait_for_messages(1, timeout=30)
+    delivered = upstream.messages[0]["content"]
+    assert b"X-ThuGate-Released: " + held[0]["id"].encode() in delivered and delivered.endswith(data)
+
+
+def test_mta_hold_keeps_the_message_in_postfixs_hold_queue(gateway_factory, upstream, postfix_factory, tmp_path):
+    gateway = milter_gateway(gateway_factory, upstream, sections={"milter": {"quarantine": "mta-hold"}})
+    postfix = postfix_factory(gateway, upstream)
+    code, _ = send(postfix, held_message(tmp_path))
+    assert code == 250
+    queued = postfix.queue_json()
+    assert [entry["queue_name"] for entry in queued] == ["hold"], queued
+    assert held_messages(gateway.config_path) == []
+    assert "milter-hold: END-OF-MESSAGE" in postfix.log_text(), postfix.log_text()
+    # `postsuper -H` releases it; Postfix delivers it with ThuGate's findings header.
+    subprocess.run(["postsuper", "-c", str(postfix.etc), "-H", "ALL"], check=True, capture_output=True)
+    upstream.wait_for_messages(1, timeout=30)
+    assert b"X-ThuGate-Findings: encrypted-archive" in upstream.messages[0]["content"]
+
+
+def test_tcvn3_body_and_subject_arrive_as_utf8_nfc(gateway_factory, upstream, postfix_factory):
+    gateway = milter_gateway(gateway_factory, upstream)
+    postfix = postfix_factory(gateway, upstream)
+    subject = b"=?iso-8859-1?Q?" + "".join(f"={b:02X}" if b >= 0x80 or b in b" _=?" else chr(b)
+                                          for b in tcvn3(SUBJECT)).encode() + b"?="
+    # A body over 200 KB: the new body goes back in several SMFIR_REPLBODY packets.
+    body = tcvn3(TEXT * 1500)
+    assert len(body) > 200_000
+    code, _ = send(postfix, raw_message(body, subject=subject))
+    assert code == 250
+    upstream.wait_for_messages(1, timeout=30)
+    content = upstream.messages[0]["content"]
+    message = message_from_bytes(content)
+    assert message["Subject"] == SUBJECT
+    text = body_text(content)
+    assert text == unicodedata.normalize("NFC", TEXT * 1500) and unicodedata.is_normalized("NFC", text)
+    assert "tcvn3→utf-8 (part 1)" in message["X-ThuGate-Normalized"]
+    # The findings header on top (SMFIR_INSHEADER at 0), above Postfix's Received:.
+    assert content.startswith(b"X-ThuGate-Findings: ") and content.count(b"\r\nReceived: from client.test") == 1
+
+
+def test_dkim_signed_message_is_untouched(gateway_factory, upstream, postfix_factory):
+    gateway = milter_gateway(gateway_factory, upstream)
+    postfix = postfix_factory(gateway, upstream)
+    signature = b"DKIM-Signature: v=1; a=rsa-sha256; d=example.org; s=mail;\r\n\tb=abc\r\n"
+    dated = b"Date: Wed, 02 Dec 2026 08:00:00 +0700\r\nMessage-ID: <ky-so@example.org>\r\n"
+    data = raw_message(tcvn3(TEXT), extra_headers=signature + dated)
+    data = data.replace(b"vanthu@quangninh.gov.vn", b"vanthu@example.org")
+    code, _ = send(postfix, data, sender="vanthu@example.org")
+    assert code == 250
+    upstream.wait_for_messages(1, timeout=30)
+    # ThuGate's findings header inserted at the top (SMFIR_INSHEADER index 0), then Postfix's
+    # Received:, then the signed header fields and the body as sent.
+    findings, rest = upstream.messages[0]["content"].split(b"\r\n", 1)
+    assert findings.startswith(b"X-ThuGate-Findings: legacy-encoding(1): tcvn3 found, not converted (signed message)")
+    assert delivered_without_postfix_header(rest) == data
+
+
+SLOW_SCAN = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+#include <unistd.h>
+
+/* libclamav: cl_fmap_t *cl_fmap_open_memory(const void *start, size_t len); */
+void *cl_fmap_open_memory(const void *start, size_t len) {
+    static void *(*real)(const void *, size_t);
+    if (!real) real = (void *(*)(const void *, size_t))dlsym(RTLD_NEXT, "cl_fmap_open_memory");
+    if (memmem(start, len, "THUGATE-SLOW-SCAN", 17)) sleep(%d);
+    return real(start, len);
+}
+"""
+
+
+def slow_scan(tmp_path, seconds):
+    """An LD_PRELOAD library that makes libclamav take `seconds` on a part holding a marker."""
+    source = tmp_path / "slow.c"
+    source.write_text(SLOW_SCAN % seconds)
+    library = tmp_path / "slow.so"
+    subprocess.run([samples.tool("gcc"), "-shared", "-fPIC", "-O2", str(source), "-o", str(library), "-ldl"], check=True)
+    return {"LD_PRELOAD": str(library)}
+
+
+def test_a_scan_longer_than_postfixs_content_timeout_survives_on_progress(gateway_factory, upstream, postfix_factory,
+                                                                       tmp_path):
+    gateway = milter_gateway(gateway_factory, upstream, env=slow_scan(tmp_path, 8),
+                             sections={"milter": {"progress_interval": "1s"}})
+    postfix = postfix_factory(gateway, upstream, extra={"milter_content_timeout": "3s"})
+    started = time.time()
+    code, _ = send(postfix, CLEAN.replace("Lịch họp tuần sau.".encode(), b"THUGATE-SLOW-SCAN"))
+    assert code == 250 and time.time() - started >= 7
+    upstream.wait_for_messages(1, timeout=30)
+
+
+def test_thugate_killed_mid_message_gives_the_client_a_4xx(gateway_factory, upstream, postfix_factory, tmp_path):
+    gateway = milter_gateway(gateway_factory, upstream, env=slow_scan(tmp_path, 30))
+    postfix = postfix_factory(gateway, upstream)
+
+    def kill_soon():
+        time.sleep(2)
+        gateway.kill()
+
+    import threading
+    threading.Thread(target=kill_soon, daemon=True).start()
+    code, text = send(postfix, CLEAN.replace("Lịch họp tuần sau.".encode(), b"THUGATE-SLOW-SCAN"))
+    assert 400 <= code < 500, (code, text)
+    assert upstream.messages == []
+
+
+def test_both_modes_serve_one_inspection(gateway_factory, upstream, postfix_factory):
+    """`--mode both`: the proxy and the milter side by side, the same rules on each."""
+    gateway = milter_gateway(gateway_factory, upstream, mode="both")
+    postfix = postfix_factory(gateway, upstream)
+    data = CLEAN.replace("Lịch họp tuần sau.".encode(), samples.EICAR)
+    replies = [send(postfix, data, port=port) for port in (gateway.port, postfix.port)]
+    assert [code for code, _ in replies] == [554, 554]
+    # One reply text, whether the proxy or the milter (through Postfix) gives it.
+    assert replies[0][1] == replies[1][1] and "ThuGate.Test.EICAR.UNOFFICIAL" in replies[0][1]
+    assert send(postfix, CLEAN)[0] == 250
+    upstream.wait_for_messages(1, timeout=30)
+
+
+def test_milter_listen_refuses_a_public_address(tmp_path):
+    result = subprocess.run([str(BINARY), "serve", "--mode", "milter", "--milter-listen", "inet:0.0.0.0:8899"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode != 0 and "loopback" in result.stderr
