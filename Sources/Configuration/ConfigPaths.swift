@@ -74,5 +74,9 @@ extension GatewayConfig {
         apply(&notify.keyFile)
         apply(&notify.templates)
         apply(&documents.pdf.helperPath)
+        milter.listen = milter.listen.map { address in
+            guard case .unix(let path) = address else { return address }
+            return .unix(resolve(path))
+        }
     }
 }

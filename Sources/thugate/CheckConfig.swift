@@ -33,6 +33,14 @@ struct CheckConfig: ParsableCommand {
         if !official.isEmpty, config.policy[.officialOnly] != .off {
             print("official-only (\(config.policy[.officialOnly].rawValue)): \(official.joined(separator: ", "))")
         }
+        // `[milter]` (read by `serve --mode milter|both`) when it is not the built-in one.
+        let milter = config.milter
+        if milter != GatewayConfig.Milter() || config.quarantine.releaseTo != nil {
+            print(
+                "milter: listen \(milter.listen.map(\.description).joined(separator: ", ")); quarantine \(milter.quarantine.rawValue)"
+                    + "; releases through \(config.quarantine.releaseTo ?? config.upstream.url)"
+            )
+        }
         // What `serve` reads besides the file when notices are on: the templates, an existing key.
         guard NoticePlanner(settings: config.notify, agencies: config.agencies).isActive else { return }
         do {

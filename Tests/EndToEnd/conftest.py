@@ -162,9 +162,10 @@ class Gateway:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.log_lines.append(line)
-            m = re.search(r"milter listening on inet:[0-9.]+:(\d+)", line)
+            m = re.search(r"milter listening on (?:inet:[0-9.]+:(\d+)|unix:)", line)
             if m:
-                self.milter_port = int(m.group(1))
+                if m.group(1):
+                    self.milter_port = int(m.group(1))
                 if self._milter_only:
                     self._listening.set()
                 continue

@@ -2,8 +2,13 @@
 `thugate serve --mode milter`, a real SMTP client (smtplib) sends to Postfix, and an aiosmtpd sink
 receives what Postfix delivers. Every rule, transform and quarantine acts as in proxy mode; the
 client hears ThuGate's reply through Postfix."""
+import grp
+import os
+import shutil
 import smtplib
+import stat
 import subprocess
+import tempfile
 import time
 import unicodedata
 
@@ -38,8 +43,8 @@ def milter_gateway(gateway_factory, upstream, sections=None, env=None, mode="mil
 def postfix_factory():
     started = []
 
-    def make(gateway, upstream, extra=None):
-        instance = Postfix(f"inet:127.0.0.1:{gateway.milter_port}", upstream.port, extra=extra)
+    def make(gateway, upstream, extra=None, milter=None):
+        instance = Postfix(milter or f"inet:127.0.0.1:{gateway.milter_port}", upstream.port, extra=extra)
         started.append(instance)
         return instance
 
@@ -241,3 +246,54 @@ def test_milter_listen_refuses_a_public_address(tmp_path):
     result = subprocess.run([str(BINARY), "serve", "--mode", "milter", "--milter-listen", "inet:0.0.0.0:8899"],
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode != 0 and "loopback" in result.stderr
+
+
+def test_unix_socket_is_group_postfix_mode_0660_and_postfix_uses_it(gateway_factory, upstream, postfix_factory):
+    # A directory the `postfix` user can reach (pytest's are root's alone).
+    directory = tempfile.mkdtemp(prefix="thugate-milter-")
+    os.chmod(directory, 0o755)
+    socket_path = os.path.join(directory, "thugate.sock")
+    try:
+        url = f"smtp://127.0.0.1:{upstream.port}"
+        gateway = gateway_factory(url, upstream={"url": url}, sections={"milter": {"socket_group": "postfix"}},
+                                  args=("--mode", "milter", "--milter-listen", f"unix:{socket_path}"))
+        mode = os.stat(socket_path)
+        assert stat.S_ISSOCK(mode.st_mode) and stat.S_IMODE(mode.st_mode) == 0o660
+        assert grp.getgrgid(mode.st_gid).gr_name == "postfix"
+        postfix = postfix_factory(gateway, upstream, milter=f"unix:{socket_path}")
+        assert send(postfix, CLEAN)[0] == 250
+        upstream.wait_for_messages(1, timeout=30)
+        # Stopped, the gateway takes its socket away.
+        assert gateway.terminate() == 0
+        assert not os.path.exists(socket_path)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_official_only_mailbox_refuses_one_recipient_at_rcpt(gateway_factory, upstream, postfix_factory):
+    gateway = milter_gateway(gateway_factory, upstream, sections={"policy": {"official_only_mailboxes": ["q4@tphcm.gov.vn"]}})
+    postfix = postfix_factory(gateway, upstream)
+    with smtplib.SMTP("127.0.0.1", postfix.port, timeout=60) as client:
+        client.ehlo("client.test")
+        client.mail("ban.doc@gmail.com")
+        code, text = client.rcpt("q4@tphcm.gov.vn")
+        assert code == 550 and b"5.7.1" in text, (code, text)
+        assert client.rcpt("lanhdao@quangninh.gov.vn")[0] == 250
+        assert client.data(CLEAN)[0] == 250
+    upstream.wait_for_messages(1, timeout=30)
+    assert upstream.messages[0]["rcpt_tos"] == ["lanhdao@quangninh.gov.vn"]
+    assert gateway.wait_for_log(lambda line: "NOQUEUE: reject: RCPT to=<q4@tphcm.gov.vn> from=<ban.doc@gmail.com>: 550 5.7.1" in line)
+    # Postfix says who refused it.
+    assert "milter-reject: RCPT from localhost[127.0.0.1]: 550 5.7.1" in postfix.log_text()
+
+
+def test_check_config_shows_the_milter_settings(tmp_path):
+    config = tmp_path / "milter.toml"
+    config.write_text('[milter]\nlisten = ["unix:run/milter.sock"]\nquarantine = "mta-hold"\n'
+                      '[quarantine]\nrelease_to = "smtp://127.0.0.1:10025"\n')
+    run = subprocess.run([str(BINARY), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert f"milter: listen unix:{tmp_path}/run/milter.sock; quarantine mta-hold; releases through smtp://127.0.0.1:10025" in run.stdout
+    config.write_text('[milter]\nlisten = ["inet:10.0.0.1:8899"]\n')
+    run = subprocess.run([str(BINARY), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=30)
+    assert run.returncode != 0 and ":2: milter.listen:" in run.stderr and "loopback" in run.stderr, run.stderr
