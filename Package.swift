@@ -51,6 +51,8 @@ let package = Package(
             name: "SMTPFuzzer",
             dependencies: ["SMTPCore", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // libFuzzer target for the milter frame decoder and session machine (Scripts/fuzz milter).
+        .executableTarget(name: "MilterFuzzer", dependencies: ["MilterCore", "SMTPCore", "FuzzSupport"]),
         // libFuzzer targets for the zip, 7z and RAR header readers (Scripts/fuzz); built normally it replays.
         .executableTarget(name: "ArchiveFuzzer", dependencies: ["Archives", "FuzzSupport"]),
         // libFuzzer target for the RTF text reader (Scripts/fuzz rtf); built normally it replays.
@@ -224,7 +226,7 @@ let package = Package(
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "DocumentText", "SecrecyMarks", "Archives", "VietText"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
-        .testTarget(name: "MilterCoreTests", dependencies: ["MilterCore", "SMTPCore"]),
+        .testTarget(name: "MilterCoreTests", dependencies: ["MilterCore", "SMTPCore"], exclude: ["FuzzSeeds", "FuzzRegressions"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(
             name: "ScanningTests",

@@ -70,6 +70,9 @@ extension GatewayConfig {
         /// keeps one per SMTP session, idle while its client is).
         public var timeout = TimeAmount.minutes(10)
         public var maxConnections = 1000
+        /// Bytes per `SMFIR_REPLBODY` packet of a rewritten body: libmilter's 65,535, which
+        /// Postfix and Sendmail read. OpenDKIM's `miltertest` reads at most 1,024.
+        public var bodyChunkSize = 65_535
 
         public init() {}
 
@@ -87,6 +90,7 @@ extension GatewayConfig {
 extension ConfigReader {
     static let milterKeys: Set<String> = [
         "listen", "socket_group", "socket_mode", "quarantine", "reply_text", "progress_interval", "timeout", "max_connections",
+        "body_chunk_size",
     ]
 
     func milter(_ s: Section, into milter: inout GatewayConfig.Milter) throws(ConfigError) {
@@ -123,5 +127,9 @@ extension ConfigReader {
         }
         if let v = try s.duration("timeout") { milter.timeout = v }
         if let v = try s.integer("max_connections", min: 1) { milter.maxConnections = v }
+        if let v = try s.integer("body_chunk_size", min: 512) {
+            guard v <= 65_535 else { throw s.error("body_chunk_size", "at most 65535 (the milter protocol's chunk)") }
+            milter.bodyChunkSize = v
+        }
     }
 }

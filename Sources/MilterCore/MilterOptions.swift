@@ -109,11 +109,20 @@ public struct MilterNegotiation: Sendable, Equatable {
     public var version: UInt32
     public var actions: MilterActions
     public var flags: MilterProtocolFlags
+    /// What the MTA offered, for the log.
+    public var offeredActions: MilterActions = []
+    public var offeredFlags: MilterProtocolFlags = []
 
     public init(version: UInt32, actions: MilterActions, flags: MilterProtocolFlags) {
         self.version = version
         self.actions = actions
         self.flags = flags
+    }
+
+    /// `version 6, actions 0x13b of 0x1ff, flags 0x1f7380 of 0x1fffff`.
+    public var description: String {
+        "version \(version), actions 0x\(String(actions.rawValue, radix: 16)) of 0x\(String(offeredActions.rawValue, radix: 16)),"
+            + " flags 0x\(String(flags.rawValue, radix: 16)) of 0x\(String(offeredFlags.rawValue, radix: 16))"
     }
 
     /// Narrows the MTA's `SMFIC_OPTNEG` payload (version, actions, protocol flags) to what
@@ -131,11 +140,14 @@ public struct MilterNegotiation: Sendable, Equatable {
         guard offered.version >= 2 else { throw .unsupportedVersion(offered.version) }
         // Sendmail 8.13 and older offer no protocol flags beyond the "no event" ones; the
         // no-reply flags exist only from version 6.
-        return MilterNegotiation(
+        var answer = MilterNegotiation(
             version: min(offered.version, version),
             actions: offered.actions.intersection(needs),
             flags: offered.flags.intersection(wantedFlags)
         )
+        answer.offeredActions = offered.actions
+        answer.offeredFlags = offered.flags
+        return answer
     }
 
     /// The reply packet: version, actions, flags, then (when macro lists may be set) each stage's

@@ -79,17 +79,22 @@ public struct MilterConfiguration: Sendable {
     public var asciiReplies: Bool?
     /// Judges each recipient at RCPT (nil: none refused there).
     public var recipientPolicy: (any RecipientPolicy)?
+    /// Bytes of a new body per `SMFIR_REPLBODY` packet: libmilter's 65,535 (what Postfix and
+    /// Sendmail read), less for an MTA side with a smaller buffer.
+    public var bodyChunkSize: Int
 
     public init(
         actions: MilterActions = MilterNegotiation.wantedActions,
         maxMessageSize: Int,
         asciiReplies: Bool? = nil,
-        recipientPolicy: (any RecipientPolicy)? = nil
+        recipientPolicy: (any RecipientPolicy)? = nil,
+        bodyChunkSize: Int = 65_535
     ) {
         self.actions = actions
         self.maxMessageSize = maxMessageSize
         self.asciiReplies = asciiReplies
         self.recipientPolicy = recipientPolicy
+        self.bodyChunkSize = min(max(bodyChunkSize, 1), 65_535)
     }
 }
 
@@ -401,7 +406,7 @@ public struct MilterSessionMachine: Sendable {
         }
         if let body = edits.body {
             if negotiation.actions.contains(.changeBody) {
-                packets += MilterPacket.replaceBody(body)
+                packets += MilterPacket.replaceBody(body, chunkSize: configuration.bodyChunkSize)
             } else {
                 skipped.append("replace body")
             }

@@ -17,6 +17,7 @@ ARCHIVE_FUZZER = BINARY.parent / "ArchiveFuzzer"
 MIME_FUZZER = BINARY.parent / "MIMEFuzzer"
 SCAN_FUZZER = BINARY.parent / "ScanFuzzer"
 DOCUMENT_TEXT_FUZZER = BINARY.parent / "DocumentTextFuzzer"
+MILTER_FUZZER = BINARY.parent / "MilterFuzzer"
 
 
 def replay(binary: Path, target: str, files: list):
@@ -32,6 +33,12 @@ def test_smtp_fuzz_entry_replays_seeds_and_crashers(target):
     seeds = sorted((ROOT / "Tests/SMTPCoreTests/FuzzSeeds" / target).iterdir())
     crashers = sorted((ROOT / "Tests/SMTPCoreTests/FuzzRegressions").glob(f"{target}-*"))
     replay(SMTP_FUZZER, target, seeds + crashers)
+
+
+def test_milter_fuzz_entry_replays_seeds_and_crashers():
+    seeds = sorted((ROOT / "Tests/MilterCoreTests/FuzzSeeds/milter").iterdir())
+    crashers = sorted(p for p in (ROOT / "Tests/MilterCoreTests/FuzzRegressions").iterdir() if not p.name.startswith("."))
+    replay(MILTER_FUZZER, "milter", seeds + crashers)
 
 
 @pytest.mark.parametrize("target", ["zip", "7z", "rar"])

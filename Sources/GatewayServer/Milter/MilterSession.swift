@@ -45,7 +45,8 @@ final class MilterSession {
                 actions: actions,
                 maxMessageSize: context.config.server.maxMessageSize,
                 asciiReplies: settings.asciiReplies,
-                recipientPolicy: context.sessionConfiguration.recipientPolicy
+                recipientPolicy: context.sessionConfiguration.recipientPolicy,
+                bodyChunkSize: settings.bodyChunkSize
             )
         )
         var logger = context.logger
@@ -62,7 +63,10 @@ final class MilterSession {
                 deadline.busy()
                 decoder.append(bytes.readableBytesView)
                 while let packet = try decoder.next() {
-                    guard try await run(machine.received(packet), outbound: outbound) else { return }
+                    let negotiated = machine.negotiation != nil
+                    let action = machine.received(packet)
+                    if !negotiated, let negotiation = machine.negotiation { logger.debug("milter negotiated: \(negotiation.description)") }
+                    guard try await run(action, outbound: outbound) else { return }
                 }
                 // A shutdown ends a connection between messages; the MTA opens a new one later.
                 if isShuttingDown(), machine.state == .ready { return }
@@ -120,11 +124,14 @@ final class MilterSession {
         }
     }
 
+    /// One write per packet, as libmilter writes them: an MTA side that reads a packet with a
+    /// single read() (OpenDKIM's miltertest) then finds it whole.
     private func write(_ packets: [MilterPacket], to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
-        guard !packets.isEmpty else { return }
-        var bytes = channel.channel.allocator.buffer(capacity: packets.reduce(0) { $0 + 5 + $1.payload.count })
-        for packet in packets { bytes.writeBytes(packet.encoded) }
-        try await outbound.write(bytes)
+        for packet in packets {
+            var bytes = channel.channel.allocator.buffer(capacity: 5 + packet.payload.count)
+            bytes.writeBytes(packet.encoded)
+            try await outbound.write(bytes)
+        }
     }
 
     // MARK: End of message
