@@ -3,7 +3,7 @@
 the same concurrency, the same sink (Postfix's smtp-sink), every process inside a network
 namespace with only loopback.
 
-    Benchmarks/peers.py [--systems direct,thugate,clamsmtp,postfix-milter,amavis] [--sizes small,medium,large]
+    Benchmarks/peers.py [--systems direct,thugate,clamsmtp,postfix-milter,postfix-thugate,postfix-rspamd,amavis] [--sizes small,medium,large]
                         [--corpus DIR] [--connections 1,10,50] [--seconds 10] [--reps 2]
                         [--load-tool CMD] [--thugate BIN] [--markdown FILE] [--smoke-only]
 
@@ -15,6 +15,11 @@ Systems:
 - clamsmtp: clamsmtpd (Debian's /etc/clamsmtpd.conf, Listen/OutAddress/paths changed) in front
   of clamd (Debian's /etc/clamav/clamd.conf, its socket, database and paths changed) loaded
   with the same test signatures, relaying to the sink;
+- postfix-thugate: the same private Postfix calling `thugate serve --mode milter` (shipped
+  defaults) over loopback TCP (issue 15);
+- postfix-rspamd: the same private Postfix calling rspamd's milter proxy (Debian's rspamd
+  configuration, its antivirus module on its own clamd with the same signatures, no Redis, DNS
+  refused at once on loopback);
 - postfix-milter: a private Postfix instance (`postfix -c DIR start`, its own queue) with
   smtpd_milters to clamav-milter (Debian's configuration, OnInfected Reject) on its own clamd,
   relayhost the sink. Store and forward: its rate is end to end, messages counted arriving at
@@ -53,13 +58,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMESPACE = "thugate-peers"
-SINK_PORT, THUGATE_PORT, CLAMSMTP_PORT, POSTFIX_PORT, AMAVIS_PORT = 2600, 2601, 2602, 2603, 2604
-SYSTEMS = ["direct", "thugate", "clamsmtp", "postfix-milter", "amavis"]
+SINK_PORT, THUGATE_PORT, CLAMSMTP_PORT, POSTFIX_PORT, AMAVIS_PORT, THUGATE_MILTER_PORT = 2600, 2601, 2602, 2603, 2604, 2605
+RSPAMD_MILTER_PORT, RSPAMD_NORMAL_PORT, RSPAMD_CONTROLLER_PORT = 2606, 2607, 2608
+SYSTEMS = ["direct", "thugate", "clamsmtp", "postfix-milter", "postfix-thugate", "postfix-rspamd", "amavis"]
 LABELS = {
     "direct": "client → sink directly",
     "thugate": "ThuGate, shipped defaults (every rule on)",
     "clamsmtp": "clamsmtp + clamd (inline)",
     "postfix-milter": "Postfix + clamav-milter (store and forward, end to end)",
+    "postfix-thugate": "Postfix + ThuGate as its milter (store and forward, end to end)",
+    "postfix-rspamd": "Postfix + rspamd (milter proxy, antivirus on clamd; store and forward)",
     "amavis": "amavisd-new + clamd (inline)",
 }
 PACKAGES = {
@@ -67,10 +75,12 @@ PACKAGES = {
     "thugate": ["postfix"],
     "clamsmtp": ["postfix", "clamsmtp", "clamav-daemon"],
     "postfix-milter": ["postfix", "clamav-daemon", "clamav-milter"],
+    "postfix-thugate": ["postfix"],
+    "postfix-rspamd": ["postfix", "clamav-daemon", "rspamd"],
     "amavis": ["postfix", "clamav-daemon", "amavisd-new"],
 }
 # The daemons the Debian packages would start; any that appear during the install are stopped.
-SERVICE_NAMES = {"clamd", "clamsmtpd", "freshclam", "clamav-milter", "master", "amavisd-new", "amavisd"}
+SERVICE_NAMES = {"clamd", "clamsmtpd", "freshclam", "clamav-milter", "master", "amavisd-new", "amavisd", "rspamd"}
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
@@ -445,24 +455,30 @@ class Direct:
         pass
 
 
+def shipped_config(home):
+    """The shipped Config/thugate.toml under home/etc, its relative paths resolving beside it
+    (../var is home/var), its own notices and test signatures; only what would collide on this
+    machine is changed. Returns the file's path."""
+    etc = home / "etc"
+    etc.mkdir(parents=True)
+    shutil.copytree(ROOT / "Config" / "signatures", etc / "signatures")
+    shutil.copytree(ROOT / "Config" / "notices", etc / "notices")
+    text = (ROOT / "Config" / "thugate.toml").read_text()
+    text, n = re.subn(r'(?m)^temporary_directory = ".*"$', f'temporary_directory = "{home}/tmp"', text)
+    assert n == 1, "Config/thugate.toml: [scan] temporary_directory not found"
+    (etc / "thugate.toml").write_text(text)
+    return etc / "thugate.toml"
+
+
 class ThuGateSystem:
     port = THUGATE_PORT
     store_and_forward = False
 
     def __init__(self, work, sink, options):
         home = Path(work) / "thugate"
-        etc = home / "etc"
-        etc.mkdir(parents=True)
-        # The shipped file, its relative paths resolving beside it (../var is home/var), its own
-        # notices and test signatures; only what would collide on this machine is changed.
-        shutil.copytree(ROOT / "Config" / "signatures", etc / "signatures")
-        shutil.copytree(ROOT / "Config" / "notices", etc / "notices")
-        text = (ROOT / "Config" / "thugate.toml").read_text()
-        text, n = re.subn(r'(?m)^temporary_directory = ".*"$', f'temporary_directory = "{home}/tmp"', text)
-        assert n == 1, "Config/thugate.toml: [scan] temporary_directory not found"
-        (etc / "thugate.toml").write_text(text)
+        config = shipped_config(home)
         self.log_path = home / "thugate.log"
-        self.proc = start([options.thugate, "serve", "--config", etc / "thugate.toml", "--listen",
+        self.proc = start([options.thugate, "serve", "--config", config, "--listen",
                            f"127.0.0.1:{THUGATE_PORT}", "--upstream", f"smtp://127.0.0.1:{SINK_PORT}"],
                           "thugate", self.log_path)
         wait_port(THUGATE_PORT, proc=self.proc)
@@ -573,6 +589,11 @@ class PostfixMilter:
                             directory / "clamav-milter.out")
         wait_path(milter_socket, proc=self.milter)
 
+        self._start_postfix(directory, f"unix:{milter_socket}")
+        self.processes = {"clamd": self.clamd.proc.pid, "clamav-milter": self.milter.pid, "postfix": self.cpu}
+
+    def _start_postfix(self, directory, milter):
+        """The private Postfix instance, calling `milter` (its `smtpd_milters`), relaying to the sink."""
         self.etc = directory / "etc"
         self.etc.mkdir()
         self.queue = directory / "queue"
@@ -598,7 +619,7 @@ alias_maps =
 alias_database =
 local_recipient_maps =
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_milters = unix:{milter_socket}
+smtpd_milters = {milter}
 milter_default_action = tempfail
 maillog_file_prefixes = {directory}
 maillog_file = {directory / 'maillog'}
@@ -610,7 +631,6 @@ message_size_limit = 36700160
         subprocess.run(in_namespace(["postfix", "-c", self.etc, "start"]), check=True, stdout=sys.stderr,
                        stderr=sys.stderr)
         wait_port(POSTFIX_PORT)
-        self.processes = {"clamd": self.clamd.proc.pid, "clamav-milter": self.milter.pid, "postfix": self.cpu}
 
     def cpu(self):
         """Postfix's CPU so far: master's, with its children's (smtpd, cleanup, qmgr, smtp, ...)."""
@@ -634,6 +654,68 @@ message_size_limit = 36700160
     def stop(self):
         self._stop_postfix()
         stop_process(self.milter)
+        stop_process(self.clamd.proc)
+
+
+class PostfixThuGate(PostfixMilter):
+    """The same private Postfix, calling `thugate serve --mode milter` (shipped defaults, every
+    rule on) on loopback TCP instead of clamav-milter (issue 15)."""
+
+    def __init__(self, work, sink, options):
+        directory = Path(work) / "postfix-thugate"
+        directory.mkdir(parents=True)
+        home = Path(work) / "thugate-milter"
+        config = shipped_config(home)
+        self.thugate = start([options.thugate, "serve", "--config", config, "--mode", "milter",
+                              "--milter-listen", f"inet:127.0.0.1:{THUGATE_MILTER_PORT}",
+                              "--upstream", f"smtp://127.0.0.1:{SINK_PORT}"], "thugate (milter)", home / "thugate.log")
+        wait_port(THUGATE_MILTER_PORT, proc=self.thugate)
+        self._start_postfix(directory, f"inet:127.0.0.1:{THUGATE_MILTER_PORT}")
+        self.processes = {"thugate": self.thugate.pid, "postfix": self.cpu}
+
+    def stop(self):
+        self._stop_postfix()
+        stop_process(self.thugate, grace=60)
+
+
+class PostfixRspamd(PostfixMilter):
+    """The same private Postfix calling rspamd's proxy worker in milter mode (Debian's
+    configuration: the proxy hands each message to the normal workers), with rspamd's antivirus
+    module on its own clamd (the same test signatures, action reject, text parts scanned too).
+    No Redis and no network: rspamd's DNS goes to 127.0.0.1:53, which refuses at once, so no
+    lookup waits (its RBL, SPF and DKIM checks find nothing)."""
+
+    def __init__(self, work, sink, options):
+        directory = Path(work) / "postfix-rspamd"
+        directory.mkdir(parents=True)
+        self.clamd = Clamd(directory / "clamd")
+        home = directory / "rspamd"
+        local = home / "local.d"
+        local.mkdir(parents=True)
+        for name in ("run", "db", "log"):
+            (home / name).mkdir()
+            shutil.chown(home / name, "_rspamd", "_rspamd")
+        (local / "worker-proxy.inc").write_text(
+            f'bind_socket = "127.0.0.1:{RSPAMD_MILTER_PORT}";\n'
+            f'upstream "local" {{ default = yes; hosts = "127.0.0.1:{RSPAMD_NORMAL_PORT}"; }}\n')
+        (local / "worker-normal.inc").write_text(f'bind_socket = "127.0.0.1:{RSPAMD_NORMAL_PORT}";\n')
+        (local / "worker-controller.inc").write_text(f'bind_socket = "127.0.0.1:{RSPAMD_CONTROLLER_PORT}";\n')
+        (local / "options.inc").write_text('dns { nameserver = ["127.0.0.1:53"]; timeout = 0.2s; retransmits = 1; }\n')
+        (local / "antivirus.conf").write_text(
+            f'clamav {{ type = "clamav"; servers = "{self.clamd.socket}"; action = "reject"; '
+            'symbol = "CLAM_VIRUS"; scan_mime_parts = true; scan_text_mime = true; scan_image_mime = true; '
+            'message = "Virus found: ${VIRUS}"; }\n')
+        self.rspamd = start(["rspamd", "-f", "-u", "_rspamd", "-g", "_rspamd", "-c", "/etc/rspamd/rspamd.conf",
+                             f"--var=LOCAL_CONFDIR={home}", f"--var=RUNDIR={home / 'run'}", f"--var=DBDIR={home / 'db'}",
+                             f"--var=LOGDIR={home / 'log'}"], "rspamd", directory / "rspamd.out")
+        wait_port(RSPAMD_MILTER_PORT, timeout=120, proc=self.rspamd)
+        wait_port(RSPAMD_NORMAL_PORT, timeout=120, proc=self.rspamd)
+        self._start_postfix(directory, f"inet:127.0.0.1:{RSPAMD_MILTER_PORT}")
+        self.processes = {"clamd": self.clamd.proc.pid, "rspamd": lambda: tree_cpu(self.rspamd.pid), "postfix": self.cpu}
+
+    def stop(self):
+        self._stop_postfix()
+        stop_process(self.rspamd, grace=30)
         stop_process(self.clamd.proc)
 
 
@@ -699,7 +781,8 @@ class Amavis:
         stop_process(self.clamd.proc)
 
 
-CLASSES = {"amavis": Amavis, "direct": Direct, "thugate": ThuGateSystem, "clamsmtp": ClamSMTP, "postfix-milter": PostfixMilter}
+CLASSES = {"amavis": Amavis, "direct": Direct, "thugate": ThuGateSystem, "clamsmtp": ClamSMTP, "postfix-milter": PostfixMilter,
+           "postfix-thugate": PostfixThuGate, "postfix-rspamd": PostfixRspamd}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -926,10 +1009,11 @@ def tables(options, systems, corpora, connections, results, smoke_rows, problems
         if failures:
             out.append("\nFailed messages (non-250 replies): " +
                        "; ".join(f"{LABELS[n]} {s} c={c}: {f}" for n, s, c, f in failures) + ".")
-        if "postfix-milter" in systems:
-            out.append("\nPostfix accepted (client-side rate) before delivering: " + "; ".join(
-                f"{s} c={c} {fmt(median('postfix-milter', s, c, 'accepted_per_second'), 1)}/s, drained "
-                f"{fmt(median('postfix-milter', s, c, 'drain_s'), 1)} s after" for s, c in columns) + ".")
+        for postfix in ("postfix-milter", "postfix-thugate", "postfix-rspamd"):
+            if postfix in systems:
+                out.append(f"\n{LABELS[postfix]}: accepted (client-side rate) before delivering: " + "; ".join(
+                    f"{s} c={c} {fmt(median(postfix, s, c, 'accepted_per_second'), 1)}/s, drained "
+                    f"{fmt(median(postfix, s, c, 'drain_s'), 1)} s after" for s, c in columns) + ".")
         out.append("\n| peak RSS MB, CPU ms per message | process | " + " | ".join(f"{s} c={c}" for s, c in columns) + " |")
         out.append("|---|---|" + "---:|" * len(columns))
         for name in systems:
