@@ -26,10 +26,12 @@ extension MilterPacket {
             if index > 0 { payload += [13, 10] }
             payload += Array(String(code).utf8)
             payload.append(index == reply.lines.count - 1 ? UInt8(ascii: " ") : UInt8(ascii: "-"))
-            if let status = reply.status, status.klass == code / 100 {
-                payload += Array(status.description.utf8)
-                payload.append(UInt8(ascii: " "))
-            }
+            // Always a status of the code's class: Postfix refuses a line whose fifth byte is a
+            // digit other than the code's first (`milter8_valid_smtp_reply`), which a text
+            // starting with a number would otherwise be.
+            let status = reply.status.flatMap { $0.klass == code / 100 ? $0 : nil } ?? EnhancedStatus(code / 100, 0, 0)
+            payload += Array(status.description.utf8)
+            payload.append(UInt8(ascii: " "))
             let text = ascii ? ASCIIText.folded(line) : line
             for byte in text.utf8 {
                 switch byte {

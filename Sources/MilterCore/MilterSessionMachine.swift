@@ -82,19 +82,23 @@ public struct MilterConfiguration: Sendable {
     /// Bytes of a new body per `SMFIR_REPLBODY` packet: libmilter's 65,535 (what Postfix and
     /// Sendmail read), less for an MTA side with a smaller buffer.
     public var bodyChunkSize: Int
+    /// Recipients kept per message; more are deferred at RCPT (`452 4.5.3`).
+    public var maxRecipients: Int
 
     public init(
         actions: MilterActions = MilterNegotiation.wantedActions,
         maxMessageSize: Int,
         asciiReplies: Bool? = nil,
         recipientPolicy: (any RecipientPolicy)? = nil,
-        bodyChunkSize: Int = 65_535
+        bodyChunkSize: Int = 65_535,
+        maxRecipients: Int = 1000
     ) {
         self.actions = actions
         self.maxMessageSize = maxMessageSize
         self.asciiReplies = asciiReplies
         self.recipientPolicy = recipientPolicy
         self.bodyChunkSize = min(max(bodyChunkSize, 1), 65_535)
+        self.maxRecipients = maxRecipients
     }
 }
 
@@ -158,6 +162,15 @@ public struct MilterSessionMachine: Sendable {
 
     /// More macro names than any MTA defines are not kept.
     static let maxMacros = 256
+    /// A macro value or HELO name is kept up to this many bytes (a certificate subject is the
+    /// longest an MTA sends): one connection cannot hold megabytes in them.
+    static let maxValueBytes = 2048
+    /// The macros that belong to one message: dropped when it ends, so that the next one never
+    /// carries its queue id or addresses (libmilter's `mi_clr_macros`).
+    static let messageMacros: Set<String> = [
+        "i", "mail_addr", "mail_host", "mail_mailer", "rcpt_addr", "rcpt_host", "rcpt_mailer", "auth_type", "auth_authen",
+        "auth_author", "auth_ssf", "msg_size",
+    ]
 
     public init(configuration: MilterConfiguration) {
         self.configuration = configuration
@@ -192,7 +205,7 @@ public struct MilterSessionMachine: Sendable {
             self.client = client
             return .send(answer(command))
         case .helo:
-            helo = MilterPayload.strings(packet.payload)?.first ?? ""
+            helo = Self.bounded(MilterPayload.strings(packet.payload)?.first ?? "")
             return .send(answer(command))
         case .mail:
             guard let arguments = MilterPayload.strings(packet.payload), let first = arguments.first else {
@@ -227,12 +240,14 @@ public struct MilterSessionMachine: Sendable {
             last = keep(last + packet.payload, in: &transaction)
             if transaction.tooBig {
                 state = .ready
+                dropMessageMacros()
                 return .send([.replyCode(.messageTooBig, ascii: asciiReplies)])
             }
             state = .inspecting(transaction)
             return .inspect(message(transaction), last: last)
         case .abort:
             state = .ready
+            dropMessageMacros()
             return .abortMessage
         case .quit:
             state = .closed
@@ -256,6 +271,7 @@ public struct MilterSessionMachine: Sendable {
             return MilterEndOfMessage(packets: [], skipped: ["no message is waiting for its answer"])
         }
         state = .ready
+        dropMessageMacros()
         switch decision {
         case .reply(let reply):
             return MilterEndOfMessage(packets: [.replyCode(reply, ascii: asciiReplies)], skipped: [])
@@ -293,7 +309,7 @@ public struct MilterSessionMachine: Sendable {
     private mutating func macro(_ payload: [UInt8]) -> Action {
         guard let (_, values) = MilterPayload.macros(payload) else { return fail("malformed macro packet") }
         for (name, value) in values where macros[name] != nil || macros.count < Self.maxMacros {
-            macros[name] = value
+            macros[Self.bounded(name)] = Self.bounded(value)
         }
         return .send([])
     }
@@ -309,6 +325,10 @@ public struct MilterSessionMachine: Sendable {
                 reason: refusal.reason ?? refusal.reply.description,
                 [.replyCode(refusal.reply, ascii: asciiReplies)]
             )
+        }
+        // The MTA's own limit comes first (Postfix: 1000); past this one, RCPT is deferred.
+        guard transaction.recipients.count < configuration.maxRecipients else {
+            return .send([.replyCode(.tooManyRecipients, ascii: asciiReplies)])
         }
         transaction.recipients.append(recipient)
         state = .headers(transaction)
@@ -379,7 +399,8 @@ public struct MilterSessionMachine: Sendable {
         func value(_ text: String) -> String {
             // Lines joined with LF, as the MTA keeps them; the leading space only when negotiated.
             var text = text.replacingCRLF()
-            if !leadingSpace && text.hasPrefix(" ") { text.removeFirst() }
+            // An empty value deletes the field (SMFIR_CHGHEADER): a field given a blank value keeps one space.
+            if !leadingSpace && text.hasPrefix(" ") && text.count > 1 { text.removeFirst() }
             return text
         }
         for header in edits.headers {
@@ -419,6 +440,19 @@ public struct MilterSessionMachine: Sendable {
             packets.append(.deleteRecipient(recipient))
         }
         return MilterEndOfMessage(packets: packets, skipped: skipped)
+    }
+
+    private mutating func dropMessageMacros() {
+        for name in Self.messageMacros { macros[name] = nil }
+    }
+
+    /// At most ``maxValueBytes`` of a string, cut at a character.
+    static func bounded(_ text: String) -> String {
+        guard text.utf8.count > maxValueBytes else { return text }
+        var cut = text.utf8.index(text.utf8.startIndex, offsetBy: maxValueBytes)
+        // Back to the start of a scalar (at most three bytes back in UTF-8).
+        while cut.samePosition(in: text.unicodeScalars) == nil, cut > text.startIndex { cut = text.utf8.index(before: cut) }
+        return String(text.unicodeScalars[..<cut])
     }
 
     private mutating func fail(_ reason: String) -> Action {

@@ -84,7 +84,10 @@ func fuzzMilter(_ input: [UInt8]) {
                 let decision: MilterDecision =
                     switch choice {
                     case 0: .accept(edits)
-                    case 1: .reply(Reply(code: 550, status: EnhancedStatus(5, 7, 1), lines: ["Thư % bị\r\ntừ chối", "x"]))
+                    case 1:
+                        .reply(
+                            Reply(code: settings & 1 == 0 ? 550 : 250, status: nil, lines: ["4 Thư % bị\r\ntừ chối", "x"])
+                        )
                     case 2: .hold(reason: "r", edits)
                     default: .discard
                     }
@@ -104,7 +107,8 @@ func fuzzMilter(_ input: [UInt8]) {
 }
 
 /// `ddd-` on each line but the last, `ddd ` on the last, the same 4 or 5 code on every line,
-/// CRLF between lines, NUL only at the end (Postfix's `milter8_valid_smtp_reply`).
+/// CRLF between lines, NUL only at the end, no digit after the code but its class (Postfix's
+/// `milter8_valid_smtp_reply`).
 func checkReplyCode(_ payload: [UInt8]) {
     precondition(payload.last == 0 && !payload.dropLast().contains(0), "reply code not one NUL-terminated string")
     let text = Array(payload.dropLast())
@@ -127,6 +131,8 @@ func checkReplyCode(_ payload: [UInt8]) {
         precondition(line.count >= 4 && (line[0] == 0x34 || line[0] == 0x35), "reply line not 4xx or 5xx")
         precondition(line[0] == lines[0][0] && line[1] == lines[0][1] && line[2] == lines[0][2], "reply lines with different codes")
         precondition(line[3] == (number == lines.count - 1 ? 0x20 : 0x2D), "reply line separator")
+        // Postfix: a digit right after `ddd ` must be the code's class (an enhanced status).
+        precondition(line.count == 4 || !(0x30...0x39).contains(line[4]) || line[4] == line[0], "reply text read as a wrong status")
     }
 }
 

@@ -297,3 +297,24 @@ def test_check_config_shows_the_milter_settings(tmp_path):
     config.write_text('[milter]\nlisten = ["inet:10.0.0.1:8899"]\n')
     run = subprocess.run([str(BINARY), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=30)
     assert run.returncode != 0 and ":2: milter.listen:" in run.stderr and "loopback" in run.stderr, run.stderr
+
+
+def test_sigterm_serves_postfixs_open_session_to_its_end(gateway_factory, upstream, postfix_factory):
+    """Postfix keeps one milter connection for a whole SMTP session and opens no other within it:
+    on SIGTERM ThuGate stops listening but serves that connection until Postfix quits it, so the
+    session's next message is still inspected (an EICAR still refused), then exits 0."""
+    gateway = milter_gateway(gateway_factory, upstream)
+    postfix = postfix_factory(gateway, upstream)
+    eicar = CLEAN.replace("Lịch họp tuần sau.".encode(), samples.EICAR)
+    with smtplib.SMTP("127.0.0.1", postfix.port, timeout=60) as client:
+        client.ehlo("client.test")
+        for data, expected in ((CLEAN, 250), (None, None), (eicar, 554), (CLEAN, 250)):
+            if data is None:
+                gateway.proc.send_signal(subprocess.signal.SIGTERM)
+                assert gateway.wait_for_log(lambda line: "milter shutting down" in line)
+                continue
+            client.mail("vanthu@quangninh.gov.vn")
+            client.rcpt("lanhdao@quangninh.gov.vn")
+            assert client.data(data)[0] == expected
+    assert gateway.proc.wait(30) == 0
+    upstream.wait_for_messages(2, timeout=30)

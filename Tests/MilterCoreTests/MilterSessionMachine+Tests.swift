@@ -268,7 +268,10 @@ struct RefuseOne: RecipientPolicy {
         )
         // CR and LF in a text cannot add lines; a 2xx is never sent as a milter reply.
         let odd = Reply(code: 250, status: EnhancedStatus(2, 0, 0), lines: ["a\r\n250 b"])
-        #expect(MilterPacket.replyCode(odd, ascii: true).payload == Array("451 a  250 b\0".utf8))
+        #expect(MilterPacket.replyCode(odd, ascii: true).payload == Array("451 4.0.0 a  250 b\0".utf8))
+        // Without a status of its own a text starting with a digit could read as one: x.0.0 goes first.
+        let bare = Reply(code: 550, status: nil, lines: ["4 attachments refused"])
+        #expect(MilterPacket.replyCode(bare, ascii: false).payload == Array("550 5.0.0 4 attachments refused\0".utf8))
     }
 
     /// A recipient the policy refuses gets its reply and is left out of the envelope; the others
@@ -381,5 +384,57 @@ struct RefuseOne: RecipientPolicy {
                 if case .inspecting = machine.state { _ = machine.inspected(.accept(MilterEdits())) }
             }
         }
+    }
+
+    /// The message's macros (queue id, addresses) do not outlive it; the connection's do.
+    @Test func messageMacrosEndWithTheMessage() {
+        var machine = Self.machine()
+        _ = machine.received(MTA.postfixOffer)
+        _ = machine.received(MTA.macros(.connect, ("v", "Postfix 3.7.11"), ("{client_addr}", "203.0.113.7")))
+        _ = Self.feed(&machine, Self.message)
+        _ = machine.inspected(.discard)
+        #expect(machine.macros["i"] == nil && machine.macros["mail_addr"] == nil)
+        #expect(machine.macros["client_addr"] == "203.0.113.7" && machine.macros["v"] == "Postfix 3.7.11")
+        // A second message without its own `i` has no queue id, not the first one's.
+        let second = Self.message.filter { $0.code != MilterCommand.macro.rawValue }
+        let (_, actions) = Self.feed(&machine, second)
+        guard case .inspect(let message, _)? = actions.last else {
+            Issue.record("no inspection")
+            return
+        }
+        #expect(message.queueID == nil)
+        _ = machine.received(MTA.packet(.abort))
+        #expect(machine.macros["i"] == nil)
+    }
+
+    /// Bounded per connection: macro values and HELO names are cut, recipients past the maximum
+    /// are deferred at RCPT.
+    @Test func macrosHeloAndRecipientsAreBounded() {
+        var machine = Self.machine(MilterConfiguration(maxMessageSize: 1 << 20, asciiReplies: true, maxRecipients: 2))
+        _ = machine.received(MTA.postfixOffer)
+        let long = String(repeating: "ệ", count: 10_000)
+        _ = machine.received(MTA.macros(.connect, ("{cert_subject}", long)))
+        _ = machine.received(MTA.strings(.helo, long))
+        #expect(machine.macros["cert_subject"]!.utf8.count <= 2048 && machine.macros["cert_subject"]!.hasPrefix("ệệ"))
+        #expect(machine.helo.utf8.count == 2046 && machine.helo.unicodeScalars.allSatisfy { $0 == "ệ" })
+        _ = machine.received(MTA.strings(.mail, "<a@b.vn>"))
+        #expect(machine.received(MTA.strings(.recipient, "<c1@d.vn>")) == .send([.continue]))
+        #expect(machine.received(MTA.strings(.recipient, "<c2@d.vn>")) == .send([.continue]))
+        guard case .send(let packets) = machine.received(MTA.strings(.recipient, "<c3@d.vn>")) else {
+            Issue.record("third recipient not answered")
+            return
+        }
+        let text = String(decoding: packets.first?.payload ?? [], as: UTF8.self)
+        #expect(text.hasPrefix("452 4.5.3 "))
+    }
+
+    /// A changed field given a blank value keeps one space without the leading-space option: an
+    /// empty value would delete it.
+    @Test func aBlankChangeIsNotADeletion() {
+        var machine = Self.machine()
+        _ = machine.received(MTA.packet(.optionNegotiation, MTA.words(6, 0x1FF, 0)))
+        _ = Self.feed(&machine, Self.message)
+        let end = machine.inspected(.accept(MilterEdits(headers: [.change(index: 1, name: "Subject", value: " ")])))
+        #expect(end.packets.first == .changeHeader(index: 1, name: "Subject", value: " "))
     }
 }

@@ -109,6 +109,10 @@ public final class MilterServer: Service {
         case .inet(let hostPort):
             return try await bootstrap.bind(host: hostPort.host, port: hostPort.port, childChannelInitializer: initializer)
         case .unix(let path):
+            // Created without rights for others (umask 0117), so that nobody connects before the
+            // mode and group below are set. Listeners are bound at start, before sessions make files.
+            let previous = umask(0o117)
+            defer { umask(previous) }
             let channel = try await bootstrap.bind(
                 unixDomainSocketPath: path,
                 cleanupExistingSocketFile: true,
@@ -151,13 +155,7 @@ public final class MilterServer: Service {
         do {
             try await channel.pipeline.addHandler(ClientTimeoutHandler(deadline: deadline, saysGoodbye: false), position: .first).get()
             try await connection.executeThenClose { inbound, outbound in
-                let session = MilterSession(
-                    channel: connection,
-                    deadline: deadline,
-                    context: context,
-                    settings: config.milter,
-                    isShuttingDown: { [shuttingDown] in shuttingDown.load(ordering: .relaxed) }
-                )
+                let session = MilterSession(channel: connection, deadline: deadline, context: context, settings: config.milter)
                 await session.run(inbound: inbound, outbound: outbound)
             }
         } catch {
@@ -169,10 +167,9 @@ public final class MilterServer: Service {
         guard !shuttingDown.exchange(true, ordering: .relaxed) else { return }
         context.logger.notice("milter shutting down: closing the listeners")
         for listener in listeners.withLockedValue({ $0 }) { listener.close(promise: nil) }
-        // Connections waiting between messages have nothing in flight: the MTA reconnects later.
-        for (channel, deadline) in sessions.withLockedValue({ Array($0.values) }) where deadline.isIdleBetweenTransactions {
-            channel.close(promise: nil)
-        }
+        // Open connections are served until the MTA quits them: Postfix keeps one for a whole SMTP
+        // session and does not open another within it, so closing one between two messages would
+        // give the rest of that session milter_default_action. The timeout below bounds it.
         let timeout = config.server.shutdownTimeout
         let sessions = self.sessions
         let logger = context.logger

@@ -23,20 +23,17 @@ final class MilterSession {
     /// The message being rebuilt, and the first error spooling it.
     private var buffer: MessageBuffer?
     private var spoolFailure: (any Error)?
-    private let isShuttingDown: @Sendable () -> Bool
 
     init(
         channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
         deadline: ClientDeadline,
         context: GatewayContext,
-        settings: GatewayConfig.Milter,
-        isShuttingDown: @escaping @Sendable () -> Bool
+        settings: GatewayConfig.Milter
     ) {
         self.channel = channel
         self.deadline = deadline
         self.context = context
         self.settings = settings
-        self.isShuttingDown = isShuttingDown
         // The hold queue is asked for only when it is where held mail goes.
         var actions = MilterNegotiation.wantedActions
         if settings.quarantine == .store { actions.remove(.quarantine) }
@@ -46,7 +43,8 @@ final class MilterSession {
                 maxMessageSize: context.config.server.maxMessageSize,
                 asciiReplies: settings.asciiReplies,
                 recipientPolicy: context.sessionConfiguration.recipientPolicy,
-                bodyChunkSize: settings.bodyChunkSize
+                bodyChunkSize: settings.bodyChunkSize,
+                maxRecipients: max(context.config.server.maxRecipients, 1000)
             )
         )
         var logger = context.logger
@@ -68,8 +66,6 @@ final class MilterSession {
                     if !negotiated, let negotiation = machine.negotiation { logger.debug("milter negotiated: \(negotiation.description)") }
                     guard try await run(action, outbound: outbound) else { return }
                 }
-                // A shutdown ends a connection between messages; the MTA opens a new one later.
-                if isShuttingDown(), machine.state == .ready { return }
             }
         } catch let error as MilterFrameError {
             logger.warning("milter connection closed: bad frame: \(error)")
@@ -103,7 +99,16 @@ final class MilterSession {
             let decision = await endOfMessage(message, outbound: outbound)
             let end = machine.inspected(decision)
             for edit in end.skipped { logger.warning("\(message.queueID ?? "-"): the MTA did not offer it: \(edit)") }
-            try await write(end.packets, to: outbound)
+            do {
+                try await write(end.packets, to: outbound)
+            } catch {
+                // Held or logged already, but the MTA never heard: it applies its default action
+                // (tempfail), and the client may send the message again.
+                logger.warning(
+                    "\(message.queueID ?? "-"): the MTA went away before its answer (\(decision.summary)); it may send the message again"
+                )
+                throw error
+            }
         case .abortMessage:
             buffer = nil
         case .close:
@@ -215,6 +220,8 @@ final class MilterSession {
     static func edits(_ result: InspectionResult, findingsHeader: String?) -> MilterEdits {
         var edits = MilterEdits()
         var bodyChanged = false
+        // Fields a transform inserts at the top keep the order it made them in (0, 1, ...).
+        var inserted: UInt32 = 0
         for applied in result.transforms {
             for edit in applied.edits.edits {
                 guard edit.part.isEmpty, edit.kind != .replaceBody else {
@@ -223,7 +230,9 @@ final class MilterSession {
                 }
                 let (name, value) = field(edit.bytes)
                 switch edit.kind {
-                case .insertHeader: edits.headers.append(.insert(index: 0, name: name, value: value))
+                case .insertHeader:
+                    edits.headers.append(.insert(index: inserted, name: name, value: value))
+                    inserted += 1
                 case .addHeader: edits.headers.append(.add(name: name, value: value))
                 case .changeHeader(_, let index, _): edits.headers.append(.change(index: UInt32(clamping: index), name: name, value: value))
                 case .replaceBody: break
@@ -267,4 +276,16 @@ extension Reply {
         vi: "Giữ lại trong hàng đợi của MTA",
         en: "Held in the MTA's hold queue"
     )
+}
+
+extension MilterDecision {
+    /// For the log: what the MTA was to be told.
+    var summary: String {
+        switch self {
+        case .accept: "accept"
+        case .reply(let reply): "reply \(reply.code)"
+        case .discard: "discard, held by ThuGate"
+        case .hold: "MTA hold queue"
+        }
+    }
 }
