@@ -318,3 +318,41 @@ def test_sigterm_serves_postfixs_open_session_to_its_end(gateway_factory, upstre
             assert client.data(data)[0] == expected
     assert gateway.proc.wait(30) == 0
     upstream.wait_for_messages(2, timeout=30)
+
+
+def test_hostile_frames_close_only_their_connection(gateway_factory, upstream):
+    """A declared 2 GiB frame, a zero-length one, a packet cut short, a command before the
+    negotiation: each connection is closed without an answer, and the next MTA is served."""
+    import socket
+    import struct
+    gateway = milter_gateway(gateway_factory, upstream)
+
+    def talk(data, wait=5):
+        with socket.create_connection(("127.0.0.1", gateway.milter_port), timeout=wait) as s:
+            s.sendall(data)
+            if data.endswith(b"CUT"):
+                s.shutdown(socket.SHUT_WR)
+            received = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return received
+                received += chunk
+
+    postfix_offer = struct.pack(">IcIII", 13, b"O", 6, 0x1FF, 0x1FFFFF)
+    assert talk(b"\x80\x00\x00\x00") == b""
+    assert talk(b"\x00\x00\x00\x00") == b""
+    assert talk(b"\x00\x00\x00\x20O\x00\x00\x00CUT") == b""
+    assert talk(struct.pack(">Ic", 1, b"E")) == b""
+    # An MTA that negotiates is answered at once, and told what ThuGate wants.
+    with socket.create_connection(("127.0.0.1", gateway.milter_port), timeout=5) as s:
+        s.sendall(postfix_offer)
+        header = s.recv(5)
+        assert header[4:5] == b"O"
+        length = struct.unpack(">I", header[:4])[0]
+        payload = b""
+        while len(payload) < length - 1:
+            payload += s.recv(4096)
+        # Store mode: no quarantine action asked for (0x11B), every no-reply flag but RCPT's.
+        assert struct.unpack(">III", payload[:12]) == (6, 0x11B, 0x1F7380)
+    assert gateway.wait_for_log(lambda line: "bad frame" in line), gateway.log_lines[-10:]
