@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "thugate-pdftext", targets: ["thugate-pdftext"]),
         .library(name: "SMTPCore", targets: ["SMTPCore"]),
         .library(name: "MilterCore", targets: ["MilterCore"]),
+        .library(name: "ProxyProtocol", targets: ["ProxyProtocol"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
         .library(name: "MIMECore", targets: ["MIMECore"]),
         // For the micro-benchmarks (Benchmarks/Micro, a package of its own).
@@ -53,6 +54,8 @@ let package = Package(
         ),
         // libFuzzer target for the milter frame decoder and session machine (Scripts/fuzz milter).
         .executableTarget(name: "MilterFuzzer", dependencies: ["MilterCore", "SMTPCore", "FuzzSupport"]),
+        // libFuzzer target for the PROXY protocol header decoder (Scripts/fuzz proxy).
+        .executableTarget(name: "ProxyProtocolFuzzer", dependencies: ["ProxyProtocol", "FuzzSupport"]),
         // libFuzzer targets for the zip, 7z and RAR header readers (Scripts/fuzz); built normally it replays.
         .executableTarget(name: "ArchiveFuzzer", dependencies: ["Archives", "FuzzSupport"]),
         // libFuzzer target for the RTF text reader (Scripts/fuzz rtf); built normally it replays.
@@ -69,6 +72,9 @@ let package = Package(
         // The milter protocol (issue 15), pure: the frame codec, the command and response packets, option
         // negotiation and the filter's session machine (packets in, actions out). No I/O.
         .target(name: "MilterCore", dependencies: ["SMTPCore"]),
+        // The PROXY protocol header (HAProxy's, versions 1 and 2) at the start of a connection from a load
+        // balancer (issue 16), pure: a decoder fed bytes as they come. No I/O.
+        .target(name: "ProxyProtocol"),
         // Rules, findings and verdicts: what later issues plug content checks into. One file per rule in
         // Rules/; RuleRegistryPlugin generates the catalog of them at build time.
         .target(name: "Policy", dependencies: ["SMTPCore", "MIMECore", "VietText", "SecrecyMarks"], plugins: ["RuleRegistryPlugin"]),
@@ -226,6 +232,7 @@ let package = Package(
         .testTarget(name: "RuleRegistryTests", dependencies: ["RuleRegistry"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "DocumentText", "SecrecyMarks", "Archives", "VietText"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
+        .testTarget(name: "ProxyProtocolTests", dependencies: ["ProxyProtocol"], exclude: ["FuzzSeeds", "FuzzRegressions"]),
         .testTarget(name: "MilterCoreTests", dependencies: ["MilterCore", "SMTPCore"], exclude: ["FuzzSeeds", "FuzzRegressions"]),
         .testTarget(name: "MIMECoreTests", dependencies: ["MIMECore"]),
         .testTarget(

@@ -18,6 +18,7 @@ MIME_FUZZER = BINARY.parent / "MIMEFuzzer"
 SCAN_FUZZER = BINARY.parent / "ScanFuzzer"
 DOCUMENT_TEXT_FUZZER = BINARY.parent / "DocumentTextFuzzer"
 MILTER_FUZZER = BINARY.parent / "MilterFuzzer"
+PROXY_FUZZER = BINARY.parent / "ProxyProtocolFuzzer"
 
 
 def replay(binary: Path, target: str, files: list):
@@ -39,6 +40,12 @@ def test_milter_fuzz_entry_replays_seeds_and_crashers():
     seeds = sorted((ROOT / "Tests/MilterCoreTests/FuzzSeeds/milter").iterdir())
     crashers = sorted(p for p in (ROOT / "Tests/MilterCoreTests/FuzzRegressions").iterdir() if not p.name.startswith("."))
     replay(MILTER_FUZZER, "milter", seeds + crashers)
+
+
+def test_proxy_protocol_fuzz_entry_replays_seeds_and_crashers():
+    seeds = sorted((ROOT / "Tests/ProxyProtocolTests/FuzzSeeds/proxy").iterdir())
+    crashers = sorted(p for p in (ROOT / "Tests/ProxyProtocolTests/FuzzRegressions").iterdir() if not p.name.startswith("."))
+    replay(PROXY_FUZZER, "proxy", seeds + crashers)
 
 
 @pytest.mark.parametrize("target", ["zip", "7z", "rar"])
