@@ -156,7 +156,7 @@ let package = Package(
         .target(
             name: "GatewayServer",
             dependencies: [
-                "SMTPCore", "MilterCore", "Policy", "MIMECore", "Scanning", "Inspection", "Configuration", "Quarantine",
+                "SMTPCore", "MilterCore", "ProxyProtocol", "Policy", "MIMECore", "Scanning", "Inspection", "Configuration", "Quarantine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -244,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
-                "GatewayServer", "Configuration", "Inspection", "SMTPCore", "Policy", "MIMECore", "Quarantine",
+                "GatewayServer", "Configuration", "Inspection", "SMTPCore", "Policy", "MIMECore", "Quarantine", "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -22,6 +22,13 @@ public struct GatewayConfig: Sendable, Equatable {
         /// Clients exempt from the per-client limits (the main server's own relays hold many
         /// connections open), as Postfix's `smtpd_client_event_limit_exceptions = $mynetworks`.
         public var trustedNetworks = IPNetwork.loopback
+        /// `required`: every connection starts with a PROXY header (HAProxy `send-proxy` or
+        /// `send-proxy-v2`) from a peer in ``trustedProxies``; the header's client address is the
+        /// client's everywhere (logs, `Received:`, limits, reports).
+        public var proxyProtocol = ProxyProtocolMode.off
+        public var trustedProxies: [IPNetwork] = []
+        /// How long a trusted peer has to send a whole header.
+        public var proxyProtocolTimeout = TimeAmount.seconds(5)
         public var maxMessageSize = SMTPDefaults.maxMessageSize
         public var maxRecipients = SMTPDefaults.maxRecipients
         public var maxLineLength = SMTPDefaults.maxLineLength
@@ -179,6 +186,15 @@ public enum UpstreamURL: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Whether SMTP connections start with a PROXY protocol header (HAProxy `doc/proxy-protocol.txt`).
+public enum ProxyProtocolMode: String, Sendable, CaseIterable {
+    /// Clients connect directly.
+    case off
+    /// Every connection comes from a load balancer in `trusted_proxies` and starts with a header;
+    /// one without is closed before the banner (the spec forbids guessing).
+    case required
+}
+
 /// STARTTLS towards the upstream, named as Postfix's smtp_tls_security_level.
 public enum UpstreamTLS: String, Sendable, CaseIterable {
     /// Never.
@@ -228,7 +244,8 @@ extension GatewayConfig {
             table,
             "server",
             known: [
-                "listen", "hostname", "max_connections", "max_connections_per_ip", "trusted_networks", "max_message_size", "max_recipients",
+                "listen", "hostname", "max_connections", "max_connections_per_ip", "trusted_networks", "proxy_protocol", "trusted_proxies",
+                "proxy_protocol_timeout", "max_message_size", "max_recipients",
                 "max_line_length", "max_data_line_length", "max_errors", "command_timeout", "data_timeout", "bare_line_endings",
                 "memory_threshold",
                 "spool_directory", "pid_file", "shutdown_timeout", "tls_certificate", "tls_private_key",
@@ -251,6 +268,19 @@ extension GatewayConfig {
                     }
                     return network
                 }
+            }
+            if let v = try s.choice("proxy_protocol", ProxyProtocolMode.self) { config.server.proxyProtocol = v }
+            if let v = try s.stringList("trusted_proxies") {
+                config.server.trustedProxies = try v.map { (text) throws(ConfigError) in
+                    guard let network = IPNetwork(text) else {
+                        throw s.error("trusted_proxies", "\"\(text)\" is not an address or a CIDR network such as \"10.0.0.0/8\"")
+                    }
+                    return network
+                }
+            }
+            if let v = try s.duration("proxy_protocol_timeout") { config.server.proxyProtocolTimeout = v }
+            if config.server.proxyProtocol == .required, config.server.trustedProxies.isEmpty {
+                throw s.error("trusted_proxies", "proxy_protocol = \"required\" needs the load balancers' addresses here")
             }
             if let v = try s.size("max_message_size", min: 1024) { config.server.maxMessageSize = v }
             if let v = try s.integer("max_recipients", min: 1) { config.server.maxRecipients = v }

@@ -7,6 +7,7 @@ public import NIOCore
 import NIOPosix
 import NIOSSL
 import Policy
+import ProxyProtocol
 public import Quarantine
 import SMTPCore
 public import ServiceLifecycle
@@ -67,9 +68,22 @@ public final class SMTPServer: Service {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: listen.host, port: listen.port) { channel in
+            .bind(host: listen.host, port: listen.port) { [config] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let deadline = ClientDeadline()
+                    // Behind a load balancer the PROXY header comes first, before the banner.
+                    var proxyHeader: EventLoopFuture<ProxyHeader>?
+                    if config.server.proxyProtocol == .required {
+                        let promise = channel.eventLoop.makePromise(of: ProxyHeader.self)
+                        try channel.pipeline.syncOperations.addHandler(
+                            ProxyProtocolHandler(
+                                trusted: config.server.trustedProxies,
+                                timeout: config.server.proxyProtocolTimeout,
+                                header: promise
+                            )
+                        )
+                        proxyHeader = promise.futureResult
+                    }
                     try channel.pipeline.syncOperations.addHandler(ClientTimeoutHandler(deadline: deadline))
                     try channel.pipeline.syncOperations.addHandler(StartTLSGate())
                     // A few reads buffered per session is enough to keep it busy; more is memory.
@@ -77,7 +91,7 @@ public final class SMTPServer: Service {
                         wrappingChannelSynchronously: channel,
                         configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 4))
                     )
-                    return AcceptedClient(channel: asyncChannel, deadline: deadline)
+                    return AcceptedClient(channel: asyncChannel, deadline: deadline, proxyHeader: proxyHeader)
                 }
             }
         if let address = serverChannel.channel.localAddress {
@@ -111,8 +125,24 @@ public final class SMTPServer: Service {
 
     private func serve(_ client: AcceptedClient) async {
         let channel = client.channel.channel
-        let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-        let trusted = config.server.trustedNetworks.contains(channel.remoteAddress)
+        var peer = channel.remoteAddress
+        if let proxyHeader = client.proxyHeader {
+            do {
+                // LOCAL and UNKNOWN (health checks) keep the socket's address.
+                if let source = try await proxyHeader.get().source, source.family != .unix {
+                    peer = try SocketAddress(ipAddress: source.address, port: Int(source.port))
+                }
+            } catch {
+                context.logger.warning(
+                    "connection closed before the banner: \(error)",
+                    metadata: ["peer": "\(channel.remoteAddress?.ipAddress ?? "unknown")"]
+                )
+                try? await channel.close()
+                return
+            }
+        }
+        let ip = peer?.ipAddress ?? "unknown"
+        let trusted = config.server.trustedNetworks.contains(peer)
         let admitted = sessions.withLockedValue {
             $0.admit(ip: ip, channel: channel, deadline: client.deadline, limits: config.server, trusted: trusted)
         }
@@ -133,6 +163,7 @@ public final class SMTPServer: Service {
             try await client.channel.executeThenClose { inbound, _ in
                 let session = SMTPSession(
                     channel: client.channel,
+                    clientAddress: ip,
                     inbound: inbound,
                     deadline: client.deadline,
                     context: context,
@@ -174,6 +205,8 @@ public final class SMTPServer: Service {
 struct AcceptedClient: Sendable {
     let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
     let deadline: ClientDeadline
+    /// The PROXY header to wait for before anything else (`proxy_protocol = "required"`).
+    var proxyHeader: EventLoopFuture<ProxyHeader>? = nil
 }
 
 /// Live sessions and per-client-IP counts, for the connection limits and for shutdown.

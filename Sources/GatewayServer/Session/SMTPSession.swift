@@ -48,8 +48,10 @@ final class SMTPSession {
     private var message: InFlightMessage?
     private let isShuttingDown: @Sendable () -> Bool
 
+    /// `clientAddress`: the socket's peer, or the client a load balancer's PROXY header named.
     init(
         channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
+        clientAddress: String,
         inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
         deadline: ClientDeadline,
         context: GatewayContext,
@@ -60,7 +62,7 @@ final class SMTPSession {
         self.context = context
         self.isShuttingDown = isShuttingDown
         self.iterator = inbound.makeAsyncIterator()
-        self.clientAddress = channel.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.clientAddress = clientAddress
         self.machine = SessionMachine(configuration: context.sessionConfiguration)
         self.output = channel.channel.allocator.buffer(capacity: 1024)
         var logger = context.logger

@@ -103,6 +103,7 @@ import Testing
                 try await asyncChannel.executeThenClose { inbound, _ in
                     let session = SMTPSession(
                         channel: asyncChannel,
+                        clientAddress: asyncChannel.channel.remoteAddress?.ipAddress ?? "unknown",
                         inbound: inbound,
                         deadline: ClientDeadline(),
                         context: context,
