@@ -117,3 +117,60 @@ def test_per_client_limits_count_the_headers_client(gateway_factory, upstream):
         assert first_bytes(gateway.port, v1("198.51.100.21")).startswith(b"220 ")
     finally:
         first.close()
+
+
+HAPROXY_CFG = """\
+global
+    maxconn 100
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend v1
+    bind 127.0.0.1:{v1}
+    default_backend send_proxy
+frontend v2
+    bind 127.0.0.1:{v2}
+    default_backend send_proxy_v2
+backend send_proxy
+    server thugate 127.0.0.1:{gateway} send-proxy
+backend send_proxy_v2
+    server thugate 127.0.0.1:{gateway} send-proxy-v2
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_behind_debians_haproxy_with_send_proxy_and_send_proxy_v2(gateway_factory, upstream, tmp_path):
+    """Debian's HAProxy 2.6 in front of ThuGate; the client binds 127.0.0.2, so the address in
+    the log and the Received: header can only have come from the header HAProxy wrote."""
+    import subprocess
+    gateway = proxied_gateway(gateway_factory, upstream)
+    ports = {"v1": free_port(), "v2": free_port(), "gateway": gateway.port}
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(HAPROXY_CFG.format(**ports))
+    haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", ports["v2"]), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        for name in ("v1", "v2"):
+            with smtplib.SMTP("127.0.0.1", ports[name], timeout=30, source_address=("127.0.0.2", 0)) as smtp:
+                smtp.ehlo(f"client-{name}.example")
+                smtp.sendmail("a@example.org", ["lanhdao@quangninh.gov.vn"], MESSAGE)
+            received, rest = strip_trace(upstream.messages[-1]["content"])
+            assert b"[127.0.0.2]" in received, received
+            assert rest == MESSAGE
+            assert gateway.wait_for_log(lambda line: f"client=client-{name}.example[127.0.0.2]" in line)
+    finally:
+        haproxy.terminate()
+        haproxy.wait(10)
