@@ -52,7 +52,6 @@ def wait_port(port, timeout=30):
             return
         except OSError:
             time.sleep(0.1)
-        shutil.rmtree(self.directory, ignore_errors=True)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 

@@ -8,6 +8,7 @@ import struct
 import time
 
 from conftest import strip_trace
+from postfix import free_port, wait_port
 
 SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -140,12 +141,6 @@ backend send_proxy_v2
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_behind_debians_haproxy_with_send_proxy_and_send_proxy_v2(gateway_factory, upstream, tmp_path):
     """Debian's HAProxy 2.6 in front of ThuGate; the client binds 127.0.0.2, so the address in
     the log and the Received: header can only have come from the header HAProxy wrote."""
@@ -156,13 +151,7 @@ def test_behind_debians_haproxy_with_send_proxy_and_send_proxy_v2(gateway_factor
     config.write_text(HAPROXY_CFG.format(**ports))
     haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", ports["v2"]), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_port(ports["v2"], timeout=20)
         for name in ("v1", "v2"):
             with smtplib.SMTP("127.0.0.1", ports[name], timeout=30, source_address=("127.0.0.2", 0)) as smtp:
                 smtp.ehlo(f"client-{name}.example")

@@ -240,7 +240,11 @@ final class MilterSession {
             }
         }
         if bodyChanged, let rewritten = result.rewritten {
-            let start = MIMEParser.parse(rewritten).parts[0].header.bodyStart
+            // Only where the header section ends is needed: no MIME parse of the whole message.
+            let start = rewritten.withUnsafeBytes { bytes in
+                var defects: [MIMEDefect] = []
+                return HeaderSection.parse(bytes, from: 0, to: bytes.count, limits: MIMELimits(), defects: &defects).bodyStart
+            }
             edits.body = Array(rewritten[start...])
         }
         if let findingsHeader { edits.headers.append(.insert(index: 0, name: "X-ThuGate-Findings", value: findingsHeader)) }
