@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure protocol core: grammar, framing, the session machine. No I/O.
@@ -148,6 +151,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The same store protocol on PostgreSQL through PostgresNIO's `PostgresClient` (issue 16): one quarantine,
+        // verdict log, audit chain and outbox that several gateway nodes share.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Quarantine",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The periodic usage reports the regulations ask for: periods in local days (Asia/Ho_Chi_Minh), the
         // report built from the verdict log's roll-up rows, and its table, CSV, JSON and HTML forms. Pure: no I/O,
         // no SQLite, no Foundation; `thugate report` reads the store and hands it the rows.
@@ -164,19 +179,23 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .executableTarget(
             name: "thugate",
             dependencies: [
                 "GatewayServer", "Configuration", "Inspection", "Transforms", "MIMECore", "Policy", "Scanning", "VietText",
-                "Quarantine", "Reports", "Corpus",
+                "Quarantine", "PostgresStore", "Reports", "Corpus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // MIME parse benchmark (Benchmarks/mime_parse.py runs it beside Python's email package).
@@ -253,10 +272,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Contract tests of `QuarantineStore`, run on the SQLite store (a PostgreSQL store runs the same ones).
+        // Contract tests of `QuarantineStore`, run on the SQLite store and on the PostgreSQL store (a throw-away
+        // cluster the tests start with initdb/pg_ctl on a Unix socket).
         .testTarget(
             name: "QuarantineTests",
-            dependencies: ["Quarantine", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Quarantine", "PostgresStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         // Reports on hand-made rows, and golden files (Golden/) made from entries recorded through the SQLite verdict log.
         .testTarget(
