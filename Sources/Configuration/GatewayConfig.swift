@@ -62,6 +62,8 @@ public struct GatewayConfig: Sendable, Equatable {
         public var startTLS = UpstreamTLS.may
         public var tlsCAFile = ""
         public var pipelining = true
+        /// Pass the client on with XFORWARD when the upstream announces it.
+        public var xforward = true
         public var maxIdleConnections = 100
         public var idleTimeout = TimeAmount.seconds(60)
     }
@@ -314,7 +316,7 @@ extension GatewayConfig {
             "upstream",
             known: [
                 "url", "helo_name", "connect_timeout", "command_timeout", "data_timeout", "starttls", "tls_ca_file",
-                "pipelining", "max_idle_connections", "idle_timeout",
+                "pipelining", "xforward", "max_idle_connections", "idle_timeout",
             ]
         ) { (s) throws(ConfigError) in
             if let v = try s.string("url") {
@@ -333,6 +335,7 @@ extension GatewayConfig {
             if let v = try s.choice("starttls", UpstreamTLS.self) { config.upstream.startTLS = v }
             if let v = try s.path("tls_ca_file") { config.upstream.tlsCAFile = v }
             if let v = try s.bool("pipelining") { config.upstream.pipelining = v }
+            if let v = try s.bool("xforward") { config.upstream.xforward = v }
             if let v = try s.integer("max_idle_connections", min: 0) { config.upstream.maxIdleConnections = v }
             if let v = try s.duration("idle_timeout") { config.upstream.idleTimeout = v }
         }

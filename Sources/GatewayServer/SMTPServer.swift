@@ -164,6 +164,7 @@ public final class SMTPServer: Service {
                 let session = SMTPSession(
                     channel: client.channel,
                     clientAddress: ip,
+                    clientPort: peer?.port,
                     inbound: inbound,
                     deadline: client.deadline,
                     context: context,

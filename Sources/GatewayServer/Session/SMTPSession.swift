@@ -38,6 +38,8 @@ final class SMTPSession {
     private let deadline: ClientDeadline
     private let context: GatewayContext
     private let clientAddress: String
+    /// The client's port (the socket's, or the PROXY header's); nil when unknown.
+    private let clientPort: Int?
     private var logger: Logger
     private var machine: SessionMachine
     private var framer = InboundFramer()
@@ -52,6 +54,7 @@ final class SMTPSession {
     init(
         channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
         clientAddress: String,
+        clientPort: Int? = nil,
         inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
         deadline: ClientDeadline,
         context: GatewayContext,
@@ -63,6 +66,7 @@ final class SMTPSession {
         self.isShuttingDown = isShuttingDown
         self.iterator = inbound.makeAsyncIterator()
         self.clientAddress = clientAddress
+        self.clientPort = clientPort
         self.machine = SessionMachine(configuration: context.sessionConfiguration)
         self.output = channel.channel.allocator.buffer(capacity: 1024)
         var logger = context.logger
@@ -102,7 +106,9 @@ final class SMTPSession {
             switch action {
             case .reply(let reply):
                 queue(reply)
-            case .forwardMail(let envelope, let pipelined):
+            case .forwardMail(var envelope, let pipelined):
+                // XFORWARD tells the upstream who the client is, when it asks.
+                envelope.origin = ClientOrigin(address: clientAddress, port: clientPort)
                 let upstream = context.upstream.beginTransaction(eventLoop: eventLoop, logger: logger)
                 transaction = upstream
                 next = machine.mailReplied(await upstream.mail(envelope, then: pipelined.compactMap(PipelinedCommand.init)))

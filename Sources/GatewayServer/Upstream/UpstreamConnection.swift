@@ -104,7 +104,8 @@ extension UpstreamMachine.Configuration {
             heloName: heloName,
             startTLS: startTLS,
             pipelining: config.pipelining,
-            timeouts: UpstreamMachine.Timeouts(command: config.commandTimeout, data: config.dataTimeout)
+            timeouts: UpstreamMachine.Timeouts(command: config.commandTimeout, data: config.dataTimeout),
+            xforward: config.xforward
         )
     }
 }

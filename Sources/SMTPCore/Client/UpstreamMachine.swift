@@ -46,26 +46,40 @@ public struct UpstreamMachine: Sendable {
         /// Send RCPT and DATA behind MAIL in one write when the upstream announces PIPELINING.
         public var pipelining: Bool
         public var timeouts: Timeouts
-        public init(heloName: String, startTLS: TLSPolicy, pipelining: Bool, timeouts: Timeouts) {
+        /// Pass the client's address, port, HELO name and protocol on with XFORWARD before each
+        /// MAIL when the upstream announces it (Postfix `smtpd_authorized_xforward_hosts`).
+        public var xforward: Bool
+        public init(heloName: String, startTLS: TLSPolicy, pipelining: Bool, timeouts: Timeouts, xforward: Bool = true) {
             self.heloName = heloName
             self.startTLS = startTLS
             self.pipelining = pipelining
             self.timeouts = timeouts
+            self.xforward = xforward
         }
     }
 
     /// The EHLO keywords the upstream announced, uppercased (`PIPELINING`, `SIZE`, `8BITMIME`, ...).
     public struct Extensions: Sendable, Equatable {
         public var keywords: Set<String>
-        public init(_ keywords: Set<String> = []) { self.keywords = keywords }
+        /// The attributes named after `XFORWARD` (`NAME ADDR PORT PROTO HELO SOURCE IDENT`), uppercased.
+        public var xforwardAttributes: Set<String>
+        public init(_ keywords: Set<String> = [], xforwardAttributes: Set<String> = []) {
+            self.keywords = keywords
+            self.xforwardAttributes = xforwardAttributes
+        }
         /// The keywords of a 250 reply to EHLO: the first word of each line after the first.
         /// - SeeAlso: RFC 5321 4.1.1.1.
         public init(ehloReply reply: Reply) {
             var keywords = Set<String>()
+            var xforwardAttributes = Set<String>()
             for line in reply.lines.dropFirst() {
-                if let word = line.split(separator: " ").first { keywords.insert(word.uppercased()) }
+                let words = line.split(separator: " ")
+                guard let word = words.first?.uppercased() else { continue }
+                keywords.insert(word)
+                if word == "XFORWARD" { xforwardAttributes.formUnion(words.dropFirst().map { $0.uppercased() }) }
             }
             self.keywords = keywords
+            self.xforwardAttributes = xforwardAttributes
         }
         public func supports(_ keyword: String) -> Bool { keywords.contains(keyword) }
     }
@@ -153,6 +167,8 @@ public struct UpstreamMachine: Sendable {
         var sent: Int
         var replies: [Reply] = []
         var resetFirst: Bool
+        /// The commands before MAIL: the RSET, the XFORWARD lines. Their replies are not the client's.
+        var leading: Int
         /// A replayed message: every reply must be what it was the first time.
         var replaying: Bool
     }
@@ -494,22 +510,28 @@ public struct UpstreamMachine: Sendable {
         var commands: [SMTPCommand] = []
         commands.reserveCapacity(2 + pipelined.count)
         if reused { commands.append(.rset) }
+        if configuration.xforward, let origin = envelope.origin, extensions.supports("XFORWARD") {
+            // A refused XFORWARD is not the client's business: MAIL goes on, and the upstream logs
+            // ThuGate's address instead.
+            commands += XForward.commands(origin: origin, envelope: envelope, offered: extensions.xforwardAttributes)
+        }
+        let leading = commands.count
         commands.append(.mail(envelope.sender, upstreamParameters(envelope.parameters)))
         commands += pipelined
         var transaction = Transaction(envelope: envelope, mailRetried: mailRetried, dataReplayed: dataReplayed)
         transaction.envelope.recipients = []
         let batch = commands.count > 1 && configuration.pipelining && extensions.supports("PIPELINING")
         let first = batch ? commands.count : 1
-        var exchange = Exchange(commands: commands, sent: first, resetFirst: reused, replaying: replaying)
+        var exchange = Exchange(commands: commands, sent: first, resetFirst: reused, leading: leading, replaying: replaying)
         exchange.replies.reserveCapacity(commands.count)
         state = .mail(transaction, exchange)
         return send(batch ? commands : [commands[0]], now: now)
     }
 
     private mutating func mailExchangeEnded(_ transaction: inout Transaction, _ exchange: Exchange) -> Action {
-        // Slices, not copies, past the leading RSET.
-        let commands = exchange.commands.dropFirst(exchange.resetFirst ? 1 : 0)
-        let replies = exchange.replies.dropFirst(exchange.resetFirst ? 1 : 0)
+        // Slices, not copies, past the leading RSET and XFORWARD.
+        let commands = exchange.commands.dropFirst(exchange.leading)
+        let replies = exchange.replies.dropFirst(exchange.leading)
         let mailReply = replies[replies.startIndex]
         for (command, reply) in zip(commands, replies).dropFirst() {
             switch command {
@@ -560,7 +582,7 @@ public struct UpstreamMachine: Sendable {
                 step = .data
             } else {
                 envelope.recipients = []
-                step = .mail(pipelined: Array(exchange.commands.dropFirst(2)))
+                step = .mail(pipelined: Array(exchange.commands.dropFirst(exchange.leading + 1)))
             }
             return .complete(
                 .replay(Replay(envelope: envelope, step: step, mailRetried: true, dataReplayed: transaction.dataReplayed)),

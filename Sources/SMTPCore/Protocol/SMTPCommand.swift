@@ -17,6 +17,8 @@ public enum SMTPCommand: Equatable, Sendable {
     case vrfy(String)
     case expn(String)
     case starttls
+    /// Client attributes a proxy passes on (Postfix XFORWARD), written `NAME=xtext` each.
+    case xforward([XForward.Attribute])
     /// A verb that exists in SMTP but that ThuGate does not offer (BDAT, AUTH, ETRN, ...).
     case notImplemented(String)
 }
@@ -333,6 +335,15 @@ extension SMTPCommand {
         case .vrfy(let text): writeLine(&buffer, "VRFY ", text)
         case .expn(let text): writeLine(&buffer, "EXPN ", text)
         case .notImplemented(let verb): writeLine(&buffer, "", verb)
+        case .xforward(let attributes):
+            buffer.writeStaticString("XFORWARD")
+            for attribute in attributes {
+                buffer.writeStaticString(" ")
+                buffer.writeString(attribute.name)
+                buffer.writeStaticString("=")
+                XForward.writeXText(attribute.value, into: &buffer)
+            }
+            buffer.writeStaticString("\r\n")
         }
     }
 

@@ -94,6 +94,8 @@ public struct Envelope: Sendable, Equatable {
     public var parameters: MailParameters
     /// Recipients the upstream accepted, in order.
     public var recipients: [MailAddress] = []
+    /// The client, as XFORWARD passes it to the upstream; nil for mail ThuGate sends itself.
+    public var origin: ClientOrigin?
 
     public init(heloName: String, esmtp: Bool, sender: MailAddress, parameters: MailParameters) {
         self.heloName = heloName
@@ -369,6 +371,9 @@ public struct SessionMachine: Sendable {
 
         case (.notImplemented(let verb), _):
             return counted(.custom(502, EnhancedStatus(5, 5, 1), "Lệnh \(verb) không được hỗ trợ / \(verb) command not implemented"))
+        case (.xforward, _):
+            // Only written towards the upstream: the parser reads XFORWARD from a client as not implemented.
+            return counted(.custom(502, EnhancedStatus(5, 5, 1), "Lệnh XFORWARD không được hỗ trợ / XFORWARD command not implemented"))
         }
     }
 

@@ -197,6 +197,77 @@ import Testing
         #expect(machine.replyReceived(Self.ok, now: Self.t0) == .complete(.replies([Self.ok, Self.ok]), .keep))
     }
 
+    // MARK: XFORWARD (Postfix XFORWARD_README)
+
+    static let xforwardEHLO = reply(250, "upstream.test", "PIPELINING", "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT")
+    static var fromClient: Envelope {
+        var envelope = envelope
+        envelope.origin = ClientOrigin(address: "203.0.113.9", port: 40000)
+        return envelope
+    }
+    static let xforwardCommand = SMTPCommand.xforward([
+        .init("NAME", "[UNAVAILABLE]"), .init("ADDR", "203.0.113.9"), .init("PORT", "40000"), .init("PROTO", "ESMTP"),
+        .init("HELO", "client.test"), .init("SOURCE", "REMOTE"),
+    ])
+
+    @Test func xforwardBeforeMailWhenAnnounced() {
+        var machine = Self.ready(ehlo: Self.xforwardEHLO)
+        #expect(machine.extensions.xforwardAttributes == ["NAME", "ADDR", "PROTO", "HELO", "SOURCE", "PORT", "IDENT"])
+        #expect(
+            machine.mail(Self.fromClient, pipelined: [.rcpt(Self.b)], now: Self.t0)
+                == .send([Self.xforwardCommand, Self.mail(), .rcpt(Self.b)])
+        )
+        // XFORWARD's reply is not the client's: MAIL's is first.
+        #expect(machine.replyReceived(Self.reply(250, "2.0.0 Ok"), now: Self.t0) == .wait)
+        #expect(machine.replyReceived(Self.ok, now: Self.t0) == .wait)
+        #expect(machine.replyReceived(Self.ok, now: Self.t0) == .complete(.replies([Self.ok, Self.ok]), .keep))
+    }
+
+    @Test func xforwardAfterRSETOnAReusedConnectionAndRefusalIgnored() {
+        var machine = Self.ready(ehlo: Self.xforwardEHLO, reused: true)
+        #expect(machine.mail(Self.fromClient, pipelined: [], now: Self.t0) == .send([.rset, Self.xforwardCommand, Self.mail()]))
+        #expect(machine.replyReceived(Self.reply(250, "reset"), now: Self.t0) == .wait)
+        #expect(machine.replyReceived(Self.reply(550, "5.7.0 Error: insufficient authorization"), now: Self.t0) == .wait)
+        #expect(machine.replyReceived(Self.ok, now: Self.t0) == .complete(.replies([Self.ok]), .keep))
+    }
+
+    @Test func xforwardOneAfterTheOtherWithoutPipelining() {
+        var machine = Self.ready(ehlo: Self.reply(250, "hi", "XFORWARD ADDR"))
+        let only = SMTPCommand.xforward([.init("ADDR", "203.0.113.9")])
+        #expect(machine.mail(Self.fromClient, pipelined: [.rcpt(Self.b)], now: Self.t0) == .send([only]))
+        #expect(machine.replyReceived(Self.ok, now: Self.t0) == .send([Self.mail()]))
+        #expect(machine.replyReceived(Self.ok, now: Self.t0) == .send([.rcpt(Self.b)]))
+        #expect(machine.replyReceived(Self.ok, now: Self.t0) == .complete(.replies([Self.ok, Self.ok]), .keep))
+    }
+
+    @Test func noXforwardUnannouncedUnconfiguredOrForOwnMail() {
+        var plain = Self.ready()
+        #expect(plain.mail(Self.fromClient, pipelined: [], now: Self.t0) == .send([Self.mail()]))
+        var own = Self.ready(ehlo: Self.xforwardEHLO)
+        #expect(own.mail(Self.envelope, pipelined: [], now: Self.t0) == .send([Self.mail()]))
+        var configuration = Self.configuration()
+        configuration.xforward = false
+        var off = Machine(configuration: configuration)
+        _ = off.connected(now: Self.t0)
+        _ = off.replyReceived(Self.reply(220, "upstream.test ESMTP"), now: Self.t0)
+        _ = off.replyReceived(Self.xforwardEHLO, now: Self.t0)
+        #expect(off.mail(Self.fromClient, pipelined: [], now: Self.t0) == .send([Self.mail()]))
+    }
+
+    @Test func deadPooledConnectionReplaysWithXforwardAgain() {
+        var machine = Self.ready(ehlo: Self.xforwardEHLO, reused: true)
+        _ = machine.mail(Self.fromClient, pipelined: [.rcpt(Self.b), .data], now: Self.t0)
+        let replay = Machine.Replay(
+            envelope: Self.fromClient,
+            step: .mail(pipelined: [.rcpt(Self.b), .data]),
+            mailRetried: true,
+            dataReplayed: false
+        )
+        #expect(machine.connectionClosed() == .complete(.replay(replay), .close))
+        var fresh = Self.ready(ehlo: Self.xforwardEHLO)
+        #expect(fresh.replay(replay, now: Self.t0) == .send([Self.xforwardCommand, Self.mail(), .rcpt(Self.b), .data]))
+    }
+
     @Test func mailParametersAsTheUpstreamTakesThem() {
         var machine = Self.ready()
         let parameters = MailParameters(size: 5000, body: .eightBitMIME, smtpUTF8: true)
