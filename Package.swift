@@ -266,6 +266,7 @@ let package = Package(
                 "GatewayServer", "Configuration", "Inspection", "SMTPCore", "Policy", "MIMECore", "Quarantine", "ProxyProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -297,8 +298,9 @@ let package = Package(
         .testTarget(
             name: "thugateTests",
             dependencies: [
-                "thugate", "Configuration", "Inspection", .product(name: "NIOCore", package: "swift-nio"),
+                "thugate", "Configuration", "Inspection", "GatewayServer", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .testTarget(

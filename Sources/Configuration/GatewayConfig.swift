@@ -117,6 +117,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var documents = DocumentSettings()
     /// `[milter]`: the milter server (`serve --mode milter|both`).
     public var milter = Milter()
+    /// `[management]`: metrics, health checks, the drain.
+    public var management = Management()
 
     public init() {}
 
@@ -436,6 +438,9 @@ extension GatewayConfig {
         try reader.section(table, "milter", known: ConfigReader.milterKeys) { (s) throws(ConfigError) in
             try reader.milter(s, into: &config.milter)
         }
+        try reader.section(table, "management", known: ConfigReader.managementKeys) { (s) throws(ConfigError) in
+            try reader.management(s, into: &config.management)
+        }
         try reader.section(table, "reports", known: ["verdict_days", "rollup_years"]) { (s) throws(ConfigError) in
             if let v = try s.integer("verdict_days", min: 1) { config.reports.verdictDays = v }
             if let v = try s.integer("rollup_years", min: 1) { config.reports.rollupYears = v }
@@ -469,7 +474,7 @@ extension GatewayConfig {
         }
         let sections = [
             "server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify", "documents",
-            "domains", "milter",
+            "domains", "milter", "management",
         ]
         for key in table.keys where !sections.contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")
@@ -553,8 +558,9 @@ struct ConfigReader {
             return bytes
         }
 
-        /// A duration: seconds as an integer, or a string such as "300s", "5m", "1h", "500ms".
-        func duration(_ key: String) throws(ConfigError) -> TimeAmount? {
+        /// A duration: seconds as an integer, or a string such as "300s", "5m", "1h", "500ms";
+        /// 0 only where `allowZero` says it means "none".
+        func duration(_ key: String, allowZero: Bool = false) throws(ConfigError) -> TimeAmount? {
             guard let value = table[key] else { return nil }
             let amount: TimeAmount
             if let i = value.int {
@@ -565,7 +571,7 @@ struct ConfigReader {
             } else {
                 throw error(key, "expected a duration, e.g. 300 or \"5m\"")
             }
-            guard amount > .zero else { throw error(key, "must be positive") }
+            guard amount > .zero || (allowZero && amount == .zero) else { throw error(key, "must be positive") }
             guard amount <= .hours(24 * 7) else { throw error(key, "must be at most 7 days") }
             return amount
         }

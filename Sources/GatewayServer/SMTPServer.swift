@@ -158,7 +158,11 @@ public final class SMTPServer: Service {
             if admitted { sessions.withLockedValue { $0.remove(ip: ip, channel: channel) } }
             return
         }
-        defer { sessions.withLockedValue { $0.remove(ip: ip, channel: channel) } }
+        GatewayMetrics.connectionOpened()
+        defer {
+            sessions.withLockedValue { $0.remove(ip: ip, channel: channel) }
+            GatewayMetrics.connectionClosed()
+        }
         do {
             try await client.channel.executeThenClose { inbound, _ in
                 let session = SMTPSession(

@@ -5,6 +5,7 @@ import Foundation
 import GatewayServer
 import Inspection
 import Logging
+import NIOCore
 import NIOPosix
 import Quarantine
 import Scanning
@@ -45,11 +46,27 @@ struct Serve: AsyncParsableCommand {
     )
     var milterListen: [String] = []
 
+    @Option(
+        name: .customLong("management-listen"),
+        help: "HOST:PORT of /metrics, /livez and /readyz (port 0 picks a free port; \"\" for none). Overrides management.listen."
+    )
+    var managementListen: String?
+
     func run() async throws {
         var config = try options.load()
         if let listen {
             guard let hp = HostPort(parsing: listen) else { throw ValidationError("--listen: expected HOST:PORT") }
             config.server.listen = hp
+        }
+        if let managementListen {
+            if managementListen.isEmpty {
+                config.management.listen = nil
+            } else {
+                guard let hp = HostPort(parsing: managementListen) else {
+                    throw ValidationError("--management-listen: expected HOST:PORT, or \"\" for none")
+                }
+                config.management.listen = hp
+            }
         }
         if let upstream {
             guard let url = UpstreamURL(parsing: upstream) else {
@@ -85,6 +102,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         defer { LogWriter.standardError.flush() }
+        let metrics = GatewayMetricsFactory.bootstrap()
         let logger = Logger(label: "thugate")
         let group = MultiThreadedEventLoopGroup.singleton
 
@@ -141,7 +159,30 @@ struct Serve: AsyncParsableCommand {
             // One store for the process: the proxy's holds and verdicts, and the outbox's sender.
             let store = try SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
             let outbox = try Self.noticeService(config: config, upstream: relay, store: store, logger: logger)
-            var servers: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            let readiness = Readiness(
+                listeners: (mode != .milter ? ["smtp"] : []) + (mode != .proxy ? ["milter"] : []),
+                signatureDirectory: inspector.scanner?.engines.engine.settings.databaseDirectory,
+                maxSignatureAge: config.management.maxSignatureAge
+            )
+            // First in the group, so they stop last: a load balancer sees 503 until the end.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(
+                    service: HealthProber(
+                        readiness: readiness,
+                        upstream: relay,
+                        upstreamWithin: config.management.upstreamWithin,
+                        interval: config.management.storeProbeInterval,
+                        store: store,
+                        logger: logger
+                    )
+                )
+            ]
+            if let listen = config.management.listen {
+                services.insert(
+                    .init(service: ManagementServer(listen: listen, readiness: readiness, group: group, logger: logger) { metrics.text() }),
+                    at: 0
+                )
+            }
             if mode != .milter {
                 let server = try SMTPServer(
                     config: config,
@@ -150,9 +191,10 @@ struct Serve: AsyncParsableCommand {
                     group: group,
                     logger: logger,
                     notices: outbox?.setup,
-                    store: store
+                    store: store,
+                    onListening: { _ in readiness.listener("smtp", bound: true) }
                 )
-                servers.append(.init(service: server))
+                services.append(.init(service: server))
             }
             if mode != .proxy {
                 let milter = try MilterServer(
@@ -162,20 +204,19 @@ struct Serve: AsyncParsableCommand {
                     group: group,
                     logger: logger,
                     notices: outbox?.setup,
-                    store: store
+                    store: store,
+                    onListening: { _ in readiness.listener("milter", bound: true) }
                 )
-                servers.append(.init(service: milter))
+                services.append(.init(service: milter))
             }
             // The notice service is last, so it stops first: the server's shutdown closes the
             // upstream pool both use.
-            let services = ServiceGroup(
-                configuration: .init(
-                    services: servers + (outbox.map { [.init(service: $0.service)] } ?? []),
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger
-                )
-            )
-            try await services.run()
+            if let outbox { services.append(.init(service: outbox.service)) }
+            // SIGINT stops at once; SIGTERM drains first (Self.drain).
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigint], logger: logger))
+            let drain = Task { await Self.drain(group, readiness: readiness, grace: config.management.drainGrace, logger: logger) }
+            defer { drain.cancel() }
+            try await group.run()
             // The proxy closes the upstream pool it shares with the notices; without it, this does.
             if mode == .milter { await relay.shutdown() }
             await inspector.shutdown()
@@ -183,6 +224,33 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot run: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// SIGTERM: `/readyz` answers 503 at once; the listeners keep accepting for `grace` (longer
+    /// than the load balancer's check interval, so it takes the node out of rotation first), then
+    /// the graceful shutdown begins: no new connections, sessions finish. A second SIGTERM
+    /// during the grace period shuts down at once.
+    static func drain(_ group: ServiceGroup, readiness: Readiness, grace: TimeAmount, logger: Logger) async {
+        let signals = await UnixSignalsSequence(trapping: .sigterm)
+        var iterator = signals.makeAsyncIterator()
+        guard await iterator.next() != nil else { return }
+        readiness.beginDrain()
+        if grace > .zero {
+            logger.notice("SIGTERM: draining: /readyz answers 503; still accepting for \(grace.nanoseconds / 1_000_000) ms")
+            let second = Task { _ = await iterator.next() }
+            let slept = Task { try? await Task.sleep(for: .nanoseconds(grace.nanoseconds)) }
+            // Whichever comes first: the grace period's end, or another SIGTERM.
+            await withTaskGroup(of: Void.self) { race in
+                race.addTask { await slept.value }
+                race.addTask { await second.value }
+                await race.next()
+                race.cancelAll()
+                slept.cancel()
+                second.cancel()
+            }
+        }
+        logger.notice("SIGTERM: shutting down")
+        await group.triggerGracefulShutdown()
     }
 
     /// The outbox's sender and what the proxy needs for notices, when `[notify]` can tell anyone

@@ -122,6 +122,8 @@ class Gateway:
         # The notices' HMAC key is made on first start when agencies are configured: this gateway's own,
         # never the checkout's Config/notice.key (the built-in default).
         sections.setdefault("notify", {}).setdefault("key_file", "var/notice.key")
+        # /metrics, /livez, /readyz on a port of its own (the default 9100 is one per machine).
+        sections.setdefault("management", {}).setdefault("listen", "127.0.0.1:0")
         # A gateway killed by a test leaves its in-flight hashes in the crash journal: each gateway
         # keeps its own, or one test's SIGKILL would hold another run's identical message.
         scan.setdefault("crash_journal", "var/scan-crashes")
@@ -153,6 +155,7 @@ class Gateway:
         # `--mode milter`: the milter's listener is what is waited for (no SMTP port).
         self._milter_only = "milter" in args and args[list(args).index("milter") - 1] == "--mode"
         self.milter_port = None
+        self.management_port = None
         threading.Thread(target=self._read_log, daemon=True).start()
         if not self._listening.wait(30):
             self.kill()
@@ -162,6 +165,10 @@ class Gateway:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.log_lines.append(line)
+            m = re.search(r"management listening on [0-9.]+:(\d+)", line)
+            if m:
+                self.management_port = int(m.group(1))
+                continue
             m = re.search(r"milter listening on (?:inet:[0-9.]+:(\d+)|unix:)", line)
             if m:
                 if m.group(1):

@@ -53,7 +53,9 @@ struct InFlightMessage: ~Copyable {
     /// Sends the message upstream with the headers of ``AddedHeaders/relayed``.
     consuming func relay(via transaction: any UpstreamTransaction) async -> MessageOutcome {
         let header = AddedHeaders(outcome, date: rfc5322Date()).relayed
+        let started = ContinuousClock.now
         let reply = await transaction.data(envelope: outcome.envelope, header: header, message: buffer, queueID: outcome.queueID)
+        GatewayMetrics.stage(.relay, since: started)
         return finish(.relayed(reply))
     }
 
@@ -64,7 +66,9 @@ struct InFlightMessage: ~Copyable {
         guard let quarantine else { return finish(.deferred(otherwise)) }
         do {
             // The quarantine sees everything known but where the message went: that is its answer.
+            let started = ContinuousClock.now
             let id = try await quarantine.hold(buffer, outcome: finished(nil))
+            GatewayMetrics.stage(.hold, since: started)
             return finish(.held(id: id, PolicyReplies.quarantined(id)))
         } catch {
             logger.error("\(outcome.queueID): cannot write to quarantine: \(error)")

@@ -1,7 +1,9 @@
 import Configuration
+import Foundation
 import Inspection
 import Logging
 import Policy
+import Quarantine
 import SMTPCore
 import Scanning
 import SecrecyMarks
@@ -28,7 +30,9 @@ extension GatewayContext {
                 notices.map {
                     NoticeSignature.isOwnNotice(bytes, key: $0.key, envelope: envelope, logger: logger, queueID: queueID)
                 } ?? false
+            let started = ContinuousClock.now
             var result = try await inspector.inspect(bytes, envelope: envelope, large: message.isSpooled)
+            GatewayMetrics.stage(.inspect, since: started)
             // A stamp a GIẢI MẬT stamp withdrew is no finding, but the officer can find it in the log.
             for document in result.content?.secrecy ?? [] where document.report.isDowngraded {
                 let levels = Set(document.report.downgraded.map(\.level.vietnamese)).sorted().joined(separator: ", ")
@@ -91,10 +95,14 @@ extension GatewayContext {
         }
     }
 
-    /// The message's log line, and its entry in the verdict log.
+    /// The message's log line, its entry in the verdict log, and its metrics.
     func record(_ outcome: MessageOutcome, logger: Logger) {
         // The line as it is: an interpolation would copy it into a new string.
         logger.info(Logger.Message(stringLiteral: outcome.logLine))
-        verdicts?.record(outcome)
+        let now = Date()
+        guard let entry = VerdictEntry(outcome, at: now) else { return }
+        GatewayMetrics.finished(mode: mode, outcome: entry.outcome, rules: entry.rules)
+        GatewayMetrics.stage(.total, nanoseconds: outcome.milliseconds * 1_000_000)
+        verdicts?.record(entry, outcome: outcome, at: now)
     }
 }

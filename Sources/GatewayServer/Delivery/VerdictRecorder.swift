@@ -59,7 +59,13 @@ public final class VerdictRecorder: Sendable {
 
     /// Notes a finished message; returns at once.
     public func record(_ outcome: MessageOutcome, at date: Date = Date()) {
-        guard var entry = VerdictEntry(outcome, at: date) else { return }
+        guard let entry = VerdictEntry(outcome, at: date) else { return }
+        record(entry, outcome: outcome, at: date)
+    }
+
+    /// Notes the entry of a finished message (made from `outcome`); returns at once.
+    func record(_ entry: VerdictEntry, outcome: MessageOutcome, at date: Date) {
+        var entry = entry
         // A refusal's notices go with its entry (a hold's went with the hold, in its transaction).
         // A refusal whose copy was kept told of it with the copy.
         if let planner, case .refused? = outcome.disposition, outcome.keptCopy == nil {
@@ -81,6 +87,7 @@ public final class VerdictRecorder: Sendable {
             return (pending.entries, pending.dropped)
         }
         if dropped > 0 {
+            GatewayMetrics.verdictsDropped(dropped)
             logger.error("verdict log: \(dropped) message(s) not counted (the log could not be written in time)")
         }
         guard !entries.isEmpty else { return }

@@ -41,7 +41,7 @@ public final class MilterServer: Service {
         self.config = config
         self.group = group
         self.onListening = onListening
-        context = try GatewayContext(
+        var context = try GatewayContext(
             config: config,
             upstream: upstream,
             inspector: inspector,
@@ -50,6 +50,8 @@ public final class MilterServer: Service {
             store: store,
             tlsContext: nil
         )
+        context.mode = .milter
+        self.context = context
     }
 
     public func run() async throws {

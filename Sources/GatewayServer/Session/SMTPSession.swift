@@ -22,6 +22,8 @@ struct GatewayContext: Sendable {
     let verdicts: VerdictRecorder?
     let tlsContext: NIOSSLContext?
     let logger: Logger
+    /// The front end the messages are counted under in the metrics.
+    var mode = GatewayMetrics.Mode.proxy
 }
 
 /// The client closed the connection or was cut off.

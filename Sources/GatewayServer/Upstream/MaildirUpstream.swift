@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import NIOCore
 import SMTPCore
@@ -18,10 +19,25 @@ public final class MaildirUpstream: Upstream {
 
     public func shutdown() async {}
 
+    /// A Maildir is always there to write to while its directory is.
+    public var lastReached: NIODeadline? { FileManager.default.fileExists(atPath: directory) ? .now() : nil }
+
+    public func probe(logger: Logger) async throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory + "/new", isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw MaildirProbeError(directory: directory)
+        }
+    }
+
     /// `mkdir -p`.
     public static func makeDirectory(_ path: String) throws {
         try Maildir.makeDirectory(path)
     }
+}
+
+struct MaildirProbeError: Error, CustomStringConvertible {
+    var directory: String
+    var description: String { "Maildir \(directory) is gone" }
 }
 
 final class MaildirTransaction: UpstreamTransaction {

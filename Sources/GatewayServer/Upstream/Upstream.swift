@@ -9,6 +9,11 @@ public protocol Upstream: Sendable {
     func beginTransaction(eventLoop: any EventLoop, logger: Logger) -> any UpstreamTransaction
     /// Closes idle resources (pooled connections) at shutdown.
     func shutdown() async
+    /// When mail last could have gone (a connection made or given back after a transaction), on
+    /// the uptime clock; nil when never.
+    var lastReached: NIODeadline? { get }
+    /// Checks now that mail could go (opens a connection, or looks at the Maildir); throws why not.
+    func probe(logger: Logger) async throws
 }
 
 /// One mail transaction towards the upstream. Every method returns the reply for the client;

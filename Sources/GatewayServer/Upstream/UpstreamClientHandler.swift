@@ -72,7 +72,9 @@ final class UpstreamClientHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        run(machine.replyReceived(unwrapInboundIn(data), now: context.eventLoop.now), context: context)
+        let reply = unwrapInboundIn(data)
+        GatewayMetrics.upstreamReplied(code: reply.code)
+        run(machine.replyReceived(reply, now: context.eventLoop.now), context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

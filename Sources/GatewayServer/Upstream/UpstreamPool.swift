@@ -21,6 +21,9 @@ public final class UpstreamPool: Upstream {
     /// Says QUIT to connections idle past `idle_timeout`, so the main server is not left holding
     /// connections nobody uses.
     private let sweeper = NIOLockedValueBox<RepeatedTask?>(nil)
+    private let reached = NIOLockedValueBox<NIODeadline?>(nil)
+
+    public var lastReached: NIODeadline? { reached.withLockedValue { $0 } }
 
     public init(target: HostPort, config: GatewayConfig.Upstream, heloName: String) throws {
         self.target = target
@@ -74,7 +77,7 @@ public final class UpstreamPool: Upstream {
             if connection.isActive && now - releasedAt < config.idleTimeout { return connection }
             quit(connection)
         }
-        return try await UpstreamConnection.connect(
+        let connection = try await UpstreamConnection.connect(
             to: target,
             configuration: configuration,
             connectTimeout: config.connectTimeout,
@@ -82,11 +85,20 @@ public final class UpstreamPool: Upstream {
             eventLoop: eventLoop,
             logger: logger
         )
+        reached.withLockedValue { $0 = .now() }
+        return connection
+    }
+
+    /// A connection taken (greeting, EHLO, STARTTLS as configured) and given back to the pool.
+    public func probe(logger: Logger) async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        release(try await acquire(on: loop, logger: logger))
     }
 
     /// Returns a connection with no open transaction to the pool.
     func release(_ connection: UpstreamConnection) {
         guard connection.isActive else { return }
+        reached.withLockedValue { $0 = .now() }
         let loop = connection.channel.eventLoop
         let key = ObjectIdentifier(loop)
         let now = loop.now

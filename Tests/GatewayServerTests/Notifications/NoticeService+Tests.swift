@@ -25,6 +25,8 @@ import Testing
 
         func beginTransaction(eventLoop: any EventLoop, logger: Logger) -> any UpstreamTransaction { Transaction(upstream: self) }
         func shutdown() async {}
+        var lastReached: NIODeadline? { nil }
+        func probe(logger: Logger) async throws {}
 
         final class Transaction: UpstreamTransaction {
             let upstream: Recording
