@@ -119,6 +119,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var milter = Milter()
     /// `[management]`: metrics, health checks, the drain.
     public var management = Management()
+    /// `[store]`: SQLite (one node) or PostgreSQL (several).
+    public var store = Store()
 
     public init() {}
 
@@ -441,6 +443,9 @@ extension GatewayConfig {
         try reader.section(table, "management", known: ConfigReader.managementKeys) { (s) throws(ConfigError) in
             try reader.management(s, into: &config.management)
         }
+        try reader.section(table, "store", known: ConfigReader.storeKeys) { (s) throws(ConfigError) in
+            try reader.store(s, into: &config.store)
+        }
         try reader.section(table, "reports", known: ["verdict_days", "rollup_years"]) { (s) throws(ConfigError) in
             if let v = try s.integer("verdict_days", min: 1) { config.reports.verdictDays = v }
             if let v = try s.integer("rollup_years", min: 1) { config.reports.rollupYears = v }
@@ -474,7 +479,7 @@ extension GatewayConfig {
         }
         let sections = [
             "server", "upstream", "policy", "scan", "text", "quarantine", "reports", "mime", "log", "agency", "notify", "documents",
-            "domains", "milter", "management",
+            "domains", "milter", "management", "store",
         ]
         for key in table.keys where !sections.contains(key) {
             throw ConfigError(file: file, line: reader.line(of: key, in: nil), key: key, message: "unknown section or key")

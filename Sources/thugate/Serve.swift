@@ -164,24 +164,22 @@ struct Serve: AsyncParsableCommand {
                 signatureDirectory: inspector.scanner?.engines.engine.settings.databaseDirectory,
                 maxSignatureAge: config.management.maxSignatureAge
             )
-            // First in the group, so they stop last: a load balancer sees 503 until the end.
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                .init(
-                    service: HealthProber(
-                        readiness: readiness,
-                        upstream: relay,
-                        upstreamWithin: config.management.upstreamWithin,
-                        interval: config.management.storeProbeInterval,
-                        store: store,
-                        logger: logger
-                    )
-                )
-            ]
+            // First in the group, so they stop last: a load balancer sees 503 until the end. The
+            // probes serve /readyz and the gauges only: without a listener, nothing probes.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
             if let listen = config.management.listen {
-                services.insert(
-                    .init(service: ManagementServer(listen: listen, readiness: readiness, group: group, logger: logger) { metrics.text() }),
-                    at: 0
+                services.append(
+                    .init(service: ManagementServer(listen: listen, readiness: readiness, group: group, logger: logger) { metrics.text() })
                 )
+                let prober = HealthProber(
+                    readiness: readiness,
+                    upstream: relay,
+                    upstreamWithin: config.management.upstreamWithin,
+                    interval: config.management.storeProbeInterval,
+                    store: store,
+                    logger: logger
+                )
+                services.append(.init(service: prober))
             }
             if mode != .milter {
                 let server = try SMTPServer(

@@ -165,7 +165,7 @@ class Gateway:
         for raw in self.proc.stderr:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             self.log_lines.append(line)
-            m = re.search(r"management listening on [0-9.]+:(\d+)", line)
+            m = re.search(r"management: /metrics /livez /readyz at [0-9.]+:(\d+)", line)
             if m:
                 self.management_port = int(m.group(1))
                 continue

@@ -323,7 +323,9 @@ def test_upstream_connections_are_reused_with_rset(gateway, upstream):
 
 
 def test_idle_upstream_connections_are_closed(gateway_factory, upstream):
-    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", upstream={"idle_timeout": "1s"})
+    # No management listener, so no health probe connects to the upstream: only the message does.
+    gateway = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", upstream={"idle_timeout": "1s"},
+                              sections={"management": {"listen": ""}})
     send(gateway, "a@quangninh.gov.vn", ["b@quangninh.gov.vn"], MESSAGE)
     assert upstream.wait_for_messages(1)
     assert upstream.connections == 1 and upstream.closed == 0

@@ -58,7 +58,8 @@ public final class ManagementServer: Service {
         }
         if let address = channel.localAddress {
             logger.notice(
-                "management listening on \(address.ipAddress ?? listen.host):\(address.port ?? listen.port) (/metrics /livez /readyz)"
+                // Not "listening on": scripts look for that line to learn the SMTP port.
+                "management: /metrics /livez /readyz at \(address.ipAddress ?? listen.host):\(address.port ?? listen.port)"
             )
             onListening(address)
         }
