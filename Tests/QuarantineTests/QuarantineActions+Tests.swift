@@ -25,8 +25,8 @@ import Testing
         return true
     }
 
-    @Test func aReleaseClaimsHeldRecipientsOnceAndRecordsTheUpstreamsReply() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aReleaseClaimsHeldRecipientsOnceAndRecordsTheUpstreamsReply(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             let request = QuarantineStoreTests.request(recipients: ["<a@q.vn>", "<b@q.vn>", "<c@q.vn>"])
             let held = try await store.hold(request, content: HeldBytes([1, 2, 3]))
             let claimed = try await store.claimRelease(of: held.id, positions: [1], reason: "false positive")
@@ -72,10 +72,10 @@ import Testing
         }
     }
 
-    @Test func twoConcurrentReleasesOfOneRecipientHaveExactlyOneWinner() async throws {
-        try await QuarantineStoreTests.withStore { store, path in
-            // Two reviewers: two stores (two connection pools) on one file, as two processes.
-            let other = try SQLiteQuarantineStore(path: path, actor: Actor(user: "officer", sudoUser: nil))
+    @Test(arguments: StoreKind.allCases) func twoConcurrentReleasesOfOneRecipientHaveExactlyOneWinner(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, fixture in
+            // Two reviewers: two stores (two connection pools) on one file, as two processes, or two nodes.
+            let other = try await fixture.other(Actor(user: "officer", sudoUser: nil))
             for round in 0..<25 {
                 let held = try await store.hold(QuarantineStoreTests.request(queueID: "R\(round)"), content: HeldBytes([UInt8(round)]))
                 async let first = store.claimRelease(of: held.id, positions: [0], reason: "one")
@@ -88,8 +88,8 @@ import Testing
         }
     }
 
-    @Test func anUnknownMessageIsNotFound() async throws {
-        _ = try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func anUnknownMessageIsNotFound(kind: StoreKind) async throws {
+        _ = try await QuarantineStoreTests.withStore(kind) { store, _ in
             await #expect(throws: QuarantineError.self) { try await store.delete("zzzz", positions: nil, reason: "x") }
         }
     }
