@@ -13,8 +13,9 @@ extension PostgresQuarantineStore {
     public func withClusterLock<T: Sendable>(_ job: String, _ body: @Sendable () async throws -> T) async throws -> T? {
         let key = Self.lockKey(job)
         let logger = logger
-        return try await withoutActuallyEscaping(body) { body in
-            try await withConnection { connection -> T? in
+        // The job's own error is carried out as it is (not as a store error).
+        let outcome = try await withoutActuallyEscaping(body) { body in
+            try await withConnection { connection -> Result<T, any Error>? in
                 let got = try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: logger).decode(Bool.self).all().first
                 guard got == true else { return nil }
                 let result: Result<T, any Error>
@@ -28,9 +29,10 @@ extension PostgresQuarantineStore {
                 } catch {
                     try? await connection.close()
                 }
-                return try result.get()
+                return result
             }
         }
+        return try outcome?.get()
     }
 
     /// The advisory lock key of job `job`: the first 8 bytes of the SHA-256 of `thugate job <job>`

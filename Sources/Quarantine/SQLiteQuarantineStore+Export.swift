@@ -18,8 +18,8 @@ public struct ExportedMessage: Sendable, Equatable {
     public var message: HeldMessage
     /// The bytes per chunk it was stored with.
     public var chunkSize: Int
-    /// The number of chunks stored (0 once purged).
-    public var chunks: Int
+    /// The sequence numbers of the chunks stored, in order (none once purged).
+    public var chunkSeqs: [Int]
     /// The release claim of each recipient, in envelope order.
     public var claims: [RecipientClaim]
 }
@@ -62,14 +62,14 @@ extension SQLiteQuarantineStore {
                 throw QuarantineError(.notFound, "no held message \(id)")
             }
             let message = try Self.message(from: row, db)
-            let chunks = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chunks WHERE message_id = ?", arguments: [id]) ?? 0
+            let chunks = try Int.fetchAll(db, sql: "SELECT seq FROM chunks WHERE message_id = ? ORDER BY seq", arguments: [id])
             let claims = try Row.fetchAll(
                 db,
                 sql: "SELECT claimed_by, lease_until FROM recipients WHERE message_id = ? ORDER BY position",
                 arguments: [id]
             )
             .map { RecipientClaim(owner: $0["claimed_by"], leaseUntil: ($0["lease_until"] as Int64?).map(Self.date)) }
-            return ExportedMessage(message: message, chunkSize: row["chunk_size"], chunks: chunks, claims: claims)
+            return ExportedMessage(message: message, chunkSize: row["chunk_size"], chunkSeqs: chunks, claims: claims)
         }
     }
 

@@ -88,6 +88,50 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases) func aReleaseClaimWhoseLeaseRanOutIsTakenAgainAndNotBefore(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, fixture in
+            let held = try await store.hold(
+                QuarantineStoreTests.request(recipients: ["<a@q.vn>", "<b@q.vn>", "<c@q.vn>"]),
+                content: HeldBytes([1])
+            )
+            let start = Date()
+            // A process claims two recipients and dies (SIGKILL) before it finishes.
+            let first = try await store.claimRelease(of: held.id, positions: [0, 1], reason: "killed", lease: 60, now: start)
+            #expect(first.map(\.position) == [0, 1])
+            // Another process, before the lease ran out: only the recipient still held.
+            let other = try await fixture.other(Actor(user: "officer", sudoUser: nil))
+            let early = try await other.claimRelease(
+                of: held.id,
+                positions: nil,
+                reason: "early",
+                lease: 60,
+                now: start.addingTimeInterval(59)
+            )
+            #expect(early == [ClaimedRecipient(position: 2, address: "<c@q.vn>")])
+            // After it: the dead process's claims are taken again; c's (leased until start + 119) is not.
+            let again = try await other.claimRelease(
+                of: held.id,
+                positions: nil,
+                reason: "again",
+                lease: 60,
+                now: start.addingTimeInterval(60)
+            )
+            #expect(again.map(\.position) == [0, 1])
+            #expect(try await store.message(held.id).recipients.map(\.state) == [.releasing, .releasing, .releasing])
+            #expect(try await store.message(held.id).recipients[0].changedBy == "officer")
+            // The default lease is long: a claim now is not taken by a claim a minute later.
+            let fresh = try await store.hold(QuarantineStoreTests.request(queueID: "F"), content: HeldBytes([2]))
+            #expect(try await store.claimRelease(of: fresh.id, positions: [0], reason: "now").count == 1)
+            #expect(
+                try await other.claimRelease(of: fresh.id, positions: [0], reason: "x", lease: 60, now: Date().addingTimeInterval(60))
+                    .isEmpty
+            )
+            let actions = try await store.audit(messageID: held.id).map(\.action)
+            #expect(actions == ["hold", "release-claim", "release-claim", "release-claim"])
+            #expect(try await store.verifyAudit().problem == nil)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func anUnknownMessageIsNotFound(kind: StoreKind) async throws {
         _ = try await QuarantineStoreTests.withStore(kind) { store, _ in
             await #expect(throws: QuarantineError.self) { try await store.delete("zzzz", positions: nil, reason: "x") }

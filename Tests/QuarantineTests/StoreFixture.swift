@@ -78,7 +78,12 @@ extension QuarantineStoreTests {
         }
     }
 
-    static let logger = Logger(label: "test.postgres")
+    /// Quiet: the stopped server's test makes the pool log every failed connection.
+    static let logger = {
+        var logger = Logger(label: "test.postgres")
+        logger.logLevel = .error
+        return logger
+    }()
 
     /// A migrated PostgreSQL store on `settings`, running while `body` runs, with the runner of
     /// any other node `body` starts; every client is shut down afterwards.
