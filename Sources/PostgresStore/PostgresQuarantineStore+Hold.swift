@@ -192,6 +192,7 @@ extension PostgresQuarantineStore {
             hash: hash
         )
         try await insertAudit(connection, entry, node: node, logger: logger)
+        appendedAudit?.append(entry)
         return entry
     }
 

@@ -15,7 +15,7 @@ public import ServiceLifecycle
 /// and notice claims are compare-and-set updates with a lease.
 ///
 /// It is a `Service`: ``run()`` runs its `PostgresClient`, which must be running for any call
-/// to get a connection (``withStore(_:logger:actor:_:)`` does that for the command line).
+/// to get a connection (``withStore(_:logger:actor:auditLogger:migrating:_:)`` does that for the command line).
 public final class PostgresQuarantineStore: QuarantineStore, Service {
     public let settings: PostgresStoreSettings
     let client: PostgresClient
@@ -26,15 +26,21 @@ public final class PostgresQuarantineStore: QuarantineStore, Service {
     /// Called inside the hold transaction once every row is written, just before the commit
     /// (the tests inject failures with it).
     let beforeCommit: (@Sendable () throws -> Void)?
+    /// Where every audit row goes once its transaction committed (a rolled-back row never).
+    let auditLogger: Logger?
 
-    /// A store on `settings`'s database; nothing connects until ``run()`` runs.
+    /// A store on `settings`'s database; nothing connects until ``run()`` runs. With
+    /// `auditLogger`, every audit row is also logged once committed (its line names its chain
+    /// hash, so the log anchors the chain), as the SQLite store does.
     public init(
         _ settings: PostgresStoreSettings,
         logger: Logger,
         actor: Actor = .current,
+        auditLogger: Logger? = nil,
         beforeCommit: (@Sendable () throws -> Void)? = nil
     ) {
         self.settings = settings
+        self.auditLogger = auditLogger
         self.logger = logger
         self.actor = actor
         self.owner = ClaimOwner.current(node: settings.nodeID)
@@ -48,6 +54,7 @@ public final class PostgresQuarantineStore: QuarantineStore, Service {
         self.logger = other.logger
         self.actor = actor
         self.owner = other.owner
+        self.auditLogger = other.auditLogger
         self.beforeCommit = nil
         self.client = other.client
     }
@@ -96,10 +103,11 @@ public final class PostgresQuarantineStore: QuarantineStore, Service {
         _ settings: PostgresStoreSettings,
         logger: Logger,
         actor: Actor = .current,
+        auditLogger: Logger? = nil,
         migrating: Bool = true,
         _ body: (PostgresQuarantineStore) async throws -> T
     ) async throws -> T {
-        let store = PostgresQuarantineStore(settings, logger: logger, actor: actor)
+        let store = PostgresQuarantineStore(settings, logger: logger, actor: actor, auditLogger: auditLogger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             defer { group.cancelAll() }
@@ -153,12 +161,14 @@ public final class PostgresQuarantineStore: QuarantineStore, Service {
         readOnlySnapshot: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let logger = logger
+        let (logger, auditLogger) = (logger, auditLogger)
         return try await withConnection { connection in
             try await connection.query(readOnlySnapshot ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
             do {
-                let value = try await body(connection)
+                let appended = AppendedAudit()
+                let value = try await Self.$appendedAudit.withValue(appended) { try await body(connection) }
                 try await connection.query("COMMIT", logger: logger)
+                if let auditLogger { for entry in appended.entries { auditLogger.notice("\(entry.logLine)") } }
                 return value
             } catch {
                 do {
@@ -200,8 +210,21 @@ public final class PostgresQuarantineStore: QuarantineStore, Service {
         return QuarantineError(.unavailable, "quarantine store \(name): not connected (is the server up?)")
     }
 
+    /// The running transaction's audit rows (set by ``transaction(readOnlySnapshot:_:)``).
+    @TaskLocal static var appendedAudit: AppendedAudit?
+
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
     static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+}
+
+/// The audit rows a transaction appended, logged once it committed.
+final class AppendedAudit: @unchecked Sendable {
+    // Unchecked: `rows` is only touched while `lock` is held.
+    private let lock = NSLock()
+    private var rows: [AuditEntry] = []
+
+    func append(_ entry: AuditEntry) { lock.withLock { rows.append(entry) } }
+    var entries: [AuditEntry] { lock.withLock { rows } }
 }
 
 /// Who won the race between a connection and its timeout: set once, by the first to ask.

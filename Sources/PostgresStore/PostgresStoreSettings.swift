@@ -1,4 +1,5 @@
-public import Foundation
+import Foundation
+public import Quarantine
 
 /// Where the shared store is and how a node talks to it. No dependency on the configuration
 /// file's types: `thugate` fills it from `[quarantine.postgres]`.
@@ -48,7 +49,7 @@ public struct PostgresStoreSettings: Sendable, Equatable {
         user: String,
         password: String? = nil,
         tls: TLSMode = .require,
-        nodeID: String = ProcessInfo.processInfo.hostName,
+        nodeID: String = ClaimOwner.hostName,
         poolSize: Int = 10,
         connectTimeout: Duration = .seconds(5)
     ) {
@@ -70,7 +71,7 @@ public struct PostgresStoreSettings: Sendable, Equatable {
         database: String,
         user: String,
         password: String? = nil,
-        nodeID: String = ProcessInfo.processInfo.hostName,
+        nodeID: String = ClaimOwner.hostName,
         poolSize: Int = 10,
         connectTimeout: Duration = .seconds(5)
     ) {

@@ -176,8 +176,12 @@ extension QuarantineStore {
 public enum ClaimOwner {
     public static func current(node: String) -> String { "\(node):\(ProcessInfo.processInfo.processIdentifier)" }
 
-    /// This host's name, as the gateway's node id defaults to.
-    public static var hostName: String { ProcessInfo.processInfo.hostName }
+    /// This host's name (`gethostname`, no DNS lookup), as the gateway's node id defaults to.
+    public static var hostName: String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        return String(cString: name)
+    }
 }
 
 /// A recipient a release or delete took, by its position in the envelope.

@@ -147,6 +147,55 @@ import Testing
         }
     }
 
+    @Test func theCommandLineHelperRunsAMigratedStoreAndLogsCommittedAuditRows() async throws {
+        let (cluster, database) = try await SharedCluster.shared.makeDatabase()
+        let lines = Locked<[String]>([])
+        let auditLogger = Logger(label: "test.audit") { _ in CollectingHandler(lines: lines) }
+        let settings = cluster.settings(database: database)
+        let id = try await PostgresQuarantineStore.withStore(
+            settings,
+            logger: Store.logger,
+            actor: Store.testActor,
+            auditLogger: auditLogger
+        ) {
+            store in
+            let held = try await store.hold(Store.request(), content: HeldBytes([1, 2]))
+            // A transaction rolled back logs nothing.
+            await #expect(throws: QuarantineError.self) { try await store.delete("zzzz", positions: nil, reason: "x") }
+            _ = try await store.appendAudit(action: "view", messageID: held.id, detail: "show")
+            return held.id
+        }
+        let logged = lines.withLockedValue { $0 }
+        #expect(logged.count == 2)
+        #expect(logged.first?.hasPrefix("audit 1 hold \(id) by postmaster (as thugate): queue ") == true)
+        #expect(logged.last?.hasPrefix("audit 2 view \(id) by postmaster (as thugate): show [chain ") == true)
+        // Migrated once: a second run finds nothing to do, and the store reads back what the first wrote.
+        let again = try await PostgresQuarantineStore.withStore(settings, logger: Store.logger) { store in
+            (try await store.migrate(), try await store.message(id).size)
+        }
+        #expect(again.0.isEmpty && again.1 == 2)
+    }
+
+    @Test func theBytesAreChunksWithTheirOwnHashesAndAChangedOneIsCaught() async throws {
+        try await Store.withStore(.postgres) { store, fixture in
+            let bytes = Store.bytes(2 * SQLiteQuarantineStore.chunkSize + 10)
+            let held = try await store.hold(Store.request(), content: HeldBytes(bytes))
+            #expect(try await fixture.count("chunks WHERE message_id = '\(held.id)'") == 3)
+            #expect(
+                try await fixture.count("chunks WHERE message_id = '\(held.id)' AND length(data) = \(SQLiteQuarantineStore.chunkSize)") == 2
+            )
+            #expect(try await fixture.count("messages WHERE stored_by = 'node-a'") == 1)
+            #expect(try await fixture.count("audit WHERE node = 'node-a'") == 1)
+            try await fixture.execute("UPDATE chunks SET data = '\\x00'::bytea WHERE message_id = '\(held.id)' AND seq = 2")
+            do {
+                _ = try await Store.content(of: held.id, in: store)
+                Issue.record("a changed chunk was read back")
+            } catch let error as QuarantineError {
+                #expect(error.kind == .corrupt)
+            }
+        }
+    }
+
     @Test func twoNodesMigratingAtOnceApplyEachMigrationOnce() async throws {
         let (cluster, database) = try await SharedCluster.shared.makeDatabase()
         let nodes = Nodes()
