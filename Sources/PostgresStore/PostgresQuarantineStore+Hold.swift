@@ -360,7 +360,7 @@ extension PostgresQuarantineStore {
     }
 
     public func finishRelease(of id: String, _ outcomes: [ReleaseOutcome], reason: String) async throws {
-        let (actor, node, logger) = (actor, settings.nodeID, logger)
+        let (actor, node, owner, logger) = (actor, settings.nodeID, owner, logger)
         let now = Self.milliseconds(Date())
         try await transaction { connection in
             var lines: [String] = []
@@ -371,6 +371,7 @@ extension PostgresQuarantineStore {
                     UPDATE recipients SET state = \(outcome.state.rawValue), changed_by = \(actor.name), changed_at = \(now),
                         last_reply = \(outcome.reply)
                     WHERE message_id = \(id) AND position = \(outcome.position) AND state = 'releasing'
+                        AND (claimed_by IS NULL OR claimed_by = \(owner))
                     RETURNING address
                     """,
                     logger: logger

@@ -48,12 +48,13 @@ public final class PostgresQuarantineStore: QuarantineStore, Service {
         self.client = PostgresClient(configuration: Self.configuration(settings), backgroundLogger: logger)
     }
 
-    /// The same database, client and node as `other` acting as `actor` (a second reviewer).
+    /// The same database, client and node as `other` acting as `actor` (a second reviewer: its
+    /// claims are its own).
     public init(sharing other: PostgresQuarantineStore, actor: Actor) {
         self.settings = other.settings
         self.logger = other.logger
         self.actor = actor
-        self.owner = other.owner
+        self.owner = ClaimOwner.current(node: other.settings.nodeID)
         self.auditLogger = other.auditLogger
         self.beforeCommit = nil
         self.client = other.client

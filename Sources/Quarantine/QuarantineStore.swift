@@ -43,7 +43,9 @@ public protocol QuarantineStore: Sendable {
 
     /// Records what the upstream said for each claimed recipient: `released` after its 250,
     /// `failed` with a permanent refusal, back to `held` after a temporary one; with its audit row
-    /// in the same transaction. Only recipients still `releasing` change.
+    /// in the same transaction. Only recipients still `releasing` under this store's own claim
+    /// change: one another process took over after the lease ran out is that process's (this
+    /// outcome is then ignored, and the recipient may be delivered twice: at least once).
     func finishRelease(of id: String, _ outcomes: [ReleaseOutcome], reason: String) async throws
 
     /// Marks the recipients (nil: all) that are still held, or failed, as `deleted`, with its audit
@@ -172,9 +174,12 @@ extension QuarantineStore {
     }
 }
 
-/// The owner a claim records: this host and process, `gw1:4242`.
+/// The owner a claim records: this host, this process and the store instance, `gw1:4242:k3v9`
+/// (two stores of one process are two owners: two reviewers).
 public enum ClaimOwner {
-    public static func current(node: String) -> String { "\(node):\(ProcessInfo.processInfo.processIdentifier)" }
+    public static func current(node: String) -> String {
+        "\(node):\(ProcessInfo.processInfo.processIdentifier):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
 
     /// This host's name (`gethostname`, no DNS lookup), as the gateway's node id defaults to.
     public static var hostName: String {

@@ -407,6 +407,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
 
     public func finishRelease(of id: String, _ outcomes: [ReleaseOutcome], reason: String) async throws {
         let actor = actor
+        let owner = owner
         let now = Self.milliseconds(Date())
         try await write { db in
             var lines: [String] = []
@@ -415,9 +416,9 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                 try db.execute(
                     sql: """
                         UPDATE recipients SET state = ?, changed_by = ?, changed_at = ?, last_reply = ?
-                        WHERE message_id = ? AND position = ? AND state = 'releasing'
+                        WHERE message_id = ? AND position = ? AND state = 'releasing' AND (claimed_by IS NULL OR claimed_by = ?)
                         """,
-                    arguments: [outcome.state.rawValue, actor.name, now, outcome.reply, id, outcome.position]
+                    arguments: [outcome.state.rawValue, actor.name, now, outcome.reply, id, outcome.position, owner]
                 )
                 if db.changesCount == 1 {
                     let address = try String.fetchOne(

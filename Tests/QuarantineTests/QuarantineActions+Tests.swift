@@ -119,6 +119,11 @@ import Testing
             #expect(again.map(\.position) == [0, 1])
             #expect(try await store.message(held.id).recipients.map(\.state) == [.releasing, .releasing, .releasing])
             #expect(try await store.message(held.id).recipients[0].changedBy == "officer")
+            // The dead process's late outcome is ignored: the claim is the other's now.
+            try await store.finishRelease(of: held.id, [ReleaseOutcome(position: 0, state: .released, reply: "250 late")], reason: "late")
+            #expect(try await store.message(held.id).recipients[0].state == .releasing)
+            try await other.finishRelease(of: held.id, [ReleaseOutcome(position: 0, state: .released, reply: "250 ok")], reason: "ok")
+            #expect(try await store.message(held.id).recipients[0].state == .released)
             // The default lease is long: a claim now is not taken by a claim a minute later.
             let fresh = try await store.hold(QuarantineStoreTests.request(queueID: "F"), content: HeldBytes([2]))
             #expect(try await store.claimRelease(of: fresh.id, positions: [0], reason: "now").count == 1)
@@ -127,7 +132,7 @@ import Testing
                     .isEmpty
             )
             let actions = try await store.audit(messageID: held.id).map(\.action)
-            #expect(actions == ["hold", "release-claim", "release-claim", "release-claim"])
+            #expect(actions == ["hold", "release-claim", "release-claim", "release-claim", "release", "release"])
             #expect(try await store.verifyAudit().problem == nil)
         }
     }
