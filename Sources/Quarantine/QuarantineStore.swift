@@ -30,11 +30,22 @@ public protocol QuarantineStore: Sendable {
     /// becomes `releasing` by a compare-and-set update, so two reviewers (or two nodes) never both
     /// deliver it. `positions` nil means every recipient. Returns the recipients claimed (none
     /// when another release got there first); the claim and its audit row are one transaction.
-    func claimRelease(of id: String, positions: [Int]?, reason: String) async throws -> [ClaimedRecipient]
+    ///
+    /// The claim records this store's owner (node and process) and a lease of `lease` seconds
+    /// from `now`: a recipient left `releasing` by a process that died (SIGKILL, a lost node) is
+    /// claimable again, by any node, once `now` is past its lease. Delivery is therefore
+    /// at least once, not exactly once: a process that got the upstream's 250 but died before
+    /// ``finishRelease(of:_:reason:)`` leaves a recipient that a later claim delivers again
+    /// (a duplicate, never a loss). Keep `lease` well above the time one release takes.
+    /// A claim made before leases existed has none and is only settled by hand
+    /// (``resolveReleasing(of:positions:as:reason:)``).
+    func claimRelease(of id: String, positions: [Int]?, reason: String, lease: TimeInterval, now: Date) async throws -> [ClaimedRecipient]
 
     /// Records what the upstream said for each claimed recipient: `released` after its 250,
     /// `failed` with a permanent refusal, back to `held` after a temporary one; with its audit row
-    /// in the same transaction. Only recipients still `releasing` change.
+    /// in the same transaction. Only recipients still `releasing` under this store's own claim
+    /// change: one another process took over after the lease ran out is that process's (this
+    /// outcome is then ignored, and the recipient may be delivered twice: at least once).
     func finishRelease(of id: String, _ outcomes: [ReleaseOutcome], reason: String) async throws
 
     /// Marks the recipients (nil: all) that are still held, or failed, as `deleted`, with its audit
@@ -126,6 +137,56 @@ public protocol QuarantineStore: Sendable {
     /// stored bytes against its chunks' sha256, its sha256 and its size. `progress` is called
     /// with (messages checked, messages in all) as it goes.
     func check(progress: @Sendable (Int, Int) -> Void) async throws -> StoreCheckReport
+
+    // MARK: Several nodes
+
+    /// Wake-ups for the notice sender: an element soon after another process (another node)
+    /// wrote notices into the outbox. A hint only: wake-ups may be lost or come in bursts, so the
+    /// sender keeps polling ``nextNoticeDue()`` as before. The default never yields (one node:
+    /// the sender writing the rows knows). The stream ends when the iterating task is cancelled.
+    func outboxWakeups() -> AsyncStream<Void>
+
+    /// Runs `body` only if no other node runs the job named `job` (a purge, the verdict expiry,
+    /// the digests): returns nil without running it when another node holds the job's lock.
+    /// The default runs `body` (one node).
+    func withClusterLock<T: Sendable>(_ job: String, _ body: @Sendable () async throws -> T) async throws -> T?
+}
+
+/// The limits of the store's claims.
+public enum QuarantineDefaults {
+    /// How long a release claim lasts before another process may take it again (the release of
+    /// one message takes seconds; its upstream's timeouts at most a few minutes).
+    public static let releaseLease: TimeInterval = 15 * 60
+}
+
+extension QuarantineStore {
+    /// ``claimRelease(of:positions:reason:lease:now:)`` with the default lease, from now.
+    public func claimRelease(of id: String, positions: [Int]?, reason: String) async throws -> [ClaimedRecipient] {
+        try await claimRelease(of: id, positions: positions, reason: reason, lease: QuarantineDefaults.releaseLease, now: Date())
+    }
+
+    public func outboxWakeups() -> AsyncStream<Void> {
+        AsyncStream { _ in }
+    }
+
+    public func withClusterLock<T: Sendable>(_ job: String, _ body: @Sendable () async throws -> T) async throws -> T? {
+        try await body()
+    }
+}
+
+/// The owner a claim records: this host, this process and the store instance, `gw1:4242:k3v9`
+/// (two stores of one process are two owners: two reviewers).
+public enum ClaimOwner {
+    public static func current(node: String) -> String {
+        "\(node):\(ProcessInfo.processInfo.processIdentifier):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+
+    /// This host's name (`gethostname`, no DNS lookup), as the gateway's node id defaults to.
+    public static var hostName: String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        return String(cString: name)
+    }
 }
 
 /// A recipient a release or delete took, by its position in the envelope.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 
 /// Reports mailed through the outbox (`thugate report --mail-to`): the notice row carries the
@@ -13,10 +13,24 @@ extension SQLiteQuarantineStore {
         }
     }
 
-    /// The `report` column's value for `request`: nil for a message's notice. A report larger
-    /// than ``ReportMail/maxBytes`` or to an address that is not one is refused (the CLI says so
-    /// first; this keeps any other writer bounded too).
+    /// The `report` column's value for `request`: nil for a message's notice.
     static func reportColumn(_ request: NoticeRequest) throws -> Data? {
+        try ReportMail.storedJSON(of: request)
+    }
+
+    /// The report a row carries, if any; a store from before `v7-report-mail` (opened read-only,
+    /// so not migrated) has no such column and only notices of messages.
+    static func reportValue(_ row: Row) throws -> ReportMail? {
+        guard row.hasColumn("report"), let data = row["report"] as Data? else { return nil }
+        return try ReportMail.fromStored(data, notice: row["id"] as String? ?? "?")
+    }
+}
+
+extension ReportMail {
+    /// The JSON a notice row keeps of `request`'s report (either store): nil for a message's
+    /// notice. A report larger than ``ReportMail/maxBytes`` or to an address that is not one is
+    /// refused (the CLI says so first; this keeps any other writer bounded too).
+    public static func storedJSON(of request: NoticeRequest) throws -> Data? {
         guard let report = request.report else { return nil }
         guard report.byteCount <= ReportMail.maxBytes else {
             throw QuarantineError(
@@ -32,21 +46,16 @@ extension SQLiteQuarantineStore {
         return try encoder.encode(report)
     }
 
-    /// The report a row carries, if any; a store from before `v7-report-mail` (opened read-only,
-    /// so not migrated) has no such column and only notices of messages.
-    static func reportValue(_ row: Row) throws -> ReportMail? {
-        guard row.hasColumn("report"), let data = row["report"] as Data? else { return nil }
+    /// The report of notice `id` from the JSON its row keeps, bounded.
+    public static func fromStored(_ data: Data, notice id: String) throws -> ReportMail {
         // JSON escapes make it longer than the report, never more than twice for this text.
         guard data.count <= 2 * ReportMail.maxBytes + 1024 else {
-            throw QuarantineError(
-                .corrupt,
-                "notice \(row["id"] as String? ?? "?"): its report is \(data.count) bytes, more than a report may be"
-            )
+            throw QuarantineError(.corrupt, "notice \(id): its report is \(data.count) bytes, more than a report may be")
         }
         do {
             return try JSONDecoder().decode(ReportMail.self, from: data)
         } catch {
-            throw QuarantineError(.corrupt, "notice \(row["id"] as String? ?? "?"): its report cannot be read: \(error)")
+            throw QuarantineError(.corrupt, "notice \(id): its report cannot be read: \(error)")
         }
     }
 }

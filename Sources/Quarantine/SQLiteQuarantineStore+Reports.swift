@@ -1,24 +1,7 @@
 public import Foundation
 import GRDB
 
-/// One recipient of a held message as the usage report counts decisions: when the message was
-/// held, the recipient's state, and when that state was last set (by a release or a delete).
-public struct HeldRecipientDecision: Sendable, Equatable {
-    public var messageID: String
-    public var receivedAt: Date
-    public var state: RecipientState
-    /// When a reviewer last changed the recipient (nil while it was never touched).
-    public var changedAt: Date?
-
-    public init(messageID: String, receivedAt: Date, state: RecipientState, changedAt: Date?) {
-        self.messageID = messageID
-        self.receivedAt = receivedAt
-        self.state = state
-        self.changedAt = changedAt
-    }
-}
-
-extension SQLiteQuarantineStore {
+extension SQLiteQuarantineStore: QuarantineReportSource {
     /// The recipients of the messages received at or after `start` and before `end`, with their
     /// state and when it changed: what `thugate report` needs for "held → released / deleted"
     /// and the median time to decision. One read (a snapshot), on the `messages_received` index.

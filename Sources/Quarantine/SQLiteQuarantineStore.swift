@@ -22,6 +22,8 @@ public final class SQLiteQuarantineStore: QuarantineStore {
 
     let pool: DatabasePool
     let actor: Actor
+    /// What a release claim records as its owner: this host and process.
+    let owner = ClaimOwner.current(node: ClaimOwner.hostName)
     /// Called inside the hold transaction once every row is written, just before the commit;
     /// what it throws rolls the transaction back (the tests inject failures with it).
     private let beforeCommit: (@Sendable () throws -> Void)?
@@ -192,6 +194,7 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         Self.registerVerdicts(&migrator)
         registerOutbox(&migrator)
         registerReportMail(&migrator)
+        registerReleaseLease(&migrator)
         return migrator
     }
 
@@ -384,12 +387,27 @@ public final class SQLiteQuarantineStore: QuarantineStore {
 
     // MARK: Actions
 
-    public func claimRelease(of id: String, positions: [Int]?, reason: String) async throws -> [ClaimedRecipient] {
-        try await transition(id, positions: positions, from: ["held"], to: "releasing", action: "release-claim", reason: reason)
+    public func claimRelease(
+        of id: String,
+        positions: [Int]?,
+        reason: String,
+        lease: TimeInterval,
+        now: Date
+    ) async throws -> [ClaimedRecipient] {
+        try await transition(
+            id,
+            positions: positions,
+            from: ["held"],
+            to: "releasing",
+            action: "release-claim",
+            reason: reason,
+            claim: (owner: owner, now: Self.milliseconds(now), until: Self.milliseconds(now.addingTimeInterval(lease)))
+        )
     }
 
     public func finishRelease(of id: String, _ outcomes: [ReleaseOutcome], reason: String) async throws {
         let actor = actor
+        let owner = owner
         let now = Self.milliseconds(Date())
         try await write { db in
             var lines: [String] = []
@@ -398,9 +416,9 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                 try db.execute(
                     sql: """
                         UPDATE recipients SET state = ?, changed_by = ?, changed_at = ?, last_reply = ?
-                        WHERE message_id = ? AND position = ? AND state = 'releasing'
+                        WHERE message_id = ? AND position = ? AND state = 'releasing' AND (claimed_by IS NULL OR claimed_by = ?)
                         """,
-                    arguments: [outcome.state.rawValue, actor.name, now, outcome.reply, id, outcome.position]
+                    arguments: [outcome.state.rawValue, actor.name, now, outcome.reply, id, outcome.position, owner]
                 )
                 if db.changesCount == 1 {
                     let address = try String.fetchOne(
@@ -433,10 +451,11 @@ public final class SQLiteQuarantineStore: QuarantineStore {
         from: [String],
         to: String,
         action: String,
-        reason: String
+        reason: String,
+        claim: (owner: String, now: Int64, until: Int64)? = nil
     ) async throws -> [ClaimedRecipient] {
         let actor = actor
-        let now = Self.milliseconds(Date())
+        let now = claim?.now ?? Self.milliseconds(Date())
         return try await write { db in
             let rows = try Row.fetchAll(
                 db,
@@ -449,13 +468,26 @@ public final class SQLiteQuarantineStore: QuarantineStore {
             for row in rows {
                 let position: Int = row["position"]
                 if let positions, !positions.contains(position) { continue }
-                try db.execute(
-                    sql: """
-                        UPDATE recipients SET state = ?, changed_by = ?, changed_at = ?
-                        WHERE message_id = ? AND position = ? AND state IN (\(states))
-                        """,
-                    arguments: [to, actor.name, now, id, position]
-                )
+                if let claim {
+                    // A claim whose lease ran out (its process died) is taken again; one without a
+                    // lease (made before leases) only by hand.
+                    try db.execute(
+                        sql: """
+                            UPDATE recipients SET state = ?, changed_by = ?, changed_at = ?, claimed_by = ?, lease_until = ?
+                            WHERE message_id = ? AND position = ?
+                                AND (state IN (\(states)) OR (state = 'releasing' AND lease_until <= ?))
+                            """,
+                        arguments: [to, actor.name, now, claim.owner, claim.until, id, position, claim.now]
+                    )
+                } else {
+                    try db.execute(
+                        sql: """
+                            UPDATE recipients SET state = ?, changed_by = ?, changed_at = ?
+                            WHERE message_id = ? AND position = ? AND state IN (\(states))
+                            """,
+                        arguments: [to, actor.name, now, id, position]
+                    )
+                }
                 if db.changesCount == 1 { taken.append(ClaimedRecipient(position: position, address: row["address"])) }
             }
             if !taken.isEmpty {
@@ -468,6 +500,18 @@ public final class SQLiteQuarantineStore: QuarantineStore {
                 )
             }
             return taken
+        }
+    }
+
+    /// Migration `v8-release-lease`: who holds a recipient's release claim and until when.
+    static func registerReleaseLease(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v8-release-lease") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE recipients ADD COLUMN claimed_by TEXT;
+                    ALTER TABLE recipients ADD COLUMN lease_until INTEGER;
+                    """
+            )
         }
     }
 

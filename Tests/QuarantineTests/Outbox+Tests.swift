@@ -24,16 +24,16 @@ import Testing
 
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    @Test func noticesAreWrittenInTheHoldsTransactionOrNotAtAll() async throws {
+    @Test(arguments: StoreKind.allCases) func noticesAreWrittenInTheHoldsTransactionOrNotAtAll(kind: StoreKind) async throws {
         struct Injected: Error {}
         let failing: @Sendable () throws -> Void = { throw Injected() }
-        try await QuarantineStoreTests.withStore(beforeCommit: failing) { (store, _) async throws in
+        try await QuarantineStoreTests.withStore(kind, beforeCommit: failing) { (store, _) async throws in
             var request = QuarantineStoreTests.request()
             request.notices = [Self.notice("antoan@quangninh.gov.vn", due: Self.start)]
             await #expect(throws: (any Error).self) { try await store.hold(request, content: HeldBytes([1, 2, 3])) }
             #expect(try await store.notices(NoticeQuery()).isEmpty)
         }
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             var request = QuarantineStoreTests.request()
             request.notices = [Self.notice("antoan@quangninh.gov.vn", due: Self.start), Self.notice("b@quangninh.gov.vn", due: Self.start)]
             let held = try await store.hold(request, content: HeldBytes([1, 2, 3]))
@@ -44,8 +44,8 @@ import Testing
         }
     }
 
-    @Test func aNoticeIsClaimedByOneOwnerAndFinishedOnlyByIt() async throws {
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+    @Test(arguments: StoreKind.allCases) func aNoticeIsClaimedByOneOwnerAndFinishedOnlyByIt(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             _ = try await store.enqueueNotices((0..<20).map { Self.notice("o\($0)@quangninh.gov.vn", due: Self.start) }, messageID: nil)
             // Two senders at once: every notice is claimed exactly once.
             async let a = store.claimDueNotices(now: Self.start, owner: "a", lease: 600, limit: 100)
@@ -74,8 +74,8 @@ import Testing
         }
     }
 
-    @Test func aClaimWhoseLeaseRanOutIsTakenAgainAndTheOldOwnerCannotFinishIt() async throws {
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+    @Test(arguments: StoreKind.allCases) func aClaimWhoseLeaseRanOutIsTakenAgainAndTheOldOwnerCannotFinishIt(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             _ = try await store.enqueueNotices([Self.notice("antoan@quangninh.gov.vn", due: Self.start)], messageID: nil)
             let firsts = try await store.claimDueNotices(now: Self.start, owner: "dead", lease: 60, limit: 10)
             try #require(firsts.count == 1)
@@ -89,8 +89,8 @@ import Testing
         }
     }
 
-    @Test func aRetryIsDueAtItsTimeAndADeadNoticeOnlyByHand() async throws {
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+    @Test(arguments: StoreKind.allCases) func aRetryIsDueAtItsTimeAndADeadNoticeOnlyByHand(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             let writtens = try await store.enqueueNotices([Self.notice("antoan@quangninh.gov.vn", due: Self.start)], messageID: nil)
             try #require(writtens.count == 1)
             let written = writtens[0]
@@ -117,8 +117,8 @@ import Testing
         }
     }
 
-    @Test func aDigestIsClaimedWholeForOneRecipientAndDay() async throws {
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+    @Test(arguments: StoreKind.allCases) func aDigestIsClaimedWholeForOneRecipientAndDay(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             let digest = Self.start.addingTimeInterval(3600)
             _ = try await store.enqueueNotices(
                 [
@@ -138,8 +138,8 @@ import Testing
         }
     }
 
-    @Test func aFloodOfDigestNoticesIsClaimedInDigestsOfBoundedSize() async throws {
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+    @Test(arguments: StoreKind.allCases) func aFloodOfDigestNoticesIsClaimedInDigestsOfBoundedSize(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             let digest = Self.start.addingTimeInterval(3600)
             let many = SQLiteQuarantineStore.maxDigestNotices + 7
             _ = try await store.enqueueNotices(
@@ -153,8 +153,8 @@ import Testing
         }
     }
 
-    @Test func claimsOfAProcessThatIsGoneArePutBack() async throws {
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+    @Test(arguments: StoreKind.allCases) func claimsOfAProcessThatIsGoneArePutBack(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             _ = try await store.enqueueNotices(
                 [Self.notice("a@quangninh.gov.vn", due: Self.start), Self.notice("b@quangninh.gov.vn", due: Self.start)],
                 messageID: nil

@@ -25,8 +25,8 @@ import Testing
         return true
     }
 
-    @Test func aReleaseClaimsHeldRecipientsOnceAndRecordsTheUpstreamsReply() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aReleaseClaimsHeldRecipientsOnceAndRecordsTheUpstreamsReply(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             let request = QuarantineStoreTests.request(recipients: ["<a@q.vn>", "<b@q.vn>", "<c@q.vn>"])
             let held = try await store.hold(request, content: HeldBytes([1, 2, 3]))
             let claimed = try await store.claimRelease(of: held.id, positions: [1], reason: "false positive")
@@ -72,10 +72,10 @@ import Testing
         }
     }
 
-    @Test func twoConcurrentReleasesOfOneRecipientHaveExactlyOneWinner() async throws {
-        try await QuarantineStoreTests.withStore { store, path in
-            // Two reviewers: two stores (two connection pools) on one file, as two processes.
-            let other = try SQLiteQuarantineStore(path: path, actor: Actor(user: "officer", sudoUser: nil))
+    @Test(arguments: StoreKind.allCases) func twoConcurrentReleasesOfOneRecipientHaveExactlyOneWinner(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, fixture in
+            // Two reviewers: two stores (two connection pools) on one file, as two processes, or two nodes.
+            let other = try await fixture.other(Actor(user: "officer", sudoUser: nil))
             for round in 0..<25 {
                 let held = try await store.hold(QuarantineStoreTests.request(queueID: "R\(round)"), content: HeldBytes([UInt8(round)]))
                 async let first = store.claimRelease(of: held.id, positions: [0], reason: "one")
@@ -88,8 +88,57 @@ import Testing
         }
     }
 
-    @Test func anUnknownMessageIsNotFound() async throws {
-        _ = try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aReleaseClaimWhoseLeaseRanOutIsTakenAgainAndNotBefore(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, fixture in
+            let held = try await store.hold(
+                QuarantineStoreTests.request(recipients: ["<a@q.vn>", "<b@q.vn>", "<c@q.vn>"]),
+                content: HeldBytes([1])
+            )
+            let start = Date()
+            // A process claims two recipients and dies (SIGKILL) before it finishes.
+            let first = try await store.claimRelease(of: held.id, positions: [0, 1], reason: "killed", lease: 60, now: start)
+            #expect(first.map(\.position) == [0, 1])
+            // Another process, before the lease ran out: only the recipient still held.
+            let other = try await fixture.other(Actor(user: "officer", sudoUser: nil))
+            let early = try await other.claimRelease(
+                of: held.id,
+                positions: nil,
+                reason: "early",
+                lease: 60,
+                now: start.addingTimeInterval(59)
+            )
+            #expect(early == [ClaimedRecipient(position: 2, address: "<c@q.vn>")])
+            // After it: the dead process's claims are taken again; c's (leased until start + 119) is not.
+            let again = try await other.claimRelease(
+                of: held.id,
+                positions: nil,
+                reason: "again",
+                lease: 60,
+                now: start.addingTimeInterval(60)
+            )
+            #expect(again.map(\.position) == [0, 1])
+            #expect(try await store.message(held.id).recipients.map(\.state) == [.releasing, .releasing, .releasing])
+            #expect(try await store.message(held.id).recipients[0].changedBy == "officer")
+            // The dead process's late outcome is ignored: the claim is the other's now.
+            try await store.finishRelease(of: held.id, [ReleaseOutcome(position: 0, state: .released, reply: "250 late")], reason: "late")
+            #expect(try await store.message(held.id).recipients[0].state == .releasing)
+            try await other.finishRelease(of: held.id, [ReleaseOutcome(position: 0, state: .released, reply: "250 ok")], reason: "ok")
+            #expect(try await store.message(held.id).recipients[0].state == .released)
+            // The default lease is long: a claim now is not taken by a claim a minute later.
+            let fresh = try await store.hold(QuarantineStoreTests.request(queueID: "F"), content: HeldBytes([2]))
+            #expect(try await store.claimRelease(of: fresh.id, positions: [0], reason: "now").count == 1)
+            #expect(
+                try await other.claimRelease(of: fresh.id, positions: [0], reason: "x", lease: 60, now: Date().addingTimeInterval(60))
+                    .isEmpty
+            )
+            let actions = try await store.audit(messageID: held.id).map(\.action)
+            #expect(actions == ["hold", "release-claim", "release-claim", "release-claim", "release", "release"])
+            #expect(try await store.verifyAudit().problem == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func anUnknownMessageIsNotFound(kind: StoreKind) async throws {
+        _ = try await QuarantineStoreTests.withStore(kind) { store, _ in
             await #expect(throws: QuarantineError.self) { try await store.delete("zzzz", positions: nil, reason: "x") }
         }
     }

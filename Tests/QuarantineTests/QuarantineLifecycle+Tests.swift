@@ -15,8 +15,8 @@ import Testing
         return request
     }
 
-    @Test func aLegalHoldIsLiftedOnceAndAudited() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aLegalHoldIsLiftedOnceAndAudited(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             let held = try await store.hold(Self.request(at: Date(), legalHold: true), content: HeldBytes([1]))
             #expect(try await store.liftLegalHold(of: held.id, reason: "đã xử lý"))
             #expect(try await store.message(held.id).request.legalHold == false)
@@ -28,8 +28,8 @@ import Testing
         }
     }
 
-    @Test func aReleaseRequestNeedsASecondPersonToApprove() async throws {
-        try await QuarantineStoreTests.withStore { store, path in
+    @Test(arguments: StoreKind.allCases) func aReleaseRequestNeedsASecondPersonToApprove(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, fixture in
             // The fixture's actor is root-like "thugate" under sudo as "postmaster".
             let held = try await store.hold(Self.request(at: Date()), content: HeldBytes([1]))
             await #expect(
@@ -49,7 +49,7 @@ import Testing
             #expect(try await store.requestRelease(of: held.id, positions: nil, reason: "again") == request)
 
             // The same person (under another OS account through sudo, too) may not approve.
-            let samePerson = try SQLiteQuarantineStore(path: path, actor: Actor(user: "root", sudoUser: "postmaster"))
+            let samePerson = try await fixture.other(Actor(user: "root", sudoUser: "postmaster"))
             do {
                 _ = try await samePerson.approveRelease(of: held.id, reason: "me")
                 Issue.record("the requester approved their own release")
@@ -57,7 +57,7 @@ import Testing
                 #expect(error.kind == .secondPersonRequired)
             }
             // The OS user without sudo is that user.
-            let officer = try SQLiteQuarantineStore(path: path, actor: Actor(user: "antoan", sudoUser: nil))
+            let officer = try await fixture.other(Actor(user: "antoan", sudoUser: nil))
             let approved = try await officer.approveRelease(of: held.id, reason: "đồng ý")
             #expect(approved.approvedBy == "antoan" && approved.positions == [1])
             #expect(try await store.releaseRequest(of: held.id)?.approvedBy == "antoan")
@@ -88,8 +88,8 @@ import Testing
         #expect((Actor.current.loginUser == nil) == (loginuid == nil || loginuid == "4294967295"))
     }
 
-    @Test func aRecipientLeftReleasingIsResolvedByHandWithACompareAndSet() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aRecipientLeftReleasingIsResolvedByHandWithACompareAndSet(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             let held = try await store.hold(
                 QuarantineStoreTests.request(recipients: ["<a@q.vn>", "<b@q.vn>", "<c@q.vn>"]),
                 content: HeldBytes([1])
@@ -114,8 +114,8 @@ import Testing
         }
     }
 
-    @Test func aPurgeRemovesTheBytesOfDecidedAndExpiredMailOnly() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aPurgeRemovesTheBytesOfDecidedAndExpiredMailOnly(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             let now = Date()
             let old = now.addingTimeInterval(-40 * Self.day)
             let bytes = QuarantineStoreTests.bytes(2 * SQLiteQuarantineStore.chunkSize + 10)
@@ -172,7 +172,7 @@ import Testing
     }
 
     @Test func aNewStoreGivesPurgedSpaceBackInSteps() async throws {
-        try await QuarantineStoreTests.withStore { store, path in
+        try await QuarantineStoreTests.withSQLiteStore { store, path in
             let before = try await store.storage()
             #expect(before.incremental, "a new store has auto_vacuum = INCREMENTAL")
             let old = Date().addingTimeInterval(-40 * Self.day)
@@ -226,8 +226,8 @@ import Testing
         #expect(try await store.messages(MessageQuery()).count == 3)
     }
 
-    @Test func anImportIsKeyedByItsSourceAndItsHash() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func anImportIsKeyedByItsSourceAndItsHash(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             let bytes = QuarantineStoreTests.bytes(SQLiteQuarantineStore.chunkSize + 5)
             let request = Self.request(at: Date())
             let first = try #require(
@@ -247,8 +247,8 @@ import Testing
         }
     }
 
-    @Test func mailUnderLegalHoldKeepsItsBytesWhenDeletedUntilTheHoldIsLifted() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func mailUnderLegalHoldKeepsItsBytesWhenDeletedUntilTheHoldIsLifted(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             let old = Date().addingTimeInterval(-90 * Self.day)
             let held = try await store.hold(Self.request(at: old, expires: Self.day, legalHold: true), content: HeldBytes([1, 2]))
             _ = try await store.delete(held.id, positions: nil, reason: "xoá")

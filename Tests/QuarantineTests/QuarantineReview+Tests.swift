@@ -89,8 +89,8 @@ import Testing
         )
     }
 
-    @Test func everyFilterIsAppliedInTheStore() async throws {
-        try await Store.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func everyFilterIsAppliedInTheStore(kind: StoreKind) async throws {
+        try await Store.withStore(kind) { store, _ in
             let now = Date()
             let hours = { (n: Double) in now.addingTimeInterval(-n * 3600) }
             let held = [
@@ -176,7 +176,7 @@ import Testing
     }
 
     @Test func theFilterIndexesExist() async throws {
-        try await Store.withStore { store, path in
+        try await Store.withSQLiteStore { store, path in
             _ = try await store.hold(Store.request(), content: HeldBytes([1]))
             let indexes = try await DatabasePool(path: path).read { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
@@ -185,8 +185,8 @@ import Testing
         }
     }
 
-    @Test func aListOfManyMessagesHasEveryRecipientAndFinding() async throws {
-        try await Store.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aListOfManyMessagesHasEveryRecipientAndFinding(kind: StoreKind) async throws {
+        try await Store.withStore(kind) { store, _ in
             // More than one batch of the IN (...) reads.
             for i in 0..<1203 {
                 _ = try await store.hold(
@@ -217,8 +217,8 @@ import Testing
         try await queue.write { try $0.execute(sql: sql) }
     }
 
-    @Test func readingIsAuditedAndTheChainVerifies() async throws {
-        try await Store.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func readingIsAuditedAndTheChainVerifies(kind: StoreKind) async throws {
+        try await Store.withStore(kind) { store, _ in
             let held = try await store.hold(Store.request(), content: HeldBytes([1]))
             let view = try await store.appendAudit(action: "view", messageID: held.id, detail: "show \u{1B}[2J")
             #expect(view.sequence == 2 && view.action == "view" && view.actor == "thugate" && view.sudoUser == "postmaster")
@@ -229,22 +229,22 @@ import Testing
         }
     }
 
-    @Test func aChangedDetailIsFound() async throws {
-        try await Store.withStore { store, path in
+    @Test(arguments: StoreKind.allCases) func aChangedDetailIsFound(kind: StoreKind) async throws {
+        try await Store.withStore(kind) { store, fixture in
             let held = try await store.hold(Store.request(), content: HeldBytes([1]))
             for i in 0..<3 { _ = try await store.appendAudit(action: "view", messageID: held.id, detail: "show \(i)") }
-            try await Self.tamper(path, "UPDATE audit SET detail = 'nothing to see' WHERE seq = 3")
+            try await fixture.execute("UPDATE audit SET detail = 'nothing to see' WHERE seq = 3")
             let result = try await store.verifyAudit()
             #expect(result.problem?.kind == .changed)
             #expect(result.problem?.sequence == 3)
         }
     }
 
-    @Test func aRemovedRowIsFound() async throws {
-        try await Store.withStore { store, path in
+    @Test(arguments: StoreKind.allCases) func aRemovedRowIsFound(kind: StoreKind) async throws {
+        try await Store.withStore(kind) { store, fixture in
             let held = try await store.hold(Store.request(), content: HeldBytes([1]))
             for i in 0..<3 { _ = try await store.appendAudit(action: "view", messageID: held.id, detail: "show \(i)") }
-            try await Self.tamper(path, "DELETE FROM audit WHERE seq = 2")
+            try await fixture.execute("DELETE FROM audit WHERE seq = 2")
             let result = try await store.verifyAudit()
             #expect(result.problem?.kind == .removed)
             #expect(result.problem?.sequence == 2)
@@ -252,8 +252,8 @@ import Testing
         }
     }
 
-    @Test func aRowWithARecomputedHashBreaksTheLinkAfterIt() async throws {
-        try await Store.withStore { store, path in
+    @Test(arguments: StoreKind.allCases) func aRowWithARecomputedHashBreaksTheLinkAfterIt(kind: StoreKind) async throws {
+        try await Store.withStore(kind) { store, fixture in
             let held = try await store.hold(Store.request(), content: HeldBytes([1]))
             for i in 0..<2 { _ = try await store.appendAudit(action: "view", messageID: held.id, detail: "show \(i)") }
             let rows = try await store.audit(messageID: nil)
@@ -268,18 +268,18 @@ import Testing
                 messageID: held.id,
                 detail: "forged"
             )
-            try await Self.tamper(path, "UPDATE audit SET detail = 'forged', hash = '\(forged)' WHERE seq = 2")
+            try await fixture.execute("UPDATE audit SET detail = 'forged', hash = '\(forged)' WHERE seq = 2")
             let result = try await store.verifyAudit()
             #expect(result.problem?.kind == .relinked)
             #expect(result.problem?.sequence == 3)
         }
     }
 
-    @Test func theLastHoldRowRemovedIsFoundToo() async throws {
-        try await Store.withStore { store, path in
+    @Test(arguments: StoreKind.allCases) func theLastHoldRowRemovedIsFoundToo(kind: StoreKind) async throws {
+        try await Store.withStore(kind) { store, fixture in
             _ = try await store.hold(Store.request(), content: HeldBytes([1]))
             let last = try await store.hold(Store.request(), content: HeldBytes([2]))
-            try await Self.tamper(path, "DELETE FROM audit WHERE seq = 2")
+            try await fixture.execute("DELETE FROM audit WHERE seq = 2")
             let result = try await store.verifyAudit()
             #expect(result.problem?.kind == .removed)
             #expect(result.problem?.message.contains(last.id) == true)
@@ -313,8 +313,8 @@ import Testing
 
     // MARK: Check
 
-    @Test func theCheckNamesEachDamagedMessage() async throws {
-        try await Store.withStore { store, path in
+    @Test(arguments: StoreKind.allCases) func theCheckNamesEachDamagedMessage(kind: StoreKind) async throws {
+        try await Store.withStore(kind) { store, fixture in
             let good = try await store.hold(Store.request(), content: HeldBytes(Store.bytes(1000)))
             let big = try await store.hold(Store.request(), content: HeldBytes(Store.bytes(2 * SQLiteQuarantineStore.chunkSize + 5)))
             let small = try await store.hold(Store.request(), content: HeldBytes(Store.bytes(10)))
@@ -324,8 +324,14 @@ import Testing
             #expect(clean.bytes == 1000 + 2 * SQLiteQuarantineStore.chunkSize + 5 + 10)
             #expect(progress.withLockedValue { $0 }.last == 3)
 
-            try await Self.tamper(path, "UPDATE chunks SET data = zeroblob(length(data)) WHERE message_id = '\(big.id)' AND seq = 1")
-            try await Self.tamper(path, "DELETE FROM chunks WHERE message_id = '\(small.id)'")
+            try await fixture.execute(
+                fixture.dialect(
+                    sqlite: "UPDATE chunks SET data = zeroblob(length(data)) WHERE message_id = '\(big.id)' AND seq = 1",
+                    postgres:
+                        "UPDATE chunks SET data = decode(repeat('00', length(data)), 'hex') WHERE message_id = '\(big.id)' AND seq = 1"
+                )
+            )
+            try await fixture.execute("DELETE FROM chunks WHERE message_id = '\(small.id)'")
             let report = try await store.check { _, _ in }
             #expect(report.integrity.isEmpty)
             #expect(!report.bad.contains { $0.id == good.id })

@@ -7,8 +7,8 @@ import Testing
 /// run here on the SQLite store; a PostgreSQL store is to pass the same), then what only the
 /// SQLite store has.
 @Suite struct QuarantineStoreTests {
-    /// A store in a fresh directory, removed afterwards.
-    static func withStore<T>(
+    /// A SQLite store in a fresh directory, removed afterwards.
+    static func withSQLiteStore<T>(
         beforeCommit: (@Sendable () throws -> Void)? = nil,
         _ body: (SQLiteQuarantineStore, String) async throws -> T
     ) async throws -> T {
@@ -81,8 +81,8 @@ import Testing
 
     // MARK: The contract
 
-    @Test func aHeldMessageReadsBackWholeWithItsRows() async throws {
-        try await Self.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aHeldMessageReadsBackWholeWithItsRows(kind: StoreKind) async throws {
+        try await Self.withStore(kind) { store, _ in
             // Three chunks and a bit: the last one short.
             let bytes = Self.bytes(3 * SQLiteQuarantineStore.chunkSize + 1234)
             let request = Self.request()
@@ -100,8 +100,8 @@ import Testing
         }
     }
 
-    @Test func anEmptyAndAOneByteMessageAreHeldToo() async throws {
-        try await Self.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func anEmptyAndAOneByteMessageAreHeldToo(kind: StoreKind) async throws {
+        try await Self.withStore(kind) { store, _ in
             for bytes in [[], [0x41]] as [[UInt8]] {
                 let held = try await store.hold(Self.request(), content: HeldBytes(bytes))
                 #expect(held.sha256 == (try Self.sha256sum(bytes)))
@@ -110,8 +110,8 @@ import Testing
         }
     }
 
-    @Test func idsAreTimeOrderedAndListedNewestFirst() async throws {
-        try await Self.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func idsAreTimeOrderedAndListedNewestFirst(kind: StoreKind) async throws {
+        try await Self.withStore(kind) { store, _ in
             let start = Date()
             var ids: [String] = []
             for i in 0..<5 {
@@ -126,8 +126,8 @@ import Testing
         }
     }
 
-    @Test func aUniquePrefixNamesAMessageAsInGit() async throws {
-        try await Self.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func aUniquePrefixNamesAMessageAsInGit(kind: StoreKind) async throws {
+        try await Self.withStore(kind) { store, _ in
             let date = Date()
             let a = try await store.hold(Self.request(at: date), content: HeldBytes([1])).id
             let b = try await store.hold(Self.request(at: date), content: HeldBytes([2])).id
@@ -153,8 +153,8 @@ import Testing
         }
     }
 
-    @Test func everyHoldIsAuditedInAChain() async throws {
-        try await Self.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func everyHoldIsAuditedInAChain(kind: StoreKind) async throws {
+        try await Self.withStore(kind) { store, _ in
             var ids: [String] = []
             for i in 0..<3 { ids.append(try await store.hold(Self.request(queueID: "Q\(i)"), content: HeldBytes([UInt8(i)])).id) }
             let audit = try await store.audit(messageID: nil)
@@ -181,11 +181,11 @@ import Testing
         }
     }
 
-    @Test func holdersRunConcurrentlyWithAReader() async throws {
-        try await Self.withStore { store, path in
+    @Test(arguments: StoreKind.allCases) func holdersRunConcurrentlyWithAReader(kind: StoreKind) async throws {
+        try await Self.withStore(kind) { store, fixture in
             let holders = 8
             let each = 20
-            let reader = try SQLiteQuarantineStore(path: path, readOnly: true)
+            let reader = try await fixture.other(Self.testActor)
             let held = try await withThrowingTaskGroup(of: [(String, [UInt8])].self) { group in
                 for h in 0..<holders {
                     group.addTask {
@@ -222,18 +222,17 @@ import Testing
         }
     }
 
-    @Test func aFailureBeforeTheCommitLeavesNothing() async throws {
+    @Test(arguments: StoreKind.allCases) func aFailureBeforeTheCommitLeavesNothing(kind: StoreKind) async throws {
         struct Injected: Error {}
         let failing: @Sendable () throws -> Void = { throw Injected() }
-        try await Self.withStore(beforeCommit: failing) { store, path in
+        try await Self.withStore(kind, beforeCommit: failing) { (store, fixture) async throws in
             await #expect(throws: (any Error).self) {
                 try await store.hold(Self.request(), content: HeldBytes(Self.bytes(600_000)))
             }
             #expect(try await store.messages(MessageQuery()).isEmpty)
             #expect(try await store.audit(messageID: nil).isEmpty)
-            let pool = try DatabasePool(path: path)
-            for table in ["messages", "recipients", "chunks", "findings", "audit"] {
-                #expect(try await pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") } == 0, "\(table)")
+            for table in ["messages", "recipients", "chunks", "findings", "audit", "notices"] {
+                #expect(try await fixture.count(table) == 0, "\(table)")
             }
         }
     }
@@ -241,7 +240,7 @@ import Testing
     // MARK: The SQLite store
 
     @Test func synchronousIsFullOnEveryConnection() async throws {
-        try await Self.withStore { store, path in
+        try await Self.withSQLiteStore { store, path in
             _ = try await store.hold(Self.request(), content: HeldBytes([1]))
             let settings = try await store.synchronousSettings(readers: 4)
             #expect(settings.count == 5)
@@ -254,7 +253,7 @@ import Testing
     }
 
     @Test func chunksAreStoredWithTheirOwnHashes() async throws {
-        try await Self.withStore { store, path in
+        try await Self.withSQLiteStore { store, path in
             let bytes = Self.bytes(2 * SQLiteQuarantineStore.chunkSize + 10)
             let held = try await store.hold(Self.request(), content: HeldBytes(bytes))
             let rows = try await DatabasePool(path: path).read { db in
@@ -280,7 +279,7 @@ import Testing
     }
 
     @Test func theStoreIsNotWorldReadable() async throws {
-        try await Self.withStore { store, path in
+        try await Self.withSQLiteStore { store, path in
             _ = try await store.hold(Self.request(), content: HeldBytes([1]))
             for file in [path, path + "-wal"] {
                 let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
@@ -290,7 +289,7 @@ import Testing
     }
 
     @Test func aReadOnlyStoreNeverWrites() async throws {
-        try await Self.withStore { store, path in
+        try await Self.withSQLiteStore { store, path in
             _ = try await store.hold(Self.request(), content: HeldBytes([1, 2, 3]))
             let reader = try SQLiteQuarantineStore(path: path, readOnly: true)
             #expect(try await reader.messages(MessageQuery()).count == 1)

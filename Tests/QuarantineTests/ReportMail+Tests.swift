@@ -9,8 +9,8 @@ import Testing
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
     static let report = ReportMail(period: "2026-Q4", text: "Báo cáo\nday  handled\n", html: "<!DOCTYPE html>\n<p>Quý IV — \"a\"/b</p>\r\n")
 
-    @Test func aReportRowCarriesItsReportAndIsClaimedAlone() async throws {
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+    @Test(arguments: StoreKind.allCases) func aReportRowCarriesItsReportAndIsClaimedAlone(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             let digest = NoticeRequest(
                 recipient: "lanhdao@quangninh.gov.vn",
                 role: .officer,
@@ -35,8 +35,8 @@ import Testing
         }
     }
 
-    @Test func aReportTooLargeOrToANonAddressIsRefusedAndNothingIsWritten() async throws {
-        try await QuarantineStoreTests.withStore { (store, _) async throws in
+    @Test(arguments: StoreKind.allCases) func aReportTooLargeOrToANonAddressIsRefusedAndNothingIsWritten(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { (store, _) async throws in
             let large = ReportMail(period: "2026", text: "", html: String(repeating: "x", count: ReportMail.maxBytes))
             let good = NoticeRequest.report(Self.report, to: "lanhdao@quangninh.gov.vn", now: Self.start)
             await #expect(throws: QuarantineError.self) {

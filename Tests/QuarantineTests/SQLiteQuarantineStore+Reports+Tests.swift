@@ -5,8 +5,8 @@ import Testing
 /// The decisions query `thugate report` uses: recipients of the messages held in a period, with
 /// their state and when it changed.
 @Suite struct HeldDecisionsTests {
-    @Test func recipientsOfMessagesHeldInThePeriodWithTheirDecisions() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func recipientsOfMessagesHeldInThePeriodWithTheirDecisions(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             // 2026-09-30T17:00:00Z is 2026-10-01 00:00:00 +07:00, the first instant of Q4 in Vietnam.
             let q4 = Date(timeIntervalSince1970: 1_790_787_600)
             let before = try await store.hold(

@@ -62,8 +62,8 @@ import Testing
         #expect(entry.rules == ["virus", "executable"])
     }
 
-    @Test func entriesAreRolledUpPerDayAgencyRuleAndOutcome() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func entriesAreRolledUpPerDayAgencyRuleAndOutcome(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             try await store.record([
                 Self.entry(),
                 Self.entry(
@@ -94,8 +94,8 @@ import Testing
         }
     }
 
-    @Test func topSendersRankRefusedMailNotDelivered() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func topSendersRankRefusedMailNotDelivered(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             var entries: [VerdictEntry] = []
             for _ in 0..<3 { entries.append(Self.entry(sender: "spam@bad.example", outcome: .refused)) }
             entries.append(Self.entry(sender: "a@bad.example", outcome: .refused))
@@ -109,8 +109,8 @@ import Testing
         }
     }
 
-    @Test func expiryRemovesOldRowsAndOldRollupsOnly() async throws {
-        try await QuarantineStoreTests.withStore { store, _ in
+    @Test(arguments: StoreKind.allCases) func expiryRemovesOldRowsAndOldRollupsOnly(kind: StoreKind) async throws {
+        try await QuarantineStoreTests.withStore(kind) { store, _ in
             let old = Self.lastSecondOfQ3.addingTimeInterval(-400 * 86400)
             try await store.record([Self.entry(at: old, outcome: .refused), Self.entry()])
             let removed = try await store.expireVerdicts(before: Self.lastSecondOfQ3.addingTimeInterval(-86400), rollupsBefore: old)
