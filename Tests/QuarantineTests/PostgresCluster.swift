@@ -25,10 +25,12 @@ final class PostgresCluster: Sendable {
     /// the PostgreSQL tests fail then, they never skip (CI installs PostgreSQL 15).
     init() throws {
         bin = try Self.findBin()
+        Self.sweepLeftovers()
         var template = Array("/tmp/thugate-pg-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw Missing(description: "mkdtemp: \(String(cString: strerror(errno)))") }
         directory = String(cString: made)
         ClusterRegistry.shared.add(self)
+        try "\(getpid())\n".write(toFile: directory + "/owner.pid", atomically: true, encoding: .utf8)
         chmod(directory, 0o755)
         if geteuid() == 0 {
             guard let nobody = getpwnam("nobody") else { throw Missing(description: "no user nobody to run PostgreSQL as") }
@@ -113,6 +115,27 @@ final class PostgresCluster: Sendable {
                 "the PostgreSQL tests need initdb and pg_ctl (PostgreSQL 15: apt-get install postgresql-15) in PATH or /usr/lib/postgresql/15/bin"
         )
     }
+
+    /// The clusters of test processes that were killed (no `atexit`): stopped and removed once.
+    private static let sweep: Void = {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []
+        for name in entries where name.hasPrefix("thugate-pg-") && name.count == "thugate-pg-XXXXXX".count {
+            let directory = "/tmp/" + name
+            guard let text = try? String(contentsOfFile: directory + "/owner.pid", encoding: .utf8),
+                let owner = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), owner != getpid(),
+                kill(owner, 0) != 0 && errno == ESRCH
+            else { continue }
+            // Its postmaster, by the pid in the first line of postmaster.pid.
+            if let pidText = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+                let line = pidText.split(separator: "\n").first, let postmaster = Int32(line)
+            {
+                kill(postmaster, SIGQUIT)
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }()
+
+    private static func sweepLeftovers() { _ = sweep }
 
     /// Stops the server at once and removes its directory (at exit).
     func tearDown() {

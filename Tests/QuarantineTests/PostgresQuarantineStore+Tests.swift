@@ -121,7 +121,8 @@ import Testing
     @Test func aStoppedServerMakesHoldsUnavailableUntilItIsBack() async throws {
         let cluster = try PostgresCluster()
         defer { cluster.tearDown() }
-        let settings = cluster.settings(database: "postgres", node: "node-a", timeout: .seconds(2))
+        // Long enough for a loaded CI machine to connect; the hold with the server down waits this long.
+        let settings = cluster.settings(database: "postgres", node: "node-a", timeout: .seconds(6))
         try await Store.withPostgresStore(settings) { store, _ in
             _ = try await store.hold(Store.request(), content: HeldBytes([1]))
             try cluster.stop()
@@ -133,10 +134,10 @@ import Testing
                 #expect(error.kind == .unavailable)
                 #expect(!error.message.contains("INSERT") && !error.message.contains("\n"))
             }
-            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(ContinuousClock.now - started < .seconds(30))
             try cluster.start()
             var held: HeldMessage?
-            for _ in 0..<40 where held == nil {
+            for _ in 0..<20 where held == nil {
                 held = try? await store.hold(Store.request(), content: HeldBytes([3]))
                 if held == nil { try await Task.sleep(for: .milliseconds(250)) }
             }
