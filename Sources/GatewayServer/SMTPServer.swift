@@ -31,7 +31,7 @@ public final class SMTPServer: Service {
         group: any EventLoopGroup,
         logger: Logger,
         notices: NoticeSetup? = nil,
-        store: SQLiteQuarantineStore? = nil,
+        store: (any QuarantineStore & VerdictLog)? = nil,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) throws {
         self.config = config
@@ -244,14 +244,15 @@ extension GatewayContext {
         inspector: MessageInspector,
         logger: Logger,
         notices: NoticeSetup?,
-        store: SQLiteQuarantineStore?,
+        store: (any QuarantineStore & VerdictLog)?,
         tlsContext: NIOSSLContext?
     ) throws {
         let server = config.server
         // Always open: every message is counted for the reports, held or not.
         // One store per process (the notice service's too): a second one's open/close of the file
         // would drop the first one's POSIX locks.
-        let store = try store ?? SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
+        let store: any QuarantineStore & VerdictLog =
+            try store ?? SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
         self.init(
             config: config,
             sessionConfiguration: SessionConfiguration(

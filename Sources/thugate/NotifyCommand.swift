@@ -67,11 +67,7 @@ struct NotifyCommand: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let path = try config.load().quarantine.database
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw QuarantineCommand.fail(QuarantineError(.unavailable, "quarantine store \(path): no such file"))
-            }
-            let store = try await QuarantineCommand.run { try SQLiteQuarantineStore(path: path) }
+            let store = try await QuarantineCommand.openForWriting(try config.load())
             let notice = try await QuarantineCommand.run { try await store.retryNotice(id, now: Date()) }
             let to = HoldRequest.stripped(notice.request.recipient)
             switch notice.state {

@@ -34,15 +34,14 @@ struct QuarantineCommand: AsyncParsableCommand {
         @OptionGroup var config: ConfigOptions
 
         /// The store, read-only.
-        func open() throws -> SQLiteQuarantineStore {
+        func open() throws -> any GatewayStore {
             try open(try config.load()).store
         }
 
-        /// The store, read-only, with the configuration it was found in.
-        func open(_ loaded: GatewayConfig) throws -> (store: SQLiteQuarantineStore, config: GatewayConfig) {
-            let path = loaded.quarantine.database
+        /// The store (SQLite: read-only), with the configuration it was found in.
+        func open(_ loaded: GatewayConfig) throws -> (store: any GatewayStore, config: GatewayConfig) {
             do {
-                return (try SQLiteQuarantineStore(path: path, readOnly: true), loaded)
+                return (try StoreAccess.open(loaded, readOnly: true), loaded)
             } catch let error as QuarantineError {
                 throw QuarantineCommand.fail(error)
             }
@@ -84,7 +83,7 @@ struct QuarantineCommand: AsyncParsableCommand {
     }
 
     /// The original bytes of `id`, read whole before anything is written out.
-    static func content(of message: HeldMessage, in store: SQLiteQuarantineStore) async throws -> [UInt8] {
+    static func content(of message: HeldMessage, in store: any QuarantineStore) async throws -> [UInt8] {
         let collected = Collected()
         try await run { try await store.readContent(of: message.id) { collected.append($0) } }
         return collected.bytes
@@ -200,7 +199,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                 }
                 try QuarantineCommand.refuseIfPurged(message)
                 let bytes = try await QuarantineCommand.content(of: message, in: store)
-                _ = try await QuarantineCommand.recordAccess("view", of: message, detail: "raw", path: config.quarantine.database)
+                _ = try await QuarantineCommand.recordAccess("view", of: message, detail: "raw", config: config)
                 writeOut(bytes)
                 return
             }
@@ -209,7 +208,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             var trail = try await QuarantineCommand.run { try await store.audit(messageID: message.id) }
             var view = HeldView(message: message, bytes: bytes, audit: trail)
             view.notices = NoticeTable.showLines(try await QuarantineCommand.run { try await store.notices(messageID: message.id) })
-            let entry = try await QuarantineCommand.recordAccess("view", of: message, detail: "show", path: config.quarantine.database)
+            let entry = try await QuarantineCommand.recordAccess("view", of: message, detail: "show", config: config)
             trail.append(entry)
             view.audit = trail
             writeOut(Array((format == .json ? view.json() + "\n" : view.text(color: TerminalStyle.useColor)).utf8))
@@ -241,7 +240,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                     "export",
                     of: message,
                     detail: "to \(absolute)",
-                    path: config.quarantine.database
+                    config: config
                 )
             } catch {
                 file.discard()

@@ -44,7 +44,7 @@ extension QuarantineCommand {
                 throw ExitCode(66)
             }
             let store = try await QuarantineCommand.run {
-                try SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: QuarantineCommand.auditLogger)
+                try StoreAccess.open(config, auditLogger: QuarantineCommand.auditLogger)
             }
             var files: [String] = []
             for folder in folders {
@@ -86,7 +86,7 @@ extension QuarantineCommand {
         }
 
         /// Holds one file; nil when it was imported before.
-        static func importFile(_ path: String, into store: SQLiteQuarantineStore, config: GatewayConfig) async throws -> HeldMessage? {
+        static func importFile(_ path: String, into store: any GatewayStore, config: GatewayConfig) async throws -> HeldMessage? {
             let file = try LegacyFile(path: path)
             let prefix = try file.read(at: 0, count: LegacyQuarantineFile.maxHeaderBytes)
             let legacy: LegacyQuarantineFile

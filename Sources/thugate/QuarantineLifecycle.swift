@@ -14,12 +14,14 @@ import Darwin
 
 extension QuarantineCommand {
     /// The store for a command that changes it: it must exist (an action never creates one).
-    static func openForWriting(_ config: GatewayConfig) async throws -> SQLiteQuarantineStore {
+    static func openForWriting(_ config: GatewayConfig) async throws -> any GatewayStore {
         let path = config.quarantine.database
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw QuarantineCommand.fail(QuarantineError(.unavailable, "quarantine store \(path): no such file"))
+        if config.store.backend == .sqlite {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw QuarantineCommand.fail(QuarantineError(.unavailable, "quarantine store \(path): no such file"))
+            }
         }
-        return try await QuarantineCommand.run { try SQLiteQuarantineStore(path: path, auditLogger: QuarantineCommand.auditLogger) }
+        return try await QuarantineCommand.run { try StoreAccess.open(config, auditLogger: QuarantineCommand.auditLogger) }
     }
 
     struct Approve: AsyncParsableCommand {
@@ -188,7 +190,7 @@ extension QuarantineCommand {
                 guard batch.count == 32 || batchBytes >= 4 << 20 || index == candidates.count - 1 else { continue }
                 let started = ContinuousClock.now
                 let ids = Set(try await QuarantineCommand.run { try await store.purge(batch, decidedBefore: decidedBefore, now: now) })
-                try await SQLiteQuarantineStore.yieldWriteLock(after: ContinuousClock.now - started)
+                if store is SQLiteQuarantineStore { try await SQLiteQuarantineStore.yieldWriteLock(after: ContinuousClock.now - started) }
                 purged += ids.count
                 bytes += batch.filter { ids.contains($0.id) }.map(\.size).reduce(0, +)
                 done += batch.count
@@ -200,6 +202,8 @@ extension QuarantineCommand {
                 }
             }
             printError("thugate: purged \(purged) messages (\(bytes) bytes of original mail); their rows, findings and audit stay")
+            // PostgreSQL gives the space back itself (autovacuum); a SQLite file is reclaimed here.
+            guard let store = store as? SQLiteQuarantineStore else { return }
             let storage = try await QuarantineCommand.run { try await store.storage() }
             if vacuum {
                 printError("thugate: vacuum: rewriting \(store.path) (the gateway's holds wait meanwhile)")
@@ -220,9 +224,9 @@ extension QuarantineCommand {
 }
 
 extension QuarantineCommand.StoreOptions {
-    static func openReadOnly(_ config: GatewayConfig) throws -> SQLiteQuarantineStore {
+    static func openReadOnly(_ config: GatewayConfig) throws -> any GatewayStore {
         do {
-            return try SQLiteQuarantineStore(path: config.quarantine.database, readOnly: true)
+            return try StoreAccess.open(config, readOnly: true)
         } catch let error as QuarantineError {
             throw QuarantineCommand.fail(error)
         }

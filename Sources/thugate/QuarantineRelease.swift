@@ -25,15 +25,9 @@ extension QuarantineCommand {
 
         /// The store (it must exist: an action never creates one), the message, and the positions
         /// `--to` names (nil: all). An address that is not a recipient is a usage error.
-        func open() async throws -> (GatewayConfig, SQLiteQuarantineStore, HeldMessage, [Int]?) {
+        func open() async throws -> (GatewayConfig, any GatewayStore, HeldMessage, [Int]?) {
             let config = try config.load()
-            let path = config.quarantine.database
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw QuarantineCommand.fail(QuarantineError(.unavailable, "quarantine store \(path): no such file"))
-            }
-            let store = try await QuarantineCommand.run {
-                try SQLiteQuarantineStore(path: path, auditLogger: QuarantineCommand.auditLogger)
-            }
+            let store = try await QuarantineCommand.openForWriting(config)
             let message = try await QuarantineCommand.run { try await store.message(id) }
             guard !recipients.isEmpty else { return (config, store, message, nil) }
             var positions: [Int] = []
@@ -92,7 +86,7 @@ extension QuarantineCommand {
 
         /// A category that needs two people: the release is recorded for a second person to
         /// approve, and nothing is sent.
-        static func requestApproval(of message: HeldMessage, positions: [Int]?, reason: String, store: SQLiteQuarantineStore) async throws {
+        static func requestApproval(of message: HeldMessage, positions: [Int]?, reason: String, store: any GatewayStore) async throws {
             let pending = try await QuarantineCommand.run { try await store.releaseRequest(of: message.id) }
             if let pending, pending.approvedBy == nil {
                 printError(
@@ -122,7 +116,7 @@ extension QuarantineCommand {
             positions: [Int]?,
             reason: String,
             config: GatewayConfig,
-            store: SQLiteQuarantineStore
+            store: any GatewayStore
         ) async throws {
             // The original bytes into a message buffer (a spool file past the memory threshold,
             // as in the proxy), each chunk checked against its sha256, before anything is claimed.

@@ -31,27 +31,30 @@ extension QuarantineCommand {
         return Logger(label: "thugate.audit")
     }()
 
-    /// The store opened for writing audit rows (the gateway's file; a read command never creates
-    /// one).
-    static func auditWriter(_ path: String) throws(QuarantineError) -> SQLiteQuarantineStore {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw QuarantineError(.unavailable, "quarantine store \(path): no such file")
+    /// The store opened for writing audit rows (the gateway's; a read command never creates a
+    /// SQLite file).
+    static func auditWriter(_ config: GatewayConfig) throws(QuarantineError) -> any GatewayStore {
+        let path = config.quarantine.database
+        if config.store.backend == .sqlite {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw QuarantineError(.unavailable, "quarantine store \(path): no such file")
+            }
         }
         do {
-            return try SQLiteQuarantineStore(path: path, auditLogger: auditLogger)
+            return try StoreAccess.open(config, auditLogger: auditLogger)
         } catch let error as QuarantineError {
             throw error
         } catch {
-            throw QuarantineError(.unavailable, "quarantine store \(path): \(error)")
+            throw QuarantineError(.unavailable, "quarantine store \(StoreAccess.describe(config)): \(error)")
         }
     }
 
     /// Appends the audit row for reading `message` (`view` or `export`) after the read and before
     /// anything is shown; when it cannot be written nothing is shown: one line, and the exit code
     /// of a busy or unavailable store.
-    static func recordAccess(_ action: String, of message: HeldMessage, detail: String, path: String) async throws -> AuditEntry {
+    static func recordAccess(_ action: String, of message: HeldMessage, detail: String, config: GatewayConfig) async throws -> AuditEntry {
         do {
-            return try await auditWriter(path).appendAudit(action: action, messageID: message.id, detail: detail)
+            return try await auditWriter(config).appendAudit(action: action, messageID: message.id, detail: detail)
         } catch let error as QuarantineError {
             let what = action == "export" ? "not exported" : "not shown"
             printError("thugate: \(message.id) \(what): its \(action) could not be written to the audit log: \(error.message)")

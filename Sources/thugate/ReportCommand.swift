@@ -90,16 +90,18 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let recipients = try Self.recipients(mailTo)
         let settings = try config.load()
-        let store: SQLiteQuarantineStore
+        let store: any GatewayStore
         do {
             if recipients.isEmpty {
-                store = try SQLiteQuarantineStore(path: settings.quarantine.database, readOnly: true)
+                store = try StoreAccess.open(settings, readOnly: true)
             } else {
                 // Opened for writing (the outbox), never created: a missing store is a wrong path.
-                guard FileManager.default.fileExists(atPath: settings.quarantine.database) else {
-                    throw QuarantineError(.unavailable, "quarantine store \(settings.quarantine.database): no such file")
+                if settings.store.backend == .sqlite {
+                    guard FileManager.default.fileExists(atPath: settings.quarantine.database) else {
+                        throw QuarantineError(.unavailable, "quarantine store \(settings.quarantine.database): no such file")
+                    }
                 }
-                store = try SQLiteQuarantineStore(path: settings.quarantine.database)
+                store = try StoreAccess.open(settings)
             }
         } catch let error as QuarantineError {
             throw QuarantineCommand.fail(error)
@@ -109,7 +111,9 @@ struct ReportCommand: AsyncParsableCommand {
             source = try await ReportSource.read(store, days, top: top)
         } catch let error as QuarantineError where error.kind == .unavailable && error.message.contains("no such table") {
             // A store the gateway has not opened since the verdict log came: its schema is older.
-            printError("thugate: \(store.path) has no verdict log yet; start this version's `thugate serve` once to update it")
+            printError(
+                "thugate: \(StoreAccess.describe(settings)) has no verdict log yet; start this version's `thugate serve` once to update it"
+            )
             throw ExitCode(69)
         } catch let error as QuarantineError {
             throw QuarantineCommand.fail(error)
@@ -168,7 +172,7 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     /// One outbox row per address, in one transaction; says what was queued and who sends it.
-    static func enqueue(_ mail: ReportMail, to recipients: [String], store: SQLiteQuarantineStore, settings: GatewayConfig) async throws {
+    static func enqueue(_ mail: ReportMail, to recipients: [String], store: any GatewayStore, settings: GatewayConfig) async throws {
         let now = Date()
         let queued = try await QuarantineCommand.run {
             try await store.enqueueNotices(recipients.map { NoticeRequest.report(mail, to: $0, now: now) }, messageID: nil)
@@ -196,7 +200,7 @@ struct ReportSource {
 
     /// Every read, before anything is formatted: the roll-ups of the period's days, its top
     /// senders of refused mail, and the recipients of the mail held in it.
-    static func read(_ store: SQLiteQuarantineStore, _ period: ReportPeriod, top: Int) async throws -> ReportSource {
+    static func read(_ store: any GatewayStore, _ period: ReportPeriod, top: Int) async throws -> ReportSource {
         let first = period.first.description
         let last = period.last.description
         let counts = try await store.dailyCounts(first: first, last: last)

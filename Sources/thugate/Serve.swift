@@ -7,6 +7,7 @@ import Inspection
 import Logging
 import NIOCore
 import NIOPosix
+import PostgresStore
 import Quarantine
 import Scanning
 import ServiceLifecycle
@@ -157,7 +158,10 @@ struct Serve: AsyncParsableCommand {
             let pidFile = try PIDFile(path: config.server.pidFile)
             defer { pidFile.remove() }
             // One store for the process: the proxy's holds and verdicts, and the outbox's sender.
-            let store = try SQLiteQuarantineStore(path: config.quarantine.database, auditLogger: Logger(label: "thugate.audit"))
+            let store = try StoreAccess.open(config, auditLogger: Logger(label: "thugate.audit"))
+            if let shared = store as? PostgresQuarantineStore {
+                await Self.migrate(shared, logger: logger)
+            }
             let outbox = try Self.noticeService(config: config, upstream: relay, store: store, logger: logger)
             let readiness = Readiness(
                 listeners: (mode != .milter ? ["smtp"] : []) + (mode != .proxy ? ["milter"] : []),
@@ -221,6 +225,29 @@ struct Serve: AsyncParsableCommand {
         } catch {
             logger.critical("cannot run: \(error)")
             throw ExitCode.failure
+        }
+    }
+
+    /// The shared store's schema brought to this version (under an advisory lock, so nodes
+    /// starting together take turns). A server that is down does not stop the gateway: clean
+    /// mail flows, what needs the store gets 451, and the migration is tried again until it ran.
+    static func migrate(_ store: PostgresQuarantineStore, logger: Logger) async {
+        do {
+            let applied = try await store.migrate()
+            logger.notice(
+                "store \(store.settings.displayName): schema ready\(applied.isEmpty ? "" : ", applied \(applied.joined(separator: ", "))")"
+            )
+        } catch {
+            logger.error("store \(store.settings.displayName): \(error); mail that needs the store is answered 451 until it is back")
+            Task {
+                while true {
+                    try? await Task.sleep(for: .seconds(10))
+                    if (try? await store.migrate()) != nil {
+                        logger.notice("store \(store.settings.displayName): reachable, schema ready")
+                        return
+                    }
+                }
+            }
         }
     }
 

@@ -29,7 +29,7 @@ struct ThuGate: AsyncParsableCommand {
         abstract: "ThuGate: an SMTP gateway enforcing the provincial e-mail regulations in front of the main mail server.",
         subcommands: [
             Serve.self, Scan.self, Normalize.self, Text.self, Reload.self, CheckConfig.self, QuarantineCommand.self, ReportCommand.self,
-            NotifyCommand.self, Bench.self, CorpusCommand.self,
+            NotifyCommand.self, StoreCommand.self, Bench.self, CorpusCommand.self,
         ]
     )
 }

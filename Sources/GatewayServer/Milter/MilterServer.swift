@@ -35,7 +35,7 @@ public final class MilterServer: Service {
         group: any EventLoopGroup,
         logger: Logger,
         notices: NoticeSetup? = nil,
-        store: SQLiteQuarantineStore? = nil,
+        store: (any QuarantineStore & VerdictLog)? = nil,
         onListening: @escaping @Sendable (String) -> Void = { _ in }
     ) throws {
         self.config = config
