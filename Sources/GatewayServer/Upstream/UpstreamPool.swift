@@ -89,10 +89,19 @@ public final class UpstreamPool: Upstream {
         return connection
     }
 
-    /// A connection taken (greeting, EHLO, STARTTLS as configured) and given back to the pool.
+    /// A new connection (greeting, EHLO, STARTTLS as configured), then QUIT: a pooled one the
+    /// server may have stopped answering proves nothing.
     public func probe(logger: Logger) async throws {
-        let loop = MultiThreadedEventLoopGroup.singleton.next()
-        release(try await acquire(on: loop, logger: logger))
+        let connection = try await UpstreamConnection.connect(
+            to: target,
+            configuration: configuration,
+            connectTimeout: config.connectTimeout,
+            tlsContext: tlsContext,
+            eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+            logger: logger
+        )
+        reached.withLockedValue { $0 = .now() }
+        await Self.quit(connection)
     }
 
     /// Returns a connection with no open transaction to the pool.
