@@ -172,6 +172,7 @@ let package = Package(
             name: "GatewayServer",
             dependencies: [
                 "SMTPCore", "MilterCore", "ProxyProtocol", "Policy", "MIMECore", "Scanning", "Inspection", "Configuration", "Quarantine",
+                "Reports",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -329,8 +329,8 @@ extension PostgresQuarantineStore {
             try await Self.requireRecipients(connection, id, logger: logger)
             // Compare-and-set: held, or a claim whose lease ran out (its process died); one
             // without a lease (made before leases) only by hand.
-            var taken: [ClaimedRecipient] = []
-            for try await (position, address) in try await connection.query(
+            return try await Self.changeRecipients(
+                connection,
                 """
                 UPDATE recipients SET state = 'releasing', changed_by = \(actor.name), changed_at = \(nowMS), claimed_by = \(owner),
                     claimed_node = \(node), lease_until = \(until)
@@ -338,24 +338,10 @@ extension PostgresQuarantineStore {
                     AND (state = 'held' OR (state = 'releasing' AND lease_until <= \(nowMS)))
                 RETURNING position, address
                 """,
+                audit: (actor, node, "release-claim", id),
+                detail: { "\($0.map(\.address).joined(separator: ", ")); reason: \(reason)" },
                 logger: logger
             )
-            .decode((Int, String).self) {
-                taken.append(ClaimedRecipient(position: position, address: address))
-            }
-            taken.sort { $0.position < $1.position }
-            if !taken.isEmpty {
-                _ = try await Self.appendAudit(
-                    connection,
-                    actor: actor,
-                    node: node,
-                    action: "release-claim",
-                    messageID: id,
-                    detail: "\(taken.map(\.address).joined(separator: ", ")); reason: \(reason)",
-                    logger: logger
-                )
-            }
-            return taken
         }
     }
 
@@ -396,33 +382,48 @@ extension PostgresQuarantineStore {
         let now = Self.milliseconds(Date())
         return try await transaction { connection in
             try await Self.requireRecipients(connection, id, logger: logger)
-            var taken: [ClaimedRecipient] = []
-            for try await (position, address) in try await connection.query(
+            return try await Self.changeRecipients(
+                connection,
                 """
                 UPDATE recipients SET state = 'deleted', changed_by = \(actor.name), changed_at = \(now)
                 WHERE message_id = \(id) AND (\(positions == nil) OR position = ANY(\(positions ?? [])))
                     AND state IN ('held', 'failed')
                 RETURNING position, address
                 """,
+                audit: (actor, node, "delete", id),
+                detail: { "\($0.map(\.address).joined(separator: ", ")); reason: \(reason)" },
                 logger: logger
             )
-            .decode((Int, String).self) {
-                taken.append(ClaimedRecipient(position: position, address: address))
-            }
-            taken.sort { $0.position < $1.position }
-            if !taken.isEmpty {
-                _ = try await Self.appendAudit(
-                    connection,
-                    actor: actor,
-                    node: node,
-                    action: "delete",
-                    messageID: id,
-                    detail: "\(taken.map(\.address).joined(separator: ", ")); reason: \(reason)",
-                    logger: logger
-                )
-            }
-            return taken
         }
+    }
+
+    /// Runs `query` (an `UPDATE recipients ... RETURNING position, address`: a compare-and-set)
+    /// and, when it changed any, appends the audit row `audit` names with `detail` of those
+    /// changed; returns them in envelope order.
+    static func changeRecipients(
+        _ connection: PostgresConnection,
+        _ query: PostgresQuery,
+        audit: (actor: Actor, node: String, action: String, messageID: String),
+        detail: ([ClaimedRecipient]) -> String,
+        logger: Logger
+    ) async throws -> [ClaimedRecipient] {
+        var changed: [ClaimedRecipient] = []
+        for try await (position, address) in try await connection.query(query, logger: logger).decode((Int, String).self) {
+            changed.append(ClaimedRecipient(position: position, address: address))
+        }
+        changed.sort { $0.position < $1.position }
+        if !changed.isEmpty {
+            _ = try await appendAudit(
+                connection,
+                actor: audit.actor,
+                node: audit.node,
+                action: audit.action,
+                messageID: audit.messageID,
+                detail: detail(changed),
+                logger: logger
+            )
+        }
+        return changed
     }
 
     /// `.notFound` when message `id` has no recipients (is not there).

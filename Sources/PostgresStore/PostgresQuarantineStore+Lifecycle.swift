@@ -166,32 +166,18 @@ extension PostgresQuarantineStore {
         let now = Self.milliseconds(Date())
         return try await transaction { connection in
             try await Self.requireRecipients(connection, id, logger: logger)
-            var changed: [ClaimedRecipient] = []
-            for try await (position, address) in try await connection.query(
+            return try await Self.changeRecipients(
+                connection,
                 """
                 UPDATE recipients SET state = \(state.rawValue), changed_by = \(actor.name), changed_at = \(now),
                     last_reply = \("resolved by hand: \(reason)")
                 WHERE message_id = \(id) AND (\(positions == nil) OR position = ANY(\(positions ?? []))) AND state = 'releasing'
                 RETURNING position, address
                 """,
+                audit: (actor, node, "resolve", id),
+                detail: { "\($0.map(\.address).joined(separator: ", ")) releasing → \(state.rawValue); reason: \(reason)" },
                 logger: logger
             )
-            .decode((Int, String).self) {
-                changed.append(ClaimedRecipient(position: position, address: address))
-            }
-            changed.sort { $0.position < $1.position }
-            if !changed.isEmpty {
-                _ = try await Self.appendAudit(
-                    connection,
-                    actor: actor,
-                    node: node,
-                    action: "resolve",
-                    messageID: id,
-                    detail: "\(changed.map(\.address).joined(separator: ", ")) releasing → \(state.rawValue); reason: \(reason)",
-                    logger: logger
-                )
-            }
-            return changed
         }
     }
 

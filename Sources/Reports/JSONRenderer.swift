@@ -13,6 +13,13 @@
 /// the agency key `""` is the mail of no configured agency;
 /// a median with no decision is null.
 public enum JSONRenderer {
+    /// `text` as a JSON string (RFC 8259), for other writers of small JSON bodies (`/readyz`).
+    public static func quoted(_ text: String) -> String {
+        var out = ""
+        JSON.quote(text, into: &out)
+        return out
+    }
+
     public static func render(_ report: UsageReport) -> String {
         let p = report.period
         let d = report.decisions

@@ -2,6 +2,7 @@ import Atomics
 public import Foundation
 import NIOConcurrencyHelpers
 public import NIOCore
+import Reports
 
 /// What `/readyz` answers: whether this node should get connections now. Each check is cheap
 /// and synchronous (the store and the upstream are probed off the request path, by
@@ -112,24 +113,5 @@ public final class Readiness: Sendable {
         return "{\"ready\":\(ready),\"checks\":{\(body)}}\n"
     }
 
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ text: String) -> String { JSONRenderer.quoted(text) }
 }

@@ -87,6 +87,12 @@ public final class NoticeService: Service, Sendable {
         } catch {
             logger.error("outbox: \(error)")
         }
+        // Another node's notices (PostgreSQL's NOTIFY): a hint that wakes the wait early; the
+        // polling below stays, since a notification is lost while nobody listens.
+        let wakeups = Task { [store, wakeup] in
+            for await _ in store.outboxWakeups() { wakeup.signal() }
+        }
+        defer { wakeups.cancel() }
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 if await runOnce() > 0 { continue }
