@@ -78,6 +78,9 @@ public struct GatewayConfig: Sendable, Equatable {
         /// the MTA that calls no milter (Postfix `127.0.0.1:10025` with `-o smtpd_milters=`), so a
         /// released message is not held again.
         public var releaseTo: UpstreamURL?
+        /// How long a release's claim on a recipient holds: past it, a recipient left `releasing`
+        /// by a process that died is claimed again (by any node) and sent again.
+        public var releaseLease = TimeAmount.minutes(15)
     }
 
     /// `[reports]`: the verdict log behind `thugate report`, kept in the quarantine store's file.
@@ -410,7 +413,7 @@ extension GatewayConfig {
             "quarantine",
             known: [
                 "database", "directory", "categories", "retention", "legal_hold", "force_categories", "approval_categories", "keep_refused",
-                "release_to",
+                "release_to", "release_lease",
             ]
         ) { (s) throws(ConfigError) in
             // The Maildir quarantine of earlier versions: held mail now goes only to the store.
@@ -436,6 +439,7 @@ extension GatewayConfig {
                     config.quarantine.releaseTo = url
                 }
             }
+            if let v = try s.duration("release_lease") { config.quarantine.releaseLease = v }
         }
         try reader.section(table, "milter", known: ConfigReader.milterKeys) { (s) throws(ConfigError) in
             try reader.milter(s, into: &config.milter)

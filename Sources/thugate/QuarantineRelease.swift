@@ -137,7 +137,13 @@ extension QuarantineCommand {
                 throw QuarantineCommand.fail(error)
             }
             let claimed = try await QuarantineCommand.run {
-                try await store.claimRelease(of: message.id, positions: positions, reason: reason)
+                try await store.claimRelease(
+                    of: message.id,
+                    positions: positions,
+                    reason: reason,
+                    lease: Double(config.quarantine.releaseLease.nanoseconds) / 1e9,
+                    now: Date()
+                )
             }
             guard !claimed.isEmpty else {
                 printError("thugate: no recipient of \(message.id) to release is held; nothing sent")

@@ -30,6 +30,7 @@ class Upstream:
         self.refuse_recipients = {}  # address -> reply
         self.data_reply = None       # e.g. "451 4.3.0 Try later"
         self.data_delay = 0.0
+        self.rcpt_delay = 0.0
         self.close_after_message = False
         self._tls_context = tls_context
         self._require_starttls = require_starttls
@@ -42,6 +43,8 @@ class Upstream:
 
     # aiosmtpd handler hooks
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
         self.recipients_seen.append(address)
         if address in self.refuse_recipients:
             return self.refuse_recipients[address]

@@ -57,7 +57,9 @@ def nodes(cluster, gateway_factory, upstream, tmp_path):
 
     def node(name):
         sections = {"store": cluster.store_section(name),
-                    "management": {"listen": "127.0.0.1:0", "store_probe_interval": "1s"}}
+                    "management": {"listen": "127.0.0.1:0", "store_probe_interval": "1s"},
+                    # Short, so the test of a release killed midway need not wait 15 minutes.
+                    "quarantine": {"release_lease": "4s"}}
         # The URL in the file too: `thugate quarantine release` reads it there.
         url = f"smtp://127.0.0.1:{upstream.port}"
         return gateway_factory(url, server={**server, "hostname": f"{name}.thugate.test"}, upstream={"url": url},
@@ -149,6 +151,43 @@ def test_two_nodes_share_one_quarantine_and_one_set_of_reports(nodes, upstream, 
     for key in ("totals", "directions", "breakdown"):
         assert first[key] == second[key], key
     assert {k: first["totals"][k] for k in ("handled", "delivered", "held")} == {"handled": 1000, "delivered": 990, "held": 10}
+
+
+def test_a_release_killed_midway_on_node_a_is_finished_by_node_b_after_the_lease(nodes, upstream, tmp_path):
+    a, b, front = nodes
+    held_data = held_message(tmp_path, payload=b"giua chung\n")
+    assert send(front, held_data) == 250
+    [held] = held_messages(a.config_path)
+
+    def states():
+        shown = json.loads(quarantine_cli(b.config_path, "show", held["id"], "--format", "json").stdout)
+        return {r["state"] for r in shown["recipients"]}
+
+    # Node A's release claims the recipient, then hangs at RCPT (the upstream is slow) and is killed.
+    upstream.rcpt_delay = 60
+    release = subprocess.Popen([str(BINARY), "quarantine", "release", held["id"], "--reason", "lan mot",
+                                "--config", str(a.config_path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while states() != {"releasing"} and time.time() < deadline:
+        time.sleep(0.1)
+    assert states() == {"releasing"}
+    started = time.time()
+    release.kill()
+    release.wait(10)
+    upstream.rcpt_delay = 0
+    # Within the lease, node B finds nothing it may send: the claim is still A's.
+    early = quarantine_cli(b.config_path, "release", held["id"], "--reason", "lan hai")
+    assert b"nothing sent" in early.stderr, early.stderr
+    assert states() == {"releasing"}
+    # Past the lease, node B claims it again and delivers it, once.
+    time.sleep(max(0, 4.5 - (time.time() - started)))
+    late = quarantine_cli(b.config_path, "release", held["id"], "--reason", "lan ba")
+    assert b": 250 2.0.0" in late.stderr, late.stderr
+    assert states() == {"released"}
+    time.sleep(1)
+    assert sum(1 for m in upstream.messages if m["content"].endswith(held_data)) == 1
+    audit = quarantine_cli(a.config_path, "audit", held["id"]).stdout.decode()
+    assert audit.count("release-claim") == 2, audit
 
 
 def test_the_store_stopped_and_started_under_load_loses_nothing(cluster, nodes, upstream, tmp_path):
