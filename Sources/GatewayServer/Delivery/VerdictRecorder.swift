@@ -127,8 +127,16 @@ public final class VerdictRecorder: Sendable {
         let rows = now.addingTimeInterval(-Double(retention.verdictDays) * 86400)
         let rollups = now.addingTimeInterval(-Double(retention.rollupYears) * 365.25 * 86400)
         do {
-            let removed = try await log.expireVerdicts(before: rows, rollupsBefore: rollups)
-            if removed > 0 { logger.info("verdict log: \(removed) expired row(s) deleted") }
+            let log = log
+            let expire: @Sendable () async throws -> Int = { try await log.expireVerdicts(before: rows, rollupsBefore: rollups) }
+            // A cluster-wide job: on a shared store one node at a time does it (the others skip).
+            let removed: Int?
+            if let store = log as? any QuarantineStore {
+                removed = try await store.withClusterLock("verdict-expiry", expire)
+            } else {
+                removed = try await expire()
+            }
+            if let removed, removed > 0 { logger.info("verdict log: \(removed) expired row(s) deleted") }
         } catch {
             logger.warning("verdict log: cannot expire old rows: \(error)")
         }
