@@ -2,7 +2,7 @@
 """Quarantine store benchmark and durability loop, on the real binary over SMTP.
 
     THUGATE_BIN=.build/release/thugate Benchmarks/quarantine_hold.py [--kill-rounds 200] \\
-        [--messages 2000] [--connections 20] [--notices]
+        [--messages 2000] [--connections 20] [--notices] [--store sqlite|postgresql|both]
 
 1. Durability: `--kill-rounds` times, start `thugate serve`, send one message the default policy
    holds (a ZipCrypto archive made by zip), SIGKILL the gateway the moment the client has read its
@@ -13,6 +13,10 @@
    the hold transaction), then `list` and `show --raw` times on that store. With `--notices` every
    hold also writes two outbox rows (the officer, the recipients' agency) in its transaction, and
    the gateway's notice service sends them meanwhile (into the Maildir upstream).
+
+`--store postgresql` runs both on a throw-away PostgreSQL 15 cluster (Tests/EndToEnd/pgcluster.py,
+a Unix socket, fsync on as PostgreSQL's default) as `[store] backend = "postgresql"`; `both` runs
+SQLite, then PostgreSQL, in one run, side by side.
 
 Prints Markdown for Benchmarks/RESULTS.md; every process is stopped at the end."""
 import argparse
@@ -32,6 +36,9 @@ from email.policy import SMTP
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "Tests" / "EndToEnd"))
+from pgcluster import PostgresCluster  # noqa: E402
+
 BINARY = Path(os.environ.get("THUGATE_BIN", ROOT / ".build" / "release" / "thugate"))
 
 
@@ -88,15 +95,24 @@ notify = ["vanthu-tonghop@quangninh.gov.vn"]
 """
 
 
+def store_section(cluster):
+    """The [store] lines of a gateway on `cluster` (nil: the SQLite file)."""
+    if cluster is None:
+        return ""
+    return (f'[store]\nbackend = "postgresql"\nhost = "{cluster.socket_directory}"\nport = {cluster.port}\n'
+            f'database = "thugate"\nuser = "thugate"\n')
+
+
 class Gateway:
-    def __init__(self, directory: Path, store: Path, notices=False):
+    def __init__(self, directory: Path, store: Path, notices=False, cluster=None):
         directory.mkdir(parents=True, exist_ok=True)
         self.config = directory / "thugate.toml"
         self.config.write_text(
             f'[server]\nspool_directory = "{directory}/spool"\npid_file = "{directory}/thugate.pid"\nhostname = "bench.test"\n'
             f'[scan]\nsignatures = "{ROOT}/Config/signatures"\ntemporary_directory = "{directory}/tmp"\n'
             f'crash_journal = "{directory}/scan-crashes"\n'
-            f'[quarantine]\ndatabase = "{store}"\n[log]\nlevel = "notice"\n'
+            f'[quarantine]\ndatabase = "{store}"\n[log]\nlevel = "notice"\n[management]\nlisten = ""\n'
+            + store_section(cluster)
             + (NOTICES.format(root=ROOT, directory=directory) if notices else ""))
         self.proc = subprocess.Popen(
             [str(BINARY), "serve", "--config", str(self.config), "--listen", "127.0.0.1:0",
@@ -124,12 +140,12 @@ def held(config: Path):
     return [json.loads(line) for line in out.splitlines()]
 
 
-def kill_loop(work: Path, rounds: int):
+def kill_loop(work: Path, rounds: int, cluster=None):
     store = work / "kill" / "quarantine.sqlite"
     expected = {}
     started = time.time()
     for n in range(rounds):
-        gateway = Gateway(work / "kill" / f"gw{n}", store)
+        gateway = Gateway(work / "kill" / f"gw{n}", store, cluster=cluster)
         data = held_message(work, n)
         code, text = gateway.send(data)
         gateway.stop(kill=True)
@@ -143,9 +159,9 @@ def kill_loop(work: Path, rounds: int):
             "stored": len(found)}
 
 
-def throughput(work: Path, messages: int, connections: int, notices=False):
+def throughput(work: Path, messages: int, connections: int, notices=False, cluster=None):
     store = work / "load" / "quarantine.sqlite"
-    gateway = Gateway(work / "load" / "gw", store, notices=notices)
+    gateway = Gateway(work / "load" / "gw", store, notices=notices, cluster=cluster)
     bodies = [held_message(work, 100_000 + i) for i in range(50)]
     latencies = []
     failures = []
@@ -204,9 +220,23 @@ def throughput(work: Path, messages: int, connections: int, notices=False):
         "p50_ms": 1000 * latencies[len(latencies) // 2], "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
         "list_ms": 1000 * statistics.median(list_times), "listed": len(rows),
         "show_raw_ms": 1000 * statistics.median(show_times),
-        "store_mb": sum(p.stat().st_size for p in store.parent.iterdir()) / 1e6,
+        "store_mb": (sum(p.stat().st_size for p in store.parent.iterdir()) if cluster is None
+                     else int(cluster.psql("SELECT pg_database_size('thugate')"))) / 1e6,
         "notices_sent": sent, "drained_seconds": drained,
     }
+
+
+def run(work: Path, args, cluster):
+    name = "PostgreSQL 15" if cluster else "SQLite"
+    log(f"{name}: kill loop: {args.kill_rounds} rounds")
+    k = kill_loop(work / name, args.kill_rounds, cluster)
+    if cluster:
+        # The load starts on an empty database, as SQLite's on a new file.
+        cluster.psql("DROP DATABASE thugate")
+        cluster.psql("CREATE DATABASE thugate")
+    log(f"{name}: hold load: {args.messages} messages over {args.connections} connections")
+    t = throughput(work / name, args.messages, args.connections, notices=args.notices, cluster=cluster)
+    return name, k, t
 
 
 def main():
@@ -215,24 +245,34 @@ def main():
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--notices", action="store_true", help="two outbox rows per hold, sent meanwhile")
+    parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="sqlite")
     args = parser.parse_args()
+    results = []
     with tempfile.TemporaryDirectory(prefix="thugate-quarantine-") as tmp:
         work = Path(tmp)
-        log(f"kill loop: {args.kill_rounds} rounds")
-        k = kill_loop(work, args.kill_rounds)
-        log(f"hold load: {args.messages} messages over {args.connections} connections")
-        t = throughput(work, args.messages, args.connections, notices=args.notices)
+        if args.store in ("sqlite", "both"):
+            results.append(run(work, args, None))
+        if args.store in ("postgresql", "both"):
+            cluster = PostgresCluster(fsync=True)
+            try:
+                results.append(run(work, args, cluster))
+            finally:
+                cluster.cleanup()
     print(f"binary: `{BINARY}`\n")
-    print("| SIGKILL right after 250 | rounds | stored | missing | sha256 differs | seconds |")
+    print("| store | SIGKILL right after 250: rounds | stored | missing | sha256 differs | seconds |")
     print("|---|---|---|---|---|---|")
-    print(f"| | {k['rounds']} | {k['stored']} | {k['missing']} | {k['wrong_sha256']} | {k['seconds']:.1f} |\n")
-    print("| held messages | connections | failures | messages/s | p50 ms | p99 ms | `list` (all, json) ms | `show --raw` ms | store MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {t['messages']} | {args.connections} | {t['failures']} | {t['per_second']:.0f} | {t['p50_ms']:.1f} | {t['p99_ms']:.1f} "
-          f"| {t['list_ms']:.0f} ({t['listed']} rows) | {t['show_raw_ms']:.0f} | {t['store_mb']:.1f} |")
-    if args.notices:
-        print(f"\nnotices sent: {t['notices_sent']} (of {2 * t['messages']}), outbox drained {t['drained_seconds']:.1f} s after the first message")
-    if k["missing"] or k["wrong_sha256"] or t["failures"]:
+    for name, k, _ in results:
+        print(f"| {name} | {k['rounds']} | {k['stored']} | {k['missing']} | {k['wrong_sha256']} | {k['seconds']:.1f} |")
+    print("\n| store | held messages | connections | failures | messages/s | p50 ms | p99 ms | `list` (all, json) ms "
+          "| `show --raw` ms | store MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, _, t in results:
+        print(f"| {name} | {t['messages']} | {args.connections} | {t['failures']} | {t['per_second']:.0f} | {t['p50_ms']:.1f} "
+              f"| {t['p99_ms']:.1f} | {t['list_ms']:.0f} ({t['listed']} rows) | {t['show_raw_ms']:.0f} | {t['store_mb']:.1f} |")
+        if args.notices:
+            print(f"\n{name}: notices sent: {t['notices_sent']} (of {2 * t['messages']}), outbox drained "
+                  f"{t['drained_seconds']:.1f} s after the first message")
+    if any(k["missing"] or k["wrong_sha256"] or t["failures"] for _, k, t in results):
         sys.exit(1)
 
 
