@@ -238,3 +238,47 @@ def test_the_store_stopped_and_started_under_load_loses_nothing(cluster, nodes, 
     assert len(delivered) == len(clean)
     assert not any(m["content"].endswith(held_data) for m in upstream.messages)
     assert len(held_messages(a.config_path)) == holds.count(250)
+
+
+def test_store_migrate_and_copy_move_a_one_node_store_into_postgresql(cluster, gateway_factory, upstream, tmp_path):
+    # A one-node gateway on its SQLite file holds mail and relays some.
+    single = gateway_factory(f"smtp://127.0.0.1:{upstream.port}", name="single")
+    held_data = held_message(tmp_path, payload=b"chuyen kho\n")
+    for i in range(3):
+        assert send(single.port, held_data) == 250
+        assert send(single.port, CLEAN.format(subject=f"sach {i}").encode()) == 250
+    time.sleep(1.5)  # the verdict log's batch
+    single.terminate()
+    before = held_messages(single.config_path)
+    assert len(before) == 3
+
+    # The same installation pointed at PostgreSQL: migrate, then copy the file in.
+    config = single.config_path.read_text() + "\n[store]\n" + "".join(
+        f'{key} = {value}\n' if isinstance(value, int) else f'{key} = "{value}"\n'
+        for key, value in cluster.store_section("single").items())
+    shared = tmp_path / "shared.toml"
+    shared.write_text(config)
+    migrate = subprocess.run([str(BINARY), "store", "migrate", "--config", str(shared)], capture_output=True, timeout=60)
+    assert migrate.returncode == 0 and b"schema version" in migrate.stderr, migrate.stderr
+    again = subprocess.run([str(BINARY), "store", "migrate", "--config", str(shared)], capture_output=True, timeout=60)
+    assert again.returncode == 0 and b"nothing to do" in again.stderr, again.stderr
+    sqlite_file = single.tmp / "var" / "quarantine" / "quarantine.sqlite"
+    copy = subprocess.run([str(BINARY), "store", "copy", "--from", str(sqlite_file), "--config", str(shared)],
+                          capture_output=True, timeout=120)
+    assert copy.returncode == 0, copy.stderr
+    assert b"copied" in copy.stderr and b"3 messages" in copy.stderr, copy.stderr
+    after = held_messages(shared)
+    assert [(m["id"], m["sha256"]) for m in after] == [(m["id"], m["sha256"]) for m in before]
+    assert quarantine_cli(shared, "audit", "--verify").returncode == 0
+    raw = subprocess.run([str(BINARY), "quarantine", "export", after[0]["id"], "-o", str(tmp_path / "m.eml"),
+                          "--config", str(shared)], capture_output=True, timeout=60)
+    assert raw.returncode == 0, raw.stderr
+    assert (tmp_path / "m.eml").read_bytes() == held_data
+    # A second copy into the now full store is refused, nothing written.
+    refused = subprocess.run([str(BINARY), "store", "copy", "--from", str(sqlite_file), "--config", str(shared)],
+                             capture_output=True, timeout=120)
+    assert refused.returncode == 69, refused.stderr
+    assert len(held_messages(shared)) == 3
+    # `store` on a SQLite configuration says what to set.
+    wrong = subprocess.run([str(BINARY), "store", "migrate", "--config", str(single.config_path)], capture_output=True, timeout=60)
+    assert wrong.returncode == 78 and b'backend = "postgresql"' in wrong.stderr
